@@ -1,0 +1,27 @@
+#pragma once
+// Composes the daemon: command line, configuration, audit log, one poller thread per
+// endpoint, and a signal loop on the main thread.
+#include <string>
+#include <vector>
+
+namespace nw {
+
+// Exit codes (DESIGN.md "Programs"; sysexits.h values).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 64;
+inline constexpr int kExitConfig = 78;
+
+// Blocks SIGINT, SIGTERM, SIGQUIT, SIGHUP and SIGPIPE in the calling thread. Call first thing
+// in main(), before any thread exists: threads inherit the mask, so these signals are then
+// only ever taken by the main thread's sigtimedwait loop and can never kill the process
+// midway through writing an audit record.
+void block_process_signals();
+
+class WatchdogApp {
+ public:
+  // Runs to completion and returns the process exit code. `args` excludes the program name.
+  int run(const std::vector<std::string>& args);
+};
+
+}  // namespace nw

@@ -1,0 +1,51 @@
+#pragma once
+// One audit record per decision: the operator's proof of what the watchdog did and why.
+// Field names are a contract (DESIGN.md "Audit log"); keep them exactly.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "nw/core/query_status.h"
+#include "nw/core/policy.h"
+
+namespace nw {
+
+enum class AuditOutcome { cancelled, dry_run, logged, not_found, failed };
+
+std::string_view to_string(AuditOutcome outcome);
+
+struct AuditRecord {
+  std::chrono::system_clock::time_point time;
+  std::string endpoint;  // the NAME of [endpoint.NAME]
+  Language language = Language::opencypher;
+  std::string query_id;
+  std::string rule;
+  std::int64_t elapsed_ms = 0;
+  std::int64_t waited_ms = 0;
+  RuleAction action = RuleAction::cancel;
+  bool silent = false;
+  bool dry_run = false;
+  AuditOutcome outcome = AuditOutcome::logged;
+  int attempts = 0;     // HTTP tries for the cancel; 0 when none was sent
+  std::string query;    // cut to kMaxQueryChars characters when formatted
+  std::string reason;   // which limit was broken
+  std::string error;    // only written when outcome is failed
+};
+
+// The `query` field keeps at most this many characters (whole UTF-8 characters).
+inline constexpr std::size_t kMaxQueryChars = 512;
+
+// One JSON object, no trailing newline. Strings are escaped so the line stays valid JSON
+// whatever bytes the query text holds (invalid UTF-8 becomes U+FFFD).
+std::string to_json_line(const AuditRecord& record);
+
+// RFC 3339 UTC with milliseconds: "2026-11-24T03:47:26.123Z".
+std::string format_rfc3339_ms(std::chrono::system_clock::time_point t);
+
+// Appends `text` to `out` as a JSON string literal (with the quotes), escaping control
+// characters and replacing invalid UTF-8. Stops after `max_chars` characters.
+void append_json_string(std::string& out, std::string_view text,
+                        std::size_t max_chars = std::string_view::npos);
+
+}  // namespace nw

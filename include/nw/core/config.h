@@ -1,0 +1,72 @@
+#pragma once
+// The whole configuration as typed values, parsed and validated once at start-up. After
+// parse_config() no code looks up a string key.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nw/core/backoff.h"
+#include "nw/core/duration.h"
+#include "nw/core/endpoint_url.h"
+#include "nw/core/policy.h"
+
+namespace nw {
+
+enum class ApiForm { rest, legacy };
+enum class AuthMode { none, iam };
+enum class LogLevel { trace, debug, info, warn, error };
+
+std::string_view to_string(ApiForm api);
+std::string_view to_string(LogLevel level);
+
+// One Neptune *instance* endpoint: status is per instance, so every instance is listed.
+struct EndpointConfig {
+  std::string name;  // the NAME of [endpoint.NAME]; appears in logs and the audit
+  EndpointUrl url;
+  ApiForm api = ApiForm::rest;
+  bool include_waiting = true;
+  Millis request_timeout{10'000};
+  AuthMode auth = AuthMode::none;
+  std::string region;
+  std::string ca_file;  // empty: the system trust store. Verification is never off.
+};
+
+struct WatchdogSettings {
+  Millis poll_interval{5000};  // longest gap between two polls of an endpoint
+  std::string audit_log = "/var/log/neptune-watchdog/audit.jsonl";
+  LogLevel log_level = LogLevel::info;
+};
+
+struct WatchdogConfig {
+  std::string origin;  // the file it came from
+  WatchdogSettings watchdog;
+  RetrySettings retry;
+  std::vector<EndpointConfig> endpoints;  // in file order
+  Policy policy;                          // rules in file order, and [watchdog] dry_run
+};
+
+struct ConfigError {
+  std::string key;  // "section.key", or "section" for a section-level problem
+  std::string message;
+  int line = 0;  // 0 when the problem has no single line (e.g. a missing key)
+
+  // "FILE: section.key: message (line N)"
+  std::string format(std::string_view origin) const;
+};
+
+struct ConfigResult {
+  WatchdogConfig config;
+  std::vector<ConfigError> errors;  // every problem found, in file order; empty means valid
+  bool ok() const { return errors.empty(); }
+};
+
+// Parses and validates the text of a config file. `origin` names it in errors.
+// Unknown sections and keys, bad values and missing required keys are all errors: a watchdog
+// that cancels queries fails closed on a typo.
+ConfigResult parse_config(std::string_view text, std::string origin);
+
+// The effective configuration, defaults filled in, in the file's own syntax
+// (what --check-config prints).
+std::string describe_config(const WatchdogConfig& config);
+
+}  // namespace nw

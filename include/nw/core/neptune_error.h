@@ -1,0 +1,23 @@
+#pragma once
+// Classification of Neptune's error answers (reference/neptune-api.md §1.4, §3, §7.8):
+// by the body's `code` first, because ThrottlingException arrives as HTTP 500 and SDK
+// models disagree with the wire about statuses; by HTTP status only when there is no code.
+#include <string_view>
+
+#include "nw/core/failure.h"
+
+namespace nw {
+
+// Builds the Failure for an HTTP error answer. `code` and `message` come from the JSON error
+// body when there was one (empty otherwise). An InvalidParameterException whose message says
+// the id "is invalid" on a cancel means the query ended before the cancel arrived.
+Failure classify_neptune_error(int http_status, std::string_view code, std::string_view message,
+                               bool is_cancel);
+
+// True for the failures worth another attempt: the throttling family (TooManyRequests 429,
+// ClientTimeout 408, Throttling, ConcurrentModification, MemoryLimitExceeded,
+// QueryLimitExceeded), and connection failures and timeouts. Everything else is final:
+// argument errors and AccessDenied will not improve by asking again.
+bool is_retryable(const Failure& failure);
+
+}  // namespace nw

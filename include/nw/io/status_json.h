@@ -1,0 +1,34 @@
+#pragma once
+// Parsing of the JSON bodies of Neptune's status and cancel endpoints
+// (reference/neptune-api.md §1.3, §2). Tolerant of what Neptune legitimately sends
+// (pretty-printing, absent optional fields, unknown extra fields, 64-bit numbers), strict
+// about everything else: a body that cannot be fully understood yields a Failure, and the
+// watchdog then acts on none of it.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "nw/core/failure.h"
+#include "nw/core/query_status.h"
+
+namespace nw {
+
+// The body of a list request (GET /opencypher/status). Entries without a usable `queryId`
+// are skipped and counted; any other malformed part fails the whole body.
+Result<StatusSnapshot> parse_status_body(std::string_view body, Language language);
+
+// Neptune's error body {"requestId", "code", "detailedMessage"}; nullopt when the body is not
+// such an object (plain text, HTML from a proxy, truncated JSON).
+struct NeptuneErrorBody {
+  std::string code;
+  std::string message;
+  std::string request_id;
+};
+std::optional<NeptuneErrorBody> parse_error_body(std::string_view body);
+
+// A 200 reply to a cancel. {"status":"200 OK","payload":true} and a body without `payload`
+// (Gremlin) are acknowledgements; an explicit `"payload": false` is a Failure.
+struct CancelAck {};
+Result<CancelAck> parse_cancel_reply(std::string_view body);
+
+}  // namespace nw

@@ -1,0 +1,78 @@
+#include "nw/app/cli.h"
+
+#include <sstream>
+
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionProcessor.h>
+#include <Poco/Util/OptionSet.h>
+
+namespace nw {
+namespace {
+
+using Poco::Util::Option;
+using Poco::Util::OptionSet;
+
+OptionSet option_set() {
+  OptionSet set;
+  set.addOption(Option("config", "c", "configuration file (default " + std::string(kDefaultConfigPath) + ")")
+                    .argument("FILE"));
+  set.addOption(Option("check-config", "", "validate the configuration, print the effective policies and exit "
+                                           "(0 valid, 78 invalid)"));
+  set.addOption(Option("once", "", "run one poll-and-act cycle over every endpoint, then exit"));
+  set.addOption(Option("dry-run", "", "decide and audit, never cancel (overrides the file)"));
+  set.addOption(Option("help", "h", "print this help and exit"));
+  set.addOption(Option("version", "", "print the version and exit"));
+  return set;
+}
+
+}  // namespace
+
+CliParse parse_cli(const std::vector<std::string>& args) {
+  CliParse parse;
+  const OptionSet options = option_set();
+  Poco::Util::OptionProcessor processor(options);
+  processor.setUnixStyle(true);
+  try {
+    for (const auto& arg : args) {
+      std::string name, value;
+      if (!processor.process(arg, name, value)) {
+        parse.error = "unexpected argument '" + arg + "'";
+        return parse;
+      }
+      if (name.empty()) continue;  // the option's argument follows as the next word
+      CliOptions& o = parse.options;
+      if (name == "config") o.config_path = value;
+      else if (name == "check-config") o.check_config = true;
+      else if (name == "once") o.once = true;
+      else if (name == "dry-run") o.dry_run = true;
+      else if (name == "help") o.help = true;
+      else if (name == "version") o.version = true;
+    }
+    processor.checkRequired();
+  } catch (const Poco::Util::OptionException& e) {
+    parse.error = e.displayText();
+  }
+  return parse;
+}
+
+std::string help_text() {
+  std::ostringstream out;
+  const OptionSet options = option_set();  // HelpFormatter keeps a reference to it
+  Poco::Util::HelpFormatter formatter(options);
+  formatter.setUnixStyle(true);
+  formatter.setCommand("neptune-watchdog");
+  formatter.setUsage("[OPTIONS]");
+  formatter.setHeader(
+      "Keeps runaway queries from hurting Amazon Neptune: polls each instance's query status "
+      "endpoint, cancels the queries that break the configured rules, retries what Neptune "
+      "throttles and writes an audit record of every decision.");
+  formatter.setFooter(
+      "Exit codes: 0 normal stop, 64 usage error, 78 configuration error, 1 anything else. "
+      "SIGTERM or SIGINT stop it cleanly.");
+  formatter.format(out);
+  return out.str();
+}
+
+}  // namespace nw

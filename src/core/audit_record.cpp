@@ -1,0 +1,139 @@
+#include "nw/core/audit_record.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace nw {
+
+std::string_view to_string(AuditOutcome outcome) {
+  switch (outcome) {
+    case AuditOutcome::cancelled: return "cancelled";
+    case AuditOutcome::dry_run: return "dry_run";
+    case AuditOutcome::logged: return "logged";
+    case AuditOutcome::not_found: return "not_found";
+    case AuditOutcome::failed: return "failed";
+  }
+  return "failed";
+}
+
+std::string format_rfc3339_ms(std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  const auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  long frac = static_cast<long>(ms % 1000);
+  if (frac < 0) {
+    frac += 1000;
+    --secs;
+  }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];  // sized for any int values, which keeps -Wformat-truncation quiet
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  return buf;
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not valid.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  std::size_t len = 0;
+  unsigned cp = 0;
+  if (c < 0x80) return 1;
+  if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
+  else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
+  else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
+  else return 0;
+  if (i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  // Reject overlong forms, surrogates and values past U+10FFFF.
+  static constexpr unsigned kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return 0;
+  return len;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text, std::size_t max_chars) {
+  out += '"';
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size() && chars < max_chars; ++chars) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const std::size_t len = utf8_sequence_length(text, i);
+      if (len == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(text.substr(i, len));
+        i += len;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+std::string to_json_line(const AuditRecord& r) {
+  std::string out;
+  out.reserve(256 + r.query.size());
+  const auto field = [&out](std::string_view name) {
+    out += out.empty() ? "{\"" : ",\"";
+    out += name;
+    out += "\":";
+  };
+  const auto text = [&](std::string_view name, std::string_view value) {
+    field(name);
+    append_json_string(out, value);
+  };
+  const auto number = [&](std::string_view name, std::int64_t value) {
+    field(name);
+    out += std::to_string(value);
+  };
+  const auto boolean = [&](std::string_view name, bool value) {
+    field(name);
+    out += value ? "true" : "false";
+  };
+
+  text("time", format_rfc3339_ms(r.time));
+  text("endpoint", r.endpoint);
+  text("language", to_string(r.language));
+  text("query_id", r.query_id);
+  text("rule", r.rule);
+  number("elapsed_ms", r.elapsed_ms);
+  number("waited_ms", r.waited_ms);
+  text("action", to_string(r.action));
+  boolean("silent", r.silent);
+  boolean("dry_run", r.dry_run);
+  text("outcome", to_string(r.outcome));
+  number("attempts", r.attempts);
+  field("query");
+  append_json_string(out, r.query, kMaxQueryChars);
+  if (!r.reason.empty()) text("reason", r.reason);
+  if (r.outcome == AuditOutcome::failed) text("error", r.error);
+  out += '}';
+  return out;
+}
+
+}  // namespace nw

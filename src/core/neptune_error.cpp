@@ -1,0 +1,61 @@
+#include "nw/core/neptune_error.h"
+
+#include <array>
+
+namespace nw {
+namespace {
+
+constexpr std::array<std::string_view, 6> kRetryableCodes = {
+    "TooManyRequestsException",        "ClientTimeoutException",
+    "ThrottlingException",             "ConcurrentModificationException",
+    "MemoryLimitExceededException",    "QueryLimitExceededException",
+};
+
+bool retryable_code(std::string_view code) {
+  for (auto c : kRetryableCodes)
+    if (c == code) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string Failure::describe() const {
+  std::string out;
+  switch (kind) {
+    case FailureKind::transport: out = "transport error"; break;
+    case FailureKind::timeout: out = "timeout"; break;
+    case FailureKind::bad_response: out = "bad response"; break;
+    case FailureKind::aborted: out = "aborted"; break;
+    case FailureKind::neptune_error:
+    case FailureKind::query_not_found: out = code.empty() ? "error" : code; break;
+  }
+  if (http_status != 0) out += " (HTTP " + std::to_string(http_status) + ")";
+  if (!message.empty()) out += ": " + message;
+  return out;
+}
+
+Failure classify_neptune_error(int http_status, std::string_view code, std::string_view message,
+                               bool is_cancel) {
+  Failure f{FailureKind::neptune_error, http_status, std::string(code), std::string(message)};
+  if (is_cancel && code == "InvalidParameterException" &&
+      message.find("is invalid") != std::string_view::npos) {
+    f.kind = FailureKind::query_not_found;
+  }
+  return f;
+}
+
+bool is_retryable(const Failure& failure) {
+  switch (failure.kind) {
+    case FailureKind::transport:
+    case FailureKind::timeout: return true;
+    case FailureKind::neptune_error:
+      if (!failure.code.empty()) return retryable_code(failure.code);
+      return failure.http_status == 429 || failure.http_status == 408;
+    case FailureKind::bad_response:
+    case FailureKind::query_not_found:
+    case FailureKind::aborted: return false;
+  }
+  return false;
+}
+
+}  // namespace nw

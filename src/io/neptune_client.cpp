@@ -1,0 +1,217 @@
+#include "nw/io/neptune_client.h"
+
+#include <chrono>
+#include <istream>
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/URI.h>
+
+#include "nw/core/neptune_error.h"
+
+namespace nw {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Poco::Net::HTTPRequest;
+using Poco::Net::HTTPResponse;
+
+std::string url_encode(const std::string& value) {
+  std::string out;
+  Poco::URI::encode(value, "!#$&'()*+,/:;=?@[]%\"<>\\^`{|} ", out);
+  return out;
+}
+
+std::string_view path_segment(Language language, ApiForm api) {
+  switch (language) {
+    case Language::gremlin: return "/gremlin/status";
+    case Language::sparql: return "/sparql/status";
+    case Language::opencypher: return api == ApiForm::rest ? "/opencypher/status" : "/openCypher/status";
+  }
+  return "/opencypher/status";
+}
+
+// A request as sent: method, path with query string, and a form body for POST.
+struct WireRequest {
+  std::string method;
+  std::string target;
+  std::string form_body;
+};
+
+// A short, printable excerpt of a body that is not Neptune's JSON error (for logs/audit).
+std::string excerpt(const std::string& body) {
+  std::string out;
+  for (char c : body.substr(0, 200)) out += (c >= 0x20 && c < 0x7F) ? c : ' ';
+  return out;
+}
+
+Poco::Net::Context::Ptr make_tls_context(const EndpointConfig& endpoint) {
+  Poco::Net::initializeSSL();
+  Poco::Net::Context::Params params;
+  params.caLocation = endpoint.ca_file;
+  params.loadDefaultCAs = endpoint.ca_file.empty();
+  // STRICT also checks the host name for loopback addresses, where RELAXED would skip it.
+  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+  params.cipherList = "HIGH:!aNULL:!MD5";
+  try {
+    Poco::Net::Context::Ptr context =
+        new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    return context;
+  } catch (const Poco::Exception& e) {
+    const std::string key = "endpoint." + endpoint.name + (endpoint.ca_file.empty() ? ".url" : ".ca_file");
+    throw EndpointSetupError(key, "cannot set up TLS: " + e.displayText());
+  }
+}
+
+class PocoNeptuneClient final : public NeptuneClient {
+ public:
+  PocoNeptuneClient(const EndpointConfig& endpoint, Language language)
+      : endpoint_(endpoint), language_(language), base_path_(path_segment(language, endpoint.api)) {
+    if (endpoint.url.https) {
+      session_ = std::make_unique<Poco::Net::HTTPSClientSession>(
+          endpoint.url.host, endpoint.url.port, make_tls_context(endpoint));
+    } else {
+      session_ = std::make_unique<Poco::Net::HTTPClientSession>(endpoint.url.host, endpoint.url.port);
+    }
+    // NetSSL waits up to twice a socket timeout on reads; the overall deadline below caps it.
+    const auto socket_timeout = endpoint.url.https ? endpoint.request_timeout / 2 : endpoint.request_timeout;
+    const Poco::Timespan t(std::chrono::duration_cast<std::chrono::microseconds>(socket_timeout).count());
+    session_->setTimeout(t, t, t);
+    session_->setKeepAlive(true);
+    // Longer than any sensible poll interval, so that a connection is reused between polls.
+    session_->setKeepAliveTimeout(Poco::Timespan(300, 0));
+  }
+
+  Result<StatusSnapshot> list_queries() override {
+    WireRequest req;
+    const bool waiting = endpoint_.include_waiting && language_ != Language::sparql;
+    if (endpoint_.api == ApiForm::rest && language_ != Language::sparql) {
+      req = {HTTPRequest::HTTP_GET, std::string(base_path_) + (waiting ? "?includeWaiting=true" : ""), ""};
+    } else {
+      req = {HTTPRequest::HTTP_POST, std::string(base_path_), waiting ? "includeWaiting=true" : ""};
+    }
+    auto reply = exchange(req);
+    if (!reply) return reply.failure();
+    const auto& [status, body] = reply.value();
+    if (status / 100 != 2) return error_from(status, body, false);
+    return parse_status_body(body, language_);
+  }
+
+  Result<CancelAck> cancel_query(const std::string& query_id, bool silent) override {
+    // Gremlin's cancel has no `silent`; sending it would be an unknown parameter.
+    silent = silent && language_ != Language::gremlin;
+    WireRequest req;
+    if (endpoint_.api == ApiForm::rest && language_ != Language::sparql) {
+      req = {HTTPRequest::HTTP_DELETE,
+             std::string(base_path_) + "/" + url_encode(query_id) + (silent ? "?silent=true" : ""), ""};
+    } else {
+      req = {HTTPRequest::HTTP_POST, std::string(base_path_),
+             "cancelQuery&queryId=" + url_encode(query_id) + (silent ? "&silent=true" : "")};
+    }
+    auto reply = exchange(req);
+    if (!reply) return reply.failure();
+    const auto& [status, body] = reply.value();
+    if (status / 100 != 2) return error_from(status, body, true);
+    return parse_cancel_reply(body);
+  }
+
+ private:
+  using Reply = std::pair<int, std::string>;
+
+  Failure error_from(int status, const std::string& body, bool is_cancel) const {
+    if (auto e = parse_error_body(body)) return classify_neptune_error(status, e->code, e->message, is_cancel);
+    return classify_neptune_error(status, "", excerpt(body), is_cancel);
+  }
+
+  // Sends one request and reads the whole answer. A kept-alive connection that the server
+  // closed while idle fails on first use; that case is retried once on a fresh connection,
+  // which is safe because status requests and cancels are idempotent.
+  Result<Reply> exchange(const WireRequest& req) {
+    const bool reused = session_->connected();
+    auto result = exchange_once(req);
+    if (!result && reused && result.failure().kind == FailureKind::transport) result = exchange_once(req);
+    return result;
+  }
+
+  Result<Reply> exchange_once(const WireRequest& req) {
+    const auto deadline = Clock::now() + endpoint_.request_timeout;
+    try {
+      HTTPRequest request(req.method, req.target, Poco::Net::HTTPMessage::HTTP_1_1);
+      request.setHost(endpoint_.url.host, endpoint_.url.port);
+      request.set("User-Agent", "neptune-watchdog/" NW_VERSION);
+      request.set("Accept", "application/json");
+      request.setKeepAlive(true);
+      if (req.method == HTTPRequest::HTTP_POST) {
+        request.setContentType("application/x-www-form-urlencoded");
+        request.setContentLength(static_cast<std::streamsize>(req.form_body.size()));
+      }
+      std::ostream& out = session_->sendRequest(request);
+      out << req.form_body;
+
+      HTTPResponse response;
+      std::istream& in = session_->receiveResponse(response);
+      if (response.hasContentLength() &&
+          response.getContentLength64() > static_cast<Poco::Int64>(kMaxResponseBytes)) {
+        session_->reset();
+        return Failure{FailureKind::bad_response, response.getStatus(), "",
+                       "response of " + std::to_string(response.getContentLength64()) +
+                           " bytes exceeds the limit of " + std::to_string(kMaxResponseBytes)};
+      }
+      // Read whatever has arrived, so that a peer trickling bytes cannot hold the request past
+      // its deadline. Stream errors surface as the underlying Poco exception.
+      in.exceptions(std::ios::badbit);
+      std::string body;
+      char buffer[16384];
+      while (in.peek() != std::char_traits<char>::eof()) {
+        const auto n = in.readsome(buffer, sizeof buffer);
+        body.append(buffer, static_cast<std::size_t>(n));
+        if (body.size() > kMaxResponseBytes) {
+          session_->reset();
+          return Failure{FailureKind::bad_response, response.getStatus(), "",
+                         "response exceeds the limit of " + std::to_string(kMaxResponseBytes) + " bytes"};
+        }
+        if (Clock::now() > deadline) {
+          session_->reset();
+          return Failure{FailureKind::timeout, 0, "", "response not complete within request_timeout"};
+        }
+      }
+      if (response.hasContentLength() &&
+          static_cast<Poco::Int64>(body.size()) != response.getContentLength64()) {
+        session_->reset();
+        return Failure{FailureKind::transport, response.getStatus(), "",
+                       "connection closed after " + std::to_string(body.size()) + " of " +
+                           std::to_string(response.getContentLength64()) + " bytes"};
+      }
+      if (!response.getKeepAlive()) session_->reset();
+      return Reply{static_cast<int>(response.getStatus()), std::move(body)};
+    } catch (const Poco::TimeoutException& e) {
+      session_->reset();
+      return Failure{FailureKind::timeout, 0, "", e.displayText()};
+    } catch (const Poco::Exception& e) {
+      session_->reset();
+      return Failure{FailureKind::transport, 0, "", e.displayText()};
+    } catch (const std::exception& e) {
+      session_->reset();
+      return Failure{FailureKind::transport, 0, "", e.what()};
+    }
+  }
+
+  EndpointConfig endpoint_;
+  Language language_;
+  std::string_view base_path_;
+  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+};
+
+}  // namespace
+
+std::unique_ptr<NeptuneClient> make_neptune_client(const EndpointConfig& endpoint, Language language) {
+  return std::make_unique<PocoNeptuneClient>(endpoint, language);
+}
+
+}  // namespace nw
