@@ -1,0 +1,231 @@
+// The real Neptune client against a real HTTP server on loopback: what goes on the wire, and
+// how every kind of answer Neptune (or the network) can give comes back.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "nw/app/retry.h"
+#include "nw/io/neptune_client.h"
+#include "support/scripted_http_server.h"
+
+namespace nw {
+namespace {
+
+using std::chrono::milliseconds;
+using test::ScriptedHttpServer;
+using test::ScriptedResponse;
+
+const std::string kListBody = R"({
+  "acceptedQueryCount" : 2,
+  "runningQueryCount" : 1,
+  "queries" : [ {
+    "queryId" : "eadc6eea-698b-4a2f-8554-5270ab17ebee",
+    "queryString" : "MATCH (n) RETURN n",
+    "queryEvalStats" : {
+      "waited" : 0,
+      "elapsed" : 23463,
+      "cancelled" : false
+    }
+  }, {
+    "queryId" : "f43ce17b-db01-4d37-a074-c76d1c26d7a9",
+    "queryString" : "MATCH (m) RETURN m",
+    "queryEvalStats" : {
+      "waited" : 4100,
+      "elapsed" : 0,
+      "cancelled" : false
+    }
+  } ]
+})";
+const std::string kCancelOk = "{\n  \"status\" : \"200 OK\",\n  \"payload\" : true\n}";
+
+std::string error_body(const std::string& code, const std::string& message) {
+  return R"({"requestId":"0dbcded3-a9a1-4a25-b419-828c46342e47","code":")" + code +
+         R"(","detailedMessage":")" + message + "\"}";
+}
+
+TEST(NeptuneClientRest, ListsWithIncludeWaitingAndParses) {
+  ScriptedHttpServer server;
+  server.set_fallback({200, kListBody});
+  auto client = make_neptune_client(server.endpoint());
+  auto result = client->list_queries();
+  ASSERT_TRUE(result.ok()) << result.failure().describe();
+  ASSERT_EQ(result.value().queries.size(), 2u);
+  EXPECT_EQ(result.value().queries[0].elapsed_ms, 23463);
+  EXPECT_EQ(result.value().queries[1].waited_ms, 4100);
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "GET");
+  EXPECT_EQ(requests[0].uri, "/opencypher/status?includeWaiting=true");
+  EXPECT_EQ(requests[0].host_header, "127.0.0.1:" + std::to_string(server.port()));
+}
+
+TEST(NeptuneClientRest, ListWithoutWaitingSendsNoParameter) {
+  ScriptedHttpServer server;
+  server.set_fallback({200, kListBody});
+  auto endpoint = server.endpoint();
+  endpoint.include_waiting = false;
+  ASSERT_TRUE(make_neptune_client(endpoint)->list_queries().ok());
+  EXPECT_EQ(server.requests().at(0).uri, "/opencypher/status");
+}
+
+TEST(NeptuneClientRest, CancelSendsDeleteWithSilentAndEncodedId) {
+  ScriptedHttpServer server;
+  server.set_fallback({200, kCancelOk});
+  auto client = make_neptune_client(server.endpoint());
+  EXPECT_TRUE(client->cancel_query("f43ce17b-db01-4d37-a074-c76d1c26d7a9", true).ok());
+  EXPECT_TRUE(client->cancel_query("my id/with?odd&chars", false).ok());
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].method, "DELETE");
+  EXPECT_EQ(requests[0].uri, "/opencypher/status/f43ce17b-db01-4d37-a074-c76d1c26d7a9?silent=true");
+  EXPECT_EQ(requests[1].uri, "/opencypher/status/my%20id%2Fwith%3Fodd%26chars");
+}
+
+TEST(NeptuneClientLegacy, ListAndCancelUseTheServletForm) {
+  ScriptedHttpServer server;
+  server.enqueue({200, kListBody});
+  server.enqueue({200, kCancelOk});
+  auto client = make_neptune_client(server.endpoint(ApiForm::legacy));
+  ASSERT_TRUE(client->list_queries().ok());
+  ASSERT_TRUE(client->cancel_query("588af350-cfde-4222-bee6-b9cedc87180d", true).ok());
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].uri, "/openCypher/status");
+  EXPECT_EQ(requests[0].body, "includeWaiting=true");
+  EXPECT_EQ(requests[0].content_type, "application/x-www-form-urlencoded");
+  EXPECT_EQ(requests[1].method, "POST");
+  EXPECT_EQ(requests[1].body, "cancelQuery&queryId=588af350-cfde-4222-bee6-b9cedc87180d&silent=true");
+}
+
+TEST(NeptuneClientErrors, ClassifiesEveryKindOfAnswer) {
+  struct Row {
+    const char* name;
+    ScriptedResponse response;
+    bool is_cancel;
+    FailureKind kind;
+    int http_status;
+    std::string code;
+    bool retryable;
+  };
+  const std::vector<Row> rows = {
+      {"429 TooManyRequests", {429, error_body("TooManyRequestsException", "Too many requests")}, false,
+       FailureKind::neptune_error, 429, "TooManyRequestsException", true},
+      {"408 ClientTimeout", {408, error_body("ClientTimeoutException", "timed out")}, false,
+       FailureKind::neptune_error, 408, "ClientTimeoutException", true},
+      {"500 Throttling", {500, error_body("ThrottlingException", "queue full")}, false,
+       FailureKind::neptune_error, 500, "ThrottlingException", true},
+      {"403 AccessDenied", {403, error_body("AccessDeniedException", "denied")}, false,
+       FailureKind::neptune_error, 403, "AccessDeniedException", false},
+      {"502 HTML from a proxy", {502, "<html>Bad Gateway</html>", "text/html"}, false,
+       FailureKind::neptune_error, 502, "", false},
+      {"429 without a body", {429, ""}, false, FailureKind::neptune_error, 429, "", true},
+      {"200 truncated JSON", {200, kListBody.substr(0, 120)}, false, FailureKind::bad_response, 200, "", false},
+      {"200 not JSON", {200, "OK", "text/plain"}, false, FailureKind::bad_response, 200, "", false},
+      {"cancel of an ended query",
+       {400, error_body("InvalidParameterException", "Supplied queryId ac7d5a03 is invalid")}, true,
+       FailureKind::query_not_found, 400, "InvalidParameterException", false},
+      {"cancel plain-text 400", {400, "Invalid queryId (not a UUID): x", "text/plain"}, true,
+       FailureKind::neptune_error, 400, "", false},
+      {"cancel payload false", {200, R"({"status":"200 OK","payload":false})"}, true,
+       FailureKind::neptune_error, 200, "", false},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    ScriptedHttpServer server;
+    server.set_fallback(row.response);
+    auto client = make_neptune_client(server.endpoint());
+    const Failure f = row.is_cancel ? client->cancel_query("q1", true).failure()
+                                    : client->list_queries().failure();
+    EXPECT_EQ(f.kind, row.kind) << f.describe();
+    EXPECT_EQ(f.http_status, row.http_status);
+    EXPECT_EQ(f.code, row.code);
+    EXPECT_EQ(is_retryable(f), row.retryable);
+  }
+}
+
+TEST(NeptuneClientErrors, TruncatedTransferIsATransportFailure) {
+  ScriptedHttpServer server;
+  ScriptedResponse cut{200, kListBody.substr(0, 50)};
+  cut.announced_length = kListBody.size();
+  server.set_fallback(cut);
+  const auto result = make_neptune_client(server.endpoint())->list_queries();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.failure().kind, FailureKind::transport) << result.failure().describe();
+  EXPECT_TRUE(is_retryable(result.failure()));
+}
+
+TEST(NeptuneClientErrors, ServerSlowerThanRequestTimeoutIsATimeout) {
+  ScriptedHttpServer server;
+  ScriptedResponse slow{200, kListBody};
+  slow.delay = milliseconds(3000);
+  server.set_fallback(slow);
+  const auto result = make_neptune_client(server.endpoint(ApiForm::rest, milliseconds(300)))->list_queries();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.failure().kind, FailureKind::timeout) << result.failure().describe();
+}
+
+TEST(NeptuneClientErrors, RefusedConnectionIsATransportFailure) {
+  EndpointConfig endpoint;
+  {
+    ScriptedHttpServer server;
+    endpoint = server.endpoint();
+  }  // the port is closed now
+  const auto result = make_neptune_client(endpoint)->list_queries();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.failure().kind, FailureKind::transport);
+}
+
+TEST(NeptuneClientRetry, TooManyRequestsThenSuccess) {
+  ScriptedHttpServer server;
+  server.enqueue({429, error_body("TooManyRequestsException", "Too many requests")});
+  server.enqueue({408, error_body("ClientTimeoutException", "timed out")});
+  server.set_fallback({200, kListBody});
+  auto client = make_neptune_client(server.endpoint());
+  StopToken stop;
+  RetrySettings retry{5, milliseconds(1), milliseconds(5)};
+  int observed = 0;
+  auto polled = call_with_retries<StatusSnapshot>([&] { return client->list_queries(); }, retry, stop,
+                                                  [] { return 0.5; },
+                                                  [&](const Failure&, int, Millis) { ++observed; });
+  ASSERT_TRUE(polled.result.ok());
+  EXPECT_EQ(polled.attempts, 3);
+  EXPECT_EQ(observed, 2);
+  EXPECT_EQ(polled.result.value().queries.size(), 2u);
+}
+
+TEST(NeptuneClientRetry, NonRetryableErrorIsTriedOnce) {
+  ScriptedHttpServer server;
+  server.set_fallback({400, error_body("BadRequestException", "no")});
+  auto client = make_neptune_client(server.endpoint());
+  StopToken stop;
+  auto polled = call_with_retries<StatusSnapshot>([&] { return client->list_queries(); },
+                                                  RetrySettings{5, milliseconds(1), milliseconds(5)}, stop,
+                                                  [] { return 0.5; });
+  EXPECT_FALSE(polled.result.ok());
+  EXPECT_EQ(polled.attempts, 1);
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST(NeptuneClientConnections, KeepsOneConnectionAlive) {
+  ScriptedHttpServer server;
+  server.set_fallback({200, kListBody});
+  auto client = make_neptune_client(server.endpoint());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client->list_queries().ok());
+  EXPECT_EQ(server.requests().size(), 3u);
+  EXPECT_EQ(server.connections(), 1);
+}
+
+TEST(NeptuneClientConnections, ReconnectsWhenTheServerClosedAnIdleConnection) {
+  ScriptedHttpServer server(milliseconds(100));
+  server.set_fallback({200, kListBody});
+  auto client = make_neptune_client(server.endpoint());
+  ASSERT_TRUE(client->list_queries().ok());
+  std::this_thread::sleep_for(milliseconds(400));  // let the server drop the idle connection
+  const auto second = client->list_queries();
+  EXPECT_TRUE(second.ok()) << second.failure().describe();
+  EXPECT_EQ(server.connections(), 2);
+}
+
+}  // namespace
+}  // namespace nw

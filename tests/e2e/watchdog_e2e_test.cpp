@@ -1,0 +1,383 @@
+// End to end: the real neptune-watchdog binary against the real neptune-sim binary over
+// loopback. Queries are injected into the simulator with exact clocks, the watchdog runs,
+// and the simulator's record of the cancels it received is compared with the audit log.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+
+#include "support/child_process.h"
+
+namespace nw {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using test::ChildProcess;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+constexpr milliseconds kStartTimeout{10000};
+
+struct SimQuery {
+  std::string id;
+  std::string text;
+  std::string state;  // running | waiting
+  std::int64_t elapsed = 0;
+  std::int64_t waited = 0;
+};
+
+class Simulator {
+ public:
+  explicit Simulator(std::vector<std::string> extra_args = {}) {
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--arrival-rate", "0", "--seed", "7"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    process_ = std::make_unique<ChildProcess>(NW_SIM_BIN, args);
+    const auto line = process_->wait_for_stdout(
+        [](const std::string& l) { return l.find("listening on http://127.0.0.1:") != std::string::npos; },
+        kStartTimeout);
+    if (!line) throw std::runtime_error("neptune-sim did not start");
+    port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+  }
+
+  std::uint16_t port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  void inject(const SimQuery& q) {
+    Object body;
+    body.set("queryId", q.id);
+    body.set("queryString", q.text);
+    body.set("state", q.state);
+    body.set("elapsed", q.elapsed);
+    body.set("waited", q.waited);
+    std::ostringstream text;
+    body.stringify(text);
+    ASSERT_EQ(request("POST", "/sim/queries", text.str()).first, 201);
+  }
+
+  // Every cancel the simulator received, in order.
+  Array::Ptr cancels() {
+    const auto reply = request("GET", "/sim/cancels", "");
+    Poco::JSON::Parser parser;
+    return parser.parse(reply.second).extract<Array::Ptr>();
+  }
+
+  std::vector<std::string> cancelled_ids() {
+    std::vector<std::string> ids;
+    auto list = cancels();
+    for (std::size_t i = 0; i < list->size(); ++i)
+      ids.push_back(list->getObject(static_cast<unsigned>(i))->getValue<std::string>("queryId"));
+    return ids;
+  }
+
+ private:
+  std::pair<int, std::string> request(const std::string& method, const std::string& path,
+                                      const std::string& body) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", port_);
+    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!body.empty()) {
+      req.setContentType("application/json");
+      req.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    session.sendRequest(req) << body;
+    Poco::Net::HTTPResponse resp;
+    std::string text;
+    Poco::StreamCopier::copyToString(session.receiveResponse(resp), text);
+    return {resp.getStatus(), text};
+  }
+
+  std::unique_ptr<ChildProcess> process_;
+  std::uint16_t port_ = 0;
+};
+
+// A temporary directory with a config file and the audit log path.
+class Workspace {
+ public:
+  Workspace() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           ("nw-e2e-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  ~Workspace() { fs::remove_all(dir_); }
+
+  std::string audit_path() const { return (dir_ / "audit.jsonl").string(); }
+
+  // Writes the config: [watchdog] with a fast poll, the given extra sections appended.
+  std::string write_config(const std::string& endpoint_url, const std::string& sections,
+                           const std::string& watchdog_extra = "", const std::string& retry = "") {
+    const auto path = dir_ / "watchdog.ini";
+    std::ofstream out(path);
+    out << "[watchdog]\npoll_interval = 200ms\naudit_log = " << audit_path() << "\nlog_level = debug\n"
+        << watchdog_extra << "\n[retry]\n"
+        << (retry.empty() ? "max_attempts = 5\ninitial_backoff = 10ms\nmax_backoff = 50ms\n" : retry)
+        << "\n[endpoint.writer]\nurl = " << endpoint_url << "\nrequest_timeout = 2s\n"
+        << sections;
+    return path.string();
+  }
+
+  std::vector<Object::Ptr> audit_records() const {
+    std::vector<Object::Ptr> records;
+    std::ifstream in(audit_path());
+    std::string line;
+    while (std::getline(in, line)) {
+      Poco::JSON::Parser parser;
+      records.push_back(parser.parse(line).extract<Object::Ptr>());
+    }
+    return records;
+  }
+
+ private:
+  fs::path dir_;
+};
+
+const std::string kLongReadsRule =
+    "\n[rule.long-reads]\nmax_elapsed = 30s\nmax_waited = 5s\nquery_matches = ^\\s*MATCH\n"
+    "query_excludes = watchdog:exempt\naction = cancel\nsilent = true\n";
+
+const SimQuery kLong{"11111111-1111-4111-8111-111111111111", "MATCH (a)-[*1..9]->(b) RETURN count(b)",
+                     "running", 600000, 0};
+const SimQuery kExempt{"22222222-2222-4222-8222-222222222222",
+                       "MATCH (n) /* watchdog:exempt */ RETURN count(n)", "running", 600000, 0};
+const SimQuery kShort{"33333333-3333-4333-8333-333333333333", "MATCH (n) RETURN n LIMIT 1", "running", 1000,
+                      0};
+const SimQuery kQueued{"44444444-4444-4444-8444-444444444444", "MATCH (q) RETURN q", "waiting", 0, 120000};
+const SimQuery kWrite{"55555555-5555-4555-8555-555555555555", "CREATE (n:Event) RETURN n", "running", 600000,
+                      0};
+
+int run_once(const std::string& config, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"--config", config, "--once"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  ChildProcess watchdog(NW_WATCHDOG_BIN, args);
+  const auto code = watchdog.wait_exit(milliseconds(60000));
+  return code.value_or(-1);
+}
+
+TEST(WatchdogEndToEnd, CancelsWhatBreaksTheRuleAndNothingElse) {
+  Simulator sim;
+  for (const auto& q : {kLong, kExempt, kShort, kQueued, kWrite}) sim.inject(q);
+  Workspace ws;
+  ASSERT_EQ(run_once(ws.write_config(sim.url(), kLongReadsRule)), 0);
+
+  auto cancels = sim.cancels();
+  ASSERT_EQ(cancels->size(), 2u);
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < cancels->size(); ++i) {
+    auto c = cancels->getObject(static_cast<unsigned>(i));
+    ids.insert(c->getValue<std::string>("queryId"));
+    EXPECT_TRUE(c->getValue<bool>("silent"));
+    EXPECT_EQ(c->getValue<std::string>("api"), "rest");
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{kLong.id, kQueued.id}));
+
+  const auto records = ws.audit_records();
+  ASSERT_EQ(records.size(), 2u);
+  for (const auto& r : records) {
+    EXPECT_EQ(r->getValue<std::string>("outcome"), "cancelled");
+    EXPECT_EQ(r->getValue<std::string>("rule"), "long-reads");
+    EXPECT_EQ(r->getValue<std::string>("endpoint"), "writer");
+    EXPECT_EQ(r->getValue<std::string>("language"), "opencypher");
+    EXPECT_EQ(r->getValue<std::string>("action"), "cancel");
+    EXPECT_TRUE(r->getValue<bool>("silent"));
+    EXPECT_FALSE(r->getValue<bool>("dry_run"));
+    EXPECT_EQ(r->getValue<int>("attempts"), 1);
+    EXPECT_TRUE(std::regex_match(r->getValue<std::string>("time"),
+                                 std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
+  }
+  const auto by_id = [&](const std::string& id) {
+    for (const auto& r : records)
+      if (r->getValue<std::string>("query_id") == id) return r;
+    return Object::Ptr();
+  };
+  ASSERT_TRUE(by_id(kLong.id));
+  EXPECT_GE(by_id(kLong.id)->getValue<std::int64_t>("elapsed_ms"), 600000);
+  EXPECT_EQ(by_id(kLong.id)->getValue<std::string>("query"), kLong.text);
+  ASSERT_TRUE(by_id(kQueued.id));
+  EXPECT_GE(by_id(kQueued.id)->getValue<std::int64_t>("waited_ms"), 120000);
+  EXPECT_EQ(by_id(kQueued.id)->getValue<std::int64_t>("elapsed_ms"), 0);
+}
+
+TEST(WatchdogEndToEnd, LegacyServletFormCancelsToo) {
+  Simulator sim;
+  sim.inject(kLong);
+  sim.inject(kShort);
+  Workspace ws;
+  const std::string config =
+      ws.write_config(sim.url(), "api = legacy\n" + kLongReadsRule);
+  ASSERT_EQ(run_once(config), 0);
+  auto cancels = sim.cancels();
+  ASSERT_EQ(cancels->size(), 1u);
+  EXPECT_EQ(cancels->getObject(0)->getValue<std::string>("queryId"), kLong.id);
+  EXPECT_EQ(cancels->getObject(0)->getValue<std::string>("api"), "legacy");
+  EXPECT_TRUE(cancels->getObject(0)->getValue<bool>("silent"));
+}
+
+TEST(WatchdogEndToEnd, DryRunFlagSendsNoCancelButAudits) {
+  Simulator sim;
+  sim.inject(kLong);
+  sim.inject(kShort);
+  Workspace ws;
+  ASSERT_EQ(run_once(ws.write_config(sim.url(), kLongReadsRule), {"--dry-run"}), 0);
+  EXPECT_EQ(sim.cancels()->size(), 0u);
+  const auto records = ws.audit_records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]->getValue<std::string>("query_id"), kLong.id);
+  EXPECT_EQ(records[0]->getValue<std::string>("outcome"), "dry_run");
+  EXPECT_TRUE(records[0]->getValue<bool>("dry_run"));
+  EXPECT_EQ(records[0]->getValue<int>("attempts"), 0);
+}
+
+TEST(WatchdogEndToEnd, RetriesAThrottledCancelAndRecordsTheAttempts) {
+  Simulator sim({"--fault", "429,count=2,on=cancel"});
+  sim.inject(kLong);
+  Workspace ws;
+  ASSERT_EQ(run_once(ws.write_config(sim.url(), kLongReadsRule)), 0);
+  EXPECT_EQ(sim.cancelled_ids(), std::vector<std::string>{kLong.id});
+  const auto records = ws.audit_records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]->getValue<std::string>("outcome"), "cancelled");
+  EXPECT_EQ(records[0]->getValue<int>("attempts"), 3);
+}
+
+TEST(WatchdogEndToEnd, RetriesThrottledPolls) {
+  Simulator sim({"--fault", "408,count=1,on=status", "--fault", "500,count=1,on=status"});
+  sim.inject(kLong);
+  Workspace ws;
+  ASSERT_EQ(run_once(ws.write_config(sim.url(), kLongReadsRule)), 0);
+  EXPECT_EQ(sim.cancelled_ids(), std::vector<std::string>{kLong.id});
+}
+
+TEST(WatchdogEndToEnd, CancelThatGivesUpIsAuditedAsFailed) {
+  Simulator sim({"--fault", "429,on=cancel"});
+  sim.inject(kLong);
+  Workspace ws;
+  const std::string retry = "max_attempts = 3\ninitial_backoff = 10ms\nmax_backoff = 20ms\n";
+  ASSERT_EQ(run_once(ws.write_config(sim.url(), kLongReadsRule, "", retry)), 0);
+  const auto records = ws.audit_records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]->getValue<std::string>("outcome"), "failed");
+  EXPECT_EQ(records[0]->getValue<int>("attempts"), 3);
+  EXPECT_NE(records[0]->getValue<std::string>("error").find("TooManyRequestsException"), std::string::npos);
+}
+
+TEST(WatchdogEndToEnd, FailedPollsNeitherStopTheDaemonNorAudit) {
+  // Each poll is tried twice; the first six status requests fail, so three polls fail before
+  // one succeeds and the long query is cancelled.
+  Simulator sim({"--fault", "500,count=6,on=status"});
+  sim.inject(kLong);
+  Workspace ws;
+  const std::string retry = "max_attempts = 2\ninitial_backoff = 10ms\nmax_backoff = 20ms\n";
+  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", ws.write_config(sim.url(), kLongReadsRule, "", retry)});
+  const auto cancelled = watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("cancelled by rule") != std::string::npos; }, milliseconds(30000));
+  ASSERT_TRUE(cancelled) << "no cancel after the faults ended";
+  watchdog.signal(SIGTERM);
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(10000)), 0);
+
+  int failed_polls = 0;
+  for (const auto& line : watchdog.stderr_lines())
+    failed_polls += line.find("poll failed after 2 attempt(s)") != std::string::npos;
+  EXPECT_GE(failed_polls, 3);
+  const auto records = ws.audit_records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]->getValue<std::string>("outcome"), "cancelled");
+}
+
+TEST(WatchdogEndToEnd, LogActionIsAuditedOncePerQuery) {
+  Simulator sim;
+  sim.inject(kLong);
+  Workspace ws;
+  const std::string rule = "\n[rule.watch]\nmax_elapsed = 1s\naction = log\n";
+  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", ws.write_config(sim.url(), rule)});
+  // Wait for several polls.
+  int polls = 0;
+  watchdog.wait_for_stderr(
+      [&](const std::string& l) { return l.find(" queries (") != std::string::npos && ++polls >= 4; },
+      milliseconds(30000));
+  watchdog.signal(SIGTERM);
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(10000)), 0);
+  EXPECT_GE(polls, 4);
+  EXPECT_EQ(sim.cancels()->size(), 0u);
+  const auto records = ws.audit_records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]->getValue<std::string>("outcome"), "logged");
+  EXPECT_EQ(records[0]->getValue<std::string>("action"), "log");
+}
+
+// SIGTERM while idle between polls, and while sleeping in a retry back-off: both stop the
+// daemon cleanly (exit 0) within the 2 s DESIGN.md promises.
+TEST(WatchdogEndToEnd, SigtermStopsPromptlyWhenIdleAndDuringBackoff) {
+  struct Row {
+    const char* name;
+    std::vector<std::string> sim_args;
+    std::string wait_for;
+  };
+  const std::vector<Row> rows = {
+      {"idle", {}, " queries ("},
+      {"in back-off", {"--fault", "429,on=status"}, "retrying in"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    Simulator sim(row.sim_args);
+    Workspace ws;
+    const std::string retry = "max_attempts = 10\ninitial_backoff = 20s\nmax_backoff = 60s\n";
+    ChildProcess watchdog(NW_WATCHDOG_BIN,
+                          {"--config", ws.write_config(sim.url(), kLongReadsRule, "poll_interval = 30s\n", retry)});
+    ASSERT_TRUE(watchdog.wait_for_stderr(
+        [&](const std::string& l) { return l.find(row.wait_for) != std::string::npos; }, milliseconds(30000)));
+    watchdog.signal(SIGTERM);
+    EXPECT_EQ(watchdog.wait_exit(milliseconds(2000)), 0);
+  }
+}
+
+TEST(WatchdogEndToEnd, ConfigurationAndUsageErrorsHaveTheirExitCodes) {
+  Workspace ws;
+  ASSERT_EQ(run_once(ws.write_config("http://127.0.0.1:1", "\n[rule.broken]\nquery_matches = (\n")), 78);
+  ChildProcess bad_config(NW_WATCHDOG_BIN,
+                          {"--config", ws.write_config("ftp://x", "\n[rule.broken]\nquery_matches = (\n")});
+  EXPECT_EQ(bad_config.wait_exit(milliseconds(10000)), 78);
+  const auto lines = bad_config.stderr_lines();
+  const auto has = [&](const std::string& text) {
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const std::string& l) { return l.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(has(": endpoint.writer.url: bad url 'ftp://x'"));
+  EXPECT_TRUE(has(": rule.broken.query_matches: bad regex '('"));
+  EXPECT_TRUE(has(": rule.broken: a rule needs at least one limit"));
+
+  ChildProcess usage(NW_WATCHDOG_BIN, {"--no-such-flag"});
+  EXPECT_EQ(usage.wait_exit(milliseconds(10000)), 64);
+  ChildProcess help(NW_WATCHDOG_BIN, {"--help"});
+  EXPECT_EQ(help.wait_exit(milliseconds(10000)), 0);
+}
+
+TEST(WatchdogEndToEnd, OnceExitsNonZeroWhenAnEndpointCannotBePolled) {
+  Workspace ws;
+  std::string url;
+  {
+    Simulator sim;
+    url = sim.url();
+  }  // nothing listens there any more
+  const std::string retry = "max_attempts = 2\ninitial_backoff = 10ms\nmax_backoff = 20ms\n";
+  EXPECT_EQ(run_once(ws.write_config(url, kLongReadsRule, "", retry)), 1);
+  EXPECT_TRUE(ws.audit_records().empty());
+}
+
+}  // namespace
+}  // namespace nw
