@@ -223,12 +223,17 @@ class ConfigBuilder {
     apply(section, keys);
 
     const int url_line = line_of(section, "url");
+    bool url_ok = false;
     if (url_line == 0) {
       error(section.name + ".url", "missing required key", section.line);
     } else if (!url_text.empty()) {
       std::string why;
-      if (auto url = parse_endpoint_url(url_text, why)) e.url = *url;
-      else error(section.name + ".url", "bad url '" + url_text + "': " + why, url_line);
+      if (auto url = parse_endpoint_url(url_text, why)) {
+        e.url = *url;
+        url_ok = true;
+      } else {
+        error(section.name + ".url", "bad url '" + url_text + "': " + why, url_line);
+      }
     }
     if (auth_text == "iam") {
       e.auth = AuthMode::iam;
@@ -240,7 +245,7 @@ class ConfigBuilder {
       error(section.name + ".auth", "unknown value '" + auth_text + "' (expected one of: none, iam)",
             line_of(section, "auth"));
     }
-    if (!e.ca_file.empty() && !e.url.https && url_line != 0)
+    if (!e.ca_file.empty() && url_ok && !e.url.https)
       error(section.name + ".ca_file", "set for a plain http:// url", line_of(section, "ca_file"));
   }
 

@@ -32,6 +32,7 @@ std::optional<EndpointUrl> parse_endpoint_url(std::string_view text, std::string
   }
 
   std::string_view port_text;
+  bool has_port = false;  // "host:" with nothing after it is an error, not the default port
   if (!text.empty() && text.front() == '[') {
     const auto close = text.find(']');
     if (close == std::string_view::npos) {
@@ -46,21 +47,21 @@ std::optional<EndpointUrl> parse_endpoint_url(std::string_view text, std::string
         return std::nullopt;
       }
       port_text = rest.substr(1);
-      if (port_text.empty()) port_text = "x";  // "host:" is an error, not a default port
+      has_port = true;
     }
   } else {
     const auto colon = text.find(':');
     url.host = std::string(text.substr(0, colon));
     if (colon != std::string_view::npos) {
       port_text = text.substr(colon + 1);
-      if (port_text.empty()) port_text = "x";
+      has_port = true;
     }
   }
   if (url.host.empty()) {
     error = "missing host";
     return std::nullopt;
   }
-  if (port_text.empty()) {
+  if (!has_port) {
     url.port = url.https ? 443 : 80;
   } else {
     unsigned value = 0;

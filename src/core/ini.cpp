@@ -17,6 +17,9 @@ IniDocument parse_ini(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM from editors
 
   int line_no = 0;
+  // After a rejected header, its keys belong to no section: they must not land in the
+  // previous one (the header's error is already reported).
+  bool in_rejected_section = false;
   while (!text.empty()) {
     const auto eol = text.find('\n');
     const std::string_view raw = text.substr(0, eol);
@@ -27,6 +30,7 @@ IniDocument parse_ini(std::string_view text) {
     if (line.empty() || line.front() == ';' || line.front() == '#') continue;
 
     if (line.front() == '[') {
+      in_rejected_section = true;
       if (line.back() != ']') {
         doc.errors.push_back({line_no, "", "section header without closing ']'"});
         continue;
@@ -43,6 +47,7 @@ IniDocument parse_ini(std::string_view text) {
         continue;
       }
       doc.sections.push_back({name, line_no, {}});
+      in_rejected_section = false;
       continue;
     }
 
@@ -57,6 +62,7 @@ IniDocument parse_ini(std::string_view text) {
       doc.errors.push_back({line_no, "", "missing key before '='"});
       continue;
     }
+    if (in_rejected_section) continue;
     if (doc.sections.empty()) {
       doc.errors.push_back({line_no, key, "key outside of any [section]"});
       continue;

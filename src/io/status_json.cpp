@@ -33,7 +33,9 @@ std::int64_t millis_field(const Object& stats, const std::string& name) {
   if (!stats.has(name)) return 0;
   const Var v = stats.get(name);
   if (v.isEmpty()) return 0;
-  if (!v.isInteger()) throw ShapeError{"'" + name + "' is not a whole number"};
+  // Poco counts a bool as an integer; Neptune never sends one here.
+  if (!v.isInteger() || v.type() == typeid(bool))
+    throw ShapeError{"'" + name + "' is not a whole number"};
   if (v.isSigned()) {
     const auto n = v.convert<Poco::Int64>();
     if (n < 0) throw ShapeError{"'" + name + "' is negative"};

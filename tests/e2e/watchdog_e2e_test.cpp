@@ -11,6 +11,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <thread>
 #include <sstream>
 
 #include <Poco/JSON/Array.h>
@@ -119,16 +120,18 @@ class Workspace {
 
   std::string audit_path() const { return (dir_ / "audit.jsonl").string(); }
 
-  // Writes the config: [watchdog] with a fast poll, the given extra sections appended.
+  // Writes the config: [watchdog] with a fast poll, one [endpoint.writer] with `endpoint_keys`,
+  // then `sections` (whose first lines may add keys to the endpoint).
   std::string write_config(const std::string& endpoint_url, const std::string& sections,
-                           const std::string& watchdog_extra = "", const std::string& retry = "") {
+                           const std::string& watchdog_extra = "", const std::string& retry = "",
+                           const std::string& endpoint_keys = "request_timeout = 2s\n") {
     const auto path = dir_ / "watchdog.ini";
     std::ofstream out(path);
     out << "[watchdog]\npoll_interval = 200ms\naudit_log = " << audit_path() << "\nlog_level = debug\n"
         << watchdog_extra << "\n[retry]\n"
         << (retry.empty() ? "max_attempts = 5\ninitial_backoff = 10ms\nmax_backoff = 50ms\n" : retry)
-        << "\n[endpoint.writer]\nurl = " << endpoint_url << "\nrequest_timeout = 2s\n"
-        << sections;
+        << "\n[endpoint.writer]\nurl = " << endpoint_url << "\n"
+        << endpoint_keys << sections;
     return path.string();
   }
 
@@ -344,6 +347,27 @@ TEST(WatchdogEndToEnd, SigtermStopsPromptlyWhenIdleAndDuringBackoff) {
     watchdog.signal(SIGTERM);
     EXPECT_EQ(watchdog.wait_exit(milliseconds(2000)), 0);
   }
+}
+
+// A cancel still waiting for Neptune's answer when SIGTERM arrives is abandoned, and the
+// decision is still on record.
+TEST(WatchdogEndToEnd, SigtermAbandonsASlowCancelButAuditsIt) {
+  Simulator sim({"--fault", "delay=20s,on=cancel"});
+  sim.inject(kLong);
+  Workspace ws;
+  // A generous request timeout, so that the cancel is still in flight at SIGTERM.
+  const std::string config = ws.write_config(sim.url(), kLongReadsRule, "", "", "request_timeout = 60s\n");
+  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
+  ASSERT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find(" queries (1 accepted") != std::string::npos; },
+      milliseconds(30000)));
+  std::this_thread::sleep_for(milliseconds(300));  // the cancel is now waiting on the simulator
+  watchdog.signal(SIGTERM);
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(2000)), 0);
+  const auto records = ws.audit_records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]->getValue<std::string>("outcome"), "failed");
+  EXPECT_NE(records[0]->getValue<std::string>("error").find("abandoned at shutdown"), std::string::npos);
 }
 
 TEST(WatchdogEndToEnd, ConfigurationAndUsageErrorsHaveTheirExitCodes) {

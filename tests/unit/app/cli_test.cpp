@@ -1,0 +1,85 @@
+#include "nw/app/cli.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace nw {
+namespace {
+
+using Args = std::vector<std::string>;
+
+TEST(ParseCli, AcceptsEveryOption) {
+  struct Row {
+    const char* name;
+    Args args;
+    std::string config;
+    bool check_config, once, dry_run, help, version;
+  } rows[] = {
+      {"no arguments: defaults", {}, "/etc/neptune-watchdog/neptune-watchdog.ini", false, false, false, false, false},
+      {"--config FILE", {"--config", "/tmp/w.ini"}, "/tmp/w.ini", false, false, false, false, false},
+      {"--config=FILE", {"--config=/tmp/w.ini"}, "/tmp/w.ini", false, false, false, false, false},
+      {"-c FILE", {"-c", "/tmp/w.ini"}, "/tmp/w.ini", false, false, false, false, false},
+      {"-cFILE", {"-c/tmp/w.ini"}, "/tmp/w.ini", false, false, false, false, false},
+      {"config path with spaces", {"--config", "/tmp/my dir/w.ini"}, "/tmp/my dir/w.ini", false, false, false, false, false},
+      {"relative config path", {"-c", "w.ini"}, "w.ini", false, false, false, false, false},
+      {"--check-config", {"--check-config"}, kDefaultConfigPath, true, false, false, false, false},
+      {"--once", {"--once"}, kDefaultConfigPath, false, true, false, false, false},
+      {"--dry-run", {"--dry-run"}, kDefaultConfigPath, false, false, true, false, false},
+      {"--help", {"--help"}, kDefaultConfigPath, false, false, false, true, false},
+      {"-h", {"-h"}, kDefaultConfigPath, false, false, false, true, false},
+      {"--version", {"--version"}, kDefaultConfigPath, false, false, false, false, true},
+      {"check a given file", {"--config", "/tmp/w.ini", "--check-config"}, "/tmp/w.ini", true, false, false, false, false},
+      {"everything", {"--once", "--dry-run", "-c", "x.ini", "--check-config", "--version", "--help"}, "x.ini", true,
+       true, true, true, true},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const CliParse p = parse_cli(row.args);
+    EXPECT_EQ(p.error, "");
+    EXPECT_EQ(p.options.config_path, row.config);
+    EXPECT_EQ(p.options.check_config, row.check_config);
+    EXPECT_EQ(p.options.once, row.once);
+    EXPECT_EQ(p.options.dry_run, row.dry_run);
+    EXPECT_EQ(p.options.help, row.help);
+    EXPECT_EQ(p.options.version, row.version);
+  }
+}
+
+TEST(ParseCli, UsageErrors) {
+  struct Row {
+    const char* name;
+    Args args;
+    const char* error;
+  } rows[] = {
+      {"positional argument", {"extra"}, "unexpected argument 'extra'"},
+      {"positional after options", {"--once", "/tmp/w.ini"}, "unexpected argument '/tmp/w.ini'"},
+      {"lone dash", {"-"}, "unexpected argument '-'"},
+      {"unknown long option", {"--frobnicate"}, "Unknown option specified: frobnicate"},
+      {"unknown short option", {"-x"}, "Unknown option specified: x"},
+      {"design flag not in this version", {"--test-matching"}, "Unknown option specified: test-matching"},
+      {"missing argument to --config", {"--config"}, "Missing option argument: config requires FILE"},
+      {"missing argument to -c", {"-c"}, "Missing option argument: config requires FILE"},
+      {"missing argument after other options", {"--once", "--config"}, "Missing option argument: config requires FILE"},
+      {"argument to a flag", {"--once=yes"}, "Unexpected option argument: once=yes"},
+      {"repeated option", {"--once", "--once"}, "Option must not be given more than once: once"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    EXPECT_EQ(parse_cli(row.args).error, row.error);
+  }
+}
+
+TEST(HelpText, DocumentsEveryOptionAndExitCodes) {
+  const std::string help = help_text();
+  const char* parts[] = {"neptune-watchdog", "--config", "-c", "FILE", "--check-config", "--once", "--dry-run",
+                         "--help", "--version", kDefaultConfigPath, "64", "78"};
+  for (const char* part : parts) {
+    SCOPED_TRACE(part);
+    EXPECT_NE(help.find(part), std::string::npos) << help;
+  }
+}
+
+}  // namespace
+}  // namespace nw

@@ -1,0 +1,426 @@
+#include "nw/core/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace nw {
+namespace {
+
+using Lines = std::vector<std::string>;
+
+const std::string kEndpoint = "[endpoint.e]\nurl = https://db:8182\n";
+const std::string kRule = "[rule.r]\nmax_elapsed = 5m\n";
+
+// The section under test comes first, so its key is on line 2.
+std::string watchdog(const std::string& line) { return "[watchdog]\n" + line + "\n" + kEndpoint + kRule; }
+std::string retry(const std::string& line) { return "[retry]\n" + line + "\n" + kEndpoint + kRule; }
+std::string endpoint(const std::string& line, const std::string& url = "url = https://db:8182") {
+  return "[endpoint.x]\n" + line + "\n" + url + "\n" + kRule;
+}
+std::string rule(const std::string& line, const std::string& limit = "max_elapsed = 5m") {
+  return "[rule.x]\n" + line + "\n" + limit + "\n" + kEndpoint;
+}
+
+Lines formatted(const ConfigResult& result) {
+  Lines out;
+  for (const auto& e : result.errors) out.push_back(e.format("f.ini"));
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(ParseConfig, DefaultsForEveryOmittedKey) {
+  const ConfigResult r = parse_config(kEndpoint + kRule, "f.ini");
+  ASSERT_EQ(formatted(r), Lines{});
+  const WatchdogConfig& c = r.config;
+  EXPECT_EQ(c.origin, "f.ini");
+  EXPECT_EQ(c.watchdog.poll_interval, Millis(5000));
+  EXPECT_EQ(c.watchdog.audit_log, "/var/log/neptune-watchdog/audit.jsonl");
+  EXPECT_EQ(c.watchdog.log_level, LogLevel::info);
+  EXPECT_FALSE(c.policy.dry_run);
+  EXPECT_EQ(c.retry.max_attempts, 5);
+  EXPECT_EQ(c.retry.initial_backoff, Millis(100));
+  EXPECT_EQ(c.retry.max_backoff, Millis(5000));
+  ASSERT_EQ(c.endpoints.size(), 1u);
+  const EndpointConfig& e = c.endpoints[0];
+  EXPECT_EQ(e.name, "e");
+  EXPECT_EQ(e.url.to_string(), "https://db:8182");
+  EXPECT_EQ(e.api, ApiForm::rest);
+  EXPECT_TRUE(e.include_waiting);
+  EXPECT_EQ(e.request_timeout, Millis(10'000));
+  EXPECT_EQ(e.auth, AuthMode::none);
+  EXPECT_EQ(e.region, "");
+  EXPECT_EQ(e.ca_file, "");
+  ASSERT_EQ(c.policy.rules.size(), 1u);
+  const Rule& rl = c.policy.rules[0];
+  EXPECT_EQ(rl.name, "r");
+  EXPECT_EQ(rl.max_elapsed, Millis(300'000));
+  EXPECT_EQ(rl.max_waited, std::nullopt);
+  EXPECT_EQ(rl.query_matches, nullptr);
+  EXPECT_EQ(rl.query_excludes, nullptr);
+  EXPECT_EQ(rl.action, RuleAction::cancel);
+  EXPECT_FALSE(rl.silent);
+}
+
+TEST(ParseConfig, AcceptsGoodValuesOfEveryKey) {
+  using Check = std::function<void(const WatchdogConfig&)>;
+  const auto x = [](const WatchdogConfig& c) -> const EndpointConfig& { return c.endpoints.at(0); };
+  const auto rx = [](const WatchdogConfig& c) -> const Rule& { return c.policy.rules.at(0); };
+  struct Row {
+    const char* name;
+    std::string text;
+    Check check;
+  } rows[] = {
+      {"poll_interval ms", watchdog("poll_interval = 250ms"), [](auto& c) { EXPECT_EQ(c.watchdog.poll_interval, Millis(250)); }},
+      {"poll_interval m", watchdog("poll_interval = 2m"), [](auto& c) { EXPECT_EQ(c.watchdog.poll_interval, Millis(120'000)); }},
+      {"dry_run true", watchdog("dry_run = true"), [](auto& c) { EXPECT_TRUE(c.policy.dry_run); }},
+      {"dry_run yes", watchdog("dry_run = yes"), [](auto& c) { EXPECT_TRUE(c.policy.dry_run); }},
+      {"dry_run on", watchdog("dry_run = on"), [](auto& c) { EXPECT_TRUE(c.policy.dry_run); }},
+      {"dry_run TRUE", watchdog("dry_run = TRUE"), [](auto& c) { EXPECT_TRUE(c.policy.dry_run); }},
+      {"dry_run false", watchdog("dry_run = false"), [](auto& c) { EXPECT_FALSE(c.policy.dry_run); }},
+      {"dry_run No", watchdog("dry_run = No"), [](auto& c) { EXPECT_FALSE(c.policy.dry_run); }},
+      {"dry_run off", watchdog("dry_run = off"), [](auto& c) { EXPECT_FALSE(c.policy.dry_run); }},
+      {"audit_log", watchdog("audit_log = /tmp/a b/audit.jsonl"), [](auto& c) { EXPECT_EQ(c.watchdog.audit_log, "/tmp/a b/audit.jsonl"); }},
+      {"log_level trace", watchdog("log_level = trace"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::trace); }},
+      {"log_level debug", watchdog("log_level = debug"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::debug); }},
+      {"log_level info", watchdog("log_level = info"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::info); }},
+      {"log_level warn", watchdog("log_level = warn"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::warn); }},
+      {"log_level error", watchdog("log_level = error"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::error); }},
+      {"max_attempts 1", retry("max_attempts = 1"), [](auto& c) { EXPECT_EQ(c.retry.max_attempts, 1); }},
+      {"max_attempts 100", retry("max_attempts = 100"), [](auto& c) { EXPECT_EQ(c.retry.max_attempts, 100); }},
+      {"initial_backoff", retry("initial_backoff = 250ms"), [](auto& c) { EXPECT_EQ(c.retry.initial_backoff, Millis(250)); }},
+      {"max_backoff", retry("max_backoff = 10s"), [](auto& c) { EXPECT_EQ(c.retry.max_backoff, Millis(10'000)); }},
+      {"initial equals max", "[retry]\ninitial_backoff = 2s\nmax_backoff = 2s\n" + kEndpoint + kRule,
+       [](auto& c) { EXPECT_EQ(c.retry.initial_backoff, c.retry.max_backoff); }},
+      {"url https", endpoint("api = rest", "url = https://db-1.x.neptune.amazonaws.com:8182"),
+       [x](auto& c) { EXPECT_EQ(x(c).url.to_string(), "https://db-1.x.neptune.amazonaws.com:8182"); EXPECT_TRUE(x(c).url.https); }},
+      {"url http default port", endpoint("api = rest", "url = http://127.0.0.1/"),
+       [x](auto& c) { EXPECT_EQ(x(c).url.to_string(), "http://127.0.0.1:80"); EXPECT_FALSE(x(c).url.https); }},
+      {"url ipv6", endpoint("api = rest", "url = https://[::1]:8182"), [x](auto& c) { EXPECT_EQ(x(c).url.host, "::1"); }},
+      {"api rest", endpoint("api = rest"), [x](auto& c) { EXPECT_EQ(x(c).api, ApiForm::rest); }},
+      {"api legacy", endpoint("api = legacy"), [x](auto& c) { EXPECT_EQ(x(c).api, ApiForm::legacy); }},
+      {"include_waiting false", endpoint("include_waiting = false"), [x](auto& c) { EXPECT_FALSE(x(c).include_waiting); }},
+      {"include_waiting true", endpoint("include_waiting = true"), [x](auto& c) { EXPECT_TRUE(x(c).include_waiting); }},
+      {"request_timeout", endpoint("request_timeout = 3s"), [x](auto& c) { EXPECT_EQ(x(c).request_timeout, Millis(3000)); }},
+      {"auth none", endpoint("auth = none"), [x](auto& c) { EXPECT_EQ(x(c).auth, AuthMode::none); }},
+      {"region", endpoint("region = us-east-1"), [x](auto& c) { EXPECT_EQ(x(c).region, "us-east-1"); }},
+      {"region empty", endpoint("region ="), [x](auto& c) { EXPECT_EQ(x(c).region, ""); }},
+      {"ca_file with https", endpoint("ca_file = /etc/ssl/neptune.pem"), [x](auto& c) { EXPECT_EQ(x(c).ca_file, "/etc/ssl/neptune.pem"); }},
+      {"empty ca_file with http", endpoint("ca_file =", "url = http://127.0.0.1:18182"), [x](auto& c) { EXPECT_EQ(x(c).ca_file, ""); }},
+      {"endpoint name chars", "[endpoint.Reader-1_b.2]\nurl = http://h:1\n" + kRule,
+       [x](auto& c) { EXPECT_EQ(x(c).name, "Reader-1_b.2"); }},
+      {"max_elapsed", rule("max_elapsed = 300s", "action = cancel"), [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_elapsed, Millis(300'000)); EXPECT_EQ(rx(c).max_waited, std::nullopt); }},
+      {"max_waited only", rule("max_waited = 60s", "action = cancel"), [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_waited, Millis(60'000)); EXPECT_EQ(rx(c).max_elapsed, std::nullopt); }},
+      {"both limits", rule("max_waited = 1h"), [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_waited, Millis(3'600'000)); EXPECT_EQ(rx(c).max_elapsed, Millis(300'000)); }},
+      {"query_matches", rule("query_matches = ^\\s*MATCH"), [rx](auto& c) {
+         ASSERT_NE(rx(c).query_matches, nullptr);
+         EXPECT_EQ(rx(c).query_matches->pattern(), "^\\s*MATCH");
+         EXPECT_TRUE(rx(c).selects("  MATCH (n) RETURN n"));
+         EXPECT_FALSE(rx(c).selects("CREATE (n)")); }},
+      {"query_matches with ; and #", rule("query_matches = a;b#c"), [rx](auto& c) {
+         ASSERT_NE(rx(c).query_matches, nullptr);
+         EXPECT_EQ(rx(c).query_matches->pattern(), "a;b#c");
+         EXPECT_TRUE(rx(c).selects("xa;b#cx")); }},
+      {"query_excludes", rule("query_excludes = watchdog:exempt"), [rx](auto& c) {
+         ASSERT_NE(rx(c).query_excludes, nullptr);
+         EXPECT_EQ(rx(c).query_excludes->pattern(), "watchdog:exempt");
+         EXPECT_FALSE(rx(c).selects("MATCH (n) /* watchdog:exempt */ RETURN n"));
+         EXPECT_TRUE(rx(c).selects("MATCH (n) RETURN n")); }},
+      {"action cancel", rule("action = cancel"), [rx](auto& c) { EXPECT_EQ(rx(c).action, RuleAction::cancel); }},
+      {"action log", rule("action = log"), [rx](auto& c) { EXPECT_EQ(rx(c).action, RuleAction::log); }},
+      {"silent true", rule("silent = true"), [rx](auto& c) { EXPECT_TRUE(rx(c).silent); }},
+      {"silent off", rule("silent = off"), [rx](auto& c) { EXPECT_FALSE(rx(c).silent); }},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const ConfigResult r = parse_config(row.text, "f.ini");
+    EXPECT_EQ(formatted(r), Lines{});
+    EXPECT_TRUE(r.ok());
+    row.check(r.config);
+  }
+}
+
+TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
+  const std::string bad_duration = " (use a whole number with ms, s, m or h, e.g. 300s)";
+  struct Row {
+    const char* name;
+    std::string text;
+    Lines errors;
+  } rows[] = {
+      {"poll_interval bare number", watchdog("poll_interval = 5"),
+       {"f.ini: watchdog.poll_interval: bad duration '5'" + bad_duration + " (line 2)"}},
+      {"poll_interval empty", watchdog("poll_interval ="),
+       {"f.ini: watchdog.poll_interval: bad duration ''" + bad_duration + " (line 2)"}},
+      {"poll_interval zero", watchdog("poll_interval = 0ms"),
+       {"f.ini: watchdog.poll_interval: must be greater than 0 (line 2)"}},
+      {"dry_run word", watchdog("dry_run = maybe"),
+       {"f.ini: watchdog.dry_run: expected true or false, got 'maybe' (line 2)"}},
+      {"dry_run digit", watchdog("dry_run = 1"), {"f.ini: watchdog.dry_run: expected true or false, got '1' (line 2)"}},
+      {"audit_log empty", watchdog("audit_log ="), {"f.ini: watchdog.audit_log: must not be empty (line 2)"}},
+      {"log_level unknown", watchdog("log_level = verbose"),
+       {"f.ini: watchdog.log_level: unknown value 'verbose' (expected one of: trace, debug, info, warn, error) (line 2)"}},
+      {"log_level upper case", watchdog("log_level = INFO"),
+       {"f.ini: watchdog.log_level: unknown value 'INFO' (expected one of: trace, debug, info, warn, error) (line 2)"}},
+      {"watchdog unknown key", watchdog("pol_interval = 5s"), {"f.ini: watchdog.pol_interval: unknown key (line 2)"}},
+      {"max_attempts zero", retry("max_attempts = 0"),
+       {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '0' (line 2)"}},
+      {"max_attempts too many", retry("max_attempts = 101"),
+       {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '101' (line 2)"}},
+      {"max_attempts negative", retry("max_attempts = -1"),
+       {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '-1' (line 2)"}},
+      {"max_attempts word", retry("max_attempts = five"),
+       {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got 'five' (line 2)"}},
+      {"max_attempts fraction", retry("max_attempts = 2.5"),
+       {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '2.5' (line 2)"}},
+      {"max_attempts empty", retry("max_attempts ="),
+       {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '' (line 2)"}},
+      {"initial_backoff zero", retry("initial_backoff = 0s"),
+       {"f.ini: retry.initial_backoff: must be greater than 0 (line 2)"}},
+      {"initial_backoff fraction", retry("initial_backoff = 0.5s"),
+       {"f.ini: retry.initial_backoff: bad duration '0.5s'" + bad_duration + " (line 2)"}},
+      {"max_backoff bare", retry("max_backoff = 10"),
+       {"f.ini: retry.max_backoff: bad duration '10'" + bad_duration + " (line 2)"}},
+      {"max_backoff zero", retry("max_backoff = 0ms"), {"f.ini: retry.max_backoff: must be greater than 0 (line 2)"}},
+      {"initial above max", "[retry]\ninitial_backoff = 10s\nmax_backoff = 1s\n" + kEndpoint + kRule,
+       {"f.ini: retry.initial_backoff: is larger than retry.max_backoff"}},
+      {"default initial above max", retry("max_backoff = 50ms"),
+       {"f.ini: retry.initial_backoff: is larger than retry.max_backoff"}},
+      {"retry unknown key", retry("jitter = full"), {"f.ini: retry.jitter: unknown key (line 2)"}},
+      {"url missing", "[endpoint.x]\napi = rest\n" + kRule, {"f.ini: endpoint.x.url: missing required key (line 1)"}},
+      {"url empty", endpoint("api = rest", "url ="), {"f.ini: endpoint.x.url: must not be empty (line 3)"}},
+      {"url bad scheme", endpoint("api = rest", "url = ftp://db:8182"),
+       {"f.ini: endpoint.x.url: bad url 'ftp://db:8182': must start with http:// or https:// (line 3)"}},
+      {"url with path", endpoint("api = rest", "url = https://db:8182/opencypher/status"),
+       {"f.ini: endpoint.x.url: bad url 'https://db:8182/opencypher/status': must be scheme://host:port only: the "
+        "status paths are fixed (line 3)"}},
+      {"url with credentials", endpoint("api = rest", "url = https://u:p@db:8182"),
+       {"f.ini: endpoint.x.url: bad url 'https://u:p@db:8182': must not contain credentials (line 3)"}},
+      {"url bad port", endpoint("api = rest", "url = https://db:99999"),
+       {"f.ini: endpoint.x.url: bad url 'https://db:99999': bad port '99999' (line 3)"}},
+      {"api unknown", endpoint("api = soap"),
+       {"f.ini: endpoint.x.api: unknown value 'soap' (expected one of: rest, legacy) (line 2)"}},
+      {"include_waiting word", endpoint("include_waiting = sometimes"),
+       {"f.ini: endpoint.x.include_waiting: expected true or false, got 'sometimes' (line 2)"}},
+      {"request_timeout zero", endpoint("request_timeout = 0s"),
+       {"f.ini: endpoint.x.request_timeout: must be greater than 0 (line 2)"}},
+      {"request_timeout bare", endpoint("request_timeout = 10"),
+       {"f.ini: endpoint.x.request_timeout: bad duration '10'" + bad_duration + " (line 2)"}},
+      {"auth iam not yet", endpoint("auth = iam"),
+       {"f.ini: endpoint.x.auth: 'iam' (SigV4) is not supported by this version yet; use 'none' or an "
+        "unauthenticated endpoint (line 2)"}},
+      {"auth unknown", endpoint("auth = basic"),
+       {"f.ini: endpoint.x.auth: unknown value 'basic' (expected one of: none, iam) (line 2)"}},
+      {"auth empty", endpoint("auth ="), {"f.ini: endpoint.x.auth: must not be empty (line 2)"}},
+      {"ca_file on http", endpoint("ca_file = /etc/ssl/neptune.pem", "url = http://db:8182"),
+       {"f.ini: endpoint.x.ca_file: set for a plain http:// url (line 2)"}},
+      {"ca_file with a bad https url", endpoint("ca_file = /etc/ssl/neptune.pem", "url = https://db:0"),
+       {"f.ini: endpoint.x.url: bad url 'https://db:0': bad port '0' (line 3)"}},
+      {"endpoint unknown key", endpoint("password = hunter2"), {"f.ini: endpoint.x.password: unknown key (line 2)"}},
+      {"endpoint bad name", "[endpoint.a b]\nurl = https://db:8182\n" + kRule,
+       {"f.ini: endpoint.a b: endpoint name must use letters, digits, '-', '_' or '.' (line 1)"}},
+      {"endpoint empty name", "[endpoint.]\nurl = https://db:8182\n" + kRule,
+       {"f.ini: endpoint.: endpoint name must use letters, digits, '-', '_' or '.' (line 1)"}},
+      {"max_elapsed bad duration at line 3", "[rule.r]\naction = log\nmax_elapsed = 5x\n" + kEndpoint,
+       {"f.ini: rule.r.max_elapsed: bad duration '5x'" + bad_duration + " (line 3)"}},
+      {"max_elapsed negative", rule("max_elapsed = -5s", "max_waited = 1m"),
+       {"f.ini: rule.x.max_elapsed: bad duration '-5s'" + bad_duration + " (line 2)"}},
+      {"max_waited bare", rule("max_waited = 60"),
+       {"f.ini: rule.x.max_waited: bad duration '60'" + bad_duration + " (line 2)"}},
+      {"query_matches bad regex", rule("query_matches = (MATCH"),
+       {"f.ini: rule.x.query_matches: bad regex '(MATCH': missing ): (MATCH (line 2)"}},
+      {"query_excludes bad regex", rule("query_excludes = [z-a]"),
+       {"f.ini: rule.x.query_excludes: bad regex '[z-a]': invalid character class range: z-a (line 2)"}},
+      {"query_matches empty", rule("query_matches ="),
+       {"f.ini: rule.x.query_matches: empty pattern (remove the key to match every query) (line 2)"}},
+      {"query_excludes empty", rule("query_excludes ="),
+       {"f.ini: rule.x.query_excludes: empty pattern (remove the key to match every query) (line 2)"}},
+      {"action unknown", rule("action = kill"),
+       {"f.ini: rule.x.action: unknown value 'kill' (expected one of: cancel, log) (line 2)"}},
+      {"silent word", rule("silent = quietly"), {"f.ini: rule.x.silent: expected true or false, got 'quietly' (line 2)"}},
+      {"rule unknown key", rule("max_runtime = 5m"), {"f.ini: rule.x.max_runtime: unknown key (line 2)"}},
+      {"rule without a limit", "[rule.x]\naction = log\nsilent = true\n" + kEndpoint,
+       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed or max_waited) (line 1)"}},
+      {"rule bad name", "[rule.a/b]\nmax_elapsed = 5m\n" + kEndpoint,
+       {"f.ini: rule.a/b: rule name must use letters, digits, '-', '_' or '.' (line 1)"}},
+      {"unknown section", "[metrics]\nport = 9100\n" + kEndpoint + kRule,
+       {"f.ini: metrics: unknown section (expected watchdog, retry, endpoint.NAME or rule.NAME) (line 1)"}},
+      {"section without name", "[endpoint]\nurl = https://db:8182\n" + kEndpoint + kRule,
+       {"f.ini: endpoint: unknown section (expected watchdog, retry, endpoint.NAME or rule.NAME) (line 1)"}},
+      {"section name case", "[Watchdog]\n" + kEndpoint + kRule,
+       {"f.ini: Watchdog: unknown section (expected watchdog, retry, endpoint.NAME or rule.NAME) (line 1)"}},
+      {"no endpoint", kRule, {"f.ini: endpoint: no [endpoint.NAME] section: nothing to watch"}},
+      {"no rule", kEndpoint, {"f.ini: rule: no [rule.NAME] section: nothing to enforce"}},
+      {"empty file", "",
+       {"f.ini: endpoint: no [endpoint.NAME] section: nothing to watch",
+        "f.ini: rule: no [rule.NAME] section: nothing to enforce"}},
+      {"ini: line without equals", kEndpoint + "oops\n" + kRule,
+       {"f.ini: line 3: expected 'key = value', '[section]' or a comment"}},
+      {"ini: key before any section", "dry_run = true\n" + kEndpoint + kRule,
+       {"f.ini: dry_run: key outside of any [section] (line 1)"}},
+      {"ini: duplicate key", "[watchdog]\ndry_run = true\ndry_run = false\n" + kEndpoint + kRule,
+       {"f.ini: watchdog.dry_run: key appears twice in the section (line 3)"}},
+      {"ini: duplicate section", kEndpoint + kRule + "[rule.r]\n",
+       {"f.ini: rule.r: section appears twice (line 5)"}},
+      {"ini: unclosed header", kEndpoint + kRule + "[rule.y\n",
+       {"f.ini: line 5: section header without closing ']'"}},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const ConfigResult r = parse_config(row.text, "f.ini");
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(formatted(r), row.errors);
+  }
+}
+
+TEST(ParseConfig, ReportsAllErrorsInLineOrder) {
+  const std::string text =
+      "[watchdog]\n"                       // 1
+      "poll_interval = 5\n"                // 2
+      "dry_run = perhaps\n"                // 3
+      "[retry]\n"                          // 4
+      "max_attempts = 0\n"                 // 5
+      "[endpoint.writer]\n"                // 6
+      "url = ftp://db\n"                   // 7
+      "auth = iam\n"                       // 8
+      "[rule.first]\n"                     // 9
+      "query_matches = (\n"                // 10
+      "colour = red\n"                     // 11
+      "[rule.second]\n"                    // 12
+      "max_elapsed = 5x\n"                 // 13
+      "[mystery]\n"                        // 14
+      "this line is broken\n"              // 15
+      "[rule.third]\n"                     // 16
+      "max_waited = 1m\n";                 // 17
+  const std::string d = " (use a whole number with ms, s, m or h, e.g. 300s)";
+  const Lines expected = {
+      "f.ini: watchdog.poll_interval: bad duration '5'" + d + " (line 2)",
+      "f.ini: watchdog.dry_run: expected true or false, got 'perhaps' (line 3)",
+      "f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '0' (line 5)",
+      "f.ini: endpoint.writer.url: bad url 'ftp://db': must start with http:// or https:// (line 7)",
+      "f.ini: endpoint.writer.auth: 'iam' (SigV4) is not supported by this version yet; use 'none' or an "
+      "unauthenticated endpoint (line 8)",
+      "f.ini: rule.first: a rule needs at least one limit (max_elapsed or max_waited) (line 9)",
+      "f.ini: rule.first.query_matches: bad regex '(': missing ): ( (line 10)",
+      "f.ini: rule.first.colour: unknown key (line 11)",
+      "f.ini: rule.second.max_elapsed: bad duration '5x'" + d + " (line 13)",
+      "f.ini: mystery: unknown section (expected watchdog, retry, endpoint.NAME or rule.NAME) (line 14)",
+      "f.ini: line 15: expected 'key = value', '[section]' or a comment",
+  };
+  const ConfigResult r = parse_config(text, "f.ini");
+  EXPECT_EQ(formatted(r), expected);
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(ParseConfig, KeepsRulesAndEndpointsInFileOrder) {
+  const std::string text =
+      "[rule.zeta]\nmax_elapsed = 1s\n"
+      "[endpoint.writer]\nurl = https://w:8182\n"
+      "[rule.alpha]\nmax_elapsed = 2s\n"
+      "[endpoint.reader-2]\nurl = https://r2:8182\n"
+      "[endpoint.reader-1]\nurl = https://r1:8182\n"
+      "[rule.mid]\nmax_waited = 3s\n";
+  const ConfigResult r = parse_config(text, "f.ini");
+  ASSERT_EQ(formatted(r), Lines{});
+  Lines rules, endpoints;
+  for (const auto& rl : r.config.policy.rules) rules.push_back(rl.name);
+  for (const auto& e : r.config.endpoints) endpoints.push_back(e.name + "=" + e.url.to_string());
+  EXPECT_EQ(rules, (Lines{"zeta", "alpha", "mid"}));
+  EXPECT_EQ(endpoints, (Lines{"writer=https://w:8182", "reader-2=https://r2:8182", "reader-1=https://r1:8182"}));
+  EXPECT_EQ(r.config.policy.rules[0].max_elapsed, Millis(1000));
+  EXPECT_EQ(r.config.policy.rules[1].max_elapsed, Millis(2000));
+  EXPECT_EQ(r.config.policy.rules[2].max_waited, Millis(3000));
+}
+
+TEST(ConfigError, FormatsFileKeyMessageAndLine) {
+  struct Row {
+    const char* name;
+    ConfigError error;
+    const char* origin;
+    const char* text;
+  } rows[] = {
+      {"key and line", {"rule.r.max_elapsed", "bad", 3}, "f.ini", "f.ini: rule.r.max_elapsed: bad (line 3)"},
+      {"key without line", {"endpoint", "none", 0}, "/etc/x.ini", "/etc/x.ini: endpoint: none"},
+      {"line without key", {"", "broken line", 7}, "f.ini", "f.ini: line 7: broken line"},
+      {"neither", {"", "empty", 0}, "f.ini", "f.ini: empty"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    EXPECT_EQ(row.error.format(row.origin), row.text);
+  }
+}
+
+TEST(DescribeConfig, PrintsEffectiveValuesAndReparsesToTheSame) {
+  const std::string text =
+      "[watchdog]\npoll_interval = 2000ms\ndry_run = yes\naudit_log = /tmp/audit.jsonl\nlog_level = debug\n"
+      "[retry]\nmax_attempts = 7\ninitial_backoff = 250ms\nmax_backoff = 120s\n"
+      "[endpoint.writer]\nurl = https://db-1:8182/\napi = legacy\ninclude_waiting = off\n"
+      "request_timeout = 30s\nregion = eu-west-1\nca_file = /etc/ssl/n.pem\n"
+      "[endpoint.sim]\nurl = http://127.0.0.1:18182\n"
+      "[rule.reads]\nquery_matches = ^\\s*MATCH\nquery_excludes = watchdog:exempt\nmax_elapsed = 300s\n"
+      "max_waited = 60000ms\naction = cancel\nsilent = true\n"
+      "[rule.all]\nmax_waited = 90m\naction = log\n";
+  const ConfigResult r = parse_config(text, "f.ini");
+  ASSERT_EQ(formatted(r), Lines{});
+  const std::string described = describe_config(r.config);
+  const char* expected_lines[] = {
+      "# effective configuration of f.ini\n",
+      "[watchdog]\npoll_interval = 2s\ndry_run = true\naudit_log = /tmp/audit.jsonl\nlog_level = debug\n",
+      "[retry]\nmax_attempts = 7\ninitial_backoff = 250ms\nmax_backoff = 2m\n",
+      "[endpoint.writer]\nurl = https://db-1:8182\napi = legacy\ninclude_waiting = false\n"
+      "request_timeout = 30s\nauth = none\nregion = eu-west-1\nca_file = /etc/ssl/n.pem\n",
+      "[endpoint.sim]\nurl = http://127.0.0.1:18182\napi = rest\ninclude_waiting = true\n"
+      "request_timeout = 10s\nauth = none\nca_file = \n",
+      "[rule.reads]\nmax_elapsed = 5m\nmax_waited = 1m\nquery_matches = ^\\s*MATCH\n"
+      "query_excludes = watchdog:exempt\naction = cancel\nsilent = true\n",
+      "[rule.all]\nmax_waited = 90m\naction = log\nsilent = false\n",
+  };
+  for (const char* part : expected_lines) {
+    SCOPED_TRACE(part);
+    EXPECT_NE(described.find(part), std::string::npos) << described;
+  }
+  EXPECT_LT(described.find("[rule.reads]"), described.find("[rule.all]"));
+
+  const ConfigResult again = parse_config(described, "f.ini");
+  ASSERT_EQ(formatted(again), Lines{}) << described;
+  EXPECT_EQ(describe_config(again.config), described);
+}
+
+TEST(ShippedConfig, ParsesWithoutErrors) {
+  struct Row {
+    const char* name;
+    std::string path;
+  } rows[] = {
+      {"production example", std::string(NW_SOURCE_DIR) + "/etc/neptune-watchdog/neptune-watchdog.ini"},
+      {"demo", std::string(NW_SOURCE_DIR) + "/etc/demo/neptune-watchdog.ini"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const std::string text = read_file(row.path);
+    if (text.empty()) {
+      ADD_FAILURE() << "missing or empty: " << row.path;
+      continue;
+    }
+    const ConfigResult r = parse_config(text, row.path);
+    Lines errors;
+    for (const auto& e : r.errors) errors.push_back(e.format(row.path));
+    EXPECT_EQ(errors, Lines{});
+    EXPECT_FALSE(r.config.endpoints.empty());
+    EXPECT_FALSE(r.config.policy.rules.empty());
+  }
+}
+
+}  // namespace
+}  // namespace nw

@@ -1,0 +1,175 @@
+#include "nw/io/audit_log.h"
+
+#include <gtest/gtest.h>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace nw {
+namespace {
+
+namespace fs = std::filesystem;
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "nw_audit_log_test_XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+
+  static std::vector<std::string> read_lines(const fs::path& path) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
+
+  static AuditRecord record(const std::string& id, AuditOutcome outcome = AuditOutcome::cancelled) {
+    AuditRecord r;
+    r.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1795492046123));
+    r.endpoint = "writer";
+    r.query_id = id;
+    r.rule = "long-reads";
+    r.elapsed_ms = 312000;
+    r.action = RuleAction::cancel;
+    r.silent = true;
+    r.outcome = outcome;
+    r.attempts = 1;
+    r.query = "MATCH (n) RETURN n";
+    r.reason = "elapsed 312000ms > max_elapsed 300000ms";
+    if (outcome == AuditOutcome::failed) r.error = "timeout";
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(AuditLogTest, WritesOneLinePerRecord) {
+  struct Row {
+    const char* name;
+    std::vector<AuditRecord> records;
+  } rows[] = {
+      {"one record", {record("a")}},
+      {"three records in order", {record("a"), record("b", AuditOutcome::failed), record("c", AuditOutcome::not_found)}},
+      {"query with newlines and quotes stays on one line",
+       {[] {
+          AuditRecord r = record("n");
+          r.query = "MATCH (n)\nWHERE n.name = \"x\"\r\nRETURN n";
+          return r;
+        }()}},
+  };
+  int file_no = 0;
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const fs::path path = dir_ / ("audit-" + std::to_string(file_no++) + ".jsonl");
+    {
+      AuditLog log(path.string());
+      EXPECT_EQ(log.path(), path.string());
+      for (const auto& r : row.records) EXPECT_TRUE(log.write(r)) << log.last_error();
+      EXPECT_EQ(log.last_error(), "");
+      // Flushed before write() returns: readable while the log is still open.
+      EXPECT_EQ(read_lines(path).size(), row.records.size());
+    }
+    const auto lines = read_lines(path);
+    ASSERT_EQ(lines.size(), row.records.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      EXPECT_EQ(lines[i], to_json_line(row.records[i]));
+      Poco::JSON::Parser parser;
+      const auto o = parser.parse(lines[i]).extract<Poco::JSON::Object::Ptr>();
+      EXPECT_EQ(o->getValue<std::string>("query_id"), row.records[i].query_id);
+    }
+  }
+}
+
+TEST_F(AuditLogTest, AppendsAcrossReopen) {
+  const fs::path path = dir_ / "audit.jsonl";
+  {
+    std::ofstream(path) << "{\"existing\":true}\n";
+  }
+  {
+    AuditLog log(path.string());
+    EXPECT_TRUE(log.write(record("first")));
+  }
+  {
+    AuditLog log(path.string());
+    EXPECT_TRUE(log.write(record("second")));
+    EXPECT_TRUE(log.write(record("third")));
+  }
+  EXPECT_EQ(read_lines(path), (std::vector<std::string>{"{\"existing\":true}", to_json_line(record("first")),
+                                                        to_json_line(record("second")), to_json_line(record("third"))}));
+}
+
+TEST_F(AuditLogTest, CreatesMissingParentDirectories) {
+  const fs::path path = dir_ / "var" / "log" / "neptune-watchdog" / "audit.jsonl";
+  ASSERT_FALSE(fs::exists(path.parent_path()));
+  AuditLog log(path.string());
+  EXPECT_TRUE(fs::is_directory(path.parent_path()));
+  EXPECT_TRUE(log.write(record("a")));
+  EXPECT_EQ(read_lines(path), std::vector<std::string>{to_json_line(record("a"))});
+}
+
+TEST_F(AuditLogTest, ConcurrentWritersNeverInterleaveLines) {
+  const fs::path path = dir_ / "audit.jsonl";
+  AuditLog log(path.string());
+  constexpr int kThreads = 4, kEach = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&log, t] {
+      for (int i = 0; i < kEach; ++i) log.write(record("t" + std::to_string(t) + "-" + std::to_string(i)));
+    });
+  for (auto& th : threads) th.join();
+  const auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(kThreads * kEach));
+  for (const auto& line : lines) {
+    Poco::JSON::Parser parser;
+    EXPECT_NO_THROW(parser.parse(line)) << line;
+  }
+}
+
+TEST_F(AuditLogTest, FullDiskIsReportedNotThrown) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "/dev/full is not available";
+  AuditLog log("/dev/full");
+  EXPECT_FALSE(log.write(record("a")));
+  EXPECT_NE(log.last_error(), "");
+  EXPECT_FALSE(log.write(record("b", AuditOutcome::failed)));
+  EXPECT_NE(log.last_error(), "");
+}
+
+TEST_F(AuditLogTest, ImpossiblePathThrowsAuditOpenError) {
+  struct Row {
+    const char* name;
+    std::string path;
+  } rows[] = {
+      {"under /proc", "/proc/nonexistent/x/audit.jsonl"},
+      {"parent is a file", (dir_ / "file").string() + "/audit.jsonl"},
+      {"path is a directory", dir_.string()},
+  };
+  std::ofstream(dir_ / "file") << "x";
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    try {
+      AuditLog log(row.path);
+      ADD_FAILURE() << "no exception for " << row.path;
+    } catch (const AuditOpenError& e) {
+      EXPECT_NE(std::string(e.what()).find(row.path), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nw
