@@ -127,7 +127,9 @@ class Workspace {
                            const std::string& endpoint_keys = "request_timeout = 2s\n") {
     const auto path = dir_ / "watchdog.ini";
     std::ofstream out(path);
-    out << "[watchdog]\npoll_interval = 200ms\naudit_log = " << audit_path() << "\nlog_level = debug\n"
+    const bool own_interval = watchdog_extra.find("poll_interval") != std::string::npos;
+    out << "[watchdog]\n" << (own_interval ? "" : "poll_interval = 200ms\n") << "audit_log = " << audit_path()
+        << "\nlog_level = debug\n"
         << watchdog_extra << "\n[retry]\n"
         << (retry.empty() ? "max_attempts = 5\ninitial_backoff = 10ms\nmax_backoff = 50ms\n" : retry)
         << "\n[endpoint.writer]\nurl = " << endpoint_url << "\n"

@@ -1,0 +1,170 @@
+#include "nw/sim/fault_plan.h"
+
+#include <charconv>
+#include <cstdlib>
+
+#include "nw/sim/duration_text.h"
+
+namespace nw::sim {
+namespace {
+
+constexpr std::uint64_t kFaultStream = 3;
+
+std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> parts;
+  std::size_t begin = 0;
+  for (;;) {
+    const std::size_t end = text.find(sep, begin);
+    parts.push_back(
+        text.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin));
+    if (end == std::string_view::npos) return parts;
+    begin = end + 1;
+  }
+}
+
+std::optional<double> parse_share(std::string_view text) {
+  // strtod wants a terminated string; also reject "nan", "inf", hex and trailing junk.
+  if (text.empty() || text.find_first_not_of("0123456789.") != std::string_view::npos)
+    return std::nullopt;
+  const std::string copy(text);
+  char* end = nullptr;
+  const double value = std::strtod(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size() || value < 0.0 || value > 1.0) return std::nullopt;
+  return value;
+}
+
+std::optional<std::int64_t> parse_count(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1) return std::nullopt;
+  return value;
+}
+
+bool sees(FaultScope scope, RequestKind request) {
+  switch (scope) {
+    case FaultScope::all:
+      return true;
+    case FaultScope::status:
+      return request == RequestKind::status;
+    case FaultScope::cancel:
+      return request == RequestKind::cancel;
+  }
+  return false;
+}
+
+}  // namespace
+
+Parsed<FaultSpec> parse_fault_spec(std::string_view text) {
+  using Result = Parsed<FaultSpec>;
+  const std::string quoted = "fault '" + std::string(text) + "': ";
+  const std::vector<std::string_view> parts = split(text, ',');
+
+  FaultSpec spec;
+  const std::string_view kind = parts.front();
+  if (kind == "429")
+    spec.kind = FaultKind::too_many_requests;
+  else if (kind == "408")
+    spec.kind = FaultKind::client_timeout;
+  else if (kind == "500")
+    spec.kind = FaultKind::throttling;
+  else if (kind.substr(0, 6) == "delay=") {
+    const auto delay = parse_duration_ms(kind.substr(6));
+    if (!delay || *delay == 0)
+      return Result::fail(quoted + "delay wants a positive duration such as 250ms or 2s");
+    spec.kind = FaultKind::delay;
+    spec.delay_ms = *delay;
+  } else {
+    return Result::fail(quoted + "kind must be 429, 408, 500 or delay=DURATION");
+  }
+
+  bool seen_on = false;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const std::string_view part = parts[i];
+    const std::size_t eq = part.find('=');
+    const std::string_view key = part.substr(0, eq);
+    const std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+    if (eq == std::string_view::npos)
+      return Result::fail(quoted + "expected key=value, got '" + std::string(part) + "'");
+    if (key == "share") {
+      if (spec.share) return Result::fail(quoted + "share given twice");
+      spec.share = parse_share(value);
+      if (!spec.share) return Result::fail(quoted + "share must be a number from 0 to 1");
+    } else if (key == "count") {
+      if (spec.count) return Result::fail(quoted + "count given twice");
+      spec.count = parse_count(value);
+      if (!spec.count) return Result::fail(quoted + "count must be a whole number >= 1");
+    } else if (key == "on") {
+      if (seen_on) return Result::fail(quoted + "on given twice");
+      seen_on = true;
+      if (value == "status")
+        spec.on = FaultScope::status;
+      else if (value == "cancel")
+        spec.on = FaultScope::cancel;
+      else if (value == "all")
+        spec.on = FaultScope::all;
+      else
+        return Result::fail(quoted + "on must be status, cancel or all");
+    } else {
+      return Result::fail(quoted + "unknown key '" + std::string(key) + "' (share, count, on)");
+    }
+  }
+  return Result::ok(spec);
+}
+
+std::string_view fault_name(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::too_many_requests:
+      return "429";
+    case FaultKind::client_timeout:
+      return "408";
+    case FaultKind::throttling:
+      return "500";
+    case FaultKind::delay:
+      return "delay";
+  }
+  return "?";
+}
+
+FaultError fault_error(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::too_many_requests:
+      return {429, "TooManyRequestsException", "Too many requests (injected by neptune-sim)"};
+    case FaultKind::client_timeout:
+      return {408, "ClientTimeoutException", "Client timeout (injected by neptune-sim)"};
+    case FaultKind::throttling:
+      return {500, "ThrottlingException",
+              "Rate of requests exceeds the maximum throughput (injected by neptune-sim)"};
+    case FaultKind::delay:
+      break;
+  }
+  return {500, "InternalFailureException", "not an error fault"};
+}
+
+FaultPlan::FaultPlan(std::vector<FaultSpec> specs, std::uint64_t seed)
+    : random_(seed, kFaultStream) {
+  specs_.reserve(specs.size());
+  for (FaultSpec& spec : specs) specs_.push_back(ArmedSpec{spec, 0});
+}
+
+FaultDecision FaultPlan::decide(RequestKind request) {
+  FaultDecision decision;
+  for (ArmedSpec& armed : specs_) {
+    const FaultSpec& spec = armed.spec;
+    if (!sees(spec.on, request)) continue;
+    if (spec.count && armed.applied >= *spec.count) continue;
+    // The die is rolled only for specs with a share, so adding a count-only spec does
+    // not shift the shares of the others.
+    if (spec.share && !(random_.uniform() < *spec.share)) continue;
+    ++armed.applied;
+    if (spec.kind == FaultKind::delay) {
+      decision.delay_ms += spec.delay_ms;
+    } else {
+      decision.error = spec.kind;
+      break;
+    }
+  }
+  return decision;
+}
+
+}  // namespace nw::sim

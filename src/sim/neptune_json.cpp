@@ -1,0 +1,76 @@
+#include "nw/sim/neptune_json.h"
+
+#include "nw/sim/pretty_json.h"
+
+namespace nw::sim {
+namespace {
+
+// Length in bytes of the UTF-8 sequence that starts with `lead`, or 1 for a byte that
+// cannot start one (counted as one unit, kept as is).
+std::size_t sequence_length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead & 0xE0) == 0xC0) return 2;
+  if ((lead & 0xF0) == 0xE0) return 3;
+  if ((lead & 0xF8) == 0xF0) return 4;
+  return 1;
+}
+
+void write_query(PrettyJsonWriter& json, const QueryView& query) {
+  json.begin_object();
+  json.key("queryId").string(query.id);
+  json.key("queryString").string(truncate_query_string(query.text));
+  json.key("queryEvalStats").begin_object();
+  json.key("waited").number(query.waited_ms);
+  json.key("elapsed").number(query.elapsed_ms);
+  json.key("cancelled").boolean(false);
+  json.end_object();
+  json.end_object();
+}
+
+}  // namespace
+
+std::string truncate_query_string(std::string_view text) {
+  std::size_t units = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t len = sequence_length(static_cast<unsigned char>(text[pos]));
+    if (pos + len > text.size()) len = 1;        // a truncated sequence at the very end
+    const std::size_t width = len == 4 ? 2 : 1;  // a surrogate pair in UTF-16
+    if (units + width > kQueryStringLimit) break;
+    units += width;
+    pos += len;
+  }
+  return std::string(text.substr(0, pos));
+}
+
+std::string query_list_body(const WorkloadSnapshot& snapshot) {
+  PrettyJsonWriter json;
+  json.begin_object();
+  json.key("acceptedQueryCount").number(snapshot.accepted_count);
+  json.key("runningQueryCount").number(snapshot.running_count);
+  json.key("queries").begin_array();
+  for (const QueryView& query : snapshot.queries) write_query(json, query);
+  json.end_array();
+  json.end_object();
+  return json.str();
+}
+
+std::string query_status_body(const QueryView& query) {
+  PrettyJsonWriter json;
+  write_query(json, query);
+  return json.str();
+}
+
+std::string cancel_success_body() {
+  PrettyJsonWriter json;
+  json.begin_object().key("status").string("200 OK").key("payload").boolean(true).end_object();
+  return json.str();
+}
+
+std::string error_body(std::string_view request_id, std::string_view code,
+                       std::string_view message) {
+  return "{\"requestId\":" + json_quote(request_id) + ",\"code\":" + json_quote(code) +
+         ",\"detailedMessage\":" + json_quote(message) + "}";
+}
+
+}  // namespace nw::sim

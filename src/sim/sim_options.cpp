@@ -1,0 +1,230 @@
+#include "nw/sim/sim_options.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionProcessor.h>
+#include <Poco/Util/OptionSet.h>
+
+#include "nw/sim/duration_text.h"
+
+namespace nw::sim {
+namespace {
+
+// Keeps lazy catch-up (the workload replays every arrival since the last request)
+// cheap, and is far beyond what one Neptune instance accepts.
+constexpr double kMaxArrivalRate = 10'000.0;
+constexpr std::int64_t kMaxWorkers = 100'000;
+
+Poco::Util::OptionSet option_set() {
+  using Poco::Util::Option;
+  Poco::Util::OptionSet options;
+  options.addOption(Option("help", "h", "Show this help and exit."));
+  options.addOption(Option("listen", "",
+                           "Address to serve on (default 127.0.0.1:8182; port 0 picks a free "
+                           "port). The first line on stdout is "
+                           "'neptune-sim: listening on http://HOST:PORT'.")
+                        .argument("HOST:PORT"));
+  options.addOption(Option("seed", "",
+                           "Seed for the synthetic workload, query ids and fault shares "
+                           "(default 1). The same seed replays the same run.")
+                        .argument("N"));
+  options.addOption(Option("arrival-rate", "",
+                           "Synthetic queries per second, Poisson arrivals (default 2; "
+                           "0: none, only injected queries).")
+                        .argument("R"));
+  options.addOption(Option("workers", "",
+                           "Queries that run at once (default 8). Later arrivals wait in a "
+                           "FIFO queue: their 'waited' grows while 'elapsed' stays 0.")
+                        .argument("N"));
+  options.addOption(Option("runtime-median", "",
+                           "Median runtime of synthetic queries (default 2s). Runtimes "
+                           "are log-normal (sigma 1.5): a few run very long.")
+                        .argument("DURATION"));
+  options.addOption(
+      Option("runtime-max", "", "Cap on synthetic runtimes (default 10m).").argument("DURATION"));
+  options.addOption(Option("fault", "",
+                           "Inject errors or delays into status and cancel requests; repeatable. "
+                           "See FAULTS below.")
+                        .argument("SPEC")
+                        .repeatable(true));
+  options.addOption(Option("duration", "",
+                           "Exit by itself after this long (seconds, or a DURATION). "
+                           "Default: run until SIGTERM or SIGINT.")
+                        .argument("SECONDS"));
+  options.addOption(Option("quiet", "", "Do not print a line for each cancel received."));
+  return options;
+}
+
+std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<double> parse_rate(const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789.") != std::string::npos)
+    return std::nullopt;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// An error in one option's value, named the way the user typed the option.
+std::string bad_value(const std::string& option, const std::string& value,
+                      const std::string& expected) {
+  return "--" + option + " '" + value + "': " + expected;
+}
+
+// Applies one option; returns an error message, empty when fine.
+std::string apply(SimOptions& options, const std::string& name, const std::string& value) {
+  if (name == "help") {
+    options.help = true;
+  } else if (name == "quiet") {
+    options.quiet = true;
+  } else if (name == "listen") {
+    const auto address = parse_listen_address(value);
+    if (!address) return bad_value(name, value, address.error);
+    options.host = address.value->first;
+    options.port = address.value->second;
+    options.listen_given = true;
+  } else if (name == "seed") {
+    const auto seed = parse_unsigned(value);
+    if (!seed) return bad_value(name, value, "expected a whole number >= 0");
+    options.workload.seed = *seed;
+  } else if (name == "arrival-rate") {
+    const auto rate = parse_rate(value);
+    if (!rate || *rate > kMaxArrivalRate)
+      return bad_value(name, value, "expected a number from 0 to 10000");
+    options.workload.arrival_rate = *rate;
+  } else if (name == "workers") {
+    const auto workers = parse_unsigned(value);
+    if (!workers || *workers < 1 || *workers > static_cast<std::uint64_t>(kMaxWorkers)) {
+      return bad_value(name, value, "expected a whole number from 1 to 100000");
+    }
+    options.workload.workers = static_cast<int>(*workers);
+  } else if (name == "runtime-median" || name == "runtime-max") {
+    const auto ms = parse_duration_ms(value);
+    if (!ms || *ms == 0)
+      return bad_value(name, value, "expected a positive duration such as 500ms, 2s, 10m or 1h");
+    (name == "runtime-median" ? options.workload.runtime_median_ms
+                              : options.workload.runtime_max_ms) = *ms;
+  } else if (name == "fault") {
+    auto spec = parse_fault_spec(value);
+    if (!spec) return "--fault: " + spec.error;
+    options.faults.push_back(*spec.value);
+  } else if (name == "duration") {
+    const auto seconds = parse_unsigned(value);
+    const auto ms = seconds
+                        ? (*seconds <= 315'360'000 ? std::optional<std::int64_t>(*seconds * 1000)
+                                                   : std::nullopt)
+                        : parse_duration_ms(value);
+    if (!ms)
+      return bad_value(name, value, "expected seconds (e.g. 30) or a duration such as 90s or 5m");
+    options.duration_ms = *ms;
+  }
+  return {};
+}
+
+}  // namespace
+
+Parsed<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view text) {
+  using Result = Parsed<std::pair<std::string, std::uint16_t>>;
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return Result::fail("expected HOST:PORT");
+  std::string_view host = text.substr(0, colon);
+  const std::string_view port_text = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return Result::fail("write an IPv6 address in brackets, e.g. [::1]:8182");
+  }
+  if (host.empty()) return Result::fail("the host is missing");
+  const auto port = parse_unsigned(port_text);
+  if (!port || *port > 65535) return Result::fail("the port must be a number from 0 to 65535");
+  return Result::ok({std::string(host), static_cast<std::uint16_t>(*port)});
+}
+
+Parsed<SimOptions> parse_sim_options(const std::vector<std::string>& args) {
+  using Result = Parsed<SimOptions>;
+  const Poco::Util::OptionSet options = option_set();
+  Poco::Util::OptionProcessor processor(options);
+  processor.setUnixStyle(true);
+
+  SimOptions parsed;
+  try {
+    for (const std::string& arg : args) {
+      std::string name;
+      std::string value;
+      if (!processor.process(arg, name, value))
+        return Result::fail("unexpected argument '" + arg + "'");
+      if (name.empty()) continue;  // "--listen" whose value is the next argument
+      const std::string problem = apply(parsed, name, value);
+      if (!problem.empty()) return Result::fail(problem);
+    }
+    processor.checkRequired();
+  } catch (const Poco::Util::OptionException& e) {
+    return Result::fail(e.displayText());
+  }
+  return Result::ok(std::move(parsed));
+}
+
+std::string sim_help_text() {
+  const Poco::Util::OptionSet options = option_set();
+  Poco::Util::HelpFormatter formatter(options);
+  formatter.setUnixStyle(true);
+  formatter.setCommand("neptune-sim");
+  formatter.setUsage("[OPTIONS]");
+  formatter.setWidth(100);
+  formatter.setHeader(
+      "Simulates one Amazon Neptune instance's openCypher query-status endpoints, with a synthetic "
+      "workload and fault injection, for rehearsing watchdog policies and for tests. "
+      "Durations take ms, s, m or h suffixes.");
+  std::ostringstream out;
+  formatter.format(out);
+  out << R"(
+FAULTS (--fault KIND[,share=F][,count=N][,on=status|cancel|all])
+  KIND      429 (TooManyRequestsException), 408 (ClientTimeoutException),
+            500 (ThrottlingException), or delay=DURATION (normal answer, sent late)
+  share=F   apply to that random share (0..1) of the requests it sees (seeded)
+  count=N   apply at most N times; alone: to the first N requests it sees
+  on=       status (list, single query), cancel, or all (default)
+  Specs are tried in order: delays add up; the first error that fires answers
+  the request, and later specs do not see it. The control API is never faulted.
+  Example: --fault 429,count=3,on=cancel --fault delay=2s,share=0.1
+
+ENDPOINTS (openCypher, one instance; the path matches in any case)
+  GET    /opencypher/status[?includeWaiting=true]     running (+ waiting) queries
+  GET    /opencypher/status/{queryId}                 one query (400 if unknown)
+  DELETE /opencypher/status/{queryId}[?silent=true]   cancel
+  GET|POST /openCypher/status  legacy servlet; query string or form body with
+           includeWaiting, queryId, cancelQuery (+queryId, silent)
+  DELETE /openCypher/status?queryId=ID[&silent=true]  cancel
+
+CONTROL API (never faulted)
+  POST /sim/queries  inject a pinned query (it holds no worker slot and keeps its
+                     state until its runtime ends or it is cancelled), body:
+                     {"queryId":"..." (optional), "queryString":"...",
+                      "state":"running"|"waiting", "elapsed":ms, "waited":ms,
+                      "runtime":ms (optional: time from now until it ends;
+                      absent: until cancelled)}         -> 201, the query's JSON
+  GET  /sim/cancels  every cancel received, in order:
+                     [{"queryId","silent","api":"rest"|"legacy","found","elapsed","waited"}]
+  GET  /sim/stats    request, fault and query counters
+
+OUTPUT
+  stdout: the 'listening on' line, then one line per cancel received:
+  cancel query_id=ID silent=BOOL api=rest|legacy found=BOOL elapsed_ms=N waited_ms=N
+  SIGTERM or SIGINT stops it (exit 0). Usage errors exit 64, other failures 1.
+)";
+  return out.str();
+}
+
+}  // namespace nw::sim

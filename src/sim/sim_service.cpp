@@ -1,0 +1,280 @@
+#include "nw/sim/sim_service.h"
+
+#include <chrono>
+#include <optional>
+#include <utility>
+
+#include <Poco/Dynamic/Var.h>
+#include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "nw/sim/neptune_json.h"
+#include "nw/sim/pretty_json.h"
+
+namespace nw::sim {
+namespace {
+
+constexpr std::uint64_t kRequestIdStream = 4;
+constexpr const char* kDefaultInjectedText = "MATCH (n) RETURN n";
+
+bool starts_with_ignore_case(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    const char a =
+        text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] - 'A' + 'a') : text[i];
+    if (a != prefix[i]) return false;
+  }
+  return true;
+}
+
+// curl --data-urlencode and awscurl -d send form bodies; a body without a content type
+// is read the same way, as servlet containers do for POSTed parameters.
+bool is_form_body(const SimRequest& request) {
+  if (request.body.empty()) return false;
+  return request.content_type.empty() ||
+         starts_with_ignore_case(request.content_type, "application/x-www-form-urlencoded");
+}
+
+std::optional<RequestKind> fault_target(Endpoint endpoint) {
+  switch (endpoint) {
+    case Endpoint::list_queries:
+    case Endpoint::query_status:
+      return RequestKind::status;
+    case Endpoint::cancel_query:
+      return RequestKind::cancel;
+    default:
+      return std::nullopt;  // the control API and unknown paths are never faulted
+  }
+}
+
+// The control API's body for POST /sim/queries, strictly: an unknown key is an error,
+// so that a typo ("elapsed_ms") cannot silently stage a different situation.
+Parsed<InjectedQuery> parse_injected_query(const std::string& body) {
+  using Result = Parsed<InjectedQuery>;
+  Poco::JSON::Object::Ptr object;
+  try {
+    Poco::JSON::Parser parser;
+    const Poco::Dynamic::Var root = parser.parse(body);
+    if (root.type() != typeid(Poco::JSON::Object::Ptr))
+      return Result::fail("the body must be a JSON object");
+    object = root.extract<Poco::JSON::Object::Ptr>();
+  } catch (const Poco::Exception& e) {
+    return Result::fail("the body is not valid JSON: " + e.displayText());
+  }
+
+  InjectedQuery query;
+  query.text = kDefaultInjectedText;
+  for (const auto& [key, value] : *object) {
+    const bool is_text_field = key == "queryId" || key == "queryString" || key == "state";
+    const bool is_ms_field = key == "elapsed" || key == "waited" || key == "runtime";
+    if (!is_text_field && !is_ms_field) {
+      return Result::fail("unknown key '" + key +
+                          "' (queryId, queryString, state, elapsed, waited, runtime)");
+    }
+    if (is_text_field && !value.isString()) return Result::fail(key + " must be a string");
+    if (is_ms_field && !value.isInteger())
+      return Result::fail(key + " must be a whole number of milliseconds");
+
+    if (key == "queryId") {
+      query.id = value.toString();
+      if (query.id.empty())
+        return Result::fail("queryId must not be empty (leave it out to get one generated)");
+    } else if (key == "queryString") {
+      query.text = value.toString();
+    } else if (key == "state") {
+      const std::string state = value.toString();
+      if (state == "running")
+        query.running = true;
+      else if (state == "waiting")
+        query.running = false;
+      else
+        return Result::fail("state must be \"running\" or \"waiting\"");
+    } else if (key == "elapsed") {
+      query.elapsed_ms = value.convert<std::int64_t>();
+    } else if (key == "waited") {
+      query.waited_ms = value.convert<std::int64_t>();
+    } else {
+      query.runtime_ms = value.convert<std::int64_t>();
+    }
+  }
+  return Result::ok(std::move(query));
+}
+
+std::string cancel_log_body(const std::vector<CancelRecord>& records) {
+  PrettyJsonWriter json;
+  json.begin_array();
+  for (const CancelRecord& r : records) {
+    json.begin_object();
+    json.key("queryId").string(r.query_id);
+    json.key("silent").boolean(r.silent);
+    json.key("api").string(api_name(r.api));
+    json.key("found").boolean(r.found);
+    json.key("elapsed").number(r.elapsed_ms);
+    json.key("waited").number(r.waited_ms);
+    json.end_object();
+  }
+  json.end_array();
+  return json.str();
+}
+
+}  // namespace
+
+std::string cancel_log_line(const CancelRecord& record) {
+  std::string id = record.query_id;
+  for (char& c : id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  }
+  return "cancel query_id=" + id + " silent=" + (record.silent ? "true" : "false") +
+         " api=" + std::string(api_name(record.api)) +
+         " found=" + (record.found ? "true" : "false") +
+         " elapsed_ms=" + std::to_string(record.elapsed_ms) +
+         " waited_ms=" + std::to_string(record.waited_ms);
+}
+
+SimService::SimService(WorkloadConfig workload, FaultPlan faults, Clock clock,
+                       CancelObserver on_cancel)
+    : clock_(std::move(clock)),
+      on_cancel_(std::move(on_cancel)),
+      workload_(workload, clock_()),
+      faults_(std::move(faults)),
+      request_ids_(workload.seed, kRequestIdStream) {}
+
+SimResponse SimService::handle(const SimRequest& request) {
+  const Parameters form =
+      is_form_body(request) ? parse_form_urlencoded(request.body) : Parameters();
+  const Route route = route_request(request.method, request.target, form);
+
+  std::unique_lock<std::mutex> lock(mutex_);
+  const std::optional<RequestKind> kind = fault_target(route.endpoint);
+  FaultDecision decision;
+  if (kind) {
+    ++(*kind == RequestKind::status ? counters_.status : counters_.cancel);
+    decision = faults_.decide(*kind);
+  }
+  if (decision.delay_ms > 0) {
+    ++counters_.faults_delay;
+    // Releases the lock while waiting: other requests go on meanwhile.
+    stop_signal_.wait_for(lock, std::chrono::milliseconds(decision.delay_ms),
+                          [this] { return stopping_; });
+  }
+  if (decision.error) {
+    switch (*decision.error) {
+      case FaultKind::too_many_requests:
+        ++counters_.faults_429;
+        break;
+      case FaultKind::client_timeout:
+        ++counters_.faults_408;
+        break;
+      case FaultKind::throttling:
+        ++counters_.faults_500;
+        break;
+      case FaultKind::delay:
+        break;
+    }
+    const FaultError fault = fault_error(*decision.error);
+    return error(fault.http_status, fault.code, fault.message);
+  }
+  return respond(route, request);
+}
+
+SimResponse SimService::respond(const Route& route, const SimRequest& request) {
+  switch (route.endpoint) {
+    case Endpoint::list_queries:
+      return SimResponse{200, kJsonContentType,
+                         query_list_body(workload_.snapshot(clock_(), route.include_waiting))};
+    case Endpoint::query_status: {
+      const std::optional<QueryView> query = workload_.find(route.query_id, clock_());
+      if (!query)
+        return error(400, "InvalidParameterException",
+                     "Supplied queryId " + route.query_id + " is invalid");
+      return SimResponse{200, kJsonContentType, query_status_body(*query)};
+    }
+    case Endpoint::cancel_query:
+      return cancel(route);
+    case Endpoint::inject_query:
+      return inject(request);
+    case Endpoint::list_cancels:
+      return SimResponse{200, kJsonContentType, cancel_log_body(cancels_)};
+    case Endpoint::stats:
+      return stats();
+    case Endpoint::method_not_allowed:
+      return error(405, "MethodNotAllowedException",
+                   request.method + " is not supported on this path");
+    case Endpoint::not_found:
+      break;
+  }
+  const std::string path = request.target.substr(0, request.target.find('?'));
+  return error(404, "UnsupportedOperationException", "Unsupported path: " + path);
+}
+
+SimResponse SimService::cancel(const Route& route) {
+  if (route.query_id.empty()) {
+    return error(400, "MissingParameterException", "Missing required parameter: queryId");
+  }
+  const CancelOutcome outcome = workload_.cancel(route.query_id, clock_());
+  const CancelRecord record{route.query_id, route.silent,       route.api,
+                            outcome.found,  outcome.elapsed_ms, outcome.waited_ms};
+  cancels_.push_back(record);
+  if (on_cancel_) on_cancel_(record);
+  if (!outcome.found) {
+    return error(400, "InvalidParameterException",
+                 "Supplied queryId " + route.query_id + " is invalid");
+  }
+  return SimResponse{200, kJsonContentType, cancel_success_body()};
+}
+
+SimResponse SimService::inject(const SimRequest& request) {
+  Parsed<InjectedQuery> query = parse_injected_query(request.body);
+  if (!query) return error(400, "BadRequestException", query.error);
+  const Parsed<QueryView> injected = workload_.inject(std::move(*query.value), clock_());
+  if (!injected) return error(400, "BadRequestException", injected.error);
+  return SimResponse{201, kJsonContentType, query_status_body(*injected.value)};
+}
+
+SimResponse SimService::stats() {
+  const WorkloadCounters w = workload_.counters(clock_());
+  PrettyJsonWriter json;
+  json.begin_object();
+  json.key("statusRequests").number(counters_.status);
+  json.key("cancelRequests").number(counters_.cancel);
+  json.key("faultsInjected").begin_object();
+  json.key("429").number(counters_.faults_429);
+  json.key("408").number(counters_.faults_408);
+  json.key("500").number(counters_.faults_500);
+  json.key("delay").number(counters_.faults_delay);
+  json.end_object();
+  json.key("queriesAccepted").number(w.accepted);
+  json.key("queriesRejected").number(w.rejected);
+  json.key("queriesFinished").number(w.finished);
+  json.key("queriesCancelled").number(w.cancelled);
+  json.key("running").number(w.running);
+  json.key("waiting").number(w.waiting);
+  json.end_object();
+  return SimResponse{200, kJsonContentType, json.str()};
+}
+
+SimResponse SimService::error(int status, std::string_view code, std::string_view message) {
+  return SimResponse{status, kJsonContentType, error_body(request_ids_.uuid_v4(), code, message)};
+}
+
+SimResponse SimService::error_response(int status, std::string_view code,
+                                       std::string_view message) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return error(status, code, message);
+}
+
+void SimService::shut_down() {
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  stop_signal_.notify_all();
+}
+
+std::vector<CancelRecord> SimService::cancels() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return cancels_;
+}
+
+}  // namespace nw::sim

@@ -1,0 +1,149 @@
+#include "nw/sim/neptune_json.h"
+
+#include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
+
+#include "nw/sim/pretty_json.h"
+
+namespace nw::sim {
+namespace {
+
+Poco::JSON::Object::Ptr parse_object(const std::string& text) {
+  Poco::JSON::Parser parser;
+  return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+TEST(NeptuneJson, ListBodyHasNeptunesLayout) {
+  WorkloadSnapshot snap;
+  snap.accepted_count = 2;
+  snap.running_count = 1;
+  snap.queries.push_back(
+      {"eadc6eea-698b-4a2f-8554-5270ab17ebee", "MATCH (n) RETURN n", 0, 23463, true});
+  snap.queries.push_back(
+      {"f43ce17b-db01-4d37-a074-c76d1c26d7a9", "MATCH (m) RETURN m", 1500, 0, false});
+  EXPECT_EQ(query_list_body(snap),
+            "{\n"
+            "  \"acceptedQueryCount\" : 2,\n"
+            "  \"runningQueryCount\" : 1,\n"
+            "  \"queries\" : [ {\n"
+            "    \"queryId\" : \"eadc6eea-698b-4a2f-8554-5270ab17ebee\",\n"
+            "    \"queryString\" : \"MATCH (n) RETURN n\",\n"
+            "    \"queryEvalStats\" : {\n"
+            "      \"waited\" : 0,\n"
+            "      \"elapsed\" : 23463,\n"
+            "      \"cancelled\" : false\n"
+            "    }\n"
+            "  }, {\n"
+            "    \"queryId\" : \"f43ce17b-db01-4d37-a074-c76d1c26d7a9\",\n"
+            "    \"queryString\" : \"MATCH (m) RETURN m\",\n"
+            "    \"queryEvalStats\" : {\n"
+            "      \"waited\" : 1500,\n"
+            "      \"elapsed\" : 0,\n"
+            "      \"cancelled\" : false\n"
+            "    }\n"
+            "  } ]\n"
+            "}");
+}
+
+TEST(NeptuneJson, EmptyListIsExactlyTheDocumentedBody) {
+  EXPECT_EQ(query_list_body(WorkloadSnapshot{}),
+            "{\n"
+            "  \"acceptedQueryCount\" : 0,\n"
+            "  \"runningQueryCount\" : 0,\n"
+            "  \"queries\" : [ ]\n"
+            "}");
+}
+
+TEST(NeptuneJson, SingleQueryBody) {
+  EXPECT_EQ(query_status_body({"q-1", "RETURN 1", 7, 23463, true}),
+            "{\n"
+            "  \"queryId\" : \"q-1\",\n"
+            "  \"queryString\" : \"RETURN 1\",\n"
+            "  \"queryEvalStats\" : {\n"
+            "    \"waited\" : 7,\n"
+            "    \"elapsed\" : 23463,\n"
+            "    \"cancelled\" : false\n"
+            "  }\n"
+            "}");
+}
+
+TEST(NeptuneJson, CancelAndErrorBodies) {
+  EXPECT_EQ(cancel_success_body(), "{\n  \"status\" : \"200 OK\",\n  \"payload\" : true\n}");
+  EXPECT_EQ(error_body("r-1", "InvalidParameterException", "Supplied queryId x is invalid"),
+            "{\"requestId\":\"r-1\",\"code\":\"InvalidParameterException\","
+            "\"detailedMessage\":\"Supplied queryId x is invalid\"}");
+}
+
+TEST(NeptuneJson, QuotesEscapeWhatJsonRequires) {
+  const struct {
+    std::string in;
+    std::string out;
+  } rows[] = {
+      {"plain", "\"plain\""},
+      {"say \"hi\"", "\"say \\\"hi\\\"\""},
+      {"back\\slash", "\"back\\\\slash\""},
+      {"a\nb\tc\rd\be\ff", "\"a\\nb\\tc\\rd\\be\\ff\""},
+      {std::string("nul\0x", 5), "\"nul\\u0000x\""},
+      {"\x1f", "\"\\u001F\""},
+      {"caf\xc3\xa9 /* \xe2\x9c\x93 */", "\"caf\xc3\xa9 /* \xe2\x9c\x93 */\""},
+  };
+  for (const auto& row : rows) EXPECT_EQ(json_quote(row.in), row.out);
+}
+
+TEST(NeptuneJson, QueryStringIsCutAt1024Characters) {
+  EXPECT_EQ(truncate_query_string(std::string(2000, 'a')), std::string(1024, 'a'));
+  EXPECT_EQ(truncate_query_string(std::string(1024, 'a')), std::string(1024, 'a'));
+  EXPECT_EQ(truncate_query_string("short"), "short");
+
+  std::string accents;
+  for (int i = 0; i < 1100; ++i) accents += "\xc3\xa9";
+  EXPECT_EQ(truncate_query_string(accents), accents.substr(0, 2048)) << "characters, not bytes";
+
+  // A character outside the BMP is two UTF-16 units in Java: it does not fit in the one
+  // unit left, and is not split.
+  const std::string emoji = "\xf0\x9f\x98\x80";
+  EXPECT_EQ(truncate_query_string(std::string(1023, 'a') + emoji + "b"), std::string(1023, 'a'));
+  EXPECT_EQ(truncate_query_string(std::string(1022, 'a') + emoji + "b"),
+            std::string(1022, 'a') + emoji);
+}
+
+TEST(NeptuneJson, BodiesParseAndRoundTripAwkwardText) {
+  const std::string nasty =
+      "MATCH (n {name: \"O'Brien\\\\\"})\n\tRETURN n /* \xc3\xa9 */ " + std::string(1500, 'x');
+  WorkloadSnapshot snap;
+  snap.accepted_count = 1;
+  snap.running_count = 1;
+  snap.queries.push_back({"id\"1", nasty, 0, 5, true});
+  const Poco::JSON::Object::Ptr list = parse_object(query_list_body(snap));
+  EXPECT_EQ(list->getValue<int>("acceptedQueryCount"), 1);
+  const Poco::JSON::Object::Ptr query = list->getArray("queries")->getObject(0);
+  EXPECT_EQ(query->getValue<std::string>("queryId"), "id\"1");
+  EXPECT_EQ(query->getValue<std::string>("queryString"), truncate_query_string(nasty));
+  EXPECT_EQ(query->getObject("queryEvalStats")->getValue<std::int64_t>("elapsed"), 5);
+
+  EXPECT_NO_THROW(parse_object(cancel_success_body()));
+  EXPECT_NO_THROW(parse_object(error_body("r", "C\"", "m\n")));
+}
+
+TEST(PrettyJsonWriter, ArraysAreInlineAndEmptyContainersHaveASpace) {
+  PrettyJsonWriter json;
+  json.begin_object();
+  json.key("numbers").begin_array().number(1).number(-2).end_array();
+  json.key("empty").begin_object().end_object();
+  json.key("none").begin_array().end_array();
+  json.key("flag").boolean(false);
+  json.end_object();
+  EXPECT_EQ(json.str(),
+            "{\n"
+            "  \"numbers\" : [ 1, -2 ],\n"
+            "  \"empty\" : { },\n"
+            "  \"none\" : [ ],\n"
+            "  \"flag\" : false\n"
+            "}");
+}
+
+}  // namespace
+}  // namespace nw::sim

@@ -1,0 +1,119 @@
+#include "nw/sim/sim_options.h"
+
+#include <gtest/gtest.h>
+
+namespace nw::sim {
+namespace {
+
+TEST(SimOptions, DefaultsMatchTheDocumentation) {
+  const Parsed<SimOptions> parsed = parse_sim_options({});
+  ASSERT_TRUE(parsed) << parsed.error;
+  const SimOptions& o = *parsed.value;
+  EXPECT_EQ(o.host, "127.0.0.1");
+  EXPECT_EQ(o.port, 8182);
+  EXPECT_FALSE(o.listen_given);
+  EXPECT_EQ(o.workload.seed, 1u);
+  EXPECT_EQ(o.workload.arrival_rate, 2.0);
+  EXPECT_EQ(o.workload.workers, 8);
+  EXPECT_EQ(o.workload.runtime_median_ms, 2'000);
+  EXPECT_EQ(o.workload.runtime_max_ms, 600'000);
+  EXPECT_TRUE(o.faults.empty());
+  EXPECT_EQ(o.duration_ms, 0);
+  EXPECT_FALSE(o.quiet);
+  EXPECT_FALSE(o.help);
+}
+
+TEST(SimOptions, ReadsEveryOption) {
+  const Parsed<SimOptions> parsed = parse_sim_options({
+      "--listen",
+      "127.0.0.1:0",
+      "--seed=99",
+      "--arrival-rate",
+      "0.5",
+      "--workers",
+      "3",
+      "--runtime-median",
+      "500ms",
+      "--runtime-max=1h",
+      "--fault",
+      "429,count=2",
+      "--fault=delay=1s,on=cancel",
+      "--duration",
+      "3",
+      "--quiet",
+  });
+  ASSERT_TRUE(parsed) << parsed.error;
+  const SimOptions& o = *parsed.value;
+  EXPECT_EQ(o.host, "127.0.0.1");
+  EXPECT_EQ(o.port, 0);
+  EXPECT_TRUE(o.listen_given);
+  EXPECT_EQ(o.workload.seed, 99u);
+  EXPECT_EQ(o.workload.arrival_rate, 0.5);
+  EXPECT_EQ(o.workload.workers, 3);
+  EXPECT_EQ(o.workload.runtime_median_ms, 500);
+  EXPECT_EQ(o.workload.runtime_max_ms, 3'600'000);
+  ASSERT_EQ(o.faults.size(), 2u);
+  EXPECT_EQ(o.faults[0].count, 2);
+  EXPECT_EQ(o.faults[1].kind, FaultKind::delay);
+  EXPECT_EQ(o.faults[1].delay_ms, 1'000);
+  EXPECT_EQ(o.faults[1].on, FaultScope::cancel);
+  EXPECT_EQ(o.duration_ms, 3'000);
+  EXPECT_TRUE(o.quiet);
+}
+
+TEST(SimOptions, DurationTakesSecondsOrASuffix) {
+  EXPECT_EQ(parse_sim_options({"--duration", "90s"}).value->duration_ms, 90'000);
+  EXPECT_EQ(parse_sim_options({"--duration", "0"}).value->duration_ms, 0);
+  EXPECT_EQ(parse_sim_options({"--duration=250ms"}).value->duration_ms, 250);
+}
+
+TEST(SimOptions, HelpIsAnOption) {
+  EXPECT_TRUE(parse_sim_options({"--help"}).value->help);
+  EXPECT_TRUE(parse_sim_options({"-h"}).value->help);
+  const std::string help = sim_help_text();
+  for (const char* word : {"--listen", "--seed", "--arrival-rate", "--workers", "--runtime-median",
+                           "--runtime-max", "--fault", "--duration", "--quiet", "/sim/queries",
+                           "/sim/cancels", "/sim/stats", "share=F", "count=N", "on="}) {
+    EXPECT_NE(help.find(word), std::string::npos) << word;
+  }
+}
+
+TEST(SimOptions, UsageErrorsSayWhatIsWrong) {
+  const struct {
+    std::vector<std::string> args;
+    const char* expected;
+  } rows[] = {
+      {{"--bogus"}, "bogus"},
+      {{"--listen"}, "listen"},
+      {{"--listen", "8182"}, "HOST:PORT"},
+      {{"--listen", "127.0.0.1:99999"}, "port"},
+      {{"--listen", ":80"}, "host"},
+      {{"--listen", "::1:80"}, "brackets"},
+      {{"--seed", "-1"}, "--seed"},
+      {{"--arrival-rate", "fast"}, "--arrival-rate"},
+      {{"--arrival-rate", "1e9"}, "--arrival-rate"},
+      {{"--workers", "0"}, "--workers"},
+      {{"--runtime-median", "2"}, "--runtime-median"},
+      {{"--runtime-max", "0s"}, "--runtime-max"},
+      {{"--fault", "404"}, "--fault"},
+      {{"--duration", "soon"}, "--duration"},
+      {{"--quiet=yes"}, "quiet"},
+      {{"extra"}, "unexpected argument 'extra'"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.args.front());
+    const Parsed<SimOptions> parsed = parse_sim_options(row.args);
+    ASSERT_FALSE(parsed);
+    EXPECT_NE(parsed.error.find(row.expected), std::string::npos) << parsed.error;
+  }
+}
+
+TEST(SimOptions, ListenAcceptsIpv6InBrackets) {
+  const auto address = parse_listen_address("[::1]:0");
+  ASSERT_TRUE(address) << address.error;
+  EXPECT_EQ(address.value->first, "::1");
+  EXPECT_EQ(address.value->second, 0);
+}
+
+}  // namespace
+}  // namespace nw::sim
