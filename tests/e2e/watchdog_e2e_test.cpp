@@ -325,17 +325,20 @@ TEST(WatchdogEndToEnd, LogActionIsAuditedOncePerQuery) {
   EXPECT_EQ(records[0]->getValue<std::string>("action"), "log");
 }
 
-// SIGTERM while idle between polls, and while sleeping in a retry back-off: both stop the
-// daemon cleanly (exit 0) within the 2 s DESIGN.md promises.
-TEST(WatchdogEndToEnd, SigtermStopsPromptlyWhenIdleAndDuringBackoff) {
+// SIGTERM or SIGINT while idle between polls, and while sleeping in a retry back-off: each
+// stops the daemon cleanly (exit 0) within the 2 s DESIGN.md promises.
+TEST(WatchdogEndToEnd, StopSignalsEndTheDaemonPromptlyWhenIdleAndDuringBackoff) {
   struct Row {
     const char* name;
     std::vector<std::string> sim_args;
     std::string wait_for;
+    int signo;
   };
   const std::vector<Row> rows = {
-      {"idle", {}, " queries ("},
-      {"in back-off", {"--fault", "429,on=status"}, "retrying in"},
+      {"SIGTERM idle", {}, " queries (", SIGTERM},
+      {"SIGINT idle", {}, " queries (", SIGINT},
+      {"SIGTERM in back-off", {"--fault", "429,on=status"}, "retrying in", SIGTERM},
+      {"SIGINT in back-off", {"--fault", "429,on=status"}, "retrying in", SIGINT},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
@@ -346,7 +349,7 @@ TEST(WatchdogEndToEnd, SigtermStopsPromptlyWhenIdleAndDuringBackoff) {
                           {"--config", ws.write_config(sim.url(), kLongReadsRule, "poll_interval = 30s\n", retry)});
     ASSERT_TRUE(watchdog.wait_for_stderr(
         [&](const std::string& l) { return l.find(row.wait_for) != std::string::npos; }, milliseconds(30000)));
-    watchdog.signal(SIGTERM);
+    watchdog.signal(row.signo);
     EXPECT_EQ(watchdog.wait_exit(milliseconds(2000)), 0);
   }
 }

@@ -1,0 +1,124 @@
+// One endpoint's poll cycle against a real loopback server: what it sends, what it records,
+// and that bad data never leads to a cancel.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "nw/app/endpoint_poller.h"
+#include "nw/io/logging.h"
+#include "support/scripted_http_server.h"
+
+namespace nw {
+namespace {
+
+namespace fs = std::filesystem;
+using test::ScriptedHttpServer;
+
+std::string list_body(const std::string& entries) {
+  return R"({"acceptedQueryCount":1,"runningQueryCount":1,"queries":[)" + entries + "]}";
+}
+
+std::string entry(const std::string& id, std::int64_t elapsed, bool cancelled = false) {
+  return R"({"queryId":")" + id + R"(","queryString":"MATCH (n) RETURN n","queryEvalStats":{"waited":0,"elapsed":)" +
+         std::to_string(elapsed) + R"(,"cancelled":)" + (cancelled ? "true" : "false") + "}}";
+}
+
+const std::string kCancelOk = R"({"status":"200 OK","payload":true})";
+
+class PollerFixture : public ::testing::Test {
+ protected:
+  PollerFixture()
+      : dir_(fs::temp_directory_path() / ("nw-poller-" + std::to_string(::getpid()) + "-" +
+                                          ::testing::UnitTest::GetInstance()->current_test_info()->name())),
+        log_(make_diagnostic_logger(LogLevel::error)) {
+    fs::create_directories(dir_);
+    audit_ = std::make_unique<AuditLog>((dir_ / "audit.jsonl").string());
+  }
+  ~PollerFixture() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<EndpointPoller> poller(const std::string& rule_text) {
+    const std::string text = "[retry]\nmax_attempts = 2\ninitial_backoff = 1ms\nmax_backoff = 2ms\n"
+                             "[endpoint.test]\nurl = http://127.0.0.1:1\n" + rule_text;
+    ConfigResult parsed = parse_config(text, "test.ini");
+    EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.errors[0].format("test.ini"));
+    auto config = std::make_shared<const WatchdogConfig>(std::move(parsed.config));
+    return std::make_unique<EndpointPoller>(server_.endpoint(), config, make_neptune_client(server_.endpoint()),
+                                            *audit_, *log_, stop_);
+  }
+
+  std::vector<std::string> audit_lines() const {
+    std::ifstream in(dir_ / "audit.jsonl");
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    return lines;
+  }
+
+  std::vector<std::string> cancel_uris() const {
+    std::vector<std::string> uris;
+    for (const auto& r : server_.requests())
+      if (r.method == "DELETE") uris.push_back(r.uri);
+    return uris;
+  }
+
+  fs::path dir_;
+  ScriptedHttpServer server_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<AuditLog> audit_;
+  StopToken stop_;
+};
+
+const std::string kRule = "[rule.long]\nmax_elapsed = 10s\nsilent = true\n";
+
+TEST_F(PollerFixture, MalformedBodiesCancelNothingAndTheNextGoodPollActs) {
+  const std::string good = list_body(entry("q-long", 60000));
+  for (const std::string& bad : {good.substr(0, good.size() - 3), std::string("<html>oops</html>"),
+                                 list_body(entry("q-long", -5)), list_body(R"("not an object")")}) {
+    SCOPED_TRACE(bad);
+    server_.enqueue({200, bad});
+    auto p = poller(kRule);
+    EXPECT_FALSE(p->poll_once());
+    EXPECT_TRUE(cancel_uris().empty());
+    EXPECT_TRUE(audit_lines().empty());
+  }
+  server_.enqueue({200, good});
+  server_.enqueue({200, kCancelOk});
+  EXPECT_TRUE(poller(kRule)->poll_once());
+  EXPECT_EQ(cancel_uris(), std::vector<std::string>{"/opencypher/status/q-long?silent=true"});
+  ASSERT_EQ(audit_lines().size(), 1u);
+  EXPECT_NE(audit_lines()[0].find(R"("outcome":"cancelled")"), std::string::npos);
+}
+
+TEST_F(PollerFixture, EntriesWithoutIdAndAlreadyCancelledQueriesAreLeftAlone) {
+  server_.enqueue({200, list_body(R"({"queryString":"MATCH (x) RETURN x","queryEvalStats":{"elapsed":99999}},)" +
+                                  entry("q-done", 60000, true) + "," + entry("q-long", 60000))});
+  server_.set_fallback({200, kCancelOk});
+  EXPECT_TRUE(poller(kRule)->poll_once());
+  EXPECT_EQ(cancel_uris(), std::vector<std::string>{"/opencypher/status/q-long?silent=true"});
+}
+
+TEST_F(PollerFixture, CancelOfAnEndedQueryIsAuditedAsNotFound) {
+  server_.enqueue({200, list_body(entry("q-gone", 60000))});
+  server_.enqueue({400, R"({"requestId":"r","code":"InvalidParameterException","detailedMessage":"Supplied queryId q-gone is invalid"})"});
+  EXPECT_TRUE(poller(kRule)->poll_once());
+  ASSERT_EQ(audit_lines().size(), 1u);
+  EXPECT_NE(audit_lines()[0].find(R"("outcome":"not_found")"), std::string::npos);
+  EXPECT_EQ(audit_lines()[0].find(R"("error")"), std::string::npos);
+}
+
+TEST_F(PollerFixture, ALoggedQueryIsAuditedOnceAcrossPollsAndAgainOnlyIfItReturns) {
+  auto p = poller("[rule.watch]\nmax_elapsed = 10s\naction = log\n");
+  server_.enqueue({200, list_body(entry("q-1", 60000))});
+  server_.enqueue({200, list_body(entry("q-1", 61000))});
+  server_.enqueue({200, list_body("")});
+  server_.enqueue({200, list_body(entry("q-1", 62000))});
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(p->poll_once());
+  EXPECT_TRUE(cancel_uris().empty());
+  EXPECT_EQ(audit_lines().size(), 2u);
+}
+
+}  // namespace
+}  // namespace nw
