@@ -22,6 +22,10 @@ OptionSet option_set() {
                                            "(0 valid, 78 invalid)"));
   set.addOption(Option("once", "", "run one poll-and-act cycle over every endpoint, then exit"));
   set.addOption(Option("dry-run", "", "decide and audit, never cancel (overrides the file)"));
+  set.addOption(Option("test-matching", "",
+                       "evaluate captured status JSON (files, or directories of *.json) against the "
+                       "policies offline, print one line per query, and exit; no network")
+                    .argument("FILE..."));
   set.addOption(Option("help", "h", "print this help and exit"));
   set.addOption(Option("version", "", "print the version and exit"));
   return set;
@@ -38,6 +42,11 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     for (const auto& arg : args) {
       std::string name, value;
       if (!processor.process(arg, name, value)) {
+        // After --test-matching FILE, further words are more files.
+        if (!parse.options.test_matching.empty() && (arg.empty() || arg[0] != '-')) {
+          parse.options.test_matching.push_back(arg);
+          continue;
+        }
         parse.error = "unexpected argument '" + arg + "'";
         return parse;
       }
@@ -49,6 +58,7 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       else if (name == "dry-run") o.dry_run = true;
       else if (name == "help") o.help = true;
       else if (name == "version") o.version = true;
+      else if (name == "test-matching") o.test_matching.push_back(value);
     }
     processor.checkRequired();
   } catch (const Poco::Util::OptionException& e) {

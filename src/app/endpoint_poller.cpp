@@ -1,26 +1,30 @@
 #include "nw/app/endpoint_poller.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "nw/app/retry.h"
 
 namespace nw {
 
-EndpointPoller::EndpointPoller(EndpointConfig endpoint, std::shared_ptr<const WatchdogConfig> config,
+EndpointPoller::EndpointPoller(EndpointConfig endpoint, const ConfigHolder& config,
                                std::unique_ptr<NeptuneClient> client, AuditLog& audit,
-                               spdlog::logger& log, StopToken& stop)
+                               CancelBudget& budget, spdlog::logger& log, StopToken& stop)
     : endpoint_(std::move(endpoint)),
-      config_(std::move(config)),
+      config_(config),
       client_(std::move(client)),
       audit_(audit),
+      budget_(budget),
       log_(log),
       stop_(stop),
       rng_(std::random_device{}()) {}
 
 bool EndpointPoller::poll_once() {
+  const std::shared_ptr<const WatchdogConfig> config = config_.get();
   const auto unit_random = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); };
   auto polled = call_with_retries<StatusSnapshot>(
-      [this] { return client_->list_queries(); }, config_->retry, stop_, unit_random,
+      [this] { return client_->list_queries(); }, config->retry, stop_, unit_random,
       [this](const Failure& f, int attempts, Millis pause) {
         log_.info("endpoint {}: status request {} failed ({}); retrying in {}ms", endpoint_.name,
                   attempts, f.describe(), pause.count());
@@ -38,15 +42,17 @@ bool EndpointPoller::poll_once() {
              snapshot.queries.size(), snapshot.accepted_count, snapshot.running_count);
 
   memory_.keep_only(snapshot);
-  for (const Decision& decision : decide(snapshot, config_->policy)) {
-    const std::string& rule = config_->policy.rules[decision.rule_index].name;
-    const bool sends_cancel = decision.action == RuleAction::cancel && !decision.dry_run;
-    // A decision that sends nothing is recorded once per query and rule, not on every poll.
-    if (!sends_cancel && !memory_.first_time(snapshot.queries[decision.query_index].id, rule)) continue;
-    AuditRecord record = record_for(snapshot, decision);
-    act(record, decision);
-    write_audit(record);
-  }
+  forget_ended(snapshot);
+  auto decisions = decide(snapshot, config->policy, std::chrono::system_clock::now());
+  // The worst offenders first, so that a tight budget is spent where it matters most.
+  std::stable_sort(decisions.begin(), decisions.end(), [&](const Decision& a, const Decision& b) {
+    const auto age = [&](const Decision& d) {
+      const auto& q = snapshot.queries[d.query_index];
+      return std::max(q.elapsed_ms, q.waited_ms);
+    };
+    return age(a) > age(b);
+  });
+  for (const Decision& decision : decisions) handle(*config, snapshot, decision);
   return true;
 }
 
@@ -55,7 +61,7 @@ void EndpointPoller::run() {
   auto next = Clock::now();
   while (!stop_.stop_requested()) {
     poll_once();
-    next += config_->watchdog.poll_interval;
+    next += config_.get()->watchdog.poll_interval;
     const auto now = Clock::now();
     if (next < now) next = now;  // an overrun starts the next poll at once, without a burst
     stop_.sleep_until(next);
@@ -67,14 +73,22 @@ std::optional<AuditRecord> EndpointPoller::in_flight_cancel() const {
   return in_flight_;
 }
 
-AuditRecord EndpointPoller::record_for(const StatusSnapshot& snapshot, const Decision& d) const {
+void EndpointPoller::forget_ended(const StatusSnapshot& snapshot) {
+  std::set<std::string_view> present;
+  for (const auto& q : snapshot.queries) present.insert(q.id);
+  for (auto it = acknowledged_cancels_.begin(); it != acknowledged_cancels_.end();)
+    it = present.count(it->first) ? std::next(it) : acknowledged_cancels_.erase(it);
+}
+
+AuditRecord EndpointPoller::record_for(const WatchdogConfig& config, const StatusSnapshot& snapshot,
+                                       const Decision& d) const {
   const QueryStatus& q = snapshot.queries[d.query_index];
   AuditRecord r;
   r.time = std::chrono::system_clock::now();
   r.endpoint = endpoint_.name;
   r.language = snapshot.language;
   r.query_id = q.id;
-  r.rule = config_->policy.rules[d.rule_index].name;
+  r.rule = config.policy.rules[d.rule_index].name;
   r.elapsed_ms = q.elapsed_ms;
   r.waited_ms = q.waited_ms;
   r.action = d.action;
@@ -82,18 +96,55 @@ AuditRecord EndpointPoller::record_for(const StatusSnapshot& snapshot, const Dec
   r.dry_run = d.dry_run;
   r.query = q.text;
   r.reason = d.reason;
+  r.config_version = config.version;
   return r;
 }
 
-void EndpointPoller::act(AuditRecord& record, const Decision& decision) {
-  if (decision.action == RuleAction::log) {
-    record.outcome = AuditOutcome::logged;
+void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& snapshot,
+                            const Decision& decision) {
+  const Rule& rule = config.policy.rules[decision.rule_index];
+  const std::string& id = snapshot.queries[decision.query_index].id;
+  AuditRecord record = record_for(config, snapshot, decision);
+
+  // Decisions that send nothing are recorded once per query and rule, not on every poll.
+  if (decision.action == RuleAction::log || decision.dry_run) {
+    if (!memory_.first_time(id, rule.name)) return;
+    record.outcome = decision.action == RuleAction::log ? AuditOutcome::logged : AuditOutcome::dry_run;
+    write_audit(record);
     return;
   }
-  if (decision.dry_run) {
-    record.outcome = AuditOutcome::dry_run;
+
+  const auto acknowledged = acknowledged_cancels_.find(id);
+  if (acknowledged != acknowledged_cancels_.end()) {
+    if (acknowledged->second >= 2) return;  // retried once already; reported then
+    AuditRecord ineffective = record;
+    ineffective.outcome = AuditOutcome::cancel_ineffective;
+    ineffective.reason = "still running after Neptune acknowledged its cancel; retrying once";
+    write_audit(ineffective);
+  }
+
+  if (auto exhausted = budget_.try_spend(rule)) {
+    if (budget_.should_warn())
+      log_.warn("cancel budget exhausted ({}): cancels are audited as budget_exhausted and not sent",
+                *exhausted);
+    if (!memory_.first_time(id, "budget:" + rule.name)) return;
+    record.outcome = AuditOutcome::budget_exhausted;
+    record.reason += "; over budget: " + *exhausted;
+    write_audit(record);
     return;
   }
+  send_cancel(config, record);
+  if (record.outcome == AuditOutcome::cancelled) {
+    const int times = ++acknowledged_cancels_[id];
+    if (times >= 2)
+      log_.error("endpoint {}: query {} was still running after a cancel; the retried cancel was "
+                 "acknowledged too. Not cancelling it again.",
+                 endpoint_.name, id);
+  }
+  write_audit(record);
+}
+
+void EndpointPoller::send_cancel(const WatchdogConfig& config, AuditRecord& record) {
   if (stop_.stop_requested()) {
     record.outcome = AuditOutcome::failed;
     record.error = "not sent: shutting down";
@@ -107,7 +158,7 @@ void EndpointPoller::act(AuditRecord& record, const Decision& decision) {
   }
   const auto unit_random = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); };
   auto sent = call_with_retries<CancelAck>(
-      [&] { return client_->cancel_query(record.query_id, record.silent); }, config_->retry, stop_,
+      [&] { return client_->cancel_query(record.query_id, record.silent); }, config.retry, stop_,
       unit_random, [&](const Failure& f, int attempts, Millis pause) {
         log_.info("endpoint {}: cancel of {} attempt {} failed ({}); retrying in {}ms", endpoint_.name,
                   record.query_id, attempts, f.describe(), pause.count());

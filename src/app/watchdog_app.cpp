@@ -9,7 +9,9 @@
 #include <spdlog/spdlog.h>
 
 #include "nw/app/cli.h"
+#include "nw/app/config_holder.h"
 #include "nw/app/endpoint_poller.h"
+#include "nw/app/test_matching.h"
 #include "nw/io/config_file.h"
 #include "nw/io/logging.h"
 
@@ -67,6 +69,66 @@ void block_process_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+namespace {
+
+bool same_endpoints(const WatchdogConfig& a, const WatchdogConfig& b) {
+  if (a.endpoints.size() != b.endpoints.size()) return false;
+  for (std::size_t i = 0; i < a.endpoints.size(); ++i) {
+    const auto& x = a.endpoints[i];
+    const auto& y = b.endpoints[i];
+    if (x.name != y.name || x.url.to_string() != y.url.to_string() || x.api != y.api ||
+        x.include_waiting != y.include_waiting || x.request_timeout != y.request_timeout ||
+        x.auth != y.auth || x.region != y.region || x.ca_file != y.ca_file)
+      return false;
+  }
+  return true;
+}
+
+spdlog::level::level_enum spdlog_level(LogLevel level) {
+  switch (level) {
+    case LogLevel::trace: return spdlog::level::trace;
+    case LogLevel::debug: return spdlog::level::debug;
+    case LogLevel::info: return spdlog::level::info;
+    case LogLevel::warn: return spdlog::level::warn;
+    case LogLevel::error: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+}  // namespace
+
+void WatchdogApp::reload(const CliOptions& opts, ConfigHolder& holder, CancelBudget& budget,
+                         spdlog::logger& log) {
+  const auto current = holder.get();
+  log.info("SIGHUP: reloading {}", opts.config_path);
+  ConfigResult loaded = load_config_file(opts.config_path);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) log.error("reload rejected: {}", e.format(opts.config_path));
+    log.error("reload rejected: {} error(s); still running config version {}", loaded.errors.size(),
+              current->version);
+    return;
+  }
+  if (opts.dry_run) loaded.config.policy.dry_run = true;
+  WatchdogConfig& next = loaded.config;
+  if (!same_endpoints(*current, next)) {
+    log.warn("reload: [endpoint.*] changes take effect after a restart; the running endpoints are kept");
+    next.endpoints = current->endpoints;
+  }
+  if (next.watchdog.audit_log != current->watchdog.audit_log) {
+    log.warn("reload: audit_log changes take effect after a restart; still writing {}",
+             current->watchdog.audit_log);
+    next.watchdog.audit_log = current->watchdog.audit_log;
+  }
+  log.set_level(spdlog_level(next.watchdog.log_level));
+  for (const auto& w : config_warnings(next, std::chrono::system_clock::now()))
+    log.warn("{}", w.format(opts.config_path));
+  budget.reconfigure(next.policy);
+  const std::string version = next.version;
+  const std::size_t rules = next.policy.rules.size();
+  holder.set(std::make_shared<const WatchdogConfig>(std::move(next)));
+  log.info("configuration reloaded: version {} (was {}), {} rule(s)", version, current->version, rules);
+}
+
 int WatchdogApp::run(const std::vector<std::string>& args) {
   const CliParse cli = parse_cli(args);
   if (!cli.error.empty()) {
@@ -90,14 +152,32 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     return kExitConfig;
   }
   if (opts.dry_run) loaded.config.policy.dry_run = true;
+  const auto now = std::chrono::system_clock::now();
+  if (!opts.test_matching.empty())
+    return run_test_matching(loaded.config, opts.test_matching, now, std::cout, std::cerr);
   if (opts.check_config) {
-    std::cout << describe_config(loaded.config) << "\n# configuration OK: "
+    // The same TLS set-up as the daemon's (no connection is made), so a bad ca_file fails here.
+    for (const auto& endpoint : loaded.config.endpoints) {
+      try {
+        make_neptune_client(endpoint);
+      } catch (const EndpointSetupError& e) {
+        std::cerr << opts.config_path << ": " << e.key << ": " << e.what() << "\n";
+        return kExitConfig;
+      }
+    }
+    std::cout << describe_config(loaded.config);
+    for (const auto& w : config_warnings(loaded.config, now))
+      std::cout << "# warning: " << w.format(opts.config_path) << "\n";
+    std::cout << "\n# configuration OK: version " << loaded.config.version << ", "
               << loaded.config.endpoints.size() << " endpoint(s), " << loaded.config.policy.rules.size()
-              << " rule(s)\n";
+              << " rule(s), " << loaded.config.policy.protections.size() << " protection(s)\n";
     return kExitOk;
   }
-  const auto config = std::make_shared<const WatchdogConfig>(std::move(loaded.config));
+  ConfigHolder holder(std::make_shared<const WatchdogConfig>(std::move(loaded.config)));
+  const auto config = holder.get();
   const auto log = make_diagnostic_logger(config->watchdog.log_level);
+  for (const auto& w : config_warnings(*config, now)) log->warn("{}", w.format(config->origin));
+  CancelBudget budget(config->policy);
 
   std::unique_ptr<AuditLog> audit;
   try {
@@ -112,15 +192,16 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   std::vector<std::unique_ptr<EndpointPoller>> pollers;
   try {
     for (const auto& endpoint : config->endpoints)
-      pollers.push_back(std::make_unique<EndpointPoller>(endpoint, config, make_neptune_client(endpoint),
-                                                         *audit, *log, stop));
+      pollers.push_back(std::make_unique<EndpointPoller>(endpoint, holder, make_neptune_client(endpoint),
+                                                         *audit, budget, *log, stop));
   } catch (const EndpointSetupError& e) {
     std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
     return kExitConfig;
   }
 
-  log->info("neptune-watchdog {} started: {} endpoint(s), {} rule(s), poll every {}, {}audit to {}",
-            NW_VERSION, pollers.size(), config->policy.rules.size(),
+  log->info("neptune-watchdog {} started: config version {}, {} endpoint(s), {} rule(s), poll every {}, "
+            "{}audit to {}",
+            NW_VERSION, config->version, pollers.size(), config->policy.rules.size(),
             format_duration(config->watchdog.poll_interval),
             config->policy.dry_run ? "DRY RUN (no cancels), " : "", audit->path());
 
@@ -141,8 +222,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     const timespec tick{0, kSignalTickNanos};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGHUP) {
-      log->warn("SIGHUP: reloading is not supported by this version; restart to apply a changed "
-                "configuration (the current one stays in force)");
+      reload(opts, holder, budget, *log);
     } else if (sig > 0) {
       log->info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGQUIT");
       signalled = true;

@@ -12,6 +12,8 @@ std::string_view to_string(AuditOutcome outcome) {
     case AuditOutcome::logged: return "logged";
     case AuditOutcome::not_found: return "not_found";
     case AuditOutcome::failed: return "failed";
+    case AuditOutcome::budget_exhausted: return "budget_exhausted";
+    case AuditOutcome::cancel_ineffective: return "cancel_ineffective";
   }
   return "failed";
 }
@@ -132,6 +134,7 @@ std::string to_json_line(const AuditRecord& r) {
   append_json_string(out, r.query, kMaxQueryChars);
   if (!r.reason.empty()) text("reason", r.reason);
   if (r.outcome == AuditOutcome::failed) text("error", r.error);
+  text("config_version", r.config_version);
   out += '}';
   return out;
 }

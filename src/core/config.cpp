@@ -5,7 +5,11 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <sstream>
+#include <utility>
 
 #include "nw/core/ini.h"
 
@@ -109,6 +113,59 @@ KeyParser int_key(int& target, int min, int max) {
   };
 }
 
+KeyParser optional_count_key(std::optional<std::int64_t>& target) {
+  return [&target](const std::string& v) -> std::optional<std::string> {
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < 0 || n > 1'000'000)
+      return "expected a whole number from 0 to 1000000, got '" + v + "'";
+    target = n;
+    return std::nullopt;
+  };
+}
+
+KeyParser optional_rate_key(std::optional<int>& target) {
+  return [&target](const std::string& v) -> std::optional<std::string> {
+    int n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 100'000)
+      return "expected a whole number from 1 to 100000, got '" + v + "'";
+    target = n;
+    return std::nullopt;
+  };
+}
+
+KeyParser window_key(std::optional<TimeWindow>& target) {
+  return [&target](const std::string& v) -> std::optional<std::string> {
+    std::string error;
+    target = parse_time_window(v, error);
+    if (!target) return "bad window '" + v + "': " + error;
+    return std::nullopt;
+  };
+}
+
+KeyParser until_key(std::optional<std::chrono::system_clock::time_point>& target) {
+  return [&target](const std::string& v) -> std::optional<std::string> {
+    target = parse_rfc3339(v);
+    if (!target) return "bad time '" + v + "' (use RFC 3339, e.g. 2026-12-01T00:00:00Z)";
+    return std::nullopt;
+  };
+}
+
+KeyParser id_list_key(std::set<std::string>& target) {
+  return [&target](const std::string& v) -> std::optional<std::string> {
+    std::stringstream parts(v);
+    for (std::string part; std::getline(parts, part, ',');) {
+      const auto first = part.find_first_not_of(" \t");
+      if (first == std::string::npos) return "empty entry in the list '" + v + "'";
+      const auto last = part.find_last_not_of(" \t");
+      target.insert(part.substr(first, last - first + 1));
+    }
+    if (target.empty()) return "must list at least one query id";
+    return std::nullopt;
+  };
+}
+
 KeyParser regex_key(std::shared_ptr<const re2::RE2>& target) {
   return [&target](const std::string& v) -> std::optional<std::string> {
     if (v.empty()) return "empty pattern (remove the key to match every query)";
@@ -133,13 +190,15 @@ class ConfigBuilder {
     for (const auto& e : doc.errors) error(e.key, e.message, e.line);
     // Endpoints and rules are stored first so the key parsers can bind to stable addresses.
     for (const auto& section : doc.sections) reserve(section);
-    std::size_t endpoint = 0, rule = 0;
+    std::size_t endpoint = 0, rule = 0, protect = 0;
     for (const auto& section : doc.sections) {
       if (section.name == "watchdog") apply(section, watchdog_keys());
       else if (section.name == "retry") apply(section, retry_keys());
       else if (is_kind(section.name, "endpoint.")) endpoint_section(section, endpoint++);
       else if (is_kind(section.name, "rule.")) rule_section(section, rule++);
-      else error(section.name, "unknown section (expected watchdog, retry, endpoint.NAME or rule.NAME)",
+      else if (section.name == "protect" || is_kind(section.name, "protect.")) protect_section(section, protect++);
+      else error(section.name,
+                 "unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, protect or protect.NAME)",
                  section.line);
     }
     check_whole();
@@ -167,6 +226,9 @@ class ConfigBuilder {
     } else if (is_kind(section.name, "rule.")) {
       c.policy.rules.emplace_back();
       c.policy.rules.back().name = section.name.substr(5);
+    } else if (section.name == "protect" || is_kind(section.name, "protect.")) {
+      c.policy.protections.emplace_back();
+      c.policy.protections.back().section = section.name;
     }
   }
 
@@ -187,6 +249,7 @@ class ConfigBuilder {
     return {
         {"poll_interval", duration_key(w.poll_interval, true)},
         {"dry_run", bool_key(result_.config.policy.dry_run)},
+        {"max_cancels_per_minute", optional_rate_key(result_.config.policy.max_cancels_per_minute)},
         {"audit_log", string_key(w.audit_log, true)},
         {"log_level", enum_key(w.log_level, {{"trace", LogLevel::trace},
                                              {"debug", LogLevel::debug},
@@ -260,11 +323,34 @@ class ConfigBuilder {
         {"query_excludes", regex_key(r.query_excludes)},
         {"action", enum_key(r.action, {{"cancel", RuleAction::cancel}, {"log", RuleAction::log}})},
         {"silent", bool_key(r.silent)},
+        {"dry_run", bool_key(r.dry_run)},
+        {"max_running", optional_count_key(r.max_running)},
+        {"max_queued", optional_count_key(r.max_queued)},
+        {"active", window_key(r.active)},
+        {"max_cancels_per_minute", optional_rate_key(r.max_cancels_per_minute)},
     };
     apply(section, keys);
-    if (line_of(section, "max_elapsed") == 0 && line_of(section, "max_waited") == 0)
-      error(section.name, "a rule needs at least one limit (max_elapsed or max_waited)",
+    bool has_limit = false;
+    for (const char* key : {"max_elapsed", "max_waited", "max_running", "max_queued"})
+      has_limit = has_limit || line_of(section, key) != 0;
+    if (!has_limit)
+      error(section.name,
+            "a rule needs at least one limit (max_elapsed, max_waited, max_running or max_queued)",
             section.line);
+  }
+
+  void protect_section(const IniSection& section, std::size_t index) {
+    Protection& p = result_.config.policy.protections[index];
+    if (section.name != "protect" && !valid_name(section.name.substr(8)))
+      error(section.name, "protection name must use letters, digits, '-', '_' or '.'", section.line);
+    KeyTable keys = {
+        {"query_ids", id_list_key(p.query_ids)},
+        {"query_matches", regex_key(p.query_matches)},
+        {"until", until_key(p.until)},
+    };
+    apply(section, keys);
+    if (line_of(section, "query_ids") == 0 && line_of(section, "query_matches") == 0)
+      error(section.name, "a protection needs query_ids or query_matches", section.line);
   }
 
   static int line_of(const IniSection& section, std::string_view key) {
@@ -284,14 +370,40 @@ class ConfigBuilder {
   ConfigResult result_;
 };
 
+std::string format_utc_seconds(std::chrono::system_clock::time_point t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 void print_rule(std::ostream& out, const Rule& r) {
   out << "\n[rule." << r.name << "]\n";
   if (r.max_elapsed) out << "max_elapsed = " << format_duration(*r.max_elapsed) << "\n";
   if (r.max_waited) out << "max_waited = " << format_duration(*r.max_waited) << "\n";
   if (r.query_matches) out << "query_matches = " << r.query_matches->pattern() << "\n";
   if (r.query_excludes) out << "query_excludes = " << r.query_excludes->pattern() << "\n";
+  if (r.max_running) out << "max_running = " << *r.max_running << "\n";
+  if (r.max_queued) out << "max_queued = " << *r.max_queued << "\n";
+  if (r.active) out << "active = " << r.active->text << "\n";
   out << "action = " << to_string(r.action) << "\n";
   out << "silent = " << (r.silent ? "true" : "false") << "\n";
+  out << "dry_run = " << (r.dry_run ? "true" : "false") << "\n";
+  if (r.max_cancels_per_minute) out << "max_cancels_per_minute = " << *r.max_cancels_per_minute << "\n";
+}
+
+void print_protection(std::ostream& out, const Protection& p) {
+  out << "\n[" << p.section << "]\n";
+  if (!p.query_ids.empty()) {
+    out << "query_ids = ";
+    const char* sep = "";
+    for (const auto& id : p.query_ids) out << std::exchange(sep, ", ") << id;
+    out << "\n";
+  }
+  if (p.query_matches) out << "query_matches = " << p.query_matches->pattern() << "\n";
+  if (p.until) out << "until = " << format_utc_seconds(*p.until) << "\n";
 }
 
 }  // namespace
@@ -305,8 +417,10 @@ std::string describe_config(const WatchdogConfig& c) {
   out << "# effective configuration of " << c.origin << "\n";
   out << "[watchdog]\n"
       << "poll_interval = " << format_duration(c.watchdog.poll_interval) << "\n"
-      << "dry_run = " << (c.policy.dry_run ? "true" : "false") << "\n"
-      << "audit_log = " << c.watchdog.audit_log << "\n"
+      << "dry_run = " << (c.policy.dry_run ? "true" : "false") << "\n";
+  if (c.policy.max_cancels_per_minute)
+    out << "max_cancels_per_minute = " << *c.policy.max_cancels_per_minute << "\n";
+  out << "audit_log = " << c.watchdog.audit_log << "\n"
       << "log_level = " << to_string(c.watchdog.log_level) << "\n";
   out << "\n[retry]\n"
       << "max_attempts = " << c.retry.max_attempts << "\n"
@@ -322,9 +436,80 @@ std::string describe_config(const WatchdogConfig& c) {
     if (!e.region.empty()) out << "region = " << e.region << "\n";
     out << "ca_file = " << e.ca_file << "\n";
   }
+  if (!c.policy.protections.empty())
+    out << "\n# protections apply before any rule, budget or guard\n";
+  for (const auto& p : c.policy.protections) print_protection(out, p);
   out << "\n# rules in evaluation order: the first that selects a query governs it\n";
   for (const auto& r : c.policy.rules) print_rule(out, r);
   return out.str();
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
+  int year, month, day, hour, minute, second, consumed = 0;
+  const std::string s(text);
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute, &second,
+                  &consumed) != 6 || consumed != 19)
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return std::nullopt;
+  std::string_view zone = std::string_view(s).substr(19);
+  long offset = 0;
+  if (zone == "Z" || zone == "z") {
+    offset = 0;
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
+    const int oh = std::atoi(std::string(zone.substr(1, 2)).c_str());
+    const int om = std::atoi(std::string(zone.substr(4, 2)).c_str());
+    if (oh > 23 || om > 59) return std::nullopt;
+    offset = (zone[0] == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
+  } else {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  const std::time_t utc = timegm(&tm) - offset;
+  return std::chrono::system_clock::from_time_t(utc);
+}
+
+std::vector<ConfigError> config_warnings(const WatchdogConfig& c, std::chrono::system_clock::time_point now) {
+  std::vector<ConfigError> warnings;
+  const auto pattern = [](const std::shared_ptr<const re2::RE2>& re) { return re ? re->pattern() : ""; };
+  const auto& rules = c.policy.rules;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const Rule& r = rules[i];
+    const std::string key = "rule." + r.name;
+    if (r.query_excludes && re2::RE2::PartialMatch("", *r.query_excludes)) {
+      warnings.push_back({key, "can never match: query_excludes '" + r.query_excludes->pattern() +
+                                   "' matches every text", 0});
+      continue;
+    }
+    if (r.query_matches && r.query_excludes && r.query_matches->pattern() == r.query_excludes->pattern()) {
+      warnings.push_back({key, "can never match: query_matches and query_excludes are the same", 0});
+      continue;
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      const Rule& earlier = rules[j];
+      if (earlier.active) continue;  // a windowed rule leaves the others room outside its window
+      const bool catch_all = !earlier.query_matches && !earlier.query_excludes;
+      const bool same_filters = pattern(earlier.query_matches) == pattern(r.query_matches) &&
+                                pattern(earlier.query_excludes) == pattern(r.query_excludes);
+      if (catch_all || same_filters) {
+        warnings.push_back({key,
+                            "never governs a query: [rule." + earlier.name + "] comes first and " +
+                                (catch_all ? "selects every query" : "has the same filters"),
+                            0});
+        break;
+      }
+    }
+  }
+  for (const auto& p : c.policy.protections)
+    if (p.until && *p.until <= now)
+      warnings.push_back({p.section + ".until", "expired: this protection no longer protects anything", 0});
+  return warnings;
 }
 
 }  // namespace nw

@@ -1,41 +1,137 @@
 #include "nw/core/decide.h"
 
-#include <optional>
-#include <unordered_set>
+#include <algorithm>
+#include <unordered_map>
 
 namespace nw {
+
+std::string_view to_string(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::act: return "act";
+    case Verdict::within_limits: return "within limits";
+    case Verdict::unselected: return "no rule";
+    case Verdict::protected_query: return "protected";
+    case Verdict::ignored: return "ignored";
+  }
+  return "ignored";
+}
+
 namespace {
+
+std::string ms(std::int64_t v) { return std::to_string(v) + "ms"; }
 
 // Which limit the query breaks, if any. A queued query is judged by how long it has waited;
 // a running one by how long it has run, since its queue time is already spent.
 std::optional<std::string> broken_limit(const QueryStatus& q, const Rule& rule) {
   if (q.queued()) {
     if (rule.max_waited && q.waited_ms > rule.max_waited->count())
-      return "waited " + std::to_string(q.waited_ms) + "ms > max_waited " +
-             std::to_string(rule.max_waited->count()) + "ms";
+      return "waited " + ms(q.waited_ms) + " > max_waited " + ms(rule.max_waited->count());
     return std::nullopt;
   }
   if (rule.max_elapsed && q.elapsed_ms > rule.max_elapsed->count())
-    return "elapsed " + std::to_string(q.elapsed_ms) + "ms > max_elapsed " +
-           std::to_string(rule.max_elapsed->count()) + "ms";
+    return "elapsed " + ms(q.elapsed_ms) + " > max_elapsed " + ms(rule.max_elapsed->count());
   return std::nullopt;
+}
+
+// Concurrency guards: of the candidates a rule governs, all but the `limit` youngest are
+// condemned, oldest first.
+void apply_guard(std::vector<Evaluation*> candidates, std::optional<std::int64_t> limit,
+                 const StatusSnapshot& snapshot, bool queued) {
+  if (!limit || static_cast<std::int64_t>(candidates.size()) <= *limit) return;
+  const auto age = [&](const Evaluation* e) {
+    const auto& q = snapshot.queries[e->query_index];
+    return queued ? q.waited_ms : q.elapsed_ms;
+  };
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [&](const Evaluation* a, const Evaluation* b) { return age(a) > age(b); });
+  const std::string what = queued ? "queued " : "running ";
+  const std::string reason = what + std::to_string(candidates.size()) + " > max_" +
+                             (queued ? "queued " : "running ") + std::to_string(*limit) +
+                             " (oldest beyond the limit)";
+  const std::size_t excess = candidates.size() - static_cast<std::size_t>(*limit);
+  for (std::size_t i = 0; i < excess; ++i) {
+    if (candidates[i]->verdict == Verdict::act) continue;  // a broken limit already says why
+    candidates[i]->verdict = Verdict::act;
+    candidates[i]->reason = reason;
+  }
 }
 
 }  // namespace
 
-std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy) {
-  std::vector<Decision> decisions;
-  std::unordered_set<std::string_view> decided;
+std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
+                                 std::chrono::system_clock::time_point now) {
+  std::vector<Evaluation> out(snapshot.queries.size());
+  // Clients may choose their own query ids, and Neptune cancels by id: when one id names
+  // several entries, a cancel meant for one would hit the others, so none of them is touched.
+  std::unordered_map<std::string_view, int> id_count;
+  for (const auto& q : snapshot.queries) ++id_count[q.id];
+  // Per rule, the queries it governs that a guard may count: running and queued.
+  std::vector<std::vector<Evaluation*>> running(policy.rules.size()), queued(policy.rules.size());
+
   for (std::size_t i = 0; i < snapshot.queries.size(); ++i) {
     const QueryStatus& q = snapshot.queries[i];
-    if (q.id.empty() || q.cancelled) continue;
-    const auto rule_index = policy.governing_rule(q.text);
-    if (!rule_index) continue;
-    const Rule& rule = policy.rules[*rule_index];
-    auto reason = broken_limit(q, rule);
-    if (!reason || !decided.insert(q.id).second) continue;
-    decisions.push_back(
-        Decision{i, *rule_index, rule.action, rule.silent, policy.dry_run, std::move(*reason)});
+    Evaluation& e = out[i];
+    e.query_index = i;
+    const char* how = nullptr;
+    const Protection* protection = nullptr;
+    for (const auto& p : policy.protections)
+      if ((how = p.covers(q, now))) {
+        protection = &p;
+        break;
+      }
+    if (protection) {
+      e.verdict = Verdict::protected_query;
+      e.reason = "protected by [" + protection->section + "] " + how;
+      continue;
+    }
+    if (q.id.empty()) {
+      e.verdict = Verdict::ignored;
+      e.reason = "no queryId";
+      continue;
+    }
+    if (id_count[q.id] > 1) {
+      e.verdict = Verdict::ignored;
+      e.reason = "its queryId names " + std::to_string(id_count[q.id]) +
+                 " queries in this status reply: a cancel could hit the wrong one";
+      continue;
+    }
+    if (q.cancelled) {
+      e.verdict = Verdict::ignored;
+      e.reason = "already cancelled";
+      continue;
+    }
+    e.rule_index = policy.governing_rule(q.text, now);
+    if (!e.rule_index) {
+      e.verdict = Verdict::unselected;
+      e.reason = "no active rule selects it";
+      continue;
+    }
+    const Rule& rule = policy.rules[*e.rule_index];
+    if (auto broken = broken_limit(q, rule)) {
+      e.verdict = Verdict::act;
+      e.reason = std::move(*broken);
+    } else {
+      e.verdict = Verdict::within_limits;
+      e.reason = "within the limits of [rule." + rule.name + "]";
+    }
+    (q.queued() ? queued : running)[*e.rule_index].push_back(&e);
+  }
+
+  for (std::size_t r = 0; r < policy.rules.size(); ++r) {
+    apply_guard(running[r], policy.rules[r].max_running, snapshot, false);
+    apply_guard(queued[r], policy.rules[r].max_queued, snapshot, true);
+  }
+  return out;
+}
+
+std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy,
+                             std::chrono::system_clock::time_point now) {
+  std::vector<Decision> decisions;
+  for (auto& e : evaluate(snapshot, policy, now)) {
+    if (e.verdict != Verdict::act) continue;
+    const Rule& rule = policy.rules[*e.rule_index];
+    decisions.push_back(Decision{e.query_index, *e.rule_index, rule.action, rule.silent,
+                                 policy.dry_run || rule.dry_run, std::move(e.reason)});
   }
   return decisions;
 }

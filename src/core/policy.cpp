@@ -6,17 +6,41 @@ std::string_view to_string(RuleAction action) {
   return action == RuleAction::cancel ? "cancel" : "log";
 }
 
+namespace {
+
+// Neptune cuts queryString at 1024 characters; text at that length may have lost its tail.
+bool possibly_truncated(std::string_view text) {
+  std::size_t chars = 0;
+  for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
+  return chars >= kNeptuneQueryTextLimit;
+}
+
+}  // namespace
+
 bool Rule::selects(std::string_view text) const {
+  // An exemption marker cannot be seen in text that is missing or was cut: such a query may
+  // be exempt, so a rule with query_excludes leaves it alone.
+  if (query_excludes && (text.empty() || possibly_truncated(text))) return false;
   const re2::StringPiece subject(text.data(), text.size());
   if (query_matches && !re2::RE2::PartialMatch(subject, *query_matches)) return false;
   if (query_excludes && re2::RE2::PartialMatch(subject, *query_excludes)) return false;
   return true;
 }
 
-std::optional<std::size_t> Policy::governing_rule(std::string_view text) const {
+std::optional<std::size_t> Policy::governing_rule(std::string_view text,
+                                                  std::chrono::system_clock::time_point now) const {
   for (std::size_t i = 0; i < rules.size(); ++i)
-    if (rules[i].selects(text)) return i;
+    if (rules[i].active_at(now) && rules[i].selects(text)) return i;
   return std::nullopt;
+}
+
+const char* Protection::covers(const QueryStatus& query, std::chrono::system_clock::time_point now) const {
+  if (until && now >= *until) return nullptr;
+  if (query_ids.count(query.id)) return "id";
+  if (query_matches && re2::RE2::PartialMatch(re2::StringPiece(query.text.data(), query.text.size()),
+                                              *query_matches))
+    return "text";
+  return nullptr;
 }
 
 std::shared_ptr<const re2::RE2> compile_regex(std::string_view pattern, std::string& error) {

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <Poco/SHA2Engine.h>
+
 namespace nw {
 
 ConfigResult load_config_file(const std::string& path) {
@@ -17,7 +19,11 @@ ConfigResult load_config_file(const std::string& path) {
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_config(text.str(), path);
+  ConfigResult result = parse_config(text.str(), path);
+  Poco::SHA2Engine sha256(Poco::SHA2Engine::SHA_256);
+  sha256.update(text.str());
+  result.config.version = Poco::DigestEngine::digestToHex(sha256.digest()).substr(0, 12);
+  return result;
 }
 
 }  // namespace nw

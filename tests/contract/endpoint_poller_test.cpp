@@ -45,9 +45,10 @@ class PollerFixture : public ::testing::Test {
                              "[endpoint.test]\nurl = http://127.0.0.1:1\n" + rule_text;
     ConfigResult parsed = parse_config(text, "test.ini");
     EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.errors[0].format("test.ini"));
-    auto config = std::make_shared<const WatchdogConfig>(std::move(parsed.config));
-    return std::make_unique<EndpointPoller>(server_.endpoint(), config, make_neptune_client(server_.endpoint()),
-                                            *audit_, *log_, stop_);
+    holder_ = std::make_unique<ConfigHolder>(std::make_shared<const WatchdogConfig>(std::move(parsed.config)));
+    budget_ = std::make_unique<CancelBudget>(holder_->get()->policy);
+    return std::make_unique<EndpointPoller>(server_.endpoint(), *holder_, make_neptune_client(server_.endpoint()),
+                                            *audit_, *budget_, *log_, stop_);
   }
 
   std::vector<std::string> audit_lines() const {
@@ -68,6 +69,8 @@ class PollerFixture : public ::testing::Test {
   ScriptedHttpServer server_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<ConfigHolder> holder_;
+  std::unique_ptr<CancelBudget> budget_;
   StopToken stop_;
 };
 

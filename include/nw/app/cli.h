@@ -14,6 +14,7 @@ struct CliOptions {
   bool dry_run = false;
   bool help = false;
   bool version = false;
+  std::vector<std::string> test_matching;  // files or directories of captured status JSON
 };
 
 struct CliParse {

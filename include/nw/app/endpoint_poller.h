@@ -1,13 +1,17 @@
 #pragma once
 // One instance endpoint's loop: poll the status, decide, cancel or log, audit each decision.
 // Each endpoint runs in its own thread, so a slow or failing instance never delays another.
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 
+#include "nw/app/config_holder.h"
 #include "nw/app/stop_token.h"
 #include "nw/core/audit_record.h"
+#include "nw/core/cancel_budget.h"
 #include "nw/core/config.h"
 #include "nw/core/decide.h"
 #include "nw/core/decision_memory.h"
@@ -22,12 +26,13 @@ namespace nw {
 
 class EndpointPoller {
  public:
-  EndpointPoller(EndpointConfig endpoint, std::shared_ptr<const WatchdogConfig> config,
-                 std::unique_ptr<NeptuneClient> client, AuditLog& audit, spdlog::logger& log,
-                 StopToken& stop);
+  EndpointPoller(EndpointConfig endpoint, const ConfigHolder& config,
+                 std::unique_ptr<NeptuneClient> client, AuditLog& audit, CancelBudget& budget,
+                 spdlog::logger& log, StopToken& stop);
 
-  // One cycle. Returns false when the status could not be fetched (after retries); a failed
-  // poll cancels nothing and audits nothing, and the next cycle polls again.
+  // One cycle under the configuration in force at its start. Returns false when the status
+  // could not be fetched (after retries); a failed poll cancels nothing and audits nothing,
+  // and the next cycle polls again.
   bool poll_once();
 
   // Cycles until stop is requested, starting a poll every poll_interval (at once if a cycle
@@ -42,17 +47,25 @@ class EndpointPoller {
   const std::string& name() const { return endpoint_.name; }
 
  private:
-  AuditRecord record_for(const StatusSnapshot& snapshot, const Decision& decision) const;
-  void act(AuditRecord& record, const Decision& decision);
+  AuditRecord record_for(const WatchdogConfig& config, const StatusSnapshot& snapshot,
+                         const Decision& decision) const;
+  void handle(const WatchdogConfig& config, const StatusSnapshot& snapshot, const Decision& decision);
+  void send_cancel(const WatchdogConfig& config, AuditRecord& record);
   void write_audit(const AuditRecord& record);
+  // Forgets cancelled ids that Neptune no longer reports.
+  void forget_ended(const StatusSnapshot& snapshot);
 
   EndpointConfig endpoint_;
-  std::shared_ptr<const WatchdogConfig> config_;
+  const ConfigHolder& config_;
   std::unique_ptr<NeptuneClient> client_;
   AuditLog& audit_;
+  CancelBudget& budget_;
   spdlog::logger& log_;
   StopToken& stop_;
   DecisionMemory memory_;
+  // Queries Neptune acknowledged cancelling, with how many cancels it acknowledged: a later
+  // poll that still shows one running means the cancel did not take (retried once).
+  std::map<std::string, int> acknowledged_cancels_;
   std::mt19937_64 rng_;
   mutable std::mutex in_flight_mutex_;
   std::optional<AuditRecord> in_flight_;

@@ -4,6 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "nw/app/cli.h"
+#include "nw/app/config_holder.h"
+#include "nw/core/cancel_budget.h"
+
+namespace spdlog {
+class logger;
+}
+
 namespace nw {
 
 // Exit codes (DESIGN.md "Programs"; sysexits.h values).
@@ -22,6 +30,13 @@ class WatchdogApp {
  public:
   // Runs to completion and returns the process exit code. `args` excludes the program name.
   int run(const std::vector<std::string>& args);
+
+ private:
+  // SIGHUP: parse and validate the file again; swap it in between polls if it is valid, keep
+  // the running configuration (and log every error) if not. Budgets and per-query memory
+  // survive. Endpoint and audit_log changes need a restart.
+  static void reload(const CliOptions& opts, ConfigHolder& holder, CancelBudget& budget,
+                     spdlog::logger& log);
 };
 
 }  // namespace nw

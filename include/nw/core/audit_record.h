@@ -11,7 +11,15 @@
 
 namespace nw {
 
-enum class AuditOutcome { cancelled, dry_run, logged, not_found, failed };
+enum class AuditOutcome {
+  cancelled,
+  dry_run,
+  logged,
+  not_found,           // the query ended before the cancel arrived
+  failed,              // with `error`
+  budget_exhausted,    // a cancel the budget did not allow: not sent
+  cancel_ineffective,  // a poll after a successful cancel still shows the query running
+};
 
 std::string_view to_string(AuditOutcome outcome);
 
@@ -31,6 +39,7 @@ struct AuditRecord {
   std::string query;    // cut to kMaxQueryChars characters when formatted
   std::string reason;   // which limit was broken
   std::string error;    // only written when outcome is failed
+  std::string config_version;  // which configuration decided
 };
 
 // The `query` field keeps at most this many characters (whole UTF-8 characters).

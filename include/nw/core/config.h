@@ -1,6 +1,8 @@
 #pragma once
 // The whole configuration as typed values, parsed and validated once at start-up. After
 // parse_config() no code looks up a string key.
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,7 +40,8 @@ struct WatchdogSettings {
 };
 
 struct WatchdogConfig {
-  std::string origin;  // the file it came from
+  std::string origin;   // the file it came from
+  std::string version;  // first 12 hex digits of the file's SHA-256; in every audit record
   WatchdogSettings watchdog;
   RetrySettings retry;
   std::vector<EndpointConfig> endpoints;  // in file order
@@ -68,5 +71,13 @@ ConfigResult parse_config(std::string_view text, std::string origin);
 // The effective configuration, defaults filled in, in the file's own syntax
 // (what --check-config prints).
 std::string describe_config(const WatchdogConfig& config);
+
+// Valid but probably not what the operator meant: a rule that an earlier rule shadows
+// completely, a rule that can never match, an expired protection.
+std::vector<ConfigError> config_warnings(const WatchdogConfig& config,
+                                         std::chrono::system_clock::time_point now);
+
+// Parses "2026-12-01T00:00:00Z" (or with a numeric offset such as +02:00).
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
 
 }  // namespace nw

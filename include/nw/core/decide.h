@@ -1,7 +1,10 @@
 #pragma once
-// The heart of the watchdog: which queries of one snapshot break which rule. No I/O, no
-// clock: Neptune's own `elapsed` and `waited` counters are the measure.
+// The heart of the watchdog: what each query of one snapshot deserves, and why. No I/O:
+// Neptune's own `elapsed` and `waited` counters are the measure; `now` only decides which
+// time windows and protections are in force.
+#include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,18 +13,40 @@
 
 namespace nw {
 
-struct Decision {
-  std::size_t query_index = 0;  // into StatusSnapshot::queries
-  std::size_t rule_index = 0;   // into Policy::rules
-  RuleAction action = RuleAction::cancel;
-  bool silent = false;
-  bool dry_run = false;
-  std::string reason;  // e.g. "elapsed 312000ms > max_elapsed 300000ms"
+enum class Verdict {
+  act,              // its governing rule condemns it (a limit or a concurrency guard)
+  within_limits,    // a rule governs it, and it keeps that rule's limits
+  unselected,       // no active rule selects it
+  protected_query,  // a protection covers it: never acted on
+  ignored,          // already cancelled, or a repeated id in the same snapshot
 };
 
-// One decision per query that its governing rule's limits condemn, in snapshot order.
-// Never acts on a query without an id, on one Neptune already shows as cancelled, or twice on
-// the same id within one snapshot.
-std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy);
+std::string_view to_string(Verdict verdict);
+
+struct Evaluation {
+  std::size_t query_index = 0;            // into StatusSnapshot::queries
+  Verdict verdict = Verdict::unselected;
+  std::optional<std::size_t> rule_index;  // the governing rule, if any
+  // e.g. "elapsed 312000ms > max_elapsed 300000ms", "running 5 > max_running 3",
+  // "protected by [protect.backups] text", "no active rule selects it"
+  std::string reason;
+};
+
+// One evaluation per query, in snapshot order. Protections apply before anything else.
+std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
+                                 std::chrono::system_clock::time_point now);
+
+struct Decision {
+  std::size_t query_index = 0;
+  std::size_t rule_index = 0;
+  RuleAction action = RuleAction::cancel;
+  bool silent = false;
+  bool dry_run = false;  // the policy's or the rule's
+  std::string reason;
+};
+
+// The evaluations that call for action, as decisions, in snapshot order.
+std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy,
+                             std::chrono::system_clock::time_point now);
 
 }  // namespace nw

@@ -5,8 +5,10 @@
 // `query_excludes` not found). The first rule in file order that selects a query governs it,
 // and only that rule's limits decide whether the query is acted on: an early, narrow rule
 // with a generous limit therefore shields its queries from a later, broad, strict one.
+#include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,10 +17,14 @@
 
 #include "nw/core/duration.h"
 #include "nw/core/query_status.h"
+#include "nw/core/time_window.h"
 
 namespace nw {
 
 enum class RuleAction { cancel, log };
+
+// Neptune cuts `queryString` at this many characters.
+inline constexpr std::size_t kNeptuneQueryTextLimit = 1024;
 
 std::string_view to_string(RuleAction action);
 
@@ -32,17 +38,43 @@ struct Rule {
   std::shared_ptr<const re2::RE2> query_excludes;
   RuleAction action = RuleAction::cancel;
   bool silent = false;
+  bool dry_run = false;  // this rule decides and audits but never cancels
+  // Concurrency guards: beyond this many running (queued) queries governed by the rule, the
+  // oldest are acted on, oldest first.
+  std::optional<std::int64_t> max_running;
+  std::optional<std::int64_t> max_queued;
+  std::optional<TimeWindow> active;  // outside its window the rule does not exist
+  std::optional<int> max_cancels_per_minute;
 
-  // True when the text filters admit `text` (searched, not anchored).
+  // True when the text filters admit `text` (searched, not anchored). With query_excludes set,
+  // text that is empty or may have been cut by Neptune is never selected: the marker that
+  // would exempt it could be missing from what we see.
   bool selects(std::string_view text) const;
+  bool active_at(std::chrono::system_clock::time_point now) const {
+    return !active || active->contains(now);
+  }
+};
+
+// A protection: queries it covers are never cancelled by any rule, budget or guard.
+struct Protection {
+  std::string section;  // "protect" or "protect.NAME", as written
+  std::set<std::string> query_ids;
+  std::shared_ptr<const re2::RE2> query_matches;
+  std::optional<std::chrono::system_clock::time_point> until;  // expiry; absent: forever
+
+  // "id" or "text" when this protection covers the query at `now`, else nullptr.
+  const char* covers(const QueryStatus& query, std::chrono::system_clock::time_point now) const;
 };
 
 struct Policy {
   std::vector<Rule> rules;  // in file order
-  bool dry_run = false;     // decide and audit, never cancel
+  std::vector<Protection> protections;
+  bool dry_run = false;  // decide and audit, never cancel
+  std::optional<int> max_cancels_per_minute;  // across all endpoints and rules
 
-  // The index of the first rule that selects `text`, if any.
-  std::optional<std::size_t> governing_rule(std::string_view text) const;
+  // The index of the first rule active at `now` that selects `text`, if any.
+  std::optional<std::size_t> governing_rule(std::string_view text,
+                                            std::chrono::system_clock::time_point now) const;
 };
 
 // Compiles an operator's regex. Returns the RE2 error text in `error` when it is invalid.

@@ -58,7 +58,7 @@ TEST(ParseCli, UsageErrors) {
       {"lone dash", {"-"}, "unexpected argument '-'"},
       {"unknown long option", {"--frobnicate"}, "Unknown option specified: frobnicate"},
       {"unknown short option", {"-x"}, "Unknown option specified: x"},
-      {"design flag not in this version", {"--test-matching"}, "Unknown option specified: test-matching"},
+      {"test-matching without a file", {"--test-matching"}, "Missing option argument: test-matching requires FILE..."},
       {"missing argument to --config", {"--config"}, "Missing option argument: config requires FILE"},
       {"missing argument to -c", {"-c"}, "Missing option argument: config requires FILE"},
       {"missing argument after other options", {"--once", "--config"}, "Missing option argument: config requires FILE"},

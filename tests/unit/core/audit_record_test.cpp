@@ -31,6 +31,7 @@ AuditRecord sample() {
   r.attempts = 1;
   r.query = "MATCH (n) RETURN n";
   r.reason = "elapsed 312000ms > max_elapsed 300000ms";
+  r.config_version = "0123456789ab";
   return r;
 }
 
@@ -62,7 +63,8 @@ TEST(AuditRecord, ToJsonLineExact) {
        R"({"time":"1970-01-01T00:00:01.234Z","endpoint":"writer","language":"opencypher",)"
        R"("query_id":"eadc6eea-698b-4a2f-8554-5270ab17ebee","rule":"long-reads","elapsed_ms":312000,)"
        R"("waited_ms":0,"action":"cancel","silent":true,"dry_run":false,"outcome":"cancelled","attempts":1,)"
-       R"("query":"MATCH (n) RETURN n","reason":"elapsed 312000ms > max_elapsed 300000ms"})"},
+       R"("query":"MATCH (n) RETURN n","reason":"elapsed 312000ms > max_elapsed 300000ms",)"
+       R"("config_version":"0123456789ab"})"},
       {"failed has error", [] {
          AuditRecord r = sample();
          r.outcome = AuditOutcome::failed;
@@ -74,7 +76,7 @@ TEST(AuditRecord, ToJsonLineExact) {
        R"("query_id":"eadc6eea-698b-4a2f-8554-5270ab17ebee","rule":"long-reads","elapsed_ms":312000,)"
        R"("waited_ms":0,"action":"cancel","silent":true,"dry_run":false,"outcome":"failed","attempts":5,)"
        R"("query":"MATCH (n) RETURN n","reason":"elapsed 312000ms > max_elapsed 300000ms",)"
-       R"("error":"TooManyRequestsException (HTTP 429): Too many requests"})"},
+       R"("error":"TooManyRequestsException (HTTP 429): Too many requests","config_version":"0123456789ab"})"},
       {"queued, sparql, log, dry run, no reason", [] {
          AuditRecord r = sample();
          r.language = Language::sparql;
@@ -92,7 +94,7 @@ TEST(AuditRecord, ToJsonLineExact) {
        R"({"time":"1970-01-01T00:00:01.234Z","endpoint":"writer","language":"sparql",)"
        R"("query_id":"eadc6eea-698b-4a2f-8554-5270ab17ebee","rule":"long-reads","elapsed_ms":0,)"
        R"("waited_ms":9007199254740993,"action":"log","silent":false,"dry_run":true,"outcome":"dry_run",)"
-       R"("attempts":0,"query":"MATCH (n) RETURN n"})"},
+       R"("attempts":0,"query":"MATCH (n) RETURN n","config_version":"0123456789ab"})"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
