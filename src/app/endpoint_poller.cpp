@@ -22,16 +22,15 @@ EndpointPoller::EndpointPoller(EndpointConfig endpoint, const ConfigHolder& conf
 
 bool EndpointPoller::poll_once() {
   const std::shared_ptr<const WatchdogConfig> config = config_.get();
-  const auto unit_random = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); };
   auto polled = call_with_retries<StatusSnapshot>(
-      [this] { return client_->list_queries(); }, config->retry, stop_, unit_random,
+      [this] { return client_->list_queries(); }, config->retry, stop_, [this] { return unit_random(); },
       [this](const Failure& f, int attempts, Millis pause) {
         log_.info("endpoint {}: status request {} failed ({}); retrying in {}ms", endpoint_.name,
-                  attempts, f.describe(), pause.count());
+                  attempts, printable(f.describe()), pause.count());
       });
   if (!polled.result) {
     log_.warn("endpoint {}: poll failed after {} attempt(s): {}", endpoint_.name, polled.attempts,
-              polled.result.failure().describe());
+              printable(polled.result.failure().describe()));
     return false;
   }
   const StatusSnapshot& snapshot = polled.result.value();
@@ -52,6 +51,16 @@ bool EndpointPoller::poll_once() {
     };
     return age(a) > age(b);
   });
+  {
+    std::lock_guard<std::mutex> lock(pending_mutex_);
+    for (const Decision& d : decisions) {
+      if (d.action != RuleAction::cancel || d.dry_run) continue;
+      AuditRecord record = record_for(*config, snapshot, d);
+      record.outcome = AuditOutcome::failed;
+      record.error = "not sent: shutting down";
+      pending_.emplace(record.query_id, std::move(record));
+    }
+  }
   for (const Decision& decision : decisions) handle(*config, snapshot, decision);
   return true;
 }
@@ -68,9 +77,16 @@ void EndpointPoller::run() {
   }
 }
 
-std::optional<AuditRecord> EndpointPoller::in_flight_cancel() const {
-  std::lock_guard<std::mutex> lock(in_flight_mutex_);
-  return in_flight_;
+std::vector<AuditRecord> EndpointPoller::abandon() {
+  std::lock_guard<std::mutex> lock(pending_mutex_);
+  abandoned_ = true;
+  std::vector<AuditRecord> records;
+  for (auto& [id, record] : pending_) {
+    record.time = std::chrono::system_clock::now();
+    records.push_back(std::move(record));
+  }
+  pending_.clear();
+  return records;
 }
 
 void EndpointPoller::forget_ended(const StatusSnapshot& snapshot) {
@@ -139,7 +155,7 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
     if (times >= 2)
       log_.error("endpoint {}: query {} was still running after a cancel; the retried cancel was "
                  "acknowledged too. Not cancelling it again.",
-                 endpoint_.name, id);
+                 endpoint_.name, printable(id));
   }
   write_audit(record);
 }
@@ -150,18 +166,22 @@ void EndpointPoller::send_cancel(const WatchdogConfig& config, AuditRecord& reco
     record.error = "not sent: shutting down";
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(in_flight_mutex_);
-    in_flight_ = record;
-    in_flight_->outcome = AuditOutcome::failed;
-    in_flight_->error = "abandoned at shutdown while waiting for Neptune's answer";
-  }
-  const auto unit_random = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); };
+  const auto attempt = [&] {
+    {
+      std::lock_guard<std::mutex> lock(pending_mutex_);
+      auto it = pending_.find(record.query_id);
+      if (it != pending_.end()) {
+        ++it->second.attempts;
+        it->second.error = "abandoned at shutdown while waiting for Neptune's answer";
+      }
+    }
+    return client_->cancel_query(record.query_id, record.silent);
+  };
   auto sent = call_with_retries<CancelAck>(
-      [&] { return client_->cancel_query(record.query_id, record.silent); }, config.retry, stop_,
-      unit_random, [&](const Failure& f, int attempts, Millis pause) {
+      attempt, config.retry, stop_, [this] { return unit_random(); },
+      [&](const Failure& f, int attempts, Millis pause) {
         log_.info("endpoint {}: cancel of {} attempt {} failed ({}); retrying in {}ms", endpoint_.name,
-                  record.query_id, attempts, f.describe(), pause.count());
+                  printable(record.query_id), attempts, printable(f.describe()), pause.count());
       });
   record.time = std::chrono::system_clock::now();
   record.attempts = sent.attempts;
@@ -169,6 +189,8 @@ void EndpointPoller::send_cancel(const WatchdogConfig& config, AuditRecord& reco
     record.outcome = AuditOutcome::cancelled;
   } else if (sent.result.failure().kind == FailureKind::query_not_found) {
     record.outcome = AuditOutcome::not_found;
+    if (sent.attempts > 1)
+      record.reason += "; an earlier attempt's answer was lost, and that attempt may have ended it";
   } else {
     record.outcome = AuditOutcome::failed;
     record.error = sent.result.failure().describe();
@@ -176,18 +198,21 @@ void EndpointPoller::send_cancel(const WatchdogConfig& config, AuditRecord& reco
 }
 
 void EndpointPoller::write_audit(const AuditRecord& record) {
-  const bool written = audit_.write(record);
+  bool written = false;
   {
-    std::lock_guard<std::mutex> lock(in_flight_mutex_);
-    in_flight_.reset();
+    // Under the lock, so that abandon() either sees this record pending or sees it written.
+    std::lock_guard<std::mutex> lock(pending_mutex_);
+    if (abandoned_) return;  // shutdown took over this cycle's records
+    written = audit_.write(record);
+    if (record.outcome != AuditOutcome::cancel_ineffective) pending_.erase(record.query_id);
   }
   const auto level = record.outcome == AuditOutcome::failed ? spdlog::level::warn : spdlog::level::info;
-  log_.log(level, "endpoint {}: query {} {} by rule {} ({}){}", endpoint_.name, record.query_id,
+  log_.log(level, "endpoint {}: query {} {} by rule {} ({}){}", endpoint_.name, printable(record.query_id),
            to_string(record.outcome), record.rule, record.reason,
-           record.outcome == AuditOutcome::failed ? ": " + record.error : std::string());
+           record.outcome == AuditOutcome::failed ? ": " + printable(record.error) : std::string());
   if (!written)
-    log_.error("audit log {}: record for query {} NOT written: {}", audit_.path(), record.query_id,
-               audit_.last_error());
+    log_.error("audit log {}: record for query {} NOT written: {}", audit_.path(),
+               printable(record.query_id), audit_.last_error());
 }
 
 }  // namespace nw

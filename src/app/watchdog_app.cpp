@@ -232,11 +232,17 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   stop.request_stop();
 
   if (!completion.wait_all(threads.size(), std::chrono::steady_clock::now() + kShutdownGrace)) {
-    // A request is still waiting on Neptune. Record any cancel it carried, then leave without
-    // waiting for it: the operator asked us to stop.
+    // A request is still waiting on Neptune. Record every cancel of the unfinished cycles,
+    // then leave without waiting: the operator asked us to stop.
+    std::size_t abandoned = 0;
     for (const auto& p : pollers)
-      if (auto record = p->in_flight_cancel()) audit->write(*record);
-    log->warn("stopped with requests still in flight (abandoned after {}ms)", kShutdownGrace.count());
+      for (const auto& record : p->abandon()) {
+        audit->write(record);
+        ++abandoned;
+      }
+    audit->close();  // no poller thread can write a partial line from here on
+    log->warn("stopped with requests still in flight (abandoned after {}ms; {} cancel(s) audited as failed)",
+              kShutdownGrace.count(), abandoned);
     log->flush();
     std::fflush(nullptr);
     std::_Exit(kExitOk);

@@ -97,6 +97,12 @@ void append_json_string(std::string& out, std::string_view text, std::size_t max
   out += '"';
 }
 
+std::string printable(std::string_view text, std::size_t max_chars) {
+  std::string quoted;
+  append_json_string(quoted, text, max_chars);
+  return quoted.substr(1, quoted.size() - 2);  // the escapes, without the quotes
+}
+
 std::string to_json_line(const AuditRecord& r) {
   std::string out;
   out.reserve(256 + r.query.size());

@@ -59,6 +59,16 @@ KeyParser duration_key(Millis& target, bool positive) {
   };
 }
 
+KeyParser min_duration_key(Millis& target, Millis minimum) {
+  return [&target, minimum](const std::string& v) -> std::optional<std::string> {
+    auto d = parse_duration(v);
+    if (!d) return "bad duration '" + v + "' (use a whole number with ms, s, m or h, e.g. 300s)";
+    if (*d < minimum) return "must be at least " + format_duration(minimum);
+    target = *d;
+    return std::nullopt;
+  };
+}
+
 KeyParser optional_duration_key(std::optional<Millis>& target) {
   return [&target](const std::string& v) -> std::optional<std::string> {
     auto d = parse_duration(v);
@@ -278,7 +288,7 @@ class ConfigBuilder {
         {"url", string_key(url_text, true)},
         {"api", enum_key(e.api, {{"rest", ApiForm::rest}, {"legacy", ApiForm::legacy}})},
         {"include_waiting", bool_key(e.include_waiting)},
-        {"request_timeout", duration_key(e.request_timeout, true)},
+        {"request_timeout", min_duration_key(e.request_timeout, Millis(100))},
         {"auth", string_key(auth_text, true)},
         {"region", string_key(e.region, false)},
         {"ca_file", string_key(e.ca_file, false)},

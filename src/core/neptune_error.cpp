@@ -37,7 +37,9 @@ std::string Failure::describe() const {
 Failure classify_neptune_error(int http_status, std::string_view code, std::string_view message,
                                bool is_cancel) {
   Failure f{FailureKind::neptune_error, http_status, std::string(code), std::string(message)};
+  // "Supplied queryId <id> is invalid": the id is unknown because the query already ended.
   if (is_cancel && code == "InvalidParameterException" &&
+      message.find("queryId") != std::string_view::npos &&
       message.find("is invalid") != std::string_view::npos) {
     f.kind = FailureKind::query_not_found;
   }

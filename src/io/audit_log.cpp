@@ -29,9 +29,16 @@ AuditLog::~AuditLog() {
 bool AuditLog::write(const AuditRecord& record) {
   const std::string line = to_json_line(record);
   std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) return false;
   write_failed_ = false;
   logger_->info(line);
   return !write_failed_;
+}
+
+void AuditLog::close() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!closed_) logger_->flush();
+  closed_ = true;
 }
 
 std::string AuditLog::last_error() const {

@@ -129,19 +129,15 @@ class PocoNeptuneClient final : public NeptuneClient {
     return classify_neptune_error(status, "", excerpt(body), is_cancel);
   }
 
-  // Sends one request and reads the whole answer. A kept-alive connection that the server
-  // closed while idle fails on first use; that case is retried once on a fresh connection,
-  // which is safe because status requests and cancels are idempotent.
+  // Sends exactly one request and reads the whole answer.
   Result<Reply> exchange(const WireRequest& req) {
-    const bool reused = session_->connected();
-    auto result = exchange_once(req);
-    if (!result && reused && result.failure().kind == FailureKind::transport) result = exchange_once(req);
-    return result;
-  }
-
-  Result<Reply> exchange_once(const WireRequest& req) {
     const auto deadline = Clock::now() + endpoint_.request_timeout;
     try {
+      // An idle kept-alive connection has nothing to read unless the server closed it (EOF).
+      // Such a connection would fail the request, so start a fresh one before sending.
+      if (session_->connected() &&
+          session_->socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ))
+        session_->reset();
       HTTPRequest request(req.method, req.target, Poco::Net::HTTPMessage::HTTP_1_1);
       request.setHost(endpoint_.url.host, endpoint_.url.port);
       request.set("User-Agent", "neptune-watchdog/" NW_VERSION);

@@ -137,18 +137,24 @@ std::optional<NeptuneErrorBody> parse_error_body(std::string_view body) {
 }
 
 Result<CancelAck> parse_cancel_reply(std::string_view body) {
+  const auto refused = [&](const std::string& why) {
+    return Failure{FailureKind::bad_response, 200, "", "cancel not acknowledged: " + why};
+  };
   try {
     const Object::Ptr root = as_object(parse_json(body));
-    if (root && root->has("payload")) {
+    if (!root) return refused("reply is not a JSON object");
+    if (root->has("payload")) {
       const Var payload = root->get("payload");
-      if (payload.type() == typeid(bool) && !payload.extract<bool>())
-        return Failure{FailureKind::neptune_error, 200, "",
-                       "cancel not acknowledged: reply payload is false"};
+      if (payload.type() == typeid(bool) && payload.extract<bool>()) return CancelAck{};
+      return refused("reply payload is " + payload.toString() + ", not true");
     }
-  } catch (const std::exception&) {
-    // HTTP 200 is Neptune's documented success signal; a body we cannot read does not undo it.
+    // Gremlin's reply has no payload, only {"status": "200 OK"}.
+    const Var status = root->get("status");
+    if (status.isString() && status.extract<std::string>().rfind("200", 0) == 0) return CancelAck{};
+    return refused("reply has neither payload true nor status 200");
+  } catch (const std::exception& e) {
+    return refused(std::string("reply is not JSON: ") + e.what());
   }
-  return CancelAck{};
 }
 
 }  // namespace nw

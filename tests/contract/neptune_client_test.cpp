@@ -128,7 +128,9 @@ TEST(NeptuneClientErrors, ClassifiesEveryKindOfAnswer) {
       {"cancel plain-text 400", {400, "Invalid queryId (not a UUID): x", "text/plain"}, true,
        FailureKind::neptune_error, 400, "", false},
       {"cancel payload false", {200, R"({"status":"200 OK","payload":false})"}, true,
-       FailureKind::neptune_error, 200, "", false},
+       FailureKind::bad_response, 200, "", false},
+      {"cancel answered by a proxy page", {200, "<html>ok</html>", "text/html"}, true,
+       FailureKind::bad_response, 200, "", false},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);

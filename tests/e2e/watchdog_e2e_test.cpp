@@ -354,25 +354,42 @@ TEST(WatchdogEndToEnd, StopSignalsEndTheDaemonPromptlyWhenIdleAndDuringBackoff) 
   }
 }
 
-// A cancel still waiting for Neptune's answer when SIGTERM arrives is abandoned, and the
-// decision is still on record.
-TEST(WatchdogEndToEnd, SigtermAbandonsASlowCancelButAuditsIt) {
+// A cancel still waiting for Neptune's answer when SIGTERM arrives is abandoned; it and the
+// cycle's cancels not yet sent are each on record exactly once.
+TEST(WatchdogEndToEnd, SigtermAbandonsASlowCancelButAuditsEveryDecision) {
   Simulator sim({"--fault", "delay=20s,on=cancel"});
-  sim.inject(kLong);
+  const SimQuery second{"66666666-6666-4666-8666-666666666666", "MATCH (m) RETURN m", "running", 500000, 0};
+  for (const auto& q : {kLong, kQueued, second}) sim.inject(q);
   Workspace ws;
-  // A generous request timeout, so that the cancel is still in flight at SIGTERM.
+  // A generous request timeout, so that the first cancel is still in flight at SIGTERM.
   const std::string config = ws.write_config(sim.url(), kLongReadsRule, "", "", "request_timeout = 60s\n");
   ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
   ASSERT_TRUE(watchdog.wait_for_stderr(
-      [](const std::string& l) { return l.find(" queries (1 accepted") != std::string::npos; },
+      [](const std::string& l) { return l.find(" queries (3 accepted") != std::string::npos; },
       milliseconds(30000)));
-  std::this_thread::sleep_for(milliseconds(300));  // the cancel is now waiting on the simulator
+  std::this_thread::sleep_for(milliseconds(300));  // the first cancel is now waiting on the simulator
   watchdog.signal(SIGTERM);
   EXPECT_EQ(watchdog.wait_exit(milliseconds(2000)), 0);
   const auto records = ws.audit_records();
-  ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(records[0]->getValue<std::string>("outcome"), "failed");
-  EXPECT_NE(records[0]->getValue<std::string>("error").find("abandoned at shutdown"), std::string::npos);
+  ASSERT_EQ(records.size(), 3u);
+  std::set<std::string> ids;
+  int abandoned = 0, not_sent = 0;
+  for (const auto& r : records) {
+    ids.insert(r->getValue<std::string>("query_id"));
+    EXPECT_EQ(r->getValue<std::string>("outcome"), "failed");
+    const auto error = r->getValue<std::string>("error");
+    if (error.find("abandoned at shutdown") != std::string::npos) {
+      ++abandoned;
+      EXPECT_EQ(r->getValue<int>("attempts"), 1);
+    } else {
+      EXPECT_EQ(error, "not sent: shutting down");
+      EXPECT_EQ(r->getValue<int>("attempts"), 0);
+      ++not_sent;
+    }
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{kLong.id, kQueued.id, second.id}));
+  EXPECT_EQ(abandoned, 1);
+  EXPECT_EQ(not_sent, 2);
 }
 
 TEST(WatchdogEndToEnd, ConfigurationAndUsageErrorsHaveTheirExitCodes) {

@@ -39,10 +39,11 @@ class EndpointPoller {
   // overran it).
   void run();
 
-  // The audit record of a cancel still waiting for Neptune's answer, if any. At shutdown the
-  // daemon abandons such a request after a grace period and writes this record, so that no
-  // decision goes unrecorded.
-  std::optional<AuditRecord> in_flight_cancel() const;
+  // At shutdown, when this poller did not finish within the grace period: hands over the
+  // records of this cycle's cancels that are not written yet (the one waiting for Neptune as
+  // "abandoned", the rest as "not sent"), and from then on the poller writes nothing. The
+  // caller writes them, so every decision is on record exactly once.
+  std::vector<AuditRecord> abandon();
 
   const std::string& name() const { return endpoint_.name; }
 
@@ -67,8 +68,13 @@ class EndpointPoller {
   // poll that still shows one running means the cancel did not take (retried once).
   std::map<std::string, int> acknowledged_cancels_;
   std::mt19937_64 rng_;
-  mutable std::mutex in_flight_mutex_;
-  std::optional<AuditRecord> in_flight_;
+  double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
+
+  // This cycle's cancel records not yet written, by query id, each already saying how it
+  // would end if shutdown abandoned it now.
+  std::mutex pending_mutex_;
+  std::map<std::string, AuditRecord> pending_;
+  bool abandoned_ = false;
 };
 
 }  // namespace nw

@@ -49,6 +49,10 @@ inline constexpr std::size_t kMaxQueryChars = 512;
 // whatever bytes the query text holds (invalid UTF-8 becomes U+FFFD).
 std::string to_json_line(const AuditRecord& record);
 
+// Text from the wire made safe for a one-line diagnostic log: control characters and
+// invalid UTF-8 escaped (so a query id cannot forge log lines), cut at `max_chars`.
+std::string printable(std::string_view text, std::size_t max_chars = 300);
+
 // RFC 3339 UTC with milliseconds: "2026-11-24T03:47:26.123Z".
 std::string format_rfc3339_ms(std::chrono::system_clock::time_point t);
 

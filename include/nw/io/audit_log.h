@@ -29,6 +29,10 @@ class AuditLog {
   // (e.g. a full disk); the reason is then in last_error().
   bool write(const AuditRecord& record);
 
+  // Flushes and refuses every later write (which then returns false). For an exit that does
+  // not wait for other threads: none of them can leave a partial line behind.
+  void close();
+
   std::string last_error() const;
   const std::string& path() const { return path_; }
 
@@ -38,6 +42,7 @@ class AuditLog {
   mutable std::mutex mutex_;
   std::string last_error_;
   bool write_failed_ = false;
+  bool closed_ = false;
 };
 
 }  // namespace nw

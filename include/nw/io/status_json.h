@@ -26,8 +26,10 @@ struct NeptuneErrorBody {
 };
 std::optional<NeptuneErrorBody> parse_error_body(std::string_view body);
 
-// A 200 reply to a cancel. {"status":"200 OK","payload":true} and a body without `payload`
-// (Gremlin) are acknowledgements; an explicit `"payload": false` is a Failure.
+// A 2xx reply to a cancel. {"status":"200 OK","payload":true}, and Gremlin's
+// {"status":"200 OK"} without a payload, are acknowledgements. Anything else (payload false,
+// an HTML page from a proxy, no JSON) is a bad_response Failure: the audit must not claim a
+// cancel that Neptune did not acknowledge.
 struct CancelAck {};
 Result<CancelAck> parse_cancel_reply(std::string_view body);
 

@@ -215,7 +215,7 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
       {"include_waiting word", endpoint("include_waiting = sometimes"),
        {"f.ini: endpoint.x.include_waiting: expected true or false, got 'sometimes' (line 2)"}},
       {"request_timeout zero", endpoint("request_timeout = 0s"),
-       {"f.ini: endpoint.x.request_timeout: must be greater than 0 (line 2)"}},
+       {"f.ini: endpoint.x.request_timeout: must be at least 100ms (line 2)"}},
       {"request_timeout bare", endpoint("request_timeout = 10"),
        {"f.ini: endpoint.x.request_timeout: bad duration '10'" + bad_duration + " (line 2)"}},
       {"auth iam not yet", endpoint("auth = iam"),

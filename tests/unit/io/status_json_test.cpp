@@ -254,33 +254,42 @@ TEST(ParseErrorBody, DocumentedBodiesClassify) {
   }
 }
 
-TEST(ParseCancelReply, PayloadFalseIsTheOnlyRefusal) {
+TEST(ParseCancelReply, OnlyAnAcknowledgementCounts) {
   struct Row {
     const char* name;
     std::string body;
-    bool acknowledged;
+    std::string refusal;  // empty: acknowledged
   } rows[] = {
-      {"documented openCypher reply", data("opencypher_cancel_ok.json"), true},
-      {"compact payload true", R"({"status":"200 OK","payload":true})", true},
-      {"gremlin: no payload", R"({"status":"200 OK"})", true},
-      {"empty object", "{}", true},
-      {"SPARQL: a status list", data("sparql_list.json"), true},
-      {"documented SPARQL silent-cancel result", data("sparql_silent_cancel_result.json"), true},
-      {"empty body", "", true},
-      {"non-JSON", "OK", true},
-      {"truncated", R"({"status":"200 OK","payl)", true},
-      {"payload false", R"({"status":"200 OK","payload":false})", false},
-      {"pretty payload false", "{\n  \"status\" : \"200 OK\",\n  \"payload\" : false\n}", false},
+      {"documented openCypher reply", data("opencypher_cancel_ok.json"), ""},
+      {"compact payload true", R"({"status":"200 OK","payload":true})", ""},
+      {"gremlin: no payload", R"({"status":"200 OK"})", ""},
+      {"payload false", R"({"status":"200 OK","payload":false})", "reply payload is false, not true"},
+      {"pretty payload false", "{\n  \"status\" : \"200 OK\",\n  \"payload\" : false\n}",
+       "reply payload is false, not true"},
+      {"payload as a string", R"({"status":"200 OK","payload":"true"})", "reply payload is true, not true"},
+      {"empty object", "{}", "reply has neither payload true nor status 200"},
+      {"a status list", data("sparql_list.json"), "reply has neither payload true nor status 200"},
+      {"array", "[]", "reply is not a JSON object"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
     const auto result = parse_cancel_reply(row.body);
-    EXPECT_EQ(result.ok(), row.acknowledged);
+    EXPECT_EQ(result.ok(), row.refusal.empty());
     if (result.ok()) continue;
-    EXPECT_EQ(result.failure().kind, FailureKind::neptune_error);
+    EXPECT_EQ(result.failure().kind, FailureKind::bad_response);
     EXPECT_EQ(result.failure().http_status, 200);
-    EXPECT_EQ(result.failure().code, "");
-    EXPECT_EQ(result.failure().message, "cancel not acknowledged: reply payload is false");
+    EXPECT_EQ(result.failure().message, "cancel not acknowledged: " + row.refusal);
+  }
+}
+
+TEST(ParseCancelReply, BodiesThatAreNotJsonAreRefused) {
+  for (const std::string body : {"", "OK", "<html>proxy</html>", R"({"status":"200 OK","payl)"}) {
+    SCOPED_TRACE(body);
+    const auto result = parse_cancel_reply(body);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.failure().kind, FailureKind::bad_response);
+    EXPECT_EQ(result.failure().message.rfind("cancel not acknowledged: reply is not", 0), 0u)
+        << result.failure().message;
   }
 }
 
