@@ -214,7 +214,9 @@ CONTROL API (never faulted)
                      {"queryId":"..." (optional), "queryString":"...",
                       "state":"running"|"waiting", "elapsed":ms, "waited":ms,
                       "runtime":ms (optional: time from now until it ends;
-                      absent: until cancelled)}         -> 201, the query's JSON
+                      absent: until cancelled),
+                      "ignoreCancel":true (optional: cancels are acknowledged
+                      but the query keeps running)}     -> 201, the query's JSON
   GET  /sim/cancels  every cancel received, in order:
                      [{"queryId","silent","api":"rest"|"legacy","found","elapsed","waited"}]
   GET  /sim/stats    request, fault and query counters

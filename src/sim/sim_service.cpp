@@ -68,9 +68,14 @@ Parsed<InjectedQuery> parse_injected_query(const std::string& body) {
   for (const auto& [key, value] : *object) {
     const bool is_text_field = key == "queryId" || key == "queryString" || key == "state";
     const bool is_ms_field = key == "elapsed" || key == "waited" || key == "runtime";
+    if (key == "ignoreCancel") {
+      if (value.type() != typeid(bool)) return Result::fail("ignoreCancel must be true or false");
+      query.ignore_cancel = value.extract<bool>();
+      continue;
+    }
     if (!is_text_field && !is_ms_field) {
       return Result::fail("unknown key '" + key +
-                          "' (queryId, queryString, state, elapsed, waited, runtime)");
+                          "' (queryId, queryString, state, elapsed, waited, runtime, ignoreCancel)");
     }
     if (is_text_field && !value.isString()) return Result::fail(key + " must be a string");
     if (is_ms_field && !value.isInteger())

@@ -181,6 +181,7 @@ CancelOutcome Workload::cancel(std::string_view id, std::int64_t now_ms) {
   const auto it = seq_by_id_.find(std::string(id));
   if (it == seq_by_id_.end()) return CancelOutcome{};
   const QueryView v = view(queries_.at(it->second));
+  if (queries_.at(it->second).ignore_cancel) return CancelOutcome{true, v.elapsed_ms, v.waited_ms};
   remove(it->second, now_ms_);
   ++counters_.cancelled;
   return CancelOutcome{true, v.elapsed_ms, v.waited_ms};
@@ -208,6 +209,7 @@ Parsed<QueryView> Workload::inject(InjectedQuery query, std::int64_t now_ms) {
   q.id = std::move(query.id);
   q.text = std::move(query.text);
   q.pinned = true;
+  q.ignore_cancel = query.ignore_cancel;
   q.running = query.running;
   if (q.running) {
     q.waited_final_ms = query.waited_ms;

@@ -287,3 +287,24 @@ TEST(Workload, TimeNeverGoesBack) {
 
 }  // namespace
 }  // namespace nw::sim
+
+namespace nw::sim {
+namespace {
+
+TEST(Workload, AQueryThatIgnoresCancelsIsAcknowledgedButStays) {
+  Workload w(no_synthetic_queries(), 0);
+  InjectedQuery q;
+  q.id = "stubborn";
+  q.text = "MATCH (n) RETURN n";
+  q.elapsed_ms = 5000;
+  q.ignore_cancel = true;
+  ASSERT_TRUE(w.inject(q, 0));
+  const CancelOutcome first = w.cancel("stubborn", 100);
+  EXPECT_TRUE(first.found);
+  EXPECT_EQ(first.elapsed_ms, 5100);
+  EXPECT_TRUE(w.find("stubborn", 200).has_value());
+  EXPECT_TRUE(w.cancel("stubborn", 300).found);
+}
+
+}  // namespace
+}  // namespace nw::sim

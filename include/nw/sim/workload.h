@@ -67,6 +67,8 @@ struct InjectedQuery {
   std::int64_t elapsed_ms = 0;  // must be 0 for a waiting query
   std::int64_t waited_ms = 0;
   std::optional<std::int64_t> runtime_ms;  // ms after injection until it ends; none: never
+  // Acknowledge cancels but keep running: a query whose cancel does not take effect.
+  bool ignore_cancel = false;
 };
 
 struct CancelOutcome {
@@ -98,7 +100,8 @@ class Workload {
 
   WorkloadSnapshot snapshot(std::int64_t now_ms, bool include_waiting);
   std::optional<QueryView> find(std::string_view id, std::int64_t now_ms);
-  // Removes the query at once; a freed worker slot goes to the oldest waiting query.
+  // Removes the query at once; a freed worker slot goes to the oldest waiting query. A query
+  // injected with ignore_cancel is found (the cancel is acknowledged) but stays.
   CancelOutcome cancel(std::string_view id, std::int64_t now_ms);
   // Fails on a duplicate id or an impossible state (negative clocks, a waiting query
   // with elapsed time, a runtime <= 0).
@@ -117,6 +120,7 @@ class Workload {
     std::int64_t waited_final_ms = 0;   // waited, frozen once running
     std::int64_t started_ms = 0;        // elapsed = now - this, while running
     std::int64_t runtime_ms = 0;        // synthetic only: how long it runs once started
+    bool ignore_cancel = false;         // acknowledged cancels leave it running
   };
   // (end time, seq): the next query to finish is on top; ties go to the older query so
   // that a replay does not depend on container order.
