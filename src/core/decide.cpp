@@ -56,6 +56,18 @@ void apply_guard(std::vector<Evaluation*> candidates, std::optional<std::int64_t
   }
 }
 
+// "; [rule.x] selects it but is outside its active window" for the first rule before
+// `before` that would have governed the query at another time: the operator's likely question.
+std::string outside_window_note(const Policy& policy, const std::string& text, std::size_t before,
+                                std::chrono::system_clock::time_point now) {
+  for (std::size_t i = 0; i < before; ++i) {
+    const Rule& r = policy.rules[i];
+    if (!r.active_at(now) && r.selects(text))
+      return "; [rule." + r.name + "] selects it but is outside its window (" + r.active->text + ")";
+  }
+  return "";
+}
+
 }  // namespace
 
 std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
@@ -103,7 +115,7 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
     e.rule_index = policy.governing_rule(q.text, now);
     if (!e.rule_index) {
       e.verdict = Verdict::unselected;
-      e.reason = "no active rule selects it";
+      e.reason = "no active rule selects it" + outside_window_note(policy, q.text, policy.rules.size(), now);
       continue;
     }
     const Rule& rule = policy.rules[*e.rule_index];
@@ -112,7 +124,8 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
       e.reason = std::move(*broken);
     } else {
       e.verdict = Verdict::within_limits;
-      e.reason = "within the limits of [rule." + rule.name + "]";
+      e.reason = "within the limits of [rule." + rule.name + "]" +
+                 outside_window_note(policy, q.text, *e.rule_index, now);
     }
     (q.queued() ? queued : running)[*e.rule_index].push_back(&e);
   }
