@@ -8,29 +8,64 @@
 
 namespace nw {
 
-EndpointPoller::EndpointPoller(EndpointConfig endpoint, const ConfigHolder& config,
-                               std::unique_ptr<NeptuneClient> client, AuditLog& audit,
-                               CancelBudget& budget, spdlog::logger& log, StopToken& stop)
+EndpointPoller::EndpointPoller(EndpointConfig endpoint, std::size_t index,
+                               std::unique_ptr<NeptuneClient> client, const PollerServices& services)
     : endpoint_(std::move(endpoint)),
-      config_(config),
+      index_(index),
+      config_(services.config),
       client_(std::move(client)),
-      audit_(audit),
-      budget_(budget),
-      log_(log),
-      stop_(stop),
+      audit_(services.audit),
+      budget_(services.budget),
+      status_(services.status),
+      metrics_(services.metrics),
+      log_(services.log),
+      stop_(services.stop),
       rng_(std::random_device{}()) {}
+
+void EndpointPoller::promise_progress_within(std::chrono::steady_clock::duration wait) {
+  status_.promise_progress_by(index_, std::chrono::steady_clock::now() + wait + std::chrono::seconds(5));
+}
+
+namespace {
+
+// The `code` label of poll errors: Neptune's exception name, or the kind of failure.
+std::string metric_code(const Failure& f) {
+  if (!f.code.empty()) return f.code;
+  switch (f.kind) {
+    case FailureKind::transport: return "transport";
+    case FailureKind::timeout: return "timeout";
+    case FailureKind::bad_response: return "bad_response";
+    case FailureKind::neptune_error: return "http_" + std::to_string(f.http_status);
+    case FailureKind::query_not_found: return "not_found";
+    case FailureKind::aborted: return "aborted";
+  }
+  return "unknown";
+}
+
+}  // namespace
 
 bool EndpointPoller::poll_once() {
   const std::shared_ptr<const WatchdogConfig> config = config_.get();
   auto polled = call_with_retries<StatusSnapshot>(
-      [this] { return client_->list_queries(); }, config->retry, stop_, [this] { return unit_random(); },
+      [this] {
+        promise_progress_within(request_bound());
+        const auto started = std::chrono::steady_clock::now();
+        auto result = client_->list_queries();
+        const std::chrono::duration<double> latency = std::chrono::steady_clock::now() - started;
+        metrics_.poll_finished(endpoint_.name, result.ok(), result.ok() ? "" : metric_code(result.failure()),
+                               latency.count(), std::chrono::system_clock::now());
+        return result;
+      },
+      config->retry, stop_, [this] { return unit_random(); },
       [this](const Failure& f, int attempts, Millis pause) {
+        promise_progress_within(pause);
         log_.info("endpoint {}: status request {} failed ({}); retrying in {}ms", endpoint_.name,
                   attempts, printable(f.describe()), pause.count());
       });
   if (!polled.result) {
-    log_.warn("endpoint {}: poll failed after {} attempt(s): {}", endpoint_.name, polled.attempts,
-              printable(polled.result.failure().describe()));
+    const std::string why = printable(polled.result.failure().describe());
+    log_.warn("endpoint {}: poll failed after {} attempt(s): {}", endpoint_.name, polled.attempts, why);
+    status_.cycle_finished(index_, false, 0, why);
     return false;
   }
   const StatusSnapshot& snapshot = polled.result.value();
@@ -40,6 +75,9 @@ bool EndpointPoller::poll_once() {
   log_.debug("endpoint {}: {} queries ({} accepted, {} running)", endpoint_.name,
              snapshot.queries.size(), snapshot.accepted_count, snapshot.running_count);
 
+  std::int64_t waiting = 0;
+  for (const auto& q : snapshot.queries) waiting += q.queued();
+  metrics_.queries_seen(endpoint_.name, static_cast<std::int64_t>(snapshot.queries.size()) - waiting, waiting);
   memory_.keep_only(snapshot);
   forget_ended(snapshot);
   auto decisions = decide(snapshot, config->policy, std::chrono::system_clock::now());
@@ -62,6 +100,7 @@ bool EndpointPoller::poll_once() {
     }
   }
   for (const Decision& decision : decisions) handle(*config, snapshot, decision);
+  status_.cycle_finished(index_, true, snapshot.queries.size(), "");
   return true;
 }
 
@@ -73,6 +112,7 @@ void EndpointPoller::run() {
     next += config_.get()->watchdog.poll_interval;
     const auto now = Clock::now();
     if (next < now) next = now;  // an overrun starts the next poll at once, without a burst
+    promise_progress_within(next - now);
     stop_.sleep_until(next);
   }
 }
@@ -151,6 +191,7 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
   }
   send_cancel(config, record);
   if (record.outcome == AuditOutcome::cancelled) {
+    metrics_.cancel_lateness(endpoint_.name, static_cast<double>(decision.excess_ms) / 1000.0);
     const int times = ++acknowledged_cancels_[id];
     if (times >= 2)
       log_.error("endpoint {}: query {} was still running after a cancel; the retried cancel was "
@@ -175,11 +216,13 @@ void EndpointPoller::send_cancel(const WatchdogConfig& config, AuditRecord& reco
         it->second.error = "abandoned at shutdown while waiting for Neptune's answer";
       }
     }
+    promise_progress_within(request_bound());
     return client_->cancel_query(record.query_id, record.silent);
   };
   auto sent = call_with_retries<CancelAck>(
       attempt, config.retry, stop_, [this] { return unit_random(); },
       [&](const Failure& f, int attempts, Millis pause) {
+        promise_progress_within(pause);
         log_.info("endpoint {}: cancel of {} attempt {} failed ({}); retrying in {}ms", endpoint_.name,
                   printable(record.query_id), attempts, printable(f.describe()), pause.count());
       });
@@ -187,6 +230,7 @@ void EndpointPoller::send_cancel(const WatchdogConfig& config, AuditRecord& reco
   record.attempts = sent.attempts;
   if (sent.result) {
     record.outcome = AuditOutcome::cancelled;
+    status_.cancel_sent();
   } else if (sent.result.failure().kind == FailureKind::query_not_found) {
     record.outcome = AuditOutcome::not_found;
     if (sent.attempts > 1)
@@ -206,6 +250,7 @@ void EndpointPoller::write_audit(const AuditRecord& record) {
     written = audit_.write(record);
     if (record.outcome != AuditOutcome::cancel_ineffective) pending_.erase(record.query_id);
   }
+  metrics_.decision_recorded(endpoint_.name, record.rule, std::string(to_string(record.outcome)));
   const auto level = record.outcome == AuditOutcome::failed ? spdlog::level::warn : spdlog::level::info;
   log_.log(level, "endpoint {}: query {} {} by rule {} ({}){}", endpoint_.name, printable(record.query_id),
            to_string(record.outcome), record.rule, record.reason,

@@ -14,6 +14,8 @@
 #include "nw/app/test_matching.h"
 #include "nw/io/config_file.h"
 #include "nw/io/logging.h"
+#include "nw/io/metrics_server.h"
+#include "nw/io/systemd_notify.h"
 
 namespace nw {
 namespace {
@@ -26,7 +28,7 @@ constexpr long kSignalTickNanos = 100'000'000;
 sigset_t handled_signals() {
   sigset_t set;
   sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGQUIT, SIGHUP}) sigaddset(&set, s);
+  for (int s : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1}) sigaddset(&set, s);
   return set;
 }
 
@@ -97,7 +99,7 @@ spdlog::level::level_enum spdlog_level(LogLevel level) {
 
 }  // namespace
 
-void WatchdogApp::reload(const CliOptions& opts, ConfigHolder& holder, CancelBudget& budget,
+bool WatchdogApp::reload(const CliOptions& opts, ConfigHolder& holder, CancelBudget& budget,
                          spdlog::logger& log) {
   const auto current = holder.get();
   log.info("SIGHUP: reloading {}", opts.config_path);
@@ -106,7 +108,7 @@ void WatchdogApp::reload(const CliOptions& opts, ConfigHolder& holder, CancelBud
     for (const auto& e : loaded.errors) log.error("reload rejected: {}", e.format(opts.config_path));
     log.error("reload rejected: {} error(s); still running config version {}", loaded.errors.size(),
               current->version);
-    return;
+    return false;
   }
   if (opts.dry_run) loaded.config.policy.dry_run = true;
   WatchdogConfig& next = loaded.config;
@@ -114,10 +116,20 @@ void WatchdogApp::reload(const CliOptions& opts, ConfigHolder& holder, CancelBud
     log.warn("reload: [endpoint.*] changes take effect after a restart; the running endpoints are kept");
     next.endpoints = current->endpoints;
   }
-  if (next.watchdog.audit_log != current->watchdog.audit_log) {
-    log.warn("reload: audit_log changes take effect after a restart; still writing {}",
-             current->watchdog.audit_log);
-    next.watchdog.audit_log = current->watchdog.audit_log;
+  const auto& a = current->watchdog;
+  const auto& b = next.watchdog;
+  if (a.audit_log != b.audit_log || a.audit_journal != b.audit_journal ||
+      a.audit_max_size != b.audit_max_size || a.audit_max_files != b.audit_max_files) {
+    log.warn("reload: audit_* changes take effect after a restart; the audit log is unchanged");
+    next.watchdog.audit_log = a.audit_log;
+    next.watchdog.audit_journal = a.audit_journal;
+    next.watchdog.audit_max_size = a.audit_max_size;
+    next.watchdog.audit_max_files = a.audit_max_files;
+  }
+  if (a.metrics_listen != b.metrics_listen) {
+    log.warn("reload: metrics_listen changes take effect after a restart; still serving {}",
+             a.metrics_listen.empty() ? "nothing" : a.metrics_listen);
+    next.watchdog.metrics_listen = a.metrics_listen;
   }
   log.set_level(spdlog_level(next.watchdog.log_level));
   for (const auto& w : config_warnings(next, std::chrono::system_clock::now()))
@@ -127,6 +139,7 @@ void WatchdogApp::reload(const CliOptions& opts, ConfigHolder& holder, CancelBud
   const std::size_t rules = next.policy.rules.size();
   holder.set(std::make_shared<const WatchdogConfig>(std::move(next)));
   log.info("configuration reloaded: version {} (was {}), {} rule(s)", version, current->version, rules);
+  return true;
 }
 
 int WatchdogApp::run(const std::vector<std::string>& args) {
@@ -181,7 +194,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
 
   std::unique_ptr<AuditLog> audit;
   try {
-    audit = std::make_unique<AuditLog>(config->watchdog.audit_log);
+    audit = std::make_unique<AuditLog>(config->watchdog);
   } catch (const AuditOpenError& e) {
     std::cerr << config->origin << ": watchdog.audit_log: cannot open '" << config->watchdog.audit_log
               << "': " << e.what() << "\n";
@@ -189,11 +202,28 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   }
 
   StopToken stop;
+  std::vector<std::string> names;
+  for (const auto& endpoint : config->endpoints) names.push_back(endpoint.name);
+  ServiceStatus status(names);
+  Metrics metrics;
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!config->watchdog.metrics_listen.empty()) {
+    try {
+      metrics_server = std::make_unique<MetricsServer>(config->watchdog.metrics_listen, metrics, [&] {
+        return metrics.health(std::chrono::system_clock::now(), holder.get()->watchdog.poll_interval, names);
+      });
+    } catch (const MetricsListenError& e) {
+      std::cerr << config->origin << ": watchdog.metrics_listen: " << e.what() << "\n";
+      return kExitConfig;
+    }
+    log->info("metrics on http://{}/metrics, health on /healthz", config->watchdog.metrics_listen);
+  }
+  const PollerServices services{holder, *audit, budget, status, metrics, *log, stop};
   std::vector<std::unique_ptr<EndpointPoller>> pollers;
   try {
-    for (const auto& endpoint : config->endpoints)
-      pollers.push_back(std::make_unique<EndpointPoller>(endpoint, holder, make_neptune_client(endpoint),
-                                                         *audit, budget, *log, stop));
+    for (std::size_t i = 0; i < config->endpoints.size(); ++i)
+      pollers.push_back(std::make_unique<EndpointPoller>(config->endpoints[i], i,
+                                                         make_neptune_client(config->endpoints[i]), services));
   } catch (const EndpointSetupError& e) {
     std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
     return kExitConfig;
@@ -203,7 +233,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
             "{}audit to {}",
             NW_VERSION, config->version, pollers.size(), config->policy.rules.size(),
             format_duration(config->watchdog.poll_interval),
-            config->policy.dry_run ? "DRY RUN (no cancels), " : "", audit->path());
+            config->policy.dry_run ? "DRY RUN (no cancels), " : "", audit->destinations());
 
   Completion completion;
   std::vector<std::thread> threads;
@@ -216,19 +246,49 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     });
   }
 
+  SystemdNotifier systemd;
+  const auto watchdog_interval = SystemdNotifier::watchdog_interval();
+  if (watchdog_interval)
+    log->info("systemd watchdog on: keep-alive every {}ms while every poll loop makes progress",
+              std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog_interval / 2).count());
+  auto last_keepalive = std::chrono::steady_clock::now();
+  bool ready = false;
+  std::uint64_t status_version = 0;
+
   const sigset_t signals = handled_signals();
   bool signalled = false;
   while (!completion.all_finished(threads.size())) {
     const timespec tick{0, kSignalTickNanos};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGHUP) {
-      reload(opts, holder, budget, *log);
+      systemd.reloading();
+      metrics.config_reloaded(reload(opts, holder, budget, *log));
+      systemd.ready();
+    } else if (sig == SIGUSR1) {
+      if (audit->reopen()) log->info("SIGUSR1: reopened the audit log {}", audit->path());
+      else log->error("SIGUSR1: cannot reopen the audit log {}: {}; still writing the old file",
+                      audit->path(), audit->last_error());
     } else if (sig > 0) {
       log->info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGQUIT");
       signalled = true;
       break;
     }
+    const auto now = std::chrono::steady_clock::now();
+    if (!ready && status.all_polled_once()) {
+      ready = true;
+      systemd.ready();
+    }
+    if (status.version() != status_version) {
+      status_version = status.version();
+      systemd.status(status.summary(now));
+    }
+    // The keep-alive stops when any poll loop breaks its promise, so systemd restarts a hung daemon.
+    if (watchdog_interval && now - last_keepalive >= *watchdog_interval / 2 && status.making_progress(now)) {
+      systemd.watchdog();
+      last_keepalive = now;
+    }
   }
+  systemd.stopping();
   stop.request_stop();
 
   if (!completion.wait_all(threads.size(), std::chrono::steady_clock::now() + kShutdownGrace)) {

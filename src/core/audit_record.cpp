@@ -97,6 +97,32 @@ void append_json_string(std::string& out, std::string_view text, std::size_t max
   out += '"';
 }
 
+std::vector<std::string> journal_fields(const AuditRecord& r) {
+  const bool notice = r.outcome == AuditOutcome::cancelled || r.outcome == AuditOutcome::failed ||
+                      r.outcome == AuditOutcome::cancel_ineffective;
+  std::vector<std::string> f = {
+      "MESSAGE=" + to_json_line(r),
+      std::string("PRIORITY=") + (r.outcome == AuditOutcome::failed ? "4" : notice ? "5" : "6"),
+      "SYSLOG_IDENTIFIER=neptune-watchdog",
+      "NEPTUNE_WATCHDOG_AUDIT=1",
+      "ENDPOINT=" + r.endpoint,
+      "LANGUAGE=" + std::string(to_string(r.language)),
+      "QUERY_ID=" + r.query_id,
+      "RULE=" + r.rule,
+      "ACTION=" + std::string(to_string(r.action)),
+      "OUTCOME=" + std::string(to_string(r.outcome)),
+      std::string("SILENT=") + (r.silent ? "true" : "false"),
+      std::string("DRY_RUN=") + (r.dry_run ? "true" : "false"),
+      "ELAPSED_MS=" + std::to_string(r.elapsed_ms),
+      "WAITED_MS=" + std::to_string(r.waited_ms),
+      "ATTEMPTS=" + std::to_string(r.attempts),
+      "CONFIG_VERSION=" + r.config_version,
+  };
+  if (!r.reason.empty()) f.push_back("REASON=" + r.reason);
+  if (r.outcome == AuditOutcome::failed) f.push_back("ERROR=" + r.error);
+  return f;
+}
+
 std::string printable(std::string_view text, std::size_t max_chars) {
   std::string quoted;
   append_json_string(quoted, text, max_chars);

@@ -162,8 +162,15 @@ KeyParser until_key(std::optional<std::chrono::system_clock::time_point>& target
   };
 }
 
+// std::getline drops an empty last entry ("a,"), so a trailing comma is checked first.
+bool ends_with_comma(const std::string& v) {
+  const auto last = v.find_last_not_of(" \t");
+  return last != std::string::npos && v[last] == ',';
+}
+
 KeyParser id_list_key(std::set<std::string>& target) {
   return [&target](const std::string& v) -> std::optional<std::string> {
+    if (ends_with_comma(v)) return "empty entry in the list '" + v + "'";
     std::stringstream parts(v);
     for (std::string part; std::getline(parts, part, ',');) {
       const auto first = part.find_first_not_of(" \t");
@@ -172,6 +179,51 @@ KeyParser id_list_key(std::set<std::string>& target) {
       target.insert(part.substr(first, last - first + 1));
     }
     if (target.empty()) return "must list at least one query id";
+    return std::nullopt;
+  };
+}
+
+// "journal", "PATH", or both separated by a comma.
+KeyParser audit_log_key(WatchdogSettings& w) {
+  return [&w](const std::string& v) -> std::optional<std::string> {
+    w.audit_log.clear();
+    w.audit_journal = false;
+    if (ends_with_comma(v)) return "empty entry in '" + v + "'";
+    std::stringstream parts(v);
+    for (std::string part; std::getline(parts, part, ',');) {
+      const auto first = part.find_first_not_of(" \t");
+      if (first == std::string::npos) return "empty entry in '" + v + "'";
+      part = part.substr(first, part.find_last_not_of(" \t") - first + 1);
+      if (part == "journal") {
+        if (w.audit_journal) return "'journal' given twice";
+        w.audit_journal = true;
+      } else if (part.front() != '/') {
+        return "expected an absolute path, 'journal', or both, got '" + part + "'";
+      } else if (!w.audit_log.empty()) {
+        return "only one audit file may be given";
+      } else {
+        w.audit_log = part;
+      }
+    }
+    if (w.audit_log.empty() && !w.audit_journal) return "must not be empty";
+    return std::nullopt;
+  };
+}
+
+// Bytes, with an optional K, M or G suffix (powers of 1024): 100M, 1G, 65536.
+KeyParser byte_size_key(std::uint64_t& target) {
+  return [&target](const std::string& v) -> std::optional<std::string> {
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    const std::string_view unit(end, static_cast<std::size_t>(v.data() + v.size() - end));
+    int shift = -1;
+    if (unit.empty()) shift = 0;
+    else if (unit == "K") shift = 10;
+    else if (unit == "M") shift = 20;
+    else if (unit == "G") shift = 30;
+    if (ec != std::errc() || end == v.data() || shift < 0 || n > (1ull << 40) >> shift)
+      return "bad size '" + v + "' (bytes, or a whole number with K, M or G, e.g. 100M)";
+    target = n << shift;
     return std::nullopt;
   };
 }
@@ -260,7 +312,10 @@ class ConfigBuilder {
         {"poll_interval", duration_key(w.poll_interval, true)},
         {"dry_run", bool_key(result_.config.policy.dry_run)},
         {"max_cancels_per_minute", optional_rate_key(result_.config.policy.max_cancels_per_minute)},
-        {"audit_log", string_key(w.audit_log, true)},
+        {"audit_log", audit_log_key(w)},
+        {"audit_max_size", byte_size_key(w.audit_max_size)},
+        {"audit_max_files", int_key(w.audit_max_files, 1, 1000)},
+        {"metrics_listen", string_key(w.metrics_listen, false)},
         {"log_level", enum_key(w.log_level, {{"trace", LogLevel::trace},
                                              {"debug", LogLevel::debug},
                                              {"info", LogLevel::info},
@@ -430,7 +485,11 @@ std::string describe_config(const WatchdogConfig& c) {
       << "dry_run = " << (c.policy.dry_run ? "true" : "false") << "\n";
   if (c.policy.max_cancels_per_minute)
     out << "max_cancels_per_minute = " << *c.policy.max_cancels_per_minute << "\n";
-  out << "audit_log = " << c.watchdog.audit_log << "\n"
+  out << "audit_log = " << (c.watchdog.audit_journal ? (c.watchdog.audit_log.empty() ? "journal" : "journal, ") : "")
+      << c.watchdog.audit_log << "\n"
+      << "audit_max_size = " << c.watchdog.audit_max_size << "\n"
+      << "audit_max_files = " << c.watchdog.audit_max_files << "\n"
+      << "metrics_listen = " << c.watchdog.metrics_listen << "\n"
       << "log_level = " << to_string(c.watchdog.log_level) << "\n";
   out << "\n[retry]\n"
       << "max_attempts = " << c.retry.max_attempts << "\n"

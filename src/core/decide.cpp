@@ -20,16 +20,23 @@ namespace {
 
 std::string ms(std::int64_t v) { return std::to_string(v) + "ms"; }
 
+struct BrokenLimit {
+  std::string reason;
+  std::int64_t excess_ms;
+};
+
 // Which limit the query breaks, if any. A queued query is judged by how long it has waited;
 // a running one by how long it has run, since its queue time is already spent.
-std::optional<std::string> broken_limit(const QueryStatus& q, const Rule& rule) {
+std::optional<BrokenLimit> broken_limit(const QueryStatus& q, const Rule& rule) {
   if (q.queued()) {
     if (rule.max_waited && q.waited_ms > rule.max_waited->count())
-      return "waited " + ms(q.waited_ms) + " > max_waited " + ms(rule.max_waited->count());
+      return BrokenLimit{"waited " + ms(q.waited_ms) + " > max_waited " + ms(rule.max_waited->count()),
+                         q.waited_ms - rule.max_waited->count()};
     return std::nullopt;
   }
   if (rule.max_elapsed && q.elapsed_ms > rule.max_elapsed->count())
-    return "elapsed " + ms(q.elapsed_ms) + " > max_elapsed " + ms(rule.max_elapsed->count());
+    return BrokenLimit{"elapsed " + ms(q.elapsed_ms) + " > max_elapsed " + ms(rule.max_elapsed->count()),
+                       q.elapsed_ms - rule.max_elapsed->count()};
   return std::nullopt;
 }
 
@@ -121,7 +128,8 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
     const Rule& rule = policy.rules[*e.rule_index];
     if (auto broken = broken_limit(q, rule)) {
       e.verdict = Verdict::act;
-      e.reason = std::move(*broken);
+      e.reason = std::move(broken->reason);
+      e.excess_ms = broken->excess_ms;
     } else {
       e.verdict = Verdict::within_limits;
       e.reason = "within the limits of [rule." + rule.name + "]" +
@@ -144,7 +152,7 @@ std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& polic
     if (e.verdict != Verdict::act) continue;
     const Rule& rule = policy.rules[*e.rule_index];
     decisions.push_back(Decision{e.query_index, *e.rule_index, rule.action, rule.silent,
-                                 policy.dry_run || rule.dry_run, std::move(e.reason)});
+                                 policy.dry_run || rule.dry_run, std::move(e.reason), e.excess_ms});
   }
   return decisions;
 }

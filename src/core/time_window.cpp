@@ -36,6 +36,7 @@ bool parse_days(std::string_view spec, std::bitset<7>& days) {
     days.set();
     return true;
   }
+  if (!spec.empty() && spec.back() == ',') return false;  // getline would drop the empty entry
   std::stringstream parts{std::string(spec)};
   for (std::string part; std::getline(parts, part, ',');) {
     const auto dash = part.find('-');

@@ -47,8 +47,9 @@ class PollerFixture : public ::testing::Test {
     EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.errors[0].format("test.ini"));
     holder_ = std::make_unique<ConfigHolder>(std::make_shared<const WatchdogConfig>(std::move(parsed.config)));
     budget_ = std::make_unique<CancelBudget>(holder_->get()->policy);
-    return std::make_unique<EndpointPoller>(server_.endpoint(), *holder_, make_neptune_client(server_.endpoint()),
-                                            *audit_, *budget_, *log_, stop_);
+    services_ = std::make_unique<PollerServices>(PollerServices{*holder_, *audit_, *budget_, status_, metrics_, *log_, stop_});
+    return std::make_unique<EndpointPoller>(server_.endpoint(), 0, make_neptune_client(server_.endpoint()),
+                                            *services_);
   }
 
   std::vector<std::string> audit_lines() const {
@@ -71,6 +72,9 @@ class PollerFixture : public ::testing::Test {
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<ConfigHolder> holder_;
   std::unique_ptr<CancelBudget> budget_;
+  ServiceStatus status_{{"test"}};
+  Metrics metrics_;
+  std::unique_ptr<PollerServices> services_;
   StopToken stop_;
 };
 

@@ -22,6 +22,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
 
+#include "e2e/e2e_support.h"
 #include "support/child_process.h"
 
 namespace nw {
@@ -33,124 +34,10 @@ using test::ChildProcess;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-constexpr milliseconds kStartTimeout{10000};
-
-struct SimQuery {
-  std::string id;
-  std::string text;
-  std::string state;  // running | waiting
-  std::int64_t elapsed = 0;
-  std::int64_t waited = 0;
-};
-
-class Simulator {
- public:
-  explicit Simulator(std::vector<std::string> extra_args = {}) {
-    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--arrival-rate", "0", "--seed", "7"};
-    args.insert(args.end(), extra_args.begin(), extra_args.end());
-    process_ = std::make_unique<ChildProcess>(NW_SIM_BIN, args);
-    const auto line = process_->wait_for_stdout(
-        [](const std::string& l) { return l.find("listening on http://127.0.0.1:") != std::string::npos; },
-        kStartTimeout);
-    if (!line) throw std::runtime_error("neptune-sim did not start");
-    port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
-  }
-
-  std::uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
-  void inject(const SimQuery& q) {
-    Object body;
-    body.set("queryId", q.id);
-    body.set("queryString", q.text);
-    body.set("state", q.state);
-    body.set("elapsed", q.elapsed);
-    body.set("waited", q.waited);
-    std::ostringstream text;
-    body.stringify(text);
-    ASSERT_EQ(request("POST", "/sim/queries", text.str()).first, 201);
-  }
-
-  // Every cancel the simulator received, in order.
-  Array::Ptr cancels() {
-    const auto reply = request("GET", "/sim/cancels", "");
-    Poco::JSON::Parser parser;
-    return parser.parse(reply.second).extract<Array::Ptr>();
-  }
-
-  std::vector<std::string> cancelled_ids() {
-    std::vector<std::string> ids;
-    auto list = cancels();
-    for (std::size_t i = 0; i < list->size(); ++i)
-      ids.push_back(list->getObject(static_cast<unsigned>(i))->getValue<std::string>("queryId"));
-    return ids;
-  }
-
- private:
-  std::pair<int, std::string> request(const std::string& method, const std::string& path,
-                                      const std::string& body) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port_);
-    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    if (!body.empty()) {
-      req.setContentType("application/json");
-      req.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    session.sendRequest(req) << body;
-    Poco::Net::HTTPResponse resp;
-    std::string text;
-    Poco::StreamCopier::copyToString(session.receiveResponse(resp), text);
-    return {resp.getStatus(), text};
-  }
-
-  std::unique_ptr<ChildProcess> process_;
-  std::uint16_t port_ = 0;
-};
-
-// A temporary directory with a config file and the audit log path.
-class Workspace {
- public:
-  Workspace() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("nw-e2e-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  ~Workspace() { fs::remove_all(dir_); }
-
-  std::string audit_path() const { return (dir_ / "audit.jsonl").string(); }
-
-  // Writes the config: [watchdog] with a fast poll, one [endpoint.writer] with `endpoint_keys`,
-  // then `sections` (whose first lines may add keys to the endpoint).
-  std::string write_config(const std::string& endpoint_url, const std::string& sections,
-                           const std::string& watchdog_extra = "", const std::string& retry = "",
-                           const std::string& endpoint_keys = "request_timeout = 2s\n") {
-    const auto path = dir_ / "watchdog.ini";
-    std::ofstream out(path);
-    const bool own_interval = watchdog_extra.find("poll_interval") != std::string::npos;
-    out << "[watchdog]\n" << (own_interval ? "" : "poll_interval = 200ms\n") << "audit_log = " << audit_path()
-        << "\nlog_level = debug\n"
-        << watchdog_extra << "\n[retry]\n"
-        << (retry.empty() ? "max_attempts = 5\ninitial_backoff = 10ms\nmax_backoff = 50ms\n" : retry)
-        << "\n[endpoint.writer]\nurl = " << endpoint_url << "\n"
-        << endpoint_keys << sections;
-    return path.string();
-  }
-
-  std::vector<Object::Ptr> audit_records() const {
-    std::vector<Object::Ptr> records;
-    std::ifstream in(audit_path());
-    std::string line;
-    while (std::getline(in, line)) {
-      Poco::JSON::Parser parser;
-      records.push_back(parser.parse(line).extract<Object::Ptr>());
-    }
-    return records;
-  }
-
- private:
-  fs::path dir_;
-};
+using e2e::Simulator;
+using e2e::SimQuery;
+using e2e::Workspace;
+using e2e::run_once;
 
 const std::string kLongReadsRule =
     "\n[rule.long-reads]\nmax_elapsed = 30s\nmax_waited = 5s\nquery_matches = ^\\s*MATCH\n"
@@ -165,14 +52,6 @@ const SimQuery kShort{"33333333-3333-4333-8333-333333333333", "MATCH (n) RETURN 
 const SimQuery kQueued{"44444444-4444-4444-8444-444444444444", "MATCH (q) RETURN q", "waiting", 0, 120000};
 const SimQuery kWrite{"55555555-5555-4555-8555-555555555555", "CREATE (n:Event) RETURN n", "running", 600000,
                       0};
-
-int run_once(const std::string& config, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {"--config", config, "--once"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  ChildProcess watchdog(NW_WATCHDOG_BIN, args);
-  const auto code = watchdog.wait_exit(milliseconds(60000));
-  return code.value_or(-1);
-}
 
 TEST(WatchdogEndToEnd, CancelsWhatBreaksTheRuleAndNothingElse) {
   Simulator sim;

@@ -9,12 +9,14 @@
 #include <set>
 
 #include "nw/app/config_holder.h"
+#include "nw/app/service_status.h"
 #include "nw/app/stop_token.h"
 #include "nw/core/audit_record.h"
 #include "nw/core/cancel_budget.h"
 #include "nw/core/config.h"
 #include "nw/core/decide.h"
 #include "nw/core/decision_memory.h"
+#include "nw/core/metrics.h"
 #include "nw/io/audit_log.h"
 #include "nw/io/neptune_client.h"
 
@@ -24,11 +26,22 @@ class logger;
 
 namespace nw {
 
+// What every poller shares with the rest of the daemon.
+struct PollerServices {
+  const ConfigHolder& config;
+  AuditLog& audit;
+  CancelBudget& budget;
+  ServiceStatus& status;
+  Metrics& metrics;
+  spdlog::logger& log;
+  StopToken& stop;
+};
+
 class EndpointPoller {
  public:
-  EndpointPoller(EndpointConfig endpoint, const ConfigHolder& config,
-                 std::unique_ptr<NeptuneClient> client, AuditLog& audit, CancelBudget& budget,
-                 spdlog::logger& log, StopToken& stop);
+  // `index` is the endpoint's position in ServiceStatus.
+  EndpointPoller(EndpointConfig endpoint, std::size_t index, std::unique_ptr<NeptuneClient> client,
+                 const PollerServices& services);
 
   // One cycle under the configuration in force at its start. Returns false when the status
   // could not be fetched (after retries); a failed poll cancels nothing and audits nothing,
@@ -55,12 +68,19 @@ class EndpointPoller {
   void write_audit(const AuditRecord& record);
   // Forgets cancelled ids that Neptune no longer reports.
   void forget_ended(const StatusSnapshot& snapshot);
+  // Tells ServiceStatus the loop will report again within `wait` (plus a margin).
+  void promise_progress_within(std::chrono::steady_clock::duration wait);
+  // How long one request may block: NetSSL can take up to three socket timeouts.
+  std::chrono::steady_clock::duration request_bound() const { return 3 * endpoint_.request_timeout; }
 
   EndpointConfig endpoint_;
+  std::size_t index_;
   const ConfigHolder& config_;
   std::unique_ptr<NeptuneClient> client_;
   AuditLog& audit_;
   CancelBudget& budget_;
+  ServiceStatus& status_;
+  Metrics& metrics_;
   spdlog::logger& log_;
   StopToken& stop_;
   DecisionMemory memory_;

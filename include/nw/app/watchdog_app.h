@@ -20,7 +20,7 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 64;
 inline constexpr int kExitConfig = 78;
 
-// Blocks SIGINT, SIGTERM, SIGQUIT, SIGHUP and SIGPIPE in the calling thread. Call first thing
+// Blocks SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1 and SIGPIPE in the calling thread. Call first thing
 // in main(), before any thread exists: threads inherit the mask, so these signals are then
 // only ever taken by the main thread's sigtimedwait loop and can never kill the process
 // midway through writing an audit record.
@@ -34,8 +34,8 @@ class WatchdogApp {
  private:
   // SIGHUP: parse and validate the file again; swap it in between polls if it is valid, keep
   // the running configuration (and log every error) if not. Budgets and per-query memory
-  // survive. Endpoint and audit_log changes need a restart.
-  static void reload(const CliOptions& opts, ConfigHolder& holder, CancelBudget& budget,
+  // survive. Endpoint and audit_log changes need a restart. Returns whether it was applied.
+  static bool reload(const CliOptions& opts, ConfigHolder& holder, CancelBudget& budget,
                      spdlog::logger& log);
 };
 

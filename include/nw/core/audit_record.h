@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "nw/core/query_status.h"
 #include "nw/core/policy.h"
@@ -48,6 +49,11 @@ inline constexpr std::size_t kMaxQueryChars = 512;
 // One JSON object, no trailing newline. Strings are escaped so the line stays valid JSON
 // whatever bytes the query text holds (invalid UTF-8 becomes U+FFFD).
 std::string to_json_line(const AuditRecord& record);
+
+// The record as journal fields ("FIELD=value"): MESSAGE (the JSON line), PRIORITY,
+// SYSLOG_IDENTIFIER, and one field per audit field in upper case (QUERY_ID=, RULE=,
+// OUTCOME=, ENDPOINT=, ...), so that `journalctl -u neptune-watchdog RULE=long-reads` works.
+std::vector<std::string> journal_fields(const AuditRecord& record);
 
 // Text from the wire made safe for a one-line diagnostic log: control characters and
 // invalid UTF-8 escaped (so a query id cannot forge log lines), cut at `max_chars`.

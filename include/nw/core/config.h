@@ -35,8 +35,17 @@ struct EndpointConfig {
 
 struct WatchdogSettings {
   Millis poll_interval{5000};  // longest gap between two polls of an endpoint
+  // `audit_log = PATH`, `journal`, or both (`journal, PATH`): the file (empty when the audit
+  // goes to the journal only) and whether records also go to the journal.
   std::string audit_log = "/var/log/neptune-watchdog/audit.jsonl";
+  bool audit_journal = false;
+  // The file rotates before it would exceed audit_max_size (0: never; for logrotate, which
+  // signals SIGUSR1 to reopen), keeping audit_max_files rotated files.
+  std::uint64_t audit_max_size = 100ull << 20;
+  int audit_max_files = 10;
   LogLevel log_level = LogLevel::info;
+  // Prometheus /metrics and /healthz on this host:port (e.g. 127.0.0.1:9464); empty: off.
+  std::string metrics_listen;
 };
 
 struct WatchdogConfig {

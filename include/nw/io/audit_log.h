@@ -1,12 +1,14 @@
 #pragma once
 // The audit trail: one JSON line per decision, written and flushed before the watchdog acts
-// on the next poll, from any number of endpoint threads.
+// on the next poll, from any number of endpoint threads. To a file (rotated by size, or
+// reopened on SIGUSR1 for logrotate), to the journal with structured fields, or both.
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 
 #include "nw/core/audit_record.h"
+#include "nw/core/config.h"
 
 namespace spdlog {
 class logger;
@@ -20,14 +22,20 @@ struct AuditOpenError : std::runtime_error {
 
 class AuditLog {
  public:
-  // Opens (creating parent directories and the file) for appending.
+  // Opens the file (creating parent directories) for appending, per [watchdog] audit_*.
   // Throws AuditOpenError with the reason when that is impossible.
+  explicit AuditLog(const WatchdogSettings& settings);
+  // A plain file, never rotated.
   explicit AuditLog(const std::string& path);
   ~AuditLog();
 
-  // Appends and flushes one record. Returns false when the line could not be written
-  // (e.g. a full disk); the reason is then in last_error().
+  // Appends and flushes one record to every destination. Returns false when it could not be
+  // written everywhere (e.g. a full disk); the reason is then in last_error().
   bool write(const AuditRecord& record);
+
+  // Closes and reopens the file at its path (after logrotate moved it). Returns false and
+  // keeps writing to the old file when the path cannot be opened.
+  bool reopen();
 
   // Flushes and refuses every later write (which then returns false). For an exit that does
   // not wait for other threads: none of them can leave a partial line behind.
@@ -35,9 +43,15 @@ class AuditLog {
 
   std::string last_error() const;
   const std::string& path() const { return path_; }
+  std::string destinations() const;  // "/var/log/x.jsonl", "journal", "journal and /var/..."
 
  private:
-  std::string path_;
+  std::shared_ptr<spdlog::logger> open_file() const;
+
+  std::string path_;  // empty: no file
+  bool journal_ = false;
+  std::uint64_t max_size_ = 0;
+  int max_files_ = 0;
   std::shared_ptr<spdlog::logger> logger_;
   mutable std::mutex mutex_;
   std::string last_error_;

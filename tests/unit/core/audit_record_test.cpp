@@ -259,3 +259,44 @@ TEST(FormatRfc3339Ms, UtcWithMilliseconds) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+TEST(JournalFields, OneFieldPerAuditFieldForJournalctlMatches) {
+  AuditRecord r;
+  r.endpoint = "writer";
+  r.query_id = "q-1";
+  r.rule = "long-reads";
+  r.outcome = AuditOutcome::failed;
+  r.error = "ThrottlingException (HTTP 500): busy";
+  r.reason = "elapsed 2ms > max_elapsed 1ms";
+  r.elapsed_ms = 2;
+  r.attempts = 5;
+  r.config_version = "0123456789ab";
+  const auto fields = journal_fields(r);
+  const std::vector<std::string> expected = {
+      "MESSAGE=" + to_json_line(r), "PRIORITY=4", "SYSLOG_IDENTIFIER=neptune-watchdog",
+      "NEPTUNE_WATCHDOG_AUDIT=1", "ENDPOINT=writer", "LANGUAGE=opencypher", "QUERY_ID=q-1",
+      "RULE=long-reads", "ACTION=cancel", "OUTCOME=failed", "SILENT=false", "DRY_RUN=false",
+      "ELAPSED_MS=2", "WAITED_MS=0", "ATTEMPTS=5", "CONFIG_VERSION=0123456789ab",
+      "REASON=elapsed 2ms > max_elapsed 1ms", "ERROR=ThrottlingException (HTTP 500): busy"};
+  EXPECT_EQ(fields, expected);
+}
+
+TEST(JournalFields, PriorityFollowsTheOutcome) {
+  struct Row {
+    AuditOutcome outcome;
+    const char* priority;
+  } rows[] = {{AuditOutcome::cancelled, "PRIORITY=5"}, {AuditOutcome::cancel_ineffective, "PRIORITY=5"},
+              {AuditOutcome::failed, "PRIORITY=4"},    {AuditOutcome::logged, "PRIORITY=6"},
+              {AuditOutcome::dry_run, "PRIORITY=6"},   {AuditOutcome::budget_exhausted, "PRIORITY=6"}};
+  for (const auto& row : rows) {
+    AuditRecord r;
+    r.outcome = row.outcome;
+    EXPECT_EQ(journal_fields(r).at(1), row.priority);
+  }
+}
+
+}  // namespace
+}  // namespace nw

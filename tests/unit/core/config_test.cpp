@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <ctime>
 #include <fstream>
 #include <functional>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -377,7 +381,8 @@ TEST(DescribeConfig, PrintsEffectiveValuesAndReparsesToTheSame) {
   const std::string described = describe_config(r.config);
   const char* expected_lines[] = {
       "# effective configuration of f.ini\n",
-      "[watchdog]\npoll_interval = 2s\ndry_run = true\naudit_log = /tmp/audit.jsonl\nlog_level = debug\n",
+      "[watchdog]\npoll_interval = 2s\ndry_run = true\naudit_log = /tmp/audit.jsonl\naudit_max_size = 104857600\n"
+      "audit_max_files = 10\nmetrics_listen = \nlog_level = debug\n",
       "[retry]\nmax_attempts = 7\ninitial_backoff = 250ms\nmax_backoff = 2m\n",
       "[endpoint.writer]\nurl = https://db-1:8182\napi = legacy\ninclude_waiting = false\n"
       "request_timeout = 30s\nauth = none\nregion = eu-west-1\nca_file = /etc/ssl/n.pem\n",
@@ -420,6 +425,324 @@ TEST(ShippedConfig, ParsesWithoutErrors) {
     EXPECT_FALSE(r.config.endpoints.empty());
     EXPECT_FALSE(r.config.policy.rules.empty());
   }
+}
+
+
+// ---- Policy keys (issue 3): protections, per-rule dry run, guards, windows, budgets ----
+
+std::string protect(const std::string& lines) { return "[protect]\n" + lines + kEndpoint + kRule; }
+
+std::chrono::system_clock::time_point epoch(std::time_t seconds) {
+  return std::chrono::system_clock::from_time_t(seconds);
+}
+
+TEST(ParseConfig, AcceptsThePolicyKeys) {
+  using Check = std::function<void(const WatchdogConfig&)>;
+  const auto rx = [](const WatchdogConfig& c) -> const Rule& { return c.policy.rules.at(0); };
+  const auto px = [](const WatchdogConfig& c) -> const Protection& { return c.policy.protections.at(0); };
+  using Ids = std::set<std::string>;
+  struct Row {
+    const char* name;
+    std::string text;
+    Check check;
+  } rows[] = {
+      {"defaults of the policy keys", kEndpoint + kRule, [rx](auto& c) {
+         EXPECT_FALSE(rx(c).dry_run);
+         EXPECT_EQ(rx(c).max_running, std::nullopt);
+         EXPECT_EQ(rx(c).max_queued, std::nullopt);
+         EXPECT_FALSE(rx(c).active.has_value());
+         EXPECT_EQ(rx(c).max_cancels_per_minute, std::nullopt);
+         EXPECT_EQ(c.policy.max_cancels_per_minute, std::nullopt);
+         EXPECT_TRUE(c.policy.protections.empty()); }},
+      {"rule dry_run true", rule("dry_run = true"), [rx](auto& c) { EXPECT_TRUE(rx(c).dry_run); }},
+      {"rule dry_run off", rule("dry_run = off"), [rx](auto& c) { EXPECT_FALSE(rx(c).dry_run); }},
+      {"rule dry_run leaves the policy alone", rule("dry_run = yes"), [](auto& c) { EXPECT_FALSE(c.policy.dry_run); }},
+      {"max_running as the only limit", rule("max_running = 3", "action = cancel"), [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_running, 3); EXPECT_EQ(rx(c).max_elapsed, std::nullopt); }},
+      {"max_running 0", rule("max_running = 0"), [rx](auto& c) { EXPECT_EQ(rx(c).max_running, 0); }},
+      {"max_running 1000000", rule("max_running = 1000000"), [rx](auto& c) { EXPECT_EQ(rx(c).max_running, 1'000'000); }},
+      {"max_queued as the only limit", rule("max_queued = 2", "action = log"), [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_queued, 2); EXPECT_EQ(rx(c).max_running, std::nullopt); }},
+      {"active with the default zone", rule("active = Mon-Fri 08:00-18:00"), [rx](auto& c) {
+         ASSERT_TRUE(rx(c).active.has_value());
+         EXPECT_EQ(rx(c).active->text, "Mon-Fri 08:00-18:00");
+         EXPECT_EQ(rx(c).active->start_minute, 480);
+         EXPECT_EQ(rx(c).active->end_minute, 1080);
+         EXPECT_EQ(rx(c).active->zone, TimeWindow::Zone::utc);
+         EXPECT_EQ(rx(c).active->days.to_ulong(), 0b0011111ul);
+         EXPECT_TRUE(rx(c).active_at(epoch(1795608000)));     // Wednesday 12:00Z
+         EXPECT_FALSE(rx(c).active_at(epoch(1795867200))); }},  // Saturday 12:00Z
+      {"active overnight with an offset", rule("active = daily 22:00-06:00 UTC-03:00"), [rx](auto& c) {
+         ASSERT_TRUE(rx(c).active.has_value());
+         EXPECT_EQ(rx(c).active->zone, TimeWindow::Zone::fixed_offset);
+         EXPECT_EQ(rx(c).active->offset_minutes, -180);
+         EXPECT_TRUE(rx(c).active_at(epoch(1795608000 + 13 * 3600)));   // 01:00Z = 22:00 local
+         EXPECT_FALSE(rx(c).active_at(epoch(1795608000))); }},          // 12:00Z = 09:00 local
+      {"active local", rule("active = Sat,Sun 00:00-24:00 local"), [rx](auto& c) {
+         ASSERT_TRUE(rx(c).active.has_value());
+         EXPECT_EQ(rx(c).active->zone, TimeWindow::Zone::local); }},
+      {"rule max_cancels_per_minute 1", rule("max_cancels_per_minute = 1"), [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_cancels_per_minute, 1); EXPECT_EQ(c.policy.max_cancels_per_minute, std::nullopt); }},
+      {"rule max_cancels_per_minute 100000", rule("max_cancels_per_minute = 100000"),
+       [rx](auto& c) { EXPECT_EQ(rx(c).max_cancels_per_minute, 100'000); }},
+      {"watchdog max_cancels_per_minute", watchdog("max_cancels_per_minute = 10"), [rx](auto& c) {
+         EXPECT_EQ(c.policy.max_cancels_per_minute, 10); EXPECT_EQ(rx(c).max_cancels_per_minute, std::nullopt); }},
+      {"protect query_ids", protect("query_ids = a, b ,c\n"), [px](auto& c) {
+         EXPECT_EQ(px(c).section, "protect");
+         EXPECT_EQ(px(c).query_ids, (Ids{"a", "b", "c"}));
+         EXPECT_EQ(px(c).query_matches, nullptr);
+         EXPECT_EQ(px(c).until, std::nullopt); }},
+      {"protect one id", protect("query_ids = 11111111-1111-4111-8111-111111111111\n"), [px](auto& c) {
+         EXPECT_EQ(px(c).query_ids, (Ids{"11111111-1111-4111-8111-111111111111"})); }},
+      {"protect repeated id", protect("query_ids = a,a\n"), [px](auto& c) { EXPECT_EQ(px(c).query_ids, (Ids{"a"})); }},
+      {"protect query_matches", protect("query_matches = /\\* backup \\*/\n"), [px](auto& c) {
+         ASSERT_NE(px(c).query_matches, nullptr);
+         EXPECT_EQ(px(c).query_matches->pattern(), "/\\* backup \\*/");
+         EXPECT_TRUE(px(c).query_ids.empty());
+         EXPECT_STREQ(px(c).covers(QueryStatus{"q", "MATCH /* backup */ (n)", 1, 0, false}, epoch(0)), "text"); }},
+      {"protect until UTC", protect("query_ids = a\nuntil = 2026-12-01T00:00:00Z\n"), [px](auto& c) {
+         EXPECT_EQ(px(c).until, epoch(1796083200)); }},
+      {"protect until with an offset", protect("query_ids = a\nuntil = 2026-12-01T00:00:00+02:00\n"),
+       [px](auto& c) { EXPECT_EQ(px(c).until, epoch(1796076000)); }},
+      {"named protections in file order",
+       "[protect.backups]\nquery_matches = backup\n" + kEndpoint + "[protect]\nquery_ids = x\n" + kRule +
+           "[protect.ops-team_2.b]\nquery_ids = y\n",
+       [](auto& c) {
+         ASSERT_EQ(c.policy.protections.size(), 3u);
+         EXPECT_EQ(c.policy.protections[0].section, "protect.backups");
+         EXPECT_EQ(c.policy.protections[1].section, "protect");
+         EXPECT_EQ(c.policy.protections[2].section, "protect.ops-team_2.b"); }},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const ConfigResult r = parse_config(row.text, "f.ini");
+    EXPECT_EQ(formatted(r), Lines{});
+    EXPECT_TRUE(r.ok());
+    row.check(r.config);
+  }
+}
+
+TEST(ParseConfig, RejectsBadPolicyValuesWithExactMessages) {
+  const std::string count = "expected a whole number from 0 to 1000000, got ";
+  const std::string rate = "expected a whole number from 1 to 100000, got ";
+  const std::string rfc = " (use RFC 3339, e.g. 2026-12-01T00:00:00Z)";
+  struct Row {
+    const char* name;
+    std::string text;
+    Lines errors;
+  } rows[] = {
+      {"rule dry_run word", rule("dry_run = maybe"), {"f.ini: rule.x.dry_run: expected true or false, got 'maybe' (line 2)"}},
+      {"max_running negative", rule("max_running = -1"), {"f.ini: rule.x.max_running: " + count + "'-1' (line 2)"}},
+      {"max_running too many", rule("max_running = 1000001"),
+       {"f.ini: rule.x.max_running: " + count + "'1000001' (line 2)"}},
+      {"max_running fraction", rule("max_running = 2.5"), {"f.ini: rule.x.max_running: " + count + "'2.5' (line 2)"}},
+      {"max_running word", rule("max_running = ten"), {"f.ini: rule.x.max_running: " + count + "'ten' (line 2)"}},
+      {"max_running empty", rule("max_running ="), {"f.ini: rule.x.max_running: " + count + "'' (line 2)"}},
+      {"max_queued negative", rule("max_queued = -3"), {"f.ini: rule.x.max_queued: " + count + "'-3' (line 2)"}},
+      {"max_queued with a unit", rule("max_queued = 5s"), {"f.ini: rule.x.max_queued: " + count + "'5s' (line 2)"}},
+      {"active without hours", rule("active = Mon-Fri"),
+       {"f.ini: rule.x.active: bad window 'Mon-Fri': expected 'DAYS HH:MM-HH:MM [ZONE]', e.g. 'Mon-Fri 08:00-18:00 "
+        "UTC' (line 2)"}},
+      {"active bad days", rule("active = Weekdays 08:00-18:00"),
+       {"f.ini: rule.x.active: bad window 'Weekdays 08:00-18:00': bad days 'Weekdays' (use Mon..Sun, ranges like "
+        "Mon-Fri, lists like Sat,Sun, or daily) (line 2)"}},
+      {"active bad hours", rule("active = Mon-Fri 8-18"),
+       {"f.ini: rule.x.active: bad window 'Mon-Fri 8-18': bad hours '8-18' (use HH:MM-HH:MM, e.g. 08:00-18:00 or "
+        "22:00-06:00) (line 2)"}},
+      {"active named zone", rule("active = Mon-Fri 08:00-18:00 Europe/Berlin"),
+       {"f.ini: rule.x.active: bad window 'Mon-Fri 08:00-18:00 Europe/Berlin': bad time zone 'Europe/Berlin' (use "
+        "UTC, an offset such as +02:00, or local) (line 2)"}},
+      {"active empty", rule("active ="),
+       {"f.ini: rule.x.active: bad window '': expected 'DAYS HH:MM-HH:MM [ZONE]', e.g. 'Mon-Fri 08:00-18:00 UTC' "
+        "(line 2)"}},
+      {"rule max_cancels_per_minute zero", rule("max_cancels_per_minute = 0"),
+       {"f.ini: rule.x.max_cancels_per_minute: " + rate + "'0' (line 2)"}},
+      {"rule max_cancels_per_minute too many", rule("max_cancels_per_minute = 100001"),
+       {"f.ini: rule.x.max_cancels_per_minute: " + rate + "'100001' (line 2)"}},
+      {"rule max_cancels_per_minute is not a limit", "[rule.x]\nmax_cancels_per_minute = 5\n" + kEndpoint,
+       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running or max_queued) (line 1)"}},
+      {"rule dry_run is not a limit", "[rule.x]\ndry_run = true\n" + kEndpoint,
+       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running or max_queued) (line 1)"}},
+      {"watchdog max_cancels_per_minute negative", watchdog("max_cancels_per_minute = -1"),
+       {"f.ini: watchdog.max_cancels_per_minute: " + rate + "'-1' (line 2)"}},
+      {"watchdog max_cancels_per_minute word", watchdog("max_cancels_per_minute = lots"),
+       {"f.ini: watchdog.max_cancels_per_minute: " + rate + "'lots' (line 2)"}},
+      {"watchdog max_cancels_per_minute rate form", watchdog("max_cancels_per_minute = 10/m"),
+       {"f.ini: watchdog.max_cancels_per_minute: " + rate + "'10/m' (line 2)"}},
+      {"protect query_ids empty", protect("query_ids =\n"), {"f.ini: protect.query_ids: must list at least one query id (line 2)"}},
+      {"protect query_ids empty entry", protect("query_ids = a,,b\n"),
+       {"f.ini: protect.query_ids: empty entry in the list 'a,,b' (line 2)"}},
+      {"protect query_ids trailing comma", protect("query_ids = a, \n"),
+       {"f.ini: protect.query_ids: empty entry in the list 'a,' (line 2)"}},
+      {"protect query_matches bad regex", protect("query_matches = (\n"),
+       {"f.ini: protect.query_matches: bad regex '(': missing ): ( (line 2)"}},
+      {"protect query_matches empty", protect("query_matches =\n"),
+       {"f.ini: protect.query_matches: empty pattern (remove the key to match every query) (line 2)"}},
+      {"protect until date only", protect("until = 2026-12-01\nquery_ids = a\n"),
+       {"f.ini: protect.until: bad time '2026-12-01'" + rfc + " (line 2)"}},
+      {"protect until without a zone", protect("until = 2026-12-01T00:00:00\nquery_ids = a\n"),
+       {"f.ini: protect.until: bad time '2026-12-01T00:00:00'" + rfc + " (line 2)"}},
+      {"protect until month 13", protect("until = 2026-13-01T00:00:00Z\nquery_ids = a\n"),
+       {"f.ini: protect.until: bad time '2026-13-01T00:00:00Z'" + rfc + " (line 2)"}},
+      {"protect until with a space", protect("until = 2026-12-01 00:00:00Z\nquery_ids = a\n"),
+       {"f.ini: protect.until: bad time '2026-12-01 00:00:00Z'" + rfc + " (line 2)"}},
+      {"protect until short offset", protect("until = 2026-12-01T00:00:00+2:00\nquery_ids = a\n"),
+       {"f.ini: protect.until: bad time '2026-12-01T00:00:00+2:00'" + rfc + " (line 2)"}},
+      {"protect with neither ids nor text", protect("until = 2026-12-01T00:00:00Z\n"),
+       {"f.ini: protect: a protection needs query_ids or query_matches (line 1)"}},
+      {"empty protect section", protect(""), {"f.ini: protect: a protection needs query_ids or query_matches (line 1)"}},
+      {"protect unknown key", protect("query_excludes = x\nquery_ids = a\n"),
+       {"f.ini: protect.query_excludes: unknown key (line 2)"}},
+      {"protect bad name", "[protect.a b]\nquery_ids = a\n" + kEndpoint + kRule,
+       {"f.ini: protect.a b: protection name must use letters, digits, '-', '_' or '.' (line 1)"}},
+      {"protect empty name", "[protect.]\nquery_ids = a\n" + kEndpoint + kRule,
+       {"f.ini: protect.: protection name must use letters, digits, '-', '_' or '.' (line 1)"}},
+      {"protection section name case", "[Protect]\nquery_ids = a\n" + kEndpoint + kRule,
+       {"f.ini: Protect: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, protect or protect.NAME) "
+        "(line 1)"}},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const ConfigResult r = parse_config(row.text, "f.ini");
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(formatted(r), row.errors);
+  }
+}
+
+TEST(ParseRfc3339, AcceptsUtcAndOffsetsOnly) {
+  struct Row {
+    const char* text;
+    std::optional<std::time_t> seconds;
+  } rows[] = {
+      {"2026-12-01T00:00:00Z", 1796083200},
+      {"2026-12-01T00:00:00z", 1796083200},
+      {"2026-12-01T00:00:00+02:00", 1796076000},
+      {"2026-12-01T00:00:00-05:30", 1796103000},
+      {"2026-12-01T00:00:00+00:00", 1796083200},
+      {"1970-01-01T00:00:00Z", 0},
+      {"2026-12-01", std::nullopt},
+      {"2026-12-01T00:00:00", std::nullopt},
+      {"2026-12-01T00:00Z", std::nullopt},
+      {"2026-12-01T24:00:00Z", std::nullopt},
+      {"2026-12-01T00:60:00Z", std::nullopt},
+      {"2026-00-01T00:00:00Z", std::nullopt},
+      {"2026-12-32T00:00:00Z", std::nullopt},
+      {"2026-12-01T00:00:00+24:00", std::nullopt},
+      {"2026-12-01T00:00:00 UTC", std::nullopt},
+      {"2026-12-01T00:00:00ZZ", std::nullopt},
+      {"", std::nullopt},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.text);
+    const auto parsed = parse_rfc3339(row.text);
+    if (row.seconds) {
+      ASSERT_TRUE(parsed.has_value());
+      EXPECT_EQ(std::chrono::system_clock::to_time_t(*parsed), *row.seconds);
+    } else {
+      EXPECT_EQ(parsed, std::nullopt);
+    }
+  }
+}
+
+TEST(ConfigWarnings, ShadowedAndNeverMatchingRulesAndExpiredProtections) {
+  const auto now = epoch(1795608000);  // 2026-11-25T12:00:00Z
+  struct Row {
+    const char* name;
+    std::string text;
+    Lines warnings;
+  } rows[] = {
+      {"distinct filters", kEndpoint + "[rule.a]\nmax_elapsed = 1m\nquery_matches = ^MATCH\n"
+                                       "[rule.b]\nmax_elapsed = 1m\nquery_matches = ^CREATE\n",
+       {}},
+      {"a catch-all last is fine", kEndpoint + "[rule.a]\nmax_elapsed = 1m\nquery_matches = ^MATCH\n[rule.all]\nmax_elapsed = 1h\n",
+       {}},
+      {"shadowed by an earlier catch-all", kEndpoint + "[rule.all]\nmax_elapsed = 10m\n"
+                                                       "[rule.reads]\nmax_elapsed = 5m\nquery_matches = ^MATCH\n",
+       {"f.ini: rule.reads: never governs a query: [rule.all] comes first and selects every query"}},
+      {"a guard-only catch-all shadows too", kEndpoint + "[rule.guard]\nmax_running = 5\n[rule.r]\nmax_elapsed = 5m\n",
+       {"f.ini: rule.r: never governs a query: [rule.guard] comes first and selects every query"}},
+      {"shadowed by the same filters",
+       kEndpoint + "[rule.a]\nmax_elapsed = 1m\nquery_matches = ^MATCH\nquery_excludes = exempt\n"
+                   "[rule.b]\nmax_elapsed = 5m\nquery_matches = ^MATCH\nquery_excludes = exempt\n",
+       {"f.ini: rule.b: never governs a query: [rule.a] comes first and has the same filters"}},
+      {"different excludes are not the same filters",
+       kEndpoint + "[rule.a]\nmax_elapsed = 1m\nquery_matches = ^MATCH\nquery_excludes = exempt\n"
+                   "[rule.b]\nmax_elapsed = 5m\nquery_matches = ^MATCH\n",
+       {}},
+      {"an earlier windowed catch-all leaves room",
+       kEndpoint + "[rule.day]\nmax_elapsed = 1m\nactive = Mon-Fri 08:00-18:00\n[rule.all]\nmax_elapsed = 1h\n", {}},
+      {"each shadowed rule is named once",
+       kEndpoint + "[rule.all]\nmax_elapsed = 1m\n[rule.x]\nmax_elapsed = 2m\n[rule.y]\nmax_elapsed = 3m\n",
+       {"f.ini: rule.x: never governs a query: [rule.all] comes first and selects every query",
+        "f.ini: rule.y: never governs a query: [rule.all] comes first and selects every query"}},
+      {"excludes that match every text", kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_excludes = .*\n",
+       {"f.ini: rule.x: can never match: query_excludes '.*' matches every text"}},
+      {"excludes that match the empty string", kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_excludes = ^\n",
+       {"f.ini: rule.x: can never match: query_excludes '^' matches every text"}},
+      {"matches equal to excludes",
+       kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_matches = backup\nquery_excludes = backup\n",
+       {"f.ini: rule.x: can never match: query_matches and query_excludes are the same"}},
+      {"expired protection", "[protect.old]\nquery_ids = a\nuntil = 2026-01-01T00:00:00Z\n" + kEndpoint + kRule,
+       {"f.ini: protect.old.until: expired: this protection no longer protects anything"}},
+      {"protection expiring now", "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:00Z\n" + kEndpoint + kRule,
+       {"f.ini: protect.until: expired: this protection no longer protects anything"}},
+      {"protection still in force", "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:01Z\n" + kEndpoint + kRule, {}},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const ConfigResult r = parse_config(row.text, "f.ini");
+    ASSERT_EQ(formatted(r), Lines{});
+    Lines warnings;
+    for (const auto& w : config_warnings(r.config, now)) warnings.push_back(w.format("f.ini"));
+    EXPECT_EQ(warnings, row.warnings);
+  }
+}
+
+TEST(DescribeConfig, ShowsThePolicyKeysAndReparsesToTheSame) {
+  const std::string text =
+      "[watchdog]\nmax_cancels_per_minute = 10\n" + kEndpoint +
+      "[protect]\nquery_ids = b, a\nquery_matches = backup\nuntil = 2026-12-01T02:00:00+02:00\n"
+      "[protect.ops]\nquery_ids = x\n"
+      "[rule.guarded]\nmax_elapsed = 300s\nquery_matches = ^MATCH\nmax_running = 3\nmax_queued = 0\n"
+      "active = Mon-Fri 08:00-18:00 UTC\naction = log\ndry_run = true\nmax_cancels_per_minute = 5\n"
+      "[rule.plain]\nmax_waited = 1m\n";
+  const ConfigResult r = parse_config(text, "f.ini");
+  ASSERT_EQ(formatted(r), Lines{});
+  const std::string described = describe_config(r.config);
+  const char* expected_parts[] = {
+      "dry_run = false\nmax_cancels_per_minute = 10\n",
+      "\n# protections apply before any rule, budget or guard\n\n[protect]\nquery_ids = a, b\nquery_matches = backup\n"
+      "until = 2026-12-01T00:00:00Z\n\n[protect.ops]\nquery_ids = x\n",
+      "\n[rule.guarded]\nmax_elapsed = 5m\nquery_matches = ^MATCH\nmax_running = 3\nmax_queued = 0\n"
+      "active = Mon-Fri 08:00-18:00 UTC\naction = log\nsilent = false\ndry_run = true\nmax_cancels_per_minute = 5\n",
+      "\n[rule.plain]\nmax_waited = 1m\naction = cancel\nsilent = false\ndry_run = false\n",
+  };
+  for (const char* part : expected_parts) {
+    SCOPED_TRACE(part);
+    EXPECT_NE(described.find(part), std::string::npos) << described;
+  }
+  EXPECT_LT(described.find("[protect]"), described.find("[rule.guarded]"));
+  EXPECT_EQ(described.find("max_cancels_per_minute = 5\n\n[rule.plain]\nmax_waited = 1m\naction = cancel\nsilent = "
+                           "false\ndry_run = false\nmax_cancels"),
+            std::string::npos);
+
+  const ConfigResult again = parse_config(described, "f.ini");
+  ASSERT_EQ(formatted(again), Lines{}) << described;
+  EXPECT_EQ(describe_config(again.config), described);
+}
+
+TEST(DescribeConfig, LeavesOutPolicyKeysThatAreNotSet) {
+  const ConfigResult r = parse_config(kEndpoint + kRule, "f.ini");
+  ASSERT_EQ(formatted(r), Lines{});
+  const std::string described = describe_config(r.config);
+  for (const char* absent : {"max_cancels_per_minute", "[protect", "# protections", "max_running", "max_queued",
+                             "active ="}) {
+    SCOPED_TRACE(absent);
+    EXPECT_EQ(described.find(absent), std::string::npos) << described;
+  }
+  EXPECT_NE(described.find("[rule.r]\nmax_elapsed = 5m\naction = cancel\nsilent = false\ndry_run = false\n"),
+            std::string::npos)
+      << described;
 }
 
 }  // namespace

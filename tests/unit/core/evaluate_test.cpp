@@ -153,7 +153,7 @@ TEST(Evaluate, ProtectionsApplyFirst) {
       {"a protection of a query no rule selects", policy({R("w").elapsed(1).matches("^CREATE")}, {P("protect").ids({"a"})}),
        {q("a", 5000)}, {"0:protected:-:protected by [protect] id"}},
       {"protections without rules", policy({}, {P("protect").ids({"a"})}), {q("a", 5000), q("b", 5000)},
-       {"0:protected:-:protected by [protect] id", "1:unselected:-:no active rule selects it"}},
+       {"0:protected:-:protected by [protect] id", "1:no rule:-:no active rule selects it"}},
   });
 }
 
@@ -284,7 +284,8 @@ TEST(Evaluate, ARuleOutsideItsWindowDoesNotExist) {
   const Rule day = R("day").elapsed(1000).active("Mon-Fri 08:00-18:00");
   const Rule night = R("night").elapsed(100'000);
   const std::string act_day = "0:act:day:elapsed 5000ms > max_elapsed 1000ms";
-  const std::string night_within = "0:within limits:night:within the limits of [rule.night]";
+  const std::string skipped = "; [rule.day] selects it but is outside its window (Mon-Fri 08:00-18:00)";
+  const std::string night_within = "0:within limits:night:within the limits of [rule.night]" + skipped;
   check_evaluations({
       {"inside the window", policy({day, night}), {q("a", 5000)}, {act_day}, nov(25, 12, 0)},
       {"at the start", policy({day, night}), {q("a", 5000)}, {act_day}, nov(25, 8, 0)},
@@ -292,9 +293,21 @@ TEST(Evaluate, ARuleOutsideItsWindowDoesNotExist) {
       {"at the end a later rule governs", policy({day, night}), {q("a", 5000)}, {night_within}, nov(25, 18, 0)},
       {"evening", policy({day, night}), {q("a", 5000)}, {night_within}, nov(25, 20, 0)},
       {"weekend", policy({day, night}), {q("a", 5000)}, {night_within}, nov(28, 12, 0)},
-      {"no other rule", policy({day}), {q("a", 5000)}, {"0:unselected:-:no active rule selects it"}, nov(28, 12, 0)},
+      {"no other rule", policy({day}), {q("a", 5000)}, {"0:no rule:-:no active rule selects it" + skipped},
+       nov(28, 12, 0)},
+      {"a windowed rule that would not select it is not mentioned",
+       policy({R("w").elapsed(1000).matches("^CREATE").active("Mon-Fri 08:00-18:00"), night}), {q("a", 5000)},
+       {"0:within limits:night:within the limits of [rule.night]"}, nov(28, 12, 0)},
+      {"only the first skipped rule is mentioned",
+       policy({day, R("later").elapsed(1000).active("Sat,Sun 00:00-12:00"), night}), {q("a", 5000)},
+       {night_within}, nov(25, 20, 0)},
+      {"a skipped rule after the governing one is not mentioned",
+       policy({R("early").elapsed(100'000), day}), {q("a", 5000)},
+       {"0:within limits:early:within the limits of [rule.early]"}, nov(28, 12, 0)},
       {"a guard outside its window", policy({R("g").running(0).active("Sat,Sun 00:00-24:00")}),
-       {q("a", 5000)}, {"0:unselected:-:no active rule selects it"}, nov(25, 12, 0)},
+       {q("a", 5000)},
+       {"0:no rule:-:no active rule selects it; [rule.g] selects it but is outside its window (Sat,Sun 00:00-24:00)"},
+       nov(25, 12, 0)},
       {"a guard inside its window", policy({R("g").running(0).active("Sat,Sun 00:00-24:00")}),
        {q("a", 5000)}, {"0:act:g:running 1 > max_running 0 (oldest beyond the limit)"}, nov(28, 12, 0)},
       {"overnight window on the next morning", policy({R("batch").elapsed(1000).active("Fri 22:00-06:00"), night}),
@@ -337,7 +350,7 @@ TEST(Evaluate, QueryExcludesNeverSelectsEmptyOrPossiblyCutText) {
   const Rule exempting = R("exempting").elapsed(1000).excludes("watchdog:exempt");
   const Rule plain = R("plain").elapsed(1000);
   const std::string acts = "0:act:exempting:elapsed 5000ms > max_elapsed 1000ms";
-  const std::string none = "0:unselected:-:no active rule selects it";
+  const std::string none = "0:no rule:-:no active rule selects it";
   const std::string e_acute = "\xC3\xA9";           // é, 2 bytes
   const std::string emoji = "\xF0\x9F\x98\x80";     // U+1F600, 4 bytes
   check_evaluations({
@@ -369,7 +382,7 @@ TEST(Evaluate, ReasonsForEveryVerdict) {
       {"queued within limits", policy({kStrict}), {q("a", 0, 10)},
        {"0:within limits:strict:within the limits of [rule.strict]"}},
       {"unselected", policy({R("w").elapsed(1).matches("^CREATE")}), {q("a", 10)},
-       {"0:unselected:-:no active rule selects it"}},
+       {"0:no rule:-:no active rule selects it"}},
       {"act on waited", policy({kStrict}), {q("a", 0, 2000)}, {"0:act:strict:waited 2000ms > max_waited 1000ms"}},
   });
 }

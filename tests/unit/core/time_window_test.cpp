@@ -125,6 +125,7 @@ TEST(ParseTimeWindow, RejectsBadWindowsWithExactMessages) {
       {"Mon-Tue-Wed 08:00-18:00", days("Mon-Tue-Wed")},
       {"Mon,,Tue 08:00-18:00", days("Mon,,Tue")},
       {",Mon 08:00-18:00", days(",Mon")},
+      {"Mon,Tue, 08:00-18:00", days("Mon,Tue,")},
       {"Mon;Tue 08:00-18:00", days("Mon;Tue")},
       {"Mon 8:00-18:00", hours("8:00-18:00")},
       {"Mon 08:00", hours("08:00")},

@@ -173,3 +173,79 @@ TEST_F(AuditLogTest, ImpossiblePathThrowsAuditOpenError) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+namespace fs = std::filesystem;
+
+class AuditFiles : public ::testing::Test {
+ protected:
+  AuditFiles()
+      : dir_(fs::temp_directory_path() /
+             ("nw-audit-rot-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  ~AuditFiles() override { fs::remove_all(dir_); }
+
+  static AuditRecord record(int i) {
+    AuditRecord r;
+    r.query_id = "q-" + std::to_string(i);
+    r.rule = "long-reads";
+    r.query = std::string(100, 'x');
+    return r;
+  }
+  static std::size_t lines(const fs::path& p) {
+    std::ifstream in(p);
+    std::size_t n = 0;
+    for (std::string l; std::getline(in, l);) ++n;
+    return n;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(AuditFiles, RotatesBySizeWithoutLosingOrSplittingARecord) {
+  WatchdogSettings settings;
+  settings.audit_log = (dir_ / "audit.jsonl").string();
+  settings.audit_max_size = 2000;  // about six records per file
+  settings.audit_max_files = 50;
+  {
+    AuditLog audit(settings);
+    for (int i = 0; i < 40; ++i) ASSERT_TRUE(audit.write(record(i)));
+  }
+  std::size_t total = 0, files = 0;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    ++files;
+    EXPECT_LE(fs::file_size(entry.path()), 2000u) << entry.path();
+    total += lines(entry.path());
+  }
+  EXPECT_GT(files, 1u);
+  EXPECT_EQ(total, 40u);
+  EXPECT_TRUE(fs::exists(dir_ / "audit.1.jsonl"));
+}
+
+TEST_F(AuditFiles, ReopenFollowsLogrotate) {
+  const auto path = dir_ / "audit.jsonl";
+  AuditLog audit(path.string());
+  ASSERT_TRUE(audit.write(record(1)));
+  fs::rename(path, dir_ / "audit.jsonl.1");  // what logrotate does before signalling
+  ASSERT_TRUE(audit.write(record(2)));       // still into the moved file
+  ASSERT_TRUE(audit.reopen());
+  ASSERT_TRUE(audit.write(record(3)));
+  EXPECT_EQ(lines(dir_ / "audit.jsonl.1"), 2u);
+  EXPECT_EQ(lines(path), 1u);
+}
+
+TEST_F(AuditFiles, AClosedLogRefusesWrites) {
+  AuditLog audit((dir_ / "audit.jsonl").string());
+  ASSERT_TRUE(audit.write(record(1)));
+  audit.close();
+  EXPECT_FALSE(audit.write(record(2)));
+  EXPECT_EQ(lines(dir_ / "audit.jsonl"), 1u);
+}
+
+}  // namespace
+}  // namespace nw

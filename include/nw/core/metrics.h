@@ -1,0 +1,97 @@
+#pragma once
+// What the watchdog did, counted for Prometheus, and whether it is healthy. The poll loops
+// report events in domain terms (a poll finished, a decision was recorded); render() turns
+// the counts into the text exposition format 0.0.4. Hand-written rather than prometheus-cpp:
+// a few families do not justify civetweb and curl as dependencies. Thread-safe: every
+// endpoint thread reports into one instance while the HTTP server renders it.
+//
+// Labels carry only bounded sets (endpoint and rule names from the config, Neptune error
+// codes, outcomes): never a query id or query text, whose cardinality has no bound.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nw {
+
+struct HealthReport {
+  bool healthy = true;
+  std::string reason;  // empty when healthy; one clause per unhealthy endpoint, "; "-joined
+};
+
+class Metrics {
+ public:
+  using SystemTime = std::chrono::system_clock::time_point;
+
+  // Bucket upper bounds, in seconds.
+  static const std::vector<double> kPollLatencyBuckets;
+  static const std::vector<double> kCancelLatenessBuckets;
+
+  // `version` goes into neptune_watchdog_build_info.
+  explicit Metrics(std::string version = NW_VERSION);
+
+  // One status request to `endpoint` ended: one HTTP try, so report every retry too and a
+  // throttled Neptune shows even when the retry succeeds. `error_code` is Neptune's code
+  // ("TooManyRequestsException") or "transport", "timeout", "bad_response" for failures that
+  // are not Neptune's; it is ignored when `ok`. A failure without a code counts as "unknown".
+  // `at` (when it ended) feeds health() and the last-success gauge.
+  void poll_finished(const std::string& endpoint, bool ok, const std::string& error_code,
+                     double latency_seconds, SystemTime at);
+
+  // One audited decision. `outcome` is the audit outcome (cancelled, dry_run, logged,
+  // not_found, failed) or budget_exhausted / cancel_ineffective. "cancelled" also counts as
+  // a cancel and "budget_exhausted" as a budget exhaustion.
+  void decision_recorded(const std::string& endpoint, const std::string& rule,
+                         const std::string& outcome);
+
+  // A cancel was sent this long after the query broke its limit (negative counts as 0).
+  void cancel_lateness(const std::string& endpoint, double seconds_past_limit);
+
+  // The latest poll of `endpoint` saw this many running and queued queries.
+  void queries_seen(const std::string& endpoint, std::int64_t running, std::int64_t waiting);
+
+  // A SIGHUP reload was applied (ok) or refused (error).
+  void config_reloaded(bool ok);
+
+  // The text exposition format 0.0.4, families in a fixed order, samples sorted by labels.
+  std::string render() const;
+
+  // Healthy iff every endpoint in `endpoints` had a successful poll within 3 × poll_interval
+  // of `now`. Otherwise the reason, e.g. "endpoint writer: no successful poll for 17s (limit
+  // 15s)" or "endpoint writer: never polled successfully".
+  HealthReport health(SystemTime now, std::chrono::milliseconds poll_interval,
+                      const std::vector<std::string>& endpoints) const;
+
+ private:
+  using Labels = std::vector<std::string>;  // values, in the family's label order
+
+  // Fixed buckets: upper bounds ascending, +Inf implied.
+  struct Histogram {
+    explicit Histogram(const std::vector<double>& bounds);
+    void observe(double value);
+
+    const std::vector<double>* bounds;
+    std::vector<std::uint64_t> counts;  // per bucket, not cumulative; the last is +Inf
+    double sum = 0;
+    std::uint64_t count = 0;
+  };
+
+  std::string version_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::uint64_t> poll_requests_;                 // endpoint
+  std::map<Labels, std::uint64_t> poll_errors_;                        // endpoint, code
+  std::map<std::string, Histogram> poll_latency_;                      // endpoint
+  std::map<std::string, SystemTime> last_success_;                     // endpoint
+  std::map<Labels, std::uint64_t> decisions_;                          // endpoint, rule, outcome
+  std::map<Labels, std::uint64_t> cancels_;                            // endpoint, rule
+  std::map<Labels, std::uint64_t> budget_exhaustions_;                 // endpoint, rule
+  std::map<std::string, Histogram> cancel_lateness_;                   // endpoint
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> seen_;  // running, waiting
+  std::uint64_t reloads_ok_ = 0;
+  std::uint64_t reloads_error_ = 0;
+};
+
+}  // namespace nw

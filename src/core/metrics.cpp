@@ -1,0 +1,240 @@
+#include "nw/core/metrics.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace nw {
+namespace {
+
+const std::string kPrefix = "neptune_watchdog_";
+
+// Shortest text that reads back as the same double; Prometheus spells the specials
+// +Inf, -Inf and NaN.
+std::string number(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
+std::string escape_label_value(const std::string& value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+// {name="value",...}; empty when there are no labels.
+std::string label_set(const std::vector<std::string>& names,
+                      const std::vector<std::string>& values) {
+  if (names.empty()) return "";
+  std::string out = "{";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i) out += ',';
+    out += names[i] + "=\"" + escape_label_value(values[i]) + '"';
+  }
+  return out + '}';
+}
+
+void family(std::ostringstream& out, const std::string& name, const char* type, const char* help) {
+  // HELP texts are our own constants: nothing in them needs escaping.
+  out << "# HELP " << kPrefix << name << ' ' << help << '\n';
+  out << "# TYPE " << kPrefix << name << ' ' << type << '\n';
+}
+
+template <class Value>
+void sample(std::ostringstream& out, const std::string& name, const std::vector<std::string>& names,
+            const std::vector<std::string>& values, const Value& value) {
+  out << kPrefix << name << label_set(names, values) << ' ' << value << '\n';
+}
+
+// Seconds with at most millisecond precision and no trailing zeros: "17s", "1.5s", "0.25s".
+std::string seconds_text(std::chrono::milliseconds d) {
+  const auto ms = d.count();
+  std::string text = std::to_string(ms / 1000);
+  if (const auto fraction = ms % 1000) {
+    std::string digits = std::to_string(1000 + fraction).substr(1);
+    while (digits.back() == '0') digits.pop_back();
+    text += '.' + digits;
+  }
+  return text + 's';
+}
+
+}  // namespace
+
+const std::vector<double> Metrics::kPollLatencyBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                          0.5,   1,    2.5,   5,    10,  30};
+// A poll loop cancels uniformly within one interval of the limit (see ptkill-measured.md),
+// so the buckets span sub-second intervals up to slow, retried cancels.
+const std::vector<double> Metrics::kCancelLatenessBuckets = {0.05, 0.1, 0.25, 0.5, 1,  2.5,
+                                                             5,    10,  30,   60,  120};
+
+Metrics::Histogram::Histogram(const std::vector<double>& bounds)
+    : bounds(&bounds), counts(bounds.size() + 1, 0) {}
+
+void Metrics::Histogram::observe(double value) {
+  if (std::isnan(value)) return;
+  if (value < 0) value = 0;
+  std::size_t i = 0;
+  while (i < bounds->size() && value > (*bounds)[i]) ++i;
+  ++counts[i];
+  sum += value;
+  ++count;
+}
+
+Metrics::Metrics(std::string version) : version_(std::move(version)) {}
+
+void Metrics::poll_finished(const std::string& endpoint, bool ok, const std::string& error_code,
+                            double latency_seconds, SystemTime at) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++poll_requests_[endpoint];
+  poll_latency_.try_emplace(endpoint, kPollLatencyBuckets).first->second.observe(latency_seconds);
+  if (ok) {
+    // The latest report wins, not the greatest time: after the wall clock steps back, a
+    // remembered future instant would keep /healthz green while polls fail.
+    last_success_[endpoint] = at;
+  } else {
+    ++poll_errors_[{endpoint, error_code.empty() ? "unknown" : error_code}];
+  }
+}
+
+void Metrics::decision_recorded(const std::string& endpoint, const std::string& rule,
+                                const std::string& outcome) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++decisions_[{endpoint, rule, outcome}];
+  if (outcome == "cancelled") ++cancels_[{endpoint, rule}];
+  if (outcome == "budget_exhausted") ++budget_exhaustions_[{endpoint, rule}];
+}
+
+void Metrics::cancel_lateness(const std::string& endpoint, double seconds_past_limit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  cancel_lateness_.try_emplace(endpoint, kCancelLatenessBuckets)
+      .first->second.observe(seconds_past_limit);
+}
+
+void Metrics::queries_seen(const std::string& endpoint, std::int64_t running,
+                           std::int64_t waiting) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  seen_[endpoint] = {running, waiting};
+}
+
+void Metrics::config_reloaded(bool ok) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++(ok ? reloads_ok_ : reloads_error_);
+}
+
+std::string Metrics::render() const {
+  const std::vector<std::string> endpoint_label = {"endpoint"};
+  const std::vector<std::string> rule_labels = {"endpoint", "rule"};
+
+  auto histograms = [](std::ostringstream& out, const std::string& name,
+                       const std::map<std::string, Histogram>& by_endpoint) {
+    for (const auto& [endpoint, h] : by_endpoint) {
+      std::uint64_t cumulative = 0;
+      for (std::size_t i = 0; i < h.counts.size(); ++i) {
+        cumulative += h.counts[i];
+        const double le =
+            i < h.bounds->size() ? (*h.bounds)[i] : std::numeric_limits<double>::infinity();
+        sample(out, name + "_bucket", {"endpoint", "le"}, {endpoint, number(le)}, cumulative);
+      }
+      sample(out, name + "_sum", {"endpoint"}, {endpoint}, number(h.sum));
+      sample(out, name + "_count", {"endpoint"}, {endpoint}, h.count);
+    }
+  };
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::ostringstream out;
+
+  family(out, "build_info", "gauge", "The running neptune-watchdog's version; always 1.");
+  sample(out, "build_info", {"version"}, {version_}, 1);
+
+  family(out, "poll_requests_total", "counter",
+         "Status requests sent to the endpoint, retries included.");
+  for (const auto& [endpoint, n] : poll_requests_)
+    sample(out, "poll_requests_total", endpoint_label, {endpoint}, n);
+
+  family(out, "poll_errors_total", "counter",
+         "Status requests that failed, by Neptune error code or transport, timeout, bad_response.");
+  for (const auto& [labels, n] : poll_errors_)
+    sample(out, "poll_errors_total", {"endpoint", "code"}, labels, n);
+
+  family(out, "poll_duration_seconds", "histogram",
+         "Time a status request took to answer or fail.");
+  histograms(out, "poll_duration_seconds", poll_latency_);
+
+  family(out, "last_successful_poll_timestamp_seconds", "gauge",
+         "Unix time of the endpoint's latest successful status request.");
+  for (const auto& [endpoint, at] : last_success_) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch());
+    sample(out, "last_successful_poll_timestamp_seconds", endpoint_label, {endpoint},
+           number(static_cast<double>(ms.count()) / 1000.0));
+  }
+
+  family(out, "queries_running", "gauge", "Running queries in the endpoint's latest status.");
+  for (const auto& [endpoint, seen] : seen_)
+    sample(out, "queries_running", endpoint_label, {endpoint}, seen.first);
+
+  family(out, "queries_waiting", "gauge", "Queued queries in the endpoint's latest status.");
+  for (const auto& [endpoint, seen] : seen_)
+    sample(out, "queries_waiting", endpoint_label, {endpoint}, seen.second);
+
+  family(out, "decisions_total", "counter",
+         "Audited decisions, by the rule that governed the query and the outcome.");
+  for (const auto& [labels, n] : decisions_)
+    sample(out, "decisions_total", {"endpoint", "rule", "outcome"}, labels, n);
+
+  family(out, "cancels_total", "counter", "Queries cancelled (outcome cancelled).");
+  for (const auto& [labels, n] : cancels_) sample(out, "cancels_total", rule_labels, labels, n);
+
+  family(out, "budget_exhaustions_total", "counter",
+         "Cancels refused because a max_cancels_per_minute budget was spent.");
+  for (const auto& [labels, n] : budget_exhaustions_)
+    sample(out, "budget_exhaustions_total", rule_labels, labels, n);
+
+  family(out, "cancel_lateness_seconds", "histogram",
+         "How long after breaking its limit a query's cancel was sent.");
+  histograms(out, "cancel_lateness_seconds", cancel_lateness_);
+
+  family(out, "config_reloads_total", "counter", "Configuration reloads, by result.");
+  sample(out, "config_reloads_total", {"result"}, {"error"}, reloads_error_);
+  sample(out, "config_reloads_total", {"result"}, {"ok"}, reloads_ok_);
+
+  return out.str();
+}
+
+HealthReport Metrics::health(SystemTime now, std::chrono::milliseconds poll_interval,
+                             const std::vector<std::string>& endpoints) const {
+  const auto limit = 3 * poll_interval;
+  HealthReport report;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& endpoint : endpoints) {
+    std::string problem;
+    const auto it = last_success_.find(endpoint);
+    if (it == last_success_.end()) {
+      problem = "never polled successfully";
+    } else {
+      const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second);
+      if (age <= limit) continue;
+      problem =
+          "no successful poll for " + seconds_text(age) + " (limit " + seconds_text(limit) + ")";
+    }
+    report.healthy = false;
+    if (!report.reason.empty()) report.reason += "; ";
+    report.reason += "endpoint " + endpoint + ": " + problem;
+  }
+  return report;
+}
+
+}  // namespace nw

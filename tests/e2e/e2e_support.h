@@ -1,0 +1,169 @@
+#pragma once
+// Shared by the end-to-end tests: the real neptune-sim binary on a loopback port with its
+// control API, a temporary workspace holding a watchdog config and its audit log, and a
+// one-shot watchdog run.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+
+#include "support/child_process.h"
+
+namespace nw::e2e {
+
+namespace fs = std::filesystem;
+using test::ChildProcess;
+
+inline constexpr std::chrono::milliseconds kStartTimeout{10000};
+
+struct SimQuery {
+  std::string id;
+  std::string text;
+  std::string state;  // running | waiting
+  std::int64_t elapsed = 0;
+  std::int64_t waited = 0;
+  bool ignore_cancel = false;  // the simulator acknowledges cancels but keeps it running
+};
+
+class Simulator {
+ public:
+  explicit Simulator(std::vector<std::string> extra_args = {}) {
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--arrival-rate", "0", "--seed", "7"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    process_ = std::make_unique<test::ChildProcess>(NW_SIM_BIN, args);
+    const auto line = process_->wait_for_stdout(
+        [](const std::string& l) { return l.find("listening on http://127.0.0.1:") != std::string::npos; },
+        kStartTimeout);
+    if (!line) throw std::runtime_error("neptune-sim did not start");
+    port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+  }
+
+  std::uint16_t port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  void inject(const SimQuery& q) {
+    Poco::JSON::Object body;
+    body.set("queryId", q.id);
+    body.set("queryString", q.text);
+    body.set("state", q.state);
+    body.set("elapsed", q.elapsed);
+    body.set("waited", q.waited);
+    if (q.ignore_cancel) body.set("ignoreCancel", true);
+    std::ostringstream text;
+    body.stringify(text);
+    ASSERT_EQ(request("POST", "/sim/queries", text.str()).first, 201);
+  }
+
+  // Every cancel the simulator received, in order.
+  Poco::JSON::Array::Ptr cancels() {
+    const auto reply = request("GET", "/sim/cancels", "");
+    Poco::JSON::Parser parser;
+    return parser.parse(reply.second).extract<Poco::JSON::Array::Ptr>();
+  }
+
+  std::vector<std::string> cancelled_ids() {
+    std::vector<std::string> ids;
+    auto list = cancels();
+    for (std::size_t i = 0; i < list->size(); ++i)
+      ids.push_back(list->getObject(static_cast<unsigned>(i))->getValue<std::string>("queryId"));
+    return ids;
+  }
+
+ private:
+  std::pair<int, std::string> request(const std::string& method, const std::string& path,
+                                      const std::string& body) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", port_);
+    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!body.empty()) {
+      req.setContentType("application/json");
+      req.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    session.sendRequest(req) << body;
+    Poco::Net::HTTPResponse resp;
+    std::string text;
+    Poco::StreamCopier::copyToString(session.receiveResponse(resp), text);
+    return {resp.getStatus(), text};
+  }
+
+  std::unique_ptr<test::ChildProcess> process_;
+  std::uint16_t port_ = 0;
+};
+
+// A temporary directory with a config file and the audit log path.
+class Workspace {
+ public:
+  Workspace() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("nw-e2e-" + std::string(info->test_suite_name()) + "-" + std::string(info->name()) + "-" +
+            std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  ~Workspace() { std::filesystem::remove_all(dir_); }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+
+  std::string audit_path() const { return (dir_ / "audit.jsonl").string(); }
+  // A path for any other file of the test.
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  // Writes the config: [watchdog] with a fast poll, one [endpoint.writer] with `endpoint_keys`,
+  // then `sections` (whose first lines may add keys to the endpoint).
+  std::string write_config(const std::string& endpoint_url, const std::string& sections,
+                           const std::string& watchdog_extra = "", const std::string& retry = "",
+                           const std::string& endpoint_keys = "request_timeout = 2s\n") {
+    const auto path = dir_ / "watchdog.ini";
+    std::ofstream out(path);
+    const bool own_interval = watchdog_extra.find("poll_interval") != std::string::npos;
+    out << "[watchdog]\n" << (own_interval ? "" : "poll_interval = 200ms\n") << "audit_log = " << audit_path()
+        << "\nlog_level = debug\n"
+        << watchdog_extra << "\n[retry]\n"
+        << (retry.empty() ? "max_attempts = 5\ninitial_backoff = 10ms\nmax_backoff = 50ms\n" : retry)
+        << "\n[endpoint.writer]\nurl = " << endpoint_url << "\n"
+        << endpoint_keys << sections;
+    return path.string();
+  }
+
+  std::vector<Poco::JSON::Object::Ptr> audit_records() const {
+    std::vector<Poco::JSON::Object::Ptr> records;
+    std::ifstream in(audit_path());
+    std::string line;
+    while (std::getline(in, line)) {
+      Poco::JSON::Parser parser;
+      records.push_back(parser.parse(line).extract<Poco::JSON::Object::Ptr>());
+    }
+    return records;
+  }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// One poll-and-act cycle (--once); the exit code, or -1 when it did not end within a minute.
+inline int run_once(const std::string& config, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"--config", config, "--once"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  test::ChildProcess watchdog(NW_WATCHDOG_BIN, args);
+  const auto code = watchdog.wait_exit(std::chrono::milliseconds(60000));
+  return code.value_or(-1);
+}
+
+}  // namespace nw::e2e

@@ -1,0 +1,130 @@
+// The sd_notify protocol as systemd sees it: a unix datagram socket stands in for systemd's
+// NOTIFY_SOCKET, and the exact messages the real daemon sends are checked.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <regex>
+
+#include "e2e/e2e_support.h"
+
+namespace nw::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using test::ChildProcess;
+
+class NotifySocket {
+ public:
+  NotifySocket() : path_(fs::temp_directory_path() / ("nw-notify-" + std::to_string(::getpid()) + ".sock")) {
+    fs::remove(path_);
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("cannot bind " + path_.string());
+  }
+  ~NotifySocket() {
+    ::close(fd_);
+    fs::remove(path_);
+  }
+  std::string path() const { return path_.string(); }
+
+  // Receives messages until one satisfies `match` (returned) or the timeout passes.
+  std::optional<std::string> wait_for(const std::function<bool(const std::string&)>& match,
+                                      milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buffer[4096];
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n <= 0) continue;
+      std::string message(buffer, static_cast<std::size_t>(n));
+      received.push_back(message);
+      if (match(message)) return message;
+    }
+  }
+  std::optional<std::string> wait_for(const std::string& exact, milliseconds timeout) {
+    return wait_for([&](const std::string& m) { return m == exact; }, timeout);
+  }
+
+  std::vector<std::string> received;
+
+ private:
+  fs::path path_;
+  int fd_ = -1;
+};
+
+TEST(SystemdNotify, ReadyStatusWatchdogReloadingAndStopping) {
+  Simulator sim;
+  sim.inject(SimQuery{"77777777-7777-4777-8777-777777777777", "MATCH (n) RETURN n", "running", 1000, 0});
+  Workspace ws;
+  const std::string config =
+      ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n");
+  NotifySocket systemd;
+  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config},
+                        {"NOTIFY_SOCKET=" + systemd.path(), "WATCHDOG_USEC=1000000"});
+
+  ASSERT_TRUE(systemd.wait_for("READY=1", milliseconds(20000)));
+  const auto status = systemd.wait_for([](const std::string& m) { return m.rfind("STATUS=", 0) == 0; },
+                                       milliseconds(20000));
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(std::regex_match(*status, std::regex(R"(STATUS=1/1 endpoints healthy, 1 queries seen, )"
+                                                   R"(0 cancels in the last minute, last error: none)")))
+      << *status;
+  EXPECT_TRUE(systemd.wait_for("WATCHDOG=1", milliseconds(20000)));
+
+  watchdog.signal(SIGHUP);
+  ASSERT_TRUE(systemd.wait_for("RELOADING=1", milliseconds(20000)));
+  EXPECT_TRUE(systemd.wait_for("READY=1", milliseconds(20000)));
+
+  watchdog.signal(SIGTERM);
+  EXPECT_TRUE(systemd.wait_for("STOPPING=1", milliseconds(20000)));
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(5000)), 0);
+
+  // READY=1 came before any other state change, and nothing but the protocol's messages.
+  ASSERT_FALSE(systemd.received.empty());
+  EXPECT_EQ(systemd.received.front(), "READY=1");
+  for (const auto& m : systemd.received)
+    EXPECT_TRUE(m == "READY=1" || m == "RELOADING=1" || m == "STOPPING=1" || m == "WATCHDOG=1" ||
+                m.rfind("STATUS=", 0) == 0)
+        << m;
+}
+
+TEST(SystemdNotify, StatusReportsAFailingEndpoint) {
+  std::string url;
+  {
+    Simulator gone;
+    url = gone.url();
+  }
+  Workspace ws;
+  const std::string retry = "max_attempts = 1\ninitial_backoff = 10ms\nmax_backoff = 20ms\n";
+  NotifySocket systemd;
+  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", ws.write_config(url, "\n[rule.long]\nmax_elapsed = 30s\n", "", retry)},
+                        {"NOTIFY_SOCKET=" + systemd.path()});
+  ASSERT_TRUE(systemd.wait_for("READY=1", milliseconds(20000)));  // polled once, if unsuccessfully
+  const auto status = systemd.wait_for([](const std::string& m) { return m.rfind("STATUS=", 0) == 0; },
+                                       milliseconds(20000));
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->rfind("STATUS=0/1 endpoints healthy, 0 queries seen, 0 cancels in the last minute, "
+                          "last error: writer: transport error",
+                          0),
+            0u)
+      << *status;
+  watchdog.signal(SIGTERM);
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(5000)), 0);
+}
+
+}  // namespace
+}  // namespace nw::e2e
