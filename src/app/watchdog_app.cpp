@@ -216,7 +216,9 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       std::cerr << config->origin << ": watchdog.metrics_listen: " << e.what() << "\n";
       return kExitConfig;
     }
-    log->info("metrics on http://{}/metrics, health on /healthz", config->watchdog.metrics_listen);
+    const auto& listen = config->watchdog.metrics_listen;
+    log->info("metrics on http://{}:{}/metrics, health on /healthz", listen.substr(0, listen.rfind(':')),
+              metrics_server->port());
   }
   const PollerServices services{holder, *audit, budget, status, metrics, *log, stop};
   std::vector<std::unique_ptr<EndpointPoller>> pollers;

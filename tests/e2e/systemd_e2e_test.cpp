@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <regex>
+#include <thread>
 
 #include "e2e/e2e_support.h"
 
@@ -124,6 +125,99 @@ TEST(SystemdNotify, StatusReportsAFailingEndpoint) {
       << *status;
   watchdog.signal(SIGTERM);
   EXPECT_EQ(watchdog.wait_exit(milliseconds(5000)), 0);
+}
+
+}  // namespace
+}  // namespace nw::e2e
+
+namespace nw::e2e {
+namespace {
+
+using std::chrono::milliseconds;
+using test::ChildProcess;
+
+std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {
+  Poco::Net::HTTPClientSession session("127.0.0.1", port);
+  Poco::Net::HTTPRequest request("GET", path, Poco::Net::HTTPMessage::HTTP_1_1);
+  session.sendRequest(request);
+  Poco::Net::HTTPResponse response;
+  std::string body;
+  Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+  return {response.getStatus(), body};
+}
+
+// The daemon's own /metrics and /healthz, fed by real polls and cancels.
+TEST(Metrics, TheDaemonServesMetricsAndHealth) {
+  auto sim = std::make_unique<Simulator>();
+  sim->inject(SimQuery{"88888888-8888-4888-8888-888888888888", "MATCH (n) RETURN n", "running", 600000, 0});
+  Workspace ws;
+  const std::string config = ws.write_config(sim->url(), "\n[rule.long]\nmax_elapsed = 30s\n",
+                                             "metrics_listen = 127.0.0.1:0\n",
+                                             "max_attempts = 1\ninitial_backoff = 10ms\nmax_backoff = 20ms\n");
+  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
+  const auto line = watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("metrics on http://127.0.0.1:") != std::string::npos; },
+      milliseconds(20000));
+  ASSERT_TRUE(line);
+  const auto port_text = line->substr(line->find("127.0.0.1:") + 10);
+  const auto port = static_cast<std::uint16_t>(std::stoi(port_text));
+  ASSERT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("cancelled by rule long") != std::string::npos; },
+      milliseconds(20000)));
+
+  const auto metrics = http_get(port, "/metrics");
+  EXPECT_EQ(metrics.first, 200);
+  for (const char* sample : {"neptune_watchdog_decisions_total{endpoint=\"writer\",rule=\"long\",outcome=\"cancelled\"} 1",
+                             "neptune_watchdog_cancels_total{endpoint=\"writer\",rule=\"long\"} 1",
+                             "neptune_watchdog_build_info{version=\""})
+    EXPECT_NE(metrics.second.find(sample), std::string::npos) << sample << "\n" << metrics.second;
+  EXPECT_EQ(metrics.second.find("88888888"), std::string::npos) << "a query id in the metrics";
+  EXPECT_EQ(http_get(port, "/healthz").first, 200);
+
+  sim.reset();  // Neptune goes away: after three poll intervals without success, unhealthy
+  std::pair<int, std::string> health;
+  for (int i = 0; i < 100 && (health = http_get(port, "/healthz")).first == 200; ++i)
+    std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_EQ(health.first, 503);
+  EXPECT_NE(health.second.find("endpoint writer: no successful poll for"), std::string::npos) << health.second;
+  watchdog.signal(SIGTERM);
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(5000)), 0);
+}
+
+// logrotate moves the audit file and sends SIGUSR1: later records go to a new file.
+TEST(AuditLogRotation, SigusrOneReopensTheAuditFile) {
+  Simulator sim;
+  sim.inject(SimQuery{"99999999-9999-4999-8999-999999999991", "MATCH (a) RETURN a", "running", 600000, 0});
+  Workspace ws;
+  const std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n",
+                                             "audit_max_size = 0\n");
+  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
+  ASSERT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("99999999-9999-4999-8999-999999999991 cancelled") != std::string::npos; },
+      milliseconds(20000)));
+  fs::rename(ws.audit_path(), ws.audit_path() + ".1");
+  watchdog.signal(SIGUSR1);
+  ASSERT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("SIGUSR1: reopened the audit log") != std::string::npos; },
+      milliseconds(20000)));
+  sim.inject(SimQuery{"99999999-9999-4999-8999-999999999992", "MATCH (b) RETURN b", "running", 600000, 0});
+  ASSERT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("99999999-9999-4999-8999-999999999992 cancelled") != std::string::npos; },
+      milliseconds(20000)));
+  watchdog.signal(SIGTERM);
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(5000)), 0);
+  const auto lines = [](const std::string& path) {
+    std::ifstream in(path);
+    std::vector<std::string> out;
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+  };
+  const auto rotated = lines(ws.audit_path() + ".1");
+  const auto fresh = lines(ws.audit_path());
+  ASSERT_EQ(rotated.size(), 1u);
+  ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_NE(rotated[0].find("999999999991"), std::string::npos);
+  EXPECT_NE(fresh[0].find("999999999992"), std::string::npos);
 }
 
 }  // namespace
