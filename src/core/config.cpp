@@ -347,6 +347,7 @@ class ConfigBuilder {
         {"auth", string_key(auth_text, true)},
         {"region", string_key(e.region, false)},
         {"ca_file", string_key(e.ca_file, false)},
+        {"tls_server_name", string_key(e.tls_server_name, true)},
     };
     apply(section, keys);
 
@@ -375,6 +376,9 @@ class ConfigBuilder {
     }
     if (!e.ca_file.empty() && url_ok && !e.url.https)
       error(section.name + ".ca_file", "set for a plain http:// url", line_of(section, "ca_file"));
+    if (!e.tls_server_name.empty() && url_ok && !e.url.https)
+      error(section.name + ".tls_server_name", "set for a plain http:// url",
+            line_of(section, "tls_server_name"));
   }
 
   void rule_section(const IniSection& section, std::size_t index) {
@@ -504,6 +508,7 @@ std::string describe_config(const WatchdogConfig& c) {
         << "auth = " << (e.auth == AuthMode::iam ? "iam" : "none") << "\n";
     if (!e.region.empty()) out << "region = " << e.region << "\n";
     out << "ca_file = " << e.ca_file << "\n";
+    if (!e.tls_server_name.empty()) out << "tls_server_name = " << e.tls_server_name << "\n";
   }
   if (!c.policy.protections.empty())
     out << "\n# protections apply before any rule, budget or guard\n";

@@ -9,6 +9,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
 
@@ -69,11 +70,33 @@ Poco::Net::Context::Ptr make_tls_context(const EndpointConfig& endpoint) {
   }
 }
 
+// An HTTPS session that dials one address (a tunnel's, e.g. 127.0.0.1) but verifies, and
+// sends SNI for, another name. Poco verifies the socket's peer host name and only sets it from
+// the session's host when it is empty, so setting it before each connect is enough.
+class TunnelledHttpsSession final : public Poco::Net::HTTPSClientSession {
+ public:
+  TunnelledHttpsSession(const std::string& server_name, const std::string& dial_host, Poco::UInt16 port,
+                        Poco::Net::Context::Ptr context)
+      : HTTPSClientSession(dial_host, port, std::move(context)), server_name_(server_name) {}
+
+ protected:
+  void connect(const Poco::Net::SocketAddress& address) override {
+    Poco::Net::SecureStreamSocket(socket()).setPeerHostName(server_name_);
+    HTTPSClientSession::connect(address);
+  }
+
+ private:
+  std::string server_name_;
+};
+
 class PocoNeptuneClient final : public NeptuneClient {
  public:
   PocoNeptuneClient(const EndpointConfig& endpoint, Language language)
       : endpoint_(endpoint), language_(language), base_path_(path_segment(language, endpoint.api)) {
-    if (endpoint.url.https) {
+    if (endpoint.url.https && !endpoint.tls_server_name.empty()) {
+      session_ = std::make_unique<TunnelledHttpsSession>(endpoint.tls_server_name, endpoint.url.host,
+                                                         endpoint.url.port, make_tls_context(endpoint));
+    } else if (endpoint.url.https) {
       session_ = std::make_unique<Poco::Net::HTTPSClientSession>(
           endpoint.url.host, endpoint.url.port, make_tls_context(endpoint));
     } else {
@@ -139,7 +162,8 @@ class PocoNeptuneClient final : public NeptuneClient {
           session_->socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ))
         session_->reset();
       HTTPRequest request(req.method, req.target, Poco::Net::HTTPMessage::HTTP_1_1);
-      request.setHost(endpoint_.url.host, endpoint_.url.port);
+      request.setHost(endpoint_.tls_server_name.empty() ? endpoint_.url.host : endpoint_.tls_server_name,
+                      endpoint_.url.port);
       request.set("User-Agent", "neptune-watchdog/" NW_VERSION);
       request.set("Accept", "application/json");
       request.setKeepAlive(true);

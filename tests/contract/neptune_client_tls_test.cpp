@@ -24,6 +24,8 @@ class TlsFiles {
     fs::create_directories(dir_);
     make("good", "localhost", "DNS:localhost,IP:127.0.0.1");
     make("wrong-name", "wrong.test", "DNS:wrong.test");
+    make("neptune", "db-1.cluster-x.us-east-1.neptune.amazonaws.com",
+         "DNS:db-1.cluster-x.us-east-1.neptune.amazonaws.com");
   }
   ~TlsFiles() { fs::remove_all(dir_); }
 
@@ -80,6 +82,28 @@ TEST(NeptuneClientTls, CertificateForAnotherHostIsRefused) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.failure().kind, FailureKind::transport);
   EXPECT_TRUE(server.requests().empty());
+}
+
+// Through an SSH tunnel or port-forward the client dials 127.0.0.1 but still verifies the
+// real name, which it also sends as SNI and Host.
+TEST(NeptuneClientTls, TlsServerNameVerifiesTheRealNameThroughATunnel) {
+  const auto identity = tls_files().identity("neptune");
+  ScriptedHttpServer server(std::chrono::seconds(10), &identity);
+  server.set_fallback({200, kEmptyList});
+  auto endpoint = server.endpoint();
+  endpoint.ca_file = identity.certificate_file;
+  EXPECT_FALSE(make_neptune_client(endpoint)->list_queries().ok()) << "127.0.0.1 is not the certificate's name";
+  endpoint.tls_server_name = "db-1.cluster-x.us-east-1.neptune.amazonaws.com";
+  auto client = make_neptune_client(endpoint);
+  const auto first = client->list_queries();
+  EXPECT_TRUE(first.ok()) << first.failure().describe();
+  EXPECT_TRUE(client->list_queries().ok());  // and again on the kept-alive connection
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].host_header,
+            "db-1.cluster-x.us-east-1.neptune.amazonaws.com:" + std::to_string(server.port()));
+  endpoint.tls_server_name = "other.cluster-x.us-east-1.neptune.amazonaws.com";
+  EXPECT_FALSE(make_neptune_client(endpoint)->list_queries().ok()) << "a name the certificate lacks";
 }
 
 TEST(NeptuneClientTls, UnreadableCaFileIsASetupErrorNamingTheKey) {

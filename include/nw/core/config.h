@@ -31,6 +31,9 @@ struct EndpointConfig {
   AuthMode auth = AuthMode::none;
   std::string region;
   std::string ca_file;  // empty: the system trust store. Verification is never off.
+  // Verify the certificate (and send SNI and Host) for this name while connecting to `url`:
+  // for an SSH tunnel or port-forward (url = https://127.0.0.1:8182).
+  std::string tls_server_name;
 };
 
 struct WatchdogSettings {
