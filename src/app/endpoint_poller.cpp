@@ -8,9 +8,15 @@
 
 namespace nw {
 
-EndpointPoller::EndpointPoller(EndpointConfig endpoint, std::size_t index,
+std::string EndpointPoller::label(const EndpointConfig& endpoint, Language language) {
+  if (endpoint.languages.size() <= 1) return endpoint.name;
+  return endpoint.name + "/" + std::string(to_string(language));
+}
+
+EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language, std::size_t index,
                                std::unique_ptr<NeptuneClient> client, const PollerServices& services)
     : endpoint_(std::move(endpoint)),
+      label_(label(endpoint_, language)),
       index_(index),
       config_(services.config),
       client_(std::move(client)),
@@ -59,20 +65,20 @@ bool EndpointPoller::poll_once() {
       config->retry, stop_, [this] { return unit_random(); },
       [this](const Failure& f, int attempts, Millis pause) {
         promise_progress_within(pause);
-        log_.info("endpoint {}: status request {} failed ({}); retrying in {}ms", endpoint_.name,
+        log_.info("endpoint {}: status request {} failed ({}); retrying in {}ms", label_,
                   attempts, printable(f.describe()), pause.count());
       });
   if (!polled.result) {
     const std::string why = printable(polled.result.failure().describe());
-    log_.warn("endpoint {}: poll failed after {} attempt(s): {}", endpoint_.name, polled.attempts, why);
+    log_.warn("endpoint {}: poll failed after {} attempt(s): {}", label_, polled.attempts, why);
     status_.cycle_finished(index_, false, 0, why);
     return false;
   }
   const StatusSnapshot& snapshot = polled.result.value();
   if (snapshot.skipped_entries > 0)
-    log_.warn("endpoint {}: skipped {} status entr{} without a queryId", endpoint_.name,
+    log_.warn("endpoint {}: skipped {} status entr{} without a queryId", label_,
               snapshot.skipped_entries, snapshot.skipped_entries == 1 ? "y" : "ies");
-  log_.debug("endpoint {}: {} queries ({} accepted, {} running)", endpoint_.name,
+  log_.debug("endpoint {}: {} queries ({} accepted, {} running)", label_,
              snapshot.queries.size(), snapshot.accepted_count, snapshot.running_count);
 
   std::int64_t waiting = 0;
@@ -196,7 +202,7 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
     if (times >= 2)
       log_.error("endpoint {}: query {} was still running after a cancel; the retried cancel was "
                  "acknowledged too. Not cancelling it again.",
-                 endpoint_.name, printable(id));
+                 label_, printable(id));
   }
   write_audit(record);
 }
@@ -223,7 +229,7 @@ void EndpointPoller::send_cancel(const WatchdogConfig& config, AuditRecord& reco
       attempt, config.retry, stop_, [this] { return unit_random(); },
       [&](const Failure& f, int attempts, Millis pause) {
         promise_progress_within(pause);
-        log_.info("endpoint {}: cancel of {} attempt {} failed ({}); retrying in {}ms", endpoint_.name,
+        log_.info("endpoint {}: cancel of {} attempt {} failed ({}); retrying in {}ms", label_,
                   printable(record.query_id), attempts, printable(f.describe()), pause.count());
       });
   record.time = std::chrono::system_clock::now();
@@ -252,7 +258,7 @@ void EndpointPoller::write_audit(const AuditRecord& record) {
   }
   metrics_.decision_recorded(endpoint_.name, record.rule, std::string(to_string(record.outcome)));
   const auto level = record.outcome == AuditOutcome::failed ? spdlog::level::warn : spdlog::level::info;
-  log_.log(level, "endpoint {}: query {} {} by rule {} ({}){}", endpoint_.name, printable(record.query_id),
+  log_.log(level, "endpoint {}: query {} {} by rule {} ({}){}", label_, printable(record.query_id),
            to_string(record.outcome), record.rule, record.reason,
            record.outcome == AuditOutcome::failed ? ": " + printable(record.error) : std::string());
   if (!written)

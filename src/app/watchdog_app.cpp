@@ -80,7 +80,8 @@ bool same_endpoints(const WatchdogConfig& a, const WatchdogConfig& b) {
     const auto& y = b.endpoints[i];
     if (x.name != y.name || x.url.to_string() != y.url.to_string() || x.api != y.api ||
         x.include_waiting != y.include_waiting || x.request_timeout != y.request_timeout ||
-        x.auth != y.auth || x.region != y.region || x.ca_file != y.ca_file)
+        x.auth != y.auth || x.region != y.region || x.ca_file != y.ca_file ||
+        x.tls_server_name != y.tls_server_name || x.languages != y.languages)
       return false;
   }
   return true;
@@ -202,9 +203,12 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   }
 
   StopToken stop;
-  std::vector<std::string> names;
-  for (const auto& endpoint : config->endpoints) names.push_back(endpoint.name);
-  ServiceStatus status(names);
+  std::vector<std::string> names, loops;  // endpoint sections; one poll loop per language of each
+  for (const auto& endpoint : config->endpoints) {
+    names.push_back(endpoint.name);
+    for (Language language : endpoint.languages) loops.push_back(EndpointPoller::label(endpoint, language));
+  }
+  ServiceStatus status(loops);
   Metrics metrics;
   std::unique_ptr<MetricsServer> metrics_server;
   if (!config->watchdog.metrics_listen.empty()) {
@@ -223,9 +227,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   const PollerServices services{holder, *audit, budget, status, metrics, *log, stop};
   std::vector<std::unique_ptr<EndpointPoller>> pollers;
   try {
-    for (std::size_t i = 0; i < config->endpoints.size(); ++i)
-      pollers.push_back(std::make_unique<EndpointPoller>(config->endpoints[i], i,
-                                                         make_neptune_client(config->endpoints[i]), services));
+    for (const auto& endpoint : config->endpoints)
+      for (Language language : endpoint.languages)
+        pollers.push_back(std::make_unique<EndpointPoller>(endpoint, language, pollers.size(),
+                                                           make_neptune_client(endpoint, language), services));
   } catch (const EndpointSetupError& e) {
     std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
     return kExitConfig;

@@ -228,6 +228,32 @@ KeyParser byte_size_key(std::uint64_t& target) {
   };
 }
 
+std::optional<Language> language_named(const std::string& name) {
+  if (name == "opencypher") return Language::opencypher;
+  if (name == "gremlin") return Language::gremlin;
+  if (name == "sparql") return Language::sparql;
+  return std::nullopt;
+}
+
+// "opencypher, gremlin, sparql": at least one, no repeats.
+template <class Add>
+std::optional<std::string> parse_languages(const std::string& v, Add add) {
+  if (ends_with_comma(v)) return "empty entry in '" + v + "'";
+  std::set<Language> seen;
+  std::stringstream parts(v);
+  for (std::string part; std::getline(parts, part, ',');) {
+    const auto first = part.find_first_not_of(" \t");
+    if (first == std::string::npos) return "empty entry in '" + v + "'";
+    part = part.substr(first, part.find_last_not_of(" \t") - first + 1);
+    const auto language = language_named(part);
+    if (!language) return "unknown language '" + part + "' (expected opencypher, gremlin or sparql)";
+    if (!seen.insert(*language).second) return "'" + part + "' given twice";
+    add(*language);
+  }
+  if (seen.empty()) return "must name at least one language";
+  return std::nullopt;
+}
+
 KeyParser regex_key(std::shared_ptr<const re2::RE2>& target) {
   return [&target](const std::string& v) -> std::optional<std::string> {
     if (v.empty()) return "empty pattern (remove the key to match every query)";
@@ -348,6 +374,10 @@ class ConfigBuilder {
         {"region", string_key(e.region, false)},
         {"ca_file", string_key(e.ca_file, false)},
         {"tls_server_name", string_key(e.tls_server_name, true)},
+        {"languages", [&e](const std::string& v) {
+           e.languages.clear();
+           return parse_languages(v, [&e](Language l) { e.languages.push_back(l); });
+         }},
     };
     apply(section, keys);
 
@@ -397,6 +427,9 @@ class ConfigBuilder {
         {"max_queued", optional_count_key(r.max_queued)},
         {"active", window_key(r.active)},
         {"max_cancels_per_minute", optional_rate_key(r.max_cancels_per_minute)},
+        {"languages", [&r](const std::string& v) {
+           return parse_languages(v, [&r](Language l) { r.languages.insert(l); });
+         }},
     };
     apply(section, keys);
     bool has_limit = false;
@@ -461,6 +494,12 @@ void print_rule(std::ostream& out, const Rule& r) {
   out << "silent = " << (r.silent ? "true" : "false") << "\n";
   out << "dry_run = " << (r.dry_run ? "true" : "false") << "\n";
   if (r.max_cancels_per_minute) out << "max_cancels_per_minute = " << *r.max_cancels_per_minute << "\n";
+  if (!r.languages.empty()) {
+    out << "languages = ";
+    const char* sep = "";
+    for (Language l : r.languages) out << std::exchange(sep, ", ") << to_string(l);
+    out << "\n";
+  }
 }
 
 void print_protection(std::ostream& out, const Protection& p) {
@@ -509,6 +548,9 @@ std::string describe_config(const WatchdogConfig& c) {
     if (!e.region.empty()) out << "region = " << e.region << "\n";
     out << "ca_file = " << e.ca_file << "\n";
     if (!e.tls_server_name.empty()) out << "tls_server_name = " << e.tls_server_name << "\n";
+    out << "languages = ";
+    for (std::size_t i = 0; i < e.languages.size(); ++i) out << (i ? ", " : "") << to_string(e.languages[i]);
+    out << "\n";
   }
   if (!c.policy.protections.empty())
     out << "\n# protections apply before any rule, budget or guard\n";

@@ -66,10 +66,10 @@ void apply_guard(std::vector<Evaluation*> candidates, std::optional<std::int64_t
 // "; [rule.x] selects it but is outside its active window" for the first rule before
 // `before` that would have governed the query at another time: the operator's likely question.
 std::string outside_window_note(const Policy& policy, const std::string& text, std::size_t before,
-                                std::chrono::system_clock::time_point now) {
+                                std::chrono::system_clock::time_point now, Language language) {
   for (std::size_t i = 0; i < before; ++i) {
     const Rule& r = policy.rules[i];
-    if (!r.active_at(now) && r.selects(text))
+    if (r.covers(language) && !r.active_at(now) && r.selects(text))
       return "; [rule." + r.name + "] selects it but is outside its window (" + r.active->text + ")";
   }
   return "";
@@ -119,10 +119,11 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
       e.reason = "already cancelled";
       continue;
     }
-    e.rule_index = policy.governing_rule(q.text, now);
+    e.rule_index = policy.governing_rule(q.text, now, snapshot.language);
     if (!e.rule_index) {
       e.verdict = Verdict::unselected;
-      e.reason = "no active rule selects it" + outside_window_note(policy, q.text, policy.rules.size(), now);
+      e.reason = "no active rule selects it" +
+                 outside_window_note(policy, q.text, policy.rules.size(), now, snapshot.language);
       continue;
     }
     const Rule& rule = policy.rules[*e.rule_index];
@@ -133,7 +134,7 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
     } else {
       e.verdict = Verdict::within_limits;
       e.reason = "within the limits of [rule." + rule.name + "]" +
-                 outside_window_note(policy, q.text, *e.rule_index, now);
+                 outside_window_note(policy, q.text, *e.rule_index, now, snapshot.language);
     }
     (q.queued() ? queued : running)[*e.rule_index].push_back(&e);
   }

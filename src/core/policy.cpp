@@ -28,9 +28,10 @@ bool Rule::selects(std::string_view text) const {
 }
 
 std::optional<std::size_t> Policy::governing_rule(std::string_view text,
-                                                  std::chrono::system_clock::time_point now) const {
+                                                  std::chrono::system_clock::time_point now,
+                                                  Language language) const {
   for (std::size_t i = 0; i < rules.size(); ++i)
-    if (rules[i].active_at(now) && rules[i].selects(text)) return i;
+    if (rules[i].covers(language) && rules[i].active_at(now) && rules[i].selects(text)) return i;
   return std::nullopt;
 }
 

@@ -141,7 +141,7 @@ class PocoNeptuneClient final : public NeptuneClient {
     if (!reply) return reply.failure();
     const auto& [status, body] = reply.value();
     if (status / 100 != 2) return error_from(status, body, true);
-    return parse_cancel_reply(body);
+    return parse_cancel_reply(body, language_);
   }
 
  private:
@@ -149,7 +149,13 @@ class PocoNeptuneClient final : public NeptuneClient {
 
   Failure error_from(int status, const std::string& body, bool is_cancel) const {
     if (auto e = parse_error_body(body)) return classify_neptune_error(status, e->code, e->message, is_cancel);
-    return classify_neptune_error(status, "", excerpt(body), is_cancel);
+    Failure f = classify_neptune_error(status, "", excerpt(body), is_cancel);
+    // SPARQL's servlet rejects an id it cannot use in plain text ("Invalid queryId ..."):
+    // no query by that id is running, so there is nothing left to cancel.
+    if (is_cancel && language_ == Language::sparql && status == 400 &&
+        body.find("queryId") != std::string::npos)
+      f.kind = FailureKind::query_not_found;
+    return f;
   }
 
   // Sends exactly one request and reads the whole answer.

@@ -136,13 +136,17 @@ std::optional<NeptuneErrorBody> parse_error_body(std::string_view body) {
   }
 }
 
-Result<CancelAck> parse_cancel_reply(std::string_view body) {
+Result<CancelAck> parse_cancel_reply(std::string_view body, Language language) {
   const auto refused = [&](const std::string& why) {
     return Failure{FailureKind::bad_response, 200, "", "cancel not acknowledged: " + why};
   };
+  if (language == Language::sparql && body.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return Failure{FailureKind::query_not_found, 200, "", "empty reply: the query had already ended"};
   try {
     const Object::Ptr root = as_object(parse_json(body));
     if (!root) return refused("reply is not a JSON object");
+    if (language == Language::sparql && (root->has("queries") || root->has("acceptedQueryCount")))
+      return CancelAck{};
     if (root->has("payload")) {
       const Var payload = root->get("payload");
       if (payload.type() == typeid(bool) && payload.extract<bool>()) return CancelAck{};

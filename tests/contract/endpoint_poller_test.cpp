@@ -48,8 +48,8 @@ class PollerFixture : public ::testing::Test {
     holder_ = std::make_unique<ConfigHolder>(std::make_shared<const WatchdogConfig>(std::move(parsed.config)));
     budget_ = std::make_unique<CancelBudget>(holder_->get()->policy);
     services_ = std::make_unique<PollerServices>(PollerServices{*holder_, *audit_, *budget_, status_, metrics_, *log_, stop_});
-    return std::make_unique<EndpointPoller>(server_.endpoint(), 0, make_neptune_client(server_.endpoint()),
-                                            *services_);
+    return std::make_unique<EndpointPoller>(server_.endpoint(), Language::opencypher, 0,
+                                            make_neptune_client(server_.endpoint()), *services_);
   }
 
   std::vector<std::string> audit_lines() const {

@@ -39,9 +39,12 @@ struct PollerServices {
 
 class EndpointPoller {
  public:
-  // `index` is the endpoint's position in ServiceStatus.
-  EndpointPoller(EndpointConfig endpoint, std::size_t index, std::unique_ptr<NeptuneClient> client,
-                 const PollerServices& services);
+  // Polls one language of one endpoint. `index` is this loop's position in ServiceStatus.
+  EndpointPoller(EndpointConfig endpoint, Language language, std::size_t index,
+                 std::unique_ptr<NeptuneClient> client, const PollerServices& services);
+
+  // "writer", or "writer/gremlin" when the endpoint is polled for several languages.
+  static std::string label(const EndpointConfig& endpoint, Language language);
 
   // One cycle under the configuration in force at its start. Returns false when the status
   // could not be fetched (after retries); a failed poll cancels nothing and audits nothing,
@@ -58,7 +61,7 @@ class EndpointPoller {
   // caller writes them, so every decision is on record exactly once.
   std::vector<AuditRecord> abandon();
 
-  const std::string& name() const { return endpoint_.name; }
+  const std::string& name() const { return label_; }
 
  private:
   AuditRecord record_for(const WatchdogConfig& config, const StatusSnapshot& snapshot,
@@ -74,6 +77,7 @@ class EndpointPoller {
   std::chrono::steady_clock::duration request_bound() const { return 3 * endpoint_.request_timeout; }
 
   EndpointConfig endpoint_;
+  std::string label_;  // for logs; the audit and metrics name the endpoint section
   std::size_t index_;
   const ConfigHolder& config_;
   std::unique_ptr<NeptuneClient> client_;

@@ -34,6 +34,8 @@ struct EndpointConfig {
   // Verify the certificate (and send SNI and Host) for this name while connecting to `url`:
   // for an SSH tunnel or port-forward (url = https://127.0.0.1:8182).
   std::string tls_server_name;
+  // The query languages whose status this instance is polled for, each by its own loop.
+  std::vector<Language> languages = {Language::opencypher};
 };
 
 struct WatchdogSettings {

@@ -45,7 +45,9 @@ struct Rule {
   std::optional<std::int64_t> max_queued;
   std::optional<TimeWindow> active;  // outside its window the rule does not exist
   std::optional<int> max_cancels_per_minute;
+  std::set<Language> languages;  // empty: every language
 
+  bool covers(Language language) const { return languages.empty() || languages.count(language) > 0; }
   // True when the text filters admit `text` (searched, not anchored). With query_excludes set,
   // text that is empty or may have been cut by Neptune is never selected: the marker that
   // would exempt it could be missing from what we see.
@@ -72,9 +74,9 @@ struct Policy {
   bool dry_run = false;  // decide and audit, never cancel
   std::optional<int> max_cancels_per_minute;  // across all endpoints and rules
 
-  // The index of the first rule active at `now` that selects `text`, if any.
-  std::optional<std::size_t> governing_rule(std::string_view text,
-                                            std::chrono::system_clock::time_point now) const;
+  // The index of the first rule for `language`, active at `now`, that selects `text`, if any.
+  std::optional<std::size_t> governing_rule(std::string_view text, std::chrono::system_clock::time_point now,
+                                            Language language = Language::opencypher) const;
 };
 
 // Compiles an operator's regex. Returns the RE2 error text in `error` when it is invalid.

@@ -30,7 +30,10 @@ std::optional<NeptuneErrorBody> parse_error_body(std::string_view body);
 // {"status":"200 OK"} without a payload, are acknowledgements. Anything else (payload false,
 // an HTML page from a proxy, no JSON) is a bad_response Failure: the audit must not claim a
 // cancel that Neptune did not acknowledge.
+//
+// SPARQL's servlet answers a cancel with its status list (an acknowledgement), or with an empty
+// body when it did not know the id: the query had already ended (query_not_found).
 struct CancelAck {};
-Result<CancelAck> parse_cancel_reply(std::string_view body);
+Result<CancelAck> parse_cancel_reply(std::string_view body, Language language = Language::opencypher);
 
 }  // namespace nw
