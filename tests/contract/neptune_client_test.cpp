@@ -231,3 +231,59 @@ TEST(NeptuneClientConnections, ReconnectsWhenTheServerClosedAnIdleConnection) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+using test::ScriptedHttpServer;
+
+TEST(NeptuneClientGremlin, RestAndLegacyFormsWithoutSilent) {
+  ScriptedHttpServer server;
+  server.enqueue({200, R"j({"acceptedQueryCount":1,"runningQueryCount":1,"queries":[{"queryId":"g1",)j"
+                       R"j("queryEvalStats":{"waited":0,"elapsed":23,"cancelled":false},"queryString":"g.V().count()"}]})j"});
+  server.enqueue({200, "{\n  \"status\" : \"200 OK\"\n}"});
+  server.enqueue({200, R"({"status":"200 OK"})"});
+  auto rest = make_neptune_client(server.endpoint(), Language::gremlin);
+  const auto listed = rest->list_queries();
+  ASSERT_TRUE(listed.ok()) << listed.failure().describe();
+  EXPECT_EQ(listed.value().language, Language::gremlin);
+  EXPECT_EQ(listed.value().queries.at(0).text, "g.V().count()");
+  EXPECT_TRUE(rest->cancel_query("g1", true).ok());
+  EXPECT_TRUE(make_neptune_client(server.endpoint(ApiForm::legacy), Language::gremlin)->cancel_query("g2", true).ok());
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].uri, "/gremlin/status?includeWaiting=true");
+  EXPECT_EQ(requests[1].method, "DELETE");
+  EXPECT_EQ(requests[1].uri, "/gremlin/status/g1");  // Gremlin's cancel has no silent
+  EXPECT_EQ(requests[2].uri, "/gremlin/status");
+  EXPECT_EQ(requests[2].body, "cancelQuery&queryId=g2");
+}
+
+TEST(NeptuneClientSparql, LegacyServletOnlyAndItsCancelReplies) {
+  ScriptedHttpServer server;
+  const std::string list = R"({"acceptedQueryCount":9,"runningQueryCount":1,"queries":[{"queryId":"s1",)"
+                           R"("queryEvalStats":{"subqueries":0,"elapsed":29256,"cancelled":false},)"
+                           R"("queryString":"SELECT ?s ?p ?o WHERE {?s ?p ?o}"}]})";
+  server.enqueue({200, list});
+  server.enqueue({200, list});                                                       // cancel: the status list
+  server.enqueue({200, ""});                                                         // unknown id: empty 200
+  server.enqueue({400, "Invalid queryId (not a UUID): nope", "text/plain"});         // unusable id
+  auto client = make_neptune_client(server.endpoint(ApiForm::rest), Language::sparql);  // rest falls back
+  const auto listed = client->list_queries();
+  ASSERT_TRUE(listed.ok()) << listed.failure().describe();
+  EXPECT_EQ(listed.value().queries.at(0).elapsed_ms, 29256);
+  EXPECT_EQ(listed.value().queries.at(0).waited_ms, 0);
+  EXPECT_TRUE(client->cancel_query("s1", true).ok());
+  EXPECT_EQ(client->cancel_query("s2", true).failure().kind, FailureKind::query_not_found);
+  EXPECT_EQ(client->cancel_query("nope", false).failure().kind, FailureKind::query_not_found);
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].uri, "/sparql/status");
+  EXPECT_EQ(requests[0].body, "");  // SPARQL has no includeWaiting
+  EXPECT_EQ(requests[1].body, "cancelQuery&queryId=s1&silent=true");
+  EXPECT_EQ(requests[3].body, "cancelQuery&queryId=nope");
+}
+
+}  // namespace
+}  // namespace nw

@@ -747,3 +747,43 @@ TEST(DescribeConfig, LeavesOutPolicyKeysThatAreNotSet) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+TEST(ParseConfigLanguages, EndpointAndRuleLanguages) {
+  const std::string base = "[endpoint.e]\nurl = http://db:8182\n";
+  {
+    const auto r = parse_config(base + "languages = opencypher, gremlin,sparql\n[rule.r]\nmax_elapsed = 1s\n"
+                                       "languages = gremlin\n", "f.ini");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.config.endpoints[0].languages,
+              (std::vector<Language>{Language::opencypher, Language::gremlin, Language::sparql}));
+    EXPECT_EQ(r.config.policy.rules[0].languages, std::set<Language>{Language::gremlin});
+    EXPECT_TRUE(r.config.policy.rules[0].covers(Language::gremlin));
+    EXPECT_FALSE(r.config.policy.rules[0].covers(Language::sparql));
+  }
+  {
+    const auto r = parse_config(base + "[rule.r]\nmax_elapsed = 1s\n", "f.ini");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.config.endpoints[0].languages, std::vector<Language>{Language::opencypher});
+    EXPECT_TRUE(r.config.policy.rules[0].covers(Language::sparql));
+  }
+  struct Row {
+    std::string value;
+    std::string error;
+  } rows[] = {
+      {"cypher", "f.ini: endpoint.e.languages: unknown language 'cypher' (expected opencypher, gremlin or sparql) (line 3)"},
+      {"gremlin, gremlin", "f.ini: endpoint.e.languages: 'gremlin' given twice (line 3)"},
+      {"gremlin,", "f.ini: endpoint.e.languages: empty entry in 'gremlin,' (line 3)"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.value);
+    const auto r = parse_config(base + "languages = " + row.value + "\n[rule.r]\nmax_elapsed = 1s\n", "f.ini");
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].format("f.ini"), row.error);
+  }
+}
+
+}  // namespace
+}  // namespace nw

@@ -389,3 +389,32 @@ TEST(Evaluate, ReasonsForEveryVerdict) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+TEST(EvaluateLanguages, ARuleRestrictedToALanguageGovernsOnlyItsQueries) {
+  Policy policy;
+  Rule gremlin_only;
+  gremlin_only.name = "gremlin-only";
+  gremlin_only.max_elapsed = Millis(1000);
+  gremlin_only.languages = {Language::gremlin};
+  Rule all;
+  all.name = "all";
+  all.max_elapsed = Millis(60'000);
+  policy.rules = {gremlin_only, all};
+  const auto now = std::chrono::system_clock::from_time_t(1795608000);
+  for (Language language : {Language::opencypher, Language::gremlin, Language::sparql}) {
+    SCOPED_TRACE(std::string(to_string(language)));
+    StatusSnapshot snapshot;
+    snapshot.language = language;
+    snapshot.queries = {QueryStatus{"q", "x", 5000, 0, false}};
+    const auto e = evaluate(snapshot, policy, now).at(0);
+    ASSERT_TRUE(e.rule_index);
+    EXPECT_EQ(policy.rules[*e.rule_index].name, language == Language::gremlin ? "gremlin-only" : "all");
+    EXPECT_EQ(e.verdict, language == Language::gremlin ? Verdict::act : Verdict::within_limits);
+  }
+}
+
+}  // namespace
+}  // namespace nw
