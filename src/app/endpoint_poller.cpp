@@ -69,8 +69,19 @@ bool EndpointPoller::poll_once() {
                   attempts, printable(f.describe()), pause.count());
       });
   if (!polled.result) {
-    const std::string why = printable(polled.result.failure().describe());
-    log_.warn("endpoint {}: poll failed after {} attempt(s): {}", label_, polled.attempts, why);
+    const Failure& failure = polled.result.failure();
+    const std::string why = printable(failure.describe());
+    // Wrong or expired credentials fail every poll until an operator acts: say so once a
+    // minute rather than every few seconds.
+    const bool denied = failure.code == "AccessDeniedException" || failure.http_status == 403;
+    const auto now = std::chrono::steady_clock::now();
+    if (!denied || !last_access_denied_log_ || now - *last_access_denied_log_ >= std::chrono::minutes(1)) {
+      log_.warn("endpoint {}: poll failed after {} attempt(s): {}{}", label_, polled.attempts, why,
+                denied ? " (check the credentials and the IAM policy; repeated at most once a minute)" : "");
+      if (denied) last_access_denied_log_ = now;
+    } else {
+      log_.debug("endpoint {}: poll failed after {} attempt(s): {}", label_, polled.attempts, why);
+    }
     status_.cycle_finished(index_, false, 0, why);
     return false;
   }

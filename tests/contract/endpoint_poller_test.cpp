@@ -129,3 +129,23 @@ TEST_F(PollerFixture, ALoggedQueryIsAuditedOnceAcrossPollsAndAgainOnlyIfItReturn
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+TEST_F(PollerFixture, AccessDeniedIsNotRetriedAndLoggedOnceAMinute) {
+  testing::internal::CaptureStderr();
+  log_ = make_diagnostic_logger(LogLevel::info);  // after the capture, so it writes into it
+  server_.set_fallback({403, R"({"requestId":"r","code":"AccessDeniedException","detailedMessage":"denied"})"});
+  auto p = poller(kRule);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(p->poll_once());
+  log_.reset();
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(server_.requests().size(), 3u);  // one request per poll: not retried
+  std::size_t warnings = 0;
+  for (std::size_t at = 0; (at = err.find("AccessDeniedException", at)) != std::string::npos; ++at) ++warnings;
+  EXPECT_EQ(warnings, 1u) << err;
+}
+
+}  // namespace
+}  // namespace nw

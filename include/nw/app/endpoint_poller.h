@@ -91,6 +91,7 @@ class EndpointPoller {
   // Queries Neptune acknowledged cancelling, with how many cancels it acknowledged: a later
   // poll that still shows one running means the cancel did not take (retried once).
   std::map<std::string, int> acknowledged_cancels_;
+  std::optional<std::chrono::steady_clock::time_point> last_access_denied_log_;
   std::mt19937_64 rng_;
   double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
 
