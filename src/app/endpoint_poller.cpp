@@ -44,6 +44,7 @@ std::string metric_code(const Failure& f) {
     case FailureKind::neptune_error: return "http_" + std::to_string(f.http_status);
     case FailureKind::query_not_found: return "not_found";
     case FailureKind::aborted: return "aborted";
+    case FailureKind::credentials: return "credentials";
   }
   return "unknown";
 }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include "nw/app/endpoint_poller.h"
 #include "nw/app/test_matching.h"
 #include "nw/io/config_file.h"
+#include "nw/io/credentials.h"
 #include "nw/io/logging.h"
 #include "nw/io/metrics_server.h"
 #include "nw/io/systemd_notify.h"
@@ -173,7 +175,11 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     // The same TLS set-up as the daemon's (no connection is made), so a bad ca_file fails here.
     for (const auto& endpoint : loaded.config.endpoints) {
       try {
-        make_neptune_client(endpoint);
+        // The chain is built but not consulted: --check-config contacts nothing.
+        make_neptune_client(endpoint, Language::opencypher,
+                            endpoint.auth == AuthMode::iam
+                                ? std::make_shared<CredentialChain>(CredentialChainOptions{})
+                                : nullptr);
       } catch (const EndpointSetupError& e) {
         std::cerr << opts.config_path << ": " << e.key << ": " << e.what() << "\n";
         return kExitConfig;
@@ -226,11 +232,28 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   }
   const PollerServices services{holder, *audit, budget, status, metrics, *log, stop};
   std::vector<std::unique_ptr<EndpointPoller>> pollers;
+  // One credential chain per profile and region, shared by the endpoints that sign with it, so
+  // temporary credentials are fetched and refreshed once. Only auth = iam consults the chain.
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<CredentialChain>> chains;
+  const auto chain_for = [&](const EndpointConfig& endpoint) -> std::shared_ptr<CredentialChain> {
+    if (endpoint.auth != AuthMode::iam) return nullptr;
+    auto& chain = chains[{endpoint.profile, endpoint.region}];
+    if (!chain) {
+      CredentialChainOptions options;
+      options.profile = endpoint.profile;
+      options.region = endpoint.region;
+      options.request_timeout = endpoint.request_timeout;
+      options.log = log;
+      chain = std::make_shared<CredentialChain>(std::move(options));
+    }
+    return chain;
+  };
   try {
     for (const auto& endpoint : config->endpoints)
       for (Language language : endpoint.languages)
-        pollers.push_back(std::make_unique<EndpointPoller>(endpoint, language, pollers.size(),
-                                                           make_neptune_client(endpoint, language), services));
+        pollers.push_back(std::make_unique<EndpointPoller>(
+            endpoint, language, pollers.size(), make_neptune_client(endpoint, language, chain_for(endpoint)),
+            services));
   } catch (const EndpointSetupError& e) {
     std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
     return kExitConfig;

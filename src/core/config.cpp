@@ -372,6 +372,7 @@ class ConfigBuilder {
         {"request_timeout", min_duration_key(e.request_timeout, Millis(100))},
         {"auth", string_key(auth_text, true)},
         {"region", string_key(e.region, false)},
+        {"profile", string_key(e.profile, true)},
         {"ca_file", string_key(e.ca_file, false)},
         {"tls_server_name", string_key(e.tls_server_name, true)},
         {"languages", [&e](const std::string& v) {
@@ -396,14 +397,15 @@ class ConfigBuilder {
     }
     if (auth_text == "iam") {
       e.auth = AuthMode::iam;
-      error(section.name + ".auth",
-            "'iam' (SigV4) is not supported by this version yet; use 'none' or an "
-            "unauthenticated endpoint",
-            line_of(section, "auth"));
+      if (e.region.empty())
+        error(section.name + ".region", "required with auth = iam (the cluster's region, e.g. us-east-1)",
+              section.line);
     } else if (auth_text != "none") {
       error(section.name + ".auth", "unknown value '" + auth_text + "' (expected one of: none, iam)",
             line_of(section, "auth"));
     }
+    if (!e.profile.empty() && e.auth != AuthMode::iam)
+      error(section.name + ".profile", "only used with auth = iam", line_of(section, "profile"));
     if (!e.ca_file.empty() && url_ok && !e.url.https)
       error(section.name + ".ca_file", "set for a plain http:// url", line_of(section, "ca_file"));
     if (!e.tls_server_name.empty() && url_ok && !e.url.https)
@@ -546,6 +548,7 @@ std::string describe_config(const WatchdogConfig& c) {
         << "request_timeout = " << format_duration(e.request_timeout) << "\n"
         << "auth = " << (e.auth == AuthMode::iam ? "iam" : "none") << "\n";
     if (!e.region.empty()) out << "region = " << e.region << "\n";
+    if (!e.profile.empty()) out << "profile = " << e.profile << "\n";
     out << "ca_file = " << e.ca_file << "\n";
     if (!e.tls_server_name.empty()) out << "tls_server_name = " << e.tls_server_name << "\n";
     out << "languages = ";

@@ -26,6 +26,7 @@ std::string Failure::describe() const {
     case FailureKind::timeout: out = "timeout"; break;
     case FailureKind::bad_response: out = "bad response"; break;
     case FailureKind::aborted: out = "aborted"; break;
+    case FailureKind::credentials: out = "credentials"; break;
     case FailureKind::neptune_error:
     case FailureKind::query_not_found: out = code.empty() ? "error" : code; break;
   }
@@ -55,7 +56,8 @@ bool is_retryable(const Failure& failure) {
       return failure.http_status == 429 || failure.http_status == 408;
     case FailureKind::bad_response:
     case FailureKind::query_not_found:
-    case FailureKind::aborted: return false;
+    case FailureKind::aborted:
+    case FailureKind::credentials: return false;
   }
   return false;
 }

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <istream>
+#include <optional>
+#include <stdexcept>
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -14,6 +16,8 @@
 #include <Poco/URI.h>
 
 #include "nw/core/neptune_error.h"
+#include "nw/io/credentials.h"
+#include "nw/io/sigv4.h"
 
 namespace nw {
 namespace {
@@ -91,8 +95,14 @@ class TunnelledHttpsSession final : public Poco::Net::HTTPSClientSession {
 
 class PocoNeptuneClient final : public NeptuneClient {
  public:
-  PocoNeptuneClient(const EndpointConfig& endpoint, Language language)
-      : endpoint_(endpoint), language_(language), base_path_(path_segment(language, endpoint.api)) {
+  PocoNeptuneClient(const EndpointConfig& endpoint, Language language,
+                    std::shared_ptr<CredentialChain> credentials)
+      : endpoint_(endpoint),
+        language_(language),
+        base_path_(path_segment(language, endpoint.api)),
+        credentials_(std::move(credentials)) {
+    if (endpoint.auth == AuthMode::iam && !credentials_)
+      throw EndpointSetupError("endpoint." + endpoint.name + ".auth", "auth = iam needs a credential chain");
     if (endpoint.url.https && !endpoint.tls_server_name.empty()) {
       session_ = std::make_unique<TunnelledHttpsSession>(endpoint.tls_server_name, endpoint.url.host,
                                                          endpoint.url.port, make_tls_context(endpoint));
@@ -177,6 +187,9 @@ class PocoNeptuneClient final : public NeptuneClient {
         request.setContentType("application/x-www-form-urlencoded");
         request.setContentLength(static_cast<std::streamsize>(req.form_body.size()));
       }
+      if (credentials_) {
+        if (auto refused = sign(request, req)) return *refused;
+      }
       std::ostream& out = session_->sendRequest(request);
       out << req.form_body;
 
@@ -215,6 +228,8 @@ class PocoNeptuneClient final : public NeptuneClient {
                            std::to_string(response.getContentLength64()) + " bytes"};
       }
       if (!response.getKeepAlive()) session_->reset();
+      // Rejected credentials (expired, rotated): look them up afresh for the next request.
+      if (credentials_ && response.getStatus() == HTTPResponse::HTTP_FORBIDDEN) credentials_->invalidate();
       return Reply{static_cast<int>(response.getStatus()), std::move(body)};
     } catch (const Poco::TimeoutException& e) {
       session_->reset();
@@ -228,16 +243,47 @@ class PocoNeptuneClient final : public NeptuneClient {
     }
   }
 
+  // SigV4 over exactly what goes on the wire: the Host value Poco will send, the path and
+  // query as sent, the content type of a form, and the body. Returns a Failure when no
+  // credentials can be had; nothing is sent then.
+  std::optional<Failure> sign(HTTPRequest& request, const WireRequest& req) {
+    const auto now = std::chrono::system_clock::now();
+    auto credentials = credentials_->get(now);
+    if (!credentials) {
+      Failure f = credentials.failure();
+      f.kind = FailureKind::credentials;
+      return f;
+    }
+    const auto q = req.target.find('?');
+    SigningRequest signing;
+    signing.method = req.method;
+    signing.path = req.target.substr(0, q);
+    signing.query = q == std::string::npos ? "" : req.target.substr(q + 1);
+    signing.headers.emplace_back("Host", request.getHost());
+    if (req.method == HTTPRequest::HTTP_POST) signing.headers.emplace_back("Content-Type", request.getContentType());
+    signing.body = req.form_body;
+    try {
+      nw::sign(signing, credentials.value(), endpoint_.region, "neptune-db", now);
+    } catch (const std::invalid_argument& e) {
+      return Failure{FailureKind::credentials, 0, "", std::string("cannot sign the request: ") + e.what()};
+    }
+    for (const auto& [name, value] : signing.headers)
+      if (name != "Host" && name != "Content-Type") request.set(name, value);
+    return std::nullopt;
+  }
+
   EndpointConfig endpoint_;
   Language language_;
   std::string_view base_path_;
+  std::shared_ptr<CredentialChain> credentials_;
   std::unique_ptr<Poco::Net::HTTPClientSession> session_;
 };
 
 }  // namespace
 
-std::unique_ptr<NeptuneClient> make_neptune_client(const EndpointConfig& endpoint, Language language) {
-  return std::make_unique<PocoNeptuneClient>(endpoint, language);
+std::unique_ptr<NeptuneClient> make_neptune_client(const EndpointConfig& endpoint, Language language,
+                                                   std::shared_ptr<CredentialChain> credentials) {
+  return std::make_unique<PocoNeptuneClient>(endpoint, language, std::move(credentials));
 }
 
 }  // namespace nw

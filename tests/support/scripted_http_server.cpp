@@ -11,6 +11,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/String.h>
 
 namespace nw::test {
 namespace {
@@ -26,6 +27,7 @@ class ScriptedHandler : public Poco::Net::HTTPRequestHandler {
     recorded.uri = request.getURI();
     recorded.host_header = request.getHost();
     recorded.content_type = request.getContentType();
+    for (const auto& [name, value] : request) recorded.headers.emplace_back(name, value);
     Poco::StreamCopier::copyToString(request.stream(), recorded.body);
 
     const ScriptedResponse answer = owner_.next_response(std::move(recorded));
@@ -106,6 +108,12 @@ ScriptedResponse ScriptedHttpServer::next_response(RecordedRequest request) {
   ScriptedResponse next = std::move(queue_.front());
   queue_.pop_front();
   return next;
+}
+
+std::string RecordedRequest::header(const std::string& name) const {
+  for (const auto& [n, v] : headers)
+    if (Poco::icompare(n, name) == 0) return v;
+  return "";
 }
 
 int ScriptedHttpServer::connections() const { return server_->totalConnections(); }

@@ -34,6 +34,8 @@ struct RecordedRequest {
   std::string body;
   std::string host_header;
   std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // all of them, as received
+  std::string header(const std::string& name) const;          // "" when absent
 };
 
 // Serve HTTPS with this certificate chain and key (PEM files) instead of plain HTTP.

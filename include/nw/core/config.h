@@ -29,7 +29,8 @@ struct EndpointConfig {
   bool include_waiting = true;
   Millis request_timeout{10'000};
   AuthMode auth = AuthMode::none;
-  std::string region;
+  std::string region;   // required with auth = iam
+  std::string profile;  // the shared-files profile for auth = iam; empty: AWS_PROFILE or default
   std::string ca_file;  // empty: the system trust store. Verification is never off.
   // Verify the certificate (and send SNI and Host) for this name while connecting to `url`:
   // for an SSH tunnel or port-forward (url = https://127.0.0.1:8182).

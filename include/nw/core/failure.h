@@ -14,6 +14,7 @@ enum class FailureKind {
   bad_response,    // a 2xx answer we could not fully parse: act on none of it
   query_not_found, // cancel of a query that already ended (InvalidParameter ... is invalid)
   aborted,         // shutdown arrived before the request could complete
+  credentials,     // auth = iam, but no AWS credentials could be had: nothing was sent
 };
 
 struct Failure {

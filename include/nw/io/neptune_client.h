@@ -38,9 +38,14 @@ struct EndpointSetupError : std::runtime_error {
 // the peer sends. An 8,192-query status body is about 2 MB.
 inline constexpr std::size_t kMaxResponseBytes = 64u << 20;
 
+class CredentialChain;
+
 // Builds the client for an endpoint (HTTP, or HTTPS that always verifies the certificate
-// chain and host name). Throws EndpointSetupError when the TLS trust store cannot be loaded.
+// chain and host name). With auth = iam every request is signed with SigV4 (service
+// neptune-db) using `credentials`, which must then be given. Throws EndpointSetupError when
+// the TLS trust store cannot be loaded or credentials are missing for an iam endpoint.
 std::unique_ptr<NeptuneClient> make_neptune_client(const EndpointConfig& endpoint,
-                                                   Language language = Language::opencypher);
+                                                   Language language = Language::opencypher,
+                                                   std::shared_ptr<CredentialChain> credentials = nullptr);
 
 }  // namespace nw

@@ -1,0 +1,701 @@
+// The providers that ask a service: STS (web identity), the container credentials endpoint and
+// the EC2 instance metadata service. Every exchange stays within the lookup's deadline, every
+// exception becomes a Failure, and no message quotes a body, a header or a token.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <fstream>
+#include <istream>
+#include <mutex>
+#include <utility>
+
+#include <Poco/DOM/DOMParser.h>
+#include <Poco/DOM/Document.h>
+#include <Poco/DOM/Element.h>
+#include <Poco/DOM/Node.h>
+#include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/IPAddress.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/URI.h>
+
+#include "nw/io/credentials.h"
+
+namespace nw {
+namespace {
+
+using Poco::Net::HTTPRequest;
+using std::chrono::steady_clock;
+using std::chrono::system_clock;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+constexpr std::size_t kMaxCredentialBody = 1u << 20;
+
+std::string trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(first, last - first + 1));
+}
+
+std::string env_value(const EnvLookup& env, const std::string& name) {
+  auto value = env(name);
+  return value ? *value : std::string();
+}
+
+std::string url_encode(const std::string& value) {
+  std::string out;
+  Poco::URI::encode(value, "!#$&'()*+,/:;=?@[]%\"<>\\^`{|} ", out);
+  return out;
+}
+
+// Reads a token file (web identity, container authorization): trimmed, at most 64 KiB.
+std::optional<std::string> read_token_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string text(64u << 10, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return trim(text);
+}
+
+// "2024-05-01T12:00:00Z", with optional fractional seconds and a numeric offset.
+std::optional<system_clock::time_point> parse_timestamp(std::string_view s) {
+  const auto digits = [&](std::size_t pos, std::size_t n, int& out) {
+    if (pos + n > s.size()) return false;
+    out = 0;
+    for (std::size_t i = pos; i < pos + n; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  int year, month, day, hour, minute, second;
+  if (!digits(0, 4, year) || s.size() < 19 || s[4] != '-' || !digits(5, 2, month) || s[7] != '-' ||
+      !digits(8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !digits(11, 2, hour) || s[13] != ':' || !digits(14, 2, minute) || s[16] != ':' ||
+      !digits(17, 2, second))
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return std::nullopt;
+  std::size_t pos = 19;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    const std::size_t start = pos;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
+    if (pos == start) return std::nullopt;
+  }
+  int offset_minutes = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh, om;
+    if (!digits(pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !digits(pos + 4, 2, om))
+      return std::nullopt;
+    offset_minutes = (s[pos] == '-' ? -1 : 1) * (oh * 60 + om);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  // Days from 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
+  const int y = year - (month <= 2);
+  const int era = y / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const long long days = static_cast<long long>(era) * 146097 + doe - 719468;
+  const long long seconds =
+      days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60LL;
+  return system_clock::time_point(std::chrono::seconds(seconds));
+}
+
+// --- one origin, a few HTTP/1.1 exchanges within a deadline ---------------------------------
+
+struct HttpTarget {
+  bool https = false;
+  std::string host;
+  std::uint16_t port = 0;
+  std::string path_etc = "/";
+};
+
+std::optional<HttpTarget> parse_target(const std::string& url) {
+  try {
+    const Poco::URI uri(url);
+    HttpTarget t;
+    if (uri.getScheme() == "https") {
+      t.https = true;
+    } else if (uri.getScheme() != "http") {
+      return std::nullopt;
+    }
+    if (uri.getHost().empty() || !uri.getUserInfo().empty()) return std::nullopt;
+    t.host = uri.getHost();
+    t.port = uri.getPort();
+    t.path_etc = uri.getPathEtc();
+    if (t.path_etc.empty()) t.path_etc = "/";
+    return t;
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
+bool is_loopback(const std::string& host) {
+  if (host == "localhost") return true;
+  Poco::Net::IPAddress ip;
+  return Poco::Net::IPAddress::tryParse(host, ip) && ip.isLoopback();
+}
+
+Poco::Net::Context::Ptr tls_context() {
+  static const Poco::Net::Context::Ptr context = [] {
+    Poco::Net::initializeSSL();
+    Poco::Net::Context::Params params;
+    params.loadDefaultCAs = true;
+    params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+    params.cipherList = "HIGH:!aNULL:!MD5";
+    Poco::Net::Context::Ptr c = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    c->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    return c;
+  }();
+  return context;
+}
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+class HttpExchange {
+ public:
+  HttpExchange(const HttpTarget& target, steady_clock::time_point deadline)
+      : target_(target), deadline_(deadline) {}
+
+  // `what` names the request in messages ("PUT /latest/api/token"); never a token or a body.
+  Result<HttpReply> send(const std::string& method, const std::string& path_etc,
+                         const Headers& headers, const std::string& what,
+                         const std::string& body = "", const std::string& content_type = "") {
+    const auto remaining =
+        std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - steady_clock::now());
+    if (remaining.count() <= 0)
+      return Failure{FailureKind::timeout, 0, "",
+                     what + ": request_timeout spent before it could be sent"};
+    try {
+      if (!session_) {
+        if (target_.https) {
+          session_ = std::make_unique<Poco::Net::HTTPSClientSession>(target_.host, target_.port,
+                                                                     tls_context());
+        } else {
+          session_ = std::make_unique<Poco::Net::HTTPClientSession>(target_.host, target_.port);
+        }
+        session_->setKeepAlive(true);
+      }
+      // NetSSL waits up to three connect timeouts for a handshake and two receive timeouts for
+      // a read; the read loop below also checks the deadline.
+      const long long us = remaining.count();
+      const Poco::Timespan connect(std::max(1000LL, target_.https ? us / 3 : us));
+      const Poco::Timespan io(std::max(1000LL, target_.https ? us / 2 : us));
+      session_->setTimeout(connect, io, io);
+
+      HTTPRequest request(method, path_etc, Poco::Net::HTTPMessage::HTTP_1_1);
+      request.setHost(target_.host, target_.port);
+      request.set("User-Agent", "neptune-watchdog/" NW_VERSION);
+      request.setKeepAlive(true);
+      for (const auto& [name, value] : headers) request.set(name, value);
+      if (!content_type.empty()) request.setContentType(content_type);
+      if (method == HTTPRequest::HTTP_POST || method == HTTPRequest::HTTP_PUT || !body.empty())
+        request.setContentLength(static_cast<std::streamsize>(body.size()));
+      session_->sendRequest(request) << body;
+
+      Poco::Net::HTTPResponse response;
+      std::istream& in = session_->receiveResponse(response);
+      if (response.hasContentLength() &&
+          response.getContentLength64() > static_cast<Poco::Int64>(kMaxCredentialBody)) {
+        session_->reset();
+        return Failure{FailureKind::bad_response, response.getStatus(), "",
+                       what + ": answer of " + std::to_string(response.getContentLength64()) +
+                           " bytes is too large for credentials"};
+      }
+      in.exceptions(std::ios::badbit);
+      HttpReply reply{static_cast<int>(response.getStatus()), {}};
+      char buffer[8192];
+      while (in.peek() != std::char_traits<char>::eof()) {
+        const auto n = in.readsome(buffer, sizeof buffer);
+        reply.body.append(buffer, static_cast<std::size_t>(n));
+        if (reply.body.size() > kMaxCredentialBody) {
+          session_->reset();
+          return Failure{FailureKind::bad_response, reply.status, "",
+                         what + ": answer is too large for credentials"};
+        }
+        if (steady_clock::now() > deadline_) {
+          session_->reset();
+          return Failure{FailureKind::timeout, 0, "",
+                         what + ": answer not complete within request_timeout"};
+        }
+      }
+      if (response.hasContentLength() &&
+          static_cast<Poco::Int64>(reply.body.size()) != response.getContentLength64()) {
+        session_->reset();
+        return Failure{FailureKind::transport, reply.status, "",
+                       what + ": connection closed mid-answer"};
+      }
+      if (!response.getKeepAlive()) session_->reset();
+      return reply;
+    } catch (const Poco::TimeoutException&) {
+      reset();
+      return Failure{FailureKind::timeout, 0, "", what + ": no answer within request_timeout"};
+    } catch (const Poco::Exception& e) {
+      reset();
+      return Failure{FailureKind::transport, 0, "", what + ": " + e.displayText()};
+    } catch (const std::exception& e) {
+      reset();
+      return Failure{FailureKind::transport, 0, "", what + ": " + e.what()};
+    }
+  }
+
+ private:
+  void reset() {
+    if (session_) session_->reset();
+  }
+
+  HttpTarget target_;
+  steady_clock::time_point deadline_;
+  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+};
+
+ProviderAttempt failed(Failure failure, std::string detail = {}, bool ends_chain = false) {
+  ProviderAttempt attempt;
+  attempt.outcome = ProviderAttempt::Outcome::failed;
+  attempt.failure = std::move(failure);
+  attempt.detail = std::move(detail);
+  attempt.ends_chain = ends_chain;
+  return attempt;
+}
+
+ProviderAttempt found(AwsCredentials credentials, std::string detail) {
+  ProviderAttempt attempt;
+  attempt.outcome = ProviderAttempt::Outcome::found;
+  attempt.credentials = std::move(credentials);
+  attempt.detail = std::move(detail);
+  return attempt;
+}
+
+bool is_identifier(const std::string& s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+// The container endpoint's and the metadata service's JSON. `what` prefixes messages.
+Result<AwsCredentials> parse_credentials_json(const std::string& body, const std::string& what,
+                                              bool expiration_required) {
+  Poco::JSON::Object::Ptr object;
+  try {
+    Poco::JSON::Parser parser;
+    object = parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+  } catch (...) {
+    object = nullptr;
+  }
+  if (!object)
+    return Failure{FailureKind::bad_response, 0, "", what + ": the answer is not a JSON object"};
+  const auto text = [&](const char* key) -> std::optional<std::string> {
+    if (!object->has(key)) return std::nullopt;
+    const Poco::Dynamic::Var v = object->get(key);
+    if (!v.isString()) return std::nullopt;
+    return v.extract<std::string>();
+  };
+  if (const auto code = text("Code"); code && *code != "Success") {
+    return Failure{FailureKind::neptune_error, 0, is_identifier(*code) ? *code : "",
+                   what + ": the credentials are not available (Code is not Success)"};
+  }
+  AwsCredentials c;
+  for (auto [key, out] : {std::pair<const char*, std::string*>{"AccessKeyId", &c.access_key_id},
+                          {"SecretAccessKey", &c.secret_access_key}}) {
+    const auto value = text(key);
+    if (!value || value->empty())
+      return Failure{FailureKind::bad_response, 0, "", what + ": the answer has no " + key};
+    *out = *value;
+  }
+  c.session_token = text("Token").value_or("");
+  if (const auto expiration = text("Expiration")) {
+    c.expiration = parse_timestamp(*expiration);
+    if (!c.expiration)
+      return Failure{FailureKind::bad_response, 0, "",
+                     what + ": Expiration is not an ISO-8601 time"};
+  } else if (expiration_required) {
+    return Failure{FailureKind::bad_response, 0, "", what + ": the answer has no Expiration"};
+  }
+  return c;
+}
+
+// --- web identity (STS AssumeRoleWithWebIdentity) -------------------------------------------
+
+Poco::XML::Element* child(Poco::XML::Node* parent, const std::string& name) {
+  if (!parent) return nullptr;
+  for (Poco::XML::Node* n = parent->firstChild(); n; n = n->nextSibling()) {
+    if (n->nodeType() == Poco::XML::Node::ELEMENT_NODE &&
+        (n->localName() == name || n->nodeName() == name))
+      return static_cast<Poco::XML::Element*>(n);
+  }
+  return nullptr;
+}
+
+std::string child_text(Poco::XML::Node* parent, const std::string& name) {
+  auto* e = child(parent, name);
+  return e ? trim(e->innerText()) : std::string();
+}
+
+// Printable, bounded, and without the caller's token even if a service were to echo it.
+std::string sanitize(std::string text, const std::string& secret) {
+  if (secret.size() >= 8) {
+    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
+      text.replace(pos, secret.size(), "<redacted>");
+  }
+  if (text.size() > 300) text = text.substr(0, 300) + "...";
+  for (char& c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
+  return text;
+}
+
+class WebIdentityProvider final : public CredentialsProvider {
+ public:
+  std::string_view name() const override { return "web identity"; }
+
+  ProviderAttempt fetch(const CredentialRequest& request) override {
+    const std::string token_file = env_value(request.env, "AWS_WEB_IDENTITY_TOKEN_FILE");
+    const std::string role_arn = env_value(request.env, "AWS_ROLE_ARN");
+    if (token_file.empty() && role_arn.empty()) {
+      ProviderAttempt attempt;
+      attempt.detail = "not set";
+      return attempt;
+    }
+    if (token_file.empty() || role_arn.empty()) {
+      return failed({FailureKind::neptune_error, 0, "PartialCredentials",
+                     token_file.empty()
+                         ? "AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not"
+                         : "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not"});
+    }
+    const auto token = read_token_file(token_file);
+    if (!token || token->empty()) {
+      return failed({FailureKind::transport, 0, "",
+                     "AWS_WEB_IDENTITY_TOKEN_FILE " + token_file +
+                         (token ? " is empty" : " cannot be read")});
+    }
+
+    std::string url = env_value(request.env, "AWS_ENDPOINT_URL_STS");
+    if (url.empty()) {
+      std::string region = env_value(request.env, "AWS_REGION");
+      if (region.empty()) region = env_value(request.env, "AWS_DEFAULT_REGION");
+      if (region.empty()) region = request.region;
+      if (region.empty() || !std::all_of(region.begin(), region.end(), [](char c) {
+            return std::islower(static_cast<unsigned char>(c)) ||
+                   std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+          })) {
+        return failed({FailureKind::neptune_error, 0, "",
+                       "no valid region for STS: set AWS_REGION or the endpoint's region"});
+      }
+      url = "https://sts." + region + ".amazonaws.com" +
+            (region.rfind("cn-", 0) == 0 ? ".cn" : "") + "/";
+    }
+    const auto target = parse_target(url);
+    if (!target)
+      return failed(
+          {FailureKind::neptune_error, 0, "", "STS endpoint " + url + " is not an http(s) URL"});
+    if (!target->https && !is_loopback(target->host)) {
+      return failed(
+          {FailureKind::neptune_error, 0, "",
+           "STS endpoint " + url +
+               " must be https (or loopback): the web identity token would travel in clear"});
+    }
+
+    std::string session_name = env_value(request.env, "AWS_ROLE_SESSION_NAME");
+    if (session_name.empty()) {
+      session_name = "neptune-watchdog-" +
+                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        request.now.time_since_epoch())
+                                        .count());
+    }
+    const std::string body =
+        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + url_encode(role_arn) +
+        "&RoleSessionName=" + url_encode(session_name) + "&WebIdentityToken=" + url_encode(*token);
+    const std::string what = "STS AssumeRoleWithWebIdentity";
+    HttpExchange http(*target, request.deadline);
+    auto reply = http.send(HTTPRequest::HTTP_POST, target->path_etc, {{"Accept", "text/xml"}}, what,
+                           body, "application/x-www-form-urlencoded; charset=utf-8");
+    if (!reply) return failed(reply.failure());
+    const int status = reply.value().status;
+
+    Poco::AutoPtr<Poco::XML::Document> document;
+    try {
+      Poco::XML::DOMParser parser;
+      document = parser.parseString(reply.value().body);
+    } catch (...) {
+      document = nullptr;
+    }
+    Poco::XML::Element* root = document ? document->documentElement() : nullptr;
+    if (status / 100 != 2) {
+      // <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>
+      Poco::XML::Element* error =
+          root && (root->localName() == "ErrorResponse" || root->nodeName() == "ErrorResponse")
+              ? child(root, "Error")
+              : nullptr;
+      const std::string code = child_text(error, "Code");
+      if (!error || !is_identifier(code)) {
+        return failed(
+            {FailureKind::neptune_error, status, "",
+             what + " answered HTTP " + std::to_string(status) + " without an STS error document"});
+      }
+      const std::string message = sanitize(child_text(error, "Message"), *token);
+      return failed({FailureKind::neptune_error, status, code,
+                     what + ": " + (message.empty() ? "(no message)" : message)});
+    }
+    Poco::XML::Element* credentials =
+        child(child(root, "AssumeRoleWithWebIdentityResult"), "Credentials");
+    if (!root || !credentials) {
+      return failed({FailureKind::bad_response, status, "",
+                     what + ": the answer is not an AssumeRoleWithWebIdentityResponse"});
+    }
+    AwsCredentials c;
+    c.access_key_id = child_text(credentials, "AccessKeyId");
+    c.secret_access_key = child_text(credentials, "SecretAccessKey");
+    c.session_token = child_text(credentials, "SessionToken");
+    for (auto [field, value] :
+         {std::pair<const char*, const std::string*>{"AccessKeyId", &c.access_key_id},
+          {"SecretAccessKey", &c.secret_access_key},
+          {"SessionToken", &c.session_token}}) {
+      if (value->empty())
+        return failed(
+            {FailureKind::bad_response, status, "", what + ": the answer has no " + field});
+    }
+    c.expiration = parse_timestamp(child_text(credentials, "Expiration"));
+    if (!c.expiration)
+      return failed({FailureKind::bad_response, status, "",
+                     what + ": Expiration is missing or not an ISO-8601 time"});
+    return found(std::move(c), "role " + role_arn);
+  }
+};
+
+// --- container credentials (ECS, EKS Pod Identity) -------------------------------------------
+
+bool container_host_allowed(const std::string& host) {
+  if (is_loopback(host)) return true;
+  Poco::Net::IPAddress ip;
+  if (!Poco::Net::IPAddress::tryParse(host, ip)) return false;
+  for (const char* allowed : {"169.254.170.2", "169.254.170.23", "fd00:ec2::23"}) {
+    if (ip == Poco::Net::IPAddress(allowed)) return true;
+  }
+  return false;
+}
+
+class ContainerProvider final : public CredentialsProvider {
+ public:
+  std::string_view name() const override { return "container"; }
+
+  ProviderAttempt fetch(const CredentialRequest& request) override {
+    const std::string relative = env_value(request.env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    const std::string full = env_value(request.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    if (relative.empty() && full.empty()) {
+      ProviderAttempt attempt;
+      attempt.detail = "not set";
+      return attempt;
+    }
+    // From here on the container's variables are set: the metadata service is not tried.
+    std::optional<HttpTarget> target;
+    std::string detail;
+    if (!relative.empty()) {
+      detail = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
+      if (relative[0] == '/') target = parse_target("http://169.254.170.2" + relative);
+      if (!target)
+        return failed({FailureKind::neptune_error, 0, "", detail + " is not a path"}, detail, true);
+    } else {
+      detail = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+      target = parse_target(full);
+      if (!target)
+        return failed({FailureKind::neptune_error, 0, "", detail + " is not an http(s) URL"},
+                      detail, true);
+      if (!target->https && !container_host_allowed(target->host)) {
+        return failed(
+            {FailureKind::neptune_error, 0, "",
+             detail + " must be https, loopback, 169.254.170.2, 169.254.170.23 or fd00:ec2::23"},
+            detail, true);
+      }
+    }
+
+    Headers headers{{"Accept", "application/json"}};
+    std::string authorization;
+    const std::string token_file = env_value(request.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    if (!token_file.empty()) {
+      const auto token = read_token_file(token_file);
+      if (!token)
+        return failed({FailureKind::transport, 0, "",
+                       "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + token_file + " cannot be read"},
+                      detail, true);
+      authorization = *token;
+    } else {
+      authorization = env_value(request.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    }
+    if (authorization.find_first_of("\r\n") != std::string::npos) {
+      return failed({FailureKind::neptune_error, 0, "",
+                     "the container authorization token contains a line break"},
+                    detail, true);
+    }
+    if (!authorization.empty()) headers.emplace_back("Authorization", authorization);
+
+    const std::string what = "container endpoint (" + detail + ")";
+    HttpExchange http(*target, request.deadline);
+    auto reply = http.send(HTTPRequest::HTTP_GET, target->path_etc, headers, "GET " + what);
+    if (!reply) return failed(reply.failure(), detail, true);
+    if (reply.value().status / 100 != 2) {
+      return failed({FailureKind::neptune_error, reply.value().status, "",
+                     what + " answered HTTP " + std::to_string(reply.value().status)},
+                    detail, true);
+    }
+    auto credentials = parse_credentials_json(reply.value().body, what, false);
+    if (!credentials) return failed(credentials.failure(), detail, true);
+    auto attempt = found(std::move(credentials.value()), detail);
+    attempt.ends_chain = true;
+    return attempt;
+  }
+};
+
+// --- EC2 instance metadata (IMDSv2) ----------------------------------------------------------
+
+class InstanceMetadataProvider final : public CredentialsProvider {
+ public:
+  std::string_view name() const override { return "instance metadata"; }
+
+  ProviderAttempt fetch(const CredentialRequest& request) override {
+    std::string disabled = env_value(request.env, "AWS_EC2_METADATA_DISABLED");
+    std::transform(disabled.begin(), disabled.end(), disabled.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (trim(disabled) == "true") {
+      ProviderAttempt attempt;
+      attempt.detail = "disabled by AWS_EC2_METADATA_DISABLED";
+      return attempt;
+    }
+    std::string endpoint = env_value(request.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    if (endpoint.empty()) {
+      std::string mode = env_value(request.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+      std::transform(mode.begin(), mode.end(), mode.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      endpoint = mode == "ipv6" ? "http://[fd00:ec2::254]" : "http://169.254.169.254";
+    }
+    const auto target = parse_target(endpoint);
+    if (!target)
+      return failed({FailureKind::neptune_error, 0, "",
+                     "AWS_EC2_METADATA_SERVICE_ENDPOINT is not an http(s) URL"});
+    std::string base = target->path_etc;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+
+    std::lock_guard<std::mutex> lock(mutex_);
+    HttpExchange http(*target, request.deadline);
+    if (endpoint != token_endpoint_ || request.now >= token_expiry_) token_.clear();
+    bool refreshed = false;
+
+    // A GET with the session token; a 401 (token expired or revoked) gets one new token.
+    const auto get = [&](const std::string& path) -> Result<HttpReply> {
+      for (;;) {
+        if (token_.empty()) {
+          auto t = fetch_token(http, base, request.now);
+          if (!t) return t.failure();
+          token_endpoint_ = endpoint;
+        }
+        auto reply = http.send(HTTPRequest::HTTP_GET, base + path,
+                               {{"X-aws-ec2-metadata-token", token_}}, "GET " + path);
+        if (reply && reply.value().status == 401 && !refreshed) {
+          refreshed = true;
+          token_.clear();
+          continue;
+        }
+        if (reply && reply.value().status == 401) token_.clear();
+        return reply;
+      }
+    };
+
+    const std::string list = "/latest/meta-data/iam/security-credentials/";
+    auto roles = get(list);
+    if (!roles) return failed(roles.failure());
+    if (roles.value().status == 404)
+      return failed(
+          {FailureKind::neptune_error, 404, "",
+           "no IAM role is attached to this instance (GET " + list + " answered HTTP 404)"});
+    if (roles.value().status != 200)
+      return failed({FailureKind::neptune_error, roles.value().status, "",
+                     "GET " + list + " answered HTTP " + std::to_string(roles.value().status)});
+    const std::string role = trim(roles.value().body.substr(0, roles.value().body.find('\n')));
+    const bool role_ok =
+        !role.empty() && role.size() <= 128 && std::all_of(role.begin(), role.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) ||
+                 std::string_view("+=,.@_-").find(c) != std::string_view::npos;
+        });
+    if (!role_ok)
+      return failed(
+          {FailureKind::bad_response, 200, "", "GET " + list + " did not answer with a role name"});
+
+    auto reply = get(list + role);
+    if (!reply) return failed(reply.failure());
+    if (reply.value().status != 200) {
+      return failed(
+          {FailureKind::neptune_error, reply.value().status, "",
+           "GET " + list + role + " answered HTTP " + std::to_string(reply.value().status)});
+    }
+    auto credentials = parse_credentials_json(reply.value().body, "GET " + list + role, true);
+    if (!credentials) return failed(credentials.failure());
+    return found(std::move(credentials.value()), "role " + role);
+  }
+
+ private:
+  Result<bool> fetch_token(HttpExchange& http, const std::string& base,
+                           system_clock::time_point now) {
+    const std::string path = "/latest/api/token";
+    auto reply = http.send(HTTPRequest::HTTP_PUT, base + path,
+                           {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}}, "PUT " + path);
+    if (!reply) return reply.failure();
+    const int status = reply.value().status;
+    if (status != 200) {
+      return Failure{
+          FailureKind::neptune_error, status, "",
+          "PUT " + path + " answered HTTP " + std::to_string(status) +
+              (status == 403
+                   ? " (IMDSv2 tokens refused; from a container the hop limit must be 2 or more)"
+                   : "")};
+    }
+    std::string token = trim(reply.value().body);
+    const bool printable =
+        !token.empty() && token.size() <= 1024 &&
+        std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7F; });
+    if (!printable)
+      return Failure{FailureKind::bad_response, status, "",
+                     "PUT " + path + " did not answer with a token"};
+    token_ = std::move(token);
+    token_expiry_ = now + std::chrono::seconds(21600 - 5);
+    return true;
+  }
+
+  std::mutex mutex_;
+  std::string token_;
+  std::string token_endpoint_;
+  system_clock::time_point token_expiry_{};
+};
+
+}  // namespace
+
+std::unique_ptr<CredentialsProvider> make_web_identity_provider() {
+  return std::make_unique<WebIdentityProvider>();
+}
+
+std::unique_ptr<CredentialsProvider> make_container_provider() {
+  return std::make_unique<ContainerProvider>();
+}
+
+std::unique_ptr<CredentialsProvider> make_instance_metadata_provider() {
+  return std::make_unique<InstanceMetadataProvider>();
+}
+
+}  // namespace nw
