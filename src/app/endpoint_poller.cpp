@@ -45,6 +45,7 @@ std::string metric_code(const Failure& f) {
     case FailureKind::query_not_found: return "not_found";
     case FailureKind::aborted: return "aborted";
     case FailureKind::credentials: return "credentials";
+    case FailureKind::tls: return "tls";
   }
   return "unknown";
 }

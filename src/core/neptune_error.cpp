@@ -27,6 +27,7 @@ std::string Failure::describe() const {
     case FailureKind::bad_response: out = "bad response"; break;
     case FailureKind::aborted: out = "aborted"; break;
     case FailureKind::credentials: out = "credentials"; break;
+    case FailureKind::tls: out = "TLS"; break;
     case FailureKind::neptune_error:
     case FailureKind::query_not_found: out = code.empty() ? "error" : code; break;
   }
@@ -57,7 +58,8 @@ bool is_retryable(const Failure& failure) {
     case FailureKind::bad_response:
     case FailureKind::query_not_found:
     case FailureKind::aborted:
-    case FailureKind::credentials: return false;
+    case FailureKind::credentials:
+    case FailureKind::tls: return false;
   }
   return false;
 }

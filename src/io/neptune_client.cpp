@@ -12,6 +12,7 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
 
@@ -234,6 +235,14 @@ class PocoNeptuneClient final : public NeptuneClient {
     } catch (const Poco::TimeoutException& e) {
       session_->reset();
       return Failure{FailureKind::timeout, 0, "", e.displayText()};
+    } catch (const Poco::Net::SSLException& e) {
+      // A certificate that does not verify will not verify on the next try either. (Includes
+      // CertificateValidationException, which is an SSLException.)
+      session_->reset();
+      const std::string name = endpoint_.tls_server_name.empty() ? endpoint_.url.host : endpoint_.tls_server_name;
+      return Failure{FailureKind::tls, 0, "",
+                     "handshake with " + name + ":" + std::to_string(endpoint_.url.port) + " failed: " +
+                         e.displayText()};
     } catch (const Poco::Exception& e) {
       session_->reset();
       return Failure{FailureKind::transport, 0, "", e.displayText()};

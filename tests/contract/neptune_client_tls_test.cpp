@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "nw/core/neptune_error.h"
 #include "nw/io/neptune_client.h"
 #include "support/scripted_http_server.h"
 
@@ -68,7 +69,12 @@ TEST(NeptuneClientTls, UntrustedCertificateIsRefused) {
   server.set_fallback({200, kEmptyList});
   const auto result = make_neptune_client(server.endpoint())->list_queries();  // system store only
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.failure().kind, FailureKind::transport);
+  EXPECT_EQ(result.failure().kind, FailureKind::tls);
+  EXPECT_FALSE(is_retryable(result.failure()));
+  EXPECT_EQ(result.failure().describe().rfind("TLS: handshake with 127.0.0.1:" + std::to_string(server.port()) +
+                                              " failed: ", 0),
+            0u)
+      << result.failure().describe();
   EXPECT_TRUE(server.requests().empty());
 }
 
@@ -80,7 +86,7 @@ TEST(NeptuneClientTls, CertificateForAnotherHostIsRefused) {
   endpoint.ca_file = identity.certificate_file;
   const auto result = make_neptune_client(endpoint)->list_queries();
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.failure().kind, FailureKind::transport);
+  EXPECT_EQ(result.failure().kind, FailureKind::tls) << result.failure().describe();
   EXPECT_TRUE(server.requests().empty());
 }
 

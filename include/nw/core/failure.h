@@ -15,6 +15,7 @@ enum class FailureKind {
   query_not_found, // cancel of a query that already ended (InvalidParameter ... is invalid)
   aborted,         // shutdown arrived before the request could complete
   credentials,     // auth = iam, but no AWS credentials could be had: nothing was sent
+  tls,             // the TLS handshake or certificate verification failed: not retried
 };
 
 struct Failure {
