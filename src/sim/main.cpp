@@ -1,4 +1,5 @@
-// neptune-sim: a simulator of one Neptune instance's openCypher status endpoints.
+// neptune-sim: a simulator of Neptune instances' query-status endpoints (openCypher,
+// Gremlin, SPARQL).
 #include <csignal>
 #include <iostream>
 #include <pthread.h>

@@ -15,15 +15,27 @@ std::size_t sequence_length(unsigned char lead) {
   return 1;
 }
 
-void write_query(PrettyJsonWriter& json, const QueryView& query) {
-  json.begin_object();
-  json.key("queryId").string(query.id);
-  json.key("queryString").string(truncate_query_string(query.text));
+void write_eval_stats(PrettyJsonWriter& json, const QueryView& query, Language language) {
   json.key("queryEvalStats").begin_object();
-  json.key("waited").number(query.waited_ms);
+  if (language == Language::sparql)
+    json.key("subqueries").number(0);
+  else
+    json.key("waited").number(query.waited_ms);
   json.key("elapsed").number(query.elapsed_ms);
   json.key("cancelled").boolean(false);
   json.end_object();
+}
+
+void write_query(PrettyJsonWriter& json, const QueryView& query, Language language) {
+  json.begin_object();
+  json.key("queryId").string(query.id);
+  if (language == Language::opencypher) {
+    json.key("queryString").string(truncate_query_string(query.text));
+    write_eval_stats(json, query, language);
+  } else {
+    write_eval_stats(json, query, language);
+    json.key("queryString").string(truncate_query_string(query.text));
+  }
   json.end_object();
 }
 
@@ -43,27 +55,35 @@ std::string truncate_query_string(std::string_view text) {
   return std::string(text.substr(0, pos));
 }
 
-std::string query_list_body(const WorkloadSnapshot& snapshot) {
+std::string query_list_body(const WorkloadSnapshot& snapshot, Language language) {
   PrettyJsonWriter json;
   json.begin_object();
-  json.key("acceptedQueryCount").number(snapshot.accepted_count);
+  json.key("acceptedQueryCount")
+      .number(language == Language::sparql ? snapshot.accepted_since_start
+                                           : snapshot.accepted_count);
   json.key("runningQueryCount").number(snapshot.running_count);
   json.key("queries").begin_array();
-  for (const QueryView& query : snapshot.queries) write_query(json, query);
+  for (const QueryView& query : snapshot.queries) write_query(json, query, language);
   json.end_array();
   json.end_object();
   return json.str();
 }
 
-std::string query_status_body(const QueryView& query) {
+std::string query_status_body(const QueryView& query, Language language) {
   PrettyJsonWriter json;
-  write_query(json, query);
+  write_query(json, query, language);
   return json.str();
 }
 
 std::string cancel_success_body() {
   PrettyJsonWriter json;
   json.begin_object().key("status").string("200 OK").key("payload").boolean(true).end_object();
+  return json.str();
+}
+
+std::string gremlin_cancel_success_body() {
+  PrettyJsonWriter json;
+  json.begin_object().key("status").string("200 OK").end_object();
   return json.str();
 }
 

@@ -84,9 +84,13 @@ class ParameterLookup {
   const Parameters& form_;
 };
 
+// openCypher and Gremlin: the REST form (an id segment) and the legacy servlet.
 Route status_route(std::string_view method, const std::vector<std::string>& segments,
-                   const ParameterLookup& params) {
+                   const ParameterLookup& params, Language language) {
   Route route;
+  route.language = language;
+  // Gremlin's cancel has no `silent` parameter: one that is sent changes nothing.
+  const bool has_silent = language != Language::gremlin;
   if (segments.size() == 3) {
     route.api = Api::rest;
     route.query_id = segments[2];
@@ -94,7 +98,7 @@ Route status_route(std::string_view method, const std::vector<std::string>& segm
       route.endpoint = Endpoint::query_status;
     } else if (method == "DELETE") {
       route.endpoint = Endpoint::cancel_query;
-      route.silent = params.is_true("silent");
+      route.silent = has_silent && params.is_true("silent");
     } else {
       route.endpoint = Endpoint::method_not_allowed;
     }
@@ -103,8 +107,8 @@ Route status_route(std::string_view method, const std::vector<std::string>& segm
 
   route.api = Api::legacy;
   route.query_id = params.value_or_empty("queryId");
-  route.silent = params.is_true("silent");
-  if (method == "DELETE") {
+  route.silent = has_silent && params.is_true("silent");
+  if (method == "DELETE" && language == Language::opencypher) {
     route.endpoint = Endpoint::cancel_query;  // DELETE always means cancel
   } else if (method == "GET" || method == "POST") {
     if (params.has("cancelQuery")) {
@@ -114,6 +118,30 @@ Route status_route(std::string_view method, const std::vector<std::string>& segm
     } else {
       route.endpoint = Endpoint::list_queries;
       route.include_waiting = params.is_true("includeWaiting");
+    }
+  } else {
+    // Gremlin documents DELETE only in the REST form, /gremlin/status/{queryId}.
+    route.endpoint = Endpoint::method_not_allowed;
+  }
+  return route;
+}
+
+// SPARQL: the legacy servlet only. Its list shows running and waiting queries alike, so
+// an includeWaiting parameter is ignored.
+Route sparql_route(std::string_view method, const ParameterLookup& params) {
+  Route route;
+  route.language = Language::sparql;
+  route.api = Api::legacy;
+  route.query_id = params.value_or_empty("queryId");
+  route.silent = params.is_true("silent");
+  if (method == "GET" || method == "POST") {
+    if (params.has("cancelQuery")) {
+      route.endpoint = Endpoint::cancel_query;
+    } else if (!route.query_id.empty()) {
+      route.endpoint = Endpoint::query_status;
+    } else {
+      route.endpoint = Endpoint::list_queries;
+      route.include_waiting = true;
     }
   } else {
     route.endpoint = Endpoint::method_not_allowed;
@@ -166,9 +194,15 @@ Route route_request(std::string_view method, std::string_view target, const Para
       question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
   const std::vector<std::string> segments = path_segments(path);
 
-  if ((segments.size() == 2 || segments.size() == 3) &&
-      equals_ignore_case(segments[0], "opencypher") && equals_ignore_case(segments[1], "status")) {
-    return status_route(method, segments, ParameterLookup(parse_form_urlencoded(query), form));
+  if ((segments.size() == 2 || segments.size() == 3) && equals_ignore_case(segments[1], "status")) {
+    const ParameterLookup params(parse_form_urlencoded(query), form);
+    if (equals_ignore_case(segments[0], "opencypher"))
+      return status_route(method, segments, params, Language::opencypher);
+    if (equals_ignore_case(segments[0], "gremlin"))
+      return status_route(method, segments, params, Language::gremlin);
+    // SPARQL has no REST form: /sparql/status/{id} is no path of it.
+    if (equals_ignore_case(segments[0], "sparql") && segments.size() == 2)
+      return sparql_route(method, params);
   }
   if (segments.size() == 2 && segments[0] == "sim") return control_route(method, segments[1]);
   return Route{};

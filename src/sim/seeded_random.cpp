@@ -18,6 +18,11 @@ constexpr double kTwoPi = 6.283185307179586476925286766559;
 
 }  // namespace
 
+std::uint64_t instance_seed(std::uint64_t seed, std::uint64_t index) {
+  if (index == 0) return seed;
+  return mix(seed ^ mix(index + 0x1D5EED));
+}
+
 SeededRandom::SeededRandom(std::uint64_t seed, std::uint64_t stream)
     : engine_(mix(seed ^ mix(stream + 0x5EED))) {}
 

@@ -4,10 +4,14 @@
 #include <chrono>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <ostream>
+#include <vector>
 
 #include <Poco/Exception.h>
+#include <Poco/ThreadPool.h>
 
+#include "nw/sim/seeded_random.h"
 #include "nw/sim/sim_options.h"
 #include "nw/sim/sim_server.h"
 #include "nw/sim/sim_service.h"
@@ -67,42 +71,70 @@ int run_neptune_sim(const std::vector<std::string>& args, std::ostream& out, std
     return 0;
   }
 
-  SimService::CancelObserver print_cancel;
-  if (!options.quiet) {
-    print_cancel = [&out](const CancelRecord& record) {
-      out << cancel_log_line(record) << std::endl;
-    };
+  // Cancels of all instances come from their handler threads: one line at a time.
+  std::mutex out_mutex;
+  const bool many = options.instances > 1;
+  std::vector<std::unique_ptr<SimService>> services;
+  for (int i = 0; i < options.instances; ++i) {
+    SimService::CancelObserver print_cancel;
+    if (!options.quiet) {
+      print_cancel = [&out, &out_mutex, many, i](const CancelRecord& record) {
+        const std::lock_guard<std::mutex> lock(out_mutex);
+        out << cancel_log_line(record);
+        if (many) out << " instance=" << i;
+        out << std::endl;
+      };
+    }
+    WorkloadConfig workload = options.workload;
+    workload.seed = instance_seed(options.workload.seed, static_cast<std::uint64_t>(i));
+    services.push_back(std::make_unique<SimService>(workload, options.languages,
+                                                    FaultPlan(options.faults, workload.seed),
+                                                    steady_now_ms, print_cancel));
   }
-  SimService service(options.workload, FaultPlan(options.faults, options.workload.seed),
-                     steady_now_ms, print_cancel);
 
-  std::unique_ptr<SimServer> server;
-  try {
-    server = std::make_unique<SimServer>(service, options.host, options.port);
-  } catch (const Poco::Exception& e) {
-    err << "neptune-sim: cannot listen on " << options.host << ":" << options.port << ": "
-        << e.displayText() << std::endl;
-    return kExitFailure;
+  // One pool for every server (declared after the services, so it goes first, and
+  // before the servers, so it outlives them).
+  const std::unique_ptr<Poco::ThreadPool> pool = make_shared_server_pool(options.instances);
+  std::vector<std::unique_ptr<SimServer>> servers;
+  for (int i = 0; i < options.instances; ++i) {
+    const std::uint16_t port = options.port == 0 ? 0 : static_cast<std::uint16_t>(options.port + i);
+    try {
+      servers.push_back(std::make_unique<SimServer>(*services[static_cast<std::size_t>(i)],
+                                                    options.host, port, *pool));
+    } catch (const Poco::Exception& e) {
+      err << "neptune-sim: cannot listen on " << options.host << ":" << port << ": "
+          << e.displayText() << std::endl;
+      return kExitFailure;
+    }
   }
-  if (!server->is_loopback()) {
+  if (!servers.front()->is_loopback()) {
     // The simulator has no authentication: off loopback only when asked for by name.
     if (!options.listen_given) {
-      err << "neptune-sim: refusing to serve on non-loopback " << server->url() << std::endl;
+      err << "neptune-sim: refusing to serve on non-loopback " << servers.front()->url()
+          << std::endl;
       return kExitUsage;
     }
-    err << "neptune-sim: warning: serving on non-loopback " << server->url()
+    err << "neptune-sim: warning: serving on non-loopback " << options.host
         << " without authentication" << std::endl;
   }
 
-  // The socket is already listening: a client that reads this line and connects at once
-  // waits in the backlog until start(). Nothing is printed before this line.
-  out << "neptune-sim: listening on " << server->url() << std::endl;
-  server->start();
+  {
+    // The sockets are already listening: a client that reads a line and connects at
+    // once waits in the backlog until start(). Nothing is printed before these lines,
+    // and no cancel line before "ready" (observers wait for out_mutex).
+    const std::lock_guard<std::mutex> lock(out_mutex);
+    for (const auto& server : servers) out << "neptune-sim: listening on " << server->url() << "\n";
+    out << std::flush;
+    for (const auto& server : servers) server->start();
+    out << "neptune-sim: ready" << std::endl;
+  }
 
   wait_for_stop(options.duration_ms);
 
-  service.shut_down();
-  server->stop();
+  for (const auto& service : services) service->shut_down();
+  stop_servers(servers);
+  // Handlers run on the shared pool: wait for them so none outlives its service.
+  pool->joinAll();
   out << std::flush;
   return 0;
 }

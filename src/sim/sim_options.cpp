@@ -30,6 +30,19 @@ Poco::Util::OptionSet option_set() {
                            "port). The first line on stdout is "
                            "'neptune-sim: listening on http://HOST:PORT'.")
                         .argument("HOST:PORT"));
+  options.addOption(Option("instances", "",
+                           "Neptune instances to simulate (default 1, at most 1000), each "
+                           "independent (workloads, faults, cancel log, control API) on its "
+                           "own port: PORT, PORT+1, ... or, with port 0, a free port each. "
+                           "Instance i's seed is derived from --seed and i (instance 0 uses "
+                           "--seed itself).")
+                        .argument("N"));
+  options.addOption(Option("languages", "",
+                           "Languages that get a synthetic workload, comma-separated: "
+                           "opencypher, gremlin, sparql (default opencypher). Each has its own "
+                           "queue and --workers slots, and --arrival-rate applies to each. All "
+                           "three status endpoints are always served.")
+                        .argument("LIST"));
   options.addOption(Option("seed", "",
                            "Seed for the synthetic workload, query ids and fault shares "
                            "(default 1). The same seed replays the same run.")
@@ -95,6 +108,15 @@ std::string apply(SimOptions& options, const std::string& name, const std::strin
     options.host = address.value->first;
     options.port = address.value->second;
     options.listen_given = true;
+  } else if (name == "instances") {
+    const auto instances = parse_unsigned(value);
+    if (!instances || *instances < 1 || *instances > static_cast<std::uint64_t>(kMaxInstances))
+      return bad_value(name, value, "expected a whole number from 1 to 1000");
+    options.instances = static_cast<int>(*instances);
+  } else if (name == "languages") {
+    auto languages = parse_language_list(value);
+    if (!languages) return bad_value(name, value, languages.error);
+    options.languages = std::move(*languages.value);
   } else if (name == "seed") {
     const auto seed = parse_unsigned(value);
     if (!seed) return bad_value(name, value, "expected a whole number >= 0");
@@ -135,6 +157,31 @@ std::string apply(SimOptions& options, const std::string& name, const std::strin
 
 }  // namespace
 
+Parsed<std::vector<Language>> parse_language_list(std::string_view text) {
+  using Result = Parsed<std::vector<Language>>;
+  std::vector<Language> languages;
+  std::size_t begin = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', begin);
+    std::string_view name = text.substr(
+        begin, comma == std::string_view::npos ? std::string_view::npos : comma - begin);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    const std::optional<Language> language = parse_language(name);
+    if (!language) {
+      return Result::fail("unknown language '" + std::string(name) +
+                          "' (expected opencypher, gremlin or sparql)");
+    }
+    for (const Language seen : languages) {
+      if (seen == *language)
+        return Result::fail("language '" + std::string(name) + "' given twice");
+    }
+    languages.push_back(*language);
+    if (comma == std::string_view::npos) return Result::ok(std::move(languages));
+    begin = comma + 1;
+  }
+}
+
 Parsed<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view text) {
   using Result = Parsed<std::pair<std::string, std::uint16_t>>;
   const std::size_t colon = text.rfind(':');
@@ -173,6 +220,10 @@ Parsed<SimOptions> parse_sim_options(const std::vector<std::string>& args) {
   } catch (const Poco::Util::OptionException& e) {
     return Result::fail(e.displayText());
   }
+  if (parsed.port != 0 && parsed.port + parsed.instances - 1 > 65535) {
+    return Result::fail("--instances " + std::to_string(parsed.instances) + " from port " +
+                        std::to_string(parsed.port) + " would need ports past 65535");
+  }
   return Result::ok(std::move(parsed));
 }
 
@@ -184,9 +235,9 @@ std::string sim_help_text() {
   formatter.setUsage("[OPTIONS]");
   formatter.setWidth(100);
   formatter.setHeader(
-      "Simulates one Amazon Neptune instance's openCypher query-status endpoints, with a synthetic "
-      "workload and fault injection, for rehearsing watchdog policies and for tests. "
-      "Durations take ms, s, m or h suffixes.");
+      "Simulates Amazon Neptune instances' query-status endpoints (openCypher, Gremlin and "
+      "SPARQL), with synthetic workloads and fault injection, for rehearsing watchdog policies "
+      "and for tests. Durations take ms, s, m or h suffixes.");
   std::ostringstream out;
   formatter.format(out);
   out << R"(
@@ -200,30 +251,55 @@ FAULTS (--fault KIND[,share=F][,count=N][,on=status|cancel|all])
   the request, and later specs do not see it. The control API is never faulted.
   Example: --fault 429,count=3,on=cancel --fault delay=2s,share=0.1
 
-ENDPOINTS (openCypher, one instance; the path matches in any case)
+ENDPOINTS (on every instance; the path segments match in any case)
+  openCypher
   GET    /opencypher/status[?includeWaiting=true]     running (+ waiting) queries
   GET    /opencypher/status/{queryId}                 one query (400 if unknown)
   DELETE /opencypher/status/{queryId}[?silent=true]   cancel
   GET|POST /openCypher/status  legacy servlet; query string or form body with
            includeWaiting, queryId, cancelQuery (+queryId, silent)
   DELETE /openCypher/status?queryId=ID[&silent=true]  cancel
+  cancel reply: 200 {"status" : "200 OK", "payload" : true}
+  unknown id: 400 InvalidParameterException "Supplied queryId ID is invalid"
 
-CONTROL API (never faulted)
+  Gremlin (as openCypher, but a cancel has no silent: one that is sent is ignored)
+  GET    /gremlin/status[?includeWaiting=true]
+  GET    /gremlin/status/{queryId}
+  DELETE /gremlin/status/{queryId}
+  GET|POST /gremlin/status  legacy servlet with includeWaiting, queryId,
+           cancelQuery (+queryId)
+  list entries: queryId, queryEvalStats {waited, elapsed, cancelled}, queryString
+  cancel reply: 200 {"status" : "200 OK"}
+  unknown id: 400 InvalidParameterException "Supplied queryId ID is invalid"
+
+  SPARQL (legacy servlet only; no includeWaiting: the list shows waiting queries too)
+  GET|POST /sparql/status  with queryId, cancelQuery (+queryId, silent)
+  list entries: queryId, queryEvalStats {subqueries, elapsed, cancelled}, queryString;
+  acceptedQueryCount counts every query accepted since the start
+  cancel reply: 200 with the status list (after the cancel)
+  unknown id: status -> 200, empty body; cancel -> 200, empty body, or, for an id
+  that is not a UUID, 400 text/plain "Invalid queryId (not a UUID): ID"
+
+CONTROL API (never faulted; each instance has its own, on its own port)
   POST /sim/queries  inject a pinned query (it holds no worker slot and keeps its
                      state until its runtime ends or it is cancelled), body:
-                     {"queryId":"..." (optional), "queryString":"...",
+                     {"language":"opencypher"|"gremlin"|"sparql" (default
+                      opencypher), "queryId":"..." (optional), "queryString":"...",
                       "state":"running"|"waiting", "elapsed":ms, "waited":ms,
                       "runtime":ms (optional: time from now until it ends;
                       absent: until cancelled),
                       "ignoreCancel":true (optional: cancels are acknowledged
                       but the query keeps running)}     -> 201, the query's JSON
   GET  /sim/cancels  every cancel received, in order:
-                     [{"queryId","silent","api":"rest"|"legacy","found","elapsed","waited"}]
-  GET  /sim/stats    request, fault and query counters
+                     [{"queryId","silent","api":"rest"|"legacy","found","elapsed","waited",
+                       "language"}]
+  GET  /sim/stats    request, fault and query counters, totals and "byLanguage"
 
 OUTPUT
-  stdout: the 'listening on' line, then one line per cancel received:
+  stdout: one 'neptune-sim: listening on http://HOST:PORT' line per instance, in
+  order, then 'neptune-sim: ready', then one line per cancel received:
   cancel query_id=ID silent=BOOL api=rest|legacy found=BOOL elapsed_ms=N waited_ms=N
+    language=opencypher|gremlin|sparql[ instance=I]   (instance=I with --instances > 1)
   SIGTERM or SIGINT stops it (exit 0). Usage errors exit 64, other failures 1.
 )";
   return out.str();

@@ -1,6 +1,10 @@
 #include "nw/sim/sim_server.h"
 
+#include <algorithm>
+#include <atomic>
 #include <istream>
+#include <system_error>
+#include <thread>
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -17,8 +21,6 @@
 
 namespace nw::sim {
 namespace {
-
-constexpr int kMaxThreads = 32;
 
 class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
@@ -77,8 +79,26 @@ class SimRequestHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
 
 }  // namespace
 
+std::unique_ptr<Poco::ThreadPool> make_shared_server_pool(int servers) {
+  // Each server's dispatcher keeps one thread once it has had a connection; the rest
+  // come and go with the connections.
+  const int capacity = std::max(1, servers) * kMaxThreadsPerServer;
+  return std::make_unique<Poco::ThreadPool>("neptune-sim", /*minCapacity=*/2, capacity,
+                                            /*idleTime=*/30);
+}
+
 SimServer::SimServer(SimService& service, const std::string& host, std::uint16_t port)
-    : threads_(std::make_unique<Poco::ThreadPool>(2, kMaxThreads)) {
+    : own_threads_(std::make_unique<Poco::ThreadPool>(2, kMaxThreadsPerServer)) {
+  init(service, host, port, *own_threads_);
+}
+
+SimServer::SimServer(SimService& service, const std::string& host, std::uint16_t port,
+                     Poco::ThreadPool& pool) {
+  init(service, host, port, pool);
+}
+
+void SimServer::init(SimService& service, const std::string& host, std::uint16_t port,
+                     Poco::ThreadPool& pool) {
   const Poco::Net::SocketAddress address(host, port);
   Poco::Net::ServerSocket socket;
   // SO_REUSEADDR for quick restarts, but never SO_REUSEPORT: a second simulator on the
@@ -95,10 +115,10 @@ SimServer::SimServer(SimService& service, const std::string& host, std::uint16_t
   // Longer than any sensible poll interval, so a polling watchdog keeps one connection.
   params->setKeepAliveTimeout(Poco::Timespan(60, 0));
   params->setMaxKeepAliveRequests(0);
-  params->setMaxThreads(kMaxThreads);
+  params->setMaxThreads(kMaxThreadsPerServer);
   params->setMaxQueued(128);
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new SimRequestHandlerFactory(service),
-                                                    *threads_, socket, params);
+  server_ = std::make_unique<Poco::Net::HTTPServer>(new SimRequestHandlerFactory(service), pool,
+                                                    socket, params);
 }
 
 SimServer::~SimServer() {
@@ -115,8 +135,27 @@ void SimServer::stop() {
   if (!running_) return;
   running_ = false;
   server_->stopAll(/*abortCurrent=*/true);
-  // Handlers run on our pool: wait for them so none outlives the service.
-  threads_->joinAll();
+  // Handlers run on our pool: wait for them so none outlives the service. (A shared
+  // pool is joined by its owner once every server on it has stopped.)
+  if (own_threads_) own_threads_->joinAll();
+}
+
+void stop_servers(const std::vector<std::unique_ptr<SimServer>>& servers) {
+  constexpr std::size_t kStoppers = 16;
+  std::atomic<std::size_t> next{0};
+  const auto stop_some = [&] {
+    for (std::size_t i = next++; i < servers.size(); i = next++) servers[i]->stop();
+  };
+  std::vector<std::thread> stoppers;
+  for (std::size_t i = 1; i < std::min(kStoppers, servers.size()); ++i) {
+    try {
+      stoppers.emplace_back(stop_some);
+    } catch (const std::system_error&) {
+      break;  // no more threads: the ones there (this one included) do the rest
+    }
+  }
+  stop_some();
+  for (std::thread& stopper : stoppers) stopper.join();
 }
 
 }  // namespace nw::sim

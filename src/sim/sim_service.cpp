@@ -16,7 +16,47 @@ namespace nw::sim {
 namespace {
 
 constexpr std::uint64_t kRequestIdStream = 4;
-constexpr const char* kDefaultInjectedText = "MATCH (n) RETURN n";
+
+std::string_view default_injected_text(Language language) {
+  switch (language) {
+    case Language::gremlin:
+      return "g.V().count()";
+    case Language::sparql:
+      return "SELECT ?s ?p ?o WHERE { ?s ?p ?o }";
+    case Language::opencypher:
+      break;
+  }
+  return "MATCH (n) RETURN n";
+}
+
+// What SPARQL's servlet accepts as a queryId: 8-4-4-4-12 hex digits, in any case.
+bool is_uuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+WorkloadConfig workload_for(WorkloadConfig config, Language language,
+                            const std::vector<Language>& synthetic) {
+  config.language = language;
+  bool has_synthetic = false;
+  for (const Language l : synthetic) has_synthetic = has_synthetic || l == language;
+  if (!has_synthetic) config.arrival_rate = 0;
+  return config;
+}
+
+// A POST /sim/queries body: the query and the language whose workload takes it.
+struct InjectRequest {
+  Language language = Language::opencypher;
+  InjectedQuery query;
+};
 
 bool starts_with_ignore_case(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
@@ -50,8 +90,8 @@ std::optional<RequestKind> fault_target(Endpoint endpoint) {
 
 // The control API's body for POST /sim/queries, strictly: an unknown key is an error,
 // so that a typo ("elapsed_ms") cannot silently stage a different situation.
-Parsed<InjectedQuery> parse_injected_query(const std::string& body) {
-  using Result = Parsed<InjectedQuery>;
+Parsed<InjectRequest> parse_injected_query(const std::string& body) {
+  using Result = Parsed<InjectRequest>;
   Poco::JSON::Object::Ptr object;
   try {
     Poco::JSON::Parser parser;
@@ -63,10 +103,12 @@ Parsed<InjectedQuery> parse_injected_query(const std::string& body) {
     return Result::fail("the body is not valid JSON: " + e.displayText());
   }
 
-  InjectedQuery query;
-  query.text = kDefaultInjectedText;
+  InjectRequest request;
+  InjectedQuery& query = request.query;
+  std::optional<std::string> text;
   for (const auto& [key, value] : *object) {
-    const bool is_text_field = key == "queryId" || key == "queryString" || key == "state";
+    const bool is_text_field =
+        key == "queryId" || key == "queryString" || key == "state" || key == "language";
     const bool is_ms_field = key == "elapsed" || key == "waited" || key == "runtime";
     if (key == "ignoreCancel") {
       if (value.type() != typeid(bool)) return Result::fail("ignoreCancel must be true or false");
@@ -74,8 +116,9 @@ Parsed<InjectedQuery> parse_injected_query(const std::string& body) {
       continue;
     }
     if (!is_text_field && !is_ms_field) {
-      return Result::fail("unknown key '" + key +
-                          "' (queryId, queryString, state, elapsed, waited, runtime, ignoreCancel)");
+      return Result::fail(
+          "unknown key '" + key +
+          "' (language, queryId, queryString, state, elapsed, waited, runtime, ignoreCancel)");
     }
     if (is_text_field && !value.isString()) return Result::fail(key + " must be a string");
     if (is_ms_field && !value.isInteger())
@@ -86,7 +129,12 @@ Parsed<InjectedQuery> parse_injected_query(const std::string& body) {
       if (query.id.empty())
         return Result::fail("queryId must not be empty (leave it out to get one generated)");
     } else if (key == "queryString") {
-      query.text = value.toString();
+      text = value.toString();
+    } else if (key == "language") {
+      const std::optional<Language> language = parse_language(value.toString());
+      if (!language)
+        return Result::fail("language must be \"opencypher\", \"gremlin\" or \"sparql\"");
+      request.language = *language;
     } else if (key == "state") {
       const std::string state = value.toString();
       if (state == "running")
@@ -103,7 +151,8 @@ Parsed<InjectedQuery> parse_injected_query(const std::string& body) {
       query.runtime_ms = value.convert<std::int64_t>();
     }
   }
-  return Result::ok(std::move(query));
+  query.text = text ? *text : std::string(default_injected_text(request.language));
+  return Result::ok(std::move(request));
 }
 
 std::string cancel_log_body(const std::vector<CancelRecord>& records) {
@@ -117,6 +166,7 @@ std::string cancel_log_body(const std::vector<CancelRecord>& records) {
     json.key("found").boolean(r.found);
     json.key("elapsed").number(r.elapsed_ms);
     json.key("waited").number(r.waited_ms);
+    json.key("language").string(language_name(r.language));
     json.end_object();
   }
   json.end_array();
@@ -134,16 +184,26 @@ std::string cancel_log_line(const CancelRecord& record) {
          " api=" + std::string(api_name(record.api)) +
          " found=" + (record.found ? "true" : "false") +
          " elapsed_ms=" + std::to_string(record.elapsed_ms) +
-         " waited_ms=" + std::to_string(record.waited_ms);
+         " waited_ms=" + std::to_string(record.waited_ms) +
+         " language=" + std::string(language_name(record.language));
 }
 
 SimService::SimService(WorkloadConfig workload, FaultPlan faults, Clock clock,
                        CancelObserver on_cancel)
+    : SimService(workload, {Language::opencypher}, std::move(faults), std::move(clock),
+                 std::move(on_cancel)) {}
+
+SimService::SimService(WorkloadConfig workload, const std::vector<Language>& synthetic,
+                       FaultPlan faults, Clock clock, CancelObserver on_cancel)
     : clock_(std::move(clock)),
       on_cancel_(std::move(on_cancel)),
-      workload_(workload, clock_()),
       faults_(std::move(faults)),
-      request_ids_(workload.seed, kRequestIdStream) {}
+      request_ids_(workload.seed, kRequestIdStream) {
+  const std::int64_t start_ms = clock_();
+  workloads_.reserve(kLanguages.size());
+  for (const Language language : kLanguages)
+    workloads_.emplace_back(workload_for(workload, language, synthetic), start_ms);
+}
 
 SimResponse SimService::handle(const SimRequest& request) {
   const Parameters form =
@@ -154,7 +214,14 @@ SimResponse SimService::handle(const SimRequest& request) {
   const std::optional<RequestKind> kind = fault_target(route.endpoint);
   FaultDecision decision;
   if (kind) {
-    ++(*kind == RequestKind::status ? counters_.status : counters_.cancel);
+    const std::size_t language = language_index(route.language);
+    if (*kind == RequestKind::status) {
+      ++counters_.status;
+      ++counters_.status_by_language[language];
+    } else {
+      ++counters_.cancel;
+      ++counters_.cancel_by_language[language];
+    }
     decision = faults_.decide(*kind);
   }
   if (decision.delay_ms > 0) {
@@ -186,15 +253,9 @@ SimResponse SimService::handle(const SimRequest& request) {
 SimResponse SimService::respond(const Route& route, const SimRequest& request) {
   switch (route.endpoint) {
     case Endpoint::list_queries:
-      return SimResponse{200, kJsonContentType,
-                         query_list_body(workload_.snapshot(clock_(), route.include_waiting))};
-    case Endpoint::query_status: {
-      const std::optional<QueryView> query = workload_.find(route.query_id, clock_());
-      if (!query)
-        return error(400, "InvalidParameterException",
-                     "Supplied queryId " + route.query_id + " is invalid");
-      return SimResponse{200, kJsonContentType, query_status_body(*query)};
-    }
+      return list(route);
+    case Endpoint::query_status:
+      return status(route);
     case Endpoint::cancel_query:
       return cancel(route);
     case Endpoint::inject_query:
@@ -213,32 +274,93 @@ SimResponse SimService::respond(const Route& route, const SimRequest& request) {
   return error(404, "UnsupportedOperationException", "Unsupported path: " + path);
 }
 
+SimResponse SimService::list(const Route& route) {
+  // SPARQL has no includeWaiting: its list always shows the waiting queries too.
+  const bool include_waiting = route.include_waiting || route.language == Language::sparql;
+  const WorkloadSnapshot snapshot = workload(route.language).snapshot(clock_(), include_waiting);
+  return SimResponse{200, kJsonContentType, query_list_body(snapshot, route.language)};
+}
+
+SimResponse SimService::status(const Route& route) {
+  const std::optional<QueryView> query = workload(route.language).find(route.query_id, clock_());
+  if (query) return SimResponse{200, kJsonContentType, query_status_body(*query, route.language)};
+  // SPARQL answers a query it does not know with an empty 200.
+  if (route.language == Language::sparql) return SimResponse{200, kJsonContentType, ""};
+  return error(400, "InvalidParameterException",
+               "Supplied queryId " + route.query_id + " is invalid");
+}
+
 SimResponse SimService::cancel(const Route& route) {
   if (route.query_id.empty()) {
     return error(400, "MissingParameterException", "Missing required parameter: queryId");
   }
-  const CancelOutcome outcome = workload_.cancel(route.query_id, clock_());
-  const CancelRecord record{route.query_id, route.silent,       route.api,
-                            outcome.found,  outcome.elapsed_ms, outcome.waited_ms};
+  const CancelOutcome outcome = workload(route.language).cancel(route.query_id, clock_());
+  CancelRecord record;
+  record.query_id = route.query_id;
+  record.silent = route.silent;
+  record.api = route.api;
+  record.found = outcome.found;
+  record.elapsed_ms = outcome.elapsed_ms;
+  record.waited_ms = outcome.waited_ms;
+  record.language = route.language;
   cancels_.push_back(record);
   if (on_cancel_) on_cancel_(record);
-  if (!outcome.found) {
-    return error(400, "InvalidParameterException",
-                 "Supplied queryId " + route.query_id + " is invalid");
+
+  switch (route.language) {
+    case Language::opencypher:
+      if (outcome.found) return SimResponse{200, kJsonContentType, cancel_success_body()};
+      break;
+    case Language::gremlin:
+      if (outcome.found) return SimResponse{200, kJsonContentType, gremlin_cancel_success_body()};
+      break;
+    case Language::sparql:
+      // The status list after the cancel; for an id it does not know, an empty 200 when
+      // the id is a UUID and a plain-text 400 when it is not one.
+      if (outcome.found) return list(route);
+      if (is_uuid(route.query_id)) return SimResponse{200, kJsonContentType, ""};
+      return SimResponse{400, kTextContentType, "Invalid queryId (not a UUID): " + route.query_id};
   }
-  return SimResponse{200, kJsonContentType, cancel_success_body()};
+  return error(400, "InvalidParameterException",
+               "Supplied queryId " + route.query_id + " is invalid");
 }
 
 SimResponse SimService::inject(const SimRequest& request) {
-  Parsed<InjectedQuery> query = parse_injected_query(request.body);
-  if (!query) return error(400, "BadRequestException", query.error);
-  const Parsed<QueryView> injected = workload_.inject(std::move(*query.value), clock_());
+  Parsed<InjectRequest> parsed = parse_injected_query(request.body);
+  if (!parsed) return error(400, "BadRequestException", parsed.error);
+  const Language language = parsed.value->language;
+  const Parsed<QueryView> injected =
+      workload(language).inject(std::move(parsed.value->query), clock_());
   if (!injected) return error(400, "BadRequestException", injected.error);
-  return SimResponse{201, kJsonContentType, query_status_body(*injected.value)};
+  return SimResponse{201, kJsonContentType, query_status_body(*injected.value, language)};
 }
 
+namespace {
+
+void write_workload_counters(PrettyJsonWriter& json, const WorkloadCounters& w) {
+  json.key("queriesAccepted").number(w.accepted);
+  json.key("queriesRejected").number(w.rejected);
+  json.key("queriesFinished").number(w.finished);
+  json.key("queriesCancelled").number(w.cancelled);
+  json.key("running").number(w.running);
+  json.key("waiting").number(w.waiting);
+}
+
+}  // namespace
+
 SimResponse SimService::stats() {
-  const WorkloadCounters w = workload_.counters(clock_());
+  const std::int64_t now_ms = clock_();
+  WorkloadCounters total;
+  std::vector<WorkloadCounters> by_language;
+  for (const Language language : kLanguages) {
+    const WorkloadCounters w = workload(language).counters(now_ms);
+    by_language.push_back(w);
+    total.accepted += w.accepted;
+    total.rejected += w.rejected;
+    total.finished += w.finished;
+    total.cancelled += w.cancelled;
+    total.running += w.running;
+    total.waiting += w.waiting;
+  }
   PrettyJsonWriter json;
   json.begin_object();
   json.key("statusRequests").number(counters_.status);
@@ -249,12 +371,17 @@ SimResponse SimService::stats() {
   json.key("500").number(counters_.faults_500);
   json.key("delay").number(counters_.faults_delay);
   json.end_object();
-  json.key("queriesAccepted").number(w.accepted);
-  json.key("queriesRejected").number(w.rejected);
-  json.key("queriesFinished").number(w.finished);
-  json.key("queriesCancelled").number(w.cancelled);
-  json.key("running").number(w.running);
-  json.key("waiting").number(w.waiting);
+  write_workload_counters(json, total);
+  json.key("byLanguage").begin_object();
+  for (const Language language : kLanguages) {
+    const std::size_t i = language_index(language);
+    json.key(language_name(language)).begin_object();
+    json.key("statusRequests").number(counters_.status_by_language[i]);
+    json.key("cancelRequests").number(counters_.cancel_by_language[i]);
+    write_workload_counters(json, by_language[i]);
+    json.end_object();
+  }
+  json.end_object();
   json.end_object();
   return SimResponse{200, kJsonContentType, json.str()};
 }

@@ -10,11 +10,19 @@ namespace {
 
 constexpr std::uint64_t kWorkloadStream = 1;
 constexpr std::uint64_t kInjectedIdStream = 2;
+// Gremlin uses streams 17 and 18, SPARQL 33 and 34 (openCypher keeps 1 and 2).
+constexpr std::uint64_t kLanguageStreamStride = 16;
+
+std::uint64_t stream_for(Language language, std::uint64_t base) {
+  return base + kLanguageStreamStride * language_index(language);
+}
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 
 }  // namespace
 
-const std::vector<std::string>& synthetic_query_texts() {
+namespace {
+
+const std::vector<std::string>& opencypher_texts() {
   static const std::vector<std::string> texts = {
       "MATCH (p:Person)-[:KNOWS*1..4]->(f) RETURN count(f)",
       "MATCH (a:Airport {code:'SEA'})-[:ROUTE*2]->(b) RETURN b.code",
@@ -39,10 +47,75 @@ const std::vector<std::string>& synthetic_query_texts() {
   return texts;
 }
 
+const std::vector<std::string>& gremlin_texts() {
+  static const std::vector<std::string> texts = {
+      "g.V().hasLabel('person').out('knows').count()",
+      "g.V().has('airport','code','SEA').out('route').out('route').values('code').dedup()",
+      "g.V().hasLabel('airport').outE('route').has('dist',gt(5000)).order().by('dist',desc)"
+      ".limit(20).project('from','to','dist').by(outV().values('code')).by(inV().values('code'))"
+      ".by('dist')",
+      "g.V().has('person','name','Alice').repeat(both('knows').simplePath()).until(has('name',"
+      "'Bob')).limit(1).path().count(local)",
+      "g.V().groupCount().by(label)",
+      "g.V().has('user','id','u-1042').as('u').out('purchased').in('purchased').where(neq('u'))"
+      ".out('purchased').groupCount().order(local).by(values,desc).limit(local,10)",
+      "g.V().hasLabel('person').repeat(out('knows')).times(4).dedup().count()",
+      "g.with('watchdog:exempt', true).V().hasLabel('account').has('flagged',true)"
+      ".repeat(out('transfer')).times(6).path()",
+      "g.with('watchdog:exempt', true).V().hasLabel('auditEvent').has('ts',gt(1700000000000))"
+      ".order().by('ts')",
+      "g.addV('event').property('ts',1700000000000).property('kind','click')",
+      "g.V().has('customer','id','c-77').fold().coalesce(unfold(),addV('customer')"
+      ".property('id','c-77')).property('lastSeen',1700000000000)",
+      "g.V().hasLabel('order').has('status','stale').drop()",
+  };
+  return texts;
+}
+
+const std::vector<std::string>& sparql_texts() {
+  static const std::vector<std::string> texts = {
+      "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10",
+      "PREFIX foaf: <http://xmlns.com/foaf/0.1/> SELECT (COUNT(?f) AS ?n) WHERE { ?p a "
+      "foaf:Person ; foaf:knows+ ?f }",
+      "PREFIX ex: <http://example.org/air#> SELECT ?code WHERE { ?a ex:code \"SEA\" ; "
+      "ex:route/ex:route ?b . ?b ex:code ?code }",
+      "PREFIX ex: <http://example.org/air#> SELECT ?from ?to ?dist WHERE { ?r ex:from ?from ; "
+      "ex:to ?to ; ex:dist ?dist FILTER (?dist > 5000) } ORDER BY DESC(?dist) LIMIT 20",
+      "SELECT ?type (COUNT(*) AS ?n) WHERE { ?s a ?type } GROUP BY ?type ORDER BY DESC(?n)",
+      "PREFIX shop: <http://example.org/shop#> SELECT ?rec (COUNT(*) AS ?score) WHERE { "
+      "?u shop:id \"u-1042\" ; shop:purchased ?p . ?other shop:purchased ?p , ?rec . "
+      "FILTER NOT EXISTS { ?u shop:purchased ?rec } } GROUP BY ?rec ORDER BY DESC(?score) "
+      "LIMIT 10",
+      "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <http://example.org/g/people> { ?s ?p ?o } }",
+      "# watchdog:exempt\nPREFIX bank: <http://example.org/bank#> SELECT ?a ?b WHERE { ?a "
+      "bank:flagged true ; bank:transfer+ ?b }",
+      "# watchdog:exempt\nPREFIX audit: <http://example.org/audit#> SELECT ?e ?ts WHERE { ?e a "
+      "audit:Event ; audit:ts ?ts FILTER (?ts > 1700000000000) } ORDER BY ?ts",
+      "PREFIX ev: <http://example.org/ev#> INSERT DATA { ev:e1 a ev:Event ; ev:kind \"click\" }",
+      "ASK { <http://example.org/c/77> ?p ?o }",
+      "PREFIX shop: <http://example.org/shop#> DELETE WHERE { ?o shop:status \"stale\" ; ?p ?v }",
+  };
+  return texts;
+}
+
+}  // namespace
+
+const std::vector<std::string>& synthetic_query_texts(Language language) {
+  switch (language) {
+    case Language::gremlin:
+      return gremlin_texts();
+    case Language::sparql:
+      return sparql_texts();
+    case Language::opencypher:
+      break;
+  }
+  return opencypher_texts();
+}
+
 Workload::Workload(WorkloadConfig config, std::int64_t start_ms)
     : config_(config),
-      random_(config.seed, kWorkloadStream),
-      injected_ids_(config.seed, kInjectedIdStream),
+      random_(config.seed, stream_for(config.language, kWorkloadStream)),
+      injected_ids_(config.seed, stream_for(config.language, kInjectedIdStream)),
       now_ms_(start_ms),
       next_arrival_ms_(static_cast<double>(start_ms)) {
   if (config_.workers < 1) config_.workers = 1;
@@ -79,7 +152,7 @@ void Workload::arrive(std::int64_t at_ms) {
   // sequence a seed produces must not depend on the queue state.
   Query q;
   q.id = random_.uuid_v4();
-  const auto& texts = synthetic_query_texts();
+  const auto& texts = synthetic_query_texts(config_.language);
   q.text = texts[random_.below(texts.size())];
   q.runtime_ms = sample_runtime_ms();
   q.waiting_since_ms = at_ms;
@@ -166,6 +239,7 @@ WorkloadSnapshot Workload::snapshot(std::int64_t now_ms, bool include_waiting) {
     if (q.running || include_waiting) snap.queries.push_back(view(q));
   }
   snap.accepted_count = static_cast<std::int64_t>(queries_.size());
+  snap.accepted_since_start = counters_.accepted;
   return snap;
 }
 

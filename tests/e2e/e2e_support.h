@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -40,25 +41,33 @@ struct SimQuery {
   std::int64_t elapsed = 0;
   std::int64_t waited = 0;
   bool ignore_cancel = false;  // the simulator acknowledges cancels but keeps it running
+  std::string language = {};   // empty: the simulator's default (opencypher)
 };
 
 class Simulator {
  public:
+  // With "--instances N" among the arguments, waits until all N instances listen.
   explicit Simulator(std::vector<std::string> extra_args = {}) {
     std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--arrival-rate", "0", "--seed", "7"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
+    const bool several = std::find(args.begin(), args.end(), "--instances") != args.end();
     process_ = std::make_unique<test::ChildProcess>(NW_SIM_BIN, args);
     const auto line = process_->wait_for_stdout(
-        [](const std::string& l) { return l.find("listening on http://127.0.0.1:") != std::string::npos; },
-        kStartTimeout);
+        [several](const std::string& l) {
+          return several ? l == "neptune-sim: ready" : l.find("listening on http://127.0.0.1:") != std::string::npos;
+        },
+        several ? kStartTimeout * 3 : kStartTimeout);
     if (!line) throw std::runtime_error("neptune-sim did not start");
-    port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+    for (const auto& l : process_->stdout_lines())
+      if (l.find("listening on http://127.0.0.1:") != std::string::npos)
+        ports_.push_back(static_cast<std::uint16_t>(std::stoi(l.substr(l.rfind(':') + 1))));
   }
 
-  std::uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::size_t instances() const { return ports_.size(); }
+  std::uint16_t port(std::size_t instance = 0) const { return ports_.at(instance); }
+  std::string url(std::size_t instance = 0) const { return "http://127.0.0.1:" + std::to_string(port(instance)); }
 
-  void inject(const SimQuery& q) {
+  void inject(const SimQuery& q, std::size_t instance = 0) {
     Poco::JSON::Object body;
     body.set("queryId", q.id);
     body.set("queryString", q.text);
@@ -66,21 +75,22 @@ class Simulator {
     body.set("elapsed", q.elapsed);
     body.set("waited", q.waited);
     if (q.ignore_cancel) body.set("ignoreCancel", true);
+    if (!q.language.empty()) body.set("language", q.language);
     std::ostringstream text;
     body.stringify(text);
-    ASSERT_EQ(request("POST", "/sim/queries", text.str()).first, 201);
+    ASSERT_EQ(request("POST", "/sim/queries", text.str(), instance).first, 201);
   }
 
-  // Every cancel the simulator received, in order.
-  Poco::JSON::Array::Ptr cancels() {
-    const auto reply = request("GET", "/sim/cancels", "");
+  // Every cancel the simulator (instance) received, in order.
+  Poco::JSON::Array::Ptr cancels(std::size_t instance = 0) {
+    const auto reply = request("GET", "/sim/cancels", "", instance);
     Poco::JSON::Parser parser;
     return parser.parse(reply.second).extract<Poco::JSON::Array::Ptr>();
   }
 
-  std::vector<std::string> cancelled_ids() {
+  std::vector<std::string> cancelled_ids(std::size_t instance = 0) {
     std::vector<std::string> ids;
-    auto list = cancels();
+    auto list = cancels(instance);
     for (std::size_t i = 0; i < list->size(); ++i)
       ids.push_back(list->getObject(static_cast<unsigned>(i))->getValue<std::string>("queryId"));
     return ids;
@@ -88,8 +98,8 @@ class Simulator {
 
  private:
   std::pair<int, std::string> request(const std::string& method, const std::string& path,
-                                      const std::string& body) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port_);
+                                      const std::string& body, std::size_t instance) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", port(instance));
     Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
     if (!body.empty()) {
       req.setContentType("application/json");
@@ -103,7 +113,7 @@ class Simulator {
   }
 
   std::unique_ptr<test::ChildProcess> process_;
-  std::uint16_t port_ = 0;
+  std::vector<std::uint16_t> ports_;
 };
 
 // A temporary directory with a config file and the audit log path.

@@ -77,6 +77,82 @@ TEST(NeptuneJson, CancelAndErrorBodies) {
             "\"detailedMessage\":\"Supplied queryId x is invalid\"}");
 }
 
+TEST(NeptuneJson, GremlinBodiesFollowItsPage) {
+  WorkloadSnapshot snap;
+  snap.accepted_count = 9;
+  snap.running_count = 1;
+  snap.accepted_since_start = 40;
+  snap.queries.push_back(
+      {"fb34cd3e-f37c-4d12-9cf2-03bb741bf54f", "g.V().out().count()", 0, 23, true});
+  EXPECT_EQ(query_list_body(snap, Language::gremlin),
+            "{\n"
+            "  \"acceptedQueryCount\" : 9,\n"
+            "  \"runningQueryCount\" : 1,\n"
+            "  \"queries\" : [ {\n"
+            "    \"queryId\" : \"fb34cd3e-f37c-4d12-9cf2-03bb741bf54f\",\n"
+            "    \"queryEvalStats\" : {\n"
+            "      \"waited\" : 0,\n"
+            "      \"elapsed\" : 23,\n"
+            "      \"cancelled\" : false\n"
+            "    },\n"
+            "    \"queryString\" : \"g.V().out().count()\"\n"
+            "  } ]\n"
+            "}");
+  EXPECT_EQ(query_status_body({"g-1", "g.V()", 4, 5, true}, Language::gremlin),
+            "{\n"
+            "  \"queryId\" : \"g-1\",\n"
+            "  \"queryEvalStats\" : {\n"
+            "    \"waited\" : 4,\n"
+            "    \"elapsed\" : 5,\n"
+            "    \"cancelled\" : false\n"
+            "  },\n"
+            "  \"queryString\" : \"g.V()\"\n"
+            "}");
+  EXPECT_EQ(gremlin_cancel_success_body(), "{\n  \"status\" : \"200 OK\"\n}");
+}
+
+TEST(NeptuneJson, SparqlBodiesHaveSubqueriesNoWaitedAndACumulativeCount) {
+  WorkloadSnapshot snap;
+  snap.accepted_count = 2;
+  snap.running_count = 1;
+  snap.accepted_since_start = 9;
+  snap.queries.push_back(
+      {"fb34cd3e-f37c-4d12-9cf2-03bb741bf54f", "SELECT ?s ?p ?o WHERE {?s ?p ?o}", 0, 29256, true});
+  snap.queries.push_back({"4d5c4fae-aa30-41cf-9e1f-91e6b7dd6f47", "ASK {}", 700, 0, false});
+  EXPECT_EQ(query_list_body(snap, Language::sparql),
+            "{\n"
+            "  \"acceptedQueryCount\" : 9,\n"
+            "  \"runningQueryCount\" : 1,\n"
+            "  \"queries\" : [ {\n"
+            "    \"queryId\" : \"fb34cd3e-f37c-4d12-9cf2-03bb741bf54f\",\n"
+            "    \"queryEvalStats\" : {\n"
+            "      \"subqueries\" : 0,\n"
+            "      \"elapsed\" : 29256,\n"
+            "      \"cancelled\" : false\n"
+            "    },\n"
+            "    \"queryString\" : \"SELECT ?s ?p ?o WHERE {?s ?p ?o}\"\n"
+            "  }, {\n"
+            "    \"queryId\" : \"4d5c4fae-aa30-41cf-9e1f-91e6b7dd6f47\",\n"
+            "    \"queryEvalStats\" : {\n"
+            "      \"subqueries\" : 0,\n"
+            "      \"elapsed\" : 0,\n"
+            "      \"cancelled\" : false\n"
+            "    },\n"
+            "    \"queryString\" : \"ASK {}\"\n"
+            "  } ]\n"
+            "}");
+  const Poco::JSON::Object::Ptr one =
+      parse_object(query_status_body({"s-1", "ASK {}", 3, 4, true}, Language::sparql));
+  EXPECT_FALSE(one->getObject("queryEvalStats")->has("waited"));
+  EXPECT_EQ(one->getObject("queryEvalStats")->getValue<int>("subqueries"), 0);
+  EXPECT_EQ(one->getObject("queryEvalStats")->getValue<int>("elapsed"), 4);
+  // openCypher and Gremlin count only the queries still there.
+  EXPECT_EQ(
+      parse_object(query_list_body(snap, Language::gremlin))->getValue<int>("acceptedQueryCount"),
+      2);
+  EXPECT_EQ(parse_object(query_list_body(snap))->getValue<int>("acceptedQueryCount"), 2);
+}
+
 TEST(NeptuneJson, QuotesEscapeWhatJsonRequires) {
   const struct {
     std::string in;

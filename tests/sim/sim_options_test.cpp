@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "nw/sim/seeded_random.h"
+
 namespace nw::sim {
 namespace {
 
@@ -21,6 +23,8 @@ TEST(SimOptions, DefaultsMatchTheDocumentation) {
   EXPECT_EQ(o.duration_ms, 0);
   EXPECT_FALSE(o.quiet);
   EXPECT_FALSE(o.help);
+  EXPECT_EQ(o.instances, 1);
+  EXPECT_EQ(o.languages, std::vector<Language>{Language::opencypher});
 }
 
 TEST(SimOptions, ReadsEveryOption) {
@@ -41,6 +45,9 @@ TEST(SimOptions, ReadsEveryOption) {
       "--duration",
       "3",
       "--quiet",
+      "--instances",
+      "4",
+      "--languages=gremlin,openCypher, sparql",
   });
   ASSERT_TRUE(parsed) << parsed.error;
   const SimOptions& o = *parsed.value;
@@ -59,6 +66,28 @@ TEST(SimOptions, ReadsEveryOption) {
   EXPECT_EQ(o.faults[1].on, FaultScope::cancel);
   EXPECT_EQ(o.duration_ms, 3'000);
   EXPECT_TRUE(o.quiet);
+  EXPECT_EQ(o.instances, 4);
+  const std::vector<Language> languages = {Language::gremlin, Language::opencypher,
+                                           Language::sparql};
+  EXPECT_EQ(o.languages, languages);
+}
+
+TEST(SimOptions, InstancesMustFitInThePortRange) {
+  EXPECT_EQ(parse_sim_options({"--listen", "127.0.0.1:65530", "--instances", "6"}).value->instances,
+            6);
+  const Parsed<SimOptions> over =
+      parse_sim_options({"--instances", "7", "--listen", "127.0.0.1:65530"});
+  ASSERT_FALSE(over);
+  EXPECT_NE(over.error.find("65535"), std::string::npos) << over.error;
+  EXPECT_EQ(parse_sim_options({"--listen", "127.0.0.1:0", "--instances", "1000"}).value->instances,
+            1000);
+}
+
+TEST(SimOptions, InstanceSeedsDeriveFromTheSeed) {
+  EXPECT_EQ(instance_seed(42, 0), 42u) << "instance 0 replays a single-instance run";
+  EXPECT_NE(instance_seed(42, 1), instance_seed(42, 2));
+  EXPECT_NE(instance_seed(42, 1), instance_seed(43, 1));
+  EXPECT_EQ(instance_seed(42, 7), instance_seed(42, 7));
 }
 
 TEST(SimOptions, DurationTakesSecondsOrASuffix) {
@@ -71,9 +100,30 @@ TEST(SimOptions, HelpIsAnOption) {
   EXPECT_TRUE(parse_sim_options({"--help"}).value->help);
   EXPECT_TRUE(parse_sim_options({"-h"}).value->help);
   const std::string help = sim_help_text();
-  for (const char* word : {"--listen", "--seed", "--arrival-rate", "--workers", "--runtime-median",
-                           "--runtime-max", "--fault", "--duration", "--quiet", "/sim/queries",
-                           "/sim/cancels", "/sim/stats", "share=F", "count=N", "on="}) {
+  for (const char* word : {"--listen",
+                           "--seed",
+                           "--arrival-rate",
+                           "--workers",
+                           "--runtime-median",
+                           "--runtime-max",
+                           "--fault",
+                           "--duration",
+                           "--quiet",
+                           "/sim/queries",
+                           "/sim/cancels",
+                           "/sim/stats",
+                           "share=F",
+                           "count=N",
+                           "on=",
+                           "--instances",
+                           "--languages",
+                           "/gremlin/status",
+                           "/sparql/status",
+                           "\"language\"",
+                           "neptune-sim: ready",
+                           "Invalid queryId (not a UUID)",
+                           "language=",
+                           "instance="}) {
     EXPECT_NE(help.find(word), std::string::npos) << word;
   }
 }
@@ -98,6 +148,13 @@ TEST(SimOptions, UsageErrorsSayWhatIsWrong) {
       {{"--fault", "404"}, "--fault"},
       {{"--duration", "soon"}, "--duration"},
       {{"--quiet=yes"}, "quiet"},
+      {{"--instances", "0"}, "--instances"},
+      {{"--instances", "1001"}, "--instances"},
+      {{"--instances", "two"}, "--instances"},
+      {{"--languages", "cypher"}, "unknown language 'cypher'"},
+      {{"--languages", ""}, "--languages"},
+      {{"--languages", "gremlin,,sparql"}, "--languages"},
+      {{"--languages", "sparql,SPARQL"}, "given twice"},
       {{"extra"}, "unexpected argument 'extra'"},
   };
   for (const auto& row : rows) {

@@ -23,6 +23,16 @@ class SimServiceTest : public ::testing::Test {
         [this](const CancelRecord& r) { printed_.push_back(cancel_log_line(r)); });
   }
 
+  // Synthetic arrivals for `languages` only.
+  void make_busy_service(const std::vector<Language>& languages) {
+    WorkloadConfig config;
+    config.arrival_rate = 10;
+    config.runtime_median_ms = 3'600'000;
+    config.runtime_max_ms = 3'600'000;
+    service_ =
+        std::make_unique<SimService>(config, languages, FaultPlan(), [this] { return now_ms_; });
+  }
+
   SimResponse send(std::string method, std::string target, std::string body = {},
                    std::string content_type = {}) {
     return service_->handle(
@@ -103,10 +113,14 @@ TEST_F(SimServiceTest, CancelsInEveryFormAndRecordsThem) {
   EXPECT_EQ(object(again)->getValue<std::string>("code"), "InvalidParameterException");
 
   const std::vector<std::string> expected = {
-      "cancel query_id=a silent=true api=rest found=true elapsed_ms=250 waited_ms=0",
-      "cancel query_id=b silent=false api=legacy found=true elapsed_ms=250 waited_ms=0",
-      "cancel query_id=c silent=false api=legacy found=true elapsed_ms=250 waited_ms=0",
-      "cancel query_id=a silent=false api=rest found=false elapsed_ms=0 waited_ms=0",
+      "cancel query_id=a silent=true api=rest found=true elapsed_ms=250 waited_ms=0 "
+      "language=opencypher",
+      "cancel query_id=b silent=false api=legacy found=true elapsed_ms=250 waited_ms=0 "
+      "language=opencypher",
+      "cancel query_id=c silent=false api=legacy found=true elapsed_ms=250 waited_ms=0 "
+      "language=opencypher",
+      "cancel query_id=a silent=false api=rest found=false elapsed_ms=0 waited_ms=0 "
+      "language=opencypher",
   };
   EXPECT_EQ(printed_, expected);
 
@@ -177,17 +191,223 @@ TEST_F(SimServiceTest, InjectRepliesWithTheQuery) {
 
 TEST_F(SimServiceTest, UnknownPathsAndMethods) {
   make_service();
-  const SimResponse missing = send("GET", "/gremlin/status");
+  const SimResponse missing = send("GET", "/neo4j/status");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(object(missing)->getValue<std::string>("code"), "UnsupportedOperationException");
   EXPECT_EQ(send("PUT", "/opencypher/status/x").status, 405);
+}
+
+TEST_F(SimServiceTest, GremlinListsReportsAndCancelsWithoutSilent) {
+  make_service();
+  inject(R"j({"language":"gremlin","queryId":"g1","queryString":"g.V().count()","elapsed":10})j");
+  inject(R"({"language":"gremlin","queryId":"g2","state":"waiting","waited":5})");
+  inject(R"({"language":"gremlin","queryId":"g3"})");
+  inject(R"({"queryId":"o1"})");
+  now_ms_ += 100;
+
+  const SimResponse running = send("GET", "/gremlin/status");
+  ASSERT_EQ(running.status, 200);
+  const auto list = object(running);
+  EXPECT_EQ(list->getValue<int>("acceptedQueryCount"), 3) << "openCypher's o1 is not Gremlin's";
+  EXPECT_EQ(list->getValue<int>("runningQueryCount"), 2);
+  ASSERT_EQ(list->getArray("queries")->size(), 2u);
+  const auto first = list->getArray("queries")->getObject(0);
+  EXPECT_EQ(first->getValue<std::string>("queryString"), "g.V().count()");
+  EXPECT_EQ(first->getObject("queryEvalStats")->getValue<int>("elapsed"), 110);
+  EXPECT_EQ(first->getObject("queryEvalStats")->getValue<int>("waited"), 0);
+  EXPECT_LT(running.body.find("queryEvalStats"), running.body.find("queryString"));
+  EXPECT_EQ(object(send("POST", "/gremlin/status", "includeWaiting=true",
+                        "application/x-www-form-urlencoded"))
+                ->getArray("queries")
+                ->size(),
+            3u);
+  EXPECT_EQ(object(send("GET", "/gremlin/status/g2"))->getValue<std::string>("queryId"), "g2");
+  EXPECT_EQ(send("GET", "/gremlin/status/o1").status, 400) << "each language has its own queries";
+
+  const SimResponse rest = send("DELETE", "/gremlin/status/g1?silent=true");
+  EXPECT_EQ(rest.status, 200);
+  EXPECT_EQ(rest.body, "{\n  \"status\" : \"200 OK\"\n}");
+  const SimResponse legacy = send("POST", "/gremlin/status", "cancelQuery&queryId=g2&silent=true",
+                                  "application/x-www-form-urlencoded");
+  EXPECT_EQ(legacy.status, 200);
+  EXPECT_EQ(legacy.body, "{\n  \"status\" : \"200 OK\"\n}");
+
+  for (const char* target : {"/gremlin/status/some-guid-here", "/gremlin/status/g1",
+                             "/gremlin/status?queryId=some-guid-here"}) {
+    SCOPED_TRACE(target);
+    const SimResponse unknown = send("GET", target);
+    EXPECT_EQ(unknown.status, 400);
+    EXPECT_EQ(object(unknown)->getValue<std::string>("code"), "InvalidParameterException");
+  }
+  const SimResponse gone = send("GET", "/gremlin/status?cancelQuery&queryId=some-guid-here");
+  EXPECT_EQ(gone.status, 400);
+  EXPECT_EQ(object(gone)->getValue<std::string>("code"), "InvalidParameterException");
+  EXPECT_EQ(object(gone)->getValue<std::string>("detailedMessage"),
+            "Supplied queryId some-guid-here is invalid");
+
+  const std::vector<std::string> expected = {
+      "cancel query_id=g1 silent=false api=rest found=true elapsed_ms=110 waited_ms=0 "
+      "language=gremlin",
+      "cancel query_id=g2 silent=false api=legacy found=true elapsed_ms=0 waited_ms=105 "
+      "language=gremlin",
+      "cancel query_id=some-guid-here silent=false api=legacy found=false elapsed_ms=0 "
+      "waited_ms=0 language=gremlin",
+  };
+  EXPECT_EQ(printed_, expected);
+  const auto cancels = Poco::JSON::Parser()
+                           .parse(send("GET", "/sim/cancels").body)
+                           .extract<Poco::JSON::Array::Ptr>();
+  ASSERT_EQ(cancels->size(), 3u);
+  EXPECT_EQ(cancels->getObject(0)->getValue<std::string>("language"), "gremlin");
+  EXPECT_FALSE(cancels->getObject(0)->getValue<bool>("silent"));
+  EXPECT_EQ(object(send("GET", "/opencypher/status"))->getArray("queries")->size(), 1u);
+}
+
+TEST_F(SimServiceTest, SparqlListsEverythingAndCountsSinceTheStart) {
+  make_service();
+  const std::string running_id = "4d5c4fae-aa30-41cf-9e1f-91e6b7dd6f47";
+  inject(R"({"language":"sparql","queryId":")" + running_id + R"(","elapsed":100})");
+  inject(R"({"language":"sparql","queryId":"s-wait","state":"waiting","waited":40})");
+  inject(R"({"language":"sparql","queryId":"s-short","runtime":50})");
+  now_ms_ += 100;  // s-short has finished
+
+  // No includeWaiting on SPARQL: one sent is ignored, the list shows both states.
+  for (const SimResponse& r :
+       {send("GET", "/sparql/status"), send("GET", "/sparql/status?includeWaiting=false"),
+        send("POST", "/sparql/status", "", "application/x-www-form-urlencoded")}) {
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto list = object(r);
+    EXPECT_EQ(list->getValue<int>("acceptedQueryCount"), 3) << "finished queries count too";
+    EXPECT_EQ(list->getValue<int>("runningQueryCount"), 1);
+    ASSERT_EQ(list->getArray("queries")->size(), 2u);
+    const auto stats = list->getArray("queries")->getObject(0)->getObject("queryEvalStats");
+    EXPECT_EQ(stats->getValue<int>("subqueries"), 0);
+    EXPECT_EQ(stats->getValue<int>("elapsed"), 200);
+    EXPECT_FALSE(stats->getValue<bool>("cancelled"));
+    EXPECT_FALSE(stats->has("waited"));
+  }
+
+  const SimResponse one =
+      send("POST", "/sparql/status", "queryId=" + running_id, "application/x-www-form-urlencoded");
+  EXPECT_EQ(object(one)->getValue<std::string>("queryId"), running_id);
+  const SimResponse unknown = send("GET", "/sparql/status?queryId=s-short");
+  EXPECT_EQ(unknown.status, 200);
+  EXPECT_EQ(unknown.body, "");
+
+  // A cancel answers with the status list after it.
+  const SimResponse cancelled =
+      send("POST", "/sparql/status", "cancelQuery&queryId=" + running_id + "&silent=true",
+           "application/x-www-form-urlencoded");
+  ASSERT_EQ(cancelled.status, 200);
+  const auto after = object(cancelled);
+  EXPECT_EQ(after->getValue<int>("acceptedQueryCount"), 3);
+  EXPECT_EQ(after->getValue<int>("runningQueryCount"), 0);
+  ASSERT_EQ(after->getArray("queries")->size(), 1u);
+  EXPECT_EQ(after->getArray("queries")->getObject(0)->getValue<std::string>("queryId"), "s-wait");
+
+  const SimResponse unknown_uuid = send("GET", "/sparql/status?cancelQuery&queryId=" + running_id);
+  EXPECT_EQ(unknown_uuid.status, 200);
+  EXPECT_EQ(unknown_uuid.body, "");
+  const SimResponse not_uuid = send("POST", "/sparql/status", "cancelQuery&queryId=invalid-guid",
+                                    "application/x-www-form-urlencoded");
+  EXPECT_EQ(not_uuid.status, 400);
+  EXPECT_EQ(not_uuid.content_type, "text/plain; charset=UTF-8");
+  EXPECT_EQ(not_uuid.body, "Invalid queryId (not a UUID): invalid-guid");
+  // An injected query with an id that is no UUID can still be cancelled.
+  EXPECT_EQ(send("POST", "/sparql/status", "cancelQuery&queryId=s-wait").status, 200);
+
+  const std::vector<std::string> expected = {
+      "cancel query_id=" + running_id +
+          " silent=true api=legacy found=true elapsed_ms=200 waited_ms=0 language=sparql",
+      "cancel query_id=" + running_id +
+          " silent=false api=legacy found=false elapsed_ms=0 waited_ms=0 language=sparql",
+      "cancel query_id=invalid-guid silent=false api=legacy found=false elapsed_ms=0 waited_ms=0 "
+      "language=sparql",
+      "cancel query_id=s-wait silent=false api=legacy found=true elapsed_ms=0 waited_ms=140 "
+      "language=sparql",
+  };
+  EXPECT_EQ(printed_, expected);
+  EXPECT_EQ(send("DELETE", "/sparql/status?queryId=s-wait").status, 405);
+  EXPECT_EQ(send("GET", "/sparql/status/" + running_id).status, 404);
+}
+
+TEST_F(SimServiceTest, InjectTakesALanguage) {
+  make_service();
+  const SimResponse gremlin = send("POST", "/sim/queries", R"({"language":"gremlin"})");
+  ASSERT_EQ(gremlin.status, 201) << gremlin.body;
+  EXPECT_EQ(object(gremlin)->getValue<std::string>("queryString"), "g.V().count()");
+  const SimResponse sparql = send("POST", "/sim/queries", R"({"language":"SPARQL","queryId":"x"})");
+  ASSERT_EQ(sparql.status, 201) << sparql.body;
+  EXPECT_FALSE(object(sparql)->getObject("queryEvalStats")->has("waited"));
+  EXPECT_EQ(object(sparql)->getValue<std::string>("queryString"),
+            "SELECT ?s ?p ?o WHERE { ?s ?p ?o }");
+  // One id in two languages: two separate queries.
+  EXPECT_EQ(send("POST", "/sim/queries", R"({"queryId":"x"})").status, 201);
+  EXPECT_EQ(send("POST", "/sim/queries", R"({"queryId":"x","language":"opencypher"})").status, 400);
+  for (const char* body : {R"({"language":"cypher"})", R"({"language":7})", R"({"language":""})"}) {
+    SCOPED_TRACE(body);
+    const SimResponse r = send("POST", "/sim/queries", body);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(object(r)->getValue<std::string>("code"), "BadRequestException");
+  }
+  EXPECT_EQ(object(send("GET", "/opencypher/status"))->getValue<int>("acceptedQueryCount"), 1);
+  EXPECT_EQ(object(send("GET", "/gremlin/status"))->getValue<int>("acceptedQueryCount"), 1);
+  EXPECT_EQ(object(send("GET", "/sparql/status"))->getValue<int>("acceptedQueryCount"), 1);
+}
+
+TEST_F(SimServiceTest, StatsBreakCountsDownByLanguage) {
+  make_service({"429,count=1,on=cancel"});
+  inject(R"({"language":"gremlin","queryId":"g"})");
+  inject(R"({"language":"sparql","queryId":"s"})");
+  send("GET", "/gremlin/status");
+  send("GET", "/sparql/status");
+  send("GET", "/sparql/status");
+  EXPECT_EQ(send("DELETE", "/gremlin/status/g").status, 429);
+  EXPECT_EQ(send("DELETE", "/gremlin/status/g").status, 200);
+  const auto stats = object(send("GET", "/sim/stats"));
+  EXPECT_EQ(stats->getValue<int>("statusRequests"), 3);
+  EXPECT_EQ(stats->getValue<int>("cancelRequests"), 2);
+  EXPECT_EQ(stats->getValue<int>("queriesAccepted"), 2);
+  EXPECT_EQ(stats->getValue<int>("queriesCancelled"), 1);
+  EXPECT_EQ(stats->getValue<int>("running"), 1);
+  const auto by = stats->getObject("byLanguage");
+  EXPECT_EQ(by->getObject("gremlin")->getValue<int>("statusRequests"), 1);
+  EXPECT_EQ(by->getObject("gremlin")->getValue<int>("cancelRequests"), 2);
+  EXPECT_EQ(by->getObject("gremlin")->getValue<int>("queriesCancelled"), 1);
+  EXPECT_EQ(by->getObject("sparql")->getValue<int>("statusRequests"), 2);
+  EXPECT_EQ(by->getObject("sparql")->getValue<int>("running"), 1);
+  EXPECT_EQ(by->getObject("opencypher")->getValue<int>("queriesAccepted"), 0);
+}
+
+TEST_F(SimServiceTest, OnlyTheChosenLanguagesGetASyntheticWorkload) {
+  make_busy_service({Language::gremlin, Language::sparql});
+  now_ms_ += 5'000;
+  EXPECT_EQ(object(send("GET", "/opencypher/status"))->getValue<int>("acceptedQueryCount"), 0);
+  const auto gremlin = object(send("GET", "/gremlin/status?includeWaiting=true"));
+  ASSERT_GT(gremlin->getArray("queries")->size(), 10u);
+  EXPECT_EQ(gremlin->getValue<int>("runningQueryCount"), 8) << "--workers slots of its own";
+  const std::string text =
+      gremlin->getArray("queries")->getObject(0)->getValue<std::string>("queryString");
+  EXPECT_EQ(text.rfind("g", 0), 0u) << text;
+  const auto sparql = object(send("GET", "/sparql/status"));
+  EXPECT_GT(sparql->getArray("queries")->size(), 10u);
+  EXPECT_EQ(sparql->getValue<int>("runningQueryCount"), 8);
+
+  make_busy_service({Language::opencypher});
+  now_ms_ += 5'000;
+  EXPECT_GT(object(send("GET", "/opencypher/status"))->getValue<int>("acceptedQueryCount"), 10);
+  EXPECT_EQ(object(send("GET", "/gremlin/status"))->getValue<int>("acceptedQueryCount"), 0);
+  EXPECT_EQ(object(send("GET", "/sparql/status"))->getValue<int>("acceptedQueryCount"), 0);
 }
 
 TEST(CancelLogLine, KeepsOneCancelOnOneLine) {
   CancelRecord record;
   record.query_id = "evil\nid";
   EXPECT_EQ(cancel_log_line(record),
-            "cancel query_id=evil?id silent=false api=rest found=false elapsed_ms=0 waited_ms=0");
+            "cancel query_id=evil?id silent=false api=rest found=false elapsed_ms=0 waited_ms=0 "
+            "language=opencypher");
+  record.language = Language::sparql;
+  EXPECT_NE(cancel_log_line(record).find(" language=sparql"), std::string::npos);
 }
 
 }  // namespace

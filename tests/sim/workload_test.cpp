@@ -1,5 +1,6 @@
 #include "nw/sim/workload.h"
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -304,6 +305,76 @@ TEST(Workload, AQueryThatIgnoresCancelsIsAcknowledgedButStays) {
   EXPECT_EQ(first.elapsed_ms, 5100);
   EXPECT_TRUE(w.find("stubborn", 200).has_value());
   EXPECT_TRUE(w.cancel("stubborn", 300).found);
+}
+
+}  // namespace
+}  // namespace nw::sim
+
+namespace nw::sim {
+namespace {
+
+TEST(Workload, EachLanguageDrawsItsOwnTexts) {
+  for (const Language language : kLanguages) {
+    SCOPED_TRACE(std::string(language_name(language)));
+    WorkloadConfig config;
+    config.language = language;
+    config.arrival_rate = 20;
+    config.workers = 1000;
+    config.runtime_median_ms = kHour;
+    Workload workload(config, 0);
+    const WorkloadSnapshot snap = workload.snapshot(10'000, true);
+    ASSERT_GT(snap.queries.size(), 50u);
+    const std::vector<std::string>& texts = synthetic_query_texts(language);
+    std::set<std::string> seen;
+    for (const QueryView& q : snap.queries) {
+      EXPECT_NE(std::find(texts.begin(), texts.end(), q.text), texts.end()) << q.text;
+      seen.insert(q.text);
+    }
+    EXPECT_GT(seen.size(), 3u);
+    bool exempt = false;
+    for (const std::string& text : texts) {
+      exempt = exempt || text.find("watchdog:exempt") != std::string::npos;
+      if (language == Language::gremlin) {
+        EXPECT_EQ(text.rfind("g.", 0), 0u) << text;
+      }
+      if (language == Language::sparql) {
+        EXPECT_EQ(text.find("MATCH"), std::string::npos) << text;
+      }
+    }
+    EXPECT_TRUE(exempt);
+  }
+  EXPECT_EQ(synthetic_query_texts(), synthetic_query_texts(Language::opencypher));
+  EXPECT_EQ(synthetic_query_texts(Language::gremlin).front(),
+            "g.V().hasLabel('person').out('knows').count()");
+  EXPECT_EQ(synthetic_query_texts(Language::sparql).front(),
+            "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10");
+}
+
+TEST(Workload, LanguagesOnOneSeedGiveUnrelatedRuns) {
+  WorkloadConfig config;
+  config.seed = 5;
+  config.arrival_rate = 5;
+  std::vector<std::vector<std::string>> runs;
+  for (const Language language : kLanguages) {
+    config.language = language;
+    Workload workload(config, 0);
+    runs.push_back(ids(workload.snapshot(10'000, true)));
+    ASSERT_FALSE(runs.back().empty());
+  }
+  EXPECT_NE(runs[0], runs[1]);
+  EXPECT_NE(runs[0], runs[2]);
+  EXPECT_NE(runs[1], runs[2]);
+}
+
+TEST(Workload, AcceptedSinceStartCountsFinishedAndCancelledQueries) {
+  Workload workload(no_synthetic_queries(), 0);
+  ASSERT_TRUE(workload.inject({"a", "RETURN 1", true, 0, 0, 100}, 0));
+  ASSERT_TRUE(workload.inject({"b", "RETURN 2", true, 0, 0, std::nullopt}, 0));
+  ASSERT_TRUE(workload.inject({"c", "RETURN 3", false, 0, 0, std::nullopt}, 0));
+  EXPECT_TRUE(workload.cancel("b", 50).found);
+  const WorkloadSnapshot snap = workload.snapshot(200, true);
+  EXPECT_EQ(snap.accepted_count, 1) << "only c is still there";
+  EXPECT_EQ(snap.accepted_since_start, 3);
 }
 
 }  // namespace

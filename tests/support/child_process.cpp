@@ -134,6 +134,10 @@ std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      // The child is gone, so its pipes reach EOF: wait until every line it wrote is read,
+      // or a caller looking at the output right after the exit could miss the last lines.
+      for (Stream* s : {&out_, &err_})
+        if (s->reader.joinable()) s->reader.join();
       return exit_code_;
     }
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;

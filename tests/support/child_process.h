@@ -32,7 +32,8 @@ class ChildProcess {
   std::optional<std::string> wait_for_stderr(const std::function<bool(const std::string&)>& match,
                                              std::chrono::milliseconds timeout);
 
-  // The exit code (128+N for a signal), or nullopt if still running after `timeout`.
+  // The exit code (128+N for a signal), or nullopt if still running after `timeout`. Once it
+  // has returned a code, stdout_lines() and stderr_lines() hold everything the child wrote.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
   std::vector<std::string> stdout_lines() const;

@@ -2,21 +2,33 @@
 // Turns an HTTP request line (and a form body) into what the simulator should do. Pure,
 // so the many ways Neptune accepts the same request are tested without a socket:
 //
+// openCypher
 //   REST (neptunedata)             GET    /opencypher/status[?includeWaiting=true]
 //                                  GET    /opencypher/status/{queryId}
 //                                  DELETE /opencypher/status/{queryId}[?silent=true]
 //   legacy servlet                 GET|POST /openCypher/status with includeWaiting,
 //   (query string or form body)      queryId, cancelQuery (+ queryId, silent)
 //                                  DELETE /openCypher/status?queryId=…[&silent=true]
-//   control API (simulator only)   POST /sim/queries, GET /sim/cancels, GET /sim/stats
+// Gremlin (as openCypher, but its cancel has no `silent`: a sent one is ignored)
+//   REST                           GET    /gremlin/status[?includeWaiting=true]
+//                                  GET    /gremlin/status/{queryId}
+//                                  DELETE /gremlin/status/{queryId}
+//   legacy servlet                 GET|POST /gremlin/status with includeWaiting,
+//                                    queryId, cancelQuery (+ queryId)
+// SPARQL (legacy servlet only; no includeWaiting: its list always shows waiting queries)
+//                                  GET|POST /sparql/status with queryId,
+//                                    cancelQuery (+ queryId, silent)
+// control API (simulator only)     POST /sim/queries, GET /sim/cancels, GET /sim/stats
 //
-// The `openCypher` segment matches in any case: AWS sources show both spellings and
-// clusters accept both.
+// The language and `status` segments match in any case: AWS sources show both
+// `openCypher` and `opencypher`, and clusters accept both.
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "nw/sim/query_language.h"
 
 namespace nw::sim {
 
@@ -36,10 +48,11 @@ enum class Endpoint {
 
 struct Route {
   Endpoint endpoint = Endpoint::not_found;
-  Api api = Api::rest;   // which form a cancel came in
-  std::string query_id;  // empty on a cancel: queryId was missing
-  bool include_waiting = false;
-  bool silent = false;
+  Api api = Api::rest;                       // which form a cancel came in
+  Language language = Language::opencypher;  // whose status servlet
+  std::string query_id;                      // empty on a cancel: queryId was missing
+  bool include_waiting = false;              // always true for SPARQL, whose list has no choice
+  bool silent = false;                       // always false for Gremlin, whose cancel has no silent
 };
 
 using Parameters = std::vector<std::pair<std::string, std::string>>;

@@ -10,6 +10,11 @@
 
 namespace nw::sim {
 
+// The seed of instance `index` when one process simulates several instances: instance 0
+// keeps `seed` itself (so a single instance replays as it always did), the others get
+// unrelated seeds that depend only on (seed, index).
+std::uint64_t instance_seed(std::uint64_t seed, std::uint64_t index);
+
 class SeededRandom {
  public:
   // `stream` separates independent sequences drawn from one seed (the workload, the

@@ -9,15 +9,22 @@
 
 #include "nw/sim/fault_plan.h"
 #include "nw/sim/parsed.h"
+#include "nw/sim/query_language.h"
 #include "nw/sim/workload.h"
 
 namespace nw::sim {
 
+// Instances one process serves at most (each listens on its own port).
+inline constexpr int kMaxInstances = 1000;
+
 struct SimOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 8182;
+  std::uint16_t port = 8182;  // instance i listens on port + i (or a free port each, for 0)
   bool listen_given = false;  // --listen was on the command line
-  WorkloadConfig workload;
+  int instances = 1;
+  WorkloadConfig workload;  // for every language; instance i's seed derives from seed and i
+  // The languages with a synthetic workload (--arrival-rate each); all are served.
+  std::vector<Language> languages = {Language::opencypher};
   std::vector<FaultSpec> faults;
   std::int64_t duration_ms = 0;  // 0: run until SIGTERM/SIGINT
   bool quiet = false;
@@ -26,6 +33,9 @@ struct SimOptions {
 
 // "HOST:PORT" or "[IPv6]:PORT"; port 0 asks the kernel for a free one.
 Parsed<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view text);
+
+// "opencypher,gremlin": names in any case, comma-separated, each at most once.
+Parsed<std::vector<Language>> parse_language_list(std::string_view text);
 
 // `args` excludes the program name. An error message names the offending option.
 Parsed<SimOptions> parse_sim_options(const std::vector<std::string>& args);

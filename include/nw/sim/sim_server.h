@@ -2,9 +2,16 @@
 // The simulator's HTTP front: a Poco HTTPServer with keep-alive (the watchdog reuses its
 // connections) that hands every request to a SimService. Binds in the constructor, so a
 // port-0 caller knows its port before anything is served.
+//
+// Threads: each server has one thread that accepts connections, and handles each open
+// connection on a thread of its pool (keep-alive holds that thread while the connection
+// stays open), at most kMaxThreadsPerServer at once. Many servers in one process share
+// one pool, so that threads follow the connections clients open rather than a fixed
+// number per server.
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace Poco {
 class ThreadPool;
@@ -21,19 +28,32 @@ class SimService;
 // tiny, and the simulator should not buffer whatever a client sends.
 inline constexpr std::size_t kMaxRequestBody = 1 << 20;
 
+// Connections one server handles at once; more wait in its queue.
+inline constexpr int kMaxThreadsPerServer = 32;
+
+// A pool for `servers` servers to share: threads are started on demand and idle ones
+// are ended, so its capacity is only a ceiling.
+std::unique_ptr<Poco::ThreadPool> make_shared_server_pool(int servers);
+
 class SimServer {
  public:
   // Throws Poco::Exception when the address cannot be resolved or bound. The service
   // must outlive the server.
   SimServer(SimService& service, const std::string& host, std::uint16_t port);
+  // Handles connections on `pool`, which it shares with other servers; the pool must
+  // outlive the server. stop() then cannot wait for the pool: after stopping every
+  // server that uses it, call pool.joinAll() before any of their services goes.
+  SimServer(SimService& service, const std::string& host, std::uint16_t port,
+            Poco::ThreadPool& pool);
   ~SimServer();
 
   SimServer(const SimServer&) = delete;
   SimServer& operator=(const SimServer&) = delete;
 
   void start();
-  // Stops accepting, closes open connections (idle keep-alive ones included) and waits
-  // for handlers to return. Call SimService::shut_down() first to cut delays short.
+  // Stops accepting, closes open connections (idle keep-alive ones included) and, with a
+  // pool of its own, waits for handlers to return. Call SimService::shut_down() first to
+  // cut delays short.
   void stop();
 
   std::uint16_t port() const { return port_; }
@@ -42,12 +62,19 @@ class SimServer {
   bool is_loopback() const { return loopback_; }
 
  private:
-  std::unique_ptr<Poco::ThreadPool> threads_;
+  void init(SimService& service, const std::string& host, std::uint16_t port,
+            Poco::ThreadPool& pool);
+
+  std::unique_ptr<Poco::ThreadPool> own_threads_;  // null with a shared pool
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   std::uint16_t port_ = 0;
   std::string url_;
   bool loopback_ = true;
   bool running_ = false;
 };
+
+// Stops every server (see SimServer::stop), several side by side: each stop waits for
+// its acceptor to notice (Poco polls every 250 ms), which adds up over many instances.
+void stop_servers(const std::vector<std::unique_ptr<SimServer>>& servers);
 
 }  // namespace nw::sim

@@ -1,9 +1,12 @@
 #pragma once
 // The simulator behind its HTTP server: routes a request, applies the fault plan, asks
-// the workload, and writes Neptune's answer. Knows nothing of sockets, so the whole
-// protocol is testable with plain structs; SimServer only moves bytes. Thread-safe: the
-// HTTP server calls handle() from many threads; one mutex guards all state, and the
-// workload is advanced to the clock's "now" under it on every request.
+// the workload of the request's language, and writes Neptune's answer. One service is
+// one Neptune instance: openCypher, Gremlin and SPARQL, each with its own workload
+// (queue and worker slots), one fault plan and one cancel log. Knows nothing of
+// sockets, so the whole protocol is testable with plain structs; SimServer only moves
+// bytes. Thread-safe: the HTTP server calls handle() from many threads; one mutex
+// guards all state, and a workload is advanced to the clock's "now" under it whenever
+// it is asked.
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "nw/sim/fault_plan.h"
+#include "nw/sim/query_language.h"
 #include "nw/sim/request_router.h"
 #include "nw/sim/seeded_random.h"
 #include "nw/sim/workload.h"
@@ -19,6 +23,8 @@
 namespace nw::sim {
 
 inline constexpr const char* kJsonContentType = "application/json; charset=UTF-8";
+// SPARQL's servlet refuses a malformed queryId in plain text.
+inline constexpr const char* kTextContentType = "text/plain; charset=UTF-8";
 
 struct SimRequest {
   std::string method;
@@ -41,10 +47,12 @@ struct CancelRecord {
   bool found = false;
   std::int64_t elapsed_ms = 0;  // the query's clocks when it was cancelled; 0 if not found
   std::int64_t waited_ms = 0;
+  Language language = Language::opencypher;  // whose status servlet received it
 };
 
-// "cancel query_id=<id> silent=<bool> api=<rest|legacy> found=<bool> elapsed_ms=<n> waited_ms=<n>"
-// Control characters in the id become '?', so one cancel is always one line.
+// "cancel query_id=<id> silent=<bool> api=<rest|legacy> found=<bool> elapsed_ms=<n>
+//  waited_ms=<n> language=<opencypher|gremlin|sparql>", on one line. Control characters
+// in the id become '?', so one cancel is always one line.
 std::string cancel_log_line(const CancelRecord& record);
 
 class SimService {
@@ -54,7 +62,12 @@ class SimService {
 
   // `on_cancel` runs under the service's lock, so observers see cancels in the order
   // /sim/cancels lists them; it should only print.
+  // `workload` configures every language's workload (its `language` field is ignored);
+  // only the languages in `synthetic` get synthetic arrivals, the others hold injected
+  // queries only. The first form gives openCypher alone a synthetic workload.
   SimService(WorkloadConfig workload, FaultPlan faults, Clock clock, CancelObserver on_cancel = {});
+  SimService(WorkloadConfig workload, const std::vector<Language>& synthetic, FaultPlan faults,
+             Clock clock, CancelObserver on_cancel = {});
 
   SimResponse handle(const SimRequest& request);
 
@@ -69,15 +82,21 @@ class SimService {
 
  private:
   SimResponse respond(const Route& route, const SimRequest& request);
+  SimResponse list(const Route& route);
+  SimResponse status(const Route& route);
   SimResponse cancel(const Route& route);
   SimResponse inject(const SimRequest& request);
   SimResponse stats();
   SimResponse error(int status, std::string_view code,
                     std::string_view message);  // caller holds mutex_
 
+  Workload& workload(Language language) { return workloads_[language_index(language)]; }
+
   struct RequestCounters {
-    std::int64_t status = 0;
+    std::int64_t status = 0;  // all languages
     std::int64_t cancel = 0;
+    std::int64_t status_by_language[kLanguages.size()] = {};
+    std::int64_t cancel_by_language[kLanguages.size()] = {};
     std::int64_t faults_429 = 0;
     std::int64_t faults_408 = 0;
     std::int64_t faults_500 = 0;
@@ -89,7 +108,7 @@ class SimService {
   bool stopping_ = false;
   Clock clock_;
   CancelObserver on_cancel_;
-  Workload workload_;
+  std::vector<Workload> workloads_;  // indexed by language_index()
   FaultPlan faults_;
   SeededRandom request_ids_;
   std::vector<CancelRecord> cancels_;

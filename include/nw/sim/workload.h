@@ -1,6 +1,7 @@
 #pragma once
-// The simulated query population of one Neptune instance: what its openCypher status
-// endpoint would report at any moment. Pure: no I/O, no threads, no clock of its own.
+// The simulated query population of one query language on one Neptune instance: what
+// that language's status endpoint would report at any moment (each language has its
+// own queue and worker slots). Pure: no I/O, no threads, no clock of its own.
 // Every call takes "now" in milliseconds on some monotonic clock, so tests replay a run
 // exactly; the server passes steady_clock time. Not thread-safe: the caller locks.
 //
@@ -28,11 +29,16 @@
 #include <vector>
 
 #include "nw/sim/parsed.h"
+#include "nw/sim/query_language.h"
 #include "nw/sim/seeded_random.h"
 
 namespace nw::sim {
 
 struct WorkloadConfig {
+  // Picks the synthetic query texts, and separates the random streams: workloads of
+  // different languages on one seed draw unrelated ids. openCypher keeps the streams it
+  // always had, so a seed replays the same openCypher run as before.
+  Language language = Language::opencypher;
   std::uint64_t seed = 1;
   double arrival_rate = 2.0;  // synthetic queries per second; 0: none
   int workers = 8;            // queries that can run at once (>= 1)
@@ -57,6 +63,9 @@ struct WorkloadSnapshot {
   std::vector<QueryView> queries;   // in acceptance order
   std::int64_t accepted_count = 0;  // running + waiting, whatever was asked for
   std::int64_t running_count = 0;
+  // Every query accepted since the workload started, finished ones included: what
+  // SPARQL reports as acceptedQueryCount.
+  std::int64_t accepted_since_start = 0;
 };
 
 // A query staged through the control API.
@@ -86,9 +95,11 @@ struct WorkloadCounters {
   std::int64_t waiting = 0;
 };
 
-// The realistic openCypher texts synthetic queries are drawn from. Some carry the
-// `/* watchdog:exempt */` marker so that demos can show an exclusion rule at work.
-const std::vector<std::string>& synthetic_query_texts();
+// The realistic texts synthetic queries are drawn from, per language. Some carry a
+// `watchdog:exempt` marker so that demos can show an exclusion rule at work: a
+// `/* watchdog:exempt */` comment in openCypher, `g.with('watchdog:exempt', true)` in
+// Gremlin, a `# watchdog:exempt` comment line in SPARQL.
+const std::vector<std::string>& synthetic_query_texts(Language language = Language::opencypher);
 
 class Workload {
  public:
