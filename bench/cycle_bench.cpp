@@ -49,7 +49,7 @@ std::string make_config(int rules) {
     text += "[rule.r" + std::to_string(i) + "]\nmax_elapsed = " + std::to_string(60 + i) + "s\nmax_waited = 30s\n";
     if (i + 1 < rules) {
       // A distinct pattern per rule, as operators write them: most queries pass many rules by.
-      text += "query_matches = rule" + std::to_string(i) + "_marker|" + patterns[i % 5] + "\n";
+      text += std::string("query_matches = ") + patterns[i % 5] + "|rule" + std::to_string(i) + "_marker\n";
       text += "query_excludes = watchdog:exempt\n";
     }
   }

@@ -89,17 +89,6 @@ bool same_endpoints(const WatchdogConfig& a, const WatchdogConfig& b) {
   return true;
 }
 
-spdlog::level::level_enum spdlog_level(LogLevel level) {
-  switch (level) {
-    case LogLevel::trace: return spdlog::level::trace;
-    case LogLevel::debug: return spdlog::level::debug;
-    case LogLevel::info: return spdlog::level::info;
-    case LogLevel::warn: return spdlog::level::warn;
-    case LogLevel::error: return spdlog::level::err;
-  }
-  return spdlog::level::info;
-}
-
 }  // namespace
 
 bool WatchdogApp::reload(const CliOptions& opts, ConfigHolder& holder, CancelBudget& budget,

@@ -162,22 +162,34 @@ KeyParser until_key(std::optional<std::chrono::system_clock::time_point>& target
   };
 }
 
-// std::getline drops an empty last entry ("a,"), so a trailing comma is checked first.
-bool ends_with_comma(const std::string& v) {
+// "a, b, c": the entries, trimmed. An empty entry (",,", a trailing comma) is an error, since it
+// usually means something was deleted by mistake. std::getline would drop an empty last entry,
+// hence the explicit check.
+std::optional<std::vector<std::string>> split_list(const std::string& v, std::string& error) {
+  std::vector<std::string> entries;
   const auto last = v.find_last_not_of(" \t");
-  return last != std::string::npos && v[last] == ',';
+  if (last != std::string::npos && v[last] == ',') {
+    error = "empty entry in the list '" + v + "'";
+    return std::nullopt;
+  }
+  std::stringstream parts(v);
+  for (std::string part; std::getline(parts, part, ',');) {
+    const auto first = part.find_first_not_of(" \t");
+    if (first == std::string::npos) {
+      error = "empty entry in the list '" + v + "'";
+      return std::nullopt;
+    }
+    entries.push_back(part.substr(first, part.find_last_not_of(" \t") - first + 1));
+  }
+  return entries;
 }
 
 KeyParser id_list_key(std::set<std::string>& target) {
   return [&target](const std::string& v) -> std::optional<std::string> {
-    if (ends_with_comma(v)) return "empty entry in the list '" + v + "'";
-    std::stringstream parts(v);
-    for (std::string part; std::getline(parts, part, ',');) {
-      const auto first = part.find_first_not_of(" \t");
-      if (first == std::string::npos) return "empty entry in the list '" + v + "'";
-      const auto last = part.find_last_not_of(" \t");
-      target.insert(part.substr(first, last - first + 1));
-    }
+    std::string error;
+    const auto ids = split_list(v, error);
+    if (!ids) return error;
+    target.insert(ids->begin(), ids->end());
     if (target.empty()) return "must list at least one query id";
     return std::nullopt;
   };
@@ -188,12 +200,10 @@ KeyParser audit_log_key(WatchdogSettings& w) {
   return [&w](const std::string& v) -> std::optional<std::string> {
     w.audit_log.clear();
     w.audit_journal = false;
-    if (ends_with_comma(v)) return "empty entry in '" + v + "'";
-    std::stringstream parts(v);
-    for (std::string part; std::getline(parts, part, ',');) {
-      const auto first = part.find_first_not_of(" \t");
-      if (first == std::string::npos) return "empty entry in '" + v + "'";
-      part = part.substr(first, part.find_last_not_of(" \t") - first + 1);
+    std::string error;
+    const auto parts = split_list(v, error);
+    if (!parts) return error;
+    for (const auto& part : *parts) {
       if (part == "journal") {
         if (w.audit_journal) return "'journal' given twice";
         w.audit_journal = true;
@@ -238,16 +248,14 @@ std::optional<Language> language_named(const std::string& name) {
 // "opencypher, gremlin, sparql": at least one, no repeats.
 template <class Add>
 std::optional<std::string> parse_languages(const std::string& v, Add add) {
-  if (ends_with_comma(v)) return "empty entry in '" + v + "'";
+  std::string error;
+  const auto names = split_list(v, error);
+  if (!names) return error;
   std::set<Language> seen;
-  std::stringstream parts(v);
-  for (std::string part; std::getline(parts, part, ',');) {
-    const auto first = part.find_first_not_of(" \t");
-    if (first == std::string::npos) return "empty entry in '" + v + "'";
-    part = part.substr(first, part.find_last_not_of(" \t") - first + 1);
-    const auto language = language_named(part);
-    if (!language) return "unknown language '" + part + "' (expected opencypher, gremlin or sparql)";
-    if (!seen.insert(*language).second) return "'" + part + "' given twice";
+  for (const auto& name : *names) {
+    const auto language = language_named(name);
+    if (!language) return "unknown language '" + name + "' (expected opencypher, gremlin or sparql)";
+    if (!seen.insert(*language).second) return "'" + name + "' given twice";
     add(*language);
   }
   if (seen.empty()) return "must name at least one language";

@@ -12,17 +12,6 @@
 namespace nw {
 namespace {
 
-spdlog::level::level_enum to_spdlog(LogLevel level) {
-  switch (level) {
-    case LogLevel::trace: return spdlog::level::trace;
-    case LogLevel::debug: return spdlog::level::debug;
-    case LogLevel::info: return spdlog::level::info;
-    case LogLevel::warn: return spdlog::level::warn;
-    case LogLevel::error: return spdlog::level::err;
-  }
-  return spdlog::level::info;
-}
-
 // "<N>" before each line: journald reads it as the line's syslog priority (sd-daemon(3)).
 class SyslogPriorityFlag : public spdlog::custom_flag_formatter {
  public:
@@ -37,6 +26,17 @@ class SyslogPriorityFlag : public spdlog::custom_flag_formatter {
 };
 
 }  // namespace
+
+spdlog::level::level_enum spdlog_level(LogLevel level) {
+  switch (level) {
+    case LogLevel::trace: return spdlog::level::trace;
+    case LogLevel::debug: return spdlog::level::debug;
+    case LogLevel::info: return spdlog::level::info;
+    case LogLevel::warn: return spdlog::level::warn;
+    case LogLevel::error: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
 
 bool stderr_is_journal() {
   const char* stream = std::getenv("JOURNAL_STREAM");
@@ -57,7 +57,7 @@ std::shared_ptr<spdlog::logger> make_diagnostic_logger(LogLevel level) {
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   }
-  logger->set_level(to_spdlog(level));
+  logger->set_level(spdlog_level(level));
   logger->flush_on(spdlog::level::trace);
   return logger;
 }

@@ -5,6 +5,8 @@
 
 #include "nw/core/config.h"
 
+#include <spdlog/common.h>
+
 namespace spdlog {
 class logger;
 }
@@ -14,6 +16,8 @@ namespace nw {
 // Under journald (JOURNAL_STREAM names stderr), lines carry their syslog priority as a "<N>"
 // prefix, so `journalctl -p warning` works; elsewhere they start with a UTC timestamp.
 std::shared_ptr<spdlog::logger> make_diagnostic_logger(LogLevel level);
+
+spdlog::level::level_enum spdlog_level(LogLevel level);
 
 // True when stderr is connected to the journal (JOURNAL_STREAM matches its device and inode).
 bool stderr_is_journal();

@@ -775,7 +775,7 @@ TEST(ParseConfigLanguages, EndpointAndRuleLanguages) {
   } rows[] = {
       {"cypher", "f.ini: endpoint.e.languages: unknown language 'cypher' (expected opencypher, gremlin or sparql) (line 3)"},
       {"gremlin, gremlin", "f.ini: endpoint.e.languages: 'gremlin' given twice (line 3)"},
-      {"gremlin,", "f.ini: endpoint.e.languages: empty entry in 'gremlin,' (line 3)"},
+      {"gremlin,", "f.ini: endpoint.e.languages: empty entry in the list 'gremlin,' (line 3)"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.value);
