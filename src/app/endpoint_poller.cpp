@@ -198,6 +198,18 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
     write_audit(ineffective);
   }
 
+  // No cancel without a record: while the audit log cannot be written, cancels are not sent.
+  // Each is still recorded as not sent, and the first such record that can be written again
+  // ends the pause.
+  if (config.watchdog.pause_on_audit_failure && !audit_.healthy()) {
+    record.outcome = AuditOutcome::failed;
+    record.error = "not sent: the audit log cannot be written (" + audit_.last_error() +
+                   "); cancelling is paused (on_audit_failure = pause)";
+    write_audit(record);
+    if (audit_.healthy()) log_.warn("audit log {} is writable again: cancelling resumes", audit_.path());
+    return;
+  }
+
   if (auto exhausted = budget_.try_spend(rule)) {
     if (budget_.should_warn())
       log_.warn("cancel budget exhausted ({}): cancels are audited as budget_exhausted and not sent",
@@ -275,8 +287,10 @@ void EndpointPoller::write_audit(const AuditRecord& record) {
            to_string(record.outcome), record.rule, record.reason,
            record.outcome == AuditOutcome::failed ? ": " + printable(record.error) : std::string());
   if (!written)
-    log_.error("audit log {}: record for query {} NOT written: {}", audit_.path(),
-               printable(record.query_id), audit_.last_error());
+    log_.error("audit log {}: record for query {} NOT written: {}{}", audit_.path(),
+               printable(record.query_id), audit_.last_error(),
+               config_.get()->watchdog.pause_on_audit_failure ? "; cancelling is paused until it can be written"
+                                                                : "");
 }
 
 }  // namespace nw

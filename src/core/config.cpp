@@ -350,6 +350,7 @@ class ConfigBuilder {
         {"audit_max_size", byte_size_key(w.audit_max_size)},
         {"audit_max_files", int_key(w.audit_max_files, 1, 1000)},
         {"metrics_listen", string_key(w.metrics_listen, false)},
+        {"on_audit_failure", enum_key(w.pause_on_audit_failure, {{"pause", true}, {"continue", false}})},
         {"log_level", enum_key(w.log_level, {{"trace", LogLevel::trace},
                                              {"debug", LogLevel::debug},
                                              {"info", LogLevel::info},
@@ -543,6 +544,7 @@ std::string describe_config(const WatchdogConfig& c) {
       << "audit_max_size = " << c.watchdog.audit_max_size << "\n"
       << "audit_max_files = " << c.watchdog.audit_max_files << "\n"
       << "metrics_listen = " << c.watchdog.metrics_listen << "\n"
+      << "on_audit_failure = " << (c.watchdog.pause_on_audit_failure ? "pause" : "continue") << "\n"
       << "log_level = " << to_string(c.watchdog.log_level) << "\n";
   out << "\n[retry]\n"
       << "max_attempts = " << c.retry.max_attempts << "\n"

@@ -71,7 +71,13 @@ bool AuditLog::write(const AuditRecord& record) {
       last_error_ = std::string("journal: ") + std::strerror(-rc);
     }
   }
-  return !write_failed_;
+  healthy_ = !write_failed_;
+  return healthy_;
+}
+
+bool AuditLog::healthy() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return healthy_;
 }
 
 bool AuditLog::reopen() {

@@ -306,3 +306,46 @@ TEST(WatchdogEndToEnd, OnceExitsNonZeroWhenAnEndpointCannotBePolled) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw::e2e {
+namespace {
+
+using std::chrono::milliseconds;
+
+// /dev/full accepts the open but fails every flush (ENOSPC): the audit cannot be written. With
+// on_audit_failure = pause the failed record of the first cancel stops all further cancels;
+// with continue, cancelling goes on.
+TEST(AuditFailure, CancellingPausesWhileTheAuditLogCannotBeWritten) {
+  struct Row {
+    const char* mode;
+    std::size_t cancels;
+  } rows[] = {{"pause", 1}, {"continue", 3}};
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.mode);
+    Simulator sim;
+    for (int i = 1; i <= 3; ++i)
+      sim.inject({"cccccccc-0000-4000-8000-00000000000" + std::to_string(i), "MATCH (n) RETURN n", "running",
+                  600000 + i, 0});
+    Workspace ws;
+    std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n",
+                                         std::string("on_audit_failure = ") + row.mode + "\n");
+    {
+      std::ifstream in(config);
+      std::stringstream text;
+      text << in.rdbuf();
+      std::string s = text.str();
+      s.replace(s.find("audit_log = "), s.find('\n', s.find("audit_log = ")) - s.find("audit_log = "),
+                "audit_log = /dev/full");
+      std::ofstream(config) << s;
+    }
+    test::ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config, "--once"});
+    EXPECT_EQ(watchdog.wait_exit(milliseconds(30000)), 0);
+    EXPECT_EQ(sim.cancels()->size(), row.cancels);
+    bool loud = false;
+    for (const auto& l : watchdog.stderr_lines()) loud = loud || l.find("NOT written") != std::string::npos;
+    EXPECT_TRUE(loud);
+  }
+}
+
+}  // namespace
+}  // namespace nw::e2e

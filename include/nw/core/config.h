@@ -52,6 +52,9 @@ struct WatchdogSettings {
   LogLevel log_level = LogLevel::info;
   // Prometheus /metrics and /healthz on this host:port (e.g. 127.0.0.1:9464); empty: off.
   std::string metrics_listen;
+  // When an audit record cannot be written: stop cancelling until one can (pause), or go on
+  // cancelling without a record (continue).
+  bool pause_on_audit_failure = true;
 };
 
 struct WatchdogConfig {

@@ -42,6 +42,8 @@ class AuditLog {
   void close();
 
   std::string last_error() const;
+  // False from a failed write until the next write succeeds.
+  bool healthy() const;
   const std::string& path() const { return path_; }
   std::string destinations() const;  // "/var/log/x.jsonl", "journal", "journal and /var/..."
 
@@ -56,6 +58,7 @@ class AuditLog {
   mutable std::mutex mutex_;
   std::string last_error_;
   bool write_failed_ = false;
+  bool healthy_ = true;
   bool closed_ = false;
 };
 
