@@ -157,7 +157,7 @@ KeyParser window_key(std::optional<TimeWindow>& target) {
 KeyParser until_key(std::optional<std::chrono::system_clock::time_point>& target) {
   return [&target](const std::string& v) -> std::optional<std::string> {
     target = parse_rfc3339(v);
-    if (!target) return "bad time '" + v + "' (use RFC 3339, e.g. 2026-12-01T00:00:00Z)";
+    if (!target) return "bad time '" + v + "' (use RFC 3339 between 1970 and 2200, e.g. 2026-12-01T00:00:00Z)";
     return std::nullopt;
   };
 }
@@ -581,6 +581,9 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
     return std::nullopt;
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
     return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: it reaches 1677..2262. A date outside would
+  // wrap around (9999-12-31 became 1816, silently expiring a "forever" protection).
+  if (year < 1970 || year > 2200) return std::nullopt;
   std::string_view zone = std::string_view(s).substr(19);
   long offset = 0;
   if (zone == "Z" || zone == "z") {

@@ -525,7 +525,7 @@ TEST(ParseConfig, AcceptsThePolicyKeys) {
 TEST(ParseConfig, RejectsBadPolicyValuesWithExactMessages) {
   const std::string count = "expected a whole number from 0 to 1000000, got ";
   const std::string rate = "expected a whole number from 1 to 100000, got ";
-  const std::string rfc = " (use RFC 3339, e.g. 2026-12-01T00:00:00Z)";
+  const std::string rfc = " (use RFC 3339 between 1970 and 2200, e.g. 2026-12-01T00:00:00Z)";
   struct Row {
     const char* name;
     std::string text;
@@ -783,6 +783,30 @@ TEST(ParseConfigLanguages, EndpointAndRuleLanguages) {
     ASSERT_EQ(r.errors.size(), 1u);
     EXPECT_EQ(r.errors[0].format("f.ini"), row.error);
   }
+}
+
+}  // namespace
+}  // namespace nw
+
+namespace nw {
+namespace {
+
+// Found by fuzzing: a far-future `until` overflowed the clock and wrapped into the past, so a
+// protection meant to last forever silently protected nothing. Such dates are now refused.
+TEST(ParseConfigUntil, DatesTheClockCannotHoldAreRefusedNotWrapped) {
+  for (const char* date : {"9999-12-31T00:00:00Z", "2263-01-01T00:00:00Z", "1013-01-01T00:00:00Z"}) {
+    SCOPED_TRACE(date);
+    const auto r = parse_config(std::string("[endpoint.e]\nurl = http://db:8182\n[rule.r]\nmax_elapsed = 1s\n"
+                                            "[protect]\nquery_ids = q\nuntil = ") + date + "\n",
+                                "f.ini");
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].format("f.ini"), std::string("f.ini: protect.until: bad time '") + date +
+                                               "' (use RFC 3339 between 1970 and 2200, e.g. "
+                                               "2026-12-01T00:00:00Z) (line 7)");
+  }
+  const auto far = parse_rfc3339("2200-12-31T23:59:59Z");
+  ASSERT_TRUE(far);
+  EXPECT_GT(*far, std::chrono::system_clock::from_time_t(4'000'000'000));  // still in the future
 }
 
 }  // namespace
