@@ -82,6 +82,7 @@ bool same_endpoints(const WatchdogConfig& a, const WatchdogConfig& b) {
     const auto& y = b.endpoints[i];
     if (x.name != y.name || x.url.to_string() != y.url.to_string() || x.api != y.api ||
         x.include_waiting != y.include_waiting || x.request_timeout != y.request_timeout ||
+        x.max_response_bytes != y.max_response_bytes ||
         x.auth != y.auth || x.region != y.region || x.ca_file != y.ca_file ||
         x.tls_server_name != y.tls_server_name || x.languages != y.languages)
       return false;

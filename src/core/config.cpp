@@ -238,6 +238,18 @@ KeyParser byte_size_key(std::uint64_t& target) {
   };
 }
 
+// A byte size between `minimum` and `maximum`, named in the message in the same units.
+KeyParser bounded_byte_size_key(std::uint64_t& target, std::uint64_t minimum, std::uint64_t maximum,
+                                const char* range_text) {
+  return [&target, minimum, maximum, range_text](const std::string& v) -> std::optional<std::string> {
+    std::uint64_t n = 0;
+    if (auto problem = byte_size_key(n)(v)) return problem;
+    if (n < minimum || n > maximum) return "size '" + v + "' out of range (" + range_text + ")";
+    target = n;
+    return std::nullopt;
+  };
+}
+
 std::optional<Language> language_named(const std::string& name) {
   if (name == "opencypher") return Language::opencypher;
   if (name == "gremlin") return Language::gremlin;
@@ -379,6 +391,8 @@ class ConfigBuilder {
         {"api", enum_key(e.api, {{"rest", ApiForm::rest}, {"legacy", ApiForm::legacy}})},
         {"include_waiting", bool_key(e.include_waiting)},
         {"request_timeout", min_duration_key(e.request_timeout, Millis(100))},
+        {"max_response_bytes",
+         bounded_byte_size_key(e.max_response_bytes, 64ull << 10, 1ull << 30, "64K to 1G")},
         {"auth", string_key(auth_text, true)},
         {"region", string_key(e.region, false)},
         {"profile", string_key(e.profile, true)},
@@ -556,6 +570,7 @@ std::string describe_config(const WatchdogConfig& c) {
         << "api = " << to_string(e.api) << "\n"
         << "include_waiting = " << (e.include_waiting ? "true" : "false") << "\n"
         << "request_timeout = " << format_duration(e.request_timeout) << "\n"
+        << "max_response_bytes = " << e.max_response_bytes << "\n"
         << "auth = " << (e.auth == AuthMode::iam ? "iam" : "none") << "\n";
     if (!e.region.empty()) out << "region = " << e.region << "\n";
     if (!e.profile.empty()) out << "profile = " << e.profile << "\n";

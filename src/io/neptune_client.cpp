@@ -197,11 +197,11 @@ class PocoNeptuneClient final : public NeptuneClient {
       HTTPResponse response;
       std::istream& in = session_->receiveResponse(response);
       if (response.hasContentLength() &&
-          response.getContentLength64() > static_cast<Poco::Int64>(kMaxResponseBytes)) {
+          response.getContentLength64() > static_cast<Poco::Int64>(endpoint_.max_response_bytes)) {
         session_->reset();
         return Failure{FailureKind::bad_response, response.getStatus(), "",
                        "response of " + std::to_string(response.getContentLength64()) +
-                           " bytes exceeds the limit of " + std::to_string(kMaxResponseBytes)};
+                           " bytes exceeds the limit of " + std::to_string(endpoint_.max_response_bytes)};
       }
       // Read whatever has arrived, so that a peer trickling bytes cannot hold the request past
       // its deadline. Stream errors surface as the underlying Poco exception.
@@ -211,10 +211,10 @@ class PocoNeptuneClient final : public NeptuneClient {
       while (in.peek() != std::char_traits<char>::eof()) {
         const auto n = in.readsome(buffer, sizeof buffer);
         body.append(buffer, static_cast<std::size_t>(n));
-        if (body.size() > kMaxResponseBytes) {
+        if (body.size() > endpoint_.max_response_bytes) {
           session_->reset();
           return Failure{FailureKind::bad_response, response.getStatus(), "",
-                         "response exceeds the limit of " + std::to_string(kMaxResponseBytes) + " bytes"};
+                         "response exceeds the limit of " + std::to_string(endpoint_.max_response_bytes) + " bytes"};
         }
         if (Clock::now() > deadline) {
           session_->reset();

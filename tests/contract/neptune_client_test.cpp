@@ -157,6 +157,30 @@ TEST(NeptuneClientErrors, TruncatedTransferIsATransportFailure) {
   EXPECT_TRUE(is_retryable(result.failure()));
 }
 
+TEST(NeptuneClientErrors, BodyOverMaxResponseBytesIsRefusedAndTheNextRequestWorks) {
+  ScriptedHttpServer server;
+  auto endpoint = server.endpoint();
+  endpoint.max_response_bytes = 64u << 10;
+  // A valid status body just over the limit: refused as a whole, never half-parsed.
+  std::string big = R"({"acceptedQueryCount":0,"runningQueryCount":0,"queries":[)";
+  while (big.size() <= endpoint.max_response_bytes)
+    big +=
+        R"({"queryId":"q","queryString":"MATCH (n) RETURN n","queryEvalStats":{"waited":0,"elapsed":1,"cancelled":false}},)";
+  big +=
+      R"({"queryId":"last","queryString":"","queryEvalStats":{"waited":0,"elapsed":1,"cancelled":false}}]})";
+  server.enqueue({200, big});
+  server.set_fallback({200, kListBody});
+  auto client = make_neptune_client(endpoint);
+  const auto refused = client->list_queries();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.failure().kind, FailureKind::bad_response) << refused.failure().describe();
+  EXPECT_NE(refused.failure().describe().find("exceeds the limit of 65536"), std::string::npos)
+      << refused.failure().describe();
+  const auto next = client->list_queries();
+  ASSERT_TRUE(next.ok()) << next.failure().describe();
+  EXPECT_EQ(next.value().queries.size(), 2u);
+}
+
 TEST(NeptuneClientErrors, ServerSlowerThanRequestTimeoutIsATimeout) {
   ScriptedHttpServer server;
   ScriptedResponse slow{200, kListBody};

@@ -28,6 +28,10 @@ struct EndpointConfig {
   ApiForm api = ApiForm::rest;
   bool include_waiting = true;
   Millis request_timeout{10'000};
+  // Status and cancel bodies larger than this are refused rather than buffered, so memory stays
+  // bounded whatever the peer sends. An 8,192-query status body (Neptune's queue limit) is about
+  // 2 MB; the default leaves room for long query texts.
+  std::uint64_t max_response_bytes = 64ull << 20;
   AuthMode auth = AuthMode::none;
   std::string region;   // required with auth = iam
   std::string profile;  // the shared-files profile for auth = iam; empty: AWS_PROFILE or default

@@ -34,10 +34,6 @@ struct EndpointSetupError : std::runtime_error {
   std::string key;
 };
 
-// Bodies larger than this are refused rather than buffered: memory stays bounded whatever
-// the peer sends. An 8,192-query status body is about 2 MB.
-inline constexpr std::size_t kMaxResponseBytes = 64u << 20;
-
 class CredentialChain;
 
 // Builds the client for an endpoint (HTTP, or HTTPS that always verifies the certificate

@@ -62,6 +62,7 @@ TEST(ParseConfig, DefaultsForEveryOmittedKey) {
   EXPECT_EQ(e.api, ApiForm::rest);
   EXPECT_TRUE(e.include_waiting);
   EXPECT_EQ(e.request_timeout, Millis(10'000));
+  EXPECT_EQ(e.max_response_bytes, 64ull << 20);
   EXPECT_EQ(e.auth, AuthMode::none);
   EXPECT_EQ(e.region, "");
   EXPECT_EQ(e.ca_file, "");
@@ -116,6 +117,7 @@ TEST(ParseConfig, AcceptsGoodValuesOfEveryKey) {
       {"include_waiting false", endpoint("include_waiting = false"), [x](auto& c) { EXPECT_FALSE(x(c).include_waiting); }},
       {"include_waiting true", endpoint("include_waiting = true"), [x](auto& c) { EXPECT_TRUE(x(c).include_waiting); }},
       {"request_timeout", endpoint("request_timeout = 3s"), [x](auto& c) { EXPECT_EQ(x(c).request_timeout, Millis(3000)); }},
+      {"max_response_bytes", endpoint("max_response_bytes = 8M"), [x](auto& c) { EXPECT_EQ(x(c).max_response_bytes, 8ull << 20); }},
       {"auth none", endpoint("auth = none"), [x](auto& c) { EXPECT_EQ(x(c).auth, AuthMode::none); }},
       {"region", endpoint("region = us-east-1"), [x](auto& c) { EXPECT_EQ(x(c).region, "us-east-1"); }},
       {"region empty", endpoint("region ="), [x](auto& c) { EXPECT_EQ(x(c).region, ""); }},
@@ -222,6 +224,12 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
        {"f.ini: endpoint.x.request_timeout: must be at least 100ms (line 2)"}},
       {"request_timeout bare", endpoint("request_timeout = 10"),
        {"f.ini: endpoint.x.request_timeout: bad duration '10'" + bad_duration + " (line 2)"}},
+      {"max_response_bytes too small", endpoint("max_response_bytes = 1K"),
+       {"f.ini: endpoint.x.max_response_bytes: size '1K' out of range (64K to 1G) (line 2)"}},
+      {"max_response_bytes too large", endpoint("max_response_bytes = 2G"),
+       {"f.ini: endpoint.x.max_response_bytes: size '2G' out of range (64K to 1G) (line 2)"}},
+      {"max_response_bytes word", endpoint("max_response_bytes = lots"),
+       {"f.ini: endpoint.x.max_response_bytes: bad size 'lots' (bytes, or a whole number with K, M or G, e.g. 100M) (line 2)"}},
       {"auth iam without a region", endpoint("auth = iam"),
        {"f.ini: endpoint.x.region: required with auth = iam (the cluster's region, e.g. us-east-1) (line 1)"}},
       {"profile without iam", endpoint("profile = prod"),
@@ -385,9 +393,9 @@ TEST(DescribeConfig, PrintsEffectiveValuesAndReparsesToTheSame) {
       "audit_max_files = 10\nmetrics_listen = \non_audit_failure = pause\nlog_level = debug\n",
       "[retry]\nmax_attempts = 7\ninitial_backoff = 250ms\nmax_backoff = 2m\n",
       "[endpoint.writer]\nurl = https://db-1:8182\napi = legacy\ninclude_waiting = false\n"
-      "request_timeout = 30s\nauth = none\nregion = eu-west-1\nca_file = /etc/ssl/n.pem\n",
+      "request_timeout = 30s\nmax_response_bytes = 67108864\nauth = none\nregion = eu-west-1\nca_file = /etc/ssl/n.pem\n",
       "[endpoint.sim]\nurl = http://127.0.0.1:18182\napi = rest\ninclude_waiting = true\n"
-      "request_timeout = 10s\nauth = none\nca_file = \n",
+      "request_timeout = 10s\nmax_response_bytes = 67108864\nauth = none\nca_file = \n",
       "[rule.reads]\nmax_elapsed = 5m\nmax_waited = 1m\nquery_matches = ^\\s*MATCH\n"
       "query_excludes = watchdog:exempt\naction = cancel\nsilent = true\n",
       "[rule.all]\nmax_waited = 90m\naction = log\nsilent = false\n",
