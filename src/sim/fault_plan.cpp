@@ -40,6 +40,26 @@ std::optional<std::int64_t> parse_count(std::string_view text) {
   return value;
 }
 
+// "FROM..TO" or "FROM..": two durations since the simulator started.
+Parsed<FaultWindow> parse_window(std::string_view text) {
+  using Result = Parsed<FaultWindow>;
+  const std::size_t dots = text.find("..");
+  if (dots == std::string_view::npos)
+    return Result::fail("during wants FROM..TO or FROM.. (e.g. during=60s..90s)");
+  const auto from = parse_duration_ms(text.substr(0, dots));
+  if (!from) return Result::fail("during: FROM must be a duration such as 0s, 500ms or 60s");
+  FaultWindow window;
+  window.from_ms = *from;
+  const std::string_view to_text = text.substr(dots + 2);
+  if (!to_text.empty()) {
+    const auto to = parse_duration_ms(to_text);
+    if (!to) return Result::fail("during: TO must be a duration such as 90s, or left out");
+    if (*to <= *from) return Result::fail("during: TO must come after FROM");
+    window.to_ms = *to;
+  }
+  return Result::ok(window);
+}
+
 bool sees(FaultScope scope, RequestKind request) {
   switch (scope) {
     case FaultScope::all:
@@ -105,8 +125,14 @@ Parsed<FaultSpec> parse_fault_spec(std::string_view text) {
         spec.on = FaultScope::all;
       else
         return Result::fail(quoted + "on must be status, cancel or all");
+    } else if (key == "during") {
+      if (spec.during) return Result::fail(quoted + "during given twice");
+      const Parsed<FaultWindow> window = parse_window(value);
+      if (!window) return Result::fail(quoted + window.error);
+      spec.during = *window.value;
     } else {
-      return Result::fail(quoted + "unknown key '" + std::string(key) + "' (share, count, on)");
+      return Result::fail(quoted + "unknown key '" + std::string(key) +
+                          "' (share, count, on, during)");
     }
   }
   return Result::ok(spec);
@@ -147,11 +173,12 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, std::uint64_t seed)
   for (FaultSpec& spec : specs) specs_.push_back(ArmedSpec{spec, 0});
 }
 
-FaultDecision FaultPlan::decide(RequestKind request) {
+FaultDecision FaultPlan::decide(RequestKind request, std::int64_t since_start_ms) {
   FaultDecision decision;
   for (ArmedSpec& armed : specs_) {
     const FaultSpec& spec = armed.spec;
     if (!sees(spec.on, request)) continue;
+    if (spec.during && !spec.during->contains(since_start_ms)) continue;
     if (spec.count && armed.applied >= *spec.count) continue;
     // The die is rolled only for specs with a share, so adding a count-only spec does
     // not shift the shares of the others.

@@ -241,15 +241,19 @@ std::string sim_help_text() {
   std::ostringstream out;
   formatter.format(out);
   out << R"(
-FAULTS (--fault KIND[,share=F][,count=N][,on=status|cancel|all])
+FAULTS (--fault KIND[,share=F][,count=N][,on=status|cancel|all][,during=FROM..TO])
   KIND      429 (TooManyRequestsException), 408 (ClientTimeoutException),
             500 (ThrottlingException), or delay=DURATION (normal answer, sent late)
   share=F   apply to that random share (0..1) of the requests it sees (seeded)
   count=N   apply at most N times; alone: to the first N requests it sees
   on=       status (list, single query), cancel, or all (default)
+  during=FROM..TO  see only the requests that arrive from FROM (included) to TO
+            (excluded) after the simulator started, e.g. during=60s..90s;
+            during=60s.. has no end. A count counts only requests in the window.
   Specs are tried in order: delays add up; the first error that fires answers
   the request, and later specs do not see it. The control API is never faulted.
   Example: --fault 429,count=3,on=cancel --fault delay=2s,share=0.1
+           --fault 429,during=0s..30s --fault 500,during=30s..60s,share=0.5
 
 ENDPOINTS (on every instance; the path segments match in any case)
   openCypher

@@ -199,10 +199,10 @@ SimService::SimService(WorkloadConfig workload, const std::vector<Language>& syn
       on_cancel_(std::move(on_cancel)),
       faults_(std::move(faults)),
       request_ids_(workload.seed, kRequestIdStream) {
-  const std::int64_t start_ms = clock_();
+  start_ms_ = clock_();
   workloads_.reserve(kLanguages.size());
   for (const Language language : kLanguages)
-    workloads_.emplace_back(workload_for(workload, language, synthetic), start_ms);
+    workloads_.emplace_back(workload_for(workload, language, synthetic), start_ms_);
 }
 
 SimResponse SimService::handle(const SimRequest& request) {
@@ -222,7 +222,7 @@ SimResponse SimService::handle(const SimRequest& request) {
       ++counters_.cancel;
       ++counters_.cancel_by_language[language];
     }
-    decision = faults_.decide(*kind);
+    decision = faults_.decide(*kind, clock_() - start_ms_);
   }
   if (decision.delay_ms > 0) {
     ++counters_.faults_delay;

@@ -107,6 +107,7 @@ class SimService {
   std::condition_variable stop_signal_;
   bool stopping_ = false;
   Clock clock_;
+  std::int64_t start_ms_ = 0;  // the clock when the service was made: fault windows count from it
   CancelObserver on_cancel_;
   std::vector<Workload> workloads_;  // indexed by language_index()
   FaultPlan faults_;
