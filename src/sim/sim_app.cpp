@@ -5,6 +5,7 @@
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <vector>
 
@@ -80,9 +81,7 @@ int run_neptune_sim(const std::vector<std::string>& args, std::ostream& out, std
     if (!options.quiet) {
       print_cancel = [&out, &out_mutex, many, i](const CancelRecord& record) {
         const std::lock_guard<std::mutex> lock(out_mutex);
-        out << cancel_log_line(record);
-        if (many) out << " instance=" << i;
-        out << std::endl;
+        out << cancel_log_line(record, many ? std::optional<int>(i) : std::nullopt) << std::endl;
       };
     }
     WorkloadConfig workload = options.workload;

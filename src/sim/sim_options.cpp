@@ -296,14 +296,17 @@ CONTROL API (never faulted; each instance has its own, on its own port)
                       but the query keeps running)}     -> 201, the query's JSON
   GET  /sim/cancels  every cancel received, in order:
                      [{"queryId","silent","api":"rest"|"legacy","found","elapsed","waited",
-                       "language"}]
+                       "language","query"}]  (query: the cancelled query's full
+                     text; "" when no query had that id)
   GET  /sim/stats    request, fault and query counters, totals and "byLanguage"
 
 OUTPUT
   stdout: one 'neptune-sim: listening on http://HOST:PORT' line per instance, in
   order, then 'neptune-sim: ready', then one line per cancel received:
   cancel query_id=ID silent=BOOL api=rest|legacy found=BOOL elapsed_ms=N waited_ms=N
-    language=opencypher|gremlin|sparql[ instance=I]   (instance=I with --instances > 1)
+    language=opencypher|gremlin|sparql[ instance=I] query="TEXT"
+  (instance=I with --instances > 1; query is the cancelled query's full text as a
+  JSON string, "" for an unknown id, and always last on the line)
   SIGTERM or SIGINT stops it (exit 0). Usage errors exit 64, other failures 1.
 )";
   return out.str();

@@ -167,6 +167,7 @@ std::string cancel_log_body(const std::vector<CancelRecord>& records) {
     json.key("elapsed").number(r.elapsed_ms);
     json.key("waited").number(r.waited_ms);
     json.key("language").string(language_name(r.language));
+    json.key("query").string(r.query);
     json.end_object();
   }
   json.end_array();
@@ -175,7 +176,7 @@ std::string cancel_log_body(const std::vector<CancelRecord>& records) {
 
 }  // namespace
 
-std::string cancel_log_line(const CancelRecord& record) {
+std::string cancel_log_line(const CancelRecord& record, std::optional<int> instance) {
   std::string id = record.query_id;
   for (char& c : id) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
@@ -185,7 +186,9 @@ std::string cancel_log_line(const CancelRecord& record) {
          " found=" + (record.found ? "true" : "false") +
          " elapsed_ms=" + std::to_string(record.elapsed_ms) +
          " waited_ms=" + std::to_string(record.waited_ms) +
-         " language=" + std::string(language_name(record.language));
+         " language=" + std::string(language_name(record.language)) +
+         (instance ? " instance=" + std::to_string(*instance) : std::string()) +
+         " query=" + json_quote(record.query);
 }
 
 SimService::SimService(WorkloadConfig workload, FaultPlan faults, Clock clock,
@@ -303,6 +306,7 @@ SimResponse SimService::cancel(const Route& route) {
   record.elapsed_ms = outcome.elapsed_ms;
   record.waited_ms = outcome.waited_ms;
   record.language = route.language;
+  record.query = outcome.text;
   cancels_.push_back(record);
   if (on_cancel_) on_cancel_(record);
 

@@ -255,10 +255,11 @@ CancelOutcome Workload::cancel(std::string_view id, std::int64_t now_ms) {
   const auto it = seq_by_id_.find(std::string(id));
   if (it == seq_by_id_.end()) return CancelOutcome{};
   const QueryView v = view(queries_.at(it->second));
-  if (queries_.at(it->second).ignore_cancel) return CancelOutcome{true, v.elapsed_ms, v.waited_ms};
+  if (queries_.at(it->second).ignore_cancel)
+    return CancelOutcome{true, v.elapsed_ms, v.waited_ms, v.text};
   remove(it->second, now_ms_);
   ++counters_.cancelled;
-  return CancelOutcome{true, v.elapsed_ms, v.waited_ms};
+  return CancelOutcome{true, v.elapsed_ms, v.waited_ms, v.text};
 }
 
 Parsed<QueryView> Workload::inject(InjectedQuery query, std::int64_t now_ms) {

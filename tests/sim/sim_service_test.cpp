@@ -1,6 +1,7 @@
 #include "nw/sim/sim_service.h"
 
 #include <memory>
+#include <sstream>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -114,13 +115,13 @@ TEST_F(SimServiceTest, CancelsInEveryFormAndRecordsThem) {
 
   const std::vector<std::string> expected = {
       "cancel query_id=a silent=true api=rest found=true elapsed_ms=250 waited_ms=0 "
-      "language=opencypher",
+      "language=opencypher query=\"MATCH (n) RETURN n\"",
       "cancel query_id=b silent=false api=legacy found=true elapsed_ms=250 waited_ms=0 "
-      "language=opencypher",
+      "language=opencypher query=\"MATCH (n) RETURN n\"",
       "cancel query_id=c silent=false api=legacy found=true elapsed_ms=250 waited_ms=0 "
-      "language=opencypher",
+      "language=opencypher query=\"MATCH (n) RETURN n\"",
       "cancel query_id=a silent=false api=rest found=false elapsed_ms=0 waited_ms=0 "
-      "language=opencypher",
+      "language=opencypher query=\"\"",
   };
   EXPECT_EQ(printed_, expected);
 
@@ -132,6 +133,41 @@ TEST_F(SimServiceTest, CancelsInEveryFormAndRecordsThem) {
   EXPECT_EQ(cancels->getObject(1)->getValue<std::string>("api"), "legacy");
   EXPECT_FALSE(cancels->getObject(3)->getValue<bool>("found"));
   EXPECT_EQ(cancels->getObject(2)->getValue<int>("elapsed"), 250);
+  EXPECT_EQ(cancels->getObject(0)->getValue<std::string>("query"), "MATCH (n) RETURN n");
+  EXPECT_EQ(cancels->getObject(3)->getValue<std::string>("query"), "") << "no query had that id";
+}
+
+TEST_F(SimServiceTest, CancelRecordsCarryTheFullTextOfTheCancelledQuery) {
+  make_service();
+  // Longer than Neptune's 1024-character cut, with a quote, a backslash and a newline.
+  const std::string long_text = "MATCH (n) WHERE n.name = \"a\\b\"\n" + std::string(1100, 'x');
+  Poco::JSON::Object body;
+  body.set("queryId", "long");
+  body.set("queryString", long_text);
+  std::ostringstream text;
+  body.stringify(text);
+  inject(text.str());
+  inject(R"({"queryId":"stubborn","queryString":"MATCH (m) RETURN m","ignoreCancel":true})");
+
+  EXPECT_EQ(send("DELETE", "/opencypher/status/long").status, 200);
+  EXPECT_EQ(send("DELETE", "/opencypher/status/stubborn").status, 200);
+  const auto cancels = Poco::JSON::Parser()
+                           .parse(send("GET", "/sim/cancels").body)
+                           .extract<Poco::JSON::Array::Ptr>();
+  ASSERT_EQ(cancels->size(), 2u);
+  EXPECT_EQ(cancels->getObject(0)->getValue<std::string>("query"), long_text);
+  EXPECT_EQ(cancels->getObject(1)->getValue<std::string>("query"), "MATCH (m) RETURN m")
+      << "an acknowledged but ignored cancel names its query too";
+
+  ASSERT_EQ(printed_.size(), 2u);
+  EXPECT_EQ(printed_[0].find('\n'), std::string::npos) << "one cancel, one line";
+  const std::size_t at = printed_[0].find(" query=\"");
+  ASSERT_NE(at, std::string::npos);
+  const std::string quoted = printed_[0].substr(at + 7);
+  const auto wrapped =
+      Poco::JSON::Parser().parse("[" + quoted + "]").extract<Poco::JSON::Array::Ptr>();
+  EXPECT_EQ(wrapped->getElement<std::string>(0), long_text)
+      << "the text is a JSON string that runs to the end of the line";
 }
 
 TEST_F(SimServiceTest, CancelWithoutQueryIdIsAMissingParameter) {
@@ -247,11 +283,11 @@ TEST_F(SimServiceTest, GremlinListsReportsAndCancelsWithoutSilent) {
 
   const std::vector<std::string> expected = {
       "cancel query_id=g1 silent=false api=rest found=true elapsed_ms=110 waited_ms=0 "
-      "language=gremlin",
+      "language=gremlin query=\"g.V().count()\"",
       "cancel query_id=g2 silent=false api=legacy found=true elapsed_ms=0 waited_ms=105 "
-      "language=gremlin",
+      "language=gremlin query=\"g.V().count()\"",
       "cancel query_id=some-guid-here silent=false api=legacy found=false elapsed_ms=0 "
-      "waited_ms=0 language=gremlin",
+      "waited_ms=0 language=gremlin query=\"\"",
   };
   EXPECT_EQ(printed_, expected);
   const auto cancels = Poco::JSON::Parser()
@@ -318,13 +354,15 @@ TEST_F(SimServiceTest, SparqlListsEverythingAndCountsSinceTheStart) {
 
   const std::vector<std::string> expected = {
       "cancel query_id=" + running_id +
-          " silent=true api=legacy found=true elapsed_ms=200 waited_ms=0 language=sparql",
+          " silent=true api=legacy found=true elapsed_ms=200 waited_ms=0 language=sparql "
+          "query=\"SELECT ?s ?p ?o WHERE { ?s ?p ?o }\"",
       "cancel query_id=" + running_id +
-          " silent=false api=legacy found=false elapsed_ms=0 waited_ms=0 language=sparql",
+          " silent=false api=legacy found=false elapsed_ms=0 waited_ms=0 language=sparql "
+          "query=\"\"",
       "cancel query_id=invalid-guid silent=false api=legacy found=false elapsed_ms=0 waited_ms=0 "
-      "language=sparql",
+      "language=sparql query=\"\"",
       "cancel query_id=s-wait silent=false api=legacy found=true elapsed_ms=0 waited_ms=140 "
-      "language=sparql",
+      "language=sparql query=\"SELECT ?s ?p ?o WHERE { ?s ?p ?o }\"",
   };
   EXPECT_EQ(printed_, expected);
   EXPECT_EQ(send("DELETE", "/sparql/status?queryId=s-wait").status, 405);
@@ -405,9 +443,13 @@ TEST(CancelLogLine, KeepsOneCancelOnOneLine) {
   record.query_id = "evil\nid";
   EXPECT_EQ(cancel_log_line(record),
             "cancel query_id=evil?id silent=false api=rest found=false elapsed_ms=0 waited_ms=0 "
-            "language=opencypher");
+            "language=opencypher query=\"\"");
   record.language = Language::sparql;
   EXPECT_NE(cancel_log_line(record).find(" language=sparql"), std::string::npos);
+  record.query = "MATCH (n)\nRETURN \"n\"";
+  EXPECT_EQ(cancel_log_line(record, 3),
+            "cancel query_id=evil?id silent=false api=rest found=false elapsed_ms=0 waited_ms=0 "
+            "language=sparql instance=3 query=\"MATCH (n)\\nRETURN \\\"n\\\"\"");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,12 +49,17 @@ struct CancelRecord {
   std::int64_t elapsed_ms = 0;  // the query's clocks when it was cancelled; 0 if not found
   std::int64_t waited_ms = 0;
   Language language = Language::opencypher;  // whose status servlet received it
+  // The cancelled query's full text, so that a checker can tell what each cancel was
+  // for; empty when no query had that id.
+  std::string query;
 };
 
 // "cancel query_id=<id> silent=<bool> api=<rest|legacy> found=<bool> elapsed_ms=<n>
-//  waited_ms=<n> language=<opencypher|gremlin|sparql>", on one line. Control characters
-// in the id become '?', so one cancel is always one line.
-std::string cancel_log_line(const CancelRecord& record);
+//  waited_ms=<n> language=<opencypher|gremlin|sparql>[ instance=<i>] query=<JSON string>",
+// on one line. Control characters in the id become '?'; the text is a JSON string (its
+// newlines escaped) and comes last, so that it runs to the end of the line whatever it
+// holds. One cancel is always one line.
+std::string cancel_log_line(const CancelRecord& record, std::optional<int> instance = {});
 
 class SimService {
  public:

@@ -84,6 +84,7 @@ struct CancelOutcome {
   bool found = false;
   std::int64_t elapsed_ms = 0;  // the query's clocks at the moment of the cancel
   std::int64_t waited_ms = 0;
+  std::string text;  // the query's full text (before Neptune's 1024-character cut)
 };
 
 struct WorkloadCounters {
