@@ -54,12 +54,15 @@ std::string metric_code(const Failure& f) {
 
 bool EndpointPoller::poll_once() {
   const std::shared_ptr<const WatchdogConfig> config = config_.get();
+  last_poll_started_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point answered;
   auto polled = call_with_retries<StatusSnapshot>(
-      [this] {
+      [this, &answered] {
         promise_progress_within(request_bound());
         const auto started = std::chrono::steady_clock::now();
         auto result = client_->list_queries();
-        const std::chrono::duration<double> latency = std::chrono::steady_clock::now() - started;
+        answered = std::chrono::steady_clock::now();
+        const std::chrono::duration<double> latency = answered - started;
         metrics_.poll_finished(endpoint_.name, result.ok(), result.ok() ? "" : metric_code(result.failure()),
                                latency.count(), std::chrono::system_clock::now());
         return result;
@@ -85,6 +88,11 @@ bool EndpointPoller::poll_once() {
       log_.debug("endpoint {}: poll failed after {} attempt(s): {}", label_, polled.attempts, why);
     }
     status_.cycle_finished(index_, false, 0, why);
+    // Crossings of running queries stay valid (a throttled status endpoint does not stop their
+    // clocks); queued ones wanted this poll's answer, and will come from the next good one.
+    crossings_.erase(std::remove_if(crossings_.begin(), crossings_.end(),
+                                    [](const Crossing& c) { return c.needs_fresh_status; }),
+                     crossings_.end());
     return false;
   }
   const StatusSnapshot& snapshot = polled.result.value();
@@ -99,7 +107,62 @@ bool EndpointPoller::poll_once() {
   metrics_.queries_seen(endpoint_.name, static_cast<std::int64_t>(snapshot.queries.size()) - waiting, waiting);
   memory_.keep_only(snapshot);
   forget_ended(snapshot);
-  auto decisions = decide(snapshot, config->policy, std::chrono::system_clock::now());
+  act_on(*config, snapshot, 0);
+  status_.cycle_finished(index_, true, snapshot.queries.size(), "");
+
+  crossings_.clear();
+  if (config->watchdog.schedule == Schedule::deadline) {
+    crossings_ = upcoming_crossings(snapshot, config->policy, std::chrono::system_clock::now());
+    observed_at_ = answered;
+    last_seen_ = std::move(polled.result.value());
+  }
+  return true;
+}
+
+std::optional<std::chrono::steady_clock::time_point> EndpointPoller::next_crossing() const {
+  if (crossings_.empty()) return std::nullopt;
+  return observed_at_ + std::chrono::milliseconds(crossings_.front().due_after_ms);
+}
+
+std::optional<std::chrono::steady_clock::time_point> EndpointPoller::next_crossing_after(
+    std::chrono::steady_clock::time_point now) const {
+  for (const Crossing& c : crossings_) {
+    const auto at = observed_at_ + std::chrono::milliseconds(c.due_after_ms);
+    if (at > now) return at;
+  }
+  return std::nullopt;
+}
+
+bool EndpointPoller::act_on_due_crossings(std::chrono::steady_clock::time_point now) {
+  const std::int64_t since_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - observed_at_).count();
+  std::vector<std::size_t> due;
+  bool needs_poll = false;
+  const auto end = std::find_if(crossings_.begin(), crossings_.end(),
+                                [&](const Crossing& c) { return c.due_after_ms > since_ms; });
+  for (auto it = crossings_.begin(); it != end; ++it) {
+    if (it->needs_fresh_status)
+      needs_poll = true;
+    else
+      due.push_back(it->query_index);
+  }
+  // The projected ones are consumed; queued ones stay due until a poll replaces them all.
+  crossings_.erase(std::remove_if(crossings_.begin(), end,
+                                  [](const Crossing& c) { return !c.needs_fresh_status; }),
+                   end);
+  if (!due.empty()) {
+    const std::shared_ptr<const WatchdogConfig> config = config_.get();
+    act_on(*config, project(last_seen_, due, since_ms), since_ms);
+  }
+  return !needs_poll;
+}
+
+void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot,
+                            std::int64_t projected_ms) {
+  auto decisions = decide(snapshot, config.policy, std::chrono::system_clock::now());
+  if (projected_ms > 0)
+    for (Decision& d : decisions)
+      d.reason += "; projected " + std::to_string(projected_ms) + "ms from the last poll";
   // The worst offenders first, so that a tight budget is spent where it matters most.
   std::stable_sort(decisions.begin(), decisions.end(), [&](const Decision& a, const Decision& b) {
     const auto age = [&](const Decision& d) {
@@ -112,27 +175,41 @@ bool EndpointPoller::poll_once() {
     std::lock_guard<std::mutex> lock(pending_mutex_);
     for (const Decision& d : decisions) {
       if (d.action != RuleAction::cancel || d.dry_run) continue;
-      AuditRecord record = record_for(*config, snapshot, d);
+      AuditRecord record = record_for(config, snapshot, d);
       record.outcome = AuditOutcome::failed;
       record.error = "not sent: shutting down";
       pending_.emplace(record.query_id, std::move(record));
     }
   }
-  for (const Decision& decision : decisions) handle(*config, snapshot, decision);
-  status_.cycle_finished(index_, true, snapshot.queries.size(), "");
-  return true;
+  for (const Decision& decision : decisions) handle(config, snapshot, decision);
 }
 
 void EndpointPoller::run() {
   using Clock = std::chrono::steady_clock;
-  auto next = Clock::now();
+  auto next_poll = Clock::now();
   while (!stop_.stop_requested()) {
-    poll_once();
-    next += config_.get()->watchdog.poll_interval;
+    const Millis interval = config_.get()->watchdog.poll_interval;
     const auto now = Clock::now();
-    if (next < now) next = now;  // an overrun starts the next poll at once, without a burst
-    promise_progress_within(next - now);
-    stop_.sleep_until(next);
+    bool needs_poll = false;
+    if (const auto due = next_crossing(); due && *due <= now) needs_poll = !act_on_due_crossings(now);
+    // A queued query's crossing needs fresh status. Early polls start at least a fifth of
+    // poll_interval after the previous one, so a long queue cannot multiply Neptune's load.
+    const auto early_poll = last_poll_started_ + interval / 5;
+    if (now >= next_poll || (needs_poll && now >= early_poll)) {
+      const bool regular = now >= next_poll;
+      poll_once();
+      if (regular) {
+        next_poll += interval;
+        const auto after = Clock::now();
+        if (next_poll < after) next_poll = after;  // an overrun starts the next poll at once, without a burst
+      }
+      continue;
+    }
+    auto wake = next_poll;
+    if (needs_poll) wake = std::min(wake, early_poll);
+    if (const auto later = next_crossing_after(now)) wake = std::min(wake, *later);
+    promise_progress_within(wake - now);
+    stop_.sleep_until(wake);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <utility>
 
+#include "nw/core/deadline.h"
 #include "nw/core/ini.h"
 
 namespace nw {
@@ -26,6 +27,10 @@ std::string_view to_string(LogLevel level) {
     case LogLevel::error: return "error";
   }
   return "info";
+}
+
+std::string_view to_string(Schedule schedule) {
+  return schedule == Schedule::fixed ? "fixed" : "deadline";
 }
 
 std::string ConfigError::format(std::string_view origin) const {
@@ -356,6 +361,7 @@ class ConfigBuilder {
     auto& w = result_.config.watchdog;
     return {
         {"poll_interval", duration_key(w.poll_interval, true)},
+        {"schedule", enum_key(w.schedule, {{"deadline", Schedule::deadline}, {"fixed", Schedule::fixed}})},
         {"dry_run", bool_key(result_.config.policy.dry_run)},
         {"max_cancels_per_minute", optional_rate_key(result_.config.policy.max_cancels_per_minute)},
         {"audit_log", audit_log_key(w)},
@@ -550,6 +556,7 @@ std::string describe_config(const WatchdogConfig& c) {
   out << "# effective configuration of " << c.origin << "\n";
   out << "[watchdog]\n"
       << "poll_interval = " << format_duration(c.watchdog.poll_interval) << "\n"
+      << "schedule = " << to_string(c.watchdog.schedule) << "\n"
       << "dry_run = " << (c.policy.dry_run ? "true" : "false") << "\n";
   if (c.policy.max_cancels_per_minute)
     out << "max_cancels_per_minute = " << *c.policy.max_cancels_per_minute << "\n";
@@ -656,6 +663,17 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c, std::chrono::s
   for (const auto& p : c.policy.protections)
     if (p.until && *p.until <= now)
       warnings.push_back({p.section + ".until", "expired: this protection no longer protects anything", 0});
+  // Polls are what discover queries: one that starts just after a poll is first seen by the
+  // next, whatever the schedule.
+  for (const ShortLimit& s : limits_shorter_than(c.policy, c.watchdog.poll_interval)) {
+    const Millis late = c.watchdog.poll_interval - s.limit;
+    warnings.push_back({"rule." + rules[s.rule_index].name + "." + s.key,
+                        format_duration(s.limit) + " is shorter than poll_interval " +
+                            format_duration(c.watchdog.poll_interval) +
+                            ": a query that starts between two polls can break it by up to " +
+                            format_duration(late) + " before the next poll sees it",
+                        0});
+  }
   return warnings;
 }
 

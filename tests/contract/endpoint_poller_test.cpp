@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -145,6 +146,112 @@ TEST_F(PollerFixture, AccessDeniedIsNotRetriedAndLoggedOnceAMinute) {
   std::size_t warnings = 0;
   for (std::size_t at = 0; (at = err.find("AccessDeniedException", at)) != std::string::npos; ++at) ++warnings;
   EXPECT_EQ(warnings, 1u) << err;
+}
+
+}  // namespace
+}  // namespace nw
+
+namespace nw {
+namespace {
+
+// The poller's own loop in a thread, stopped and joined when the test is done with it.
+class RunningPoller {
+ public:
+  RunningPoller(EndpointPoller& poller, StopToken& stop) : stop_(stop), thread_([&poller] { poller.run(); }) {}
+  ~RunningPoller() {
+    stop_.request_stop();
+    thread_.join();
+  }
+
+ private:
+  StopToken& stop_;
+  std::thread thread_;
+};
+
+// Waits (bounded, never asserting how long it took) until `done` holds.
+template <class Condition>
+bool eventually(Condition done) {
+  for (int i = 0; i < 1000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return done();
+}
+
+std::string queued_entry(const std::string& id, std::int64_t waited, std::int64_t elapsed = 0) {
+  return R"({"queryId":")" + id + R"(","queryString":"MATCH (n) RETURN n","queryEvalStats":{"waited":)" +
+         std::to_string(waited) + R"(,"elapsed":)" + std::to_string(elapsed) + R"(,"cancelled":false}})";
+}
+
+std::vector<std::string> methods(const std::vector<test::RecordedRequest>& requests) {
+  std::vector<std::string> out;
+  for (const auto& r : requests) out.push_back(r.method);
+  return out;
+}
+
+TEST_F(PollerFixture, DeadlineScheduleCancelsAtTheCrossingWithoutPollingAgain) {
+  // One poll shows the query 200ms short of its limit; the next poll is a minute away.
+  server_.enqueue({200, list_body(entry("q-near", 1000))});
+  server_.set_fallback({200, kCancelOk});
+  auto p = poller("[watchdog]\npoll_interval = 60s\n[rule.short]\nmax_elapsed = 1200ms\n");
+  {
+    RunningPoller running(*p, stop_);
+    ASSERT_TRUE(eventually([&] { return !cancel_uris().empty(); }));
+  }
+  EXPECT_EQ(methods(server_.requests()), (std::vector<std::string>{"GET", "DELETE"}));
+  ASSERT_EQ(audit_lines().size(), 1u);
+  const std::string record = audit_lines()[0];
+  EXPECT_NE(record.find(R"("outcome":"cancelled")"), std::string::npos) << record;
+  EXPECT_NE(record.find("ms from the last poll"), std::string::npos) << record;
+  // Never before the limit: the projected age that was judged is past it.
+  const auto at = record.find(R"("elapsed_ms":)");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GT(std::stoll(record.substr(at + 13)), 1200) << record;
+}
+
+TEST_F(PollerFixture, FixedScheduleActsOnlyOnWhatAPollShows) {
+  server_.enqueue({200, list_body(entry("q-near", 1000))});
+  server_.enqueue({200, list_body(entry("q-near", 1100))});
+  server_.enqueue({200, list_body(entry("q-near", 1300))});
+  server_.set_fallback({200, kCancelOk});
+  auto p = poller("[watchdog]\npoll_interval = 100ms\nschedule = fixed\n[rule.short]\nmax_elapsed = 1200ms\n");
+  {
+    RunningPoller running(*p, stop_);
+    ASSERT_TRUE(eventually([&] { return !cancel_uris().empty(); }));
+  }
+  const auto m = methods(server_.requests());
+  ASSERT_GE(m.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(m.begin(), m.begin() + 4),
+            (std::vector<std::string>{"GET", "GET", "GET", "DELETE"}));
+  ASSERT_EQ(audit_lines().size(), 1u);
+  EXPECT_NE(audit_lines()[0].find(R"("elapsed_ms":1300)"), std::string::npos) << audit_lines()[0];
+  EXPECT_EQ(audit_lines()[0].find("from the last poll"), std::string::npos) << audit_lines()[0];
+}
+
+TEST_F(PollerFixture, AQueuedCrossingIsCheckedByAFreshPollNeverProjected) {
+  // Queued 200ms short of max_waited, then the next poll shows it running: it started in time.
+  server_.enqueue({200, list_body(queued_entry("q-wait", 1000))});
+  server_.set_fallback({200, list_body(queued_entry("q-wait", 1100, 50))});
+  auto p = poller("[watchdog]\npoll_interval = 1s\n[rule.queue]\nmax_waited = 1200ms\n");
+  {
+    RunningPoller running(*p, stop_);
+    ASSERT_TRUE(eventually([&] { return server_.requests().size() >= 3; }));
+  }
+  EXPECT_TRUE(cancel_uris().empty());
+  EXPECT_TRUE(audit_lines().empty());
+}
+
+TEST_F(PollerFixture, AQueuedQueryStillWaitingAtItsCrossingIsCancelledOnFreshStatus) {
+  server_.enqueue({200, list_body(queued_entry("q-wait", 1000))});
+  server_.enqueue({200, list_body(queued_entry("q-wait", 1450))});
+  server_.set_fallback({200, kCancelOk});
+  auto p = poller("[watchdog]\npoll_interval = 1s\n[rule.queue]\nmax_waited = 1200ms\n");
+  {
+    RunningPoller running(*p, stop_);
+    ASSERT_TRUE(eventually([&] { return !cancel_uris().empty(); }));
+  }
+  EXPECT_EQ(methods(server_.requests()), (std::vector<std::string>{"GET", "GET", "DELETE"}));
+  ASSERT_EQ(audit_lines().size(), 1u);
+  // Judged on the fresh reading, not on a projection.
+  EXPECT_NE(audit_lines()[0].find(R"("waited_ms":1450)"), std::string::npos) << audit_lines()[0];
+  EXPECT_EQ(audit_lines()[0].find("from the last poll"), std::string::npos) << audit_lines()[0];
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "nw/core/audit_record.h"
 #include "nw/core/cancel_budget.h"
 #include "nw/core/config.h"
+#include "nw/core/deadline.h"
 #include "nw/core/decide.h"
 #include "nw/core/decision_memory.h"
 #include "nw/core/metrics.h"
@@ -51,8 +52,20 @@ class EndpointPoller {
   // and the next cycle polls again.
   bool poll_once();
 
+  // Under `schedule = deadline`: acts on the running queries of the last poll whose limit
+  // crossing is due at `now`, projected from that poll (see nw/core/deadline.h), and consumes
+  // those crossings. Returns false when a queued query's crossing is due too: its `waited`
+  // clock cannot be projected, so the caller polls for fresh status.
+  bool act_on_due_crossings(std::chrono::steady_clock::time_point now);
+
+  // When the earliest crossing of the last poll's queries not yet acted on is due (none under
+  // schedule = fixed), and the earliest one due after `now`.
+  std::optional<std::chrono::steady_clock::time_point> next_crossing() const;
+  std::optional<std::chrono::steady_clock::time_point> next_crossing_after(
+      std::chrono::steady_clock::time_point now) const;
+
   // Cycles until stop is requested, starting a poll every poll_interval (at once if a cycle
-  // overran it).
+  // overran it), and under schedule = deadline waking in between at each crossing instant.
   void run();
 
   // At shutdown, when this poller did not finish within the grace period: hands over the
@@ -66,6 +79,9 @@ class EndpointPoller {
  private:
   AuditRecord record_for(const WatchdogConfig& config, const StatusSnapshot& snapshot,
                          const Decision& decision) const;
+  // Decides on `snapshot` and carries out the decisions, worst offenders first. `projected_ms`
+  // is how far the snapshot was advanced from its poll (0 for a poll's own snapshot).
+  void act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot, std::int64_t projected_ms);
   void handle(const WatchdogConfig& config, const StatusSnapshot& snapshot, const Decision& decision);
   void send_cancel(const WatchdogConfig& config, AuditRecord& record);
   void write_audit(const AuditRecord& record);
@@ -92,6 +108,14 @@ class EndpointPoller {
   // poll that still shows one running means the cancel did not take (retried once).
   std::map<std::string, int> acknowledged_cancels_;
   std::optional<std::chrono::steady_clock::time_point> last_access_denied_log_;
+
+  // Deadline schedule: the last poll's snapshot, the instant its answer had fully arrived
+  // (never earlier than Neptune's reading of its clocks, so a projection never overstates a
+  // query's age), and its queries' crossings not yet acted on, earliest first.
+  StatusSnapshot last_seen_;
+  std::chrono::steady_clock::time_point observed_at_{};
+  std::vector<Crossing> crossings_;
+  std::chrono::steady_clock::time_point last_poll_started_{};
   std::mt19937_64 rng_;
   double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
 

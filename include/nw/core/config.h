@@ -17,9 +17,13 @@ namespace nw {
 enum class ApiForm { rest, legacy };
 enum class AuthMode { none, iam };
 enum class LogLevel { trace, debug, info, warn, error };
+// deadline: besides polling every poll_interval, wake when a seen query is due to break its
+// limit and act on it then (see nw/core/deadline.h). fixed: act only on what each poll shows.
+enum class Schedule { deadline, fixed };
 
 std::string_view to_string(ApiForm api);
 std::string_view to_string(LogLevel level);
+std::string_view to_string(Schedule schedule);
 
 // One Neptune *instance* endpoint: status is per instance, so every instance is listed.
 struct EndpointConfig {
@@ -45,6 +49,7 @@ struct EndpointConfig {
 
 struct WatchdogSettings {
   Millis poll_interval{5000};  // longest gap between two polls of an endpoint
+  Schedule schedule = Schedule::deadline;
   // `audit_log = PATH`, `journal`, or both (`journal, PATH`): the file (empty when the audit
   // goes to the journal only) and whether records also go to the journal.
   std::string audit_log = "/var/log/neptune-watchdog/audit.jsonl";

@@ -101,6 +101,9 @@ TEST(ParseConfig, AcceptsGoodValuesOfEveryKey) {
       {"log_level info", watchdog("log_level = info"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::info); }},
       {"log_level warn", watchdog("log_level = warn"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::warn); }},
       {"log_level error", watchdog("log_level = error"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::error); }},
+      {"schedule default", watchdog("log_level = info"), [](auto& c) { EXPECT_EQ(c.watchdog.schedule, Schedule::deadline); }},
+      {"schedule fixed", watchdog("schedule = fixed"), [](auto& c) { EXPECT_EQ(c.watchdog.schedule, Schedule::fixed); }},
+      {"schedule deadline", watchdog("schedule = deadline"), [](auto& c) { EXPECT_EQ(c.watchdog.schedule, Schedule::deadline); }},
       {"max_attempts 1", retry("max_attempts = 1"), [](auto& c) { EXPECT_EQ(c.retry.max_attempts, 1); }},
       {"max_attempts 100", retry("max_attempts = 100"), [](auto& c) { EXPECT_EQ(c.retry.max_attempts, 100); }},
       {"initial_backoff", retry("initial_backoff = 250ms"), [](auto& c) { EXPECT_EQ(c.retry.initial_backoff, Millis(250)); }},
@@ -180,6 +183,8 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
        {"f.ini: watchdog.log_level: unknown value 'verbose' (expected one of: trace, debug, info, warn, error) (line 2)"}},
       {"log_level upper case", watchdog("log_level = INFO"),
        {"f.ini: watchdog.log_level: unknown value 'INFO' (expected one of: trace, debug, info, warn, error) (line 2)"}},
+      {"schedule unknown", watchdog("schedule = eager"),
+       {"f.ini: watchdog.schedule: unknown value 'eager' (expected one of: deadline, fixed) (line 2)"}},
       {"watchdog unknown key", watchdog("pol_interval = 5s"), {"f.ini: watchdog.pol_interval: unknown key (line 2)"}},
       {"max_attempts zero", retry("max_attempts = 0"),
        {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '0' (line 2)"}},
@@ -389,7 +394,7 @@ TEST(DescribeConfig, PrintsEffectiveValuesAndReparsesToTheSame) {
   const std::string described = describe_config(r.config);
   const char* expected_lines[] = {
       "# effective configuration of f.ini\n",
-      "[watchdog]\npoll_interval = 2s\ndry_run = true\naudit_log = /tmp/audit.jsonl\naudit_max_size = 104857600\n"
+      "[watchdog]\npoll_interval = 2s\nschedule = deadline\ndry_run = true\naudit_log = /tmp/audit.jsonl\naudit_max_size = 104857600\n"
       "audit_max_files = 10\nmetrics_listen = \non_audit_failure = pause\nlog_level = debug\n",
       "[retry]\nmax_attempts = 7\ninitial_backoff = 250ms\nmax_backoff = 2m\n",
       "[endpoint.writer]\nurl = https://db-1:8182\napi = legacy\ninclude_waiting = false\n"
@@ -695,6 +700,12 @@ TEST(ConfigWarnings, ShadowedAndNeverMatchingRulesAndExpiredProtections) {
       {"protection expiring now", "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:00Z\n" + kEndpoint + kRule,
        {"f.ini: protect.until: expired: this protection no longer protects anything"}},
       {"protection still in force", "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:01Z\n" + kEndpoint + kRule, {}},
+      {"limits shorter than poll_interval",
+       "[watchdog]\npoll_interval = 5s\n" + kEndpoint + "[rule.fast]\nmax_elapsed = 2s\nmax_waited = 4500ms\n",
+       {"f.ini: rule.fast.max_elapsed: 2s is shorter than poll_interval 5s: a query that starts between two polls "
+        "can break it by up to 3s before the next poll sees it",
+        "f.ini: rule.fast.max_waited: 4500ms is shorter than poll_interval 5s: a query that starts between two "
+        "polls can break it by up to 500ms before the next poll sees it"}},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
