@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <iterator>
 
 #include "nw/sim/duration_text.h"
 
@@ -60,6 +61,34 @@ Parsed<FaultWindow> parse_window(std::string_view text) {
   return Result::ok(window);
 }
 
+struct KindName {
+  FaultKind kind;
+  std::string_view name;
+};
+constexpr KindName kKindNames[] = {
+    {FaultKind::too_many_requests, "429"},
+    {FaultKind::client_timeout, "408"},
+    {FaultKind::throttling, "500"},
+    {FaultKind::delay, "delay"},
+    {FaultKind::slow_headers, "slow-headers"},
+    {FaultKind::trickle, "trickle"},
+    {FaultKind::reset, "reset"},
+    {FaultKind::truncated, "truncated"},
+    {FaultKind::not_json, "not-json"},
+    {FaultKind::huge, "huge"},
+    {FaultKind::wrong_type, "wrong-type"},
+    {FaultKind::duplicate_ids, "duplicate-ids"},
+    {FaultKind::bad_numbers, "bad-numbers"},
+};
+static_assert(std::size(kKindNames) == kFaultKinds);
+
+std::optional<FaultKind> kind_by_name(std::string_view name) {
+  for (const KindName& k : kKindNames) {
+    if (k.name == name) return k.kind;
+  }
+  return std::nullopt;
+}
+
 bool sees(FaultScope scope, RequestKind request) {
   switch (scope) {
     case FaultScope::all:
@@ -81,20 +110,33 @@ Parsed<FaultSpec> parse_fault_spec(std::string_view text) {
 
   FaultSpec spec;
   const std::string_view kind = parts.front();
-  if (kind == "429")
-    spec.kind = FaultKind::too_many_requests;
-  else if (kind == "408")
-    spec.kind = FaultKind::client_timeout;
-  else if (kind == "500")
-    spec.kind = FaultKind::throttling;
-  else if (kind.substr(0, 6) == "delay=") {
-    const auto delay = parse_duration_ms(kind.substr(6));
-    if (!delay || *delay == 0)
-      return Result::fail(quoted + "delay wants a positive duration such as 250ms or 2s");
-    spec.kind = FaultKind::delay;
-    spec.delay_ms = *delay;
-  } else {
-    return Result::fail(quoted + "kind must be 429, 408, 500 or delay=DURATION");
+  const std::size_t eq = kind.find('=');
+  const std::string_view name = kind.substr(0, eq);
+  const std::optional<std::string_view> argument =
+      eq == std::string_view::npos ? std::nullopt : std::optional(kind.substr(eq + 1));
+  const std::optional<FaultKind> parsed = kind_by_name(name);
+  if (!parsed) {
+    return Result::fail(quoted +
+                        "kind must be 429, 408, 500, delay=D, slow-headers=D, trickle=D, reset, "
+                        "truncated, not-json, huge=SIZE, wrong-type, duplicate-ids or bad-numbers");
+  }
+  spec.kind = *parsed;
+  const bool timed = spec.kind == FaultKind::delay || spec.kind == FaultKind::slow_headers ||
+                     spec.kind == FaultKind::trickle;
+  if (timed) {
+    const auto ms = argument ? parse_duration_ms(*argument) : std::nullopt;
+    if (!ms || *ms == 0) {
+      return Result::fail(quoted + std::string(name) +
+                          " wants a positive duration such as 250ms or 2s");
+    }
+    spec.delay_ms = *ms;
+  } else if (spec.kind == FaultKind::huge) {
+    const auto bytes = argument ? parse_size_bytes(*argument) : std::nullopt;
+    if (!bytes)
+      return Result::fail(quoted + "huge wants a size from 1KB to 100GiB, such as 100MB or 64MiB");
+    spec.size_bytes = *bytes;
+  } else if (argument) {
+    return Result::fail(quoted + std::string(name) + " takes no value");
   }
 
   bool seen_on = false;
@@ -139,17 +181,63 @@ Parsed<FaultSpec> parse_fault_spec(std::string_view text) {
 }
 
 std::string_view fault_name(FaultKind kind) {
-  switch (kind) {
-    case FaultKind::too_many_requests:
-      return "429";
-    case FaultKind::client_timeout:
-      return "408";
-    case FaultKind::throttling:
-      return "500";
-    case FaultKind::delay:
-      return "delay";
+  for (const KindName& k : kKindNames) {
+    if (k.kind == kind) return k.name;
   }
   return "?";
+}
+
+FaultClass fault_class(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::too_many_requests:
+    case FaultKind::client_timeout:
+    case FaultKind::throttling:
+      return FaultClass::error;
+    case FaultKind::delay:
+    case FaultKind::slow_headers:
+    case FaultKind::trickle:
+      return FaultClass::slow;
+    case FaultKind::reset:
+    case FaultKind::truncated:
+    case FaultKind::not_json:
+    case FaultKind::huge:
+    case FaultKind::wrong_type:
+      return FaultClass::broken;
+    case FaultKind::duplicate_ids:
+    case FaultKind::bad_numbers:
+      break;
+  }
+  return FaultClass::strange_list;
+}
+
+std::optional<std::int64_t> parse_size_bytes(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0) return std::nullopt;
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + digits, value);
+  if (ec != std::errc() || end != text.data() + digits) return std::nullopt;
+  const std::string_view unit = text.substr(digits);
+  std::int64_t scale = 0;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "KB")
+    scale = 1'000;
+  else if (unit == "MB")
+    scale = 1'000'000;
+  else if (unit == "GB")
+    scale = 1'000'000'000;
+  else if (unit == "KiB")
+    scale = 1LL << 10;
+  else if (unit == "MiB")
+    scale = 1LL << 20;
+  else if (unit == "GiB")
+    scale = 1LL << 30;
+  else
+    return std::nullopt;
+  constexpr std::int64_t kMaxBytes = 100LL << 30;
+  if (value > kMaxBytes / scale || value * scale < kMinHugeBytes) return std::nullopt;
+  return value * scale;
 }
 
 FaultError fault_error(FaultKind kind) {
@@ -161,7 +249,7 @@ FaultError fault_error(FaultKind kind) {
     case FaultKind::throttling:
       return {500, "ThrottlingException",
               "Rate of requests exceeds the maximum throughput (injected by neptune-sim)"};
-    case FaultKind::delay:
+    default:
       break;
   }
   return {500, "InternalFailureException", "not an error fault"};
@@ -179,15 +267,42 @@ FaultDecision FaultPlan::decide(RequestKind request, std::int64_t since_start_ms
     const FaultSpec& spec = armed.spec;
     if (!sees(spec.on, request)) continue;
     if (spec.during && !spec.during->contains(since_start_ms)) continue;
+    // A cancel's reply has no query list to make strange: those specs never see it.
+    if (fault_class(spec.kind) == FaultClass::strange_list && request != RequestKind::status)
+      continue;
     if (spec.count && armed.applied >= *spec.count) continue;
     // The die is rolled only for specs with a share, so adding a count-only spec does
     // not shift the shares of the others.
     if (spec.share && !(random_.uniform() < *spec.share)) continue;
     ++armed.applied;
-    if (spec.kind == FaultKind::delay) {
-      decision.delay_ms += spec.delay_ms;
-    } else {
+    decision.fired.push_back(spec.kind);
+    switch (spec.kind) {
+      case FaultKind::delay:
+        decision.delay_ms += spec.delay_ms;
+        break;
+      case FaultKind::slow_headers:
+        decision.slow_headers_ms += spec.delay_ms;
+        break;
+      case FaultKind::trickle:
+        decision.trickle_ms += spec.delay_ms;
+        break;
+      case FaultKind::duplicate_ids:
+        decision.duplicate_ids = true;
+        break;
+      case FaultKind::bad_numbers:
+        decision.bad_numbers = true;
+        break;
+      default:
+        break;
+    }
+    const FaultClass kind_class = fault_class(spec.kind);
+    if (kind_class == FaultClass::error) {
       decision.error = spec.kind;
+      break;
+    }
+    if (kind_class == FaultClass::broken) {
+      decision.broken = spec.kind;
+      if (spec.kind == FaultKind::huge) decision.huge_bytes = spec.size_bytes;
       break;
     }
   }

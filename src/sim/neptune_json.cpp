@@ -1,5 +1,7 @@
 #include "nw/sim/neptune_json.h"
 
+#include <iterator>
+
 #include "nw/sim/pretty_json.h"
 
 namespace nw::sim {
@@ -15,25 +17,44 @@ std::size_t sequence_length(unsigned char lead) {
   return 1;
 }
 
-void write_eval_stats(PrettyJsonWriter& json, const QueryView& query, Language language) {
+// The bad_numbers turns: {elapsed, waited}.
+struct BadClocks {
+  std::string_view elapsed;
+  std::string_view waited;
+};
+constexpr BadClocks kBadClocks[] = {
+    {kOverflowingNumber, "-1"},
+    {"-1000", kOverflowingNumber},
+    {"9223372036854775808", "-9223372036854775809"},
+};
+
+// `bad`: the clocks to write instead of the query's own.
+void write_eval_stats(PrettyJsonWriter& json, const QueryView& query, Language language,
+                      const BadClocks* bad) {
   json.key("queryEvalStats").begin_object();
   if (language == Language::sparql)
     json.key("subqueries").number(0);
+  else if (bad)
+    json.key("waited").raw_number(bad->waited);
   else
     json.key("waited").number(query.waited_ms);
-  json.key("elapsed").number(query.elapsed_ms);
+  if (bad)
+    json.key("elapsed").raw_number(bad->elapsed);
+  else
+    json.key("elapsed").number(query.elapsed_ms);
   json.key("cancelled").boolean(false);
   json.end_object();
 }
 
-void write_query(PrettyJsonWriter& json, const QueryView& query, Language language) {
+void write_query(PrettyJsonWriter& json, const QueryView& query, Language language,
+                 const BadClocks* bad = nullptr) {
   json.begin_object();
   json.key("queryId").string(query.id);
   if (language == Language::opencypher) {
     json.key("queryString").string(truncate_query_string(query.text));
-    write_eval_stats(json, query, language);
+    write_eval_stats(json, query, language, bad);
   } else {
-    write_eval_stats(json, query, language);
+    write_eval_stats(json, query, language, bad);
     json.key("queryString").string(truncate_query_string(query.text));
   }
   json.end_object();
@@ -55,7 +76,8 @@ std::string truncate_query_string(std::string_view text) {
   return std::string(text.substr(0, pos));
 }
 
-std::string query_list_body(const WorkloadSnapshot& snapshot, Language language) {
+std::string query_list_body(const WorkloadSnapshot& snapshot, Language language,
+                            const ListQuirks& quirks) {
   PrettyJsonWriter json;
   json.begin_object();
   json.key("acceptedQueryCount")
@@ -63,15 +85,24 @@ std::string query_list_body(const WorkloadSnapshot& snapshot, Language language)
                                            : snapshot.accepted_count);
   json.key("runningQueryCount").number(snapshot.running_count);
   json.key("queries").begin_array();
-  for (const QueryView& query : snapshot.queries) write_query(json, query, language);
+  std::size_t turn = 0;
+  const auto write = [&](const QueryView& query) {
+    const BadClocks* bad =
+        quirks.bad_numbers ? &kBadClocks[turn++ % std::size(kBadClocks)] : nullptr;
+    write_query(json, query, language, bad);
+  };
+  for (const QueryView& query : snapshot.queries) write(query);
+  if (quirks.duplicate_ids) {
+    for (std::size_t i = 0; i < snapshot.queries.size(); i += 2) write(snapshot.queries[i]);
+  }
   json.end_array();
   json.end_object();
   return json.str();
 }
 
-std::string query_status_body(const QueryView& query, Language language) {
+std::string query_status_body(const QueryView& query, Language language, const ListQuirks& quirks) {
   PrettyJsonWriter json;
-  write_query(json, query, language);
+  write_query(json, query, language, quirks.bad_numbers ? &kBadClocks[0] : nullptr);
   return json.str();
 }
 

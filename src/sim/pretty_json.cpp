@@ -117,6 +117,12 @@ PrettyJsonWriter& PrettyJsonWriter::number(std::int64_t value) {
   return *this;
 }
 
+PrettyJsonWriter& PrettyJsonWriter::raw_number(std::string_view digits) {
+  before_value();
+  out_ += digits;
+  return *this;
+}
+
 PrettyJsonWriter& PrettyJsonWriter::boolean(bool value) {
   before_value();
   out_ += value ? "true" : "false";

@@ -16,6 +16,7 @@
 #include "nw/sim/sim_options.h"
 #include "nw/sim/sim_server.h"
 #include "nw/sim/sim_service.h"
+#include "nw/sim/sim_tls.h"
 
 namespace nw::sim {
 namespace {
@@ -91,6 +92,17 @@ int run_neptune_sim(const std::vector<std::string>& args, std::ostream& out, std
                                                     steady_now_ms, print_cancel));
   }
 
+  Poco::Net::Context::Ptr tls;
+  if (!options.tls_cert.empty()) {
+    try {
+      tls = make_server_tls_context(options.tls_cert, options.tls_key);
+    } catch (const Poco::Exception& e) {
+      err << "neptune-sim: cannot use --tls-cert " << options.tls_cert << " / --tls-key "
+          << options.tls_key << ": " << e.displayText() << std::endl;
+      return kExitFailure;
+    }
+  }
+
   // One pool for every server (declared after the services, so it goes first, and
   // before the servers, so it outlives them).
   const std::unique_ptr<Poco::ThreadPool> pool = make_shared_server_pool(options.instances);
@@ -99,7 +111,7 @@ int run_neptune_sim(const std::vector<std::string>& args, std::ostream& out, std
     const std::uint16_t port = options.port == 0 ? 0 : static_cast<std::uint16_t>(options.port + i);
     try {
       servers.push_back(std::make_unique<SimServer>(*services[static_cast<std::size_t>(i)],
-                                                    options.host, port, *pool));
+                                                    options.host, port, *pool, tls));
     } catch (const Poco::Exception& e) {
       err << "neptune-sim: cannot listen on " << options.host << ":" << port << ": "
           << e.displayText() << std::endl;

@@ -66,6 +66,11 @@ Poco::Util::OptionSet option_set() {
                            "See FAULTS below.")
                         .argument("SPEC")
                         .repeatable(true));
+  options.addOption(Option("tls-cert", "",
+                           "Serve HTTPS with this PEM certificate (or chain, leaf first); "
+                           "needs --tls-key. The listening lines then say https://.")
+                        .argument("FILE"));
+  options.addOption(Option("tls-key", "", "The PEM private key of --tls-cert.").argument("FILE"));
   options.addOption(Option("duration", "",
                            "Exit by itself after this long (seconds, or a DURATION). "
                            "Default: run until SIGTERM or SIGINT.")
@@ -142,6 +147,9 @@ std::string apply(SimOptions& options, const std::string& name, const std::strin
     auto spec = parse_fault_spec(value);
     if (!spec) return "--fault: " + spec.error;
     options.faults.push_back(*spec.value);
+  } else if (name == "tls-cert" || name == "tls-key") {
+    if (value.empty()) return bad_value(name, value, "expected a file name");
+    (name == "tls-cert" ? options.tls_cert : options.tls_key) = value;
   } else if (name == "duration") {
     const auto seconds = parse_unsigned(value);
     const auto ms = seconds
@@ -220,6 +228,8 @@ Parsed<SimOptions> parse_sim_options(const std::vector<std::string>& args) {
   } catch (const Poco::Util::OptionException& e) {
     return Result::fail(e.displayText());
   }
+  if (parsed.tls_cert.empty() != parsed.tls_key.empty())
+    return Result::fail("--tls-cert and --tls-key go together: give both or neither");
   if (parsed.port != 0 && parsed.port + parsed.instances - 1 > 65535) {
     return Result::fail("--instances " + std::to_string(parsed.instances) + " from port " +
                         std::to_string(parsed.port) + " would need ports past 65535");
@@ -242,18 +252,44 @@ std::string sim_help_text() {
   formatter.format(out);
   out << R"(
 FAULTS (--fault KIND[,share=F][,count=N][,on=status|cancel|all][,during=FROM..TO])
-  KIND      429 (TooManyRequestsException), 408 (ClientTimeoutException),
-            500 (ThrottlingException), or delay=DURATION (normal answer, sent late)
-  share=F   apply to that random share (0..1) of the requests it sees (seeded)
-  count=N   apply at most N times; alone: to the first N requests it sees
-  on=       status (list, single query), cancel, or all (default)
+  Neptune errors (the request is not served: a faulted cancel does not happen)
+  429            TooManyRequestsException
+  408            ClientTimeoutException
+  500            ThrottlingException
+  Slow answers (add up with each other and with everything else)
+  delay=D        wait D, then work out the answer (its clocks are fresh)
+  slow-headers=D work out the answer, then hold it D before the status line
+  trickle=D      send the body a few bytes at a time, spread over D
+  Broken answers (the request is served, then its answer is damaged: a faulted
+  cancel does happen, and its reply is lost)
+  reset          headers and a third of the body, then a TCP reset (ECONNRESET)
+  truncated      Content-Length of the whole body, half of it, then close
+  not-json       200, application/json, but an HTML error page as the body
+  huge=SIZE      200 with a SIZE-byte status list of filler queries, streamed
+                 (SIZE: bytes, or KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n;
+                 e.g. huge=100MB)
+  wrong-type     the answer as is, but Content-Type: text/html
+  Strange status lists (valid JSON; only status requests see them)
+  duplicate-ids  every other query is listed twice, under the same queryId
+  bad-numbers    elapsed and waited become negative or past 64 bits
+                 (e.g. 99999999999999999999999)
+  Selectors
+  share=F        apply to that random share (0..1) of the requests it sees (seeded)
+  count=N        apply at most N times; alone: to the first N requests it sees
+  on=            status (list, single query), cancel, or all (default)
   during=FROM..TO  see only the requests that arrive from FROM (included) to TO
-            (excluded) after the simulator started, e.g. during=60s..90s;
-            during=60s.. has no end. A count counts only requests in the window.
-  Specs are tried in order: delays add up; the first error that fires answers
-  the request, and later specs do not see it. The control API is never faulted.
-  Example: --fault 429,count=3,on=cancel --fault delay=2s,share=0.1
-           --fault 429,during=0s..30s --fault 500,during=30s..60s,share=0.5
+                 (excluded) after the simulator started, e.g. during=60s..90s;
+                 during=60s.. has no end. A count counts only requests in the window.
+  Specs are tried in order: slow answers and strange lists add up; the first
+  error or broken answer that fires decides the request, and later specs do not
+  see it. The control API is never faulted.
+  A query that acknowledges cancels but keeps running is staged with the control
+  API: POST /sim/queries with "ignoreCancel":true.
+  TLS faults are the certificate served (--tls-cert): one for another host name,
+  an expired one, or one the client does not trust.
+  Examples: --fault 429,count=3,on=cancel --fault delay=2s,share=0.1
+            --fault 429,during=0s..30s --fault 500,during=30s..60s,share=0.5
+            --fault reset,on=status,during=10s..20s --fault huge=100MB,count=1
 
 ENDPOINTS (on every instance; the path segments match in any case)
   openCypher

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <istream>
+#include <ostream>
 #include <system_error>
 #include <thread>
 
@@ -11,16 +12,22 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/Timespan.h>
 
 #include "nw/sim/sim_service.h"
+#include "nw/sim/wire_fault.h"
 
 namespace nw::sim {
 namespace {
+
+// How long a reset answer lingers after its first bytes, before the reset.
+constexpr std::int64_t kResetGraceMs = 50;
 
 class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
@@ -42,14 +49,81 @@ class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
       sim_response = service_.handle(sim_request);
     }
 
-    response.setStatusAndReason(
-        static_cast<Poco::Net::HTTPResponse::HTTPStatus>(sim_response.status));
-    response.setContentType(sim_response.content_type);
-    response.setContentLength(static_cast<std::streamsize>(sim_response.body.size()));
-    response.send() << sim_response.body;
+    send(request, response, sim_response);
   }
 
  private:
+  // Writes the answer, misbehaving as its WireFault says. Every wait is cut short when
+  // the service shuts down; a client that hangs up ends the answer (the stream fails).
+  void send(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+            const SimResponse& answer) {
+    const WireFault& wire = answer.wire;
+    if (wire.slow_headers_ms > 0) service_.pause(wire.slow_headers_ms);
+
+    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
+    response.setContentType(answer.content_type);
+    const std::string& body = answer.body;
+    switch (wire.breaks) {
+      case WireFault::Break::huge:
+        send_huge(response, wire.huge_bytes);
+        return;
+      case WireFault::Break::truncated: {
+        // The full length is promised, half is sent, and the connection closes: the client
+        // meets the end of the stream inside the body.
+        response.setContentLength(static_cast<std::streamsize>(body.size()));
+        response.setKeepAlive(false);
+        std::ostream& out = response.send();
+        out.write(body.data(), static_cast<std::streamsize>(truncated_length(body.size())));
+        out.flush();
+        return;
+      }
+      case WireFault::Break::reset: {
+        response.setContentLength(static_cast<std::streamsize>(body.size()));
+        response.setKeepAlive(false);
+        // SO_LINGER 0: the close that follows this handler sends RST instead of FIN, so the
+        // client's next read fails with ECONNRESET.
+        if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request))
+          impl->socket().setLinger(true, 0);
+        std::ostream& out = response.send();
+        out.write(body.data(), static_cast<std::streamsize>(reset_prefix_length(body.size())));
+        out.flush();
+        // Let the headers and the first bytes reach the client before the reset discards
+        // whatever is still queued.
+        service_.pause(kResetGraceMs);
+        return;
+      }
+      case WireFault::Break::none:
+        break;
+    }
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    if (wire.trickle_ms <= 0 || body.empty()) {
+      response.send() << body;
+      return;
+    }
+    const TricklePlan plan = plan_trickle(body.size(), wire.trickle_ms);
+    std::ostream& out = response.send();
+    out.flush();  // the headers go at once; only the body trickles
+    for (std::size_t at = 0; at < body.size() && out; at += plan.piece_bytes) {
+      if (!service_.pause(plan.gap_ms)) break;
+      out.write(body.data() + at,
+                static_cast<std::streamsize>(std::min(plan.piece_bytes, body.size() - at)));
+      out.flush();
+    }
+  }
+
+  // A status list of `size` bytes, produced and written a piece at a time.
+  void send_huge(Poco::Net::HTTPServerResponse& response, std::int64_t size) {
+    HugeListBody body(size);
+    response.setContentLength64(body.size());
+    std::ostream& out = response.send();
+    std::string chunk;
+    while (out && body.next(chunk)) {
+      out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      if (service_.stopping()) break;
+    }
+    out.flush();
+  }
+
   // Reads the whole body (so the connection stays usable for the next request) unless
   // it is over the limit.
   static bool read_body(std::istream& in, std::string& body) {
@@ -87,27 +161,29 @@ std::unique_ptr<Poco::ThreadPool> make_shared_server_pool(int servers) {
                                             /*idleTime=*/30);
 }
 
-SimServer::SimServer(SimService& service, const std::string& host, std::uint16_t port)
+SimServer::SimServer(SimService& service, const std::string& host, std::uint16_t port,
+                     Poco::Net::Context::Ptr tls)
     : own_threads_(std::make_unique<Poco::ThreadPool>(2, kMaxThreadsPerServer)) {
-  init(service, host, port, *own_threads_);
+  init(service, host, port, *own_threads_, std::move(tls));
 }
 
 SimServer::SimServer(SimService& service, const std::string& host, std::uint16_t port,
-                     Poco::ThreadPool& pool) {
-  init(service, host, port, pool);
+                     Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls) {
+  init(service, host, port, pool, std::move(tls));
 }
 
 void SimServer::init(SimService& service, const std::string& host, std::uint16_t port,
-                     Poco::ThreadPool& pool) {
+                     Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls) {
   const Poco::Net::SocketAddress address(host, port);
-  Poco::Net::ServerSocket socket;
+  Poco::Net::ServerSocket socket =
+      tls ? Poco::Net::SecureServerSocket(tls) : Poco::Net::ServerSocket();
   // SO_REUSEADDR for quick restarts, but never SO_REUSEPORT: a second simulator on the
   // same port must fail, not silently share its connections.
   socket.bind(address, /*reuseAddress=*/true, /*reusePort=*/false);
   socket.listen(64);
   const Poco::Net::SocketAddress bound = socket.address();
   port_ = bound.port();
-  url_ = "http://" + bound.toString();
+  url_ = (tls ? "https://" : "http://") + bound.toString();
   loopback_ = bound.host().isLoopback();
 
   auto* params = new Poco::Net::HTTPServerParams;

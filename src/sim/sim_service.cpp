@@ -226,39 +226,68 @@ SimResponse SimService::handle(const SimRequest& request) {
       ++counters_.cancel_by_language[language];
     }
     decision = faults_.decide(*kind, clock_() - start_ms_);
+    for (const FaultKind fired : decision.fired)
+      ++counters_.faults[static_cast<std::size_t>(fired)];
   }
   if (decision.delay_ms > 0) {
-    ++counters_.faults_delay;
     // Releases the lock while waiting: other requests go on meanwhile.
     stop_signal_.wait_for(lock, std::chrono::milliseconds(decision.delay_ms),
                           [this] { return stopping_; });
   }
-  if (decision.error) {
-    switch (*decision.error) {
-      case FaultKind::too_many_requests:
-        ++counters_.faults_429;
-        break;
-      case FaultKind::client_timeout:
-        ++counters_.faults_408;
-        break;
-      case FaultKind::throttling:
-        ++counters_.faults_500;
-        break;
-      case FaultKind::delay:
-        break;
-    }
-    const FaultError fault = fault_error(*decision.error);
-    return error(fault.http_status, fault.code, fault.message);
-  }
-  return respond(route, request);
+  return apply_faults(route, request, decision);
 }
 
-SimResponse SimService::respond(const Route& route, const SimRequest& request) {
+SimResponse SimService::apply_faults(const Route& route, const SimRequest& request,
+                                     const FaultDecision& decision) {
+  SimResponse response;
+  if (decision.error) {
+    const FaultError fault = fault_error(*decision.error);
+    response = error(fault.http_status, fault.code, fault.message);
+  } else {
+    ListQuirks quirks;
+    quirks.duplicate_ids = decision.duplicate_ids;
+    quirks.bad_numbers = decision.bad_numbers;
+    // A broken answer damages a served request: a cancel still happens.
+    response = respond(route, request, quirks);
+  }
+  response.wire.slow_headers_ms = decision.slow_headers_ms;
+  response.wire.trickle_ms = decision.trickle_ms;
+  if (!decision.broken) return response;
+  switch (*decision.broken) {
+    case FaultKind::reset:
+      response.wire.breaks = WireFault::Break::reset;
+      break;
+    case FaultKind::truncated:
+      response.wire.breaks = WireFault::Break::truncated;
+      break;
+    case FaultKind::not_json:
+      response.status = 200;
+      response.content_type = kJsonContentType;
+      response.body = not_json_body();
+      break;
+    case FaultKind::huge:
+      response.status = 200;
+      response.content_type = kJsonContentType;
+      response.body.clear();
+      response.wire.breaks = WireFault::Break::huge;
+      response.wire.huge_bytes = decision.huge_bytes;
+      break;
+    case FaultKind::wrong_type:
+      response.content_type = kHtmlContentType;
+      break;
+    default:
+      break;
+  }
+  return response;
+}
+
+SimResponse SimService::respond(const Route& route, const SimRequest& request,
+                                const ListQuirks& quirks) {
   switch (route.endpoint) {
     case Endpoint::list_queries:
-      return list(route);
+      return list(route, quirks);
     case Endpoint::query_status:
-      return status(route);
+      return status(route, quirks);
     case Endpoint::cancel_query:
       return cancel(route);
     case Endpoint::inject_query:
@@ -277,16 +306,18 @@ SimResponse SimService::respond(const Route& route, const SimRequest& request) {
   return error(404, "UnsupportedOperationException", "Unsupported path: " + path);
 }
 
-SimResponse SimService::list(const Route& route) {
+SimResponse SimService::list(const Route& route, const ListQuirks& quirks) {
   // SPARQL has no includeWaiting: its list always shows the waiting queries too.
   const bool include_waiting = route.include_waiting || route.language == Language::sparql;
   const WorkloadSnapshot snapshot = workload(route.language).snapshot(clock_(), include_waiting);
-  return SimResponse{200, kJsonContentType, query_list_body(snapshot, route.language)};
+  return SimResponse{200, kJsonContentType, query_list_body(snapshot, route.language, quirks)};
 }
 
-SimResponse SimService::status(const Route& route) {
+SimResponse SimService::status(const Route& route, const ListQuirks& quirks) {
   const std::optional<QueryView> query = workload(route.language).find(route.query_id, clock_());
-  if (query) return SimResponse{200, kJsonContentType, query_status_body(*query, route.language)};
+  if (query) {
+    return SimResponse{200, kJsonContentType, query_status_body(*query, route.language, quirks)};
+  }
   // SPARQL answers a query it does not know with an empty 200.
   if (route.language == Language::sparql) return SimResponse{200, kJsonContentType, ""};
   return error(400, "InvalidParameterException",
@@ -370,10 +401,8 @@ SimResponse SimService::stats() {
   json.key("statusRequests").number(counters_.status);
   json.key("cancelRequests").number(counters_.cancel);
   json.key("faultsInjected").begin_object();
-  json.key("429").number(counters_.faults_429);
-  json.key("408").number(counters_.faults_408);
-  json.key("500").number(counters_.faults_500);
-  json.key("delay").number(counters_.faults_delay);
+  for (std::size_t i = 0; i < kFaultKinds; ++i)
+    json.key(fault_name(static_cast<FaultKind>(i))).number(counters_.faults[i]);
   json.end_object();
   write_workload_counters(json, total);
   json.key("byLanguage").begin_object();
@@ -398,6 +427,16 @@ SimResponse SimService::error_response(int status, std::string_view code,
                                        std::string_view message) {
   const std::lock_guard<std::mutex> lock(mutex_);
   return error(status, code, message);
+}
+
+bool SimService::pause(std::int64_t ms) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return !stop_signal_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
+}
+
+bool SimService::stopping() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_;
 }
 
 void SimService::shut_down() {

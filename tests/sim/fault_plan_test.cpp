@@ -220,6 +220,115 @@ TEST(FaultPlan, StormsOfDifferentKindsFollowOneAnother) {
   EXPECT_EQ(run(faults, "sssssssss", 1000), "TTSSCC---");
 }
 
+TEST(FaultSpecParse, AcceptsEveryWireAndListKind) {
+  struct Row {
+    const char* text;
+    FaultKind kind;
+    FaultClass kind_class;
+    std::int64_t delay_ms;
+    std::int64_t size_bytes;
+  };
+  const Row rows[] = {
+      {"slow-headers=3s", FaultKind::slow_headers, FaultClass::slow, 3000, 0},
+      {"trickle=500ms,on=status", FaultKind::trickle, FaultClass::slow, 500, 0},
+      {"reset,during=10s..20s", FaultKind::reset, FaultClass::broken, 0, 0},
+      {"truncated,count=2", FaultKind::truncated, FaultClass::broken, 0, 0},
+      {"not-json", FaultKind::not_json, FaultClass::broken, 0, 0},
+      {"huge=100MB", FaultKind::huge, FaultClass::broken, 0, 100'000'000},
+      {"huge=64MiB,on=status", FaultKind::huge, FaultClass::broken, 0, 64LL << 20},
+      {"huge=4096", FaultKind::huge, FaultClass::broken, 0, 4096},
+      {"wrong-type,share=0.5", FaultKind::wrong_type, FaultClass::broken, 0, 0},
+      {"duplicate-ids", FaultKind::duplicate_ids, FaultClass::strange_list, 0, 0},
+      {"bad-numbers,during=0s..", FaultKind::bad_numbers, FaultClass::strange_list, 0, 0},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.text);
+    const Parsed<FaultSpec> spec = parse_fault_spec(row.text);
+    ASSERT_TRUE(spec) << spec.error;
+    EXPECT_EQ(spec.value->kind, row.kind);
+    EXPECT_EQ(fault_class(row.kind), row.kind_class);
+    EXPECT_EQ(spec.value->delay_ms, row.delay_ms);
+    EXPECT_EQ(spec.value->size_bytes, row.size_bytes);
+    // The name round-trips: /sim/stats and --help use the command line's words.
+    const std::string text = row.text;
+    EXPECT_EQ(text.rfind(std::string(fault_name(row.kind)), 0), 0u);
+  }
+}
+
+TEST(FaultSpecParse, RejectsWireKindsWithoutTheirValue) {
+  for (const char* text :
+       {"slow-headers", "slow-headers=", "slow-headers=0s", "trickle=5", "reset=1", "not-json=x",
+        "huge", "huge=", "huge=10", "huge=1TB", "huge=200GiB", "huge=-1MB", "huge=1.5MB",
+        "duplicate-ids=2", "bad-numbers=yes", "truncated=half", "wrong-type=text/html"}) {
+    SCOPED_TRACE(text);
+    const Parsed<FaultSpec> spec = parse_fault_spec(text);
+    EXPECT_FALSE(spec);
+    EXPECT_NE(spec.error.find("fault '"), std::string::npos) << spec.error;
+  }
+}
+
+TEST(FaultPlan, SlowAnswersAddUpAndGoWithAnything) {
+  FaultPlan faults =
+      plan({"slow-headers=1s", "trickle=2s", "delay=3s", "slow-headers=500ms", "truncated"});
+  const FaultDecision d = faults.decide(RequestKind::status, 0);
+  EXPECT_EQ(d.slow_headers_ms, 1500);
+  EXPECT_EQ(d.trickle_ms, 2000);
+  EXPECT_EQ(d.delay_ms, 3000);
+  EXPECT_EQ(d.broken, FaultKind::truncated);
+  EXPECT_FALSE(d.error);
+  EXPECT_EQ(d.fired.size(), 5u);
+}
+
+TEST(FaultPlan, TheFirstErrorOrBrokenAnswerDecides) {
+  FaultPlan broken_first = plan({"reset,count=1", "429,count=1", "not-json"});
+  const FaultDecision first = broken_first.decide(RequestKind::status, 0);
+  EXPECT_EQ(first.broken, FaultKind::reset);
+  EXPECT_FALSE(first.error) << "later specs do not see the request";
+  const FaultDecision second = broken_first.decide(RequestKind::status, 0);
+  EXPECT_EQ(second.error, FaultKind::too_many_requests);
+  EXPECT_FALSE(second.broken);
+  EXPECT_EQ(broken_first.decide(RequestKind::status, 0).broken, FaultKind::not_json);
+
+  FaultPlan huge = plan({"huge=2MB"});
+  const FaultDecision h = huge.decide(RequestKind::cancel, 0);
+  EXPECT_EQ(h.broken, FaultKind::huge);
+  EXPECT_EQ(h.huge_bytes, 2'000'000);
+}
+
+TEST(FaultPlan, StrangeListsOnlySeeStatusRequestsAndAddUp) {
+  FaultPlan faults = plan({"duplicate-ids,count=1", "bad-numbers", "wrong-type"});
+  const FaultDecision cancel = faults.decide(RequestKind::cancel, 0);
+  EXPECT_FALSE(cancel.duplicate_ids);
+  EXPECT_FALSE(cancel.bad_numbers);
+  EXPECT_EQ(cancel.broken, FaultKind::wrong_type);
+  const FaultDecision status = faults.decide(RequestKind::status, 0);
+  EXPECT_TRUE(status.duplicate_ids) << "the cancel did not use up the count";
+  EXPECT_TRUE(status.bad_numbers);
+  EXPECT_EQ(status.broken, FaultKind::wrong_type);
+  EXPECT_FALSE(faults.decide(RequestKind::status, 0).duplicate_ids);
+}
+
+TEST(FaultPlan, AnyKindTakesATimeWindow) {
+  FaultPlan faults = plan({"reset,during=1s..2s", "huge=1MB,during=2s..3s"});
+  EXPECT_FALSE(faults.decide(RequestKind::status, 500).broken);
+  EXPECT_EQ(faults.decide(RequestKind::status, 1500).broken, FaultKind::reset);
+  EXPECT_EQ(faults.decide(RequestKind::status, 2500).broken, FaultKind::huge);
+  EXPECT_FALSE(faults.decide(RequestKind::status, 3000).broken);
+}
+
+TEST(FaultSize, TakesDecimalAndBinaryUnits) {
+  EXPECT_EQ(parse_size_bytes("100MB"), 100'000'000);
+  EXPECT_EQ(parse_size_bytes("1GiB"), 1LL << 30);
+  EXPECT_EQ(parse_size_bytes("512KB"), 512'000);
+  EXPECT_EQ(parse_size_bytes("2KiB"), 2048);
+  EXPECT_EQ(parse_size_bytes("1024B"), 1024);
+  EXPECT_EQ(parse_size_bytes("1023"), std::nullopt) << "too small for the JSON around the filler";
+  EXPECT_EQ(parse_size_bytes("100GiB"), 100LL << 30);
+  EXPECT_EQ(parse_size_bytes("101GiB"), std::nullopt);
+  EXPECT_EQ(parse_size_bytes("5mb"), std::nullopt);
+  EXPECT_EQ(parse_size_bytes("MB"), std::nullopt);
+}
+
 TEST(FaultPlan, ErrorsCarryNeptunesStatusAndCode) {
   EXPECT_EQ(fault_error(FaultKind::too_many_requests).http_status, 429);
   EXPECT_EQ(fault_error(FaultKind::too_many_requests).code, "TooManyRequestsException");

@@ -1,5 +1,8 @@
 #include "nw/sim/neptune_json.h"
 
+#include <string>
+#include <vector>
+
 #include <Poco/Dynamic/Var.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -202,6 +205,56 @@ TEST(NeptuneJson, BodiesParseAndRoundTripAwkwardText) {
 
   EXPECT_NO_THROW(parse_object(cancel_success_body()));
   EXPECT_NO_THROW(parse_object(error_body("r", "C\"", "m\n")));
+}
+
+TEST(NeptuneJson, DuplicateIdsListEveryOtherQueryAgainAtTheEnd) {
+  WorkloadSnapshot snap;
+  for (const char* id : {"a", "b", "c"})
+    snap.queries.push_back({id, "MATCH (n) RETURN n", 0, 9, true});
+  ListQuirks quirks;
+  quirks.duplicate_ids = true;
+  const auto queries =
+      parse_object(query_list_body(snap, Language::opencypher, quirks))->getArray("queries");
+  ASSERT_EQ(queries->size(), 5u);
+  const char* expected[] = {"a", "b", "c", "a", "c"};
+  for (unsigned i = 0; i < 5; ++i)
+    EXPECT_EQ(queries->getObject(i)->getValue<std::string>("queryId"), expected[i]);
+  EXPECT_EQ(queries->getObject(3)->getObject("queryEvalStats")->getValue<int>("elapsed"), 9);
+}
+
+TEST(NeptuneJson, BadNumbersAreNegativeOrPast64Bits) {
+  WorkloadSnapshot snap;
+  for (const char* id : {"a", "b", "c", "d"})
+    snap.queries.push_back({id, "MATCH (n) RETURN n", 0, 9, true});
+  ListQuirks quirks;
+  quirks.bad_numbers = true;
+  const std::string body = query_list_body(snap, Language::opencypher, quirks);
+  EXPECT_NE(body.find("\"waited\" : -1,\n      \"elapsed\" : 99999999999999999999999"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("\"waited\" : 99999999999999999999999,\n      \"elapsed\" : -1000"),
+            std::string::npos);
+  EXPECT_NE(
+      body.find("\"waited\" : -9223372036854775809,\n      \"elapsed\" : 9223372036854775808"),
+      std::string::npos);
+  // Still JSON: the grammar allows any number of digits. (Poco's parser refuses numbers
+  // past 64 bits outright, so check the rest with them replaced.)
+  std::string tame = body;
+  const std::vector<std::string> bad_numbers = {"-9223372036854775809", "9223372036854775808",
+                                                std::string(kOverflowingNumber)};
+  for (const std::string& bad : bad_numbers) {
+    for (std::size_t at = tame.find(bad); at != std::string::npos; at = tame.find(bad))
+      tame.replace(at, bad.size(), "0");
+  }
+  EXPECT_NO_THROW(parse_object(tame));
+  EXPECT_EQ(body.find("\"elapsed\" : 9,"), std::string::npos) << "no query keeps its clocks";
+
+  const std::string sparql = query_list_body(snap, Language::sparql, quirks);
+  EXPECT_NE(sparql.find("\"elapsed\" : 99999999999999999999999"), std::string::npos);
+  EXPECT_EQ(sparql.find("waited"), std::string::npos);
+  EXPECT_NE(query_status_body(snap.queries[0], Language::gremlin, quirks)
+                .find("\"elapsed\" : 99999999999999999999999"),
+            std::string::npos);
 }
 
 TEST(PrettyJsonWriter, ArraysAreInlineAndEmptyContainersHaveASpace) {

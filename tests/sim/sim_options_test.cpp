@@ -123,7 +123,21 @@ TEST(SimOptions, HelpIsAnOption) {
                            "neptune-sim: ready",
                            "Invalid queryId (not a UUID)",
                            "language=",
-                           "instance="}) {
+                           "instance=",
+                           "during=FROM..TO",
+                           "slow-headers=D",
+                           "trickle=D",
+                           "reset",
+                           "truncated",
+                           "not-json",
+                           "huge=SIZE",
+                           "wrong-type",
+                           "duplicate-ids",
+                           "bad-numbers",
+                           "ignoreCancel",
+                           "--tls-cert",
+                           "--tls-key",
+                           "query=\"TEXT\""}) {
     EXPECT_NE(help.find(word), std::string::npos) << word;
   }
 }
@@ -156,6 +170,9 @@ TEST(SimOptions, UsageErrorsSayWhatIsWrong) {
       {{"--languages", "gremlin,,sparql"}, "--languages"},
       {{"--languages", "sparql,SPARQL"}, "given twice"},
       {{"extra"}, "unexpected argument 'extra'"},
+      {{"--tls-cert", "a.crt"}, "--tls-cert and --tls-key go together"},
+      {{"--tls-key", "a.key"}, "--tls-cert and --tls-key go together"},
+      {{"--fault", "huge=10"}, "--fault"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.args.front());
@@ -163,6 +180,18 @@ TEST(SimOptions, UsageErrorsSayWhatIsWrong) {
     ASSERT_FALSE(parsed);
     EXPECT_NE(parsed.error.find(row.expected), std::string::npos) << parsed.error;
   }
+}
+
+TEST(SimOptions, TlsTakesACertificateAndItsKey) {
+  const Parsed<SimOptions> parsed =
+      parse_sim_options({"--tls-cert", "/tmp/server.crt", "--tls-key=/tmp/server.key", "--fault",
+                         "reset,during=1s.."});
+  ASSERT_TRUE(parsed) << parsed.error;
+  EXPECT_EQ(parsed.value->tls_cert, "/tmp/server.crt");
+  EXPECT_EQ(parsed.value->tls_key, "/tmp/server.key");
+  ASSERT_EQ(parsed.value->faults.size(), 1u);
+  EXPECT_EQ(parsed.value->faults[0].kind, FaultKind::reset);
+  EXPECT_TRUE(parse_sim_options({}).value->tls_cert.empty()) << "plain HTTP by default";
 }
 
 TEST(SimOptions, ListenAcceptsIpv6InBrackets) {

@@ -20,11 +20,29 @@ namespace nw::sim {
 inline constexpr std::size_t kQueryStringLimit = 1024;
 std::string truncate_query_string(std::string_view text);
 
+// Deliberate oddities in status bodies, for the strange-list faults: still valid JSON,
+// but not what a careful client may take at face value.
+struct ListQuirks {
+  // Every other query (the 1st, 3rd, ...) is listed a second time, after all the others,
+  // under the same queryId and with the same clocks.
+  bool duplicate_ids = false;
+  // Each query's elapsed and waited become, in turn: 99999999999999999999999 and -1;
+  // -1000 and 99999999999999999999999; 9223372036854775808 (2^63) and
+  // -9223372036854775809. (SPARQL has no waited; its elapsed takes the same turns.)
+  bool bad_numbers = false;
+};
+
+// The number past 64 bits in bad_numbers bodies.
+inline constexpr std::string_view kOverflowingNumber = "99999999999999999999999";
+
 // GET /opencypher/status: acceptedQueryCount, runningQueryCount, queries.
 std::string query_list_body(const WorkloadSnapshot& snapshot,
-                            Language language = Language::opencypher);
-// GET /opencypher/status/{id}: queryId, queryString, queryEvalStats.
-std::string query_status_body(const QueryView& query, Language language = Language::opencypher);
+                            Language language = Language::opencypher,
+                            const ListQuirks& quirks = {});
+// GET /opencypher/status/{id}: queryId, queryString, queryEvalStats. (Only bad_numbers
+// applies to one query.)
+std::string query_status_body(const QueryView& query, Language language = Language::opencypher,
+                              const ListQuirks& quirks = {});
 // A successful openCypher cancel: {"status" : "200 OK", "payload" : true}, pretty-printed.
 std::string cancel_success_body();
 // A successful Gremlin cancel: {"status" : "200 OK"} with no payload, pretty-printed.

@@ -26,6 +26,8 @@ class PrettyJsonWriter {
   // Distinct names rather than overloads: a string literal would otherwise pick bool.
   PrettyJsonWriter& string(std::string_view text);
   PrettyJsonWriter& number(std::int64_t value);
+  // A number written as given, e.g. one past 64 bits; the caller makes sure it is one.
+  PrettyJsonWriter& raw_number(std::string_view digits);
   PrettyJsonWriter& boolean(bool value);
 
   const std::string& str() const { return out_; }

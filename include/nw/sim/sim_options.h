@@ -26,6 +26,9 @@ struct SimOptions {
   // The languages with a synthetic workload (--arrival-rate each); all are served.
   std::vector<Language> languages = {Language::opencypher};
   std::vector<FaultSpec> faults;
+  // HTTPS with this PEM certificate (chain) and key; both or neither. Empty: plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
   std::int64_t duration_ms = 0;  // 0: run until SIGTERM/SIGINT
   bool quiet = false;
   bool help = false;

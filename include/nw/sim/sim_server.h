@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <Poco/Net/Context.h>
+
 namespace Poco {
 class ThreadPool;
 namespace Net {
@@ -38,13 +40,15 @@ std::unique_ptr<Poco::ThreadPool> make_shared_server_pool(int servers);
 class SimServer {
  public:
   // Throws Poco::Exception when the address cannot be resolved or bound. The service
-  // must outlive the server.
-  SimServer(SimService& service, const std::string& host, std::uint16_t port);
+  // must outlive the server. With a `tls` context (a server one, see
+  // make_server_tls_context in sim_tls.h) it serves HTTPS; without, plain HTTP.
+  SimServer(SimService& service, const std::string& host, std::uint16_t port,
+            Poco::Net::Context::Ptr tls = nullptr);
   // Handles connections on `pool`, which it shares with other servers; the pool must
   // outlive the server. stop() then cannot wait for the pool: after stopping every
   // server that uses it, call pool.joinAll() before any of their services goes.
   SimServer(SimService& service, const std::string& host, std::uint16_t port,
-            Poco::ThreadPool& pool);
+            Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls = nullptr);
   ~SimServer();
 
   SimServer(const SimServer&) = delete;
@@ -57,13 +61,14 @@ class SimServer {
   void stop();
 
   std::uint16_t port() const { return port_; }
-  // "http://127.0.0.1:PORT" ("http://[::1]:PORT" for IPv6), from the bound address.
+  // "http://127.0.0.1:PORT" ("http://[::1]:PORT" for IPv6; https:// with TLS), from the
+  // bound address.
   const std::string& url() const { return url_; }
   bool is_loopback() const { return loopback_; }
 
  private:
   void init(SimService& service, const std::string& host, std::uint16_t port,
-            Poco::ThreadPool& pool);
+            Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls);
 
   std::unique_ptr<Poco::ThreadPool> own_threads_;  // null with a shared pool
   std::unique_ptr<Poco::Net::HTTPServer> server_;

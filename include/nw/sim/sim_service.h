@@ -13,12 +13,15 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nw/sim/fault_plan.h"
+#include "nw/sim/neptune_json.h"
 #include "nw/sim/query_language.h"
 #include "nw/sim/request_router.h"
 #include "nw/sim/seeded_random.h"
+#include "nw/sim/wire_fault.h"
 #include "nw/sim/workload.h"
 
 namespace nw::sim {
@@ -26,6 +29,8 @@ namespace nw::sim {
 inline constexpr const char* kJsonContentType = "application/json; charset=UTF-8";
 // SPARQL's servlet refuses a malformed queryId in plain text.
 inline constexpr const char* kTextContentType = "text/plain; charset=UTF-8";
+// What the wrong-type fault labels a JSON body with.
+inline constexpr const char* kHtmlContentType = "text/html; charset=UTF-8";
 
 struct SimRequest {
   std::string method;
@@ -35,9 +40,14 @@ struct SimRequest {
 };
 
 struct SimResponse {
+  SimResponse() = default;
+  SimResponse(int status_code, std::string type, std::string text)
+      : status(status_code), content_type(std::move(type)), body(std::move(text)) {}
+
   int status = 200;
   std::string content_type = kJsonContentType;
   std::string body;
+  WireFault wire;  // how SimServer is to misbehave while sending it
 };
 
 // One cancel as the simulator received it (also the ones for unknown ids).
@@ -84,12 +94,20 @@ class SimService {
   // Cuts injected delays short so that the server can stop at once.
   void shut_down();
 
+  // Waits `ms` (the HTTP layer's slow answers) unless the service is shutting down or
+  // does so meanwhile; false then, and the caller should stop sending.
+  bool pause(std::int64_t ms);
+  bool stopping() const;
+
   std::vector<CancelRecord> cancels() const;
 
  private:
-  SimResponse respond(const Route& route, const SimRequest& request);
-  SimResponse list(const Route& route);
-  SimResponse status(const Route& route);
+  SimResponse respond(const Route& route, const SimRequest& request, const ListQuirks& quirks);
+  // The answer as a fault decision leaves it: errors, broken bodies, wire behaviour.
+  SimResponse apply_faults(const Route& route, const SimRequest& request,
+                           const FaultDecision& decision);
+  SimResponse list(const Route& route, const ListQuirks& quirks = {});
+  SimResponse status(const Route& route, const ListQuirks& quirks = {});
   SimResponse cancel(const Route& route);
   SimResponse inject(const SimRequest& request);
   SimResponse stats();
@@ -103,10 +121,7 @@ class SimService {
     std::int64_t cancel = 0;
     std::int64_t status_by_language[kLanguages.size()] = {};
     std::int64_t cancel_by_language[kLanguages.size()] = {};
-    std::int64_t faults_429 = 0;
-    std::int64_t faults_408 = 0;
-    std::int64_t faults_500 = 0;
-    std::int64_t faults_delay = 0;
+    std::int64_t faults[kFaultKinds] = {};  // by FaultKind: how often each fired
   };
 
   mutable std::mutex mutex_;
