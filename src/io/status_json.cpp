@@ -1,6 +1,9 @@
 #include "nw/io/status_json.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <limits>
+#include <simdjson.h>
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
@@ -64,12 +67,13 @@ std::int64_t count_field(const Object& o, const std::string& name) {
   return millis_field(o, name);  // same rules: absent is 0, otherwise a non-negative integer
 }
 
-}  // namespace
+Failure bad(const std::string& why) {
+  return Failure{FailureKind::bad_response, 200, "", "status body: " + why};
+}
 
-Result<StatusSnapshot> parse_status_body(std::string_view body, Language language) {
-  const auto bad = [](const std::string& why) {
-    return Failure{FailureKind::bad_response, 200, "", "status body: " + why};
-  };
+// The reference reading of a status body, with Poco: it decides every body the fast path below
+// does not accept, so that what is accepted and how a rejection reads stay exactly as before.
+Result<StatusSnapshot> parse_status_body_with_poco(std::string_view body, Language language) {
   try {
     const Object::Ptr root = as_object(parse_json(body));
     if (!root) return bad("not a JSON object");
@@ -93,11 +97,14 @@ Result<StatusSnapshot> parse_status_body(std::string_view body, Language languag
       QueryStatus q;
       q.id = id.extract<std::string>();
       const Var text = entry->get("queryString");
-      if (text.isString()) q.text = text.extract<std::string>();
-      else if (!text.isEmpty()) return bad("queries[" + std::to_string(i) + "].queryString is not a string");
+      if (text.isString())
+        q.text = text.extract<std::string>();
+      else if (!text.isEmpty())
+        return bad("queries[" + std::to_string(i) + "].queryString is not a string");
       if (entry->has("queryEvalStats") && !entry->get("queryEvalStats").isEmpty()) {
         const Object::Ptr stats = entry->getObject("queryEvalStats");
-        if (!stats) return bad("queries[" + std::to_string(i) + "].queryEvalStats is not an object");
+        if (!stats)
+          return bad("queries[" + std::to_string(i) + "].queryEvalStats is not an object");
         try {
           q.elapsed_ms = millis_field(*stats, "elapsed");
           q.waited_ms = millis_field(*stats, "waited");
@@ -116,6 +123,174 @@ Result<StatusSnapshot> parse_status_body(std::string_view body, Language languag
   } catch (const std::exception& e) {
     return bad(e.what());
   }
+}
+
+// --- The fast path: simdjson's DOM, which validates the whole body as Poco does. ---
+
+namespace dom = simdjson::dom;
+
+// Poco's parser refuses documents nested deeper than this; simdjson must refuse them too
+// (it then defers to Poco). Neptune's bodies are 4 levels deep.
+constexpr std::size_t kMaxDepth = 128;
+// A parser keeps the buffers of the largest body it has seen. Bodies up to this size reuse
+// one parser per thread (a poller polls every few seconds); larger ones get a parser of their
+// own, freed at once, so one huge reply does not pin its memory for the life of the thread.
+constexpr std::size_t kReusedCapacity = std::size_t{32} << 20;
+
+// A parser and a padded copy of the body: simdjson reads up to SIMDJSON_PADDING bytes past
+// the end of its input, which a string_view cannot promise.
+struct SimdjsonState {
+  dom::parser parser;
+  std::string padded;
+  bool ready = false;
+
+  simdjson::simdjson_result<dom::element> parse(std::string_view body) {
+    if (!ready) {
+      const auto error = parser.allocate(std::max<std::size_t>(body.size(), 4096), kMaxDepth);
+      if (error) return error;
+      ready = true;
+    }
+    padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
+    std::copy(body.begin(), body.end(), padded.begin());
+    return parser.parse(padded.data(), body.size(), false);
+  }
+};
+
+// JSON lets a key repeat; like Poco, the readers below keep its last occurrence.
+bool absent_or_null(const std::optional<dom::element>& v) {
+  return !v || v->is_null();
+}
+
+// Poco's reading, restated: absent or null is 0; a signed 64-bit integer must not be negative;
+// simdjson reports an integer as unsigned only beyond the signed range; anything else
+// (fraction, exponent, bool, string) is not a whole number.
+std::int64_t millis_value(const std::optional<dom::element>& v, std::string_view name) {
+  if (absent_or_null(v)) return 0;
+  std::int64_t n = 0;
+  std::uint64_t u = 0;
+  if (v->type() == dom::element_type::INT64 && !v->get(n)) {
+    if (n < 0) throw ShapeError{"'" + std::string(name) + "' is negative"};
+    return n;
+  }
+  if (v->type() == dom::element_type::UINT64 && !v->get(u)) {
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      throw ShapeError{"'" + std::string(name) + "' is out of range"};
+    return static_cast<std::int64_t>(u);
+  }
+  throw ShapeError{"'" + std::string(name) + "' is not a whole number"};
+}
+
+bool ascii_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char c = a[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != b[i]) return false;
+  }
+  return true;
+}
+
+bool cancelled_value(const std::optional<dom::element>& v) {
+  if (absent_or_null(v)) return false;
+  bool b = false;
+  if (!v->get(b)) return b;
+  std::string_view s;
+  if (!v->get(s)) {
+    if (ascii_iequals(s, "true")) return true;
+    if (ascii_iequals(s, "false")) return false;
+  }
+  throw ShapeError{"'cancelled' is not a boolean"};
+}
+
+// The snapshot from a JSON object simdjson accepted, or a Failure worded as Poco's reading
+// words it.
+Result<StatusSnapshot> read_snapshot(dom::object object, Language language) {
+  StatusSnapshot snapshot;
+  snapshot.language = language;
+  std::optional<dom::element> accepted, running, list;
+  for (const dom::key_value_pair field : object) {
+    if (field.key == "acceptedQueryCount")
+      accepted = field.value;
+    else if (field.key == "runningQueryCount")
+      running = field.value;
+    else if (field.key == "queries")
+      list = field.value;
+  }
+  try {
+    snapshot.accepted_count = millis_value(accepted, "acceptedQueryCount");
+    snapshot.running_count = millis_value(running, "runningQueryCount");
+  } catch (const ShapeError& e) {
+    return bad(e.what);
+  }
+  if (absent_or_null(list)) return snapshot;
+  dom::array queries;
+  if (list->get(queries)) return bad("'queries' is not an array");
+  snapshot.queries.reserve(queries.size());
+  std::size_t index = 0;
+  for (const dom::element entry : queries) {
+    // Worded only on failure: no string work per query on the way through.
+    const auto where = [i = index++] { return "queries[" + std::to_string(i) + "]"; };
+    dom::object fields;
+    if (entry.get(fields)) return bad(where() + " is not an object");
+    std::optional<dom::element> id, text, stats;
+    for (const dom::key_value_pair field : fields) {
+      if (field.key == "queryId")
+        id = field.value;
+      else if (field.key == "queryString")
+        text = field.value;
+      else if (field.key == "queryEvalStats")
+        stats = field.value;
+    }
+    std::string_view id_text, query_text;
+    if (!id || id->get(id_text) || id_text.empty()) {
+      ++snapshot.skipped_entries;
+      continue;
+    }
+    QueryStatus q;
+    q.id = std::string(id_text);
+    if (text && !text->get(query_text))
+      q.text = std::string(query_text);
+    else if (!absent_or_null(text))
+      return bad(where() + ".queryString is not a string");
+    if (!absent_or_null(stats)) {
+      dom::object stats_fields;
+      if (stats->get(stats_fields)) return bad(where() + ".queryEvalStats is not an object");
+      std::optional<dom::element> elapsed, waited, cancelled;
+      for (const dom::key_value_pair field : stats_fields) {
+        if (field.key == "elapsed")
+          elapsed = field.value;
+        else if (field.key == "waited")
+          waited = field.value;
+        else if (field.key == "cancelled")
+          cancelled = field.value;
+      }
+      try {
+        q.elapsed_ms = millis_value(elapsed, "elapsed");
+        q.waited_ms = millis_value(waited, "waited");
+        q.cancelled = cancelled_value(cancelled);
+      } catch (const ShapeError& e) {
+        return bad(where() + ".queryEvalStats: " + e.what);
+      }
+    }
+    snapshot.queries.push_back(std::move(q));
+  }
+  return snapshot;
+}
+
+}  // namespace
+
+Result<StatusSnapshot> parse_status_body(std::string_view body, Language language) {
+  dom::object root;
+  if (body.size() <= kReusedCapacity) {
+    thread_local SimdjsonState state;
+    if (!state.parse(body).get(root)) return read_snapshot(root, language);
+  } else {
+    SimdjsonState state;
+    if (!state.parse(body).get(root)) return read_snapshot(root, language);
+  }
+  // Not a JSON object as simdjson reads it (malformed, too deep, a number beyond 64 bits, a
+  // bare value, ...): Poco's verdict and wording stand, exactly as before simdjson.
+  return parse_status_body_with_poco(body, language);
 }
 
 std::optional<NeptuneErrorBody> parse_error_body(std::string_view body) {
@@ -141,7 +316,8 @@ Result<CancelAck> parse_cancel_reply(std::string_view body, Language language) {
     return Failure{FailureKind::bad_response, 200, "", "cancel not acknowledged: " + why};
   };
   if (language == Language::sparql && body.find_first_not_of(" \t\r\n") == std::string_view::npos)
-    return Failure{FailureKind::query_not_found, 200, "", "empty reply: the query had already ended"};
+    return Failure{FailureKind::query_not_found, 200, "",
+                   "empty reply: the query had already ended"};
   try {
     const Object::Ptr root = as_object(parse_json(body));
     if (!root) return refused("reply is not a JSON object");
