@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Footprint: resident memory and CPU time of neptune-watchdog polling N endpoints every 5 s.
+
+Starts neptune-sim with N instances (each with its own synthetic workload: --arrival-rate
+queries per second, 8 worker slots, log-normal runtimes) and neptune-watchdog with one
+[endpoint.iN] per instance and three rules with regexes, then samples the daemon's
+/proc/PID/status (VmRSS) and /proc/PID/stat (user + system CPU) every few seconds for --minutes.
+Reports resident memory after warm-up (median and max of the samples, and VmHWM), CPU seconds
+per hour and the share of one core, measured over the run after the first minute.
+Standard library only."""
+import argparse
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def status_kb(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{key} not in /proc/{pid}/status")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--watchdog", required=True)
+    parser.add_argument("--sim", required=True)
+    parser.add_argument("--endpoints", type=int, default=1)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--arrival-rate", type=float, default=0.5)
+    parser.add_argument("--sample-seconds", type=float, default=5)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as work:
+        sim = subprocess.Popen([args.sim, "--listen", "127.0.0.1:0", "--instances", str(args.endpoints),
+                                "--arrival-rate", str(args.arrival_rate), "--quiet"],
+                               stdout=subprocess.PIPE, text=True)
+        try:
+            urls = []
+            while len(urls) < args.endpoints:
+                line = sim.stdout.readline()
+                if not line:
+                    raise RuntimeError("neptune-sim exited before listening")
+                m = re.search(r"listening on (http://\S+)", line)
+                if m:
+                    urls.append(m.group(1))
+            config = os.path.join(work, "footprint.ini")
+            with open(config, "w") as f:
+                f.write(f"[watchdog]\npoll_interval = 5s\naudit_log = {work}/audit.jsonl\nlog_level = warn\n")
+                for i, url in enumerate(urls):
+                    f.write(f"[endpoint.i{i}]\nurl = {url}\n")
+                f.write("[rule.reports]\nquery_matches = (?i)report|export\nmax_elapsed = 60s\n"
+                        "[rule.writes]\nquery_matches = ^\\s*(CREATE|MERGE|DELETE)\nmax_elapsed = 20s\n"
+                        "[rule.reads]\nquery_excludes = watchdog:exempt\nmax_elapsed = 8s\nmax_waited = 5s\n")
+            with open(os.path.join(work, "watchdog.log"), "w") as log:
+                watchdog = subprocess.Popen([args.watchdog, "--config", config],
+                                            stdout=subprocess.DEVNULL, stderr=log)
+            try:
+                start = time.monotonic()
+                warm_up = min(60.0, args.minutes * 60 / 5)
+                rss = []
+                cpu_start = None
+                while time.monotonic() - start < args.minutes * 60:
+                    time.sleep(args.sample_seconds)
+                    if watchdog.poll() is not None:
+                        raise RuntimeError(f"neptune-watchdog exited {watchdog.returncode}")
+                    if time.monotonic() - start < warm_up:
+                        continue
+                    if cpu_start is None:
+                        cpu_start = (time.monotonic(), cpu_seconds(watchdog.pid))
+                    rss.append(status_kb(watchdog.pid, "VmRSS"))
+                cpu_end = (time.monotonic(), cpu_seconds(watchdog.pid))
+                hwm = status_kb(watchdog.pid, "VmHWM")
+            finally:
+                watchdog.send_signal(signal.SIGTERM)
+                watchdog.wait(timeout=30)
+        finally:
+            sim.send_signal(signal.SIGTERM)
+            sim.wait(timeout=60)
+        audit_lines = sum(1 for _ in open(os.path.join(work, "audit.jsonl")))
+
+    wall = cpu_end[0] - cpu_start[0]
+    cpu = cpu_end[1] - cpu_start[1]
+    print(f"endpoints {args.endpoints}, poll_interval 5s, {args.minutes:g} min "
+          f"(measured after {warm_up:.0f}s warm-up), {audit_lines} audit records")
+    print(f"  RSS MB: median {statistics.median(rss) / 1024:.1f}, max {max(rss) / 1024:.1f}, "
+          f"first {rss[0] / 1024:.1f}, last {rss[-1] / 1024:.1f}; VmHWM {hwm / 1024:.1f}")
+    print(f"  CPU: {cpu * 3600 / wall:.1f} s per hour = {100 * cpu / wall:.3f}% of one core")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
