@@ -6,16 +6,13 @@ std::string_view to_string(RuleAction action) {
   return action == RuleAction::cancel ? "cancel" : "log";
 }
 
-namespace {
-
-// Neptune cuts queryString at 1024 characters; text at that length may have lost its tail.
 bool possibly_truncated(std::string_view text) {
+  // A character takes at least one byte: shorter text is whole, with no need to count.
+  if (text.size() < kNeptuneQueryTextLimit) return false;
   std::size_t chars = 0;
   for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
   return chars >= kNeptuneQueryTextLimit;
 }
-
-}  // namespace
 
 bool Rule::selects(std::string_view text) const {
   // An exemption marker cannot be seen in text that is missing or was cut: such a query may
@@ -35,11 +32,12 @@ std::optional<std::size_t> Policy::governing_rule(std::string_view text,
   return std::nullopt;
 }
 
-const char* Protection::covers(const QueryStatus& query, std::chrono::system_clock::time_point now) const {
+const char* Protection::covers(const QueryStatus& query,
+                               std::chrono::system_clock::time_point now) const {
   if (until && now >= *until) return nullptr;
   if (query_ids.count(query.id)) return "id";
-  if (query_matches && re2::RE2::PartialMatch(re2::StringPiece(query.text.data(), query.text.size()),
-                                              *query_matches))
+  if (query_matches && re2::RE2::PartialMatch(
+                           re2::StringPiece(query.text.data(), query.text.size()), *query_matches))
     return "text";
   return nullptr;
 }

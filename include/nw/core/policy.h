@@ -28,8 +28,12 @@ inline constexpr std::size_t kNeptuneQueryTextLimit = 1024;
 
 std::string_view to_string(RuleAction action);
 
+// True when Neptune may have cut `text`: it holds at least kNeptuneQueryTextLimit characters
+// (UTF-8 code points), so whatever followed may be missing.
+bool possibly_truncated(std::string_view text);
+
 struct Rule {
-  std::string name;                  // the NAME of [rule.NAME]
+  std::string name;                   // the NAME of [rule.NAME]
   std::optional<Millis> max_elapsed;  // running longer than this breaks the rule
   std::optional<Millis> max_waited;   // queued longer than this breaks the rule
   // RE2: linear-time matching, so query text that anyone with database access controls
@@ -47,7 +51,9 @@ struct Rule {
   std::optional<int> max_cancels_per_minute;
   std::set<Language> languages;  // empty: every language
 
-  bool covers(Language language) const { return languages.empty() || languages.count(language) > 0; }
+  bool covers(Language language) const {
+    return languages.empty() || languages.count(language) > 0;
+  }
   // True when the text filters admit `text` (searched, not anchored). With query_excludes set,
   // text that is empty or may have been cut by Neptune is never selected: the marker that
   // would exempt it could be missing from what we see.
@@ -71,11 +77,12 @@ struct Protection {
 struct Policy {
   std::vector<Rule> rules;  // in file order
   std::vector<Protection> protections;
-  bool dry_run = false;  // decide and audit, never cancel
+  bool dry_run = false;                       // decide and audit, never cancel
   std::optional<int> max_cancels_per_minute;  // across all endpoints and rules
 
   // The index of the first rule for `language`, active at `now`, that selects `text`, if any.
-  std::optional<std::size_t> governing_rule(std::string_view text, std::chrono::system_clock::time_point now,
+  std::optional<std::size_t> governing_rule(std::string_view text,
+                                            std::chrono::system_clock::time_point now,
                                             Language language = Language::opencypher) const;
 };
 
