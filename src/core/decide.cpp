@@ -7,18 +7,25 @@ namespace nw {
 
 std::string_view to_string(Verdict verdict) {
   switch (verdict) {
-    case Verdict::act: return "act";
-    case Verdict::within_limits: return "within limits";
-    case Verdict::unselected: return "no rule";
-    case Verdict::protected_query: return "protected";
-    case Verdict::ignored: return "ignored";
+    case Verdict::act:
+      return "act";
+    case Verdict::within_limits:
+      return "within limits";
+    case Verdict::unselected:
+      return "no rule";
+    case Verdict::protected_query:
+      return "protected";
+    case Verdict::ignored:
+      return "ignored";
   }
   return "ignored";
 }
 
 namespace {
 
-std::string ms(std::int64_t v) { return std::to_string(v) + "ms"; }
+std::string ms(std::int64_t v) {
+  return std::to_string(v) + "ms";
+}
 
 struct BrokenLimit {
   std::string reason;
@@ -30,13 +37,15 @@ struct BrokenLimit {
 std::optional<BrokenLimit> broken_limit(const QueryStatus& q, const Rule& rule) {
   if (q.queued()) {
     if (rule.max_waited && q.waited_ms > rule.max_waited->count())
-      return BrokenLimit{"waited " + ms(q.waited_ms) + " > max_waited " + ms(rule.max_waited->count()),
-                         q.waited_ms - rule.max_waited->count()};
+      return BrokenLimit{
+          "waited " + ms(q.waited_ms) + " > max_waited " + ms(rule.max_waited->count()),
+          q.waited_ms - rule.max_waited->count()};
     return std::nullopt;
   }
   if (rule.max_elapsed && q.elapsed_ms > rule.max_elapsed->count())
-    return BrokenLimit{"elapsed " + ms(q.elapsed_ms) + " > max_elapsed " + ms(rule.max_elapsed->count()),
-                       q.elapsed_ms - rule.max_elapsed->count()};
+    return BrokenLimit{
+        "elapsed " + ms(q.elapsed_ms) + " > max_elapsed " + ms(rule.max_elapsed->count()),
+        q.elapsed_ms - rule.max_elapsed->count()};
   return std::nullopt;
 }
 
@@ -70,7 +79,32 @@ std::string outside_window_note(const Policy& policy, const std::string& text, s
   for (std::size_t i = 0; i < before; ++i) {
     const Rule& r = policy.rules[i];
     if (r.covers(language) && !r.active_at(now) && r.selects(text))
-      return "; [rule." + r.name + "] selects it but is outside its window (" + r.active->text + ")";
+      return "; [rule." + r.name + "] selects it but is outside its window (" + r.active->text +
+             ")";
+  }
+  return "";
+}
+
+// The same two questions answered from the rules that select the text (ascending), as a
+// RuleMemo gives them.
+std::optional<std::size_t> governing_of(const Policy& policy,
+                                        const std::vector<std::uint32_t>& selecting,
+                                        std::chrono::system_clock::time_point now,
+                                        Language language) {
+  for (std::uint32_t i : selecting)
+    if (policy.rules[i].covers(language) && policy.rules[i].active_at(now)) return i;
+  return std::nullopt;
+}
+
+std::string outside_window_note(const Policy& policy, const std::vector<std::uint32_t>& selecting,
+                                std::size_t before, std::chrono::system_clock::time_point now,
+                                Language language) {
+  for (std::uint32_t i : selecting) {
+    if (i >= before) break;
+    const Rule& r = policy.rules[i];
+    if (r.covers(language) && !r.active_at(now))
+      return "; [rule." + r.name + "] selects it but is outside its window (" + r.active->text +
+             ")";
   }
   return "";
 }
@@ -78,7 +112,8 @@ std::string outside_window_note(const Policy& policy, const std::string& text, s
 }  // namespace
 
 std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
-                                 std::chrono::system_clock::time_point now) {
+                                 std::chrono::system_clock::time_point now, RuleMemo* memo) {
+  if (memo) memo->begin(policy, snapshot.language);
   std::vector<Evaluation> out(snapshot.queries.size());
   // Clients may choose their own query ids, and Neptune cancels by id: when one id names
   // several entries, a cancel meant for one would hit the others, so none of them is touched.
@@ -119,11 +154,17 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
       e.reason = "already cancelled";
       continue;
     }
-    e.rule_index = policy.governing_rule(q.text, now, snapshot.language);
+    // From the memo, the rules whose text filters select the text; valid until its next lookup.
+    const std::vector<std::uint32_t>* selecting = memo ? &memo->selecting(q.id, q.text) : nullptr;
+    const auto note = [&](std::size_t before) {
+      return selecting ? outside_window_note(policy, *selecting, before, now, snapshot.language)
+                       : outside_window_note(policy, q.text, before, now, snapshot.language);
+    };
+    e.rule_index = selecting ? governing_of(policy, *selecting, now, snapshot.language)
+                             : policy.governing_rule(q.text, now, snapshot.language);
     if (!e.rule_index) {
       e.verdict = Verdict::unselected;
-      e.reason = "no active rule selects it" +
-                 outside_window_note(policy, q.text, policy.rules.size(), now, snapshot.language);
+      e.reason = "no active rule selects it" + note(policy.rules.size());
       continue;
     }
     const Rule& rule = policy.rules[*e.rule_index];
@@ -133,8 +174,7 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
       e.excess_ms = broken->excess_ms;
     } else {
       e.verdict = Verdict::within_limits;
-      e.reason = "within the limits of [rule." + rule.name + "]" +
-                 outside_window_note(policy, q.text, *e.rule_index, now, snapshot.language);
+      e.reason = "within the limits of [rule." + rule.name + "]" + note(*e.rule_index);
     }
     (q.queued() ? queued : running)[*e.rule_index].push_back(&e);
   }
@@ -143,13 +183,14 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
     apply_guard(running[r], policy.rules[r].max_running, snapshot, false);
     apply_guard(queued[r], policy.rules[r].max_queued, snapshot, true);
   }
+  if (memo) memo->end();
   return out;
 }
 
 std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy,
-                             std::chrono::system_clock::time_point now) {
+                             std::chrono::system_clock::time_point now, RuleMemo* memo) {
   std::vector<Decision> decisions;
-  for (auto& e : evaluate(snapshot, policy, now)) {
+  for (auto& e : evaluate(snapshot, policy, now, memo)) {
     if (e.verdict != Verdict::act) continue;
     const Rule& rule = policy.rules[*e.rule_index];
     decisions.push_back(Decision{e.query_index, *e.rule_index, rule.action, rule.silent,

@@ -10,6 +10,7 @@
 
 #include "nw/core/policy.h"
 #include "nw/core/query_status.h"
+#include "nw/core/rule_memo.h"
 
 namespace nw {
 
@@ -24,7 +25,7 @@ enum class Verdict {
 std::string_view to_string(Verdict verdict);
 
 struct Evaluation {
-  std::size_t query_index = 0;            // into StatusSnapshot::queries
+  std::size_t query_index = 0;  // into StatusSnapshot::queries
   Verdict verdict = Verdict::unselected;
   std::optional<std::size_t> rule_index;  // the governing rule, if any
   // e.g. "elapsed 312000ms > max_elapsed 300000ms", "running 5 > max_running 3",
@@ -34,8 +35,13 @@ struct Evaluation {
 };
 
 // One evaluation per query, in snapshot order. Protections apply before anything else.
+//
+// With a memo (one per poll loop, kept from poll to poll), each query id's text is matched
+// against the rules once, in one pass for all rules, and later polls reuse the answer; the
+// result is the same as without. Without one, every rule's regexes are searched in turn.
 std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
-                                 std::chrono::system_clock::time_point now);
+                                 std::chrono::system_clock::time_point now,
+                                 RuleMemo* memo = nullptr);
 
 struct Decision {
   std::size_t query_index = 0;
@@ -49,6 +55,6 @@ struct Decision {
 
 // The evaluations that call for action, as decisions, in snapshot order.
 std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy,
-                             std::chrono::system_clock::time_point now);
+                             std::chrono::system_clock::time_point now, RuleMemo* memo = nullptr);
 
 }  // namespace nw

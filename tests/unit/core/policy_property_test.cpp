@@ -1,9 +1,8 @@
 // Property tests over many random policies and snapshots (fixed seed): whatever the operator
 // writes and whatever Neptune reports, no action ever targets a query that no rule selects, a
 // protected query, a cancelled query or a query whose id is missing or repeated in the
-// snapshot; and no cancel budget is ever exceeded.
-#include <gtest/gtest.h>
-
+// snapshot; and no cancel budget is ever exceeded. The fast paths (RuleMatcher's one pass over
+// all rules, RuleMemo's remembered answers) agree with the plain rule-by-rule loop.
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -12,8 +11,12 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "nw/core/cancel_budget.h"
 #include "nw/core/decide.h"
+#include "nw/core/rule_matcher.h"
+#include "nw/core/rule_memo.h"
 
 namespace nw {
 namespace {
@@ -23,6 +26,8 @@ using std::chrono::system_clock;
 constexpr std::uint32_t kSeed = 20261125;
 constexpr int kPolicyCases = 4000;
 constexpr int kBudgetCases = 600;
+constexpr int kMatcherCases = 300;
+constexpr int kMemoCases = 600;
 
 std::shared_ptr<const re2::RE2> re(const std::string& pattern) {
   std::string error;
@@ -39,10 +44,12 @@ struct Pools {
   std::vector<std::string> ids;
 
   Pools() {
-    for (const char* p : {"^MATCH", "CREATE", "exempt", "RETURN", "(?i)match", "x{2,}", "^$", "\\(n\\)", "."})
+    for (const char* p :
+         {"^MATCH", "CREATE", "exempt", "RETURN", "(?i)match", "x{2,}", "^$", "\\(n\\)", "."})
       regexes.push_back(re(p));
-    for (const char* w : {"Mon-Fri 08:00-18:00", "daily 22:00-06:00", "Sat,Sun 00:00-24:00", "Fri-Mon 12:00-13:00 +05:30",
-                          "Wed 00:00-12:00 UTC-03:00", "daily 00:00-00:00"}) {
+    for (const char* w :
+         {"Mon-Fri 08:00-18:00", "daily 22:00-06:00", "Sat,Sun 00:00-24:00",
+          "Fri-Mon 12:00-13:00 +05:30", "Wed 00:00-12:00 UTC-03:00", "daily 00:00-00:00"}) {
       std::string error;
       windows.push_back(*parse_time_window(w, error));
     }
@@ -73,7 +80,9 @@ const T& pick(std::mt19937& rng, const std::vector<T>& v) {
   return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(rng)];
 }
 
-bool chance(std::mt19937& rng, double p) { return std::bernoulli_distribution(p)(rng); }
+bool chance(std::mt19937& rng, double p) {
+  return std::bernoulli_distribution(p)(rng);
+}
 
 std::int64_t between(std::mt19937& rng, std::int64_t lo, std::int64_t hi) {
   return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
@@ -118,7 +127,8 @@ StatusSnapshot random_snapshot(std::mt19937& rng) {
   const int n = static_cast<int>(between(rng, 0, 14));
   for (int i = 0; i < n; ++i) {
     QueryStatus q;
-    q.id = chance(rng, 0.3) ? "u" + std::to_string(between(rng, 0, 1'000'000)) : pick(rng, pool.ids);
+    q.id =
+        chance(rng, 0.3) ? "u" + std::to_string(between(rng, 0, 1'000'000)) : pick(rng, pool.ids);
     q.text = pick(rng, pool.texts);
     const bool queued = chance(rng, 0.35);
     q.elapsed_ms = queued ? 0 : between(rng, 1, 20'000);
@@ -143,9 +153,12 @@ bool oracle_selects(const Rule& r, const std::string& text) {
   return true;
 }
 
-std::optional<std::size_t> oracle_governing(const Policy& p, const std::string& text, system_clock::time_point now) {
+std::optional<std::size_t> oracle_governing(const Policy& p, const std::string& text,
+                                            system_clock::time_point now) {
   for (std::size_t i = 0; i < p.rules.size(); ++i)
-    if ((!p.rules[i].active || p.rules[i].active->contains(now)) && oracle_selects(p.rules[i], text)) return i;
+    if ((!p.rules[i].active || p.rules[i].active->contains(now)) &&
+        oracle_selects(p.rules[i], text))
+      return i;
   return std::nullopt;
 }
 
@@ -216,7 +229,8 @@ TEST(PolicyProperty, NoDecisionEverTargetsTheWrongQuery) {
       const auto governing = policy.governing_rule(q.text, now);
       ASSERT_TRUE(governing.has_value()) << q.id;
       EXPECT_EQ(*governing, d.rule_index) << q.id;
-      EXPECT_EQ(oracle_governing(policy, q.text, now), std::optional<std::size_t>(d.rule_index)) << q.id;
+      EXPECT_EQ(oracle_governing(policy, q.text, now), std::optional<std::size_t>(d.rule_index))
+          << q.id;
       const Rule& rule = policy.rules.at(d.rule_index);
       EXPECT_EQ(d.action, rule.action);
       EXPECT_EQ(d.silent, rule.silent);
@@ -230,7 +244,8 @@ TEST(PolicyProperty, NoDecisionEverTargetsTheWrongQuery) {
     std::map<std::pair<std::size_t, bool>, std::vector<std::size_t>> eligible;
     for (std::size_t i = 0; i < snapshot.queries.size(); ++i) {
       const QueryStatus& q = snapshot.queries[i];
-      const bool ok = !q.id.empty() && id_count[q.id] == 1 && !q.cancelled && !oracle_protected(policy, q, now);
+      const bool ok =
+          !q.id.empty() && id_count[q.id] == 1 && !q.cancelled && !oracle_protected(policy, q, now);
       const auto governing = oracle_governing(policy, q.text, now);
       EXPECT_EQ(evaluations[i].query_index, i);
       EXPECT_EQ(evaluations[i].verdict == Verdict::act, decided[i]) << i;
@@ -253,7 +268,8 @@ TEST(PolicyProperty, NoDecisionEverTargetsTheWrongQuery) {
       const auto age = [&](std::size_t i) {
         return key.second ? snapshot.queries[i].waited_ms : snapshot.queries[i].elapsed_ms;
       };
-      std::int64_t spared = 0, oldest_spared = -1, youngest_guarded = std::numeric_limits<std::int64_t>::max();
+      std::int64_t spared = 0, oldest_spared = -1,
+                   youngest_guarded = std::numeric_limits<std::int64_t>::max();
       for (std::size_t i : members) {
         if (!decided[i]) {
           ++spared;
@@ -294,8 +310,9 @@ TEST(PolicyProperty, NoCancelBudgetIsEverExceeded) {
   using std::chrono::milliseconds;
   std::mt19937 rng(kSeed + 1);
   std::size_t total_grants = 0, total_refusals = 0;
-  const std::vector<milliseconds> widths = {milliseconds(0),      milliseconds(1'000),  milliseconds(10'000),
-                                            milliseconds(30'000), milliseconds(60'000), milliseconds(150'000)};
+  const std::vector<milliseconds> widths = {milliseconds(0),      milliseconds(1'000),
+                                            milliseconds(10'000), milliseconds(30'000),
+                                            milliseconds(60'000), milliseconds(150'000)};
   for (int c = 0; c < kBudgetCases; ++c) {
     Policy policy;
     if (chance(rng, 0.8)) policy.max_cancels_per_minute = static_cast<int>(between(rng, 1, 20));
@@ -319,10 +336,14 @@ TEST(PolicyProperty, NoCancelBudgetIsEverExceeded) {
     for (int s = 0; s < steps; ++s) {
       // Bursts at one instant, steady trickles, and long quiet gaps.
       const int kind = static_cast<int>(between(rng, 0, 9));
-      if (kind < 4) t += milliseconds(0);
-      else if (kind < 8) t += milliseconds(between(rng, 1, 5'000));
-      else if (kind < 9) t += milliseconds(between(rng, 5'000, 40'000));
-      else t += milliseconds(between(rng, 40'000, 200'000));
+      if (kind < 4)
+        t += milliseconds(0);
+      else if (kind < 8)
+        t += milliseconds(between(rng, 1, 5'000));
+      else if (kind < 9)
+        t += milliseconds(between(rng, 5'000, 40'000));
+      else
+        t += milliseconds(between(rng, 40'000, 200'000));
       // A reload of the same limits must not refill anything.
       if (chance(rng, 0.05)) budget.reconfigure(policy, t);
       const Rule& r = pick(rng, policy.rules);
@@ -343,11 +364,13 @@ TEST(PolicyProperty, NoCancelBudgetIsEverExceeded) {
     for (const auto w : widths) {
       SCOPED_TRACE("window " + std::to_string(w.count()) + "ms");
       if (policy.max_cancels_per_minute) {
-        EXPECT_LE(static_cast<double>(max_in_window(all, w)), bound(*policy.max_cancels_per_minute, w));
+        EXPECT_LE(static_cast<double>(max_in_window(all, w)),
+                  bound(*policy.max_cancels_per_minute, w));
       }
       for (const auto& r : policy.rules) {
         if (r.max_cancels_per_minute) {
-          EXPECT_LE(static_cast<double>(max_in_window(by_rule[r.name], w)), bound(*r.max_cancels_per_minute, w))
+          EXPECT_LE(static_cast<double>(max_in_window(by_rule[r.name], w)),
+                    bound(*r.max_cancels_per_minute, w))
               << r.name;
         }
       }
@@ -356,6 +379,232 @@ TEST(PolicyProperty, NoCancelBudgetIsEverExceeded) {
   }
   EXPECT_GT(total_grants, static_cast<std::size_t>(kBudgetCases) * 10);
   EXPECT_GT(total_refusals, static_cast<std::size_t>(kBudgetCases) * 10);
+}
+
+// --- The fast paths against the rule-by-rule loop. ---
+
+// Regexes as operators write them, and the corners of RE2 a set might treat differently:
+// anchors, case folding, alternations, word boundaries, empty and catch-all patterns, UTF-8,
+// repetition that makes a DFA grow.
+const std::vector<std::string>& matcher_patterns() {
+  static const std::vector<std::string> patterns = {"^MATCH",
+                                                    "CREATE",
+                                                    "exempt",
+                                                    "RETURN\\s+n$",
+                                                    "(?i)match",
+                                                    "x{2,}",
+                                                    "^$",
+                                                    "\\(n\\)",
+                                                    ".",
+                                                    "",
+                                                    "\\bDETACH\\s+DELETE\\b",
+                                                    "client 9[0-9]{2}\\b",
+                                                    "\\{code:'(SEA|LAX|JFK)'\\}",
+                                                    "job:nightly|job:hourly",
+                                                    "(?s)MATCH.*RETURN",
+                                                    "\xC3\xA9",
+                                                    "[\xC3\xA9\xC3\xA8]+",
+                                                    "^\\s*/\\*",
+                                                    "(a|b)*c{3}",
+                                                    "\\d{4}-\\d{2}",
+                                                    "(?m)^RETURN",
+                                                    "\\pL{5}",
+                                                    "[^a-z ]{3}",
+                                                    "(?i)WATCHDOG:EXEMPT",
+                                                    "M.{0,40}N"};
+  return patterns;
+}
+
+std::shared_ptr<const re2::RE2> random_regex(std::mt19937& rng) {
+  const std::string& pattern = pick(rng, matcher_patterns());
+  if (!chance(rng, 0.1)) return re(pattern);
+  // Now and then a regex compiled with other options than compile_regex's: a set cannot hold
+  // it, so it is searched alone.
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  if (chance(rng, 0.5))
+    options.set_case_sensitive(false);
+  else
+    options.set_longest_match(true);
+  return std::make_shared<re2::RE2>(pattern, options);
+}
+
+std::string random_text(std::mt19937& rng) {
+  static const std::vector<std::string> pieces = {"MATCH (n) ",
+                                                  "RETURN n",
+                                                  "CREATE ",
+                                                  "/* watchdog:exempt */",
+                                                  "exempt",
+                                                  "x",
+                                                  "xx",
+                                                  "\xC3\xA9",
+                                                  "DETACH DELETE ",
+                                                  "client 957 ",
+                                                  "{code:'SEA'}",
+                                                  "job:nightly",
+                                                  "\n",
+                                                  " ",
+                                                  "2026-11",
+                                                  "ccc",
+                                                  "ab",
+                                                  "\xFF",
+                                                  "\xF0\x9F\x98\x80",
+                                                  "return",
+                                                  "N",
+                                                  "M"};
+  std::string text;
+  const int kind = static_cast<int>(between(rng, 0, 9));
+  if (kind == 0) return "";
+  if (kind == 1) {
+    // Around Neptune's cut: 1,023 to 1,025 characters, some of them two bytes long.
+    const std::size_t chars = static_cast<std::size_t>(between(rng, 1023, 1025));
+    for (std::size_t i = 0; i < chars; ++i) text += chance(rng, 0.1) ? "\xC3\xA9" : "x";
+    if (chance(rng, 0.5)) text.replace(0, 5, "MATCH");
+    return text;
+  }
+  const int n = static_cast<int>(between(rng, 1, 8));
+  for (int i = 0; i < n; ++i) text += pick(rng, pieces);
+  return text;
+}
+
+Rule random_matcher_rule(std::mt19937& rng, int i) {
+  Rule r;
+  r.name = "r" + std::to_string(i);
+  r.max_elapsed = Millis(between(rng, 0, 10'000));
+  if (chance(rng, 0.8)) r.query_matches = random_regex(rng);
+  if (chance(rng, 0.5)) r.query_excludes = random_regex(rng);
+  if (chance(rng, 0.3)) r.active = pick(rng, pools().windows);
+  if (chance(rng, 0.2)) r.languages.insert(static_cast<Language>(between(rng, 0, 2)));
+  if (chance(rng, 0.1)) r.languages.insert(static_cast<Language>(between(rng, 0, 2)));
+  return r;
+}
+
+std::vector<std::uint32_t> selecting_one_by_one(const Policy& policy, const std::string& text) {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t i = 0; i < policy.rules.size(); ++i)
+    if (policy.rules[i].selects(text)) out.push_back(i);
+  return out;
+}
+
+TEST(PolicyProperty, OnePassSelectsExactlyWhatEachRuleSelects) {
+  std::mt19937 rng(kSeed + 2);
+  std::size_t selected = 0, empty = 0;
+  for (int c = 0; c < kMatcherCases; ++c) {
+    const auto now = kMonday + std::chrono::seconds(between(rng, 0, 14 * 24 * 3600));
+    Policy policy;
+    const int rules = static_cast<int>(between(rng, 0, chance(rng, 0.1) ? 120 : 12));
+    for (int i = 0; i < rules; ++i) policy.rules.push_back(random_matcher_rule(rng, i));
+    const RuleMatcher matcher(policy.rules);
+    EXPECT_TRUE(matcher.built_for(policy.rules));
+    std::vector<std::uint32_t> fast;
+    for (int t = 0; t < 40; ++t) {
+      const std::string text = random_text(rng);
+      const Language language = static_cast<Language>(between(rng, 0, 2));
+      SCOPED_TRACE("case " + std::to_string(c) + " text '" + text.substr(0, 60) + "'");
+      matcher.selecting(text, fast);
+      ASSERT_EQ(fast, selecting_one_by_one(policy, text));
+      // First rule in file order, language and window applied: as governing_rule.
+      std::optional<std::size_t> first;
+      for (std::uint32_t i : fast)
+        if (policy.rules[i].covers(language) && policy.rules[i].active_at(now)) {
+          first = i;
+          break;
+        }
+      ASSERT_EQ(first, policy.governing_rule(text, now, language));
+      selected += fast.size();
+      empty += fast.empty();
+    }
+  }
+  // The generator must produce both outcomes, often.
+  EXPECT_GT(selected, static_cast<std::size_t>(kMatcherCases) * 20);
+  EXPECT_GT(empty, static_cast<std::size_t>(kMatcherCases));
+}
+
+TEST(PolicyProperty, MatcherNoticesOtherRules) {
+  std::mt19937 rng(kSeed + 3);
+  Policy policy;
+  for (int i = 0; i < 5; ++i) policy.rules.push_back(random_matcher_rule(rng, i));
+  const RuleMatcher matcher(policy.rules);
+  Policy copy = policy;  // copies share the compiled regexes
+  EXPECT_TRUE(matcher.built_for(copy.rules));
+  copy.rules[2].query_matches = re("recompiled");
+  EXPECT_FALSE(matcher.built_for(copy.rules));
+  copy = policy;
+  copy.rules.pop_back();
+  EXPECT_FALSE(matcher.built_for(copy.rules));
+}
+
+std::string evaluation_line(const Evaluation& e) {
+  return std::to_string(e.query_index) + " " + std::string(to_string(e.verdict)) + " " +
+         (e.rule_index ? std::to_string(*e.rule_index) : "-") + " " + std::to_string(e.excess_ms) +
+         " " + e.reason;
+}
+
+std::vector<std::string> evaluation_lines(const std::vector<Evaluation>& evaluations) {
+  std::vector<std::string> out;
+  for (const auto& e : evaluations) out.push_back(evaluation_line(e));
+  return out;
+}
+
+TEST(PolicyProperty, RememberedSelectionDecidesAsMatchingAfresh) {
+  // Poll after poll through one memo: ids stay (mostly with their text, sometimes reused for
+  // another), come and go; the language changes; the configuration is reloaded now and then,
+  // or its rules edited in place. Every evaluation equals the one made without a memo.
+  std::mt19937 rng(kSeed + 4);
+  std::size_t hits = 0;
+  for (int c = 0; c < kMemoCases; ++c) {
+    const auto bound = static_cast<std::size_t>(chance(rng, 0.8) ? 1'000 : between(rng, 0, 6));
+    RuleMemo memo(bound);
+    auto now = kMonday + std::chrono::seconds(between(rng, 0, 14 * 24 * 3600));
+    Policy policy = random_policy(rng, now);
+    for (std::size_t i = 0; i < policy.rules.size(); ++i)
+      if (chance(rng, 0.3)) policy.rules[i] = random_matcher_rule(rng, static_cast<int>(i));
+    std::vector<QueryStatus> live;
+    const int polls = static_cast<int>(between(rng, 2, 8));
+    for (int poll = 0; poll < polls; ++poll) {
+      if (chance(rng, 0.15)) policy = random_policy(rng, now);  // a reload
+      if (chance(rng, 0.1) && !policy.rules.empty())            // an edit of one rule's regex
+        policy
+            .rules[static_cast<std::size_t>(
+                between(rng, 0, static_cast<std::int64_t>(policy.rules.size()) - 1))]
+            .query_matches = random_regex(rng);
+      now += std::chrono::minutes(between(rng, 0, 600));
+      // Some queries end, some text is reused under an old id, new queries arrive.
+      std::vector<QueryStatus> next;
+      for (auto& q : live) {
+        if (chance(rng, 0.2)) continue;
+        if (chance(rng, 0.1)) q.text = random_text(rng);
+        q.elapsed_ms += between(rng, 0, 5'000);
+        next.push_back(q);
+      }
+      const StatusSnapshot fresh = random_snapshot(rng);
+      for (auto q : fresh.queries) {
+        if (chance(rng, 0.5)) q.text = random_text(rng);
+        next.push_back(std::move(q));
+      }
+      live = next;
+      StatusSnapshot snapshot;
+      snapshot.language =
+          chance(rng, 0.8) ? Language::opencypher : static_cast<Language>(between(rng, 0, 2));
+      snapshot.queries = live;
+      SCOPED_TRACE("case " + std::to_string(c) + " poll " + std::to_string(poll) + ": " +
+                   describe(snapshot, policy, now));
+      const auto expected = evaluation_lines(evaluate(snapshot, policy, now));
+      ASSERT_EQ(evaluation_lines(evaluate(snapshot, policy, now, &memo)), expected);
+      // decide() through the memo: the same decisions as without.
+      const auto plain = decide(snapshot, policy, now);
+      const auto memoized = decide(snapshot, policy, now, &memo);
+      ASSERT_EQ(plain.size(), memoized.size());
+      for (std::size_t k = 0; k < plain.size(); ++k) {
+        EXPECT_EQ(plain[k].query_index, memoized[k].query_index);
+        EXPECT_EQ(plain[k].rule_index, memoized[k].rule_index);
+        EXPECT_EQ(plain[k].reason, memoized[k].reason);
+      }
+      EXPECT_LE(memo.size(), bound);
+    }
+    hits += memo.hits();
+  }
+  EXPECT_GT(hits, static_cast<std::size_t>(kMemoCases));
 }
 
 }  // namespace

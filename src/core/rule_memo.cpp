@@ -1,0 +1,59 @@
+#include "nw/core/rule_memo.h"
+
+namespace nw {
+
+void RuleMemo::begin(const Policy& policy, Language language) {
+  if (!matcher_ || !matcher_->built_for(policy.rules)) {
+    clear();
+    matcher_ = std::make_unique<RuleMatcher>(policy.rules);
+  }
+  current_ = &tables_[static_cast<std::size_t>(language)];
+  ++snapshot_;
+}
+
+const std::vector<std::uint32_t>& RuleMemo::selecting(const std::string& id,
+                                                      std::string_view text) {
+  auto it = current_->find(id);
+  if (it != current_->end()) {
+    Entry& entry = it->second;
+    entry.seen = snapshot_;
+    if (entry.text == text) {
+      ++hits_;
+      return entry.rules;
+    }
+    // The id now names another text: match it afresh.
+    ++misses_;
+    entry.text.assign(text.data(), text.size());
+    matcher_->selecting(text, entry.rules);
+    return entry.rules;
+  }
+  ++misses_;
+  if (size() >= max_entries_) {
+    matcher_->selecting(text, scratch_);
+    return scratch_;
+  }
+  Entry& entry = (*current_)[id];
+  entry.text.assign(text.data(), text.size());
+  entry.seen = snapshot_;
+  matcher_->selecting(text, entry.rules);
+  return entry.rules;
+}
+
+void RuleMemo::end() {
+  if (!current_) return;
+  for (auto it = current_->begin(); it != current_->end();)
+    it = it->second.seen == snapshot_ ? std::next(it) : current_->erase(it);
+  current_ = nullptr;
+}
+
+void RuleMemo::clear() {
+  for (auto& table : tables_) table.clear();
+}
+
+std::size_t RuleMemo::size() const {
+  std::size_t n = 0;
+  for (const auto& table : tables_) n += table.size();
+  return n;
+}
+
+}  // namespace nw
