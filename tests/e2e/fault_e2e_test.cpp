@@ -1,0 +1,455 @@
+// The fault suite: the real neptune-watchdog against the real neptune-sim misbehaving in
+// one way at a time, over loopback. For every mode the daemon must stay up, cancel nothing
+// on an answer it could not fully trust, show the failure in its log and metrics, and
+// recover by itself once the fault is over (the query over its limit is then cancelled,
+// once). Nothing here asserts a timing: deadlines are only give-up bounds, and every
+// "while the fault lasts" check is made from what the simulator says it has done.
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/StreamCopier.h>
+#include <gtest/gtest.h>
+
+#include "e2e_support.h"
+
+namespace nw {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using e2e::SimQuery;
+using e2e::Simulator;
+using e2e::Workspace;
+using std::chrono::milliseconds;
+using test::ChildProcess;
+
+// Give-up bounds only.
+constexpr milliseconds kWait{60000};
+
+const SimQuery kRunaway{"f0f0f0f0-0000-4000-8000-000000000001", "MATCH (n) RETURN n /* runaway */",
+                        "running", 600000, 0};
+const std::string kRule = "\n[rule.long]\nmax_elapsed = 30s\n";
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+// One plain-HTTP request to the simulator's control API or the daemon's metrics.
+std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {
+  Poco::Net::HTTPClientSession session("127.0.0.1", port);
+  session.setTimeout(Poco::Timespan(30, 0));
+  Poco::Net::HTTPRequest request("GET", path, Poco::Net::HTTPMessage::HTTP_1_1);
+  session.sendRequest(request);
+  Poco::Net::HTTPResponse response;
+  std::string body;
+  Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+  return {response.getStatus(), body};
+}
+
+// How often the simulator has applied the fault `name` (a key of /sim/stats faultsInjected).
+std::int64_t faults_injected(std::uint16_t sim_port, const std::string& name) {
+  const auto reply = http_get(sim_port, "/sim/stats");
+  const auto stats = Poco::JSON::Parser().parse(reply.second).extract<Poco::JSON::Object::Ptr>();
+  return stats->getObject("faultsInjected")->getValue<std::int64_t>(name);
+}
+
+bool poll_until(const std::function<bool()>& condition, milliseconds give_up = kWait) {
+  const auto deadline = Clock::now() + give_up;
+  while (Clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return condition();
+}
+
+// The daemon with a /metrics server on a free loopback port.
+class Daemon {
+ public:
+  explicit Daemon(const std::string& config)
+      : process_(std::make_unique<ChildProcess>(NW_WATCHDOG_BIN,
+                                                std::vector<std::string>{"--config", config})) {
+    const auto line = process_->wait_for_stderr(
+        [](const std::string& l) {
+          return l.find("metrics on http://127.0.0.1:") != std::string::npos;
+        },
+        kWait);
+    if (!line) throw std::runtime_error("the daemon did not start its metrics server");
+    metrics_port_ =
+        static_cast<std::uint16_t>(std::stoi(line->substr(line->find("127.0.0.1:") + 10)));
+  }
+
+  ChildProcess& process() { return *process_; }
+  bool running() { return !process_->wait_exit(milliseconds(0)); }
+  std::string metrics() { return http_get(metrics_port_, "/metrics").second; }
+
+  int stop() {
+    process_->signal(SIGTERM);
+    return process_->wait_exit(milliseconds(10000)).value_or(-1);
+  }
+
+  // The poll errors the metrics count for the endpoint, all codes together.
+  long poll_errors() {
+    long total = 0;
+    std::istringstream in(metrics());
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("neptune_watchdog_poll_errors_total{endpoint=\"writer\"", 0) == 0)
+        total += std::stol(line.substr(line.rfind(' ') + 1));
+    }
+    return total;
+  }
+
+ private:
+  std::unique_ptr<ChildProcess> process_;
+  std::uint16_t metrics_port_ = 0;
+};
+
+struct FaultCase {
+  std::vector<std::string> sim_args;  // --fault ... (and anything else)
+  std::string fault_name;             // its key in /sim/stats faultsInjected
+  // The status requests the fault covers (its count); the check "nothing cancelled while it
+  // lasts" is made only when the simulator confirms it was still on.
+  std::int64_t covers = 0;
+  // The answer cannot be trusted: no cancel may come of it, and the failure must show.
+  bool untrusted = true;
+  std::string endpoint_keys = "request_timeout = 2s\n";
+};
+
+// How many cancels (in the simulator) and audit records name `id`.
+std::size_t cancels_of(Simulator& sim, const std::string& id) {
+  std::size_t n = 0;
+  for (const auto& c : sim.cancelled_ids()) n += c == id;
+  return n;
+}
+
+void run_fault_case(const FaultCase& c) {
+  Simulator sim(c.sim_args);
+  sim.inject(kRunaway);
+  Workspace ws;
+  const std::string retry = "max_attempts = 3\ninitial_backoff = 10ms\nmax_backoff = 50ms\n";
+  Daemon daemon(
+      ws.write_config(sim.url(), kRule, "metrics_listen = 127.0.0.1:0\n", retry, c.endpoint_keys));
+
+  // While the fault lasts: the daemon has met it at least once, and the simulator, asked
+  // before and after, confirms every status request so far was faulted.
+  ASSERT_TRUE(poll_until([&] { return faults_injected(sim.port(), c.fault_name) >= 1; }))
+      << "the daemon never met the fault\n"
+      << joined(daemon.process().stderr_lines());
+  const auto cancels_during = sim.cancels();
+  const std::int64_t injected_after = faults_injected(sim.port(), c.fault_name);
+  if (c.untrusted) {
+    if (injected_after < c.covers) {
+      EXPECT_EQ(cancels_during->size(), 0u)
+          << "a cancel came of an answer the daemon could not trust";
+    } else {
+      ADD_FAILURE() << "the fault ended before it could be checked (" << injected_after << " of "
+                    << c.covers << " faulted requests); give it a larger count";
+    }
+  }
+
+  // Recovery, by itself: the runaway query is cancelled.
+  ASSERT_TRUE(poll_until([&] { return cancels_of(sim, kRunaway.id) >= 1; }))
+      << "no cancel after the fault ended\n"
+      << joined(daemon.process().stderr_lines());
+  if (c.untrusted) {
+    EXPECT_GE(faults_injected(sim.port(), c.fault_name), c.covers)
+        << "the cancel came before the fault was over";
+  }
+  EXPECT_TRUE(daemon.running()) << "the daemon died";
+
+  if (c.untrusted) {
+    const auto lines = daemon.process().stderr_lines();
+    std::size_t failed = 0;
+    for (const auto& l : lines)
+      failed += l.find("endpoint writer: poll failed after") != std::string::npos;
+    EXPECT_GE(failed, 1u) << joined(lines);
+    EXPECT_GE(daemon.poll_errors(), 1) << daemon.metrics();
+  }
+  // A few more polls: the query is gone, so no second cancel.
+  const auto polls_seen = daemon.process().stderr_lines().size();
+  poll_until([&] { return daemon.process().stderr_lines().size() >= polls_seen + 4; },
+             milliseconds(10000));
+  EXPECT_EQ(daemon.stop(), 0);
+
+  EXPECT_EQ(cancels_of(sim, kRunaway.id), 1u);
+  const auto cancels = sim.cancels();
+  for (std::size_t i = 0; i < cancels->size(); ++i) {
+    const auto record = cancels->getObject(static_cast<unsigned>(i));
+    EXPECT_EQ(record->getValue<std::string>("queryId"), kRunaway.id);
+    EXPECT_EQ(record->getValue<std::string>("query"), kRunaway.text);
+  }
+  std::size_t audited = 0;
+  for (const auto& r : ws.audit_records()) {
+    if (r->getValue<std::string>("query_id") != kRunaway.id) continue;
+    ++audited;
+    EXPECT_EQ(r->getValue<std::string>("outcome"), "cancelled");
+  }
+  EXPECT_EQ(audited, 1u);
+}
+
+// --- Neptune errors: storms of 429, 408 and 500 -----------------------------------------
+
+TEST(FaultEndToEnd, TooManyRequestsStorm) {
+  run_fault_case({{"--fault", "429,on=status,count=40"}, "429", 40});
+}
+
+TEST(FaultEndToEnd, ClientTimeoutStorm) {
+  run_fault_case({{"--fault", "408,on=status,count=40"}, "408", 40});
+}
+
+TEST(FaultEndToEnd, ThrottlingStorm) {
+  run_fault_case({{"--fault", "500,on=status,count=40"}, "500", 40});
+}
+
+// Storms of each kind, one after the other on a clock, as a soak script would stage them.
+// The check while they last is against the simulator's clock: it started after t0, so
+// while less than the windows' end has passed since t0, every request met a storm.
+TEST(FaultEndToEnd, StormsOnATimeWindowEndBySchedule) {
+  const auto t0 = Clock::now();
+  Simulator sim({"--fault", "429,on=status,during=0s..3s", "--fault", "500,on=status,during=3s..6s",
+                 "--fault", "408,on=status,during=6s..9s,share=0.5"});
+  sim.inject(kRunaway);
+  Workspace ws;
+  Daemon daemon(ws.write_config(sim.url(), kRule, "metrics_listen = 127.0.0.1:0\n",
+                                "max_attempts = 2\ninitial_backoff = 10ms\nmax_backoff = 50ms\n"));
+  ASSERT_TRUE(poll_until([&] { return faults_injected(sim.port(), "429") >= 1; }));
+  const auto during = sim.cancels();
+  if (Clock::now() - t0 < std::chrono::seconds(3)) {
+    EXPECT_EQ(during->size(), 0u);
+  }
+  ASSERT_TRUE(poll_until([&] { return cancels_of(sim, kRunaway.id) >= 1; }))
+      << joined(daemon.process().stderr_lines());
+  EXPECT_TRUE(daemon.running());
+  EXPECT_GE(daemon.poll_errors(), 1);
+  EXPECT_EQ(daemon.stop(), 0);
+  EXPECT_EQ(cancels_of(sim, kRunaway.id), 1u);
+}
+
+// --- Slow answers: past the request timeout, they are failures --------------------------
+
+TEST(FaultEndToEnd, SlowHeadersPastTheRequestTimeout) {
+  run_fault_case({{"--fault", "slow-headers=4s,on=status,count=6"},
+                  "slow-headers",
+                  6,
+                  true,
+                  "request_timeout = 1s\n"});
+}
+
+TEST(FaultEndToEnd, TrickledBodyPastTheRequestTimeout) {
+  run_fault_case(
+      {{"--fault", "trickle=4s,on=status,count=6"}, "trickle", 6, true, "request_timeout = 1s\n"});
+}
+
+// --- Broken answers -------------------------------------------------------------------
+
+TEST(FaultEndToEnd, ConnectionResetMidBody) {
+  run_fault_case({{"--fault", "reset,on=status,count=30"}, "reset", 30});
+}
+
+TEST(FaultEndToEnd, TruncatedBody) {
+  run_fault_case({{"--fault", "truncated,on=status,count=30"}, "truncated", 30});
+}
+
+TEST(FaultEndToEnd, HtmlPageLabelledJson) {
+  run_fault_case({{"--fault", "not-json,on=status,count=30"}, "not-json", 30});
+}
+
+// A body far over [endpoint] max_response_bytes is refused, not read into memory.
+TEST(FaultEndToEnd, HugeBodyOverTheResponseLimit) {
+  run_fault_case({{"--fault", "huge=100MB,on=status,count=12"},
+                  "huge",
+                  12,
+                  true,
+                  "request_timeout = 5s\nmax_response_bytes = 1M\n"});
+}
+
+// A JSON body labelled text/html. The daemon does not look at the label: it parses the body
+// like any other, so a cancel may come of it; that cancel must be the one and only.
+TEST(FaultEndToEnd, JsonLabelledHtml) {
+  run_fault_case({{"--fault", "wrong-type,on=status,count=30"}, "wrong-type", 30, false});
+}
+
+// --- Strange lists --------------------------------------------------------------------
+
+// The runaway query listed twice under one queryId: whatever the daemon makes of the list,
+// it cancels that query once, not once per entry.
+TEST(FaultEndToEnd, DuplicateQueryIds) {
+  run_fault_case({{"--fault", "duplicate-ids,on=status,count=30"}, "duplicate-ids", 30, false});
+}
+
+// Clocks past 64 bits or negative: the list cannot be trusted, so nothing is cancelled on
+// its word (an overflowing elapsed must not read as "very long").
+TEST(FaultEndToEnd, NegativeAndOverflowingClocks) {
+  run_fault_case({{"--fault", "bad-numbers,on=status,count=30"}, "bad-numbers", 30});
+}
+
+// --- TLS: the certificate served is the fault -------------------------------------------
+
+// A private CA and leaf certificates made for this run with the openssl tool.
+class Certificates {
+ public:
+  Certificates()
+      : dir_(fs::temp_directory_path() / ("nw-fault-tls-" + std::to_string(::getpid()))) {
+    fs::create_directories(dir_);
+    run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=nw-fault-test-ca -keyout " +
+        path("ca.key") + " -out " + path("ca.crt"));
+    leaf("good", "127.0.0.1", "IP:127.0.0.1,DNS:localhost", 2);
+    leaf("wrong-host", "wrong.test", "DNS:wrong.test", 2);
+    leaf("expired", "127.0.0.1", "IP:127.0.0.1,DNS:localhost", -1);
+  }
+  ~Certificates() { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+ private:
+  void leaf(const std::string& name, const std::string& cn, const std::string& san, int days) {
+    std::ofstream(path(name + ".ext")) << "subjectAltName=" << san << "\n";
+    run("openssl req -newkey rsa:2048 -nodes -subj /CN=" + cn + " -keyout " + path(name + ".key") +
+        " -out " + path(name + ".csr"));
+    // -days -1: valid until yesterday, i.e. expired.
+    run("openssl x509 -req -in " + path(name + ".csr") + " -CA " + path("ca.crt") + " -CAkey " +
+        path("ca.key") + " -CAcreateserial -days " + std::to_string(days) + " -extfile " +
+        path(name + ".ext") + " -out " + path(name + ".crt"));
+  }
+  static void run(const std::string& cmd) {
+    if (std::system((cmd + " >/dev/null 2>&1").c_str()) != 0)
+      throw std::runtime_error("failed: " + cmd);
+  }
+
+  fs::path dir_;
+};
+
+// neptune-sim over HTTPS. Its control API is HTTPS too; the test's own client to it does
+// not verify (it talks to the child it just started, whose certificate is the fault).
+class TlsSimulator {
+ public:
+  TlsSimulator(const Certificates& certs, const std::string& name, std::uint16_t port) {
+    process_ = std::make_unique<ChildProcess>(
+        NW_SIM_BIN,
+        std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port), "--arrival-rate",
+                                 "0", "--tls-cert", certs.path(name + ".crt"), "--tls-key",
+                                 certs.path(name + ".key")});
+    const auto line = process_->wait_for_stdout(
+        [](const std::string& l) {
+          return l.find("listening on https://127.0.0.1:") != std::string::npos;
+        },
+        kWait);
+    if (!line)
+      throw std::runtime_error("neptune-sim did not start over HTTPS: " +
+                               joined(process_->stderr_lines()));
+    port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+  }
+
+  std::uint16_t port() const { return port_; }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+
+  void inject(const SimQuery& q) {
+    Poco::JSON::Object body;
+    body.set("queryId", q.id);
+    body.set("queryString", q.text);
+    body.set("elapsed", q.elapsed);
+    std::ostringstream text;
+    body.stringify(text);
+    ASSERT_EQ(request("POST", "/sim/queries", text.str()).first, 201);
+  }
+
+  // Cancel lines the simulator printed: what it received, whatever the TLS outcome.
+  std::size_t cancel_lines() const {
+    std::size_t n = 0;
+    for (const auto& l : process_->stdout_lines()) n += l.rfind("cancel query_id=", 0) == 0;
+    return n;
+  }
+
+  void stop() {
+    process_->signal(SIGTERM);
+    process_->wait_exit(milliseconds(10000));
+  }
+
+ private:
+  std::pair<int, std::string> request(const std::string& method, const std::string& path,
+                                      const std::string& body) {
+    Poco::Net::initializeSSL();
+    Poco::Net::Context::Params params;
+    params.verificationMode = Poco::Net::Context::VERIFY_NONE;
+    Poco::Net::Context::Ptr context =
+        new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    Poco::Net::HTTPSClientSession session("127.0.0.1", port_, context);
+    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setContentType("application/json");
+    req.setContentLength(static_cast<std::streamsize>(body.size()));
+    session.sendRequest(req) << body;
+    Poco::Net::HTTPResponse resp;
+    std::string text;
+    Poco::StreamCopier::copyToString(session.receiveResponse(resp), text);
+    return {resp.getStatus(), text};
+  }
+
+  std::unique_ptr<ChildProcess> process_;
+  std::uint16_t port_ = 0;
+};
+
+// The daemon meets a certificate it must refuse, says so, cancels nothing; the endpoint is
+// then served with a good certificate on the same port, and the daemon carries on by itself.
+void run_tls_case(const std::string& bad_certificate) {
+  const Certificates certs;
+  auto bad = std::make_unique<TlsSimulator>(certs, bad_certificate, 0);
+  const std::uint16_t port = bad->port();
+  bad->inject(kRunaway);
+  Workspace ws;
+  Daemon daemon(ws.write_config(bad->url(), kRule, "metrics_listen = 127.0.0.1:0\n",
+                                "max_attempts = 2\ninitial_backoff = 10ms\nmax_backoff = 50ms\n",
+                                "request_timeout = 2s\nca_file = " + certs.path("ca.crt") + "\n"));
+  const auto refused = daemon.process().wait_for_stderr(
+      [](const std::string& l) {
+        return l.find("endpoint writer: poll failed after") != std::string::npos &&
+               l.find("TLS") != std::string::npos;
+      },
+      kWait);
+  ASSERT_TRUE(refused) << joined(daemon.process().stderr_lines());
+  EXPECT_GE(daemon.poll_errors(), 1);
+  bad->stop();
+  EXPECT_EQ(bad->cancel_lines(), 0u);
+  bad.reset();
+
+  TlsSimulator good(certs, "good", port);
+  good.inject(kRunaway);
+  ASSERT_TRUE(poll_until([&] { return good.cancel_lines() >= 1; }))
+      << "no cancel once the certificate was right\n"
+      << joined(daemon.process().stderr_lines());
+  EXPECT_TRUE(daemon.running());
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST(FaultEndToEnd, CertificateForAnotherHost) {
+  run_tls_case("wrong-host");
+}
+
+TEST(FaultEndToEnd, ExpiredCertificate) {
+  run_tls_case("expired");
+}
+
+}  // namespace
+}  // namespace nw
