@@ -349,3 +349,43 @@ TEST(AuditFailure, CancellingPausesWhileTheAuditLogCannotBeWritten) {
 
 }  // namespace
 }  // namespace nw::e2e
+
+namespace nw::e2e {
+namespace {
+
+using std::chrono::milliseconds;
+
+// The operator frees the disk (here: the audit path stops pointing at /dev/full) and logrotate's
+// SIGUSR1 reopens the file: the first record that can be written ends the pause, and the
+// queries held back meanwhile are cancelled by the next polls, each with its record.
+TEST(AuditFailure, CancellingResumesOnceTheAuditLogCanBeWrittenAgain) {
+  Simulator sim;
+  for (int i = 1; i <= 3; ++i)
+    sim.inject({"dddddddd-0000-4000-8000-00000000000" + std::to_string(i), "MATCH (n) RETURN n", "running",
+                600000 + i, 0});
+  Workspace ws;
+  const std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n", "");
+  std::filesystem::create_symlink("/dev/full", ws.audit_path());
+  test::ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
+  ASSERT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("cancelling is paused") != std::string::npos; },
+      milliseconds(20000)));
+  EXPECT_EQ(sim.cancels()->size(), 1u);  // the first cancel went out before its record failed
+
+  std::filesystem::remove(ws.audit_path());
+  watchdog.signal(SIGUSR1);
+  ASSERT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("cancelling resumes") != std::string::npos; },
+      milliseconds(20000)));
+  for (int i = 0; i < 200 && sim.cancels()->size() < 3; ++i) std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_EQ(sim.cancels()->size(), 3u);
+  watchdog.signal(SIGTERM);
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(10000)), 0);
+
+  std::size_t cancelled = 0;
+  for (const auto& record : ws.audit_records()) cancelled += record->getValue<std::string>("outcome") == "cancelled";
+  EXPECT_EQ(cancelled, 2u);  // the two held back; the first one's record is the one that was lost
+}
+
+}  // namespace
+}  // namespace nw::e2e
