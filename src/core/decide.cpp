@@ -1,7 +1,9 @@
 #include "nw/core/decide.h"
 
 #include <algorithm>
-#include <unordered_map>
+#include <functional>
+#include <string_view>
+#include <utility>
 
 namespace nw {
 
@@ -109,16 +111,39 @@ std::string outside_window_note(const Policy& policy, const std::vector<std::uin
   return "";
 }
 
-}  // namespace
+// Per query, how many entries of the snapshot carry its id. Sorting indices by (hash, id)
+// brings equal ids together without a node allocation per query; the id comparison on equal
+// hashes keeps the count exact even when ids are chosen to collide.
+std::vector<std::size_t> same_id_counts(const StatusSnapshot& snapshot) {
+  const auto& queries = snapshot.queries;
+  std::vector<std::pair<std::size_t, std::size_t>> keyed(queries.size());  // (hash, index)
+  for (std::size_t i = 0; i < queries.size(); ++i)
+    keyed[i] = {std::hash<std::string_view>{}(queries[i].id), i};
+  std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return queries[a.second].id < queries[b.second].id;
+  });
+  std::vector<std::size_t> counts(queries.size(), 1);
+  for (std::size_t lo = 0, hi = 0; lo < keyed.size(); lo = hi) {
+    hi = lo + 1;
+    while (hi < keyed.size() && keyed[hi].first == keyed[lo].first &&
+           queries[keyed[hi].second].id == queries[keyed[lo].second].id)
+      ++hi;
+    for (std::size_t k = lo; k < hi; ++k) counts[keyed[k].second] = hi - lo;
+  }
+  return counts;
+}
 
+// What evaluate() does; `explain` false skips wording the reasons of queries left alone,
+// which decide() drops anyway (a string per query on every poll).
 std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
-                                 std::chrono::system_clock::time_point now, RuleMemo* memo) {
+                                 std::chrono::system_clock::time_point now, RuleMemo* memo,
+                                 bool explain) {
   if (memo) memo->begin(policy, snapshot.language);
   std::vector<Evaluation> out(snapshot.queries.size());
   // Clients may choose their own query ids, and Neptune cancels by id: when one id names
   // several entries, a cancel meant for one would hit the others, so none of them is touched.
-  std::unordered_map<std::string_view, int> id_count;
-  for (const auto& q : snapshot.queries) ++id_count[q.id];
+  const std::vector<std::size_t> id_count = same_id_counts(snapshot);
   // Per rule, the queries it governs that a guard may count: running and queued.
   std::vector<std::vector<Evaluation*>> running(policy.rules.size()), queued(policy.rules.size());
 
@@ -135,23 +160,24 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
       }
     if (protection) {
       e.verdict = Verdict::protected_query;
-      e.reason = "protected by [" + protection->section + "] " + how;
+      if (explain) e.reason = "protected by [" + protection->section + "] " + how;
       continue;
     }
     if (q.id.empty()) {
       e.verdict = Verdict::ignored;
-      e.reason = "no queryId";
+      if (explain) e.reason = "no queryId";
       continue;
     }
-    if (id_count[q.id] > 1) {
+    if (id_count[i] > 1) {
       e.verdict = Verdict::ignored;
-      e.reason = "its queryId names " + std::to_string(id_count[q.id]) +
-                 " queries in this status reply: a cancel could hit the wrong one";
+      if (explain)
+        e.reason = "its queryId names " + std::to_string(id_count[i]) +
+                   " queries in this status reply: a cancel could hit the wrong one";
       continue;
     }
     if (q.cancelled) {
       e.verdict = Verdict::ignored;
-      e.reason = "already cancelled";
+      if (explain) e.reason = "already cancelled";
       continue;
     }
     // From the memo, the rules whose text filters select the text; valid until its next lookup.
@@ -164,7 +190,7 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
                              : policy.governing_rule(q.text, now, snapshot.language);
     if (!e.rule_index) {
       e.verdict = Verdict::unselected;
-      e.reason = "no active rule selects it" + note(policy.rules.size());
+      if (explain) e.reason = "no active rule selects it" + note(policy.rules.size());
       continue;
     }
     const Rule& rule = policy.rules[*e.rule_index];
@@ -174,7 +200,7 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
       e.excess_ms = broken->excess_ms;
     } else {
       e.verdict = Verdict::within_limits;
-      e.reason = "within the limits of [rule." + rule.name + "]" + note(*e.rule_index);
+      if (explain) e.reason = "within the limits of [rule." + rule.name + "]" + note(*e.rule_index);
     }
     (q.queued() ? queued : running)[*e.rule_index].push_back(&e);
   }
@@ -187,10 +213,17 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
   return out;
 }
 
+}  // namespace
+
+std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
+                                 std::chrono::system_clock::time_point now, RuleMemo* memo) {
+  return evaluate(snapshot, policy, now, memo, true);
+}
+
 std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy,
                              std::chrono::system_clock::time_point now, RuleMemo* memo) {
   std::vector<Decision> decisions;
-  for (auto& e : evaluate(snapshot, policy, now, memo)) {
+  for (auto& e : evaluate(snapshot, policy, now, memo, false)) {
     if (e.verdict != Verdict::act) continue;
     const Rule& rule = policy.rules[*e.rule_index];
     decisions.push_back(Decision{e.query_index, *e.rule_index, rule.action, rule.silent,

@@ -9,6 +9,7 @@ void RuleMemo::begin(const Policy& policy, Language language) {
   }
   current_ = &tables_[static_cast<std::size_t>(language)];
   ++snapshot_;
+  kept_ = 0;
 }
 
 const std::vector<std::uint32_t>& RuleMemo::selecting(const std::string& id,
@@ -16,6 +17,7 @@ const std::vector<std::uint32_t>& RuleMemo::selecting(const std::string& id,
   auto it = current_->find(id);
   if (it != current_->end()) {
     Entry& entry = it->second;
+    if (entry.seen != snapshot_) ++kept_;
     entry.seen = snapshot_;
     if (entry.text == text) {
       ++hits_;
@@ -35,14 +37,17 @@ const std::vector<std::uint32_t>& RuleMemo::selecting(const std::string& id,
   Entry& entry = (*current_)[id];
   entry.text.assign(text.data(), text.size());
   entry.seen = snapshot_;
+  ++kept_;
   matcher_->selecting(text, entry.rules);
   return entry.rules;
 }
 
 void RuleMemo::end() {
   if (!current_) return;
-  for (auto it = current_->begin(); it != current_->end();)
-    it = it->second.seen == snapshot_ ? std::next(it) : current_->erase(it);
+  // Every remembered id was looked up (the steady state): nothing to forget, no sweep.
+  if (kept_ != current_->size())
+    for (auto it = current_->begin(); it != current_->end();)
+      it = it->second.seen == snapshot_ ? std::next(it) : current_->erase(it);
   current_ = nullptr;
 }
 

@@ -68,6 +68,7 @@ class RuleMemo {
   std::array<Table, 3> tables_;  // one per Language
   Table* current_ = nullptr;     // the table of the language begun
   std::uint64_t snapshot_ = 0;
+  std::size_t kept_ = 0;                // entries of the current table looked up since begin()
   std::vector<std::uint32_t> scratch_;  // the answer when nothing is remembered
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
