@@ -104,7 +104,8 @@ bool EndpointPoller::poll_once() {
 
   std::int64_t waiting = 0;
   for (const auto& q : snapshot.queries) waiting += q.queued();
-  metrics_.queries_seen(endpoint_.name, static_cast<std::int64_t>(snapshot.queries.size()) - waiting, waiting);
+  metrics_.queries_seen(endpoint_.name, std::string(to_string(snapshot.language)),
+                        static_cast<std::int64_t>(snapshot.queries.size()) - waiting, waiting);
   memory_.keep_only(snapshot);
   forget_ended(snapshot);
   act_on(*config, snapshot, 0);

@@ -124,10 +124,10 @@ void Metrics::cancel_lateness(const std::string& endpoint, double seconds_past_l
       .first->second.observe(seconds_past_limit);
 }
 
-void Metrics::queries_seen(const std::string& endpoint, std::int64_t running,
-                           std::int64_t waiting) {
+void Metrics::queries_seen(const std::string& endpoint, const std::string& language,
+                           std::int64_t running, std::int64_t waiting) {
   std::lock_guard<std::mutex> lock(mutex_);
-  seen_[endpoint] = {running, waiting};
+  seen_[{endpoint, language}] = {running, waiting};
 }
 
 void Metrics::config_reloaded(bool ok) {
@@ -182,13 +182,14 @@ std::string Metrics::render() const {
            number(static_cast<double>(ms.count()) / 1000.0));
   }
 
+  const std::vector<std::string> endpoint_language = {"endpoint", "language"};
   family(out, "queries_running", "gauge", "Running queries in the endpoint's latest status.");
-  for (const auto& [endpoint, seen] : seen_)
-    sample(out, "queries_running", endpoint_label, {endpoint}, seen.first);
+  for (const auto& [labels, seen] : seen_)
+    sample(out, "queries_running", endpoint_language, labels, seen.first);
 
   family(out, "queries_waiting", "gauge", "Queued queries in the endpoint's latest status.");
-  for (const auto& [endpoint, seen] : seen_)
-    sample(out, "queries_waiting", endpoint_label, {endpoint}, seen.second);
+  for (const auto& [labels, seen] : seen_)
+    sample(out, "queries_waiting", endpoint_language, labels, seen.second);
 
   family(out, "decisions_total", "counter",
          "Audited decisions, by the rule that governed the query and the outcome.");

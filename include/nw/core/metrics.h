@@ -50,8 +50,10 @@ class Metrics {
   // A cancel was sent this long after the query broke its limit (negative counts as 0).
   void cancel_lateness(const std::string& endpoint, double seconds_past_limit);
 
-  // The latest poll of `endpoint` saw this many running and queued queries.
-  void queries_seen(const std::string& endpoint, std::int64_t running, std::int64_t waiting);
+  // The latest poll of `endpoint`'s status for `language` saw this many running and queued
+  // queries. Each language has its own status endpoint and its own figures.
+  void queries_seen(const std::string& endpoint, const std::string& language, std::int64_t running,
+                    std::int64_t waiting);
 
   // A SIGHUP reload was applied (ok) or refused (error).
   void config_reloaded(bool ok);
@@ -89,7 +91,8 @@ class Metrics {
   std::map<Labels, std::uint64_t> cancels_;                            // endpoint, rule
   std::map<Labels, std::uint64_t> budget_exhaustions_;                 // endpoint, rule
   std::map<std::string, Histogram> cancel_lateness_;                   // endpoint
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> seen_;  // running, waiting
+  // (endpoint, language) -> (running, waiting)
+  std::map<std::vector<std::string>, std::pair<std::int64_t, std::int64_t>> seen_;
   std::uint64_t reloads_ok_ = 0;
   std::uint64_t reloads_error_ = 0;
 };

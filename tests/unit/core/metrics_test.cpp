@@ -377,9 +377,10 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   metrics.cancel_lateness("writer", 0.5);
   metrics.cancel_lateness("writer", 2);
   metrics.cancel_lateness("writer", 400);
-  metrics.queries_seen("writer", 7, 2);
-  metrics.queries_seen("writer", 3, 0);  // a gauge: the latest figure
-  metrics.queries_seen("reader", 1, 5);
+  metrics.queries_seen("writer", "opencypher", 7, 2);
+  metrics.queries_seen("writer", "opencypher", 3, 0);  // a gauge: the latest figure
+  metrics.queries_seen("writer", "gremlin", 4, 1);     // another status endpoint: its own figure
+  metrics.queries_seen("reader", "opencypher", 1, 5);
   metrics.config_reloaded(true);
   metrics.config_reloaded(false);
   metrics.config_reloaded(true);
@@ -417,10 +418,15 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   EXPECT_EQ(e.value(p + "last_successful_poll_timestamp_seconds", kWriter), 1'700'000'005.25);
   EXPECT_EQ(e.count(p + "last_successful_poll_timestamp_seconds"), 1u);
 
-  EXPECT_EQ(e.value(p + "queries_running", kWriter), 3);
-  EXPECT_EQ(e.value(p + "queries_waiting", kWriter), 0);
-  EXPECT_EQ(e.value(p + "queries_running", kReader), 1);
-  EXPECT_EQ(e.value(p + "queries_waiting", kReader), 5);
+  const auto cypher = [](const char* endpoint) {
+    return LabelMap{{"endpoint", endpoint}, {"language", "opencypher"}};
+  };
+  EXPECT_EQ(e.value(p + "queries_running", cypher("writer")), 3);
+  EXPECT_EQ(e.value(p + "queries_waiting", cypher("writer")), 0);
+  EXPECT_EQ(e.value(p + "queries_running", {{"endpoint", "writer"}, {"language", "gremlin"}}), 4);
+  EXPECT_EQ(e.value(p + "queries_waiting", {{"endpoint", "writer"}, {"language", "gremlin"}}), 1);
+  EXPECT_EQ(e.value(p + "queries_running", cypher("reader")), 1);
+  EXPECT_EQ(e.value(p + "queries_waiting", cypher("reader")), 5);
 
   const auto decision = [&](const char* endpoint, const char* rule, const char* outcome) {
     return e.value(p + "decisions_total",
@@ -496,11 +502,11 @@ TEST(Metrics, OnlyBoundedLabelsEverAppear) {
                               "budget_exhausted", "cancel_ineffective"})
     metrics.decision_recorded("writer", "r", outcome);
   metrics.cancel_lateness("writer", 1);
-  metrics.queries_seen("writer", 1, 1);
+  metrics.queries_seen("writer", "opencypher", 1, 1);
   metrics.config_reloaded(true);
   const auto e = parse_ours(metrics.render());
-  const std::set<std::string> allowed = {"endpoint", "code",    "rule", "outcome",
-                                         "result",   "version", "le"};
+  const std::set<std::string> allowed = {"endpoint", "language", "code", "rule",
+                                         "outcome",  "result",   "version", "le"};
   std::set<std::string> used;
   for (const auto& s : e.samples)
     for (const auto& [label, value] : s.labels) used.insert(label);
