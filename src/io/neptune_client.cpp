@@ -1,5 +1,6 @@
 #include "nw/io/neptune_client.h"
 
+#include <cctype>
 #include <chrono>
 #include <istream>
 #include <optional>
@@ -134,6 +135,11 @@ class PocoNeptuneClient final : public NeptuneClient {
     if (!reply) return reply.failure();
     const auto& [status, body] = reply.value();
     if (status / 100 != 2) return error_from(status, body, false);
+    // A proxy's or a load balancer's page is not Neptune's answer, however JSON-like its body.
+    if (is_web_page(last_content_type_))
+      return Failure{FailureKind::bad_response, status, "",
+                     "status answered with Content-Type '" + excerpt(last_content_type_) +
+                         "', not Neptune's JSON: is a proxy in the way?"};
     return parse_status_body(body, language_);
   }
 
@@ -157,6 +163,17 @@ class PocoNeptuneClient final : public NeptuneClient {
 
  private:
   using Reply = std::pair<int, std::string>;
+
+  // Content-Type of the latest complete answer (HTML only ever comes from something between
+  // us and Neptune: Neptune answers JSON, or plain text for some SPARQL errors).
+  std::string last_content_type_;
+  static bool is_web_page(const std::string& content_type) {
+    std::string media = content_type.substr(0, content_type.find(';'));
+    media.erase(media.find_last_not_of(" \t") + 1);
+    media.erase(0, media.find_first_not_of(" \t"));
+    for (char& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return media == "text/html" || media == "application/xhtml+xml";
+  }
 
   Failure error_from(int status, const std::string& body, bool is_cancel) const {
     if (auto e = parse_error_body(body)) return classify_neptune_error(status, e->code, e->message, is_cancel);
@@ -231,6 +248,7 @@ class PocoNeptuneClient final : public NeptuneClient {
       if (!response.getKeepAlive()) session_->reset();
       // Rejected credentials (expired, rotated): look them up afresh for the next request.
       if (credentials_ && response.getStatus() == HTTPResponse::HTTP_FORBIDDEN) credentials_->invalidate();
+      last_content_type_ = response.getContentType();
       return Reply{static_cast<int>(response.getStatus()), std::move(body)};
     } catch (const Poco::TimeoutException& e) {
       session_->reset();

@@ -181,6 +181,28 @@ TEST(NeptuneClientErrors, BodyOverMaxResponseBytesIsRefusedAndTheNextRequestWork
   EXPECT_EQ(next.value().queries.size(), 2u);
 }
 
+TEST(NeptuneClientErrors, AStatusListLabelledAsAWebPageIsRefused) {
+  for (const char* type : {"text/html", "text/html; charset=UTF-8", "Application/XHTML+XML"}) {
+    SCOPED_TRACE(type);
+    ScriptedHttpServer server;
+    ScriptedResponse page{200, kListBody};
+    page.content_type = type;
+    server.enqueue(page);
+    const auto result = make_neptune_client(server.endpoint())->list_queries();
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.failure().kind, FailureKind::bad_response) << result.failure().describe();
+  }
+  // Neptune's own labels, and none at all, are read as JSON.
+  for (const char* type : {"application/json; charset=UTF-8", "application/x-amz-json-1.0", ""}) {
+    SCOPED_TRACE(type);
+    ScriptedHttpServer server;
+    ScriptedResponse reply{200, kListBody};
+    reply.content_type = type;
+    server.enqueue(reply);
+    EXPECT_TRUE(make_neptune_client(server.endpoint())->list_queries().ok());
+  }
+}
+
 TEST(NeptuneClientErrors, ServerSlowerThanRequestTimeoutIsATimeout) {
   ScriptedHttpServer server;
   ScriptedResponse slow{200, kListBody};
