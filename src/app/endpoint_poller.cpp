@@ -113,7 +113,7 @@ bool EndpointPoller::poll_once() {
 
   crossings_.clear();
   if (config->watchdog.schedule == Schedule::deadline) {
-    crossings_ = upcoming_crossings(snapshot, config->policy, std::chrono::system_clock::now());
+    crossings_ = upcoming_crossings(snapshot, config->policy, std::chrono::system_clock::now(), &rule_memo_);
     observed_at_ = answered;
     last_seen_ = std::move(polled.result.value());
   }
@@ -160,7 +160,8 @@ bool EndpointPoller::act_on_due_crossings(std::chrono::steady_clock::time_point 
 
 void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot,
                             std::int64_t projected_ms) {
-  auto decisions = decide(snapshot, config.policy, std::chrono::system_clock::now());
+  auto decisions = decide(snapshot, config.policy, std::chrono::system_clock::now(),
+                          projected_ms == 0 ? &rule_memo_ : nullptr);
   if (projected_ms > 0)
     for (Decision& d : decisions)
       d.reason += "; projected " + std::to_string(projected_ms) + "ms from the last poll";

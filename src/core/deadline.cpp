@@ -7,9 +7,9 @@
 namespace nw {
 
 std::vector<Crossing> upcoming_crossings(const StatusSnapshot& snapshot, const Policy& policy,
-                                         std::chrono::system_clock::time_point now) {
+                                         std::chrono::system_clock::time_point now, RuleMemo* memo) {
   std::vector<Crossing> crossings;
-  for (const Evaluation& e : evaluate(snapshot, policy, now)) {
+  for (const Evaluation& e : evaluate(snapshot, policy, now, memo)) {
     if (e.verdict != Verdict::within_limits || !e.rule_index) continue;
     const Rule& rule = policy.rules[*e.rule_index];
     const QueryStatus& q = snapshot.queries[e.query_index];

@@ -104,6 +104,9 @@ class EndpointPoller {
   spdlog::logger& log_;
   StopToken& stop_;
   DecisionMemory memory_;
+  // Which rules select each query id's text, kept from poll to poll (for polls' snapshots only:
+  // a projection holds a few queries, and would make the memo forget the others).
+  RuleMemo rule_memo_;
   // Queries Neptune acknowledged cancelling, with how many cancels it acknowledged: a later
   // poll that still shows one running means the cancel did not take (retried once).
   std::map<std::string, int> acknowledged_cancels_;

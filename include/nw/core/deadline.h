@@ -21,6 +21,7 @@
 
 #include "nw/core/policy.h"
 #include "nw/core/query_status.h"
+#include "nw/core/rule_memo.h"
 
 namespace nw {
 
@@ -35,8 +36,10 @@ struct Crossing {
 // The upcoming limit crossings of a snapshot's queries, earliest first: one per query that a
 // rule governs at `now`, that is within that rule's limits now, and that will break one of
 // them if it keeps running (or waiting). Protected, ignored and unselected queries have none.
+// With the poll loop's memo, the texts the poll's own decisions just matched are not matched again.
 std::vector<Crossing> upcoming_crossings(const StatusSnapshot& snapshot, const Policy& policy,
-                                         std::chrono::system_clock::time_point now);
+                                         std::chrono::system_clock::time_point now,
+                                         RuleMemo* memo = nullptr);
 
 // The queries at `indexes` of `seen`, with their clocks advanced by `since_ms`: `elapsed` for
 // running queries, `waited` for queued ones. Counts are those of `seen`.
