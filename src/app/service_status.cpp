@@ -32,6 +32,8 @@ void ServiceStatus::cycle_finished(std::size_t endpoint, bool poll_ok, std::size
 void ServiceStatus::cancel_sent(Clock::time_point now) {
   std::lock_guard<std::mutex> lock(mutex_);
   cancels_.push_back(now);
+  // Pruned here too: without systemd nobody asks for the summary, and the deque must not grow.
+  while (now - cancels_.front() > std::chrono::minutes(1)) cancels_.pop_front();
 }
 
 bool ServiceStatus::all_polled_once() const {
