@@ -134,7 +134,17 @@ std::optional<std::chrono::steady_clock::time_point> EndpointPoller::next_crossi
   return std::nullopt;
 }
 
+void EndpointPoller::drop_pending(const std::string& query_id) {
+  std::lock_guard<std::mutex> lock(pending_mutex_);
+  pending_.erase(query_id);
+}
+
 bool EndpointPoller::act_on_due_crossings(std::chrono::steady_clock::time_point now) {
+  const std::shared_ptr<const WatchdogConfig> config = config_.get();
+  if (config->watchdog.schedule != Schedule::deadline) {  // switched to fixed by a reload
+    crossings_.clear();
+    return true;
+  }
   const std::int64_t since_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now - observed_at_).count();
   std::vector<std::size_t> due;
@@ -151,10 +161,7 @@ bool EndpointPoller::act_on_due_crossings(std::chrono::steady_clock::time_point 
   crossings_.erase(std::remove_if(crossings_.begin(), end,
                                   [](const Crossing& c) { return !c.needs_fresh_status; }),
                    end);
-  if (!due.empty()) {
-    const std::shared_ptr<const WatchdogConfig> config = config_.get();
-    act_on(*config, project(last_seen_, due, since_ms), since_ms);
-  }
+  if (!due.empty()) act_on(*config, project(last_seen_, due, since_ms), since_ms);
   return !needs_poll;
 }
 
@@ -162,9 +169,15 @@ void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& 
                             std::int64_t projected_ms) {
   auto decisions = decide(snapshot, config.policy, std::chrono::system_clock::now(),
                           projected_ms == 0 ? &rule_memo_ : nullptr);
-  if (projected_ms > 0)
+  if (projected_ms > 0) {
+    // A projection holds only the queries due, so a concurrency guard would count too few:
+    // guards act at polls only. Only broken limits (excess > 0) are acted on here.
+    decisions.erase(std::remove_if(decisions.begin(), decisions.end(),
+                                   [](const Decision& d) { return d.excess_ms <= 0; }),
+                    decisions.end());
     for (Decision& d : decisions)
-      d.reason += "; projected " + std::to_string(projected_ms) + "ms from the last poll";
+      d.reason += "; projected " + std::to_string(projected_ms) + "ms from the last poll, not confirmed";
+  }
   // The worst offenders first, so that a tight budget is spent where it matters most.
   std::stable_sort(decisions.begin(), decisions.end(), [&](const Decision& a, const Decision& b) {
     const auto age = [&](const Decision& d) {
@@ -204,6 +217,9 @@ void EndpointPoller::run() {
         next_poll += interval;
         const auto after = Clock::now();
         if (next_poll < after) next_poll = after;  // an overrun starts the next poll at once, without a burst
+      } else {
+        // The regular schedule resumes, but never within a fifth of an interval of this poll.
+        next_poll = std::max(next_poll, last_poll_started_ + interval / 5);
       }
       continue;
     }
@@ -270,7 +286,10 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
 
   const auto acknowledged = acknowledged_cancels_.find(id);
   if (acknowledged != acknowledged_cancels_.end()) {
-    if (acknowledged->second >= 2) return;  // retried once already; reported then
+    if (acknowledged->second >= 2) {  // retried once already; reported then
+      drop_pending(id);
+      return;
+    }
     AuditRecord ineffective = record;
     ineffective.outcome = AuditOutcome::cancel_ineffective;
     ineffective.reason = "still running after Neptune acknowledged its cancel; retrying once";
@@ -293,7 +312,10 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
     if (budget_.should_warn())
       log_.warn("cancel budget exhausted ({}): cancels are audited as budget_exhausted and not sent",
                 *exhausted);
-    if (!memory_.first_time(id, "budget:" + rule.name)) return;
+    if (!memory_.first_time(id, "budget:" + rule.name)) {
+      drop_pending(id);
+      return;
+    }
     record.outcome = AuditOutcome::budget_exhausted;
     record.reason += "; over budget: " + *exhausted;
     write_audit(record);

@@ -85,6 +85,8 @@ class EndpointPoller {
   void handle(const WatchdogConfig& config, const StatusSnapshot& snapshot, const Decision& decision);
   void send_cancel(const WatchdogConfig& config, AuditRecord& record);
   void write_audit(const AuditRecord& record);
+  // For a decision that ends without a record (already reported): nothing is pending for it.
+  void drop_pending(const std::string& query_id);
   // Forgets cancelled ids that Neptune no longer reports.
   void forget_ended(const StatusSnapshot& snapshot);
   // Tells ServiceStatus the loop will report again within `wait` (plus a margin).
