@@ -211,33 +211,19 @@ FaultClass fault_class(FaultKind kind) {
 }
 
 std::optional<std::int64_t> parse_size_bytes(std::string_view text) {
-  std::size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  if (digits == 0) return std::nullopt;
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + digits, value);
-  if (ec != std::errc() || end != text.data() + digits) return std::nullopt;
-  const std::string_view unit = text.substr(digits);
-  std::int64_t scale = 0;
-  if (unit.empty() || unit == "B")
-    scale = 1;
-  else if (unit == "KB")
-    scale = 1'000;
-  else if (unit == "MB")
-    scale = 1'000'000;
-  else if (unit == "GB")
-    scale = 1'000'000'000;
-  else if (unit == "KiB")
-    scale = 1LL << 10;
-  else if (unit == "MiB")
-    scale = 1LL << 20;
-  else if (unit == "GiB")
-    scale = 1LL << 30;
-  else
-    return std::nullopt;
   constexpr std::int64_t kMaxBytes = 100LL << 30;
-  if (value > kMaxBytes / scale || value * scale < kMinHugeBytes) return std::nullopt;
-  return value * scale;
+  const auto bytes = parse_scaled(text,
+                                  {{"", 1},
+                                   {"B", 1},
+                                   {"KB", 1'000},
+                                   {"MB", 1'000'000},
+                                   {"GB", 1'000'000'000},
+                                   {"KiB", 1LL << 10},
+                                   {"MiB", 1LL << 20},
+                                   {"GiB", 1LL << 30}},
+                                  kMaxBytes);
+  if (!bytes || *bytes < kMinHugeBytes) return std::nullopt;
+  return bytes;
 }
 
 FaultError fault_error(FaultKind kind) {
