@@ -106,8 +106,7 @@ bool EndpointPoller::poll_once() {
   for (const auto& q : snapshot.queries) waiting += q.queued();
   metrics_.queries_seen(endpoint_.name, std::string(to_string(snapshot.language)),
                         static_cast<std::int64_t>(snapshot.queries.size()) - waiting, waiting);
-  memory_.keep_only(snapshot);
-  forget_ended(snapshot);
+  memory_.poll_listed(snapshot);
   act_on(*config, snapshot, 0);
   status_.cycle_finished(index_, true, snapshot.queries.size(), "");
 
@@ -243,13 +242,6 @@ std::vector<AuditRecord> EndpointPoller::abandon() {
   return records;
 }
 
-void EndpointPoller::forget_ended(const StatusSnapshot& snapshot) {
-  std::set<std::string_view> present;
-  for (const auto& q : snapshot.queries) present.insert(q.id);
-  for (auto it = acknowledged_cancels_.begin(); it != acknowledged_cancels_.end();)
-    it = present.count(it->first) ? std::next(it) : acknowledged_cancels_.erase(it);
-}
-
 AuditRecord EndpointPoller::record_for(const WatchdogConfig& config, const StatusSnapshot& snapshot,
                                        const Decision& d) const {
   const QueryStatus& q = snapshot.queries[d.query_index];
@@ -284,9 +276,8 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
     return;
   }
 
-  const auto acknowledged = acknowledged_cancels_.find(id);
-  if (acknowledged != acknowledged_cancels_.end()) {
-    if (acknowledged->second >= 2) {  // retried once already; reported then
+  if (const int acknowledged = memory_.acknowledged_cancels(id); acknowledged > 0) {
+    if (acknowledged >= 2) {  // retried once already; reported then
       drop_pending(id);
       return;
     }
@@ -324,7 +315,7 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
   send_cancel(config, record);
   if (record.outcome == AuditOutcome::cancelled) {
     metrics_.cancel_lateness(endpoint_.name, static_cast<double>(decision.excess_ms) / 1000.0);
-    const int times = ++acknowledged_cancels_[id];
+    const int times = memory_.cancel_acknowledged(id);
     if (times >= 2)
       log_.error("endpoint {}: query {} was still running after a cancel; the retried cancel was "
                  "acknowledged too. Not cancelling it again.",

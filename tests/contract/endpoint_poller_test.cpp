@@ -117,15 +117,43 @@ TEST_F(PollerFixture, CancelOfAnEndedQueryIsAuditedAsNotFound) {
   EXPECT_EQ(audit_lines()[0].find(R"("error")"), std::string::npos);
 }
 
-TEST_F(PollerFixture, ALoggedQueryIsAuditedOnceAcrossPollsAndAgainOnlyIfItReturns) {
+// A status answer can leave out a live query: only two polls in a row without it make the
+// poller forget what it recorded about it.
+TEST_F(PollerFixture, ALoggedQueryIsAuditedOnceAndAgainOnlyAfterTwoPollsWithoutIt) {
   auto p = poller("[rule.watch]\nmax_elapsed = 10s\naction = log\n");
-  server_.enqueue({200, list_body(entry("q-1", 60000))});
-  server_.enqueue({200, list_body(entry("q-1", 61000))});
-  server_.enqueue({200, list_body("")});
-  server_.enqueue({200, list_body(entry("q-1", 62000))});
-  for (int i = 0; i < 4; ++i) EXPECT_TRUE(p->poll_once());
+  for (const std::string& listed : {entry("q-1", 60000), entry("q-1", 61000), std::string(),  // left out once
+                                    entry("q-1", 62000), std::string(), std::string(),        // ended
+                                    entry("q-1", 63000)})                                     // reused id
+    server_.enqueue({200, list_body(listed)});
+  std::vector<std::size_t> records_after;
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_TRUE(p->poll_once());
+    records_after.push_back(audit_lines().size());
+  }
   EXPECT_TRUE(cancel_uris().empty());
-  EXPECT_EQ(audit_lines().size(), 2u);
+  EXPECT_EQ(records_after, (std::vector<std::size_t>{1, 1, 1, 1, 1, 1, 2}));
+}
+
+// A query that Neptune says it cancelled but that stays listed is retried once; a poll that
+// leaves it out in between does not earn it a third cancel.
+TEST_F(PollerFixture, AStubbornQueryLeftOutOfOnePollIsNotCancelledAThirdTime) {
+  auto p = poller(kRule);
+  server_.enqueue({200, list_body(entry("q-s", 60000))});
+  server_.enqueue({200, kCancelOk});
+  server_.enqueue({200, list_body(entry("q-s", 61000))});
+  server_.enqueue({200, kCancelOk});
+  server_.enqueue({200, list_body("")});  // left out once
+  server_.enqueue({200, list_body(entry("q-s", 62000))});
+  server_.set_fallback({200, kCancelOk});  // a third cancel would be answered, and seen
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(p->poll_once());
+  EXPECT_EQ(cancel_uris().size(), 2u);
+  std::vector<std::string> outcomes;
+  for (const std::string& line : audit_lines()) {
+    const auto at = line.find(R"("outcome":")");
+    ASSERT_NE(at, std::string::npos) << line;
+    outcomes.push_back(line.substr(at + 11, line.find('"', at + 11) - at - 11));
+  }
+  EXPECT_EQ(outcomes, (std::vector<std::string>{"cancelled", "cancel_ineffective", "cancelled"}));
 }
 
 }  // namespace

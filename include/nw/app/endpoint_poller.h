@@ -6,7 +6,6 @@
 #include <mutex>
 #include <optional>
 #include <random>
-#include <set>
 
 #include "nw/app/config_holder.h"
 #include "nw/app/service_status.h"
@@ -87,8 +86,6 @@ class EndpointPoller {
   void write_audit(const AuditRecord& record);
   // For a decision that ends without a record (already reported): nothing is pending for it.
   void drop_pending(const std::string& query_id);
-  // Forgets cancelled ids that Neptune no longer reports.
-  void forget_ended(const StatusSnapshot& snapshot);
   // Tells ServiceStatus the loop will report again within `wait` (plus a margin).
   void promise_progress_within(std::chrono::steady_clock::duration wait);
   // How long one request may block: NetSSL can take up to three socket timeouts.
@@ -105,13 +102,12 @@ class EndpointPoller {
   Metrics& metrics_;
   spdlog::logger& log_;
   StopToken& stop_;
+  // What was recorded and which cancels Neptune acknowledged, per query id (forgotten a few
+  // polls after the id stops being listed).
   DecisionMemory memory_;
   // Which rules select each query id's text, kept from poll to poll (for polls' snapshots only:
   // a projection holds a few queries, and would make the memo forget the others).
   RuleMemo rule_memo_;
-  // Queries Neptune acknowledged cancelling, with how many cancels it acknowledged: a later
-  // poll that still shows one running means the cancel did not take (retried once).
-  std::map<std::string, int> acknowledged_cancels_;
   std::optional<std::chrono::steady_clock::time_point> last_access_denied_log_;
 
   // Deadline schedule: the last poll's snapshot, the instant its answer had fully arrived
