@@ -76,6 +76,7 @@ constexpr KindName kKindNames[] = {
     {FaultKind::truncated, "truncated"},
     {FaultKind::not_json, "not-json"},
     {FaultKind::huge, "huge"},
+    {FaultKind::huge_chunked, "huge-chunked"},
     {FaultKind::wrong_type, "wrong-type"},
     {FaultKind::duplicate_ids, "duplicate-ids"},
     {FaultKind::bad_numbers, "bad-numbers"},
@@ -118,7 +119,8 @@ Parsed<FaultSpec> parse_fault_spec(std::string_view text) {
   if (!parsed) {
     return Result::fail(quoted +
                         "kind must be 429, 408, 500, delay=D, slow-headers=D, trickle=D, reset, "
-                        "truncated, not-json, huge=SIZE, wrong-type, duplicate-ids or bad-numbers");
+                        "truncated, not-json, huge=SIZE, huge-chunked=SIZE, wrong-type, "
+                        "duplicate-ids or bad-numbers");
   }
   spec.kind = *parsed;
   const bool timed = spec.kind == FaultKind::delay || spec.kind == FaultKind::slow_headers ||
@@ -130,10 +132,12 @@ Parsed<FaultSpec> parse_fault_spec(std::string_view text) {
                           " wants a positive duration such as 250ms or 2s");
     }
     spec.delay_ms = *ms;
-  } else if (spec.kind == FaultKind::huge) {
+  } else if (spec.kind == FaultKind::huge || spec.kind == FaultKind::huge_chunked) {
     const auto bytes = argument ? parse_size_bytes(*argument) : std::nullopt;
-    if (!bytes)
-      return Result::fail(quoted + "huge wants a size from 1KB to 100GiB, such as 100MB or 64MiB");
+    if (!bytes) {
+      return Result::fail(quoted + std::string(name) +
+                          " wants a size from 1KB to 100GiB, such as 100MB or 64MiB");
+    }
     spec.size_bytes = *bytes;
   } else if (argument) {
     return Result::fail(quoted + std::string(name) + " takes no value");
@@ -201,6 +205,7 @@ FaultClass fault_class(FaultKind kind) {
     case FaultKind::truncated:
     case FaultKind::not_json:
     case FaultKind::huge:
+    case FaultKind::huge_chunked:
     case FaultKind::wrong_type:
       return FaultClass::broken;
     case FaultKind::duplicate_ids:
@@ -288,7 +293,8 @@ FaultDecision FaultPlan::decide(RequestKind request, std::int64_t since_start_ms
     }
     if (kind_class == FaultClass::broken) {
       decision.broken = spec.kind;
-      if (spec.kind == FaultKind::huge) decision.huge_bytes = spec.size_bytes;
+      if (spec.kind == FaultKind::huge || spec.kind == FaultKind::huge_chunked)
+        decision.huge_bytes = spec.size_bytes;
       break;
     }
   }

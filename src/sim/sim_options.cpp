@@ -268,6 +268,8 @@ FAULTS (--fault KIND[,share=F][,count=N][,on=status|cancel|all][,during=FROM..TO
   huge=SIZE      200 with a SIZE-byte status list of filler queries, streamed
                  (SIZE: bytes, or KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n;
                  e.g. huge=100MB)
+  huge-chunked=SIZE  the same body, but chunked (Transfer-Encoding: chunked)
+                 with no Content-Length
   wrong-type     the answer as is, but Content-Type: text/html
   Strange status lists (valid JSON; only status requests see them)
   duplicate-ids  every other query is listed twice, under the same queryId

@@ -65,7 +65,10 @@ class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
     const std::string& body = answer.body;
     switch (wire.breaks) {
       case WireFault::Break::huge:
-        send_huge(response, wire.huge_bytes);
+        send_huge(response, wire.huge_bytes, /*chunked=*/false);
+        return;
+      case WireFault::Break::huge_chunked:
+        send_huge(response, wire.huge_bytes, /*chunked=*/true);
         return;
       case WireFault::Break::truncated: {
         // The full length is promised, half is sent, and the connection closes: the client
@@ -111,10 +114,14 @@ class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
     }
   }
 
-  // A status list of `size` bytes, produced and written a piece at a time.
-  void send_huge(Poco::Net::HTTPServerResponse& response, std::int64_t size) {
+  // A status list of `size` bytes, produced and written a piece at a time: with its
+  // Content-Length, or chunked with none (the client finds the size only by counting).
+  void send_huge(Poco::Net::HTTPServerResponse& response, std::int64_t size, bool chunked) {
     HugeListBody body(size);
-    response.setContentLength64(body.size());
+    if (chunked)
+      response.setChunkedTransferEncoding(true);
+    else
+      response.setContentLength64(body.size());
     std::ostream& out = response.send();
     std::string chunk;
     while (out && body.next(chunk)) {

@@ -266,10 +266,12 @@ SimResponse SimService::apply_faults(const Route& route, const SimRequest& reque
       response.body = not_json_body();
       break;
     case FaultKind::huge:
+    case FaultKind::huge_chunked:
       response.status = 200;
       response.content_type = kJsonContentType;
       response.body.clear();
-      response.wire.breaks = WireFault::Break::huge;
+      response.wire.breaks = *decision.broken == FaultKind::huge ? WireFault::Break::huge
+                                                                 : WireFault::Break::huge_chunked;
       response.wire.huge_bytes = decision.huge_bytes;
       break;
     case FaultKind::wrong_type:

@@ -110,16 +110,28 @@ class Daemon {
     return process_->wait_exit(milliseconds(10000)).value_or(-1);
   }
 
-  // The poll errors the metrics count for the endpoint, all codes together.
-  long poll_errors() {
+  // The poll errors the metrics count for the endpoint: all codes together, or one code
+  // (transport, timeout, bad_response, a Neptune error code).
+  long poll_errors(const std::string& code = "") {
+    const std::string prefix = "neptune_watchdog_poll_errors_total{endpoint=\"writer\"" +
+                               (code.empty() ? "" : ",code=\"" + code + "\"}");
     long total = 0;
     std::istringstream in(metrics());
     std::string line;
     while (std::getline(in, line)) {
-      if (line.rfind("neptune_watchdog_poll_errors_total{endpoint=\"writer\"", 0) == 0)
-        total += std::stol(line.substr(line.rfind(' ') + 1));
+      if (line.rfind(prefix, 0) == 0) total += std::stol(line.substr(line.rfind(' ') + 1));
     }
     return total;
+  }
+
+  // The most memory the daemon has had resident so far (VmHWM), in kB; -1 if unknown.
+  long peak_rss_kb() {
+    std::ifstream in("/proc/" + std::to_string(process_->pid()) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    }
+    return -1;
   }
 
  private:
@@ -136,6 +148,15 @@ struct FaultCase {
   // The answer cannot be trusted: no cancel may come of it, and the failure must show.
   bool untrusted = true;
   std::string endpoint_keys = "request_timeout = 2s\n";
+  // When set: a "poll failed" line must say `failure_says` and none may say
+  // `failure_never_says` (which of several ways of refusing an answer was taken), and the
+  // metrics must count a poll error under `failure_code`.
+  std::string failure_says = {};
+  std::string failure_never_says = {};
+  std::string failure_code = {};
+  // When set: the daemon's resident memory never went past this (kB). Not checked under the
+  // sanitizers, whose shadow memory and quarantine are not the daemon's footprint.
+  long peak_rss_below_kb = 0;
 };
 
 // How many cancels (in the simulator) and audit records name `id`.
@@ -188,6 +209,28 @@ void run_fault_case(const FaultCase& c) {
     EXPECT_GE(failed, 1u) << joined(lines);
     EXPECT_GE(daemon.poll_errors(), 1) << daemon.metrics();
   }
+  if (!c.failure_says.empty()) {
+    const auto lines = daemon.process().stderr_lines();
+    std::size_t said = 0;
+    for (const auto& l : lines) {
+      if (l.find("endpoint writer: poll failed after") == std::string::npos) continue;
+      said += l.find(c.failure_says) != std::string::npos;
+      if (!c.failure_never_says.empty()) {
+        EXPECT_EQ(l.find(c.failure_never_says), std::string::npos) << l;
+      }
+    }
+    EXPECT_GE(said, 1u) << "no poll failure says \"" << c.failure_says << "\"\n" << joined(lines);
+  }
+  if (!c.failure_code.empty()) {
+    EXPECT_GE(daemon.poll_errors(c.failure_code), 1) << daemon.metrics();
+  }
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  if (c.peak_rss_below_kb > 0) {
+    const long peak = daemon.peak_rss_kb();
+    ASSERT_GT(peak, 0) << "no VmHWM for the daemon";
+    EXPECT_LT(peak, c.peak_rss_below_kb) << "the daemon held far more than its response limit";
+  }
+#endif
   // A few more polls: the query is gone, so no second cancel.
   const auto polls_seen = daemon.process().stderr_lines().size();
   poll_until([&] { return daemon.process().stderr_lines().size() >= polls_seen + 4; },
@@ -277,13 +320,38 @@ TEST(FaultEndToEnd, HtmlPageLabelledJson) {
   run_fault_case({{"--fault", "not-json,on=status,count=30"}, "not-json", 30});
 }
 
-// A body far over [endpoint] max_response_bytes is refused, not read into memory.
+// The peak resident memory the daemon may reach while 100 MB answers are refused at a 1M
+// limit: its own few MB plus the limit's worth, far below one such body.
+constexpr long kHugePeakRssKb = 48 * 1024;
+
+// A body far over [endpoint] max_response_bytes is refused, not read into memory: its
+// Content-Length says so before a byte of it is read.
 TEST(FaultEndToEnd, HugeBodyOverTheResponseLimit) {
-  run_fault_case({{"--fault", "huge=100MB,on=status,count=12"},
-                  "huge",
-                  12,
-                  true,
-                  "request_timeout = 5s\nmax_response_bytes = 1M\n"});
+  FaultCase c{{"--fault", "huge=100MB,on=status,count=12"},
+              "huge",
+              12,
+              true,
+              "request_timeout = 5s\nmax_response_bytes = 1M\n"};
+  c.failure_says = "bytes exceeds the limit of";
+  c.failure_code = "bad_response";
+  c.peak_rss_below_kb = kHugePeakRssKb;
+  run_fault_case(c);
+}
+
+// The same body chunked, with no Content-Length: the daemon counts while it reads and gives
+// up once past the limit. The message proves it was the counting that refused it (the
+// Content-Length check says "response of N bytes exceeds the limit of M").
+TEST(FaultEndToEnd, HugeChunkedBodyOverTheResponseLimit) {
+  FaultCase c{{"--fault", "huge-chunked=100MB,on=status,count=12"},
+              "huge-chunked",
+              12,
+              true,
+              "request_timeout = 5s\nmax_response_bytes = 1M\n"};
+  c.failure_says = "response exceeds the limit of";
+  c.failure_never_says = "bytes exceeds the limit of";
+  c.failure_code = "bad_response";
+  c.peak_rss_below_kb = kHugePeakRssKb;
+  run_fault_case(c);
 }
 
 // A JSON body labelled text/html: a page from something between the daemon and Neptune (a

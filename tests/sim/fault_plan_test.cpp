@@ -237,6 +237,8 @@ TEST(FaultSpecParse, AcceptsEveryWireAndListKind) {
       {"huge=100MB", FaultKind::huge, FaultClass::broken, 0, 100'000'000},
       {"huge=64MiB,on=status", FaultKind::huge, FaultClass::broken, 0, 64LL << 20},
       {"huge=4096", FaultKind::huge, FaultClass::broken, 0, 4096},
+      {"huge-chunked=100MB", FaultKind::huge_chunked, FaultClass::broken, 0, 100'000'000},
+      {"huge-chunked=2KiB,on=status,count=3", FaultKind::huge_chunked, FaultClass::broken, 0, 2048},
       {"wrong-type,share=0.5", FaultKind::wrong_type, FaultClass::broken, 0, 0},
       {"duplicate-ids", FaultKind::duplicate_ids, FaultClass::strange_list, 0, 0},
       {"bad-numbers,during=0s..", FaultKind::bad_numbers, FaultClass::strange_list, 0, 0},
@@ -259,6 +261,7 @@ TEST(FaultSpecParse, RejectsWireKindsWithoutTheirValue) {
   for (const char* text :
        {"slow-headers", "slow-headers=", "slow-headers=0s", "trickle=5", "reset=1", "not-json=x",
         "huge", "huge=", "huge=10", "huge=1TB", "huge=200GiB", "huge=-1MB", "huge=1.5MB",
+        "huge-chunked", "huge-chunked=", "huge-chunked=10", "huge-chunked=1TB", "huge-chunked=x",
         "duplicate-ids=2", "bad-numbers=yes", "truncated=half", "wrong-type=text/html"}) {
     SCOPED_TRACE(text);
     const Parsed<FaultSpec> spec = parse_fault_spec(text);
@@ -293,6 +296,14 @@ TEST(FaultPlan, TheFirstErrorOrBrokenAnswerDecides) {
   const FaultDecision h = huge.decide(RequestKind::cancel, 0);
   EXPECT_EQ(h.broken, FaultKind::huge);
   EXPECT_EQ(h.huge_bytes, 2'000'000);
+
+  FaultPlan chunked = plan({"huge-chunked=3MB,count=1", "huge=2MB"});
+  const FaultDecision c = chunked.decide(RequestKind::status, 0);
+  EXPECT_EQ(c.broken, FaultKind::huge_chunked);
+  EXPECT_EQ(c.huge_bytes, 3'000'000);
+  const FaultDecision after = chunked.decide(RequestKind::status, 0);
+  EXPECT_EQ(after.broken, FaultKind::huge);
+  EXPECT_EQ(after.huge_bytes, 2'000'000);
 }
 
 TEST(FaultPlan, StrangeListsOnlySeeStatusRequestsAndAddUp) {
@@ -337,6 +348,24 @@ TEST(FaultPlan, ErrorsCarryNeptunesStatusAndCode) {
   EXPECT_EQ(fault_error(FaultKind::throttling).http_status, 500);
   EXPECT_EQ(fault_error(FaultKind::throttling).code, "ThrottlingException");
   EXPECT_EQ(fault_name(FaultKind::delay), "delay");
+}
+
+TEST(FaultSpecParse, EveryKindsNameParsesBackToIt) {
+  for (std::size_t i = 0; i < kFaultKinds; ++i) {
+    const auto kind = static_cast<FaultKind>(i);
+    const std::string name(fault_name(kind));
+    SCOPED_TRACE(name);
+    ASSERT_NE(name, "?");
+    const bool sized = kind == FaultKind::huge || kind == FaultKind::huge_chunked;
+    const bool timed =
+        kind == FaultKind::delay || kind == FaultKind::slow_headers || kind == FaultKind::trickle;
+    const Parsed<FaultSpec> spec = parse_fault_spec(name + (sized ? "=1MB" : timed ? "=1s" : ""));
+    ASSERT_TRUE(spec) << spec.error;
+    EXPECT_EQ(spec.value->kind, kind);
+  }
+  const Parsed<FaultSpec> unknown = parse_fault_spec("huge-gzipped=1MB");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error.find("huge-chunked=SIZE"), std::string::npos) << unknown.error;
 }
 
 }  // namespace

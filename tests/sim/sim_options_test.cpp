@@ -131,6 +131,7 @@ TEST(SimOptions, HelpIsAnOption) {
                            "truncated",
                            "not-json",
                            "huge=SIZE",
+                           "huge-chunked=SIZE",
                            "wrong-type",
                            "duplicate-ids",
                            "bad-numbers",
@@ -173,6 +174,7 @@ TEST(SimOptions, UsageErrorsSayWhatIsWrong) {
       {{"--tls-cert", "a.crt"}, "--tls-cert and --tls-key go together"},
       {{"--tls-key", "a.key"}, "--tls-cert and --tls-key go together"},
       {{"--fault", "huge=10"}, "--fault"},
+      {{"--fault", "huge-chunked=10"}, "huge-chunked wants a size"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.args.front());

@@ -21,6 +21,8 @@
 //           not-json        200, application/json, but an HTML error page
 //           huge=SIZE       200 with a body of SIZE bytes (e.g. 100MB, 64MiB), streamed:
 //                           a status list padded with filler queries
+//           huge-chunked=SIZE  the same body, sent with Transfer-Encoding: chunked and no
+//                           Content-Length (the client learns its size only by reading it)
 //           wrong-type      the answer as is, but Content-Type: text/html
 //         Strange status lists (valid JSON; status requests only):
 //           duplicate-ids   some queries are listed twice under the same queryId
@@ -60,11 +62,12 @@ enum class FaultKind {
   truncated,
   not_json,
   huge,
+  huge_chunked,
   wrong_type,
   duplicate_ids,
   bad_numbers,
 };
-inline constexpr std::size_t kFaultKinds = 13;
+inline constexpr std::size_t kFaultKinds = 14;
 
 // What a kind does to a request (see the spec above).
 enum class FaultClass { error, slow, broken, strange_list };
@@ -84,7 +87,7 @@ struct FaultWindow {
 struct FaultSpec {
   FaultKind kind = FaultKind::too_many_requests;
   std::int64_t delay_ms = 0;    // delay, slow-headers, trickle: how long
-  std::int64_t size_bytes = 0;  // huge: the body's size
+  std::int64_t size_bytes = 0;  // huge, huge-chunked: the body's size
   std::optional<double> share;
   std::optional<std::int64_t> count;
   FaultScope on = FaultScope::all;
@@ -117,7 +120,7 @@ struct FaultDecision {
   std::int64_t trickle_ms = 0;       // the body is spread over this long
   std::optional<FaultKind> error;    // a FaultClass::error kind: answers instead
   std::optional<FaultKind> broken;   // a FaultClass::broken kind: damages the answer
-  std::int64_t huge_bytes = 0;       // with broken == huge
+  std::int64_t huge_bytes = 0;       // with broken == huge or huge_chunked
   bool duplicate_ids = false;
   bool bad_numbers = false;
   std::vector<FaultKind> fired;  // every spec that applied, in order: for the counters

@@ -11,11 +11,14 @@ namespace nw::sim {
 
 // What the HTTP layer does to an answer. All zero / none: send it as is.
 struct WireFault {
-  enum class Break { none, reset, truncated, huge };
+  // huge: a HugeListBody with its Content-Length; huge_chunked: the same body in chunked
+  // transfer encoding, with no Content-Length.
+  enum class Break { none, reset, truncated, huge, huge_chunked };
   std::int64_t slow_headers_ms = 0;  // hold the status line this long
   std::int64_t trickle_ms = 0;       // spread the body over this long
   Break breaks = Break::none;
-  std::int64_t huge_bytes = 0;  // with Break::huge: the body's size (the answer's own is unused)
+  // With Break::huge or huge_chunked: the body's size (the answer's own is unused).
+  std::int64_t huge_bytes = 0;
 };
 
 // A 200's body that is not JSON: the HTML error page a proxy or load balancer in front of
@@ -37,9 +40,9 @@ struct TricklePlan {
 };
 TricklePlan plan_trickle(std::size_t body_size, std::int64_t duration_ms);
 
-// huge=SIZE: a status list of exactly `size` bytes, valid JSON from the first byte to the
-// last, made of filler queries (elapsed 0, so no policy should want them) and produced a
-// piece at a time so that 100 MB never sit in memory:
+// huge=SIZE (and huge-chunked=SIZE): a status list of exactly `size` bytes, valid JSON from the
+// first byte to the last, made of filler queries (elapsed 0, so no policy should want them) and
+// produced a piece at a time so that 100 MB never sit in memory:
 //   {"queries":[{"queryId":"filler-000000000001","queryString":"xxx...",
 //    "queryEvalStats":{"waited":0,"elapsed":0,"cancelled":false}},...   ],
 //    "acceptedQueryCount":N,"runningQueryCount":N}
