@@ -43,11 +43,15 @@ def main():
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--arrival-rate", type=float, default=0.5)
     parser.add_argument("--sample-seconds", type=float, default=5)
+    parser.add_argument("--poll-interval", default="5s")
+    parser.add_argument("--fault", action="append", default=[],
+                        help="a neptune-sim --fault spec (repeatable), e.g. huge=5MB,share=0.1,on=status")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as work:
         sim = subprocess.Popen([args.sim, "--listen", "127.0.0.1:0", "--instances", str(args.endpoints),
-                                "--arrival-rate", str(args.arrival_rate), "--quiet"],
+                                "--arrival-rate", str(args.arrival_rate), "--quiet"]
+                               + [a for spec in args.fault for a in ("--fault", spec)],
                                stdout=subprocess.PIPE, text=True)
         try:
             urls = []
@@ -60,7 +64,7 @@ def main():
                     urls.append(m.group(1))
             config = os.path.join(work, "footprint.ini")
             with open(config, "w") as f:
-                f.write(f"[watchdog]\npoll_interval = 5s\naudit_log = {work}/audit.jsonl\nlog_level = warn\n")
+                f.write(f"[watchdog]\npoll_interval = {args.poll_interval}\naudit_log = {work}/audit.jsonl\nlog_level = warn\n")
                 for i, url in enumerate(urls):
                     f.write(f"[endpoint.i{i}]\nurl = {url}\n")
                 f.write("[rule.reports]\nquery_matches = (?i)report|export\nmax_elapsed = 60s\n"
@@ -95,7 +99,8 @@ def main():
 
     wall = cpu_end[0] - cpu_start[0]
     cpu = cpu_end[1] - cpu_start[1]
-    print(f"endpoints {args.endpoints}, poll_interval 5s, {args.minutes:g} min "
+    faults = "".join(f", fault {spec}" for spec in args.fault)
+    print(f"endpoints {args.endpoints}, poll_interval {args.poll_interval}{faults}, {args.minutes:g} min "
           f"(measured after {warm_up:.0f}s warm-up), {audit_lines} audit records")
     print(f"  RSS MB: median {statistics.median(rss) / 1024:.1f}, max {max(rss) / 1024:.1f}, "
           f"first {rss[0] / 1024:.1f}, last {rss[-1] / 1024:.1f}; VmHWM {hwm / 1024:.1f}")

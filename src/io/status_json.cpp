@@ -132,23 +132,32 @@ namespace dom = simdjson::dom;
 // Poco's parser refuses documents nested deeper than this; simdjson must refuse them too
 // (it then defers to Poco). Neptune's bodies are 4 levels deep.
 constexpr std::size_t kMaxDepth = 128;
-// A parser keeps the buffers of the largest body it has seen. Bodies up to this size reuse
-// one parser per thread (a poller polls every few seconds); larger ones get a parser of their
-// own, freed at once, so one huge reply does not pin its memory for the life of the thread.
+// A parser keeps the buffers of the largest body it has seen: about 14 bytes per byte of body
+// (structural indexes, tape, strings). Bodies up to kReusedCapacity reuse one parser per thread
+// (a poller polls every few seconds, and Neptune's 8,192-query list is about 2 MB); larger ones
+// get a parser of their own, freed at once.
 constexpr std::size_t kReusedCapacity = std::size_t{32} << 20;
+// A reused parser whose buffers are over kKeptCapacity and more than kShrinkRatio times the body
+// just parsed gives them back: one large answer does not pin its memory for the life of the
+// thread, while an endpoint whose lists stay large keeps reusing its buffers.
+constexpr std::size_t kKeptCapacity = std::size_t{1} << 20;
+constexpr std::size_t kShrinkRatio = 4;
 
 // A parser and a padded copy of the body: simdjson reads up to SIMDJSON_PADDING bytes past
 // the end of its input, which a string_view cannot promise.
 struct SimdjsonState {
   dom::parser parser;
   std::string padded;
-  bool ready = false;
 
   simdjson::simdjson_result<dom::element> parse(std::string_view body) {
-    if (!ready) {
-      const auto error = parser.allocate(std::max<std::size_t>(body.size(), 4096), kMaxDepth);
-      if (error) return error;
-      ready = true;
+    const std::size_t wanted = std::max<std::size_t>(body.size(), 4096);
+    const std::size_t capacity = parser.capacity();
+    if (capacity < wanted || (capacity > kKeptCapacity && capacity / kShrinkRatio > wanted)) {
+      if (const auto error = parser.allocate(wanted, kMaxDepth)) return error;
+    }
+    if (padded.capacity() > kKeptCapacity && padded.capacity() / kShrinkRatio > body.size()) {
+      padded.clear();
+      padded.shrink_to_fit();
     }
     padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
     std::copy(body.begin(), body.end(), padded.begin());

@@ -98,6 +98,28 @@ TEST(ParseStatusBody, ParsesEveryGoodBody) {
   }
 }
 
+// One thread's parser grows for large lists and gives its buffers back after them: every size,
+// in any order, still parses to the same queries (and a bad body after a large one is refused).
+TEST(ParseStatusBody, ListsOfChangingSizeParseAlikeOnOneThread) {
+  const auto list_of = [](int queries) {
+    std::string body = R"({"acceptedQueryCount":)" + std::to_string(queries) + R"(,"queries":[)";
+    for (int i = 0; i < queries; ++i)
+      body += std::string(i ? "," : "") + R"({"queryId":"q)" + std::to_string(i) +
+              R"(","queryString":"MATCH (n) RETURN n","queryEvalStats":{"elapsed":)" + std::to_string(i) + "}}";
+    return body + "]}";
+  };
+  for (const int queries : {1, 40000, 3, 40000, 200000, 2, 5000, 1}) {
+    SCOPED_TRACE(queries);
+    const std::string body = list_of(queries);
+    const auto result = parse_status_body(body, Language::opencypher);
+    ASSERT_TRUE(result.ok()) << result.failure().describe();
+    ASSERT_EQ(result.value().queries.size(), static_cast<std::size_t>(queries));
+    EXPECT_EQ(result.value().queries.back().id, "q" + std::to_string(queries - 1));
+    EXPECT_EQ(result.value().queries.back().elapsed_ms, queries - 1);
+    EXPECT_FALSE(parse_status_body(body.substr(0, body.size() - 2), Language::opencypher).ok());
+  }
+}
+
 TEST(ParseStatusBody, DocumentedSingleQueryBodyIsNotAList) {
   const std::string body = data("opencypher_single_query.json");
   Poco::JSON::Parser parser;
