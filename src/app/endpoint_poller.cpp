@@ -107,7 +107,7 @@ bool EndpointPoller::poll_once() {
   metrics_.queries_seen(endpoint_.name, std::string(to_string(snapshot.language)),
                         static_cast<std::int64_t>(snapshot.queries.size()) - waiting, waiting);
   memory_.poll_listed(snapshot);
-  act_on(*config, snapshot, 0);
+  act_on(*config, snapshot, Observation::poll);
   status_.cycle_finished(index_, true, snapshot.queries.size(), "");
 
   crossings_.clear();
@@ -160,22 +160,52 @@ bool EndpointPoller::act_on_due_crossings(std::chrono::steady_clock::time_point 
   crossings_.erase(std::remove_if(crossings_.begin(), end,
                                   [](const Crossing& c) { return !c.needs_fresh_status; }),
                    end);
-  if (!due.empty()) act_on(*config, project(last_seen_, due, since_ms), since_ms);
+  if (!due.empty()) act_on(*config, check_by_id(*config, due), Observation::crossing_check);
   return !needs_poll;
 }
 
+StatusSnapshot EndpointPoller::check_by_id(const WatchdogConfig& config, const std::vector<std::size_t>& due) {
+  StatusSnapshot checked;
+  checked.language = last_seen_.language;
+  for (const std::size_t index : due) {
+    const std::string& id = last_seen_.queries.at(index).id;
+    auto got = call_with_retries<QueryStatus>(
+        [&] {
+          promise_progress_within(request_bound());
+          return client_->get_query(id);
+        },
+        config.retry, stop_, [this] { return unit_random(); },
+        [&](const Failure& f, int attempts, Millis pause) {
+          promise_progress_within(pause);
+          log_.info("endpoint {}: status request {} for query {} failed ({}); retrying in {}ms", label_,
+                    attempts, printable(id), printable(f.describe()), pause.count());
+        });
+    if (got.result) {
+      metrics_.crossing_checked(endpoint_.name, "confirmed");
+      checked.queries.push_back(std::move(got.result.value()));
+    } else if (got.result.failure().kind == FailureKind::query_not_found) {
+      metrics_.crossing_checked(endpoint_.name, "ended");
+      log_.debug("endpoint {}: query {} ended before its limit", label_, printable(id));
+    } else {
+      metrics_.crossing_checked(endpoint_.name, "failed");
+      log_.warn("endpoint {}: could not check query {} at its limit ({}); the next poll decides",
+                label_, printable(id), printable(got.result.failure().describe()));
+    }
+  }
+  return checked;
+}
+
 void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot,
-                            std::int64_t projected_ms) {
-  auto decisions = decide(snapshot, config.policy, std::chrono::system_clock::now(),
-                          projected_ms == 0 ? &rule_memo_ : nullptr);
-  if (projected_ms > 0) {
-    // A projection holds only the queries due, so a concurrency guard would count too few:
-    // guards act at polls only. Only broken limits (excess > 0) are acted on here.
+                            Observation observation) {
+  const bool poll = observation == Observation::poll;
+  auto decisions = decide(snapshot, config.policy, std::chrono::system_clock::now(), poll ? &rule_memo_ : nullptr);
+  if (!poll) {
+    // A check holds only the queries due, so a concurrency guard would count too few: guards
+    // act at polls only. Only broken limits (excess > 0) are acted on here.
     decisions.erase(std::remove_if(decisions.begin(), decisions.end(),
                                    [](const Decision& d) { return d.excess_ms <= 0; }),
                     decisions.end());
-    for (Decision& d : decisions)
-      d.reason += "; projected " + std::to_string(projected_ms) + "ms from the last poll, not confirmed";
+    for (Decision& d : decisions) d.reason += "; checked by id at its limit, between polls";
   }
   // The worst offenders first, so that a tight budget is spent where it matters most.
   std::stable_sort(decisions.begin(), decisions.end(), [&](const Decision& a, const Decision& b) {

@@ -130,6 +130,11 @@ void Metrics::queries_seen(const std::string& endpoint, const std::string& langu
   seen_[{endpoint, language}] = {running, waiting};
 }
 
+void Metrics::crossing_checked(const std::string& endpoint, const std::string& result) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++crossing_checks_[{endpoint, result}];
+}
+
 void Metrics::config_reloaded(bool ok) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++(ok ? reloads_ok_ : reloads_error_);
@@ -207,6 +212,12 @@ std::string Metrics::render() const {
   family(out, "cancel_lateness_seconds", "histogram",
          "How long after breaking its limit a query's cancel was sent.");
   histograms(out, "cancel_lateness_seconds", cancel_lateness_);
+
+  family(out, "crossing_checks_total", "counter",
+         "Queries checked by id at their projected limit crossing (schedule = deadline), by "
+         "result: confirmed, ended, failed.");
+  for (const auto& [labels, n] : crossing_checks_)
+    sample(out, "crossing_checks_total", {"endpoint", "result"}, labels, n);
 
   family(out, "config_reloads_total", "counter", "Configuration reloads, by result.");
   sample(out, "config_reloads_total", {"result"}, {"error"}, reloads_error_);

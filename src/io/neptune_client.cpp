@@ -135,12 +135,24 @@ class PocoNeptuneClient final : public NeptuneClient {
     if (!reply) return reply.failure();
     const auto& [status, body] = reply.value();
     if (status / 100 != 2) return error_from(status, body, false);
-    // A proxy's or a load balancer's page is not Neptune's answer, however JSON-like its body.
-    if (is_web_page(last_content_type_))
-      return Failure{FailureKind::bad_response, status, "",
-                     "status answered with Content-Type '" + excerpt(last_content_type_) +
-                         "', not Neptune's JSON: is a proxy in the way?"};
+    if (auto page = web_page_refused(status)) return *page;
     return parse_status_body(body, language_);
+  }
+
+  Result<QueryStatus> get_query(const std::string& query_id) override {
+    WireRequest req;
+    if (endpoint_.api == ApiForm::rest && language_ != Language::sparql) {
+      req = {HTTPRequest::HTTP_GET, std::string(base_path_) + "/" + url_encode(query_id), ""};
+    } else {
+      req = {HTTPRequest::HTTP_POST, std::string(base_path_), "queryId=" + url_encode(query_id)};
+    }
+    auto reply = exchange(req);
+    if (!reply) return reply.failure();
+    const auto& [status, body] = reply.value();
+    // An unknown id is answered as a cancel of one is: the query has ended.
+    if (status / 100 != 2) return error_from(status, body, true);
+    if (auto page = web_page_refused(status)) return *page;
+    return parse_query_status_body(body, query_id, language_);
   }
 
   Result<CancelAck> cancel_query(const std::string& query_id, bool silent) override {
@@ -167,6 +179,13 @@ class PocoNeptuneClient final : public NeptuneClient {
   // Content-Type of the latest complete answer (HTML only ever comes from something between
   // us and Neptune: Neptune answers JSON, or plain text for some SPARQL errors).
   std::string last_content_type_;
+  // A proxy's or a load balancer's page is not Neptune's answer, however JSON-like its body.
+  std::optional<Failure> web_page_refused(int status) const {
+    if (!is_web_page(last_content_type_)) return std::nullopt;
+    return Failure{FailureKind::bad_response, status, "",
+                   "status answered with Content-Type '" + excerpt(last_content_type_) +
+                       "', not Neptune's JSON: is a proxy in the way?"};
+  }
   static bool is_web_page(const std::string& content_type) {
     std::string media = content_type.substr(0, content_type.find(';'));
     media.erase(media.find_last_not_of(" \t") + 1);
@@ -175,6 +194,8 @@ class PocoNeptuneClient final : public NeptuneClient {
     return media == "text/html" || media == "application/xhtml+xml";
   }
 
+  // `is_cancel`: the request named one query (a cancel or a single-query status), so an answer
+  // that the id is unknown means the query has ended.
   Failure error_from(int status, const std::string& body, bool is_cancel) const {
     if (auto e = parse_error_body(body)) return classify_neptune_error(status, e->code, e->message, is_cancel);
     Failure f = classify_neptune_error(status, "", excerpt(body), is_cancel);

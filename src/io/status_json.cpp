@@ -302,6 +302,26 @@ Result<StatusSnapshot> parse_status_body(std::string_view body, Language languag
   return parse_status_body_with_poco(body, language);
 }
 
+Result<QueryStatus> parse_query_status_body(std::string_view body, const std::string& query_id,
+                                            Language language) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    if (language == Language::sparql)
+      return Failure{FailureKind::query_not_found, 200, "", "empty reply: the query had already ended"};
+    return bad("empty reply to a single-query status request");
+  }
+  // The entry is read exactly as the same entry of a list would be. The wrapping cannot turn a
+  // body that is not one object into an answer: that parses to more or fewer than one entry.
+  Result<StatusSnapshot> wrapped =
+      parse_status_body("{\"queries\":[" + std::string(body) + "]}", language);
+  if (!wrapped) return wrapped.failure();
+  StatusSnapshot& snapshot = wrapped.value();
+  if (snapshot.queries.size() != 1 || snapshot.skipped_entries != 0)
+    return bad("not the status of one query");
+  if (snapshot.queries.front().id != query_id)
+    return bad("the reply is about another query than the one asked for");
+  return std::move(snapshot.queries.front());
+}
+
 std::optional<NeptuneErrorBody> parse_error_body(std::string_view body) {
   try {
     const Object::Ptr root = as_object(parse_json(body));

@@ -214,24 +214,77 @@ std::vector<std::string> methods(const std::vector<test::RecordedRequest>& reque
   return out;
 }
 
-TEST_F(PollerFixture, DeadlineScheduleCancelsAtTheCrossingWithoutPollingAgain) {
+std::vector<std::string> uris(const std::vector<test::RecordedRequest>& requests) {
+  std::vector<std::string> out;
+  for (const auto& r : requests) out.push_back(r.method + " " + r.uri);
+  return out;
+}
+
+const std::string kNearLimit = "[watchdog]\npoll_interval = 60s\n[rule.short]\nmax_elapsed = 1200ms\n";
+
+TEST_F(PollerFixture, DeadlineScheduleChecksTheQueryByIdAtItsCrossingAndCancels) {
   // One poll shows the query 200ms short of its limit; the next poll is a minute away.
   server_.enqueue({200, list_body(entry("q-near", 1000))});
+  server_.enqueue({200, entry("q-near", 1203)});  // its own status, asked for at the crossing
   server_.set_fallback({200, kCancelOk});
-  auto p = poller("[watchdog]\npoll_interval = 60s\n[rule.short]\nmax_elapsed = 1200ms\n");
+  auto p = poller(kNearLimit);
   {
     RunningPoller running(*p, stop_);
     ASSERT_TRUE(eventually([&] { return !cancel_uris().empty(); }));
   }
-  EXPECT_EQ(methods(server_.requests()), (std::vector<std::string>{"GET", "DELETE"}));
+  EXPECT_EQ(uris(server_.requests()),
+            (std::vector<std::string>{"GET /opencypher/status?includeWaiting=true", "GET /opencypher/status/q-near",
+                                      "DELETE /opencypher/status/q-near"}));
   ASSERT_EQ(audit_lines().size(), 1u);
   const std::string record = audit_lines()[0];
   EXPECT_NE(record.find(R"("outcome":"cancelled")"), std::string::npos) << record;
-  EXPECT_NE(record.find("ms from the last poll"), std::string::npos) << record;
-  // Never before the limit: the projected age that was judged is past it.
-  const auto at = record.find(R"("elapsed_ms":)");
-  ASSERT_NE(at, std::string::npos);
-  EXPECT_GT(std::stoll(record.substr(at + 13)), 1200) << record;
+  EXPECT_NE(record.find("checked by id at its limit"), std::string::npos) << record;
+  // Judged on Neptune's own answer, not on the projection.
+  EXPECT_NE(record.find(R"("elapsed_ms":1203)"), std::string::npos) << record;
+  EXPECT_NE(metrics_.render().find(R"(crossing_checks_total{endpoint="test",result="confirmed"} 1)"),
+            std::string::npos);
+}
+
+// What the check by id finds decides: a query that ended, a new query under the same id, and
+// an answer that cannot be had all end without a cancel or a record. `check_answers` answer the
+// check (and its retries); `result` is how the metrics count it.
+class CrossingCheckFixture : public PollerFixture {
+ protected:
+  void expect_no_cancel(const std::vector<test::ScriptedResponse>& check_answers, const std::string& result) {
+    server_.enqueue({200, list_body(entry("q-near", 1000))});
+    for (const auto& answer : check_answers) server_.enqueue(answer);
+    server_.set_fallback({200, kCancelOk});
+    auto p = poller(kNearLimit);
+    {
+      RunningPoller running(*p, stop_);
+      ASSERT_TRUE(eventually([&] {
+        return metrics_.render().find("result=\"" + result + "\"} 1") != std::string::npos;
+      })) << metrics_.render();
+    }
+    EXPECT_EQ(server_.requests().size(), 1 + check_answers.size());
+    EXPECT_TRUE(cancel_uris().empty());
+    EXPECT_TRUE(audit_lines().empty());
+  }
+};
+
+TEST_F(CrossingCheckFixture, AQueryThatEndedIsLeftAlone) {
+  expect_no_cancel({{400, R"({"requestId":"r","code":"InvalidParameterException",)"
+                          R"("detailedMessage":"Supplied queryId q-near is invalid"})"}},
+                   "ended");
+}
+
+TEST_F(CrossingCheckFixture, ANewQueryUnderTheSameIdIsJudgedByItsOwnClock) {
+  expect_no_cancel({{200, entry("q-near", 40)}}, "confirmed");
+}
+
+TEST_F(CrossingCheckFixture, AThrottledCheckLeavesTheQueryToTheNextPoll) {
+  const test::ScriptedResponse throttled{
+      429, R"({"requestId":"r","code":"TooManyRequestsException","detailedMessage":"Too many requests"})"};
+  expect_no_cancel({throttled, throttled}, "failed");  // [retry] max_attempts = 2
+}
+
+TEST_F(CrossingCheckFixture, AnotherQuerysStatusIsNoAnswer) {
+  expect_no_cancel({{200, entry("q-other", 5000)}}, "failed");
 }
 
 TEST_F(PollerFixture, FixedScheduleActsOnlyOnWhatAPollShows) {
@@ -250,7 +303,7 @@ TEST_F(PollerFixture, FixedScheduleActsOnlyOnWhatAPollShows) {
             (std::vector<std::string>{"GET", "GET", "GET", "DELETE"}));
   ASSERT_EQ(audit_lines().size(), 1u);
   EXPECT_NE(audit_lines()[0].find(R"("elapsed_ms":1300)"), std::string::npos) << audit_lines()[0];
-  EXPECT_EQ(audit_lines()[0].find("from the last poll"), std::string::npos) << audit_lines()[0];
+  EXPECT_EQ(audit_lines()[0].find("checked by id"), std::string::npos) << audit_lines()[0];
 }
 
 TEST_F(PollerFixture, AQueuedCrossingIsCheckedByAFreshPollNeverProjected) {
@@ -282,7 +335,7 @@ TEST_F(PollerFixture, AQueuedQueryStillWaitingAtItsCrossingIsCancelledOnFreshSta
   ASSERT_EQ(audit_lines().size(), 1u);
   // Judged on the fresh reading, not on a projection.
   EXPECT_NE(audit_lines()[0].find(R"("waited_ms":1450)"), std::string::npos) << audit_lines()[0];
-  EXPECT_EQ(audit_lines()[0].find("from the last poll"), std::string::npos) << audit_lines()[0];
+  EXPECT_EQ(audit_lines()[0].find("checked by id"), std::string::npos) << audit_lines()[0];
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // how every kind of answer Neptune (or the network) can give comes back.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <thread>
 
 #include "nw/app/retry.h"
@@ -329,6 +331,68 @@ TEST(NeptuneClientSparql, LegacyServletOnlyAndItsCancelReplies) {
   EXPECT_EQ(requests[0].body, "");  // SPARQL has no includeWaiting
   EXPECT_EQ(requests[1].body, "cancelQuery&queryId=s1&silent=true");
   EXPECT_EQ(requests[3].body, "cancelQuery&queryId=nope");
+}
+
+// One query's status by id, in each language's and API form's own request, and every answer
+// that is not that query's status refused or read as "it ended".
+TEST(NeptuneClientGetQuery, AsksByIdInEachFormAndReadsOnlyThatQuerysStatus) {
+  const std::string one = R"({"queryId":"q 1","queryString":"MATCH (n) RETURN n",)"
+                          R"("queryEvalStats":{"waited":3,"elapsed":1203,"cancelled":false}})";
+  const std::string invalid =
+      R"({"requestId":"r","code":"InvalidParameterException","detailedMessage":"Supplied queryId q 1 is invalid"})";
+  struct Row {
+    const char* name;
+    ApiForm api;
+    Language language;
+    test::ScriptedResponse answer;
+    const char* method;
+    const char* uri;
+    const char* body;
+    std::optional<FailureKind> failure;  // none: the query's status, read
+  } rows[] = {
+      {"openCypher REST", ApiForm::rest, Language::opencypher, {200, one}, "GET", "/opencypher/status/q%201", "", {}},
+      {"openCypher servlet", ApiForm::legacy, Language::opencypher, {200, one}, "POST", "/openCypher/status",
+       "queryId=q%201", {}},
+      {"Gremlin REST", ApiForm::rest, Language::gremlin, {200, one}, "GET", "/gremlin/status/q%201", "", {}},
+      {"SPARQL (servlet only)", ApiForm::rest, Language::sparql, {200, one}, "POST", "/sparql/status",
+       "queryId=q%201", {}},
+      {"unknown id: ended", ApiForm::rest, Language::opencypher, {400, invalid}, "GET", "/opencypher/status/q%201",
+       "", FailureKind::query_not_found},
+      {"SPARQL's empty 200: ended", ApiForm::rest, Language::sparql, {200, ""}, "POST", "/sparql/status",
+       "queryId=q%201", FailureKind::query_not_found},
+      {"an empty 200 elsewhere is no answer", ApiForm::rest, Language::opencypher, {200, ""}, "GET",
+       "/opencypher/status/q%201", "", FailureKind::bad_response},
+      {"another query's status", ApiForm::rest, Language::opencypher,
+       {200, R"({"queryId":"q 2","queryEvalStats":{"elapsed":5}})"}, "GET", "/opencypher/status/q%201", "",
+       FailureKind::bad_response},
+      {"a list is not one query's status", ApiForm::rest, Language::opencypher, {200, kListBody}, "GET",
+       "/opencypher/status/q%201", "", FailureKind::bad_response},
+      {"two objects are not one", ApiForm::rest, Language::opencypher, {200, one + "," + one}, "GET",
+       "/opencypher/status/q%201", "", FailureKind::bad_response},
+      {"a web page", ApiForm::rest, Language::opencypher, {200, one, "text/html"}, "GET", "/opencypher/status/q%201",
+       "", FailureKind::bad_response},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    ScriptedHttpServer server;
+    server.set_fallback(row.answer);
+    const auto got = make_neptune_client(server.endpoint(row.api), row.language)->get_query("q 1");
+    const auto requests = server.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].method, row.method);
+    EXPECT_EQ(requests[0].uri, row.uri);
+    EXPECT_EQ(requests[0].body, row.body);
+    if (row.failure) {
+      ASSERT_FALSE(got.ok());
+      EXPECT_EQ(got.failure().kind, *row.failure) << got.failure().describe();
+      continue;
+    }
+    ASSERT_TRUE(got.ok()) << got.failure().describe();
+    EXPECT_EQ(got.value().id, "q 1");
+    EXPECT_EQ(got.value().text, "MATCH (n) RETURN n");
+    EXPECT_EQ(got.value().elapsed_ms, 1203);
+    EXPECT_EQ(got.value().waited_ms, 3);
+  }
 }
 
 }  // namespace

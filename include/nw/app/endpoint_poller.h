@@ -51,10 +51,13 @@ class EndpointPoller {
   // and the next cycle polls again.
   bool poll_once();
 
-  // Under `schedule = deadline`: acts on the running queries of the last poll whose limit
-  // crossing is due at `now`, projected from that poll (see nw/core/deadline.h), and consumes
-  // those crossings. Returns false when a queued query's crossing is due too: its `waited`
-  // clock cannot be projected, so the caller polls for fresh status.
+  // Under `schedule = deadline`: for the running queries of the last poll whose limit crossing
+  // is due at `now` (projected from that poll, see nw/core/deadline.h), asks Neptune for each
+  // one's status by id and decides on that answer; consumes those crossings. Nothing is
+  // cancelled on the projection alone: a query that ended is left alone, a new query that
+  // reuses the id is judged by its own clock, and a check that fails leaves the query to the
+  // next poll. Returns false when a queued query's crossing is due too: its `waited` clock
+  // cannot be projected, so the caller polls for fresh status.
   bool act_on_due_crossings(std::chrono::steady_clock::time_point now);
 
   // When the earliest crossing of the last poll's queries not yet acted on is due (none under
@@ -78,9 +81,14 @@ class EndpointPoller {
  private:
   AuditRecord record_for(const WatchdogConfig& config, const StatusSnapshot& snapshot,
                          const Decision& decision) const;
-  // Decides on `snapshot` and carries out the decisions, worst offenders first. `projected_ms`
-  // is how far the snapshot was advanced from its poll (0 for a poll's own snapshot).
-  void act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot, std::int64_t projected_ms);
+  // Where a snapshot came from: a poll's whole list, or the by-id checks of the queries whose
+  // crossing is due (too few queries for concurrency guards, and not worth memoizing).
+  enum class Observation { poll, crossing_check };
+  // Decides on `snapshot` and carries out the decisions, worst offenders first.
+  void act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot, Observation observation);
+  // The current status of the last poll's queries at `due`, asked for by id: those Neptune
+  // answered for (ended and unanswerable ones are counted, logged and left out).
+  StatusSnapshot check_by_id(const WatchdogConfig& config, const std::vector<std::size_t>& due);
   void handle(const WatchdogConfig& config, const StatusSnapshot& snapshot, const Decision& decision);
   void send_cancel(const WatchdogConfig& config, AuditRecord& record);
   void write_audit(const AuditRecord& record);

@@ -55,6 +55,11 @@ class Metrics {
   void queries_seen(const std::string& endpoint, const std::string& language, std::int64_t running,
                     std::int64_t waiting);
 
+  // Under schedule = deadline, a query's status was checked by id at its projected crossing:
+  // `result` is "confirmed" (Neptune answered; decided on its clocks), "ended" (the query was
+  // gone) or "failed" (no usable answer: left to the next poll).
+  void crossing_checked(const std::string& endpoint, const std::string& result);
+
   // A SIGHUP reload was applied (ok) or refused (error).
   void config_reloaded(bool ok);
 
@@ -91,6 +96,7 @@ class Metrics {
   std::map<Labels, std::uint64_t> cancels_;                            // endpoint, rule
   std::map<Labels, std::uint64_t> budget_exhaustions_;                 // endpoint, rule
   std::map<std::string, Histogram> cancel_lateness_;                   // endpoint
+  std::map<Labels, std::uint64_t> crossing_checks_;                    // endpoint, result
   // (endpoint, language) -> (running, waiting)
   std::map<std::vector<std::string>, std::pair<std::int64_t, std::int64_t>> seen_;
   std::uint64_t reloads_ok_ = 0;

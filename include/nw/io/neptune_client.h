@@ -21,6 +21,11 @@ class NeptuneClient {
   // Lists the instance's running queries (and queued ones when include_waiting is set).
   virtual Result<StatusSnapshot> list_queries() = 0;
 
+  // Reads one query's status by its id (GET /opencypher/status/{id}, or the form's equivalent):
+  // fresh clocks for a query the last list showed. A query that already ended yields
+  // FailureKind::query_not_found.
+  virtual Result<QueryStatus> get_query(const std::string& query_id) = 0;
+
   // Cancels one query by the id Neptune reported. `silent` asks Neptune to end the query's
   // own request with an empty result instead of an error. A query that already ended
   // yields FailureKind::query_not_found.

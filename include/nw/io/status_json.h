@@ -17,6 +17,12 @@ namespace nw {
 // are skipped and counted; any other malformed part fails the whole body.
 Result<StatusSnapshot> parse_status_body(std::string_view body, Language language);
 
+// The body of a single-query request (GET /opencypher/status/{id}): {"queryId", "queryString",
+// "queryEvalStats"}, read as a list entry is. Anything but one entry for `query_id` is a
+// bad_response; SPARQL's empty 200 for an id it does not know is query_not_found.
+Result<QueryStatus> parse_query_status_body(std::string_view body, const std::string& query_id,
+                                            Language language);
+
 // Neptune's error body {"requestId", "code", "detailedMessage"}; nullopt when the body is not
 // such an object (plain text, HTML from a proxy, truncated JSON).
 struct NeptuneErrorBody {

@@ -343,6 +343,7 @@ TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
       {"neptune_watchdog_cancels_total", "counter"},
       {"neptune_watchdog_budget_exhaustions_total", "counter"},
       {"neptune_watchdog_cancel_lateness_seconds", "histogram"},
+      {"neptune_watchdog_crossing_checks_total", "counter"},
       {"neptune_watchdog_config_reloads_total", "counter"},
   };
   EXPECT_EQ(e.types, expected);
@@ -381,6 +382,10 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   metrics.queries_seen("writer", "opencypher", 3, 0);  // a gauge: the latest figure
   metrics.queries_seen("writer", "gremlin", 4, 1);     // another status endpoint: its own figure
   metrics.queries_seen("reader", "opencypher", 1, 5);
+  metrics.crossing_checked("writer", "confirmed");
+  metrics.crossing_checked("writer", "confirmed");
+  metrics.crossing_checked("writer", "ended");
+  metrics.crossing_checked("reader", "failed");
   metrics.config_reloaded(true);
   metrics.config_reloaded(false);
   metrics.config_reloaded(true);
@@ -456,6 +461,11 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   EXPECT_EQ(e.count(p + "cancel_lateness_seconds_bucket"), lateness.size());
   EXPECT_EQ(e.value(p + "cancel_lateness_seconds_sum", kWriter), 402.5);
   EXPECT_EQ(e.value(p + "cancel_lateness_seconds_count", kWriter), 3);
+
+  EXPECT_EQ(e.value(p + "crossing_checks_total", {{"endpoint", "writer"}, {"result", "confirmed"}}), 2);
+  EXPECT_EQ(e.value(p + "crossing_checks_total", {{"endpoint", "writer"}, {"result", "ended"}}), 1);
+  EXPECT_EQ(e.value(p + "crossing_checks_total", {{"endpoint", "reader"}, {"result", "failed"}}), 1);
+  EXPECT_EQ(e.count(p + "crossing_checks_total"), 3u);
 
   EXPECT_EQ(e.value(p + "config_reloads_total", {{"result", "ok"}}), 2);
   EXPECT_EQ(e.value(p + "config_reloads_total", {{"result", "error"}}), 1);
