@@ -1,5 +1,7 @@
 #include "nw/app/endpoint_poller.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -111,11 +113,17 @@ bool EndpointPoller::poll_once() {
   status_.cycle_finished(index_, true, snapshot.queries.size(), "");
 
   crossings_.clear();
+  const std::size_t listed = snapshot.queries.size();
   if (config->watchdog.schedule == Schedule::deadline) {
     crossings_ = upcoming_crossings(snapshot, config->policy, std::chrono::system_clock::now(), &rule_memo_);
     observed_at_ = answered;
-    last_seen_ = std::move(polled.result.value());
+    last_seen_ = std::move(polled.result.value());  // frees the previous poll's snapshot
   }
+  // A long list leaves many small blocks behind (ids, texts, the memo's entries) that glibc
+  // keeps for reuse. Once the list is short again, give the free pages back to the system:
+  // one burst of queries must not raise the daemon's resident memory for good.
+  if (previous_listed_ >= kLongList && listed < previous_listed_ / 2) malloc_trim(0);
+  previous_listed_ = listed;
   return true;
 }
 

@@ -125,6 +125,10 @@ class EndpointPoller {
   std::chrono::steady_clock::time_point observed_at_{};
   std::vector<Crossing> crossings_;
   std::chrono::steady_clock::time_point last_poll_started_{};
+  // How many queries the previous successful poll listed; after a long list is followed by a
+  // much shorter one, free memory is given back to the system.
+  static constexpr std::size_t kLongList = 2048;
+  std::size_t previous_listed_ = 0;
   std::mt19937_64 rng_;
   double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
 
