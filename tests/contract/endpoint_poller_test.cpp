@@ -287,6 +287,26 @@ TEST_F(CrossingCheckFixture, AnotherQuerysStatusIsNoAnswer) {
   expect_no_cancel({{200, entry("q-other", 5000)}}, "failed");
 }
 
+// A throttled poll between a poll and a crossing does not stop the running query's clock: its
+// crossing stays, and is checked and acted on at its instant.
+TEST_F(PollerFixture, ACrossingOutlivesAFailedPollInBetween) {
+  const test::ScriptedResponse throttled{
+      429, R"({"requestId":"r","code":"TooManyRequestsException","detailedMessage":"Too many requests"})"};
+  server_.enqueue({200, list_body(entry("q-near", 1000))});  // crossing 500ms after this answer
+  server_.enqueue(throttled);                                // the poll 300ms later, both attempts
+  server_.enqueue(throttled);
+  server_.enqueue({200, entry("q-near", 1504)});  // the check by id at the crossing
+  server_.set_fallback({200, kCancelOk});
+  auto p = poller("[watchdog]\npoll_interval = 300ms\n[rule.short]\nmax_elapsed = 1500ms\n");
+  {
+    RunningPoller running(*p, stop_);
+    ASSERT_TRUE(eventually([&] { return !cancel_uris().empty(); }));
+  }
+  EXPECT_EQ(cancel_uris().front(), "/opencypher/status/q-near");
+  ASSERT_GE(audit_lines().size(), 1u);
+  EXPECT_NE(audit_lines()[0].find(R"("elapsed_ms":1504)"), std::string::npos) << audit_lines()[0];
+}
+
 TEST_F(PollerFixture, FixedScheduleActsOnlyOnWhatAPollShows) {
   server_.enqueue({200, list_body(entry("q-near", 1000))});
   server_.enqueue({200, list_body(entry("q-near", 1100))});
