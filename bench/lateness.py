@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Lateness: how long after a query breaks its limit the cancel reaches Neptune, and how many
-requests Neptune sees for it, under `schedule = fixed` and `schedule = deadline`.
+requests Neptune sees for it, under `schedule = fixed` and `schedule = deadline` (with --confirm,
+also `schedule = deadline` with `confirm_by_id = true`, mode "confirm").
 
 Each run starts neptune-sim (no synthetic workload) and neptune-watchdog polling it every
 --poll-interval, then injects queries through the simulator's control API as Poisson arrivals
@@ -11,8 +12,9 @@ plus one poll interval so that every crossing has happened, then reads the simul
 
 The simulator measures both instants on its own clock: a query crosses its limit when its
 `elapsed` passes the limit, and `elapsed` at the moment a cancel arrives is in /sim/cancels.
-Lateness is the difference. Requests per minute count every status request (polls) and every
-cancel request the simulator received, per minute of the run.
+Lateness is the difference. Requests per minute count every status request (polls, and in mode
+"confirm" the checks by id) and every cancel request the simulator received, per minute of the
+run.
 
 Modes alternate (fixed, deadline, fixed, ...) so that machine noise falls on both alike, and the
 report gives the median over runs of each figure. Standard library only."""
@@ -53,7 +55,8 @@ def write_config(path, url, mode, poll_ms, audit):
     lines = [
         "[watchdog]",
         f"poll_interval = {poll_ms}ms",
-        f"schedule = {mode}",
+        f"schedule = {'fixed' if mode == 'fixed' else 'deadline'}",
+        f"confirm_by_id = {'true' if mode == 'confirm' else 'false'}",
         f"audit_log = {audit}",
         "log_level = warn",
         "[retry]",
@@ -160,12 +163,15 @@ def main():
     parser.add_argument("--seconds", type=float, default=90, help="arrivals per run (default 90)")
     parser.add_argument("--rate", type=float, default=3.0, help="queries per second (default 3)")
     parser.add_argument("--poll-interval-ms", type=int, default=5000)
+    parser.add_argument("--confirm", action="store_true",
+                        help="also run schedule = deadline with confirm_by_id = true (mode 'confirm')")
     args = parser.parse_args()
 
-    results = {"fixed": [], "deadline": []}
+    modes = ("fixed", "deadline", "confirm") if args.confirm else ("fixed", "deadline")
+    results = {mode: [] for mode in modes}
     with tempfile.TemporaryDirectory() as workdir:
         for run in range(args.runs):
-            for mode in ("fixed", "deadline"):
+            for mode in modes:
                 r = one_run(args, mode, 1000 + run, workdir)
                 results[mode].append(r)
                 print(f"run {run + 1} {mode:8}: {r['queries']} queries, {r['cancelled']} cancelled, "
@@ -182,13 +188,14 @@ def main():
           f"{args.rate}/s arrivals for {args.seconds:.0f}s, median of {args.runs} runs per mode")
     print(f"{'schedule':9} {'limits':>16} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'requests/min':>13} "
           f"{'polls/min':>10}")
-    for mode in ("fixed", "deadline"):
+    for mode in modes:
         for label, suffix in (("all 2-30s", ""), (f">= poll_interval", "_long")):
             print(f"{mode:9} {label:>16} {median(mode, 'p50' + suffix):8.0f} {median(mode, 'p99' + suffix):8.0f} "
                   f"{median(mode, 'max' + suffix):8.0f} {median(mode, 'requests_per_minute'):13.1f} "
                   f"{median(mode, 'polls_per_minute'):10.1f}")
-    ratio = median("deadline", "requests_per_minute") / median("fixed", "requests_per_minute")
-    print(f"requests per minute, deadline / fixed: {ratio:.2f}")
+    for mode in modes[1:]:
+        ratio = median(mode, "requests_per_minute") / median("fixed", "requests_per_minute")
+        print(f"requests per minute, {mode} / fixed: {ratio:.2f}")
     bad = sum(r["wrong"] + r["early"] for rs in results.values() for r in rs)
     missed = sum(r["missed"] for rs in results.values() for r in rs)
     if bad or missed:

@@ -168,7 +168,12 @@ bool EndpointPoller::act_on_due_crossings(std::chrono::steady_clock::time_point 
   crossings_.erase(std::remove_if(crossings_.begin(), end,
                                   [](const Crossing& c) { return !c.needs_fresh_status; }),
                    end);
-  if (!due.empty()) act_on(*config, check_by_id(*config, due), Observation::crossing_check);
+  if (!due.empty()) {
+    if (config->watchdog.confirm_by_id)
+      act_on(*config, check_by_id(*config, due), Observation::checked_by_id);
+    else
+      act_on(*config, project(last_seen_, due, since_ms), Observation::projected, since_ms);
+  }
   return !needs_poll;
 }
 
@@ -204,16 +209,19 @@ StatusSnapshot EndpointPoller::check_by_id(const WatchdogConfig& config, const s
 }
 
 void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot,
-                            Observation observation) {
+                            Observation observation, std::int64_t projected_ms) {
   const bool poll = observation == Observation::poll;
   auto decisions = decide(snapshot, config.policy, std::chrono::system_clock::now(), poll ? &rule_memo_ : nullptr);
   if (!poll) {
-    // A check holds only the queries due, so a concurrency guard would count too few: guards
+    // A projection or a check holds only the queries due, so a concurrency guard would count too few: guards
     // act at polls only. Only broken limits (excess > 0) are acted on here.
     decisions.erase(std::remove_if(decisions.begin(), decisions.end(),
                                    [](const Decision& d) { return d.excess_ms <= 0; }),
                     decisions.end());
-    for (Decision& d : decisions) d.reason += "; checked by id at its limit, between polls";
+    const std::string how = observation == Observation::projected
+                                ? "; projected " + std::to_string(projected_ms) + "ms from the last poll, not confirmed"
+                                : "; checked by id at its limit, between polls";
+    for (Decision& d : decisions) d.reason += how;
   }
   // The worst offenders first, so that a tight budget is spent where it matters most.
   std::stable_sort(decisions.begin(), decisions.end(), [&](const Decision& a, const Decision& b) {

@@ -362,6 +362,7 @@ class ConfigBuilder {
     return {
         {"poll_interval", duration_key(w.poll_interval, true)},
         {"schedule", enum_key(w.schedule, {{"deadline", Schedule::deadline}, {"fixed", Schedule::fixed}})},
+        {"confirm_by_id", bool_key(w.confirm_by_id)},
         {"dry_run", bool_key(result_.config.policy.dry_run)},
         {"max_cancels_per_minute", optional_rate_key(result_.config.policy.max_cancels_per_minute)},
         {"audit_log", audit_log_key(w)},
@@ -557,6 +558,7 @@ std::string describe_config(const WatchdogConfig& c) {
   out << "[watchdog]\n"
       << "poll_interval = " << format_duration(c.watchdog.poll_interval) << "\n"
       << "schedule = " << to_string(c.watchdog.schedule) << "\n"
+      << "confirm_by_id = " << (c.watchdog.confirm_by_id ? "true" : "false") << "\n"
       << "dry_run = " << (c.policy.dry_run ? "true" : "false") << "\n";
   if (c.policy.max_cancels_per_minute)
     out << "max_cancels_per_minute = " << *c.policy.max_cancels_per_minute << "\n";

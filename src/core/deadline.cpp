@@ -27,6 +27,21 @@ std::vector<Crossing> upcoming_crossings(const StatusSnapshot& snapshot, const P
   return crossings;
 }
 
+StatusSnapshot project(const StatusSnapshot& seen, const std::vector<std::size_t>& indexes,
+                       std::int64_t since_ms) {
+  StatusSnapshot projected;
+  projected.language = seen.language;
+  projected.accepted_count = seen.accepted_count;
+  projected.running_count = seen.running_count;
+  projected.queries.reserve(indexes.size());
+  for (std::size_t i : indexes) {
+    QueryStatus q = seen.queries.at(i);
+    (q.queued() ? q.waited_ms : q.elapsed_ms) += since_ms;
+    projected.queries.push_back(std::move(q));
+  }
+  return projected;
+}
+
 std::vector<ShortLimit> limits_shorter_than(const Policy& policy, Millis poll_interval) {
   std::vector<ShortLimit> short_limits;
   for (std::size_t i = 0; i < policy.rules.size(); ++i) {

@@ -51,13 +51,13 @@ class EndpointPoller {
   // and the next cycle polls again.
   bool poll_once();
 
-  // Under `schedule = deadline`: for the running queries of the last poll whose limit crossing
-  // is due at `now` (projected from that poll, see nw/core/deadline.h), asks Neptune for each
-  // one's status by id and decides on that answer; consumes those crossings. Nothing is
-  // cancelled on the projection alone: a query that ended is left alone, a new query that
-  // reuses the id is judged by its own clock, and a check that fails leaves the query to the
-  // next poll. Returns false when a queued query's crossing is due too: its `waited` clock
-  // cannot be projected, so the caller polls for fresh status.
+  // Under `schedule = deadline`: acts on the running queries of the last poll whose limit
+  // crossing is due at `now` (see nw/core/deadline.h), and consumes those crossings. It decides
+  // on their last observation advanced by the time since, or with `confirm_by_id` on Neptune's
+  // answer to a status request for each by id: then a query that ended is left alone, a new
+  // query that reuses the id is judged by its own clock, and a check that fails leaves the
+  // query to the next poll. Returns false when a queued query's crossing is due too: its
+  // `waited` clock cannot be projected, so the caller polls for fresh status.
   bool act_on_due_crossings(std::chrono::steady_clock::time_point now);
 
   // When the earliest crossing of the last poll's queries not yet acted on is due (none under
@@ -81,11 +81,13 @@ class EndpointPoller {
  private:
   AuditRecord record_for(const WatchdogConfig& config, const StatusSnapshot& snapshot,
                          const Decision& decision) const;
-  // Where a snapshot came from: a poll's whole list, or the by-id checks of the queries whose
-  // crossing is due (too few queries for concurrency guards, and not worth memoizing).
-  enum class Observation { poll, crossing_check };
+  // Where a snapshot came from: a poll's whole list, or, for the queries whose crossing is due,
+  // their projection from the last poll (advanced by `projected_ms`) or their checks by id.
+  // The last two hold too few queries for concurrency guards, and are not worth memoizing.
+  enum class Observation { poll, projected, checked_by_id };
   // Decides on `snapshot` and carries out the decisions, worst offenders first.
-  void act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot, Observation observation);
+  void act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot, Observation observation,
+              std::int64_t projected_ms = 0);
   // The current status of the last poll's queries at `due`, asked for by id: those Neptune
   // answered for (ended and unanswerable ones are counted, logged and left out).
   StatusSnapshot check_by_id(const WatchdogConfig& config, const std::vector<std::size_t>& due);

@@ -50,6 +50,11 @@ struct EndpointConfig {
 struct WatchdogSettings {
   Millis poll_interval{5000};  // longest gap between two polls of an endpoint
   Schedule schedule = Schedule::deadline;
+  // Under schedule = deadline: ask Neptune for a query's status by id at its crossing and
+  // decide on that answer, instead of on the poll's observation advanced by the time since.
+  // One more request per crossing; for clients that choose their own query ids and may reuse
+  // one, whose new query a projection could otherwise mistake for the old.
+  bool confirm_by_id = false;
   // `audit_log = PATH`, `journal`, or both (`journal, PATH`): the file (empty when the audit
   // goes to the journal only) and whether records also go to the journal.
   std::string audit_log = "/var/log/neptune-watchdog/audit.jsonl";

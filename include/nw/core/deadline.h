@@ -1,15 +1,17 @@
 #pragma once
 // Deadline scheduling: Neptune reports each query's `elapsed` (or, while it is queued, its
 // `waited`) in milliseconds, so one poll tells the exact instant each query will break the
-// limit of the rule that governs it. The poller wakes at that instant, asks Neptune for that
-// query's status by id and decides on the answer, instead of waiting for the next poll: a
-// fixed interval would let a query run up to a whole interval past its limit.
+// limit of the rule that governs it. The poller wakes at that instant and acts on the query's
+// last observation advanced by the time since (or, with confirm_by_id, on Neptune's answer to
+// a status request for it by id), instead of waiting for the next poll: a fixed interval
+// would let a query run up to a whole interval past its limit.
 //
 // What is projected, and why it is safe:
 // - A running query's `elapsed` only grows, so "observed elapsed + time since" never
-//   overstates it as long as the observation instant is taken after Neptune's answer arrived:
-//   the check by id is never sent before the limit is broken. Its answer, not the projection,
-//   decides: a query that ended meanwhile, or a new one under a reused id, is not cancelled.
+//   overstates it as long as the observation instant is taken after Neptune's answer arrived.
+//   A query that ended meanwhile answers the cancel with "not found", which is harmless. A
+//   new query that a client started under the same id would be taken for the old one: that
+//   is what confirm_by_id is for.
 // - A queued query's `waited` stops when it starts running, so a projection could condemn a
 //   query that started in time. Queued crossings are therefore marked `needs_fresh_status`:
 //   the poller polls again at that instant instead of projecting.
@@ -41,6 +43,11 @@ struct Crossing {
 std::vector<Crossing> upcoming_crossings(const StatusSnapshot& snapshot, const Policy& policy,
                                          std::chrono::system_clock::time_point now,
                                          RuleMemo* memo = nullptr);
+
+// The queries at `indexes` of `seen`, with their clocks advanced by `since_ms`: `elapsed` for
+// running queries, `waited` for queued ones. Counts are those of `seen`.
+StatusSnapshot project(const StatusSnapshot& seen, const std::vector<std::size_t>& indexes,
+                       std::int64_t since_ms);
 
 // Rules with a limit shorter than `poll_interval`: a query that starts between two polls and
 // breaks such a limit is first seen by the next poll, so it can be late by up to the difference.

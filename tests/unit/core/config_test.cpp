@@ -104,6 +104,8 @@ TEST(ParseConfig, AcceptsGoodValuesOfEveryKey) {
       {"schedule default", watchdog("log_level = info"), [](auto& c) { EXPECT_EQ(c.watchdog.schedule, Schedule::deadline); }},
       {"schedule fixed", watchdog("schedule = fixed"), [](auto& c) { EXPECT_EQ(c.watchdog.schedule, Schedule::fixed); }},
       {"schedule deadline", watchdog("schedule = deadline"), [](auto& c) { EXPECT_EQ(c.watchdog.schedule, Schedule::deadline); }},
+      {"confirm_by_id default", watchdog("log_level = info"), [](auto& c) { EXPECT_FALSE(c.watchdog.confirm_by_id); }},
+      {"confirm_by_id true", watchdog("confirm_by_id = true"), [](auto& c) { EXPECT_TRUE(c.watchdog.confirm_by_id); }},
       {"max_attempts 1", retry("max_attempts = 1"), [](auto& c) { EXPECT_EQ(c.retry.max_attempts, 1); }},
       {"max_attempts 100", retry("max_attempts = 100"), [](auto& c) { EXPECT_EQ(c.retry.max_attempts, 100); }},
       {"initial_backoff", retry("initial_backoff = 250ms"), [](auto& c) { EXPECT_EQ(c.retry.initial_backoff, Millis(250)); }},
@@ -394,7 +396,7 @@ TEST(DescribeConfig, PrintsEffectiveValuesAndReparsesToTheSame) {
   const std::string described = describe_config(r.config);
   const char* expected_lines[] = {
       "# effective configuration of f.ini\n",
-      "[watchdog]\npoll_interval = 2s\nschedule = deadline\ndry_run = true\naudit_log = /tmp/audit.jsonl\naudit_max_size = 104857600\n"
+      "[watchdog]\npoll_interval = 2s\nschedule = deadline\nconfirm_by_id = false\ndry_run = true\naudit_log = /tmp/audit.jsonl\naudit_max_size = 104857600\n"
       "audit_max_files = 10\nmetrics_listen = \non_audit_failure = pause\nlog_level = debug\n",
       "[retry]\nmax_attempts = 7\ninitial_backoff = 250ms\nmax_backoff = 2m\n",
       "[endpoint.writer]\nurl = https://db-1:8182\napi = legacy\ninclude_waiting = false\n"

@@ -78,21 +78,31 @@ TEST(UpcomingCrossings, ProtectedUnselectedAndLimitlessQueriesHaveNone) {
   EXPECT_TRUE(upcoming_crossings(snapshot({q("x", 1, 0)}), Policy{}, kNow).empty());
 }
 
-// A query whose clock has run on to its crossing is what decide() condemns, and a millisecond
-// earlier it is not: the schedule never acts before the limit is broken.
-TEST(UpcomingCrossings, AtTheCrossingDecideActsAndNotAMillisecondBefore) {
+TEST(Project, AdvancesTheClockThatRunsAndKeepsTheRest) {
+  auto s = snapshot({q("a", 4'000, 100), q("b", 0, 700), q("c", 9'000, 0)});
+  s.accepted_count = 3;
+  const StatusSnapshot p = project(s, {2, 0}, 250);
+  ASSERT_EQ(p.queries.size(), 2u);
+  EXPECT_EQ(p.queries[0].id, "c");
+  EXPECT_EQ(p.queries[0].elapsed_ms, 9'250);
+  EXPECT_EQ(p.queries[1].elapsed_ms, 4'250);
+  EXPECT_EQ(p.queries[1].waited_ms, 100);  // a running query's queue time is spent
+  EXPECT_EQ(p.accepted_count, 3);
+  const StatusSnapshot queued = project(s, {1}, 250);
+  EXPECT_EQ(queued.queries.at(0).waited_ms, 950);
+  EXPECT_EQ(queued.queries.at(0).elapsed_ms, 0);
+}
+
+// The projection at a crossing's instant is what decide() condemns, and a millisecond earlier
+// it is not: the schedule never acts before the limit is broken.
+TEST(Project, AtTheCrossingDecideActsAndNotAMillisecondBefore) {
   Policy policy;
   policy.rules = {rule("all", 10'000, std::nullopt)};
   const auto s = snapshot({q("a", 3'217, 0), q("b", 9'999, 0), q("c", 1, 0)});
-  const auto run_on = [&](std::size_t index, std::int64_t ms) {
-    QueryStatus later = s.queries.at(index);
-    later.elapsed_ms += ms;
-    return snapshot({later});
-  };
   for (const Crossing& c : upcoming_crossings(s, policy, kNow)) {
     SCOPED_TRACE(c.query_index);
-    EXPECT_EQ(decide(run_on(c.query_index, c.due_after_ms), policy, kNow).size(), 1u);
-    EXPECT_TRUE(decide(run_on(c.query_index, c.due_after_ms - 1), policy, kNow).empty());
+    EXPECT_EQ(decide(project(s, {c.query_index}, c.due_after_ms), policy, kNow).size(), 1u);
+    EXPECT_TRUE(decide(project(s, {c.query_index}, c.due_after_ms - 1), policy, kNow).empty());
   }
 }
 
