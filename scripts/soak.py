@@ -118,9 +118,9 @@ NEVER_CANCELLED = {"unselected", "exempt", "write"}
 # trickle) and strange lists are aimed at status requests only, and delays of cancels stay
 # below request_timeout (3s): a cancel that is served always gets its answer back, so every
 # cancel the simulator received has its own `cancelled` or `not_found` record.
-# The first window, inside the warm-up, serves a few multi-megabyte status lists: the daemon's
-# memory after warm-up is then its level for the largest answer it will see (glibc keeps the
-# heap that such a body needed), and the later windows of huge answers must not raise it.
+# The first window, inside the warm-up, serves a few multi-megabyte status lists: whatever such
+# an answer leaves behind is in the level after warm-up, and the later windows of huge answers
+# must not raise it.
 ROTATING_FAULTS = [
     "huge=5MB,count=3,on=status",
     "429,share=0.5",
