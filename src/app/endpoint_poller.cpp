@@ -122,8 +122,11 @@ bool EndpointPoller::poll_once() {
   // A long list leaves many small blocks behind (ids, texts, the memo's entries) that glibc
   // keeps for reuse. Once the list is short again, give the free pages back to the system:
   // one burst of queries must not raise the daemon's resident memory for good.
-  if (previous_listed_ >= kLongList && listed < previous_listed_ / 2) malloc_trim(0);
-  previous_listed_ = listed;
+  peak_listed_ = std::max(peak_listed_, listed);
+  if (peak_listed_ >= kLongList && listed < peak_listed_ / 2) {
+    malloc_trim(0);
+    peak_listed_ = listed;
+  }
   return true;
 }
 
@@ -169,41 +172,45 @@ bool EndpointPoller::act_on_due_crossings(std::chrono::steady_clock::time_point 
                                   [](const Crossing& c) { return !c.needs_fresh_status; }),
                    end);
   if (!due.empty()) {
-    if (config->watchdog.confirm_by_id)
-      act_on(*config, check_by_id(*config, due), Observation::checked_by_id);
-    else
+    if (config->watchdog.confirm_by_id) {
+      // Each query is acted on right after its own check, so that neither the checks of the
+      // others nor their retries stand between a check and its cancel.
+      for (const std::size_t index : due) {
+        if (stop_.stop_requested()) break;
+        const StatusSnapshot checked = check_by_id(*config, index);
+        if (!checked.queries.empty()) act_on(*config, checked, Observation::checked_by_id);
+      }
+    } else
       act_on(*config, project(last_seen_, due, since_ms), Observation::projected, since_ms);
   }
   return !needs_poll;
 }
 
-StatusSnapshot EndpointPoller::check_by_id(const WatchdogConfig& config, const std::vector<std::size_t>& due) {
+StatusSnapshot EndpointPoller::check_by_id(const WatchdogConfig& config, std::size_t index) {
   StatusSnapshot checked;
   checked.language = last_seen_.language;
-  for (const std::size_t index : due) {
-    const std::string& id = last_seen_.queries.at(index).id;
-    auto got = call_with_retries<QueryStatus>(
-        [&] {
-          promise_progress_within(request_bound());
-          return client_->get_query(id);
-        },
-        config.retry, stop_, [this] { return unit_random(); },
-        [&](const Failure& f, int attempts, Millis pause) {
-          promise_progress_within(pause);
-          log_.info("endpoint {}: status request {} for query {} failed ({}); retrying in {}ms", label_,
-                    attempts, printable(id), printable(f.describe()), pause.count());
-        });
-    if (got.result) {
-      metrics_.crossing_checked(endpoint_.name, "confirmed");
-      checked.queries.push_back(std::move(got.result.value()));
-    } else if (got.result.failure().kind == FailureKind::query_not_found) {
-      metrics_.crossing_checked(endpoint_.name, "ended");
-      log_.debug("endpoint {}: query {} ended before its limit", label_, printable(id));
-    } else {
-      metrics_.crossing_checked(endpoint_.name, "failed");
-      log_.warn("endpoint {}: could not check query {} at its limit ({}); the next poll decides",
-                label_, printable(id), printable(got.result.failure().describe()));
-    }
+  const std::string& id = last_seen_.queries.at(index).id;
+  auto got = call_with_retries<QueryStatus>(
+      [&] {
+        promise_progress_within(request_bound());
+        return client_->get_query(id);
+      },
+      config.retry, stop_, [this] { return unit_random(); },
+      [&](const Failure& f, int attempts, Millis pause) {
+        promise_progress_within(pause);
+        log_.info("endpoint {}: status request {} for query {} failed ({}); retrying in {}ms", label_,
+                  attempts, printable(id), printable(f.describe()), pause.count());
+      });
+  if (got.result) {
+    metrics_.crossing_checked(endpoint_.name, "confirmed");
+    checked.queries.push_back(std::move(got.result.value()));
+  } else if (got.result.failure().kind == FailureKind::query_not_found) {
+    metrics_.crossing_checked(endpoint_.name, "ended");
+    log_.info("endpoint {}: query {} had ended when checked at its limit", label_, printable(id));
+  } else {
+    metrics_.crossing_checked(endpoint_.name, "failed");
+    log_.warn("endpoint {}: could not check query {} at its limit ({}); the next poll decides",
+              label_, printable(id), printable(got.result.failure().describe()));
   }
   return checked;
 }
@@ -213,8 +220,8 @@ void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& 
   const bool poll = observation == Observation::poll;
   auto decisions = decide(snapshot, config.policy, std::chrono::system_clock::now(), poll ? &rule_memo_ : nullptr);
   if (!poll) {
-    // A projection or a check holds only the queries due, so a concurrency guard would count too few: guards
-    // act at polls only. Only broken limits (excess > 0) are acted on here.
+    // A projection or a check holds only the queries due, so a concurrency guard would count
+    // too few: guards act at polls only. Only broken limits (excess > 0) are acted on here.
     decisions.erase(std::remove_if(decisions.begin(), decisions.end(),
                                    [](const Decision& d) { return d.excess_ms <= 0; }),
                     decisions.end());
@@ -311,18 +318,19 @@ AuditRecord EndpointPoller::record_for(const WatchdogConfig& config, const Statu
 void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& snapshot,
                             const Decision& decision) {
   const Rule& rule = config.policy.rules[decision.rule_index];
-  const std::string& id = snapshot.queries[decision.query_index].id;
+  const QueryStatus& query = snapshot.queries[decision.query_index];
+  const std::string& id = query.id;
   AuditRecord record = record_for(config, snapshot, decision);
 
   // Decisions that send nothing are recorded once per query and rule, not on every poll.
   if (decision.action == RuleAction::log || decision.dry_run) {
-    if (!memory_.first_time(id, rule.name)) return;
+    if (!memory_.first_time(query, rule.name)) return;
     record.outcome = decision.action == RuleAction::log ? AuditOutcome::logged : AuditOutcome::dry_run;
     write_audit(record);
     return;
   }
 
-  if (const int acknowledged = memory_.acknowledged_cancels(id); acknowledged > 0) {
+  if (const int acknowledged = memory_.acknowledged_cancels(query); acknowledged > 0) {
     if (acknowledged >= 2) {  // retried once already; reported then
       drop_pending(id);
       return;
@@ -349,7 +357,7 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
     if (budget_.should_warn())
       log_.warn("cancel budget exhausted ({}): cancels are audited as budget_exhausted and not sent",
                 *exhausted);
-    if (!memory_.first_time(id, "budget:" + rule.name)) {
+    if (!memory_.first_time(query, "budget:" + rule.name)) {
       drop_pending(id);
       return;
     }
@@ -361,7 +369,7 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
   send_cancel(config, record);
   if (record.outcome == AuditOutcome::cancelled) {
     metrics_.cancel_lateness(endpoint_.name, static_cast<double>(decision.excess_ms) / 1000.0);
-    const int times = memory_.cancel_acknowledged(id);
+    const int times = memory_.cancel_acknowledged(query);
     if (times >= 2)
       log_.error("endpoint {}: query {} was still running after a cancel; the retried cancel was "
                  "acknowledged too. Not cancelling it again.",

@@ -1,32 +1,49 @@
 #include "nw/core/decision_memory.h"
 
+#include <algorithm>
 #include <string_view>
-#include <unordered_set>
+#include <unordered_map>
 
 namespace nw {
 
-bool DecisionMemory::first_time(const std::string& query_id, const std::string& rule) {
-  return queries_[query_id].recorded_rules.insert(rule).second;
+DecisionMemory::Remembered& DecisionMemory::entry_for(const QueryStatus& query) {
+  auto [it, inserted] = queries_.try_emplace(query.id);
+  Remembered& r = it->second;
+  if (inserted || !same_query(r, query)) r = Remembered{query.text, age_of(query), {}, 0, 0};
+  r.age_ms = std::max(r.age_ms, age_of(query));
+  return r;
 }
 
-int DecisionMemory::cancel_acknowledged(const std::string& query_id) {
-  return ++queries_[query_id].acknowledged_cancels;
+bool DecisionMemory::first_time(const QueryStatus& query, const std::string& rule) {
+  return entry_for(query).recorded_rules.insert(rule).second;
 }
 
-int DecisionMemory::acknowledged_cancels(const std::string& query_id) const {
-  const auto it = queries_.find(query_id);
-  return it == queries_.end() ? 0 : it->second.acknowledged_cancels;
+int DecisionMemory::cancel_acknowledged(const QueryStatus& query) {
+  return ++entry_for(query).acknowledged_cancels;
+}
+
+int DecisionMemory::acknowledged_cancels(const QueryStatus& query) const {
+  const auto it = queries_.find(query.id);
+  if (it == queries_.end() || !same_query(it->second, query)) return 0;
+  return it->second.acknowledged_cancels;
 }
 
 void DecisionMemory::poll_listed(const StatusSnapshot& snapshot) {
-  std::unordered_set<std::string_view> listed;
+  std::unordered_map<std::string_view, const QueryStatus*> listed;
   listed.reserve(snapshot.queries.size());
-  for (const auto& q : snapshot.queries) listed.insert(q.id);
+  for (const auto& q : snapshot.queries) listed.emplace(q.id, &q);
   for (auto it = queries_.begin(); it != queries_.end();) {
-    if (listed.count(it->first)) {
-      it->second.polls_absent = 0;
+    Remembered& r = it->second;
+    const auto found = listed.find(it->first);
+    if (found != listed.end()) {
+      if (!same_query(r, *found->second)) {  // another query under the old id
+        it = queries_.erase(it);
+        continue;
+      }
+      r.age_ms = age_of(*found->second);
+      r.polls_absent = 0;
       ++it;
-    } else if (++it->second.polls_absent >= kPollsAbsentToForget) {
+    } else if (++r.polls_absent >= kPollsAbsentToForget) {
       it = queries_.erase(it);
     } else {
       ++it;

@@ -152,7 +152,12 @@ struct SimdjsonState {
   simdjson::simdjson_result<dom::element> parse(std::string_view body) {
     const std::size_t wanted = std::max<std::size_t>(body.size(), 4096);
     const std::size_t capacity = parser.capacity();
-    if (capacity < wanted || (capacity > kKeptCapacity && capacity / kShrinkRatio > wanted)) {
+    if (capacity > kKeptCapacity && capacity / kShrinkRatio > wanted) {
+      // allocate() would resize only the structural indexes; the document's tape and string
+      // buffer (most of the memory) only ever grow. A fresh parser lets all of them go.
+      parser = dom::parser{};
+    }
+    if (parser.capacity() < wanted) {
       if (const auto error = parser.allocate(wanted, kMaxDepth)) return error;
     }
     if (padded.capacity() > kKeptCapacity && padded.capacity() / kShrinkRatio > body.size()) {
@@ -286,11 +291,11 @@ Result<StatusSnapshot> read_snapshot(dom::object object, Language language) {
   return snapshot;
 }
 
-}  // namespace
-
-Result<StatusSnapshot> parse_status_body(std::string_view body, Language language) {
+// `reuse_thread_parser`: lists use the thread's parser; small one-off bodies get their own, so
+// that they neither shrink nor regrow the buffers sized for the endpoint's lists.
+Result<StatusSnapshot> parse_list(std::string_view body, Language language, bool reuse_thread_parser) {
   dom::object root;
-  if (body.size() <= kReusedCapacity) {
+  if (reuse_thread_parser && body.size() <= kReusedCapacity) {
     thread_local SimdjsonState state;
     if (!state.parse(body).get(root)) return read_snapshot(root, language);
   } else {
@@ -302,6 +307,12 @@ Result<StatusSnapshot> parse_status_body(std::string_view body, Language languag
   return parse_status_body_with_poco(body, language);
 }
 
+}  // namespace
+
+Result<StatusSnapshot> parse_status_body(std::string_view body, Language language) {
+  return parse_list(body, language, true);
+}
+
 Result<QueryStatus> parse_query_status_body(std::string_view body, const std::string& query_id,
                                             Language language) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
@@ -309,17 +320,34 @@ Result<QueryStatus> parse_query_status_body(std::string_view body, const std::st
       return Failure{FailureKind::query_not_found, 200, "", "empty reply: the query had already ended"};
     return bad("empty reply to a single-query status request");
   }
-  // The entry is read exactly as the same entry of a list would be. The wrapping cannot turn a
-  // body that is not one object into an answer: that parses to more or fewer than one entry.
-  Result<StatusSnapshot> wrapped =
-      parse_status_body("{\"queries\":[" + std::string(body) + "]}", language);
-  if (!wrapped) return wrapped.failure();
-  StatusSnapshot& snapshot = wrapped.value();
-  if (snapshot.queries.size() != 1 || snapshot.skipped_entries != 0)
-    return bad("not the status of one query");
-  if (snapshot.queries.front().id != query_id)
-    return bad("the reply is about another query than the one asked for");
-  return std::move(snapshot.queries.front());
+  // The body on its own must be one JSON object: only then can wrapping it in a list neither
+  // repair a broken body nor smuggle in other entries.
+  Object::Ptr root;
+  try {
+    root = as_object(parse_json(body));
+  } catch (const std::exception& e) {
+    return bad(std::string("not JSON: ") + e.what());
+  }
+  if (!root) return bad("not a JSON object");
+  const bool is_list = root->has("queries");
+  // A status list (as SPARQL answers a cancel) is read as such; otherwise the object is read
+  // exactly as the same entry of a list would be.
+  Result<StatusSnapshot> read =
+      is_list ? parse_list(body, language, false)
+              : parse_list("{\"queries\":[" + std::string(body) + "]}", language, false);
+  if (!read) return read.failure();
+  StatusSnapshot& snapshot = read.value();
+  std::optional<QueryStatus> found;
+  for (QueryStatus& q : snapshot.queries) {
+    if (q.id != query_id) continue;
+    if (found) return bad("the reply lists the query more than once");
+    found = std::move(q);
+  }
+  if (found) return std::move(*found);
+  if (is_list)
+    return Failure{FailureKind::query_not_found, 200, "", "the status list no longer shows the query"};
+  return bad(snapshot.queries.empty() ? "not the status of a query"
+                                      : "the reply is about another query than the one asked for");
 }
 
 std::optional<NeptuneErrorBody> parse_error_body(std::string_view body) {

@@ -134,6 +134,29 @@ TEST_F(PollerFixture, ALoggedQueryIsAuditedOnceAndAgainOnlyAfterTwoPollsWithoutI
   EXPECT_EQ(records_after, (std::vector<std::size_t>{1, 1, 1, 1, 1, 1, 2}));
 }
 
+// A client may start a new query under an id it used before: the new query is its own, so it
+// is audited again, and the old one's two cancels do not stop it from being cancelled.
+TEST_F(PollerFixture, ANewQueryUnderAReusedIdIsAuditedAndCancelledOnItsOwnAccount) {
+  auto logged = poller("[rule.watch]\nmax_elapsed = 10s\naction = log\n");
+  server_.enqueue({200, list_body(entry("q-r", 60000))});
+  server_.enqueue({200, list_body(entry("q-r", 61000))});
+  server_.enqueue({200, list_body(entry("q-r", 12000))});  // younger: a new query
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(logged->poll_once());
+  EXPECT_EQ(audit_lines().size(), 2u);
+
+  auto cancelling = poller(kRule);
+  server_.enqueue({200, list_body(entry("q-s", 60000))});
+  server_.enqueue({200, kCancelOk});
+  server_.enqueue({200, list_body(entry("q-s", 61000))});  // still there: retried once
+  server_.enqueue({200, kCancelOk});
+  server_.enqueue({200, list_body(entry("q-s", 62000))});  // still there: left alone
+  server_.enqueue({200, list_body(entry("q-s", 11000))});  // a new query under the same id
+  server_.set_fallback({200, kCancelOk});
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(cancelling->poll_once());
+  // The third listing of the old query is left alone (retried once already); the new one is cancelled.
+  EXPECT_EQ(cancel_uris().size(), 3u);
+}
+
 // A query that Neptune says it cancelled but that stays listed is retried once; a poll that
 // leaves it out in between does not earn it a third cancel.
 TEST_F(PollerFixture, AStubbornQueryLeftOutOfOnePollIsNotCancelledAThirdTime) {

@@ -88,9 +88,9 @@ class EndpointPoller {
   // Decides on `snapshot` and carries out the decisions, worst offenders first.
   void act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot, Observation observation,
               std::int64_t projected_ms = 0);
-  // The current status of the last poll's queries at `due`, asked for by id: those Neptune
-  // answered for (ended and unanswerable ones are counted, logged and left out).
-  StatusSnapshot check_by_id(const WatchdogConfig& config, const std::vector<std::size_t>& due);
+  // The current status of the last poll's query at `index`, asked for by id: empty when it
+  // ended or no usable answer came (both counted and logged).
+  StatusSnapshot check_by_id(const WatchdogConfig& config, std::size_t index);
   void handle(const WatchdogConfig& config, const StatusSnapshot& snapshot, const Decision& decision);
   void send_cancel(const WatchdogConfig& config, AuditRecord& record);
   void write_audit(const AuditRecord& record);
@@ -127,10 +127,10 @@ class EndpointPoller {
   std::chrono::steady_clock::time_point observed_at_{};
   std::vector<Crossing> crossings_;
   std::chrono::steady_clock::time_point last_poll_started_{};
-  // How many queries the previous successful poll listed; after a long list is followed by a
-  // much shorter one, free memory is given back to the system.
+  // The most queries a successful poll listed since free memory was last given back to the
+  // system; once a poll lists fewer than half of a long list's, it is given back again.
   static constexpr std::size_t kLongList = 2048;
-  std::size_t previous_listed_ = 0;
+  std::size_t peak_listed_ = 0;
   std::mt19937_64 rng_;
   double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
 

@@ -1,5 +1,5 @@
 #pragma once
-// What one poll loop remembers about each query id from poll to poll:
+// What one poll loop remembers about each query from poll to poll:
 //  - which (query, rule) decisions were already audited without a cancel (action `log`, any
 //    action in dry-run, a budget refusal), so that a query that stays over its limit is
 //    recorded once rather than on every poll;
@@ -7,7 +7,13 @@
 //    cancel is retried once and then left to the operator.
 // Cancels themselves are not remembered as decisions: a query that survives one is decided,
 // sent and audited again (within the one retry).
+//
+// Entries are keyed by query id, and each is tied to the query it was made for: its text and
+// its age (`waited` + `elapsed`, which never goes back for one query). An id listed with another
+// text or a younger age is a new query that a client started under an old id: it starts with
+// nothing remembered, so it is audited and cancelled on its own account.
 #include <cstddef>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -18,34 +24,44 @@ namespace nw {
 
 class DecisionMemory {
  public:
-  // A query id is forgotten once this many successful polls in a row have not listed it.
+  // A query is forgotten once this many successful polls in a row have not listed its id.
   // One is not enough: a status answer can leave out a live query (a list served by another
   // instance behind a load balancer, a proxy's cached page that still parses), and forgetting
-  // it would audit its `log` decision again and allow it more than one retried cancel. Neptune
-  // query ids are fresh UUIDs, so waiting a poll longer mistakes no new query for an old one.
+  // it would audit its `log` decision again and allow it more than one retried cancel.
   static constexpr int kPollsAbsentToForget = 2;
 
-  // True the first time a pair is seen (and remembers it); false afterwards.
-  bool first_time(const std::string& query_id, const std::string& rule);
+  // True the first time `rule` is recorded for this query (and remembers it); false afterwards.
+  bool first_time(const QueryStatus& query, const std::string& rule);
 
-  // Counts a cancel Neptune acknowledged for `query_id`; returns how many it has acknowledged.
-  int cancel_acknowledged(const std::string& query_id);
-  // How many cancels Neptune has acknowledged for `query_id` (0 if none or forgotten).
-  int acknowledged_cancels(const std::string& query_id) const;
+  // Counts a cancel Neptune acknowledged for `query`; returns how many it has acknowledged.
+  int cancel_acknowledged(const QueryStatus& query);
+  // How many cancels Neptune has acknowledged for this query (0 if none, forgotten, or if the
+  // id now names another query).
+  int acknowledged_cancels(const QueryStatus& query) const;
 
-  // After each successful poll: the ids `snapshot` lists are present again; the others count
-  // one more absence, and are forgotten at kPollsAbsentToForget.
+  // After each successful poll: the queries `snapshot` lists are present again (an id that
+  // now names another query is forgotten at once); the others count one more absence, and
+  // are forgotten at kPollsAbsentToForget.
   void poll_listed(const StatusSnapshot& snapshot);
 
-  // How many query ids are remembered.
+  // How many queries are remembered.
   std::size_t size() const { return queries_.size(); }
 
  private:
   struct Remembered {
+    std::string text;
+    std::int64_t age_ms = 0;  // the oldest age seen
     std::set<std::string> recorded_rules;
     int acknowledged_cancels = 0;
     int polls_absent = 0;
   };
+  static std::int64_t age_of(const QueryStatus& q) { return q.waited_ms + q.elapsed_ms; }
+  static bool same_query(const Remembered& r, const QueryStatus& q) {
+    return r.text == q.text && age_of(q) >= r.age_ms;
+  }
+  // The entry for `query`, made afresh when there is none or it was another query's.
+  Remembered& entry_for(const QueryStatus& query);
+
   std::unordered_map<std::string, Remembered> queries_;
 };
 

@@ -7,53 +7,73 @@
 namespace nw {
 namespace {
 
-StatusSnapshot snapshot_of(std::initializer_list<const char*> ids) {
+QueryStatus query(const char* id, std::int64_t elapsed = 1000, const char* text = "MATCH (n) RETURN n",
+                  std::int64_t waited = 0) {
+  return QueryStatus{id, text, elapsed, waited, false};
+}
+
+StatusSnapshot listing(std::initializer_list<QueryStatus> queries) {
   StatusSnapshot s;
-  for (const char* id : ids) s.queries.push_back(QueryStatus{id, "MATCH (n) RETURN n", 1, 0, false});
+  s.queries = queries;
   return s;
 }
 
-TEST(DecisionMemory, FirstTimeIsTrueOncePerPair) {
+StatusSnapshot snapshot_of(std::initializer_list<const char*> ids) {
+  StatusSnapshot s;
+  for (const char* id : ids) s.queries.push_back(query(id, 2000));
+  return s;
+}
+
+TEST(DecisionMemory, FirstTimeIsTrueOncePerQueryAndRule) {
   struct Row {
     const char* name;
-    const char* query_id;
+    QueryStatus query;
     const char* rule;
     bool expected;
-    std::size_t ids_after;
+    std::size_t queries_after;
   } rows[] = {
-      {"new pair", "q1", "r1", true, 1},
-      {"same pair again", "q1", "r1", false, 1},
-      {"and again", "q1", "r1", false, 1},
-      {"same query other rule", "q1", "r2", true, 1},
-      {"other query same rule", "q2", "r1", true, 2},
-      {"second pair repeated", "q1", "r2", false, 2},
-      {"empty id is a query too", "", "r1", true, 3},
+      {"new pair", query("q1"), "r1", true, 1},
+      {"same pair again", query("q1"), "r1", false, 1},
+      {"and again, older", query("q1", 5000), "r1", false, 1},
+      {"same query other rule", query("q1", 5000), "r2", true, 1},
+      {"other query same rule", query("q2"), "r1", true, 2},
+      {"second pair repeated", query("q1", 6000), "r2", false, 2},
+      {"empty id is a query too", query(""), "r1", true, 3},
+      {"the id with another text is a new query", query("q1", 7000, "MATCH (m) RETURN m"), "r1", true, 3},
+      {"the id younger again is a new query", query("q1", 10, "MATCH (m) RETURN m"), "r1", true, 3},
+      {"which is then remembered", query("q1", 20, "MATCH (m) RETURN m"), "r1", false, 3},
+      {"queued time counts into the age", query("q3", 0, "MATCH (n) RETURN n", 300), "r1", true, 4},
+      {"started running: the same query", query("q3", 5, "MATCH (n) RETURN n", 300), "r1", false, 4},
   };
   DecisionMemory memory;
   EXPECT_EQ(memory.size(), 0u);
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
-    EXPECT_EQ(memory.first_time(row.query_id, row.rule), row.expected);
-    EXPECT_EQ(memory.size(), row.ids_after);
+    EXPECT_EQ(memory.first_time(row.query, row.rule), row.expected);
+    EXPECT_EQ(memory.size(), row.queries_after);
   }
 }
 
 TEST(DecisionMemory, CountsAcknowledgedCancelsPerQuery) {
   DecisionMemory memory;
-  EXPECT_EQ(memory.acknowledged_cancels("q1"), 0);
+  EXPECT_EQ(memory.acknowledged_cancels(query("q1")), 0);
   EXPECT_EQ(memory.size(), 0u);  // asking remembers nothing
-  EXPECT_EQ(memory.cancel_acknowledged("q1"), 1);
-  EXPECT_EQ(memory.cancel_acknowledged("q1"), 2);
-  EXPECT_EQ(memory.cancel_acknowledged("q2"), 1);
-  EXPECT_EQ(memory.acknowledged_cancels("q1"), 2);
-  EXPECT_EQ(memory.acknowledged_cancels("q2"), 1);
-  EXPECT_TRUE(memory.first_time("q1", "r"));  // decisions and cancels are kept apart
-  EXPECT_EQ(memory.acknowledged_cancels("q1"), 2);
+  EXPECT_EQ(memory.cancel_acknowledged(query("q1", 1000)), 1);
+  EXPECT_EQ(memory.cancel_acknowledged(query("q1", 1500)), 2);
+  EXPECT_EQ(memory.cancel_acknowledged(query("q2")), 1);
+  EXPECT_EQ(memory.acknowledged_cancels(query("q1", 2000)), 2);
+  EXPECT_EQ(memory.acknowledged_cancels(query("q2", 2000)), 1);
+  EXPECT_TRUE(memory.first_time(query("q1", 2000), "r"));  // decisions and cancels are kept apart
+  EXPECT_EQ(memory.acknowledged_cancels(query("q1", 2000)), 2);
+  // A new query under q1's id owes nothing to the old one's cancels.
+  EXPECT_EQ(memory.acknowledged_cancels(query("q1", 3)), 0);
+  EXPECT_EQ(memory.acknowledged_cancels(query("q1", 3000, "MATCH (x) RETURN x")), 0);
+  EXPECT_EQ(memory.cancel_acknowledged(query("q1", 3)), 1);
 }
 
-// Each row is a sequence of polls (the ids each one lists) after q1, q2 and q3 were recorded
-// and q1's cancel acknowledged; then whether each is still remembered.
-TEST(DecisionMemory, ForgetsAQueryOnlyAfterTwoPollsInARowLeaveItOut) {
+// Each row is a sequence of polls after q1, q2 and q3 (all at 1000ms) were recorded and q1's
+// cancel acknowledged; then whether each is still remembered.
+TEST(DecisionMemory, ForgetsAQueryAfterTwoPollsWithoutItOrAtOnceWhenItsIdNamesAnotherQuery) {
   static_assert(DecisionMemory::kPollsAbsentToForget == 2);
   struct Row {
     const char* name;
@@ -66,23 +86,27 @@ TEST(DecisionMemory, ForgetsAQueryOnlyAfterTwoPollsInARowLeaveItOut) {
       {"q2 back in between resets its count",
        {snapshot_of({"q1", "q3"}), snapshot_of({"q1", "q2", "q3"}), snapshot_of({"q1", "q3"})},
        true, true, true},
-      {"one empty list forgets nothing", {snapshot_of({})}, true, true, true},
-      {"two empty lists forget all", {snapshot_of({}), snapshot_of({})}, false, false, false},
+      {"one empty list forgets nothing", {listing({})}, true, true, true},
+      {"two empty lists forget all", {listing({}), listing({})}, false, false, false},
+      {"q2's id listed younger: another query",
+       {listing({query("q1", 2000), query("q2", 400), query("q3", 2000)})}, true, false, true},
+      {"q3's id listed with another text: another query",
+       {listing({query("q1", 2000), query("q2", 2000), query("q3", 2000, "CREATE (n)")})}, true, true, false},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
     DecisionMemory memory;
-    ASSERT_TRUE(memory.first_time("q1", "a"));
-    ASSERT_TRUE(memory.first_time("q1", "b"));
-    ASSERT_TRUE(memory.first_time("q2", "a"));
-    ASSERT_TRUE(memory.first_time("q3", "a"));
-    ASSERT_EQ(memory.cancel_acknowledged("q1"), 1);
+    ASSERT_TRUE(memory.first_time(query("q1"), "a"));
+    ASSERT_TRUE(memory.first_time(query("q1"), "b"));
+    ASSERT_TRUE(memory.first_time(query("q2"), "a"));
+    ASSERT_TRUE(memory.first_time(query("q3"), "a"));
+    ASSERT_EQ(memory.cancel_acknowledged(query("q1")), 1);
     for (const StatusSnapshot& poll : row.polls) memory.poll_listed(poll);
     EXPECT_EQ(memory.size(), std::size_t{row.q1_kept} + row.q2_kept + row.q3_kept);
-    EXPECT_EQ(memory.acknowledged_cancels("q1"), row.q1_kept ? 1 : 0);
-    EXPECT_EQ(memory.first_time("q1", "b"), !row.q1_kept);
-    EXPECT_EQ(memory.first_time("q2", "a"), !row.q2_kept);
-    EXPECT_EQ(memory.first_time("q3", "a"), !row.q3_kept);
+    EXPECT_EQ(memory.acknowledged_cancels(query("q1", 2000)), row.q1_kept ? 1 : 0);
+    EXPECT_EQ(memory.first_time(query("q1", 2000), "b"), !row.q1_kept);
+    EXPECT_EQ(memory.first_time(query("q2", 2000), "a"), !row.q2_kept);
+    EXPECT_EQ(memory.first_time(query("q3", 2000), "a"), !row.q3_kept);
   }
 }
 
