@@ -1,5 +1,6 @@
-// libFuzzer target: Neptune's status list body (parse_status_body) and cancel reply
-// (parse_cancel_reply), and the audit line built from whatever they let through.
+// libFuzzer target: Neptune's status list body (parse_status_body), single-query status body
+// (parse_query_status_body) and cancel reply (parse_cancel_reply), and the audit line built
+// from whatever they let through.
 // The input is the HTTP body as received.
 #include <cstddef>
 #include <cstdint>
@@ -28,6 +29,22 @@ void check_cancel(std::string_view body, Language language) {
     FUZZ_CHECK(!(language == Language::sparql && blank(body)), "empty SPARQL reply not query_not_found");
   }
   FUZZ_CHECK(!f.describe().empty(), "empty describe()");
+}
+
+// A single-query answer is only ever that query's status: the id asked for, sane clocks; and
+// "ended" only from SPARQL's empty reply or a status list without the id.
+void check_single_query(std::string_view body, const std::string& id, Language language) {
+  const Result<QueryStatus> got = parse_query_status_body(body, id, language);
+  if (got) {
+    FUZZ_CHECK(got.value().id == id, "single-query answer about another id");
+    FUZZ_CHECK(got.value().elapsed_ms >= 0 && got.value().waited_ms >= 0, "negative clock");
+    return;
+  }
+  const Failure& f = got.failure();
+  FUZZ_CHECK(f.kind == FailureKind::bad_response || f.kind == FailureKind::query_not_found,
+             "single-query failure of an unexpected kind");
+  if (f.kind == FailureKind::query_not_found && blank(body))
+    FUZZ_CHECK(language == Language::sparql, "empty non-SPARQL reply taken for an ended query");
 }
 
 }  // namespace
@@ -76,5 +93,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   check_cancel(body, Language::opencypher);
   check_cancel(body, Language::sparql);
+  // The id of the first entry when the body is a list, so that answers about it are reached.
+  const std::string id = parsed && !parsed.value().queries.empty() ? parsed.value().queries.front().id : "q";
+  check_single_query(body, id, language);
   return 0;
 }
