@@ -82,9 +82,9 @@ bool same_endpoints(const WatchdogConfig& a, const WatchdogConfig& b) {
     const auto& y = b.endpoints[i];
     if (x.name != y.name || x.url.to_string() != y.url.to_string() || x.api != y.api ||
         x.include_waiting != y.include_waiting || x.request_timeout != y.request_timeout ||
-        x.max_response_bytes != y.max_response_bytes ||
-        x.auth != y.auth || x.region != y.region || x.ca_file != y.ca_file ||
-        x.tls_server_name != y.tls_server_name || x.languages != y.languages)
+        x.max_response_bytes != y.max_response_bytes || x.auth != y.auth || x.region != y.region ||
+        x.ca_file != y.ca_file || x.tls_server_name != y.tls_server_name ||
+        x.languages != y.languages || x.profile != y.profile)
       return false;
   }
   return true;
@@ -163,6 +163,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     return run_test_matching(loaded.config, opts.test_matching, now, std::cout, std::cerr);
   if (opts.check_config) {
     // The same TLS set-up as the daemon's (no connection is made), so a bad ca_file fails here.
+    // Every endpoint is tried, so that one run lists every error.
+    bool endpoints_ok = true;
     for (const auto& endpoint : loaded.config.endpoints) {
       try {
         // The chain is built but not consulted: --check-config contacts nothing.
@@ -172,9 +174,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
                                 : nullptr);
       } catch (const EndpointSetupError& e) {
         std::cerr << opts.config_path << ": " << e.key << ": " << e.what() << "\n";
-        return kExitConfig;
+        endpoints_ok = false;
       }
     }
+    if (!endpoints_ok) return kExitConfig;
     std::cout << describe_config(loaded.config);
     for (const auto& w : config_warnings(loaded.config, now))
       std::cout << "# warning: " << w.format(opts.config_path) << "\n";
@@ -193,9 +196,11 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   try {
     audit = std::make_unique<AuditLog>(config->watchdog);
   } catch (const AuditOpenError& e) {
+    // Exit 1, not 78: the file may be writable in a moment (a mount not yet there), so systemd
+    // should restart the daemon rather than give up as on a bad configuration.
     std::cerr << config->origin << ": watchdog.audit_log: cannot open '" << config->watchdog.audit_log
               << "': " << e.what() << "\n";
-    return kExitConfig;
+    return kExitFailure;
   }
 
   StopToken stop;
@@ -213,8 +218,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         return metrics.health(std::chrono::system_clock::now(), holder.get()->watchdog.poll_interval, names);
       });
     } catch (const MetricsListenError& e) {
+      // The address itself was checked with the configuration; a port still held (by the
+      // instance being restarted, say) is worth a restart, so exit 1 rather than 78.
       std::cerr << config->origin << ": watchdog.metrics_listen: " << e.what() << "\n";
-      return kExitConfig;
+      return kExitFailure;
     }
     const auto& listen = config->watchdog.metrics_listen;
     log->info("metrics on http://{}:{}/metrics, health on /healthz", listen.substr(0, listen.rfind(':')),

@@ -10,9 +10,11 @@
 #include <ctime>
 #include <sstream>
 #include <utility>
+#include <variant>
 
 #include "nw/core/deadline.h"
 #include "nw/core/ini.h"
+#include "nw/core/listen_address.h"
 
 namespace nw {
 
@@ -225,6 +227,19 @@ KeyParser audit_log_key(WatchdogSettings& w) {
   };
 }
 
+// Empty (no metrics server) or an address to listen on; whether it can be bound is found at start.
+KeyParser listen_key(std::string& target) {
+  return [&target](const std::string& v) -> std::optional<std::string> {
+    if (!v.empty()) {
+      const auto parsed = parse_listen_address(v);
+      if (const auto* why = std::get_if<std::string>(&parsed))
+        return "invalid listen address '" + v + "': " + *why;
+    }
+    target = v;
+    return std::nullopt;
+  };
+}
+
 // Bytes, with an optional K, M or G suffix (powers of 1024): 100M, 1G, 65536.
 KeyParser byte_size_key(std::uint64_t& target) {
   return [&target](const std::string& v) -> std::optional<std::string> {
@@ -368,7 +383,7 @@ class ConfigBuilder {
         {"audit_log", audit_log_key(w)},
         {"audit_max_size", byte_size_key(w.audit_max_size)},
         {"audit_max_files", int_key(w.audit_max_files, 1, 1000)},
-        {"metrics_listen", string_key(w.metrics_listen, false)},
+        {"metrics_listen", listen_key(w.metrics_listen)},
         {"on_audit_failure", enum_key(w.pause_on_audit_failure, {{"pause", true}, {"continue", false}})},
         {"log_level", enum_key(w.log_level, {{"trace", LogLevel::trace},
                                              {"debug", LogLevel::debug},

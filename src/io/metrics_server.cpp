@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <utility>
+#include <variant>
 
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -14,6 +15,8 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
 
+#include "nw/core/listen_address.h"
+
 namespace nw {
 namespace {
 
@@ -24,27 +27,6 @@ using Poco::Net::HTTPServerResponse;
 constexpr int kThreads = 2;
 constexpr int kMaxQueued = 16;
 constexpr long kSocketTimeoutSeconds = 5;  // a scraper that stalls mid-request is dropped
-
-// "host:port" or "[v6]:port" -> host and port, or a MetricsListenError that says why.
-std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
-  const auto bad = [&](const std::string& why) {
-    return MetricsListenError("invalid listen address \"" + listen + "\": " + why);
-  };
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) throw bad("expected host:port, e.g. 127.0.0.1:9464");
-  std::string host = listen.substr(0, colon);
-  const std::string port_text = listen.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  else if (host.find(':') != std::string::npos)
-    throw bad("write an IPv6 address in brackets, e.g. [::1]:9464");
-  if (host.empty()) throw bad("missing host, e.g. 127.0.0.1:9464");
-  if (port_text.empty() || port_text.size() > 5 ||
-      port_text.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoul(port_text) > 65535)
-    throw bad("port must be a number from 0 to 65535");
-  return {host, static_cast<std::uint16_t>(std::stoul(port_text))};
-}
 
 // Poco's "Net Exception: Address already in use: 127.0.0.1:9464" without the class name and
 // the address the caller already names.
@@ -128,7 +110,10 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
 
 MetricsServer::MetricsServer(const std::string& listen, const Metrics& metrics,
                              HealthCheck health) {
-  const auto [host, port] = split_listen(listen);
+  const auto parsed = parse_listen_address(listen);
+  if (const auto* why = std::get_if<std::string>(&parsed))
+    throw MetricsListenError("invalid listen address \"" + listen + "\": " + *why);
+  const auto& [host, port] = std::get<ListenAddress>(parsed);
   Poco::Net::ServerSocket socket;
   try {
     // SO_REUSEADDR for a quick restart, but not SO_REUSEPORT: a second watchdog must fail

@@ -147,14 +147,10 @@ TEST(MetricsServer, APortHeldByAnotherProgramsSocketIsAnError) {
 }
 
 TEST(MetricsServer, MalformedListenAddressesAreClearErrors) {
+  // The forms themselves are ListenAddress's tests; here, that the server refuses them.
   Metrics metrics;
   const std::pair<const char*, const char*> rows[] = {
       {"127.0.0.1", "expected host:port"},
-      {":9464", "missing host"},
-      {"127.0.0.1:", "port must be a number from 0 to 65535"},
-      {"127.0.0.1:65536", "port must be a number from 0 to 65535"},
-      {"127.0.0.1:-1", "port must be a number from 0 to 65535"},
-      {"127.0.0.1:http", "port must be a number from 0 to 65535"},
       {"::1:9464", "write an IPv6 address in brackets"},
   };
   for (const auto& [listen, message] : rows) {

@@ -167,6 +167,13 @@ class Workspace {
   std::filesystem::path dir_;
 };
 
+// A child's output lines as one text, for a failure message.
+inline std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
 // One poll-and-act cycle (--once); the exit code, or -1 when it did not end within a minute.
 inline int run_once(const std::string& config, const std::vector<std::string>& extra = {}) {
   std::vector<std::string> args = {"--config", config, "--once"};

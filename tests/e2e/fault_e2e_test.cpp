@@ -38,6 +38,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using e2e::joined;
 using e2e::SimQuery;
 using e2e::Simulator;
 using e2e::Workspace;
@@ -50,12 +51,6 @@ constexpr milliseconds kWait{60000};
 const SimQuery kRunaway{"f0f0f0f0-0000-4000-8000-000000000001", "MATCH (n) RETURN n /* runaway */",
                         "running", 600000, 0};
 const std::string kRule = "\n[rule.long]\nmax_elapsed = 30s\n";
-
-std::string joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
-  return out;
-}
 
 // One plain-HTTP request to the simulator's control API or the daemon's metrics.
 std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {

@@ -23,6 +23,7 @@
 namespace nw {
 namespace {
 
+using e2e::joined;
 using e2e::SimQuery;
 using e2e::Simulator;
 using e2e::Workspace;
@@ -54,12 +55,6 @@ bool wait_until(const std::function<bool()>& condition, milliseconds timeout = k
 bool has_line(const std::vector<std::string>& lines, const std::string& text) {
   return std::any_of(lines.begin(), lines.end(),
                      [&](const std::string& l) { return l.find(text) != std::string::npos; });
-}
-
-std::string joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
-  return out;
 }
 
 bool is_poll(const std::string& line) { return line.find(" queries (") != std::string::npos; }

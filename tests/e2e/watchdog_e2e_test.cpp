@@ -20,6 +20,8 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
 #include <Poco/StreamCopier.h>
 
 #include "e2e/e2e_support.h"
@@ -290,6 +292,51 @@ TEST(WatchdogEndToEnd, ConfigurationAndUsageErrorsHaveTheirExitCodes) {
   EXPECT_EQ(usage.wait_exit(milliseconds(10000)), 64);
   ChildProcess help(NW_WATCHDOG_BIN, {"--help"});
   EXPECT_EQ(help.wait_exit(milliseconds(10000)), 0);
+}
+
+// A malformed metrics address is a configuration error (78: systemd does not restart); a
+// port that is taken or an audit file that cannot be opened may pass, so they exit 1 and
+// systemd restarts the daemon (RestartPreventExitStatus=64 78).
+TEST(WatchdogEndToEnd, StartupFailuresThatMayPassExitOneAndNameTheirKey) {
+  Workspace ws;
+  const std::string rule = "\n[rule.r]\nmax_elapsed = 1m\n";
+  // Whether one line of the child's output says both `text` and `detail`.
+  const auto says = [](ChildProcess& p, const std::string& text, const std::string& detail) {
+    const auto lines = p.stderr_lines();
+    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) {
+      return l.find(text) != std::string::npos && l.find(detail) != std::string::npos;
+    });
+  };
+
+  ChildProcess malformed(NW_WATCHDOG_BIN, {"--config", ws.write_config("http://127.0.0.1:1", rule,
+                                                                      "metrics_listen = 127.0.0.1\n")});
+  EXPECT_EQ(malformed.wait_exit(milliseconds(10000)), 78);
+  EXPECT_TRUE(says(malformed, ": watchdog.metrics_listen: invalid listen address '127.0.0.1'", "(line "))
+      << e2e::joined(malformed.stderr_lines());
+  ChildProcess checked(NW_WATCHDOG_BIN, {"--config", ws.path("watchdog.ini"), "--check-config"});
+  EXPECT_EQ(checked.wait_exit(milliseconds(10000)), 78) << "--check-config must catch the address too";
+
+  Poco::Net::ServerSocket taken(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const auto port = std::to_string(taken.address().port());
+  ChildProcess busy(NW_WATCHDOG_BIN, {"--config", ws.write_config("http://127.0.0.1:1", rule,
+                                                                 "metrics_listen = 127.0.0.1:" + port + "\n")});
+  EXPECT_EQ(busy.wait_exit(milliseconds(10000)), 1);
+  EXPECT_TRUE(says(busy, ": watchdog.metrics_listen: cannot listen on 127.0.0.1:" + port, "Address already in use"))
+      << e2e::joined(busy.stderr_lines());
+
+  // The audit file's directory is a regular file: open fails with "Not a directory".
+  std::ofstream(ws.path("not-a-directory")) << "x";
+  const auto config = ws.write_config("http://127.0.0.1:1", rule);
+  std::ifstream in(config);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find(ws.audit_path());
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, ws.audit_path().size(), ws.path("not-a-directory") + "/audit.jsonl");
+  std::ofstream(config) << text;
+  ChildProcess unopenable(NW_WATCHDOG_BIN, {"--config", config});
+  EXPECT_EQ(unopenable.wait_exit(milliseconds(10000)), 1);
+  EXPECT_TRUE(says(unopenable, ": watchdog.audit_log: cannot open '", "not-a-directory/audit.jsonl"))
+      << e2e::joined(unopenable.stderr_lines());
 }
 
 TEST(WatchdogEndToEnd, OnceExitsNonZeroWhenAnEndpointCannotBePolled) {

@@ -181,6 +181,9 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
        {"f.ini: watchdog.dry_run: expected true or false, got 'maybe' (line 2)"}},
       {"dry_run digit", watchdog("dry_run = 1"), {"f.ini: watchdog.dry_run: expected true or false, got '1' (line 2)"}},
       {"audit_log empty", watchdog("audit_log ="), {"f.ini: watchdog.audit_log: must not be empty (line 2)"}},
+      {"metrics_listen without port", watchdog("metrics_listen = 127.0.0.1"),
+       {"f.ini: watchdog.metrics_listen: invalid listen address '127.0.0.1': expected host:port, e.g. "
+        "127.0.0.1:9464 (line 2)"}},
       {"log_level unknown", watchdog("log_level = verbose"),
        {"f.ini: watchdog.log_level: unknown value 'verbose' (expected one of: trace, debug, info, warn, error) (line 2)"}},
       {"log_level upper case", watchdog("log_level = INFO"),
