@@ -665,6 +665,12 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c, std::chrono::s
     for (std::size_t j = 0; j < i; ++j) {
       const Rule& earlier = rules[j];
       if (earlier.active) continue;  // a windowed rule leaves the others room outside its window
+      // A rule for fewer languages leaves the others' queries to later rules.
+      const bool covers_languages =
+          earlier.languages.empty() ||
+          (!r.languages.empty() && std::includes(earlier.languages.begin(), earlier.languages.end(),
+                                                 r.languages.begin(), r.languages.end()));
+      if (!covers_languages) continue;
       const bool catch_all = !earlier.query_matches && !earlier.query_excludes;
       const bool same_filters = pattern(earlier.query_matches) == pattern(r.query_matches) &&
                                 pattern(earlier.query_excludes) == pattern(r.query_excludes);

@@ -693,6 +693,16 @@ TEST(ConfigWarnings, ShadowedAndNeverMatchingRulesAndExpiredProtections) {
        kEndpoint + "[rule.all]\nmax_elapsed = 1m\n[rule.x]\nmax_elapsed = 2m\n[rule.y]\nmax_elapsed = 3m\n",
        {"f.ini: rule.x: never governs a query: [rule.all] comes first and selects every query",
         "f.ini: rule.y: never governs a query: [rule.all] comes first and selects every query"}},
+      {"an earlier catch-all for another language leaves room",
+       kEndpoint + "[rule.gremlin]\nmax_elapsed = 1m\nlanguages = gremlin\n[rule.all]\nmax_elapsed = 1h\n", {}},
+      {"an earlier catch-all for fewer languages leaves room",
+       kEndpoint + "[rule.g]\nmax_elapsed = 1m\nlanguages = gremlin\n"
+                   "[rule.gs]\nmax_elapsed = 1h\nlanguages = gremlin, sparql\n",
+       {}},
+      {"an earlier catch-all for every language of a later rule shadows it",
+       kEndpoint + "[rule.gs]\nmax_elapsed = 1m\nlanguages = gremlin, sparql\n"
+                   "[rule.g]\nmax_elapsed = 1h\nlanguages = gremlin\n",
+       {"f.ini: rule.g: never governs a query: [rule.gs] comes first and selects every query"}},
       {"excludes that match every text", kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_excludes = .*\n",
        {"f.ini: rule.x: can never match: query_excludes '.*' matches every text"}},
       {"excludes that match the empty string", kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_excludes = ^\n",
