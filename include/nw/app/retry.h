@@ -14,7 +14,7 @@ namespace nw {
 template <class T>
 struct Attempted {
   Result<T> result;
-  int attempts = 0;  // HTTP tries actually made
+  int attempts = 0;  // HTTP tries actually made (a call that found no credentials sent nothing)
 };
 
 // Called before each pause: the failure, the number of tries so far and the pause chosen.
@@ -27,7 +27,7 @@ Attempted<T> call_with_retries(Call&& call, const RetrySettings& settings, StopT
   int attempts = 0;
   for (;;) {
     Result<T> result = call();
-    ++attempts;
+    if (result.ok() || result.failure().kind != FailureKind::credentials) ++attempts;
     if (result.ok() || !is_retryable(result.failure()) || attempts >= settings.max_attempts)
       return {std::move(result), attempts};
     const Millis pause = backoff_delay(settings, attempts, unit_random());

@@ -96,6 +96,26 @@ TEST(CallWithRetries, RetriesOnlyWhatIsRetryableUpToMaxAttempts) {
   }
 }
 
+// The audit's `attempts` counts HTTP tries: a call that found no credentials sent nothing.
+TEST(CallWithRetries, ACallWithoutCredentialsIsNotAnAttempt) {
+  const Failure no_credentials{FailureKind::credentials, 0, "", "no AWS credentials"};
+  const Failure refused{FailureKind::transport, 0, "", "Connection refused"};
+  const RetrySettings settings{5, Millis(0), Millis(0)};
+  StopToken stop;
+  Script alone{{no_credentials}};
+  const auto first = call_with_retries<int>(std::ref(alone), settings, stop, [] { return 0.0; });
+  EXPECT_EQ(first.result.failure().kind, FailureKind::credentials);
+  EXPECT_EQ(alone.calls, 1);
+  EXPECT_EQ(first.attempts, 0);
+
+  Script after_a_refusal{{refused, no_credentials}};
+  const auto second =
+      call_with_retries<int>(std::ref(after_a_refusal), settings, stop, [] { return 0.0; });
+  EXPECT_EQ(second.result.failure().kind, FailureKind::credentials);
+  EXPECT_EQ(after_a_refusal.calls, 2);
+  EXPECT_EQ(second.attempts, 1);
+}
+
 TEST(CallWithRetries, PausesAreJitteredCappedExponential) {
   struct Row {
     const char* name;
