@@ -105,6 +105,7 @@ std::vector<std::string> journal_fields(const AuditRecord& r) {
       std::string("PRIORITY=") + (r.outcome == AuditOutcome::failed ? "4" : notice ? "5" : "6"),
       "SYSLOG_IDENTIFIER=neptune-watchdog",
       "NEPTUNE_WATCHDOG_AUDIT=1",
+      "TIME=" + format_rfc3339_ms(r.time),
       "ENDPOINT=" + r.endpoint,
       "LANGUAGE=" + std::string(to_string(r.language)),
       "QUERY_ID=" + r.query_id,
@@ -116,6 +117,8 @@ std::vector<std::string> journal_fields(const AuditRecord& r) {
       "ELAPSED_MS=" + std::to_string(r.elapsed_ms),
       "WAITED_MS=" + std::to_string(r.waited_ms),
       "ATTEMPTS=" + std::to_string(r.attempts),
+      // One line, escaped as in the diagnostic log, so journalctl shows it as text.
+      "QUERY=" + printable(r.query, kMaxQueryChars),
       "CONFIG_VERSION=" + r.config_version,
   };
   if (!r.reason.empty()) f.push_back("REASON=" + r.reason);

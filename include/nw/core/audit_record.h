@@ -51,8 +51,9 @@ inline constexpr std::size_t kMaxQueryChars = 512;
 std::string to_json_line(const AuditRecord& record);
 
 // The record as journal fields ("FIELD=value"): MESSAGE (the JSON line), PRIORITY,
-// SYSLOG_IDENTIFIER, and one field per audit field in upper case (QUERY_ID=, RULE=,
+// SYSLOG_IDENTIFIER, and one field per audit field in upper case (TIME=, QUERY_ID=, RULE=,
 // OUTCOME=, ENDPOINT=, ...), so that `journalctl -u neptune-watchdog RULE=long-reads` works.
+// QUERY= is cut like the JSON's and escaped like printable(), so it stays one line of text.
 std::vector<std::string> journal_fields(const AuditRecord& record);
 
 // Text from the wire made safe for a one-line diagnostic log: control characters and

@@ -274,12 +274,15 @@ TEST(JournalFields, OneFieldPerAuditFieldForJournalctlMatches) {
   r.elapsed_ms = 2;
   r.attempts = 5;
   r.config_version = "0123456789ab";
+  r.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1795608000123));
+  r.query = "MATCH (n)\nRETURN n " + std::string(600, 'x');
   const auto fields = journal_fields(r);
   const std::vector<std::string> expected = {
       "MESSAGE=" + to_json_line(r), "PRIORITY=4", "SYSLOG_IDENTIFIER=neptune-watchdog",
-      "NEPTUNE_WATCHDOG_AUDIT=1", "ENDPOINT=writer", "LANGUAGE=opencypher", "QUERY_ID=q-1",
-      "RULE=long-reads", "ACTION=cancel", "OUTCOME=failed", "SILENT=false", "DRY_RUN=false",
-      "ELAPSED_MS=2", "WAITED_MS=0", "ATTEMPTS=5", "CONFIG_VERSION=0123456789ab",
+      "NEPTUNE_WATCHDOG_AUDIT=1", "TIME=2026-11-25T12:00:00.123Z", "ENDPOINT=writer", "LANGUAGE=opencypher",
+      "QUERY_ID=q-1", "RULE=long-reads", "ACTION=cancel", "OUTCOME=failed", "SILENT=false", "DRY_RUN=false",
+      "ELAPSED_MS=2", "WAITED_MS=0", "ATTEMPTS=5", "QUERY=MATCH (n)\\nRETURN n " + std::string(512 - 19, 'x'),
+      "CONFIG_VERSION=0123456789ab",
       "REASON=elapsed 2ms > max_elapsed 1ms", "ERROR=ThrottlingException (HTTP 500): busy"};
   EXPECT_EQ(fields, expected);
 }
