@@ -196,11 +196,9 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   try {
     audit = std::make_unique<AuditLog>(config->watchdog);
   } catch (const AuditOpenError& e) {
-    // Exit 1, not 78: the file may be writable in a moment (a mount not yet there), so systemd
-    // should restart the daemon rather than give up as on a bad configuration.
     std::cerr << config->origin << ": watchdog.audit_log: cannot open '" << config->watchdog.audit_log
               << "': " << e.what() << "\n";
-    return kExitFailure;
+    return kExitConfig;
   }
 
   StopToken stop;
@@ -218,10 +216,11 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         return metrics.health(std::chrono::system_clock::now(), holder.get()->watchdog.poll_interval, names);
       });
     } catch (const MetricsListenError& e) {
-      // The address itself was checked with the configuration; a port still held (by the
-      // instance being restarted, say) is worth a restart, so exit 1 rather than 78.
+      // The address itself was checked with the configuration. A port still held (by the
+      // instance being restarted, say) is worth a restart by systemd, so exit 1; any other
+      // refusal (not a local address, a privileged port) will not pass by itself: 78.
       std::cerr << config->origin << ": watchdog.metrics_listen: " << e.what() << "\n";
-      return kExitFailure;
+      return e.address_in_use ? kExitFailure : kExitConfig;
     }
     const auto& listen = config->watchdog.metrics_listen;
     log->info("metrics on http://{}:{}/metrics, health on /healthz", listen.substr(0, listen.rfind(':')),

@@ -1,5 +1,6 @@
 #include "nw/io/metrics_server.h"
 
+#include <cerrno>
 #include <exception>
 #include <utility>
 #include <variant>
@@ -121,7 +122,8 @@ MetricsServer::MetricsServer(const std::string& listen, const Metrics& metrics,
     socket.bind(Poco::Net::SocketAddress(host, port), true, false);
     socket.listen(64);
   } catch (const Poco::Exception& e) {
-    throw MetricsListenError("cannot listen on " + listen + ": " + bind_error_text(e, host, port));
+    throw MetricsListenError("cannot listen on " + listen + ": " + bind_error_text(e, host, port),
+                             e.code() == EADDRINUSE);
   }
   port_ = socket.address().port();
 

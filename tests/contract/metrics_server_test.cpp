@@ -141,9 +141,13 @@ TEST(MetricsServer, APortHeldByAnotherProgramsSocketIsAnError) {
   // Poco's ServerSocket constructor sets SO_REUSEPORT; the server must still refuse to share.
   Poco::Net::ServerSocket other(Poco::Net::SocketAddress("127.0.0.1", 0));
   Metrics metrics;
-  EXPECT_THROW(MetricsServer("127.0.0.1:" + std::to_string(other.address().port()), metrics,
-                             [] { return HealthReport{}; }),
-               MetricsListenError);
+  try {
+    MetricsServer server("127.0.0.1:" + std::to_string(other.address().port()), metrics,
+                         [] { return HealthReport{}; });
+    ADD_FAILURE() << "shared a port held by another socket";
+  } catch (const MetricsListenError& e) {
+    EXPECT_TRUE(e.address_in_use) << e.what();
+  }
 }
 
 TEST(MetricsServer, MalformedListenAddressesAreClearErrors) {
@@ -163,6 +167,7 @@ TEST(MetricsServer, MalformedListenAddressesAreClearErrors) {
                 std::string::npos)
           << what;
       EXPECT_NE(what.find(message), std::string::npos) << what;
+      EXPECT_FALSE(e.address_in_use) << what;
     }
   }
 }

@@ -294,10 +294,10 @@ TEST(WatchdogEndToEnd, ConfigurationAndUsageErrorsHaveTheirExitCodes) {
   EXPECT_EQ(help.wait_exit(milliseconds(10000)), 0);
 }
 
-// A malformed metrics address is a configuration error (78: systemd does not restart); a
-// port that is taken or an audit file that cannot be opened may pass, so they exit 1 and
-// systemd restarts the daemon (RestartPreventExitStatus=64 78).
-TEST(WatchdogEndToEnd, StartupFailuresThatMayPassExitOneAndNameTheirKey) {
+// A malformed metrics address or an audit file that cannot be opened is a configuration error
+// (78: systemd does not restart); a metrics port that another socket holds may be freed, so
+// it exits 1 and systemd restarts the daemon (RestartPreventExitStatus=64 78).
+TEST(WatchdogEndToEnd, StartupFailuresNameTheirKeyAndOnlyATakenPortExitsOne) {
   Workspace ws;
   const std::string rule = "\n[rule.r]\nmax_elapsed = 1m\n";
   // Whether one line of the child's output says both `text` and `detail`.
@@ -334,7 +334,7 @@ TEST(WatchdogEndToEnd, StartupFailuresThatMayPassExitOneAndNameTheirKey) {
   text.replace(at, ws.audit_path().size(), ws.path("not-a-directory") + "/audit.jsonl");
   std::ofstream(config) << text;
   ChildProcess unopenable(NW_WATCHDOG_BIN, {"--config", config});
-  EXPECT_EQ(unopenable.wait_exit(milliseconds(10000)), 1);
+  EXPECT_EQ(unopenable.wait_exit(milliseconds(10000)), 78);
   EXPECT_TRUE(says(unopenable, ": watchdog.audit_log: cannot open '", "not-a-directory/audit.jsonl"))
       << e2e::joined(unopenable.stderr_lines());
 }

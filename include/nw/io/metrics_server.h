@@ -23,7 +23,12 @@ namespace nw {
 // The listen address is malformed or cannot be bound, e.g. "cannot listen on
 // 127.0.0.1:9464: Address already in use". The app reports it as watchdog.metrics_listen.
 struct MetricsListenError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit MetricsListenError(const std::string& what, bool in_use = false)
+      : std::runtime_error(what), address_in_use(in_use) {}
+  // The port is held by another socket, perhaps only until the instance being restarted has
+  // gone: worth trying again, unlike an address that is not local or a port the daemon may
+  // not bind.
+  bool address_in_use = false;
 };
 
 class MetricsServer {
