@@ -78,16 +78,20 @@ bool EndpointPoller::poll_once() {
   if (!polled.result) {
     const Failure& failure = polled.result.failure();
     const std::string why = printable(failure.describe());
+    // No credentials: the last try sent nothing, so say how many requests were sent, if any.
+    const std::string tries = failure.kind == FailureKind::credentials && polled.attempts == 0
+                                  ? std::string("before any request was sent")
+                                  : "after " + std::to_string(polled.attempts) + " attempt(s)";
     // Wrong or expired credentials fail every poll until an operator acts: say so once a
     // minute rather than every few seconds.
     const bool denied = failure.code == "AccessDeniedException" || failure.http_status == 403;
     const auto now = std::chrono::steady_clock::now();
     if (!denied || !last_access_denied_log_ || now - *last_access_denied_log_ >= std::chrono::minutes(1)) {
-      log_.warn("endpoint {}: poll failed after {} attempt(s): {}{}", label_, polled.attempts, why,
+      log_.warn("endpoint {}: poll failed {}: {}{}", label_, tries, why,
                 denied ? " (check the credentials and the IAM policy; repeated at most once a minute)" : "");
       if (denied) last_access_denied_log_ = now;
     } else {
-      log_.debug("endpoint {}: poll failed after {} attempt(s): {}", label_, polled.attempts, why);
+      log_.debug("endpoint {}: poll failed {}: {}", label_, tries, why);
     }
     status_.cycle_finished(index_, false, 0, why);
     // Crossings of running queries stay valid (a throttled status endpoint does not stop their

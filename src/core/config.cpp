@@ -675,9 +675,14 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c, std::chrono::s
       const bool same_filters = pattern(earlier.query_matches) == pattern(r.query_matches) &&
                                 pattern(earlier.query_excludes) == pattern(r.query_excludes);
       if (catch_all || same_filters) {
+        std::string every = "every";  // "every gremlin, sparql" for a rule of some languages
+        for (Language l : earlier.languages) {
+          every += every == "every" ? " " : ", ";
+          every += to_string(l);
+        }
         warnings.push_back({key,
                             "never governs a query: [rule." + earlier.name + "] comes first and " +
-                                (catch_all ? "selects every query" : "has the same filters"),
+                                (catch_all ? "selects " + every + " query" : "has the same filters"),
                             0});
         break;
       }

@@ -702,7 +702,7 @@ TEST(ConfigWarnings, ShadowedAndNeverMatchingRulesAndExpiredProtections) {
       {"an earlier catch-all for every language of a later rule shadows it",
        kEndpoint + "[rule.gs]\nmax_elapsed = 1m\nlanguages = gremlin, sparql\n"
                    "[rule.g]\nmax_elapsed = 1h\nlanguages = gremlin\n",
-       {"f.ini: rule.g: never governs a query: [rule.gs] comes first and selects every query"}},
+       {"f.ini: rule.g: never governs a query: [rule.gs] comes first and selects every gremlin, sparql query"}},
       {"excludes that match every text", kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_excludes = .*\n",
        {"f.ini: rule.x: can never match: query_excludes '.*' matches every text"}},
       {"excludes that match the empty string", kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_excludes = ^\n",
