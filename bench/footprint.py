@@ -104,6 +104,10 @@ def main():
           f"(measured after {warm_up:.0f}s warm-up), {audit_lines} audit records")
     print(f"  RSS MB: median {statistics.median(rss) / 1024:.1f}, max {max(rss) / 1024:.1f}, "
           f"first {rss[0] / 1024:.1f}, last {rss[-1] / 1024:.1f}; VmHWM {hwm / 1024:.1f}")
+    # Whether memory levels off: the median of each fifth of the samples, in order.
+    fifths = [rss[len(rss) * i // 5:len(rss) * (i + 1) // 5] for i in range(5)]
+    print("  RSS MB by fifth of the run: " +
+          ", ".join(f"{statistics.median(f) / 1024:.1f}" for f in fifths if f))
     print(f"  CPU: {cpu * 3600 / wall:.1f} s per hour = {100 * cpu / wall:.3f}% of one core")
     return 0
 
