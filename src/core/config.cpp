@@ -277,6 +277,17 @@ std::optional<Language> language_named(const std::string& name) {
   return std::nullopt;
 }
 
+// Languages as an operator writes them: "gremlin, sparql".
+template <class Languages>
+std::string language_list(const Languages& languages) {
+  std::string out;
+  for (Language l : languages) {
+    if (!out.empty()) out += ", ";
+    out += to_string(l);
+  }
+  return out;
+}
+
 // "opencypher, gremlin, sparql": at least one, no repeats.
 template <class Add>
 std::optional<std::string> parse_languages(const std::string& v, Add add) {
@@ -541,12 +552,7 @@ void print_rule(std::ostream& out, const Rule& r) {
   out << "silent = " << (r.silent ? "true" : "false") << "\n";
   out << "dry_run = " << (r.dry_run ? "true" : "false") << "\n";
   if (r.max_cancels_per_minute) out << "max_cancels_per_minute = " << *r.max_cancels_per_minute << "\n";
-  if (!r.languages.empty()) {
-    out << "languages = ";
-    const char* sep = "";
-    for (Language l : r.languages) out << std::exchange(sep, ", ") << to_string(l);
-    out << "\n";
-  }
+  if (!r.languages.empty()) out << "languages = " << language_list(r.languages) << "\n";
 }
 
 void print_protection(std::ostream& out, const Protection& p) {
@@ -600,9 +606,7 @@ std::string describe_config(const WatchdogConfig& c) {
     if (!e.profile.empty()) out << "profile = " << e.profile << "\n";
     out << "ca_file = " << e.ca_file << "\n";
     if (!e.tls_server_name.empty()) out << "tls_server_name = " << e.tls_server_name << "\n";
-    out << "languages = ";
-    for (std::size_t i = 0; i < e.languages.size(); ++i) out << (i ? ", " : "") << to_string(e.languages[i]);
-    out << "\n";
+    out << "languages = " << language_list(e.languages) << "\n";
   }
   if (!c.policy.protections.empty())
     out << "\n# protections apply before any rule, budget or guard\n";
@@ -675,11 +679,9 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c, std::chrono::s
       const bool same_filters = pattern(earlier.query_matches) == pattern(r.query_matches) &&
                                 pattern(earlier.query_excludes) == pattern(r.query_excludes);
       if (catch_all || same_filters) {
-        std::string every = "every";  // "every gremlin, sparql" for a rule of some languages
-        for (Language l : earlier.languages) {
-          every += every == "every" ? " " : ", ";
-          every += to_string(l);
-        }
+        // "every gremlin, sparql query" for a catch-all of some languages.
+        const std::string every =
+            earlier.languages.empty() ? "every" : "every " + language_list(earlier.languages);
         warnings.push_back({key,
                             "never governs a query: [rule." + earlier.name + "] comes first and " +
                                 (catch_all ? "selects " + every + " query" : "has the same filters"),
