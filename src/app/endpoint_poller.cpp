@@ -28,10 +28,11 @@ EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language, std::
       metrics_(services.metrics),
       log_(services.log),
       stop_(services.stop),
+      clock_(services.clock),
       rng_(std::random_device{}()) {}
 
 void EndpointPoller::promise_progress_within(std::chrono::steady_clock::duration wait) {
-  status_.promise_progress_by(index_, std::chrono::steady_clock::now() + wait + std::chrono::seconds(5));
+  status_.promise_progress_by(index_, clock_.now() + wait + std::chrono::seconds(5));
 }
 
 namespace {
@@ -56,17 +57,17 @@ std::string metric_code(const Failure& f) {
 
 bool EndpointPoller::poll_once() {
   const std::shared_ptr<const WatchdogConfig> config = config_.get();
-  last_poll_started_ = std::chrono::steady_clock::now();
+  last_poll_started_ = clock_.now();
   std::chrono::steady_clock::time_point answered;
   auto polled = call_with_retries<StatusSnapshot>(
       [this, &answered] {
         promise_progress_within(request_bound());
-        const auto started = std::chrono::steady_clock::now();
+        const auto started = clock_.now();
         auto result = client_->list_queries();
-        answered = std::chrono::steady_clock::now();
+        answered = clock_.now();
         const std::chrono::duration<double> latency = answered - started;
         metrics_.poll_finished(endpoint_.name, result.ok(), result.ok() ? "" : metric_code(result.failure()),
-                               latency.count(), std::chrono::system_clock::now());
+                               latency.count(), clock_.wall_now());
         return result;
       },
       config->retry, stop_, [this] { return unit_random(); },
@@ -85,7 +86,7 @@ bool EndpointPoller::poll_once() {
     // Wrong or expired credentials fail every poll until an operator acts: say so once a
     // minute rather than every few seconds.
     const bool denied = failure.code == "AccessDeniedException" || failure.http_status == 403;
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = clock_.now();
     if (!denied || !last_access_denied_log_ || now - *last_access_denied_log_ >= std::chrono::minutes(1)) {
       log_.warn("endpoint {}: poll failed {}: {}{}", label_, tries, why,
                 denied ? " (check the credentials and the IAM policy; repeated at most once a minute)" : "");
@@ -119,7 +120,7 @@ bool EndpointPoller::poll_once() {
   crossings_.clear();
   const std::size_t listed = snapshot.queries.size();
   if (config->watchdog.schedule == Schedule::deadline) {
-    crossings_ = upcoming_crossings(snapshot, config->policy, std::chrono::system_clock::now(), &rule_memo_);
+    crossings_ = upcoming_crossings(snapshot, config->policy, clock_.wall_now(), &rule_memo_);
     observed_at_ = answered;
     last_seen_ = std::move(polled.result.value());  // frees the previous poll's snapshot
   }
@@ -222,7 +223,7 @@ StatusSnapshot EndpointPoller::check_by_id(const WatchdogConfig& config, std::si
 void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot,
                             Observation observation, std::int64_t projected_ms) {
   const bool poll = observation == Observation::poll;
-  auto decisions = decide(snapshot, config.policy, std::chrono::system_clock::now(), poll ? &rule_memo_ : nullptr);
+  auto decisions = decide(snapshot, config.policy, clock_.wall_now(), poll ? &rule_memo_ : nullptr);
   if (!poll) {
     // A projection or a check holds only the queries due, so a concurrency guard would count
     // too few: guards act at polls only. Only broken limits (excess > 0) are acted on here.
@@ -255,36 +256,43 @@ void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& 
   for (const Decision& decision : decisions) handle(config, snapshot, decision);
 }
 
-void EndpointPoller::run() {
-  using Clock = std::chrono::steady_clock;
-  auto next_poll = Clock::now();
-  while (!stop_.stop_requested()) {
-    const Millis interval = config_.get()->watchdog.poll_interval;
-    const auto now = Clock::now();
-    bool needs_poll = false;
-    if (const auto due = next_crossing(); due && *due <= now) needs_poll = !act_on_due_crossings(now);
-    // A queued query's crossing needs fresh status. Early polls start at least a fifth of
-    // poll_interval after the previous one, so a long queue cannot multiply Neptune's load.
-    const auto early_poll = last_poll_started_ + interval / 5;
-    if (now >= next_poll || (needs_poll && now >= early_poll)) {
-      const bool regular = now >= next_poll;
-      poll_once();
-      if (regular) {
-        next_poll += interval;
-        const auto after = Clock::now();
-        if (next_poll < after) next_poll = after;  // an overrun starts the next poll at once, without a burst
-      } else {
-        // The regular schedule resumes, but never within a fifth of an interval of this poll.
-        next_poll = std::max(next_poll, last_poll_started_ + interval / 5);
-      }
-      continue;
+void EndpointPoller::start(Scheduler& scheduler, Scheduler::StrandId strand, Clock::time_point first_poll) {
+  scheduler_ = &scheduler;
+  strand_ = strand;
+  next_poll_ = first_poll;
+  promise_progress_within(first_poll - clock_.now());
+  scheduler.schedule_at(strand, first_poll, [this] { step(); });
+}
+
+void EndpointPoller::step() {
+  if (stop_.stop_requested()) return;
+  const Millis interval = config_.get()->watchdog.poll_interval;
+  const auto now = clock_.now();
+  bool needs_poll = false;
+  if (const auto due = next_crossing(); due && *due <= now) needs_poll = !act_on_due_crossings(now);
+  // A queued query's crossing needs fresh status. Early polls start at least a fifth of
+  // poll_interval after the previous one, so a long queue cannot multiply Neptune's load.
+  const auto early_poll = last_poll_started_ + interval / 5;
+  auto wake = next_poll_;
+  if (now >= next_poll_ || (needs_poll && now >= early_poll)) {
+    const bool regular = now >= next_poll_;
+    poll_once();
+    if (regular) {
+      next_poll_ += interval;
+      const auto after = clock_.now();
+      if (next_poll_ < after) next_poll_ = after;  // an overrun starts the next poll at once, without a burst
+    } else {
+      // The regular schedule resumes, but never within a fifth of an interval of this poll.
+      next_poll_ = std::max(next_poll_, last_poll_started_ + interval / 5);
     }
-    auto wake = next_poll;
+    wake = clock_.now();  // what the poll found may be due already: look again at once
+  } else {
     if (needs_poll) wake = std::min(wake, early_poll);
     if (const auto later = next_crossing_after(now)) wake = std::min(wake, *later);
-    promise_progress_within(wake - now);
-    stop_.sleep_until(wake);
   }
+  if (stop_.stop_requested()) return;
+  promise_progress_within(wake - clock_.now());
+  scheduler_->schedule_at(strand_, wake, [this] { step(); });
 }
 
 std::vector<AuditRecord> EndpointPoller::abandon() {
@@ -292,7 +300,7 @@ std::vector<AuditRecord> EndpointPoller::abandon() {
   abandoned_ = true;
   std::vector<AuditRecord> records;
   for (auto& [id, record] : pending_) {
-    record.time = std::chrono::system_clock::now();
+    record.time = clock_.wall_now();
     records.push_back(std::move(record));
   }
   pending_.clear();
@@ -303,7 +311,7 @@ AuditRecord EndpointPoller::record_for(const WatchdogConfig& config, const Statu
                                        const Decision& d) const {
   const QueryStatus& q = snapshot.queries[d.query_index];
   AuditRecord r;
-  r.time = std::chrono::system_clock::now();
+  r.time = clock_.wall_now();
   r.endpoint = endpoint_.name;
   r.language = snapshot.language;
   r.query_id = q.id;
@@ -407,7 +415,7 @@ void EndpointPoller::send_cancel(const WatchdogConfig& config, AuditRecord& reco
         log_.info("endpoint {}: cancel of {} attempt {} failed ({}); retrying in {}ms", label_,
                   printable(record.query_id), attempts, printable(f.describe()), pause.count());
       });
-  record.time = std::chrono::system_clock::now();
+  record.time = clock_.wall_now();
   record.attempts = sent.attempts;
   if (sent.result) {
     record.outcome = AuditOutcome::cancelled;

@@ -12,6 +12,7 @@
 #include "nw/app/cli.h"
 #include "nw/app/config_holder.h"
 #include "nw/app/endpoint_poller.h"
+#include "nw/app/scheduler.h"
 #include "nw/app/test_matching.h"
 #include "nw/io/config_file.h"
 #include "nw/io/credentials.h"
@@ -26,6 +27,10 @@ namespace {
 // loop's tick this keeps a stop within DESIGN's 2 seconds.
 constexpr auto kShutdownGrace = std::chrono::milliseconds(1700);
 constexpr long kSignalTickNanos = 100'000'000;
+// The workers that run every loop's polls and cancels, and how many there may be while some
+// are held by slow peers (see nw/app/scheduler.h).
+constexpr std::size_t kWorkers = 4;
+constexpr std::size_t kMaxWorkers = 12;
 
 sigset_t handled_signals() {
   sigset_t set;
@@ -34,7 +39,7 @@ sigset_t handled_signals() {
   return set;
 }
 
-// Counts finished poller threads so that the main thread can wait for them with a deadline.
+// Counts the loops that finished their one cycle under --once.
 class Completion {
  public:
   void finished(bool ok) {
@@ -48,10 +53,6 @@ class Completion {
   bool all_finished(std::size_t total) {
     std::lock_guard<std::mutex> lock(mutex_);
     return finished_ == total;
-  }
-  bool wait_all(std::size_t total, std::chrono::steady_clock::time_point deadline) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return cv_.wait_until(lock, deadline, [&] { return finished_ == total; });
   }
   bool all_ok() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -226,7 +227,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     log->info("metrics on http://{}:{}/metrics, health on /healthz", listen.substr(0, listen.rfind(':')),
               metrics_server->port());
   }
-  const PollerServices services{holder, *audit, budget, status, metrics, *log, stop};
+  SystemClock clock;
+  const PollerServices services{holder, *audit, budget, status, metrics, *log, stop, clock};
   std::vector<std::unique_ptr<EndpointPoller>> pollers;
   // One credential chain per profile and region, shared by the endpoints that sign with it, so
   // temporary credentials are fetched and refreshed once. Only auth = iam consults the chain.
@@ -261,15 +263,21 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
             format_duration(config->watchdog.poll_interval),
             config->policy.dry_run ? "DRY RUN (no cancels), " : "", audit->destinations());
 
+  // Declared after the pollers, so that it is destroyed (its workers joined) before them.
+  Scheduler scheduler(clock, Scheduler::Options{kWorkers, kMaxWorkers});
   Completion completion;
-  std::vector<std::thread> threads;
-  for (auto& poller : pollers) {
-    threads.emplace_back([&, p = poller.get()] {
-      bool ok = true;
-      if (opts.once) ok = p->poll_once();
-      else p->run();
-      completion.finished(ok);
-    });
+  const std::size_t loops_started = pollers.size();
+  // Under --once each loop runs one cycle. The daemon spreads its loops' first polls over the
+  // first second (or poll_interval, if shorter), so that a large fleet is not polled in bursts.
+  const auto start = clock.now();
+  const auto spread = std::min<Clock::duration>(config->watchdog.poll_interval, std::chrono::seconds(1));
+  for (std::size_t i = 0; i < pollers.size(); ++i) {
+    EndpointPoller* p = pollers[i].get();
+    const auto strand = scheduler.make_strand();
+    if (opts.once)
+      scheduler.post(strand, [p, &completion] { completion.finished(p->poll_once()); });
+    else
+      p->start(scheduler, strand, start + spread * static_cast<long>(i) / static_cast<long>(pollers.size()));
   }
 
   SystemdNotifier systemd;
@@ -283,7 +291,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
 
   const sigset_t signals = handled_signals();
   bool signalled = false;
-  while (!completion.all_finished(threads.size())) {
+  while (!opts.once || !completion.all_finished(loops_started)) {
     const timespec tick{0, kSignalTickNanos};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGHUP) {
@@ -317,7 +325,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   systemd.stopping();
   stop.request_stop();
 
-  if (!completion.wait_all(threads.size(), std::chrono::steady_clock::now() + kShutdownGrace)) {
+  if (!scheduler.stop(std::chrono::steady_clock::now() + kShutdownGrace)) {
     // A request is still waiting on Neptune. Record every cancel of the unfinished cycles,
     // then leave without waiting: the operator asked us to stop.
     std::size_t abandoned = 0;
@@ -333,7 +341,6 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     std::fflush(nullptr);
     std::_Exit(kExitOk);
   }
-  for (auto& t : threads) t.join();
   log->info("stopped");
   if (opts.once && !signalled && !completion.all_ok()) return kExitFailure;
   return kExitOk;

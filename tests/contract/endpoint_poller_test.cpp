@@ -48,7 +48,7 @@ class PollerFixture : public ::testing::Test {
     EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.errors[0].format("test.ini"));
     holder_ = std::make_unique<ConfigHolder>(std::make_shared<const WatchdogConfig>(std::move(parsed.config)));
     budget_ = std::make_unique<CancelBudget>(holder_->get()->policy);
-    services_ = std::make_unique<PollerServices>(PollerServices{*holder_, *audit_, *budget_, status_, metrics_, *log_, stop_});
+    services_ = std::make_unique<PollerServices>(PollerServices{*holder_, *audit_, *budget_, status_, metrics_, *log_, stop_, clock_});
     return std::make_unique<EndpointPoller>(server_.endpoint(), Language::opencypher, 0,
                                             make_neptune_client(server_.endpoint()), *services_);
   }
@@ -77,6 +77,7 @@ class PollerFixture : public ::testing::Test {
   Metrics metrics_;
   std::unique_ptr<PollerServices> services_;
   StopToken stop_;
+  SystemClock clock_;
 };
 
 const std::string kRule = "[rule.long]\nmax_elapsed = 10s\nsilent = true\n";
@@ -205,18 +206,21 @@ TEST_F(PollerFixture, AccessDeniedIsNotRetriedAndLoggedOnceAMinute) {
 namespace nw {
 namespace {
 
-// The poller's own loop in a thread, stopped and joined when the test is done with it.
+// The poller's own loop on a scheduler, stopped when the test is done with it.
 class RunningPoller {
  public:
-  RunningPoller(EndpointPoller& poller, StopToken& stop) : stop_(stop), thread_([&poller] { poller.run(); }) {}
+  RunningPoller(EndpointPoller& poller, StopToken& stop) : stop_(stop) {
+    poller.start(scheduler_, scheduler_.make_strand(), clock_.now());
+  }
   ~RunningPoller() {
     stop_.request_stop();
-    thread_.join();
+    scheduler_.stop(std::chrono::steady_clock::now() + std::chrono::seconds(30));
   }
 
  private:
   StopToken& stop_;
-  std::thread thread_;
+  SystemClock clock_;
+  Scheduler scheduler_{clock_, Scheduler::Options{2, 2}};
 };
 
 // Waits (bounded, never asserting how long it took) until `done` holds.

@@ -1,6 +1,8 @@
 #pragma once
 // One instance endpoint's loop: poll the status, decide, cancel or log, audit each decision.
-// Each endpoint runs in its own thread, so a slow or failing instance never delays another.
+// Each loop runs on its own strand of the scheduler (nw/app/scheduler.h): its steps never run
+// at the same time, so its state needs no lock, and a slow or failing instance never delays
+// another.
 #include <map>
 #include <memory>
 #include <mutex>
@@ -8,10 +10,12 @@
 #include <random>
 
 #include "nw/app/config_holder.h"
+#include "nw/app/scheduler.h"
 #include "nw/app/service_status.h"
 #include "nw/app/stop_token.h"
 #include "nw/core/audit_record.h"
 #include "nw/core/cancel_budget.h"
+#include "nw/core/clock.h"
 #include "nw/core/config.h"
 #include "nw/core/deadline.h"
 #include "nw/core/decide.h"
@@ -35,6 +39,7 @@ struct PollerServices {
   Metrics& metrics;
   spdlog::logger& log;
   StopToken& stop;
+  const Clock& clock;
 };
 
 class EndpointPoller {
@@ -66,9 +71,10 @@ class EndpointPoller {
   std::optional<std::chrono::steady_clock::time_point> next_crossing_after(
       std::chrono::steady_clock::time_point now) const;
 
-  // Cycles until stop is requested, starting a poll every poll_interval (at once if a cycle
-  // overran it), and under schedule = deadline waking in between at each crossing instant.
-  void run();
+  // Runs the loop on `strand` of `scheduler` until stop is requested: a poll every
+  // poll_interval (at once if a cycle overran it), and under schedule = deadline a wake-up in
+  // between at each crossing instant. The first poll is due at `first_poll`.
+  void start(Scheduler& scheduler, Scheduler::StrandId strand, Clock::time_point first_poll);
 
   // At shutdown, when this poller did not finish within the grace period: hands over the
   // records of this cycle's cancels that are not written yet (the one waiting for Neptune as
@@ -96,6 +102,9 @@ class EndpointPoller {
   void write_audit(const AuditRecord& record);
   // For a decision that ends without a record (already reported): nothing is pending for it.
   void drop_pending(const std::string& query_id);
+  // One step of the loop (the crossings due, then a poll if one is due) and the next one's
+  // scheduling.
+  void step();
   // Tells ServiceStatus the loop will report again within `wait` (plus a margin).
   void promise_progress_within(std::chrono::steady_clock::duration wait);
   // How long one request may block: NetSSL can take up to three socket timeouts.
@@ -112,6 +121,10 @@ class EndpointPoller {
   Metrics& metrics_;
   spdlog::logger& log_;
   StopToken& stop_;
+  const Clock& clock_;
+  Scheduler* scheduler_ = nullptr;
+  Scheduler::StrandId strand_ = 0;
+  std::chrono::steady_clock::time_point next_poll_{};
   // What was recorded and which cancels Neptune acknowledged, per query id (forgotten a few
   // polls after the id stops being listed).
   DecisionMemory memory_;

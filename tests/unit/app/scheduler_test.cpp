@@ -1,0 +1,145 @@
+// The deadline scheduler: order by due time, one task at a time per strand, dropped strands,
+// stop, and (threaded) a blocked worker that does not hold up the others.
+#include "nw/app/scheduler.h"
+
+#include <atomic>
+#include <future>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/manual_clock.h"
+
+namespace nw {
+namespace {
+
+using namespace std::chrono_literals;
+using test::ManualClock;
+
+struct ManualFixture : ::testing::Test {
+  ManualClock clock;
+  Scheduler scheduler{clock, Scheduler::Options{0, 0}};
+  std::vector<std::string> ran;
+};
+
+TEST_F(ManualFixture, TasksRunAtTheirDueTimeInOrderAndNotBefore) {
+  const auto a = scheduler.make_strand();
+  const auto b = scheduler.make_strand();
+  const auto t0 = clock.now();
+  scheduler.schedule_at(a, t0 + 30ms, [&] { ran.push_back("a30"); });
+  scheduler.schedule_at(b, t0 + 10ms, [&] { ran.push_back("b10"); });
+  scheduler.schedule_at(a, t0 + 10ms, [&] { ran.push_back("a10"); });
+  EXPECT_EQ(scheduler.run_due(), 0u);
+  Scheduler::TimePoint next;
+  ASSERT_TRUE(scheduler.next_due(next));
+  EXPECT_EQ(next, t0 + 10ms);
+  clock.advance(10ms);
+  EXPECT_EQ(scheduler.run_due(), 2u);
+  EXPECT_EQ(ran, (std::vector<std::string>{"b10", "a10"}));
+  clock.advance(19ms);
+  EXPECT_EQ(scheduler.run_due(), 0u);
+  clock.advance(1ms);
+  EXPECT_EQ(scheduler.run_due(), 1u);
+  EXPECT_EQ(ran.back(), "a30");
+  EXPECT_FALSE(scheduler.next_due(next));
+}
+
+TEST_F(ManualFixture, ATaskCanRescheduleItsStrandAndDueFollowUpsRunInTheSamePass) {
+  const auto s = scheduler.make_strand();
+  int count = 0;
+  std::function<void()> tick = [&] {
+    ++count;
+    scheduler.schedule_at(s, clock.now() + (count < 3 ? 0ms : 100ms), tick);
+  };
+  scheduler.post(s, tick);
+  EXPECT_EQ(scheduler.run_due(), 3u);  // the two follow-ups due at once ran too; the third waits
+  clock.advance(100ms);
+  EXPECT_EQ(scheduler.run_due(), 1u);
+  EXPECT_EQ(count, 4);
+}
+
+TEST_F(ManualFixture, ADroppedStrandRunsNothingMoreAndOthersGoOn) {
+  const auto a = scheduler.make_strand();
+  const auto b = scheduler.make_strand();
+  scheduler.schedule_at(a, clock.now() + 5ms, [&] { ran.push_back("a"); });
+  scheduler.schedule_at(b, clock.now() + 5ms, [&] { ran.push_back("b"); });
+  scheduler.drop_strand(a);
+  scheduler.post(a, [&] { ran.push_back("a-late"); });  // scheduled after the drop: ignored
+  clock.advance(5ms);
+  scheduler.run_due();
+  EXPECT_EQ(ran, std::vector<std::string>{"b"});
+}
+
+TEST_F(ManualFixture, AfterStopNothingRunsAndNothingIsKept) {
+  const auto s = scheduler.make_strand();
+  scheduler.post(s, [&] { ran.push_back("x"); });
+  EXPECT_TRUE(scheduler.stop(std::chrono::steady_clock::now()));
+  scheduler.post(s, [&] { ran.push_back("y"); });
+  EXPECT_EQ(scheduler.run_due(), 0u);
+  EXPECT_TRUE(ran.empty());
+  EXPECT_TRUE(scheduler.wait_idle(std::chrono::steady_clock::now()));
+}
+
+TEST_F(ManualFixture, AnEscapingExceptionDoesNotStopTheOthers) {
+  const auto s = scheduler.make_strand();
+  scheduler.post(s, [] { throw std::runtime_error("boom"); });
+  scheduler.post(s, [&] { ran.push_back("after"); });
+  EXPECT_EQ(scheduler.run_due(), 2u);
+  EXPECT_EQ(ran, std::vector<std::string>{"after"});
+}
+
+// Threaded: tasks of one strand never overlap, while other strands run in parallel.
+TEST(SchedulerThreads, OneStrandRunsOneTaskAtATime) {
+  SystemClock clock;
+  Scheduler scheduler(clock, Scheduler::Options{4, 4});
+  const auto s = scheduler.make_strand();
+  std::atomic<int> inside{0}, overlaps{0}, done{0};
+  for (int i = 0; i < 200; ++i)
+    scheduler.post(s, [&] {
+      if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
+      std::this_thread::yield();
+      inside.fetch_sub(1);
+      done.fetch_add(1);
+    });
+  ASSERT_TRUE(scheduler.wait_idle(std::chrono::steady_clock::now() + 20s));
+  EXPECT_EQ(done.load(), 200);
+  EXPECT_EQ(overlaps.load(), 0);
+}
+
+// Every base worker is blocked (a slow peer each): a task of another strand still runs, on an
+// extra worker, and the pool never exceeds max_workers.
+TEST(SchedulerThreads, BlockedWorkersDoNotHoldUpOtherStrands) {
+  SystemClock clock;
+  Scheduler scheduler(clock, Scheduler::Options{2, 3, 10'000ms});
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  for (int i = 0; i < 2; ++i)
+    scheduler.post(scheduler.make_strand(), [released] { released.wait(); });
+  std::promise<void> other_ran;
+  scheduler.post(scheduler.make_strand(), [&] { other_ran.set_value(); });
+  EXPECT_EQ(other_ran.get_future().wait_for(20s), std::future_status::ready);
+  for (int i = 0; i < 5; ++i)
+    scheduler.post(scheduler.make_strand(), [released] { released.wait(); });
+  EXPECT_LE(scheduler.peak_threads(), 3u);
+  release.set_value();
+  EXPECT_TRUE(scheduler.wait_idle(std::chrono::steady_clock::now() + 20s));
+}
+
+TEST(SchedulerThreads, StopWaitsForRunningTasksUpToItsDeadline) {
+  SystemClock clock;
+  Scheduler scheduler(clock, Scheduler::Options{1, 1});
+  std::promise<void> started, release;
+  auto released = release.get_future().share();
+  scheduler.post(scheduler.make_strand(), [&, released] {
+    started.set_value();
+    released.wait();
+  });
+  started.get_future().wait();
+  EXPECT_FALSE(scheduler.stop(std::chrono::steady_clock::now() + 50ms));
+  release.set_value();
+  EXPECT_TRUE(scheduler.stop(std::chrono::steady_clock::now() + 20s));
+}
+
+}  // namespace
+}  // namespace nw
