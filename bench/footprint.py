@@ -6,17 +6,22 @@ queries per second, 8 worker slots, log-normal runtimes) and neptune-watchdog wi
 [endpoint.iN] per instance and three rules with regexes, then samples the daemon's
 /proc/PID/status (VmRSS) and /proc/PID/stat (user + system CPU) every few seconds for --minutes.
 Reports resident memory after warm-up (median and max of the samples, and VmHWM), CPU seconds
-per hour and the share of one core, measured over the run after the first minute.
+per hour and the share of one core, measured over the run after the first minute, the
+daemon's thread count (/proc/PID/status Threads), and whether every poll loop kept its
+interval: the poll requests the daemon counted (its own /metrics, poll_requests_total) over
+the measured window, against endpoints x languages x window / poll_interval.
 Standard library only."""
 import argparse
 import os
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -44,6 +49,8 @@ def main():
     parser.add_argument("--arrival-rate", type=float, default=0.5)
     parser.add_argument("--sample-seconds", type=float, default=5)
     parser.add_argument("--poll-interval", default="5s")
+    parser.add_argument("--languages", default="opencypher",
+                        help="languages polled on each endpoint, e.g. opencypher,gremlin,sparql")
     parser.add_argument("--fault", action="append", default=[],
                         help="a neptune-sim --fault spec (repeatable), e.g. huge=5MB,share=0.1,on=status")
     args = parser.parse_args()
@@ -63,10 +70,12 @@ def main():
                 if m:
                     urls.append(m.group(1))
             config = os.path.join(work, "footprint.ini")
+            metrics_port = free_port()
             with open(config, "w") as f:
-                f.write(f"[watchdog]\npoll_interval = {args.poll_interval}\naudit_log = {work}/audit.jsonl\nlog_level = warn\n")
+                f.write(f"[watchdog]\npoll_interval = {args.poll_interval}\naudit_log = {work}/audit.jsonl\n"
+                        f"log_level = warn\nmetrics_listen = 127.0.0.1:{metrics_port}\n")
                 for i, url in enumerate(urls):
-                    f.write(f"[endpoint.i{i}]\nurl = {url}\n")
+                    f.write(f"[endpoint.i{i}]\nurl = {url}\nlanguages = {args.languages}\n")
                 f.write("[rule.reports]\nquery_matches = (?i)report|export\nmax_elapsed = 60s\n"
                         "[rule.writes]\nquery_matches = ^\\s*(CREATE|MERGE|DELETE)\nmax_elapsed = 20s\n"
                         "[rule.reads]\nquery_excludes = watchdog:exempt\nmax_elapsed = 8s\nmax_waited = 5s\n")
@@ -77,7 +86,9 @@ def main():
                 start = time.monotonic()
                 warm_up = min(60.0, args.minutes * 60 / 5)
                 rss = []
+                threads = []
                 cpu_start = None
+                polls_start = None
                 while time.monotonic() - start < args.minutes * 60:
                     time.sleep(args.sample_seconds)
                     if watchdog.poll() is not None:
@@ -86,8 +97,11 @@ def main():
                         continue
                     if cpu_start is None:
                         cpu_start = (time.monotonic(), cpu_seconds(watchdog.pid))
+                        polls_start = (time.monotonic(), poll_requests(metrics_port))
                     rss.append(status_kb(watchdog.pid, "VmRSS"))
+                    threads.append(status_kb(watchdog.pid, "Threads"))
                 cpu_end = (time.monotonic(), cpu_seconds(watchdog.pid))
+                polls_end = (time.monotonic(), poll_requests(metrics_port))
                 hwm = status_kb(watchdog.pid, "VmHWM")
             finally:
                 watchdog.send_signal(signal.SIGTERM)
@@ -109,7 +123,34 @@ def main():
     print("  RSS MB by fifth of the run: " +
           ", ".join(f"{statistics.median(f) / 1024:.1f}" for f in fifths if f))
     print(f"  CPU: {cpu * 3600 / wall:.1f} s per hour = {100 * cpu / wall:.3f}% of one core")
+    print(f"  threads: median {statistics.median(threads):.0f}, max {max(threads)}")
+    loops = args.endpoints * len(args.languages.split(","))
+    expected = loops * (polls_end[0] - polls_start[0]) / (parse_duration(args.poll_interval))
+    sent = polls_end[1] - polls_start[1]
+    print(f"  poll requests: {sent:.0f} in {polls_end[0] - polls_start[0]:.0f}s over {loops} loops, "
+          f"{sent / expected:.3f}x interval-exact")
     return 0
+
+
+def parse_duration(text):
+    for suffix, scale in (("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)):
+        if text.endswith(suffix) and text[:-len(suffix)].replace(".", "").isdigit():
+            return float(text[:-len(suffix)]) * scale
+    raise ValueError(f"bad duration {text}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def poll_requests(port):
+    """The daemon's poll_requests_total over all endpoints, from its own /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
+        text = reply.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("neptune_watchdog_poll_requests_total{"))
 
 
 if __name__ == "__main__":

@@ -22,13 +22,16 @@ EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language, std::
       index_(index),
       config_(services.config),
       client_(std::move(client)),
-      audit_(services.audit),
-      budget_(services.budget),
+      trail_(services.trail),
+      cancels_(services.cancels),
       status_(services.status),
       metrics_(services.metrics),
       log_(services.log),
       stop_(services.stop),
       clock_(services.clock),
+      scheduler_(services.scheduler),
+      strand_(services.scheduler.make_strand()),
+      mode_(services.mode),
       rng_(std::random_device{}()) {}
 
 void EndpointPoller::promise_progress_within(std::chrono::steady_clock::duration wait) {
@@ -57,6 +60,7 @@ std::string metric_code(const Failure& f) {
 
 bool EndpointPoller::poll_once() {
   const std::shared_ptr<const WatchdogConfig> config = config_.get();
+
   last_poll_started_ = clock_.now();
   std::chrono::steady_clock::time_point answered;
   auto polled = call_with_retries<StatusSnapshot>(
@@ -149,13 +153,9 @@ std::optional<std::chrono::steady_clock::time_point> EndpointPoller::next_crossi
   return std::nullopt;
 }
 
-void EndpointPoller::drop_pending(const std::string& query_id) {
-  std::lock_guard<std::mutex> lock(pending_mutex_);
-  pending_.erase(query_id);
-}
-
 bool EndpointPoller::act_on_due_crossings(std::chrono::steady_clock::time_point now) {
   const std::shared_ptr<const WatchdogConfig> config = config_.get();
+
   if (config->watchdog.schedule != Schedule::deadline) {  // switched to fixed by a reload
     crossings_.clear();
     return true;
@@ -243,25 +243,13 @@ void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& 
     };
     return age(a) > age(b);
   });
-  {
-    std::lock_guard<std::mutex> lock(pending_mutex_);
-    for (const Decision& d : decisions) {
-      if (d.action != RuleAction::cancel || d.dry_run) continue;
-      AuditRecord record = record_for(config, snapshot, d);
-      record.outcome = AuditOutcome::failed;
-      record.error = "not sent: shutting down";
-      pending_.emplace(record.query_id, std::move(record));
-    }
-  }
   for (const Decision& decision : decisions) handle(config, snapshot, decision);
 }
 
-void EndpointPoller::start(Scheduler& scheduler, Scheduler::StrandId strand, Clock::time_point first_poll) {
-  scheduler_ = &scheduler;
-  strand_ = strand;
+void EndpointPoller::start(Clock::time_point first_poll) {
   next_poll_ = first_poll;
   promise_progress_within(first_poll - clock_.now());
-  scheduler.schedule_at(strand, first_poll, [this] { step(); });
+  scheduler_.schedule_at(strand_, first_poll, [this] { step(); });
 }
 
 void EndpointPoller::step() {
@@ -292,19 +280,7 @@ void EndpointPoller::step() {
   }
   if (stop_.stop_requested()) return;
   promise_progress_within(wake - clock_.now());
-  scheduler_->schedule_at(strand_, wake, [this] { step(); });
-}
-
-std::vector<AuditRecord> EndpointPoller::abandon() {
-  std::lock_guard<std::mutex> lock(pending_mutex_);
-  abandoned_ = true;
-  std::vector<AuditRecord> records;
-  for (auto& [id, record] : pending_) {
-    record.time = clock_.wall_now();
-    records.push_back(std::move(record));
-  }
-  pending_.clear();
-  return records;
+  scheduler_.schedule_at(strand_, wake, [this] { step(); });
 }
 
 AuditRecord EndpointPoller::record_for(const WatchdogConfig& config, const StatusSnapshot& snapshot,
@@ -324,6 +300,7 @@ AuditRecord EndpointPoller::record_for(const WatchdogConfig& config, const Statu
   r.query = q.text;
   r.reason = d.reason;
   r.config_version = config.version;
+  r.mode = mode_;
   return r;
 }
 
@@ -331,124 +308,60 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
                             const Decision& decision) {
   const Rule& rule = config.policy.rules[decision.rule_index];
   const QueryStatus& query = snapshot.queries[decision.query_index];
-  const std::string& id = query.id;
   AuditRecord record = record_for(config, snapshot, decision);
 
   // Decisions that send nothing are recorded once per query and rule, not on every poll.
   if (decision.action == RuleAction::log || decision.dry_run) {
     if (!memory_.first_time(query, rule.name)) return;
     record.outcome = decision.action == RuleAction::log ? AuditOutcome::logged : AuditOutcome::dry_run;
-    write_audit(record);
+    trail_.record(record);
     return;
   }
 
-  if (const int acknowledged = memory_.acknowledged_cancels(query); acknowledged > 0) {
-    if (acknowledged >= 2) {  // retried once already; reported then
-      drop_pending(id);
+  CancelHistory history = memory_.history(query);
+  history.in_flight = cancelling_.count(query.id) > 0;
+  const CancelStep step = next_cancel_step(history);
+  if (step == CancelStep::none) return;
+  if (step == CancelStep::give_up || step == CancelStep::retry) {
+    AuditRecord note = record;
+    note.outcome = step == CancelStep::retry ? AuditOutcome::cancel_ineffective : AuditOutcome::given_up;
+    note.reason = std::string(lifecycle_reason(step, history));
+    trail_.record(note);
+    if (step == CancelStep::give_up) {
+      memory_.gave_up(query);
+      log_.error("endpoint {}: query {} was still listed after a cancel and a retried cancel; not "
+                 "cancelling it again",
+                 label_, printable(query.id));
       return;
     }
-    AuditRecord ineffective = record;
-    ineffective.outcome = AuditOutcome::cancel_ineffective;
-    ineffective.reason = "still running after Neptune acknowledged its cancel; retrying once";
-    write_audit(ineffective);
   }
 
-  // No cancel without a record: while the audit log cannot be written, cancels are not sent.
-  // Each is still recorded as not sent, and the first such record that can be written again
-  // ends the pause.
-  if (config.watchdog.pause_on_audit_failure && !audit_.healthy()) {
-    record.outcome = AuditOutcome::failed;
-    record.error = "not sent: the audit log cannot be written (" + audit_.last_error() +
-                   "); cancelling is paused (on_audit_failure = pause)";
-    write_audit(record);
-    if (audit_.healthy()) log_.warn("audit log {} is writable again: cancelling resumes", audit_.path());
+  CancelOrder order;
+  order.record = std::move(record);
+  order.rule = &rule;
+  order.excess_ms = decision.excess_ms;
+  order.client = client_.get();
+  order.retry = config.retry;
+  order.pause_on_audit_failure = config.watchdog.pause_on_audit_failure;
+  order.label = label_;
+  order.max_in_flight = static_cast<std::size_t>(config.watchdog.max_cancels_in_flight);
+  const QueryStatus& q = query;
+  const Admitted admitted =
+      cancels_.submit(std::move(order), strand_, [this, q](const AuditRecord& outcome) { cancel_finished(q, outcome); });
+  if (admitted.admission == Admission::sent) {
+    cancelling_.insert(query.id);
     return;
   }
-
-  if (auto exhausted = budget_.try_spend(rule)) {
-    if (budget_.should_warn())
-      log_.warn("cancel budget exhausted ({}): cancels are audited as budget_exhausted and not sent",
-                *exhausted);
-    if (!memory_.first_time(query, "budget:" + rule.name)) {
-      drop_pending(id);
-      return;
-    }
-    record.outcome = AuditOutcome::budget_exhausted;
-    record.reason += "; over budget: " + *exhausted;
-    write_audit(record);
-    return;
-  }
-  send_cancel(config, record);
-  if (record.outcome == AuditOutcome::cancelled) {
-    metrics_.cancel_lateness(endpoint_.name, static_cast<double>(decision.excess_ms) / 1000.0);
-    const int times = memory_.cancel_acknowledged(query);
-    if (times >= 2)
-      log_.error("endpoint {}: query {} was still running after a cancel; the retried cancel was "
-                 "acknowledged too. Not cancelling it again.",
-                 label_, printable(id));
-  }
-  write_audit(record);
+  // A budget refusal is recorded once per query and rule, not on every poll.
+  if (admitted.refusal && memory_.first_time(query, "budget:" + admitted.refusal->rule))
+    trail_.record(*admitted.refusal);
 }
 
-void EndpointPoller::send_cancel(const WatchdogConfig& config, AuditRecord& record) {
-  if (stop_.stop_requested()) {
-    record.outcome = AuditOutcome::failed;
-    record.error = "not sent: shutting down";
-    return;
-  }
-  const auto attempt = [&] {
-    {
-      std::lock_guard<std::mutex> lock(pending_mutex_);
-      auto it = pending_.find(record.query_id);
-      if (it != pending_.end()) {
-        ++it->second.attempts;
-        it->second.error = "abandoned at shutdown while waiting for Neptune's answer";
-      }
-    }
-    promise_progress_within(request_bound());
-    return client_->cancel_query(record.query_id, record.silent);
-  };
-  auto sent = call_with_retries<CancelAck>(
-      attempt, config.retry, stop_, [this] { return unit_random(); },
-      [&](const Failure& f, int attempts, Millis pause) {
-        promise_progress_within(pause);
-        log_.info("endpoint {}: cancel of {} attempt {} failed ({}); retrying in {}ms", label_,
-                  printable(record.query_id), attempts, printable(f.describe()), pause.count());
-      });
-  record.time = clock_.wall_now();
-  record.attempts = sent.attempts;
-  if (sent.result) {
-    record.outcome = AuditOutcome::cancelled;
-    status_.cancel_sent();
-  } else if (sent.result.failure().kind == FailureKind::query_not_found) {
-    record.outcome = AuditOutcome::not_found;
-    if (sent.attempts > 1)
-      record.reason += "; an earlier attempt's answer was lost, and that attempt may have ended it";
-  } else {
-    record.outcome = AuditOutcome::failed;
-    record.error = sent.result.failure().describe();
-  }
+void EndpointPoller::cancel_finished(const QueryStatus& query, const AuditRecord& outcome) {
+  cancelling_.erase(query.id);
+  if (outcome.outcome == AuditOutcome::cancelled)
+    memory_.cancel_acknowledged(query);
+  else if (outcome.outcome == AuditOutcome::not_found)
+    memory_.cancel_not_found(query);
 }
-
-void EndpointPoller::write_audit(const AuditRecord& record) {
-  bool written = false;
-  {
-    // Under the lock, so that abandon() either sees this record pending or sees it written.
-    std::lock_guard<std::mutex> lock(pending_mutex_);
-    if (abandoned_) return;  // shutdown took over this cycle's records
-    written = audit_.write(record);
-    if (record.outcome != AuditOutcome::cancel_ineffective) pending_.erase(record.query_id);
-  }
-  metrics_.decision_recorded(endpoint_.name, record.rule, std::string(to_string(record.outcome)));
-  const auto level = record.outcome == AuditOutcome::failed ? spdlog::level::warn : spdlog::level::info;
-  log_.log(level, "endpoint {}: query {} {} by rule {} ({}){}", label_, printable(record.query_id),
-           to_string(record.outcome), record.rule, record.reason,
-           record.outcome == AuditOutcome::failed ? ": " + printable(record.error) : std::string());
-  if (!written)
-    log_.error("audit log {}: record for query {} NOT written: {}{}", audit_.path(),
-               printable(record.query_id), audit_.last_error(),
-               config_.get()->watchdog.pause_on_audit_failure ? "; cancelling is paused until it can be written"
-                                                                : "");
-}
-
 }  // namespace nw

@@ -132,14 +132,12 @@ void Scheduler::worker(bool extra) {
     StrandId id = 0;
     Task task;
     if (take(id, task)) {
-      // More is runnable and nobody is free to take it: the running tasks may be blocked on
-      // slow peers, so another worker takes it rather than letting it wait behind them.
-      if (!runnable_.empty()) {
-        if (idle_workers_ > 0)
-          work_cv_.notify_one();
-        else if (alive_ < options_.max_workers)
-          start_worker(true);
-      }
+      // Keep one worker free to watch the deadlines: the running tasks may be blocked on slow
+      // peers, and what falls due meanwhile must not wait behind them.
+      if (idle_workers_ == 0 && alive_ < options_.max_workers)
+        start_worker(true);
+      else if (!runnable_.empty() && idle_workers_ > 0)
+        work_cv_.notify_one();
       lock.unlock();
       try {
         task();

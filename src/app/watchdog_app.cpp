@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "nw/app/audit_trail.h"
+#include "nw/app/cancel_dispatcher.h"
 #include "nw/app/cli.h"
 #include "nw/app/config_holder.h"
 #include "nw/app/endpoint_poller.h"
@@ -65,6 +67,21 @@ class Completion {
   std::size_t finished_ = 0;
   bool all_ok_ = true;
 };
+
+
+// The diagnostic log's line for an audit record (an observer of the audit trail).
+void log_audit_record(spdlog::logger& log, const AuditRecord& r, bool written, const AuditLog& audit,
+                      bool pause_on_audit_failure) {
+  const std::string loop = r.language == Language::opencypher ? r.endpoint : r.endpoint + "/" + std::string(to_string(r.language));
+  const auto level = r.outcome == AuditOutcome::failed || r.outcome == AuditOutcome::given_up ? spdlog::level::warn
+                     : r.outcome == AuditOutcome::sending                                        ? spdlog::level::debug
+                                                                                                 : spdlog::level::info;
+  log.log(level, "endpoint {}: query {} {} by rule {} ({}){}", loop, printable(r.query_id), to_string(r.outcome),
+          r.rule, r.reason, r.outcome == AuditOutcome::failed ? ": " + printable(r.error) : std::string());
+  if (!written)
+    log.error("audit log {}: record for query {} NOT written: {}{}", audit.path(), printable(r.query_id),
+              audit.last_error(), pause_on_audit_failure ? "; cancelling is paused until it can be written" : "");
+}
 
 }  // namespace
 
@@ -202,6 +219,13 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     return kExitConfig;
   }
 
+  if (!config->watchdog.audit_log.empty()) {
+    if (const std::size_t unanswered = unanswered_cancels(config->watchdog.audit_log); unanswered > 0)
+      log->warn("{} cancels were sent or about to be sent when the daemon stopped (their `sending` records "
+                "in {} have no outcome record)",
+                unanswered, config->watchdog.audit_log);
+  }
+
   StopToken stop;
   std::vector<std::string> names, loops;  // endpoint sections; one poll loop per language of each
   for (const auto& endpoint : config->endpoints) {
@@ -228,7 +252,18 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
               metrics_server->port());
   }
   SystemClock clock;
-  const PollerServices services{holder, *audit, budget, status, metrics, *log, stop, clock};
+  // Every loop's polls and every cancel run on it. Before returning, stop() ends its work, so
+  // no task outlives the pollers it refers to.
+  const auto workers = static_cast<std::size_t>(config->watchdog.workers);
+  Scheduler scheduler(clock, Scheduler::Options{workers, 3 * workers});
+  AuditTrail trail(*audit);
+  trail.observe([&metrics](const AuditRecord& r, bool) { metrics.decision_recorded(r.endpoint, r.rule, r.outcome); });
+  trail.observe([&log = *log, &holder, &audit = *audit](const AuditRecord& r, bool written) {
+    log_audit_record(log, r, written, audit, holder.get()->watchdog.pause_on_audit_failure);
+  });
+  CancelDispatcher cancels(trail, budget, status, metrics, *log, stop, scheduler, clock);
+  const PollerServices services{holder, trail,     cancels, status,    metrics,
+                                *log,   stop,      clock,   scheduler, opts.once ? RunMode::once : RunMode::service};
   std::vector<std::unique_ptr<EndpointPoller>> pollers;
   // One credential chain per profile and region, shared by the endpoints that sign with it, so
   // temporary credentials are fetched and refreshed once. Only auth = iam consults the chain.
@@ -263,8 +298,6 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
             format_duration(config->watchdog.poll_interval),
             config->policy.dry_run ? "DRY RUN (no cancels), " : "", audit->destinations());
 
-  // Declared after the pollers, so that it is destroyed (its workers joined) before them.
-  Scheduler scheduler(clock, Scheduler::Options{kWorkers, kMaxWorkers});
   Completion completion;
   const std::size_t loops_started = pollers.size();
   // Under --once each loop runs one cycle. The daemon spreads its loops' first polls over the
@@ -273,11 +306,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   const auto spread = std::min<Clock::duration>(config->watchdog.poll_interval, std::chrono::seconds(1));
   for (std::size_t i = 0; i < pollers.size(); ++i) {
     EndpointPoller* p = pollers[i].get();
-    const auto strand = scheduler.make_strand();
     if (opts.once)
-      scheduler.post(strand, [p, &completion] { completion.finished(p->poll_once()); });
+      scheduler.post(p->strand(), [p, &completion] { completion.finished(p->poll_once()); });
     else
-      p->start(scheduler, strand, start + spread * static_cast<long>(i) / static_cast<long>(pollers.size()));
+      p->start(start + spread * static_cast<long>(i) / static_cast<long>(pollers.size()));
   }
 
   SystemdNotifier systemd;
@@ -291,7 +323,11 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
 
   const sigset_t signals = handled_signals();
   bool signalled = false;
-  while (!opts.once || !completion.all_finished(loops_started)) {
+  // Under --once, until every loop's cycle and every cancel it sent have finished.
+  const auto once_done = [&] {
+    return completion.all_finished(loops_started) && scheduler.wait_idle(std::chrono::steady_clock::now());
+  };
+  while (!opts.once || !once_done()) {
     const timespec tick{0, kSignalTickNanos};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGHUP) {
@@ -325,22 +361,21 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   systemd.stopping();
   stop.request_stop();
 
-  if (!scheduler.stop(std::chrono::steady_clock::now() + kShutdownGrace)) {
-    // A request is still waiting on Neptune. Record every cancel of the unfinished cycles,
-    // then leave without waiting: the operator asked us to stop.
-    std::size_t abandoned = 0;
-    for (const auto& p : pollers)
-      for (const auto& record : p->abandon()) {
-        audit->write(record);
-        ++abandoned;
-      }
-    audit->close();  // no poller thread can write a partial line from here on
+  const bool finished = scheduler.stop(std::chrono::steady_clock::now() + kShutdownGrace);
+  // Cancels still waiting for Neptune's answer, and any whose send had not started, are
+  // audited as failed now, so that every `sending` record has its outcome.
+  const std::size_t abandoned = cancels.abandon_in_flight();
+  if (!finished) {
+    // A request is still waiting on Neptune: leave without waiting for it, as the operator
+    // asked. No record can be written after close(), so none is left half-written.
+    audit->close();
     log->warn("stopped with requests still in flight (abandoned after {}ms; {} cancel(s) audited as failed)",
               kShutdownGrace.count(), abandoned);
     log->flush();
     std::fflush(nullptr);
     std::_Exit(kExitOk);
   }
+  if (abandoned > 0) log->warn("{} cancel(s) not answered at shutdown, audited as failed", abandoned);
   log->info("stopped");
   if (opts.once && !signalled && !completion.all_ok()) return kExitFailure;
   return kExitOk;

@@ -14,9 +14,13 @@ std::string_view to_string(AuditOutcome outcome) {
     case AuditOutcome::failed: return "failed";
     case AuditOutcome::budget_exhausted: return "budget_exhausted";
     case AuditOutcome::cancel_ineffective: return "cancel_ineffective";
+    case AuditOutcome::sending: return "sending";
+    case AuditOutcome::given_up: return "given_up";
   }
   return "failed";
 }
+
+std::string_view to_string(RunMode mode) { return mode == RunMode::once ? "once" : "service"; }
 
 std::string format_rfc3339_ms(std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
@@ -120,7 +124,9 @@ std::vector<std::string> journal_fields(const AuditRecord& r) {
       // One line, escaped as in the diagnostic log, so journalctl shows it as text.
       "QUERY=" + printable(r.query, kMaxQueryChars),
       "CONFIG_VERSION=" + r.config_version,
+      "MODE=" + std::string(to_string(r.mode)),
   };
+  if (!r.record_id.empty()) f.push_back("RECORD_ID=" + r.record_id);
   if (!r.reason.empty()) f.push_back("REASON=" + r.reason);
   if (r.outcome == AuditOutcome::failed) f.push_back("ERROR=" + r.error);
   return f;
@@ -170,6 +176,8 @@ std::string to_json_line(const AuditRecord& r) {
   if (!r.reason.empty()) text("reason", r.reason);
   if (r.outcome == AuditOutcome::failed) text("error", r.error);
   text("config_version", r.config_version);
+  text("mode", to_string(r.mode));
+  if (!r.record_id.empty()) text("record_id", r.record_id);
   out += '}';
   return out;
 }

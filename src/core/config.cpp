@@ -396,6 +396,8 @@ class ConfigBuilder {
         {"audit_max_files", int_key(w.audit_max_files, 1, 1000)},
         {"metrics_listen", listen_key(w.metrics_listen)},
         {"on_audit_failure", enum_key(w.pause_on_audit_failure, {{"pause", true}, {"continue", false}})},
+        {"workers", int_key(w.workers, 1, 64)},
+        {"max_cancels_in_flight", int_key(w.max_cancels_in_flight, 1, 64)},
         {"log_level", enum_key(w.log_level, {{"trace", LogLevel::trace},
                                              {"debug", LogLevel::debug},
                                              {"info", LogLevel::info},
@@ -589,6 +591,8 @@ std::string describe_config(const WatchdogConfig& c) {
       << "audit_max_files = " << c.watchdog.audit_max_files << "\n"
       << "metrics_listen = " << c.watchdog.metrics_listen << "\n"
       << "on_audit_failure = " << (c.watchdog.pause_on_audit_failure ? "pause" : "continue") << "\n"
+      << "workers = " << c.watchdog.workers << "\n"
+      << "max_cancels_in_flight = " << c.watchdog.max_cancels_in_flight << "\n"
       << "log_level = " << to_string(c.watchdog.log_level) << "\n";
   out << "\n[retry]\n"
       << "max_attempts = " << c.retry.max_attempts << "\n"

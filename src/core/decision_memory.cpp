@@ -9,7 +9,7 @@ namespace nw {
 DecisionMemory::Remembered& DecisionMemory::entry_for(const QueryStatus& query) {
   auto [it, inserted] = queries_.try_emplace(query.id);
   Remembered& r = it->second;
-  if (inserted || !same_query(r, query)) r = Remembered{query.text, age_of(query), {}, 0, 0};
+  if (inserted || !same_query(r, query)) r = Remembered{query.text, age_of(query), {}, 0, 0, 0, false};
   r.age_ms = std::max(r.age_ms, age_of(query));
   return r;
 }
@@ -26,6 +26,20 @@ int DecisionMemory::acknowledged_cancels(const QueryStatus& query) const {
   const auto it = queries_.find(query.id);
   if (it == queries_.end() || !same_query(it->second, query)) return 0;
   return it->second.acknowledged_cancels;
+}
+
+void DecisionMemory::cancel_not_found(const QueryStatus& query) { ++entry_for(query).not_found_cancels; }
+
+void DecisionMemory::gave_up(const QueryStatus& query) { entry_for(query).given_up = true; }
+
+CancelHistory DecisionMemory::history(const QueryStatus& query) const {
+  CancelHistory h;
+  const auto it = queries_.find(query.id);
+  if (it == queries_.end() || !same_query(it->second, query)) return h;
+  h.acknowledged = it->second.acknowledged_cancels;
+  h.not_found = it->second.not_found_cancels;
+  h.given_up = it->second.given_up;
+  return h;
 }
 
 void DecisionMemory::poll_listed(const StatusSnapshot& snapshot) {

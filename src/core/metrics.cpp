@@ -76,7 +76,7 @@ std::string seconds_text(std::chrono::milliseconds d) {
 
 const std::vector<double> Metrics::kPollLatencyBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                           0.5,   1,    2.5,   5,    10,  30};
-// A poll loop cancels uniformly within one interval of the limit (see ptkill-measured.md),
+// A poll loop cancels uniformly within one interval of the limit (as pt-kill's --interval loop does),
 // so the buckets span sub-second intervals up to slow, retried cancels.
 const std::vector<double> Metrics::kCancelLatenessBuckets = {0.05, 0.1, 0.25, 0.5, 1,  2.5,
                                                              5,    10,  30,   60,  120};
@@ -111,11 +111,12 @@ void Metrics::poll_finished(const std::string& endpoint, bool ok, const std::str
 }
 
 void Metrics::decision_recorded(const std::string& endpoint, const std::string& rule,
-                                const std::string& outcome) {
+                                AuditOutcome typed) {
+  const std::string outcome(to_string(typed));
   std::lock_guard<std::mutex> lock(mutex_);
   ++decisions_[{endpoint, rule, outcome}];
-  if (outcome == "cancelled") ++cancels_[{endpoint, rule}];
-  if (outcome == "budget_exhausted") ++budget_exhaustions_[{endpoint, rule}];
+  if (typed == AuditOutcome::cancelled) ++cancels_[{endpoint, rule}];
+  if (typed == AuditOutcome::budget_exhausted) ++budget_exhaustions_[{endpoint, rule}];
 }
 
 void Metrics::cancel_lateness(const std::string& endpoint, double seconds_past_limit) {

@@ -3,6 +3,9 @@
 #include <sys/uio.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <vector>
 
 #include <spdlog/sinks/basic_file_sink.h>
@@ -11,6 +14,35 @@
 #include <systemd/sd-journal.h>
 
 namespace nw {
+
+std::size_t unanswered_cancels(const std::string& path, std::uint64_t tail_bytes) {
+  // Only a regular file has a tail: /dev/full, say, reads as endless zeros.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return 0;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  const std::streamoff from = size > static_cast<std::streamoff>(tail_bytes) ? size - static_cast<std::streamoff>(tail_bytes) : 0;
+  in.seekg(from);
+  std::string line;
+  if (from > 0) std::getline(in, line);  // most likely the end of a cut record
+  // Inside a JSON string a quote is escaped, so these sequences only ever match fields.
+  static const std::string kSending = R"("outcome":"sending")";
+  static const std::string kRecordId = R"("record_id":")";
+  std::set<std::string> open;
+  while (std::getline(in, line)) {
+    const auto at = line.find(kRecordId);
+    if (at == std::string::npos) continue;
+    const auto begin = at + kRecordId.size();
+    const std::string id = line.substr(begin, line.find('"', begin) - begin);
+    if (line.find(kSending) != std::string::npos)
+      open.insert(id);
+    else
+      open.erase(id);
+  }
+  return open.size();
+}
 
 AuditLog::AuditLog(const WatchdogSettings& settings)
     : path_(settings.audit_log),

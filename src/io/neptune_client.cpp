@@ -3,6 +3,8 @@
 #include <cctype>
 #include <chrono>
 #include <istream>
+#include <mutex>
+#include <vector>
 #include <optional>
 #include <stdexcept>
 
@@ -105,22 +107,8 @@ class PocoNeptuneClient final : public NeptuneClient {
         credentials_(std::move(credentials)) {
     if (endpoint.auth == AuthMode::iam && !credentials_)
       throw EndpointSetupError("endpoint." + endpoint.name + ".auth", "auth = iam needs a credential chain");
-    if (endpoint.url.https && !endpoint.tls_server_name.empty()) {
-      session_ = std::make_unique<TunnelledHttpsSession>(endpoint.tls_server_name, endpoint.url.host,
-                                                         endpoint.url.port, make_tls_context(endpoint));
-    } else if (endpoint.url.https) {
-      session_ = std::make_unique<Poco::Net::HTTPSClientSession>(
-          endpoint.url.host, endpoint.url.port, make_tls_context(endpoint));
-    } else {
-      session_ = std::make_unique<Poco::Net::HTTPClientSession>(endpoint.url.host, endpoint.url.port);
-    }
-    // NetSSL waits up to twice a socket timeout on reads; the overall deadline below caps it.
-    const auto socket_timeout = endpoint.url.https ? endpoint.request_timeout / 2 : endpoint.request_timeout;
-    const Poco::Timespan t(std::chrono::duration_cast<std::chrono::microseconds>(socket_timeout).count());
-    session_->setTimeout(t, t, t);
-    session_->setKeepAlive(true);
-    // Longer than any sensible poll interval, so that a connection is reused between polls.
-    session_->setKeepAliveTimeout(Poco::Timespan(300, 0));
+    if (endpoint.url.https) context_ = make_tls_context(endpoint);
+    idle_.push_back(make_session());  // the first connection is made by the first request
   }
 
   Result<StatusSnapshot> list_queries() override {
@@ -133,9 +121,9 @@ class PocoNeptuneClient final : public NeptuneClient {
     }
     auto reply = exchange(req);
     if (!reply) return reply.failure();
-    const auto& [status, body] = reply.value();
+    const auto& [status, body, content_type] = reply.value();
     if (status / 100 != 2) return error_from(status, body, false);
-    if (auto page = web_page_refused(status)) return *page;
+    if (auto page = web_page_refused(status, content_type)) return *page;
     return parse_status_body(body, language_);
   }
 
@@ -148,10 +136,10 @@ class PocoNeptuneClient final : public NeptuneClient {
     }
     auto reply = exchange(req);
     if (!reply) return reply.failure();
-    const auto& [status, body] = reply.value();
+    const auto& [status, body, content_type] = reply.value();
     // An unknown id is answered as a cancel of one is: the query has ended.
     if (status / 100 != 2) return error_from(status, body, true);
-    if (auto page = web_page_refused(status)) return *page;
+    if (auto page = web_page_refused(status, content_type)) return *page;
     return parse_query_status_body(body, query_id, language_);
   }
 
@@ -168,22 +156,66 @@ class PocoNeptuneClient final : public NeptuneClient {
     }
     auto reply = exchange(req);
     if (!reply) return reply.failure();
-    const auto& [status, body] = reply.value();
+    const auto& [status, body, content_type] = reply.value();
     if (status / 100 != 2) return error_from(status, body, true);
     return parse_cancel_reply(body, language_);
   }
 
  private:
-  using Reply = std::pair<int, std::string>;
+  // A complete answer: status, body and Content-Type (HTML only ever comes from something
+  // between us and Neptune: Neptune answers JSON, or plain text for some SPARQL errors).
+  struct Reply {
+    int status;
+    std::string body;
+    std::string content_type;
+  };
+  using Session = Poco::Net::HTTPClientSession;
 
-  // Content-Type of the latest complete answer (HTML only ever comes from something between
-  // us and Neptune: Neptune answers JSON, or plain text for some SPARQL errors).
-  std::string last_content_type_;
+  std::unique_ptr<Session> make_session() const {
+    std::unique_ptr<Session> session;
+    if (endpoint_.url.https && !endpoint_.tls_server_name.empty()) {
+      session = std::make_unique<TunnelledHttpsSession>(endpoint_.tls_server_name, endpoint_.url.host,
+                                                        endpoint_.url.port, context_);
+    } else if (endpoint_.url.https) {
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(endpoint_.url.host, endpoint_.url.port, context_);
+    } else {
+      session = std::make_unique<Poco::Net::HTTPClientSession>(endpoint_.url.host, endpoint_.url.port);
+    }
+    // NetSSL waits up to twice a socket timeout on reads; the overall deadline below caps it.
+    const auto socket_timeout = endpoint_.url.https ? endpoint_.request_timeout / 2 : endpoint_.request_timeout;
+    const Poco::Timespan t(std::chrono::duration_cast<std::chrono::microseconds>(socket_timeout).count());
+    session->setTimeout(t, t, t);
+    session->setKeepAlive(true);
+    // Longer than any sensible poll interval, so that a connection is reused between polls.
+    session->setKeepAliveTimeout(Poco::Timespan(300, 0));
+    return session;
+  }
+
+  // A connection of its own for each exchange: the poll and the cancels of one loop run on
+  // different workers at once. Idle ones are kept (kept alive) for the next exchange.
+  std::unique_ptr<Session> lease() {
+    {
+      std::lock_guard<std::mutex> lock(pool_mutex_);
+      if (!idle_.empty()) {
+        auto session = std::move(idle_.back());
+        idle_.pop_back();
+        return session;
+      }
+    }
+    return make_session();
+  }
+  void give_back(std::unique_ptr<Session> session) {
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    if (idle_.size() < kMaxIdleSessions) idle_.push_back(std::move(session));
+  }
+  // The poll, a crossing check and the default max_cancels_in_flight.
+  static constexpr std::size_t kMaxIdleSessions = 6;
+
   // A proxy's or a load balancer's page is not Neptune's answer, however JSON-like its body.
-  std::optional<Failure> web_page_refused(int status) const {
-    if (!is_web_page(last_content_type_)) return std::nullopt;
+  static std::optional<Failure> web_page_refused(int status, const std::string& content_type) {
+    if (!is_web_page(content_type)) return std::nullopt;
     return Failure{FailureKind::bad_response, status, "",
-                   "status answered with Content-Type '" + excerpt(last_content_type_) +
+                   "status answered with Content-Type '" + excerpt(content_type) +
                        "', not Neptune's JSON: is a proxy in the way?"};
   }
   static bool is_web_page(const std::string& content_type) {
@@ -207,15 +239,22 @@ class PocoNeptuneClient final : public NeptuneClient {
     return f;
   }
 
-  // Sends exactly one request and reads the whole answer.
+  // Sends exactly one request, on a connection of its own, and reads the whole answer.
   Result<Reply> exchange(const WireRequest& req) {
+    std::unique_ptr<Session> session = lease();
+    Result<Reply> reply = exchange_on(*session, req);
+    give_back(std::move(session));
+    return reply;
+  }
+
+  Result<Reply> exchange_on(Session& session, const WireRequest& req) {
     const auto deadline = Clock::now() + endpoint_.request_timeout;
     try {
       // An idle kept-alive connection has nothing to read unless the server closed it (EOF).
       // Such a connection would fail the request, so start a fresh one before sending.
-      if (session_->connected() &&
-          session_->socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ))
-        session_->reset();
+      if (session.connected() &&
+          session.socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ))
+        session.reset();
       HTTPRequest request(req.method, req.target, Poco::Net::HTTPMessage::HTTP_1_1);
       request.setHost(endpoint_.tls_server_name.empty() ? endpoint_.url.host : endpoint_.tls_server_name,
                       endpoint_.url.port);
@@ -229,14 +268,14 @@ class PocoNeptuneClient final : public NeptuneClient {
       if (credentials_) {
         if (auto refused = sign(request, req)) return *refused;
       }
-      std::ostream& out = session_->sendRequest(request);
+      std::ostream& out = session.sendRequest(request);
       out << req.form_body;
 
       HTTPResponse response;
-      std::istream& in = session_->receiveResponse(response);
+      std::istream& in = session.receiveResponse(response);
       if (response.hasContentLength() &&
           response.getContentLength64() > static_cast<Poco::Int64>(endpoint_.max_response_bytes)) {
-        session_->reset();
+        session.reset();
         return Failure{FailureKind::bad_response, response.getStatus(), "",
                        "response of " + std::to_string(response.getContentLength64()) +
                            " bytes exceeds the limit of " + std::to_string(endpoint_.max_response_bytes)};
@@ -250,43 +289,42 @@ class PocoNeptuneClient final : public NeptuneClient {
         const auto n = in.readsome(buffer, sizeof buffer);
         body.append(buffer, static_cast<std::size_t>(n));
         if (body.size() > endpoint_.max_response_bytes) {
-          session_->reset();
+          session.reset();
           return Failure{FailureKind::bad_response, response.getStatus(), "",
                          "response exceeds the limit of " + std::to_string(endpoint_.max_response_bytes) + " bytes"};
         }
         if (Clock::now() > deadline) {
-          session_->reset();
+          session.reset();
           return Failure{FailureKind::timeout, 0, "", "response not complete within request_timeout"};
         }
       }
       if (response.hasContentLength() &&
           static_cast<Poco::Int64>(body.size()) != response.getContentLength64()) {
-        session_->reset();
+        session.reset();
         return Failure{FailureKind::transport, response.getStatus(), "",
                        "connection closed after " + std::to_string(body.size()) + " of " +
                            std::to_string(response.getContentLength64()) + " bytes"};
       }
-      if (!response.getKeepAlive()) session_->reset();
+      if (!response.getKeepAlive()) session.reset();
       // Rejected credentials (expired, rotated): look them up afresh for the next request.
       if (credentials_ && response.getStatus() == HTTPResponse::HTTP_FORBIDDEN) credentials_->invalidate();
-      last_content_type_ = response.getContentType();
-      return Reply{static_cast<int>(response.getStatus()), std::move(body)};
+      return Reply{static_cast<int>(response.getStatus()), std::move(body), response.getContentType()};
     } catch (const Poco::TimeoutException& e) {
-      session_->reset();
+      session.reset();
       return Failure{FailureKind::timeout, 0, "", e.displayText()};
     } catch (const Poco::Net::SSLException& e) {
       // A certificate that does not verify will not verify on the next try either. (Includes
       // CertificateValidationException, which is an SSLException.)
-      session_->reset();
+      session.reset();
       const std::string name = endpoint_.tls_server_name.empty() ? endpoint_.url.host : endpoint_.tls_server_name;
       return Failure{FailureKind::tls, 0, "",
                      "handshake with " + name + ":" + std::to_string(endpoint_.url.port) + " failed: " +
                          e.displayText()};
     } catch (const Poco::Exception& e) {
-      session_->reset();
+      session.reset();
       return Failure{FailureKind::transport, 0, "", e.displayText()};
     } catch (const std::exception& e) {
-      session_->reset();
+      session.reset();
       return Failure{FailureKind::transport, 0, "", e.what()};
     }
   }
@@ -324,7 +362,9 @@ class PocoNeptuneClient final : public NeptuneClient {
   Language language_;
   std::string_view base_path_;
   std::shared_ptr<CredentialChain> credentials_;
-  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+  Poco::Net::Context::Ptr context_;  // shared by every connection of this client (HTTPS)
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<Session>> idle_;
 };
 
 }  // namespace

@@ -38,6 +38,23 @@ class PollerFixture : public ::testing::Test {
         log_(make_diagnostic_logger(LogLevel::error)) {
     fs::create_directories(dir_);
     audit_ = std::make_unique<AuditLog>((dir_ / "audit.jsonl").string());
+    trail_ = std::make_unique<AuditTrail>(*audit_);
+  }
+
+  // One cycle on the poller's strand, and the cancels it sent, answered and audited.
+  bool poll(EndpointPoller& p) {
+    bool ok = false;
+    scheduler_.post(p.strand(), [&] { ok = p.poll_once(); });
+    EXPECT_TRUE(scheduler_.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+    return ok;
+  }
+
+  // The audit lines without the write-ahead `sending` records.
+  std::vector<std::string> outcome_lines() const {
+    std::vector<std::string> out;
+    for (const auto& l : audit_lines())
+      if (l.find(R"("outcome":"sending")") == std::string::npos) out.push_back(l);
+    return out;
   }
   ~PollerFixture() override { fs::remove_all(dir_); }
 
@@ -48,7 +65,9 @@ class PollerFixture : public ::testing::Test {
     EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.errors[0].format("test.ini"));
     holder_ = std::make_unique<ConfigHolder>(std::make_shared<const WatchdogConfig>(std::move(parsed.config)));
     budget_ = std::make_unique<CancelBudget>(holder_->get()->policy);
-    services_ = std::make_unique<PollerServices>(PollerServices{*holder_, *audit_, *budget_, status_, metrics_, *log_, stop_, clock_});
+    cancels_ = std::make_unique<CancelDispatcher>(*trail_, *budget_, status_, metrics_, *log_, stop_, scheduler_, clock_);
+    services_ = std::make_unique<PollerServices>(
+        PollerServices{*holder_, *trail_, *cancels_, status_, metrics_, *log_, stop_, clock_, scheduler_});
     return std::make_unique<EndpointPoller>(server_.endpoint(), Language::opencypher, 0,
                                             make_neptune_client(server_.endpoint()), *services_);
   }
@@ -75,9 +94,12 @@ class PollerFixture : public ::testing::Test {
   std::unique_ptr<CancelBudget> budget_;
   ServiceStatus status_{{"test"}};
   Metrics metrics_;
+  std::unique_ptr<AuditTrail> trail_;
+  std::unique_ptr<CancelDispatcher> cancels_;
   std::unique_ptr<PollerServices> services_;
   StopToken stop_;
   SystemClock clock_;
+  Scheduler scheduler_{clock_, Scheduler::Options{2, 4}};
 };
 
 const std::string kRule = "[rule.long]\nmax_elapsed = 10s\nsilent = true\n";
@@ -89,33 +111,33 @@ TEST_F(PollerFixture, MalformedBodiesCancelNothingAndTheNextGoodPollActs) {
     SCOPED_TRACE(bad);
     server_.enqueue({200, bad});
     auto p = poller(kRule);
-    EXPECT_FALSE(p->poll_once());
+    EXPECT_FALSE(poll(*p));
     EXPECT_TRUE(cancel_uris().empty());
-    EXPECT_TRUE(audit_lines().empty());
+    EXPECT_TRUE(outcome_lines().empty());
   }
   server_.enqueue({200, good});
   server_.enqueue({200, kCancelOk});
-  EXPECT_TRUE(poller(kRule)->poll_once());
+  EXPECT_TRUE(poll(*poller(kRule)));
   EXPECT_EQ(cancel_uris(), std::vector<std::string>{"/opencypher/status/q-long?silent=true"});
-  ASSERT_EQ(audit_lines().size(), 1u);
-  EXPECT_NE(audit_lines()[0].find(R"("outcome":"cancelled")"), std::string::npos);
+  ASSERT_EQ(outcome_lines().size(), 1u);
+  EXPECT_NE(outcome_lines()[0].find(R"("outcome":"cancelled")"), std::string::npos);
 }
 
 TEST_F(PollerFixture, EntriesWithoutIdAndAlreadyCancelledQueriesAreLeftAlone) {
   server_.enqueue({200, list_body(R"({"queryString":"MATCH (x) RETURN x","queryEvalStats":{"elapsed":99999}},)" +
                                   entry("q-done", 60000, true) + "," + entry("q-long", 60000))});
   server_.set_fallback({200, kCancelOk});
-  EXPECT_TRUE(poller(kRule)->poll_once());
+  EXPECT_TRUE(poll(*poller(kRule)));
   EXPECT_EQ(cancel_uris(), std::vector<std::string>{"/opencypher/status/q-long?silent=true"});
 }
 
 TEST_F(PollerFixture, CancelOfAnEndedQueryIsAuditedAsNotFound) {
   server_.enqueue({200, list_body(entry("q-gone", 60000))});
   server_.enqueue({400, R"({"requestId":"r","code":"InvalidParameterException","detailedMessage":"Supplied queryId q-gone is invalid"})"});
-  EXPECT_TRUE(poller(kRule)->poll_once());
-  ASSERT_EQ(audit_lines().size(), 1u);
-  EXPECT_NE(audit_lines()[0].find(R"("outcome":"not_found")"), std::string::npos);
-  EXPECT_EQ(audit_lines()[0].find(R"("error")"), std::string::npos);
+  EXPECT_TRUE(poll(*poller(kRule)));
+  ASSERT_EQ(outcome_lines().size(), 1u);
+  EXPECT_NE(outcome_lines()[0].find(R"("outcome":"not_found")"), std::string::npos);
+  EXPECT_EQ(outcome_lines()[0].find(R"("error")"), std::string::npos);
 }
 
 // A status answer can leave out a live query: only two polls in a row without it make the
@@ -128,8 +150,8 @@ TEST_F(PollerFixture, ALoggedQueryIsAuditedOnceAndAgainOnlyAfterTwoPollsWithoutI
     server_.enqueue({200, list_body(listed)});
   std::vector<std::size_t> records_after;
   for (int i = 0; i < 7; ++i) {
-    EXPECT_TRUE(p->poll_once());
-    records_after.push_back(audit_lines().size());
+    EXPECT_TRUE(poll(*p));
+    records_after.push_back(outcome_lines().size());
   }
   EXPECT_TRUE(cancel_uris().empty());
   EXPECT_EQ(records_after, (std::vector<std::size_t>{1, 1, 1, 1, 1, 1, 2}));
@@ -142,8 +164,8 @@ TEST_F(PollerFixture, ANewQueryUnderAReusedIdIsAuditedAndCancelledOnItsOwnAccoun
   server_.enqueue({200, list_body(entry("q-r", 60000))});
   server_.enqueue({200, list_body(entry("q-r", 61000))});
   server_.enqueue({200, list_body(entry("q-r", 12000))});  // younger: a new query
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(logged->poll_once());
-  EXPECT_EQ(audit_lines().size(), 2u);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(poll(*logged));
+  EXPECT_EQ(outcome_lines().size(), 2u);
 
   auto cancelling = poller(kRule);
   server_.enqueue({200, list_body(entry("q-s", 60000))});
@@ -153,7 +175,7 @@ TEST_F(PollerFixture, ANewQueryUnderAReusedIdIsAuditedAndCancelledOnItsOwnAccoun
   server_.enqueue({200, list_body(entry("q-s", 62000))});  // still there: left alone
   server_.enqueue({200, list_body(entry("q-s", 11000))});  // a new query under the same id
   server_.set_fallback({200, kCancelOk});
-  for (int i = 0; i < 4; ++i) EXPECT_TRUE(cancelling->poll_once());
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(poll(*cancelling));
   // The third listing of the old query is left alone (retried once already); the new one is cancelled.
   EXPECT_EQ(cancel_uris().size(), 3u);
 }
@@ -169,7 +191,7 @@ TEST_F(PollerFixture, AStubbornQueryLeftOutOfOnePollIsNotCancelledAThirdTime) {
   server_.enqueue({200, list_body("")});  // left out once
   server_.enqueue({200, list_body(entry("q-s", 62000))});
   server_.set_fallback({200, kCancelOk});  // a third cancel would be answered, and seen
-  for (int i = 0; i < 4; ++i) EXPECT_TRUE(p->poll_once());
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(poll(*p));
   EXPECT_EQ(cancel_uris().size(), 2u);
   std::vector<std::string> outcomes;
   for (const std::string& line : audit_lines()) {
@@ -177,7 +199,9 @@ TEST_F(PollerFixture, AStubbornQueryLeftOutOfOnePollIsNotCancelledAThirdTime) {
     ASSERT_NE(at, std::string::npos) << line;
     outcomes.push_back(line.substr(at + 11, line.find('"', at + 11) - at - 11));
   }
-  EXPECT_EQ(outcomes, (std::vector<std::string>{"cancelled", "cancel_ineffective", "cancelled"}));
+  // Every cancel is written ahead (`sending`); the fourth poll gives it up, once.
+  EXPECT_EQ(outcomes, (std::vector<std::string>{"sending", "cancelled", "cancel_ineffective", "sending",
+                                                "cancelled", "given_up"}));
 }
 
 }  // namespace
@@ -191,7 +215,7 @@ TEST_F(PollerFixture, AccessDeniedIsNotRetriedAndLoggedOnceAMinute) {
   log_ = make_diagnostic_logger(LogLevel::info);  // after the capture, so it writes into it
   server_.set_fallback({403, R"({"requestId":"r","code":"AccessDeniedException","detailedMessage":"denied"})"});
   auto p = poller(kRule);
-  for (int i = 0; i < 3; ++i) EXPECT_FALSE(p->poll_once());
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(poll(*p));
   log_.reset();
   const std::string err = testing::internal::GetCapturedStderr();
   EXPECT_EQ(server_.requests().size(), 3u);  // one request per poll: not retried
@@ -206,21 +230,23 @@ TEST_F(PollerFixture, AccessDeniedIsNotRetriedAndLoggedOnceAMinute) {
 namespace nw {
 namespace {
 
-// The poller's own loop on a scheduler, stopped when the test is done with it.
+// The poller's own loop on the fixture's scheduler, stopped when the test is done with it.
 class RunningPoller {
  public:
-  RunningPoller(EndpointPoller& poller, StopToken& stop) : stop_(stop) {
-    poller.start(scheduler_, scheduler_.make_strand(), clock_.now());
+  RunningPoller(EndpointPoller& poller, StopToken& stop, Scheduler& scheduler, const Clock& clock)
+      : poller_(poller), stop_(stop), scheduler_(scheduler) {
+    poller.start(clock.now());
   }
   ~RunningPoller() {
     stop_.request_stop();
-    scheduler_.stop(std::chrono::steady_clock::now() + std::chrono::seconds(30));
+    scheduler_.drop_strand(poller_.strand());
+    scheduler_.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(30));
   }
 
  private:
+  EndpointPoller& poller_;
   StopToken& stop_;
-  SystemClock clock_;
-  Scheduler scheduler_{clock_, Scheduler::Options{2, 2}};
+  Scheduler& scheduler_;
 };
 
 // Waits (bounded, never asserting how long it took) until `done` holds.
@@ -257,13 +283,13 @@ TEST_F(PollerFixture, DeadlineScheduleCancelsAtTheCrossingWithoutPollingAgain) {
   server_.set_fallback({200, kCancelOk});
   auto p = poller(kNearLimit);
   {
-    RunningPoller running(*p, stop_);
+    RunningPoller running(*p, stop_, scheduler_, clock_);
     ASSERT_TRUE(eventually([&] { return !cancel_uris().empty(); }));
   }
   EXPECT_EQ(uris(server_.requests()), (std::vector<std::string>{"GET /opencypher/status?includeWaiting=true",
                                                                 "DELETE /opencypher/status/q-near"}));
-  ASSERT_EQ(audit_lines().size(), 1u);
-  const std::string record = audit_lines()[0];
+  ASSERT_EQ(outcome_lines().size(), 1u);
+  const std::string record = outcome_lines()[0];
   EXPECT_NE(record.find(R"("outcome":"cancelled")"), std::string::npos) << record;
   EXPECT_NE(record.find("ms from the last poll, not confirmed"), std::string::npos) << record;
 }
@@ -275,14 +301,14 @@ TEST_F(PollerFixture, ConfirmByIdChecksTheQueryAtItsCrossingAndCancelsOnTheAnswe
   server_.set_fallback({200, kCancelOk});
   auto p = poller(kNearLimitConfirmed);
   {
-    RunningPoller running(*p, stop_);
+    RunningPoller running(*p, stop_, scheduler_, clock_);
     ASSERT_TRUE(eventually([&] { return !cancel_uris().empty(); }));
   }
   EXPECT_EQ(uris(server_.requests()),
             (std::vector<std::string>{"GET /opencypher/status?includeWaiting=true", "GET /opencypher/status/q-near",
                                       "DELETE /opencypher/status/q-near"}));
-  ASSERT_EQ(audit_lines().size(), 1u);
-  const std::string record = audit_lines()[0];
+  ASSERT_EQ(outcome_lines().size(), 1u);
+  const std::string record = outcome_lines()[0];
   EXPECT_NE(record.find(R"("outcome":"cancelled")"), std::string::npos) << record;
   EXPECT_NE(record.find("checked by id at its limit"), std::string::npos) << record;
   // Judged on Neptune's own answer, not on the projection.
@@ -302,14 +328,14 @@ class CrossingCheckFixture : public PollerFixture {
     server_.set_fallback({200, kCancelOk});
     auto p = poller(kNearLimitConfirmed);
     {
-      RunningPoller running(*p, stop_);
+      RunningPoller running(*p, stop_, scheduler_, clock_);
       ASSERT_TRUE(eventually([&] {
         return metrics_.render().find("result=\"" + result + "\"} 1") != std::string::npos;
       })) << metrics_.render();
     }
     EXPECT_EQ(server_.requests().size(), 1 + check_answers.size());
     EXPECT_TRUE(cancel_uris().empty());
-    EXPECT_TRUE(audit_lines().empty());
+    EXPECT_TRUE(outcome_lines().empty());
   }
 };
 
@@ -344,12 +370,12 @@ TEST_F(PollerFixture, ACrossingOutlivesAFailedPollInBetween) {
   server_.set_fallback({200, kCancelOk});
   auto p = poller("[watchdog]\npoll_interval = 300ms\n[rule.short]\nmax_elapsed = 1500ms\n");
   {
-    RunningPoller running(*p, stop_);
+    RunningPoller running(*p, stop_, scheduler_, clock_);
     ASSERT_TRUE(eventually([&] { return !cancel_uris().empty(); }));
   }
   EXPECT_EQ(cancel_uris().front(), "/opencypher/status/q-near");
-  ASSERT_GE(audit_lines().size(), 1u);
-  EXPECT_NE(audit_lines()[0].find("from the last poll"), std::string::npos) << audit_lines()[0];
+  ASSERT_GE(outcome_lines().size(), 1u);
+  EXPECT_NE(outcome_lines()[0].find("from the last poll"), std::string::npos) << outcome_lines()[0];
 }
 
 TEST_F(PollerFixture, FixedScheduleActsOnlyOnWhatAPollShows) {
@@ -359,16 +385,16 @@ TEST_F(PollerFixture, FixedScheduleActsOnlyOnWhatAPollShows) {
   server_.set_fallback({200, kCancelOk});
   auto p = poller("[watchdog]\npoll_interval = 100ms\nschedule = fixed\n[rule.short]\nmax_elapsed = 1200ms\n");
   {
-    RunningPoller running(*p, stop_);
+    RunningPoller running(*p, stop_, scheduler_, clock_);
     ASSERT_TRUE(eventually([&] { return !cancel_uris().empty(); }));
   }
   const auto m = methods(server_.requests());
   ASSERT_GE(m.size(), 4u);
   EXPECT_EQ(std::vector<std::string>(m.begin(), m.begin() + 4),
             (std::vector<std::string>{"GET", "GET", "GET", "DELETE"}));
-  ASSERT_EQ(audit_lines().size(), 1u);
-  EXPECT_NE(audit_lines()[0].find(R"("elapsed_ms":1300)"), std::string::npos) << audit_lines()[0];
-  EXPECT_EQ(audit_lines()[0].find("from the last poll"), std::string::npos) << audit_lines()[0];
+  ASSERT_EQ(outcome_lines().size(), 1u);
+  EXPECT_NE(outcome_lines()[0].find(R"("elapsed_ms":1300)"), std::string::npos) << outcome_lines()[0];
+  EXPECT_EQ(outcome_lines()[0].find("from the last poll"), std::string::npos) << outcome_lines()[0];
 }
 
 TEST_F(PollerFixture, AQueuedCrossingIsCheckedByAFreshPollNeverProjected) {
@@ -379,12 +405,12 @@ TEST_F(PollerFixture, AQueuedCrossingIsCheckedByAFreshPollNeverProjected) {
   // can explain a second request within the give-up bound.
   auto p = poller("[watchdog]\npoll_interval = 60s\n[rule.queue]\nmax_waited = 1200ms\n");
   {
-    RunningPoller running(*p, stop_);
+    RunningPoller running(*p, stop_, scheduler_, clock_);
     ASSERT_TRUE(eventually([&] { return server_.requests().size() >= 2; }));
   }
   EXPECT_EQ(methods(server_.requests()), (std::vector<std::string>{"GET", "GET"}));
   EXPECT_TRUE(cancel_uris().empty());
-  EXPECT_TRUE(audit_lines().empty());
+  EXPECT_TRUE(outcome_lines().empty());
 }
 
 TEST_F(PollerFixture, AQueuedQueryStillWaitingAtItsCrossingIsCancelledOnFreshStatus) {
@@ -393,14 +419,82 @@ TEST_F(PollerFixture, AQueuedQueryStillWaitingAtItsCrossingIsCancelledOnFreshSta
   server_.set_fallback({200, kCancelOk});
   auto p = poller("[watchdog]\npoll_interval = 60s\n[rule.queue]\nmax_waited = 1200ms\n");
   {
-    RunningPoller running(*p, stop_);
+    RunningPoller running(*p, stop_, scheduler_, clock_);
     ASSERT_TRUE(eventually([&] { return !cancel_uris().empty(); }));
   }
   EXPECT_EQ(methods(server_.requests()), (std::vector<std::string>{"GET", "GET", "DELETE"}));
-  ASSERT_EQ(audit_lines().size(), 1u);
+  ASSERT_EQ(outcome_lines().size(), 1u);
   // Judged on the fresh reading, not on a projection.
-  EXPECT_NE(audit_lines()[0].find(R"("waited_ms":1450)"), std::string::npos) << audit_lines()[0];
-  EXPECT_EQ(audit_lines()[0].find("from the last poll"), std::string::npos) << audit_lines()[0];
+  EXPECT_NE(outcome_lines()[0].find(R"("waited_ms":1450)"), std::string::npos) << outcome_lines()[0];
+  EXPECT_EQ(outcome_lines()[0].find("from the last poll"), std::string::npos) << outcome_lines()[0];
+}
+
+}  // namespace
+}  // namespace nw
+
+namespace nw {
+namespace {
+
+std::string field_of(const std::string& line, const std::string& name) {
+  const auto at = line.find("\"" + name + "\":\"");
+  if (at == std::string::npos) return "";
+  const auto from = at + name.size() + 4;
+  return line.substr(from, line.find('"', from) - from);
+}
+
+// Write-ahead: the `sending` record is on disk while Neptune still holds the DELETE, and the
+// outcome record that follows repeats its record_id.
+TEST_F(PollerFixture, TheSendingRecordIsWrittenBeforeTheCancelIsSent) {
+  server_.enqueue({200, list_body(entry("q-long", 60000))});
+  server_.enqueue({200, kCancelOk, "application/json", std::chrono::milliseconds(1500)});
+  auto p = poller(kRule);
+  bool ok = false;
+  scheduler_.post(p->strand(), [&] { ok = p->poll_once(); });
+  for (int i = 0; i < 1500 && cancel_uris().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(cancel_uris().size(), 1u);
+  const auto while_sending = audit_lines();  // Neptune has not answered yet
+  ASSERT_EQ(while_sending.size(), 1u);
+  EXPECT_EQ(field_of(while_sending[0], "outcome"), "sending");
+  const std::string id = field_of(while_sending[0], "record_id");
+  EXPECT_FALSE(id.empty());
+  ASSERT_TRUE(scheduler_.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(30)));
+  EXPECT_TRUE(ok);
+  const auto lines = audit_lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(field_of(lines[1], "outcome"), "cancelled");
+  EXPECT_EQ(field_of(lines[1], "record_id"), id);
+  EXPECT_EQ(field_of(lines[1], "mode"), "service");
+}
+
+// With an audit log that cannot be written from the start, not one cancel is sent.
+TEST_F(PollerFixture, NoCancelIsSentWhenItsRecordCannotBeWritten) {
+  audit_ = std::make_unique<AuditLog>("/dev/full");
+  trail_ = std::make_unique<AuditTrail>(*audit_);
+  server_.set_fallback({200, list_body(entry("q-a", 60000) + "," + entry("q-b", 70000))});
+  auto p = poller(kRule);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(poll(*p));
+  EXPECT_TRUE(cancel_uris().empty());
+  EXPECT_EQ(server_.requests().size(), 3u);  // the polls only
+}
+
+// Neptune answers "not found" but the query stays listed: retried once, then given up, the
+// same bound as for a query that survives an acknowledged cancel.
+TEST_F(PollerFixture, AQueryStillListedAfterNotFoundIsRetriedOnceThenGivenUp) {
+  const test::ScriptedResponse not_found{
+      400, R"({"requestId":"r","code":"InvalidParameterException","detailedMessage":"Supplied queryId q-nf is invalid"})"};
+  server_.enqueue({200, list_body(entry("q-nf", 60000))});
+  server_.enqueue(not_found);
+  server_.enqueue({200, list_body(entry("q-nf", 61000))});
+  server_.enqueue(not_found);
+  server_.enqueue({200, list_body(entry("q-nf", 62000))});
+  server_.enqueue({200, list_body(entry("q-nf", 63000))});
+  auto p = poller(kRule);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(poll(*p));
+  EXPECT_EQ(cancel_uris().size(), 2u);
+  std::vector<std::string> outcomes;
+  for (const auto& line : audit_lines()) outcomes.push_back(field_of(line, "outcome"));
+  EXPECT_EQ(outcomes, (std::vector<std::string>{"sending", "not_found", "cancel_ineffective", "sending",
+                                                "not_found", "given_up"}));
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ struct SwitchableHealth {
 TEST(MetricsServer, ServesMetricsInTheTextFormat) {
   Metrics metrics("9.9.9");
   metrics.poll_finished("writer", true, "", 0.01, std::chrono::system_clock::now());
-  metrics.decision_recorded("writer", "long-reads", "cancelled");
+  metrics.decision_recorded("writer", "long-reads", AuditOutcome::cancelled);
   MetricsServer server("127.0.0.1:0", metrics, [] { return HealthReport{}; });
   ASSERT_NE(server.port(), 0);
 
@@ -69,7 +69,7 @@ TEST(MetricsServer, ServesMetricsInTheTextFormat) {
             std::string::npos);
 
   // Each scrape renders afresh.
-  metrics.decision_recorded("writer", "long-reads", "cancelled");
+  metrics.decision_recorded("writer", "long-reads", AuditOutcome::cancelled);
   EXPECT_NE(
       fetch(server.port(), "/metrics?x=1")
           .body.find("neptune_watchdog_cancels_total{endpoint=\"writer\",rule=\"long-reads\"} 2\n"),

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -152,13 +153,35 @@ class Workspace {
     return path.string();
   }
 
-  std::vector<Poco::JSON::Object::Ptr> audit_records() const {
+  // Every record in the file, the write-ahead `sending` records included.
+  std::vector<Poco::JSON::Object::Ptr> all_audit_records() const {
     std::vector<Poco::JSON::Object::Ptr> records;
     std::ifstream in(audit_path());
     std::string line;
     while (std::getline(in, line)) {
       Poco::JSON::Parser parser;
       records.push_back(parser.parse(line).extract<Poco::JSON::Object::Ptr>());
+    }
+    return records;
+  }
+
+  // The decisions' records: all but the write-ahead `sending` ones. Checks on the way that
+  // each record of a sent cancel's outcome follows the `sending` record with its record_id.
+  std::vector<Poco::JSON::Object::Ptr> audit_records() const {
+    std::vector<Poco::JSON::Object::Ptr> records;
+    std::set<std::string> sending;
+    for (const auto& r : all_audit_records()) {
+      const std::string outcome = r->getValue<std::string>("outcome");
+      const std::string id = r->has("record_id") ? r->getValue<std::string>("record_id") : "";
+      if (outcome == "sending") {
+        EXPECT_FALSE(id.empty()) << "a sending record without a record_id";
+        EXPECT_TRUE(sending.insert(id).second) << "record_id " << id << " written ahead twice";
+        continue;
+      }
+      if (!id.empty()) {
+        EXPECT_EQ(sending.erase(id), 1u) << outcome << " record " << id << " without its sending record";
+      }
+      records.push_back(r);
     }
     return records;
   }

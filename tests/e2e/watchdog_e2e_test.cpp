@@ -207,7 +207,7 @@ TEST(WatchdogEndToEnd, LogActionIsAuditedOncePerQuery) {
 }
 
 // SIGTERM or SIGINT while idle between polls, and while sleeping in a retry back-off: each
-// stops the daemon cleanly (exit 0) within the 2 s DESIGN.md promises.
+// stops the daemon cleanly (exit 0) within the 2 s README.md promises.
 TEST(WatchdogEndToEnd, StopSignalsEndTheDaemonPromptlyWhenIdleAndDuringBackoff) {
   struct Row {
     const char* name;
@@ -236,14 +236,16 @@ TEST(WatchdogEndToEnd, StopSignalsEndTheDaemonPromptlyWhenIdleAndDuringBackoff) 
 }
 
 // A cancel still waiting for Neptune's answer when SIGTERM arrives is abandoned; it and the
-// cycle's cancels not yet sent are each on record exactly once.
+// cancels still waiting their turn (one in flight at a time here) are each on record exactly
+// once, after their write-ahead records.
 TEST(WatchdogEndToEnd, SigtermAbandonsASlowCancelButAuditsEveryDecision) {
   Simulator sim({"--fault", "delay=20s,on=cancel"});
   const SimQuery second{"66666666-6666-4666-8666-666666666666", "MATCH (m) RETURN m", "running", 500000, 0};
   for (const auto& q : {kLong, kQueued, second}) sim.inject(q);
   Workspace ws;
   // A generous request timeout, so that the first cancel is still in flight at SIGTERM.
-  const std::string config = ws.write_config(sim.url(), kLongReadsRule, "", "", "request_timeout = 60s\n");
+  const std::string config =
+      ws.write_config(sim.url(), kLongReadsRule, "max_cancels_in_flight = 1\n", "", "request_timeout = 60s\n");
   ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
   ASSERT_TRUE(watchdog.wait_for_stderr(
       [](const std::string& l) { return l.find(" queries (3 accepted") != std::string::npos; },
@@ -360,13 +362,13 @@ namespace {
 using std::chrono::milliseconds;
 
 // /dev/full accepts the open but fails every flush (ENOSPC): the audit cannot be written. With
-// on_audit_failure = pause the failed record of the first cancel stops all further cancels;
-// with continue, cancelling goes on.
+// on_audit_failure = pause not one cancel is sent, since the write-ahead record of the first
+// one already fails; with continue, cancelling goes on.
 TEST(AuditFailure, CancellingPausesWhileTheAuditLogCannotBeWritten) {
   struct Row {
     const char* mode;
     std::size_t cancels;
-  } rows[] = {{"pause", 1}, {"continue", 3}};
+  } rows[] = {{"pause", 0}, {"continue", 3}};
   for (const auto& row : rows) {
     SCOPED_TRACE(row.mode);
     Simulator sim;
@@ -417,7 +419,7 @@ TEST(AuditFailure, CancellingResumesOnceTheAuditLogCanBeWrittenAgain) {
   ASSERT_TRUE(watchdog.wait_for_stderr(
       [](const std::string& l) { return l.find("cancelling is paused") != std::string::npos; },
       milliseconds(20000)));
-  EXPECT_EQ(sim.cancels()->size(), 1u);  // the first cancel went out before its record failed
+  EXPECT_EQ(sim.cancels()->size(), 0u);  // the first cancel's write-ahead record failed: not sent
 
   std::filesystem::remove(ws.audit_path());
   watchdog.signal(SIGUSR1);
@@ -431,7 +433,44 @@ TEST(AuditFailure, CancellingResumesOnceTheAuditLogCanBeWrittenAgain) {
 
   std::size_t cancelled = 0;
   for (const auto& record : ws.audit_records()) cancelled += record->getValue<std::string>("outcome") == "cancelled";
-  EXPECT_EQ(cancelled, 2u);  // the two held back; the first one's record is the one that was lost
+  EXPECT_EQ(cancelled, 3u);  // every one held back, each with its record
+}
+
+}  // namespace
+}  // namespace nw::e2e
+
+namespace nw::e2e {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Killed while a cancel is on its way: its `sending` record has no outcome, and the next start
+// says so.
+TEST(WatchdogEndToEnd, AStartAfterACrashSaysHowManyCancelsWereUnanswered) {
+  Simulator sim({"--fault", "delay=20s,on=cancel"});
+  sim.inject(kLong);
+  Workspace ws;
+  const std::string config = ws.write_config(sim.url(), kLongReadsRule, "", "", "request_timeout = 60s\n");
+  {
+    ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
+    bool sending = false;
+    for (int i = 0; i < 600 && !sending; ++i) {
+      std::this_thread::sleep_for(milliseconds(50));
+      for (const auto& r : ws.all_audit_records()) sending = sending || r->getValue<std::string>("outcome") == "sending";
+    }
+    ASSERT_TRUE(sending);
+    watchdog.signal(SIGKILL);
+    watchdog.wait_exit(milliseconds(10000));
+  }
+  ChildProcess again(NW_WATCHDOG_BIN, {"--config", config});
+  EXPECT_TRUE(again.wait_for_stderr(
+      [](const std::string& l) {
+        return l.find("1 cancels were sent or about to be sent when the daemon stopped") != std::string::npos;
+      },
+      milliseconds(20000)))
+      << joined(again.stderr_lines());
+  again.signal(SIGTERM);
+  EXPECT_EQ(again.wait_exit(milliseconds(10000)), 0);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 #pragma once
-// The command line of neptune-watchdog (DESIGN.md "Programs").
+// The command line of neptune-watchdog (README.md "Running it", man/neptune-watchdog.8).
 #include <string>
 #include <vector>
 

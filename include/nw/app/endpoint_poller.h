@@ -3,25 +3,25 @@
 // Each loop runs on its own strand of the scheduler (nw/app/scheduler.h): its steps never run
 // at the same time, so its state needs no lock, and a slow or failing instance never delays
 // another.
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
+#include <unordered_set>
 
+#include "nw/app/audit_trail.h"
+#include "nw/app/cancel_dispatcher.h"
 #include "nw/app/config_holder.h"
 #include "nw/app/scheduler.h"
 #include "nw/app/service_status.h"
 #include "nw/app/stop_token.h"
 #include "nw/core/audit_record.h"
-#include "nw/core/cancel_budget.h"
+#include "nw/core/cancel_lifecycle.h"
 #include "nw/core/clock.h"
 #include "nw/core/config.h"
 #include "nw/core/deadline.h"
 #include "nw/core/decide.h"
 #include "nw/core/decision_memory.h"
 #include "nw/core/metrics.h"
-#include "nw/io/audit_log.h"
 #include "nw/io/neptune_client.h"
 
 namespace spdlog {
@@ -33,13 +33,15 @@ namespace nw {
 // What every poller shares with the rest of the daemon.
 struct PollerServices {
   const ConfigHolder& config;
-  AuditLog& audit;
-  CancelBudget& budget;
+  AuditTrail& trail;
+  CancelDispatcher& cancels;
   ServiceStatus& status;
   Metrics& metrics;
   spdlog::logger& log;
   StopToken& stop;
   const Clock& clock;
+  Scheduler& scheduler;  // each poller runs on a strand of its own
+  RunMode mode = RunMode::service;
 };
 
 class EndpointPoller {
@@ -53,7 +55,8 @@ class EndpointPoller {
 
   // One cycle under the configuration in force at its start. Returns false when the status
   // could not be fetched (after retries); a failed poll cancels nothing and audits nothing,
-  // and the next cycle polls again.
+  // and the next cycle polls again. Call it on strand(). The cancels it decides are sent by
+  // the CancelDispatcher, off this strand; their outcomes come back to it.
   bool poll_once();
 
   // Under `schedule = deadline`: acts on the running queries of the last poll whose limit
@@ -71,16 +74,12 @@ class EndpointPoller {
   std::optional<std::chrono::steady_clock::time_point> next_crossing_after(
       std::chrono::steady_clock::time_point now) const;
 
-  // Runs the loop on `strand` of `scheduler` until stop is requested: a poll every
-  // poll_interval (at once if a cycle overran it), and under schedule = deadline a wake-up in
-  // between at each crossing instant. The first poll is due at `first_poll`.
-  void start(Scheduler& scheduler, Scheduler::StrandId strand, Clock::time_point first_poll);
+  // Runs the loop on strand() until stop is requested: a poll every poll_interval (at once if
+  // a cycle overran it), and under schedule = deadline a wake-up in between at each crossing
+  // instant. The first poll is due at `first_poll`.
+  void start(Clock::time_point first_poll);
 
-  // At shutdown, when this poller did not finish within the grace period: hands over the
-  // records of this cycle's cancels that are not written yet (the one waiting for Neptune as
-  // "abandoned", the rest as "not sent"), and from then on the poller writes nothing. The
-  // caller writes them, so every decision is on record exactly once.
-  std::vector<AuditRecord> abandon();
+  Scheduler::StrandId strand() const { return strand_; }
 
   const std::string& name() const { return label_; }
 
@@ -98,10 +97,8 @@ class EndpointPoller {
   // ended or no usable answer came (both counted and logged).
   StatusSnapshot check_by_id(const WatchdogConfig& config, std::size_t index);
   void handle(const WatchdogConfig& config, const StatusSnapshot& snapshot, const Decision& decision);
-  void send_cancel(const WatchdogConfig& config, AuditRecord& record);
-  void write_audit(const AuditRecord& record);
-  // For a decision that ends without a record (already reported): nothing is pending for it.
-  void drop_pending(const std::string& query_id);
+  // On this strand, when the dispatcher has the outcome of one of this loop's cancels.
+  void cancel_finished(const QueryStatus& query, const AuditRecord& outcome);
   // One step of the loop (the crossings due, then a poll if one is due) and the next one's
   // scheduling.
   void step();
@@ -115,15 +112,17 @@ class EndpointPoller {
   std::size_t index_;
   const ConfigHolder& config_;
   std::unique_ptr<NeptuneClient> client_;
-  AuditLog& audit_;
-  CancelBudget& budget_;
+  AuditTrail& trail_;
+  CancelDispatcher& cancels_;
   ServiceStatus& status_;
   Metrics& metrics_;
   spdlog::logger& log_;
   StopToken& stop_;
   const Clock& clock_;
-  Scheduler* scheduler_ = nullptr;
-  Scheduler::StrandId strand_ = 0;
+  Scheduler& scheduler_;
+  const Scheduler::StrandId strand_;
+  const RunMode mode_;
+
   std::chrono::steady_clock::time_point next_poll_{};
   // What was recorded and which cancels Neptune acknowledged, per query id (forgotten a few
   // polls after the id stops being listed).
@@ -147,11 +146,9 @@ class EndpointPoller {
   std::mt19937_64 rng_;
   double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
 
-  // This cycle's cancel records not yet written, by query id, each already saying how it
-  // would end if shutdown abandoned it now.
-  std::mutex pending_mutex_;
-  std::map<std::string, AuditRecord> pending_;
-  bool abandoned_ = false;
+  // Queries with a cancel in the dispatcher's hands (waiting its turn or being sent): none
+  // gets a second cancel meanwhile.
+  std::unordered_set<std::string> cancelling_;
 };
 
 }  // namespace nw

@@ -6,11 +6,11 @@
 // order of their due time (ties: the order they were scheduled), so the state that one strand's
 // tasks share needs no lock. Tasks of different strands run in parallel on the workers.
 //
-// Tasks may block: a Neptune request waits for its answer for up to request_timeout. When a
-// task becomes runnable while every worker is busy, another worker is started, up to
-// `max_workers`; a worker beyond `workers` leaves again after `idle_exit` without work. So one
-// slow peer holds one worker and never the schedule of the others, and the thread count stays
-// bounded whatever the number of instances.
+// Tasks may block: a Neptune request waits for its answer for up to request_timeout. One
+// worker is kept free to watch the deadlines: when a worker takes a task and none is left
+// waiting, another is started, up to `max_workers`; a worker beyond `workers` leaves again
+// after `idle_exit` without work. So one slow peer holds one worker and never the schedule of
+// the others, and the thread count stays bounded whatever the number of instances.
 //
 // Manual mode (`workers = 0`): no thread is started and nothing runs by itself. run_due() runs
 // every task due at the clock's now() on the calling thread, in order. Tests drive it with a

@@ -14,7 +14,7 @@ class logger;
 
 namespace nw {
 
-// Exit codes (DESIGN.md "Programs"; sysexits.h values).
+// Exit codes (README.md "Running it"; sysexits.h values).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 64;

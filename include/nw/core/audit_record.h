@@ -1,6 +1,6 @@
 #pragma once
 // One audit record per decision: the operator's proof of what the watchdog did and why.
-// Field names are a contract (DESIGN.md "Audit log"); keep them exactly.
+// Field names are a contract (README.md "Audit log"); keep them exactly.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -13,6 +13,9 @@
 namespace nw {
 
 enum class AuditOutcome {
+  // Write-ahead: the decision to cancel, written and flushed before the cancel is sent (no
+  // cancel goes out unless this record was written). Its outcome record repeats its record_id.
+  sending,
   cancelled,
   dry_run,
   logged,
@@ -20,7 +23,12 @@ enum class AuditOutcome {
   failed,              // with `error`
   budget_exhausted,    // a cancel the budget did not allow: not sent
   cancel_ineffective,  // a poll after a successful cancel still shows the query running
+  given_up,            // still listed after its retried cancel: left to the operator
 };
+
+// Whether the daemon runs as a service or for one cycle (--once); in every record.
+enum class RunMode { service, once };
+std::string_view to_string(RunMode mode);
 
 std::string_view to_string(AuditOutcome outcome);
 
@@ -41,6 +49,10 @@ struct AuditRecord {
   std::string reason;   // which limit was broken
   std::string error;    // only written when outcome is failed
   std::string config_version;  // which configuration decided
+  RunMode mode = RunMode::service;
+  // Pairs a `sending` record with the outcome record of the same cancel; empty on records of
+  // decisions that send nothing.
+  std::string record_id;
 };
 
 // The `query` field keeps at most this many characters (whole UTF-8 characters).

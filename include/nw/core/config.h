@@ -69,6 +69,11 @@ struct WatchdogSettings {
   // When an audit record cannot be written: stop cancelling until one can (pause), or go on
   // cancelling without a record (continue).
   bool pause_on_audit_failure = true;
+  // Threads that run every endpoint's polls and cancels. While some are held by slow peers,
+  // up to three times as many run (nw/app/scheduler.h).
+  int workers = 4;
+  // Cancels of one endpoint (and language) sent at the same time; more wait their turn.
+  int max_cancels_in_flight = 4;
 };
 
 struct WatchdogConfig {

@@ -18,6 +18,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "nw/core/cancel_lifecycle.h"
 #include "nw/core/query_status.h"
 
 namespace nw {
@@ -39,6 +40,14 @@ class DecisionMemory {
   // id now names another query).
   int acknowledged_cancels(const QueryStatus& query) const;
 
+  // Neptune answered a cancel of `query` with "not found" (while a poll may still list it).
+  void cancel_not_found(const QueryStatus& query);
+  // The query was given up on (audited `given_up`): nothing more is sent for it.
+  void gave_up(const QueryStatus& query);
+  // What the cancel lifecycle needs to know of this query (nw/core/cancel_lifecycle.h);
+  // `in_flight` is the caller's to fill in.
+  CancelHistory history(const QueryStatus& query) const;
+
   // After each successful poll: the queries `snapshot` lists are present again (an id that
   // now names another query is forgotten at once); the others count one more absence, and
   // are forgotten at kPollsAbsentToForget.
@@ -54,6 +63,8 @@ class DecisionMemory {
     std::set<std::string> recorded_rules;
     int acknowledged_cancels = 0;
     int polls_absent = 0;
+    int not_found_cancels = 0;
+    bool given_up = false;
   };
   static std::int64_t age_of(const QueryStatus& q) { return q.waited_ms + q.elapsed_ms; }
   static bool same_query(const Remembered& r, const QueryStatus& q) {

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "nw/core/audit_record.h"
+
 namespace nw {
 
 struct HealthReport {
@@ -41,11 +43,9 @@ class Metrics {
   void poll_finished(const std::string& endpoint, bool ok, const std::string& error_code,
                      double latency_seconds, SystemTime at);
 
-  // One audited decision. `outcome` is the audit outcome (cancelled, dry_run, logged,
-  // not_found, failed) or budget_exhausted / cancel_ineffective. "cancelled" also counts as
-  // a cancel and "budget_exhausted" as a budget exhaustion.
-  void decision_recorded(const std::string& endpoint, const std::string& rule,
-                         const std::string& outcome);
+  // One audited decision, by its outcome. `cancelled` also counts as a cancel and
+  // `budget_exhausted` as a budget exhaustion.
+  void decision_recorded(const std::string& endpoint, const std::string& rule, AuditOutcome outcome);
 
   // A cancel was sent this long after the query broke its limit (negative counts as 0).
   void cancel_lateness(const std::string& endpoint, double seconds_past_limit);

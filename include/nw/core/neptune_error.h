@@ -1,5 +1,5 @@
 #pragma once
-// Classification of Neptune's error answers (reference/neptune-api.md §1.4, §3, §7.8):
+// Classification of Neptune's error answers (the Neptune user guide's engine error codes):
 // by the body's `code` first, because ThrottlingException arrives as HTTP 500 and SDK
 // models disagree with the wire about statuses; by HTTP status only when there is no code.
 #include <string_view>

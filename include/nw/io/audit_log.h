@@ -20,6 +20,11 @@ struct AuditOpenError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// How many cancels in the last `tail_bytes` of the audit file at `path` have a `sending`
+// record and no outcome record with the same record_id: the daemon stopped (or crashed) while
+// they were being sent. 0 when the file is not a regular file or cannot be read.
+std::size_t unanswered_cancels(const std::string& path, std::uint64_t tail_bytes = 4u << 20);
+
 class AuditLog {
  public:
   // Opens the file (creating parent directories) for appending, per [watchdog] audit_*.

@@ -1,6 +1,6 @@
 #pragma once
 // The AWS default credential chain, for endpoints with `auth = iam`
-// (reference/poco-spdlog-systemd.md §5). Providers run in the AWS SDKs' order and read only the
+// (the AWS SDKs' default credential provider chain). Providers run in the AWS SDKs' order and read only the
 // standard environment variables and files, so existing deployments just work:
 //
 //   1. environment        AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN

@@ -3,6 +3,8 @@
 //
 // Each call makes one HTTP request (retries are the caller's policy) and never throws for
 // anything the network or Neptune does: every such problem comes back as a typed Failure.
+// Calls may come from several threads at once (a loop's poll and its cancels): each request
+// has a connection of its own.
 #include <memory>
 #include <stdexcept>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 // Parsing of the JSON bodies of Neptune's status and cancel endpoints
-// (reference/neptune-api.md §1.3, §2). Tolerant of what Neptune legitimately sends
+// (Neptune's neptunedata API, e.g. ListOpenCypherQueries, and the user guide's status servlets). Tolerant of what Neptune legitimately sends
 // (pretty-printing, absent optional fields, unknown extra fields, 64-bit numbers), strict
 // about everything else: a body that cannot be fully understood yields a Failure, and the
 // watchdog then acts on none of it.

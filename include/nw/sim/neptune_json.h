@@ -1,6 +1,6 @@
 #pragma once
 // The bodies of Neptune's status endpoints, byte for byte as far as the documentation
-// shows them (neptune-api.md §2.1-2.3, §3). Each query object is laid out as that
+// shows them (the Neptune user guide's status servlets and error format). Each query object is laid out as that
 // language's page shows it:
 //   openCypher  queryId, queryString, queryEvalStats {waited, elapsed, cancelled}
 //   Gremlin     queryId, queryEvalStats {waited, elapsed, cancelled}, queryString

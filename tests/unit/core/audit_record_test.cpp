@@ -64,7 +64,7 @@ TEST(AuditRecord, ToJsonLineExact) {
        R"("query_id":"eadc6eea-698b-4a2f-8554-5270ab17ebee","rule":"long-reads","elapsed_ms":312000,)"
        R"("waited_ms":0,"action":"cancel","silent":true,"dry_run":false,"outcome":"cancelled","attempts":1,)"
        R"("query":"MATCH (n) RETURN n","reason":"elapsed 312000ms > max_elapsed 300000ms",)"
-       R"("config_version":"0123456789ab"})"},
+       R"("config_version":"0123456789ab","mode":"service"})"},
       {"failed has error", [] {
          AuditRecord r = sample();
          r.outcome = AuditOutcome::failed;
@@ -76,7 +76,7 @@ TEST(AuditRecord, ToJsonLineExact) {
        R"("query_id":"eadc6eea-698b-4a2f-8554-5270ab17ebee","rule":"long-reads","elapsed_ms":312000,)"
        R"("waited_ms":0,"action":"cancel","silent":true,"dry_run":false,"outcome":"failed","attempts":5,)"
        R"("query":"MATCH (n) RETURN n","reason":"elapsed 312000ms > max_elapsed 300000ms",)"
-       R"("error":"TooManyRequestsException (HTTP 429): Too many requests","config_version":"0123456789ab"})"},
+       R"("error":"TooManyRequestsException (HTTP 429): Too many requests","config_version":"0123456789ab","mode":"service"})"},
       {"queued, sparql, log, dry run, no reason", [] {
          AuditRecord r = sample();
          r.language = Language::sparql;
@@ -94,7 +94,7 @@ TEST(AuditRecord, ToJsonLineExact) {
        R"({"time":"1970-01-01T00:00:01.234Z","endpoint":"writer","language":"sparql",)"
        R"("query_id":"eadc6eea-698b-4a2f-8554-5270ab17ebee","rule":"long-reads","elapsed_ms":0,)"
        R"("waited_ms":9007199254740993,"action":"log","silent":false,"dry_run":true,"outcome":"dry_run",)"
-       R"("attempts":0,"query":"MATCH (n) RETURN n","config_version":"0123456789ab"})"},
+       R"("attempts":0,"query":"MATCH (n) RETURN n","config_version":"0123456789ab","mode":"service"})"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
@@ -283,6 +283,7 @@ TEST(JournalFields, OneFieldPerAuditFieldForJournalctlMatches) {
       "QUERY_ID=q-1", "RULE=long-reads", "ACTION=cancel", "OUTCOME=failed", "SILENT=false", "DRY_RUN=false",
       "ELAPSED_MS=2", "WAITED_MS=0", "ATTEMPTS=5", "QUERY=MATCH (n)\\nRETURN n " + std::string(512 - 19, 'x'),
       "CONFIG_VERSION=0123456789ab",
+      "MODE=service",
       "REASON=elapsed 2ms > max_elapsed 1ms", "ERROR=ThrottlingException (HTTP 500): busy"};
   EXPECT_EQ(fields, expected);
 }

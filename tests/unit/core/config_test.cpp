@@ -400,7 +400,8 @@ TEST(DescribeConfig, PrintsEffectiveValuesAndReparsesToTheSame) {
   const char* expected_lines[] = {
       "# effective configuration of f.ini\n",
       "[watchdog]\npoll_interval = 2s\nschedule = deadline\nconfirm_by_id = false\ndry_run = true\naudit_log = /tmp/audit.jsonl\naudit_max_size = 104857600\n"
-      "audit_max_files = 10\nmetrics_listen = \non_audit_failure = pause\nlog_level = debug\n",
+      "audit_max_files = 10\nmetrics_listen = \non_audit_failure = pause\nworkers = 4\nmax_cancels_in_flight = 4\n"
+      "log_level = debug\n",
       "[retry]\nmax_attempts = 7\ninitial_backoff = 250ms\nmax_backoff = 2m\n",
       "[endpoint.writer]\nurl = https://db-1:8182\napi = legacy\ninclude_waiting = false\n"
       "request_timeout = 30s\nmax_response_bytes = 67108864\nauth = none\nregion = eu-west-1\nca_file = /etc/ssl/n.pem\n",

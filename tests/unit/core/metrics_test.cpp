@@ -367,14 +367,14 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   metrics.poll_finished("writer", false, "TooManyRequestsException", 0.5, kT0 + seconds(10));
   metrics.poll_finished("reader", false, "transport", 10, kT0);
   metrics.poll_finished("reader", false, "", 45, kT0);
-  metrics.decision_recorded("writer", "long-reads", "cancelled");
-  metrics.decision_recorded("writer", "long-reads", "cancelled");
-  metrics.decision_recorded("writer", "long-reads", "not_found");
-  metrics.decision_recorded("writer", "long-reads", "budget_exhausted");
-  metrics.decision_recorded("reader", "audit-only", "logged");
-  metrics.decision_recorded("reader", "long-reads", "dry_run");
-  metrics.decision_recorded("writer", "long-reads", "cancel_ineffective");
-  metrics.decision_recorded("writer", "long-reads", "failed");
+  metrics.decision_recorded("writer", "long-reads", AuditOutcome::cancelled);
+  metrics.decision_recorded("writer", "long-reads", AuditOutcome::cancelled);
+  metrics.decision_recorded("writer", "long-reads", AuditOutcome::not_found);
+  metrics.decision_recorded("writer", "long-reads", AuditOutcome::budget_exhausted);
+  metrics.decision_recorded("reader", "audit-only", AuditOutcome::logged);
+  metrics.decision_recorded("reader", "long-reads", AuditOutcome::dry_run);
+  metrics.decision_recorded("writer", "long-reads", AuditOutcome::cancel_ineffective);
+  metrics.decision_recorded("writer", "long-reads", AuditOutcome::failed);
   metrics.cancel_lateness("writer", 0.5);
   metrics.cancel_lateness("writer", 2);
   metrics.cancel_lateness("writer", 400);
@@ -477,7 +477,7 @@ TEST(Metrics, LabelValuesAreEscapedAndReadBackIntact) {
   const std::string endpoint = "odd \"name\" with \\ and\nnewline";
   const std::string rule = "rule,with}braces{and=\"";
   metrics.poll_finished(endpoint, false, "Code\"X", 1, kT0);
-  metrics.decision_recorded(endpoint, rule, "cancelled");
+  metrics.decision_recorded(endpoint, rule, AuditOutcome::cancelled);
   const std::string text = metrics.render();
   EXPECT_NE(text.find(R"(endpoint="odd \"name\" with \\ and\nnewline")"), std::string::npos)
       << text;
@@ -508,8 +508,10 @@ TEST(Metrics, OnlyBoundedLabelsEverAppear) {
   Metrics metrics;
   metrics.poll_finished("writer", false, "timeout", 1, kT0);
   metrics.poll_finished("writer", true, "", 1, kT0);
-  for (const char* outcome : {"cancelled", "dry_run", "logged", "not_found", "failed",
-                              "budget_exhausted", "cancel_ineffective"})
+  for (AuditOutcome outcome :
+       {AuditOutcome::sending, AuditOutcome::cancelled, AuditOutcome::dry_run, AuditOutcome::logged,
+        AuditOutcome::not_found, AuditOutcome::failed, AuditOutcome::budget_exhausted,
+        AuditOutcome::cancel_ineffective, AuditOutcome::given_up})
     metrics.decision_recorded("writer", "r", outcome);
   metrics.cancel_lateness("writer", 1);
   metrics.queries_seen("writer", "opencypher", 1, 1);
@@ -533,7 +535,7 @@ TEST(Metrics, ConcurrentReportersLoseNoCount) {
       const std::string endpoint = t % 2 ? "writer" : "reader";
       for (int i = 0; i < kEach; ++i) {
         metrics.poll_finished(endpoint, i % 4 != 0, "timeout", 0.01, kT0 + milliseconds(i));
-        metrics.decision_recorded(endpoint, "r", "cancelled");
+        metrics.decision_recorded(endpoint, "r", AuditOutcome::cancelled);
         if (i % 100 == 0) metrics.render();
       }
     });

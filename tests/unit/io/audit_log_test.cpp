@@ -249,3 +249,38 @@ TEST_F(AuditFiles, AClosedLogRefusesWrites) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+// A `sending` record without an outcome record of the same record_id is a cancel that was sent
+// (or about to be) when the daemon stopped; a query text that quotes the fields does not count.
+TEST(UnansweredCancels, CountsSendingRecordsWithoutTheirOutcome) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("nw_unanswered_" + std::to_string(::getpid()) + ".jsonl");
+  {
+    AuditLog log(path.string());
+    const auto make = [](const std::string& id, AuditOutcome outcome, const std::string& record_id) {
+      AuditRecord r;
+      r.query_id = id;
+      r.outcome = outcome;
+      r.record_id = record_id;
+      r.query = R"(RETURN '"outcome":"sending","record_id":"x-9"')";
+      return r;
+    };
+    log.write(make("a", AuditOutcome::sending, "p-1"));
+    log.write(make("a", AuditOutcome::cancelled, "p-1"));
+    log.write(make("b", AuditOutcome::sending, "p-2"));
+    log.write(make("c", AuditOutcome::logged, ""));
+    log.write(make("d", AuditOutcome::sending, "p-3"));
+  }
+  EXPECT_EQ(unanswered_cancels(path.string()), 2u);
+  // Only the tail is read: a tail that starts after p-2's record sees one.
+  const auto size = std::filesystem::file_size(path);
+  EXPECT_EQ(unanswered_cancels(path.string(), size / 4), 1u);
+  EXPECT_EQ(unanswered_cancels((path.string() + ".missing")), 0u);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace nw

@@ -1,0 +1,46 @@
+#pragma once
+// The audit trail: every record goes first to the journal (AuditLog: the file and/or the
+// systemd journal), synchronously and flushed, which is the operator's proof; then every
+// observer sees it (metrics, the diagnostic log; later the notifier and the live view).
+// Observers run on the writing thread and must not block: they update memory or hand the
+// record on. The trail holds no lock of its own, so no lock is held across its file I/O that
+// polling or shutdown would need.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nw/core/audit_record.h"
+#include "nw/io/audit_log.h"
+
+namespace nw {
+
+class AuditTrail {
+ public:
+  // `written`: whether the journal took the record.
+  using Observer = std::function<void(const AuditRecord& record, bool written)>;
+
+  explicit AuditTrail(AuditLog& journal);
+
+  // Observers are added while the daemon starts, before any record is written.
+  void observe(Observer observer) { observers_.push_back(std::move(observer)); }
+
+  // Appends `record` to the journal, then tells every observer. Returns whether it was written.
+  bool record(const AuditRecord& record);
+
+  // A new id that pairs a `sending` record with its outcome: unique within this process's
+  // audit trail and, with a random prefix per start, across restarts ("3f9c0a7e-42").
+  std::string next_record_id();
+
+  AuditLog& journal() { return journal_; }
+  bool healthy() const { return journal_.healthy(); }
+
+ private:
+  AuditLog& journal_;
+  std::vector<Observer> observers_;
+  std::string id_prefix_;
+  std::atomic<std::uint64_t> next_id_{1};
+};
+
+}  // namespace nw

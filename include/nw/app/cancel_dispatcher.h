@@ -1,0 +1,117 @@
+#pragma once
+// The one path every cancel takes: rule-driven now; manual and quarantine cancels later.
+//
+//   submit (on the instance's strand)
+//     ─▶ gates, checked here once: shutting down, audit health (on_audit_failure = pause),
+//        the cancel budget
+//     ─▶ the write-ahead record (outcome `sending`, a fresh record_id), written and flushed;
+//        if it could not be written, nothing is sent
+//     ─▶ the send, on a worker of the scheduler (off the poll path), with the [retry] policy;
+//        at most max_cancels_in_flight of one instance at a time, the others waiting their
+//        turn in the order they were decided
+//     ─▶ the outcome record (`cancelled` | `not_found` | `failed`, the same record_id)
+//     ─▶ `done` on the instance's strand, which updates what the instance remembers.
+//
+// Shutdown calls abandon_in_flight(): each cancel still waiting for Neptune's answer is
+// audited `failed`, "abandoned at shutdown" (its send, should it finish later, writes
+// nothing), and each still waiting its turn `failed`, "not sent: shutting down". So every
+// `sending` record has its outcome record.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "nw/app/audit_trail.h"
+#include "nw/app/scheduler.h"
+#include "nw/app/service_status.h"
+#include "nw/app/stop_token.h"
+#include "nw/core/audit_record.h"
+#include "nw/core/backoff.h"
+#include "nw/core/cancel_budget.h"
+#include "nw/core/clock.h"
+#include "nw/core/metrics.h"
+#include "nw/io/neptune_client.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace nw {
+
+struct CancelOrder {
+  AuditRecord record;               // the decision: all but outcome, attempts, error and record_id
+  const Rule* rule = nullptr;       // spends the budget; null for a cancel no rule decided
+  std::int64_t excess_ms = 0;       // how far past its limit when decided (for cancel_lateness)
+  NeptuneClient* client = nullptr;  // safe to call from any thread
+  RetrySettings retry;
+  bool pause_on_audit_failure = true;
+  std::size_t max_in_flight = 4;  // of this instance's cancels at a time
+  std::string label;              // the loop's name in log lines ("writer", "writer/gremlin")
+};
+
+enum class Admission {
+  sent,          // the `sending` record is written; the cancel is on its way
+  stopping,      // shutting down: recorded as failed, not sent
+  paused,        // the audit log cannot be written: recorded as failed, not sent
+  over_budget,   // not sent; `refusal` is the record to write if the caller wants it
+  not_recorded,  // the `sending` record could not be written: not sent
+};
+
+struct Admitted {
+  Admission admission = Admission::sent;
+  std::optional<AuditRecord> refusal;  // with over_budget
+};
+
+class CancelDispatcher {
+ public:
+  // Runs on the instance's strand with the outcome record.
+  using Done = std::function<void(const AuditRecord& outcome)>;
+
+  CancelDispatcher(AuditTrail& trail, CancelBudget& budget, ServiceStatus& status, Metrics& metrics,
+                   spdlog::logger& log, StopToken& stop, Scheduler& scheduler, const Clock& clock);
+
+  // On the instance's strand `strand`. When it returns `sent`, `done` will run there once the
+  // cancel has an outcome (unless shutdown abandoned it first). The instance's cancels share
+  // one lane: at most order.max_in_flight of them are sent at a time.
+  Admitted submit(CancelOrder order, Scheduler::StrandId strand, Done done);
+
+  // Shutdown: audits every cancel still in flight as failed, abandoned; returns how many.
+  std::size_t abandon_in_flight();
+
+  std::size_t in_flight() const;
+
+ private:
+  struct Pending {
+    CancelOrder order;
+    std::string record_id;
+    Scheduler::StrandId strand;
+    Done done;
+  };
+  struct Lane {
+    std::size_t sending = 0;
+    std::deque<Pending> waiting;
+  };
+  // Under mutex_: starts the lane's waiting cancels while it has room.
+  void start_waiting(Lane& lane);
+  void send(const Pending& pending);
+
+  AuditTrail& trail_;
+  CancelBudget& budget_;
+  ServiceStatus& status_;
+  Metrics& metrics_;
+  spdlog::logger& log_;
+  StopToken& stop_;
+  Scheduler& scheduler_;
+  const Clock& clock_;
+
+  // Cancels sent and not yet answered, by record_id, each already saying how it ends if
+  // shutdown abandons it now. Whoever removes an entry writes its outcome record.
+  mutable std::mutex mutex_;
+  std::map<std::string, AuditRecord> in_flight_;
+  std::map<Scheduler::StrandId, Lane> lanes_;  // by the instance's strand
+};
+
+}  // namespace nw

@@ -1,0 +1,173 @@
+#include "nw/app/cancel_dispatcher.h"
+
+#include <algorithm>
+#include <memory>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "nw/app/retry.h"
+
+namespace nw {
+namespace {
+
+double unit_random() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+}  // namespace
+
+CancelDispatcher::CancelDispatcher(AuditTrail& trail, CancelBudget& budget, ServiceStatus& status,
+                                   Metrics& metrics, spdlog::logger& log, StopToken& stop,
+                                   Scheduler& scheduler, const Clock& clock)
+    : trail_(trail),
+      budget_(budget),
+      status_(status),
+      metrics_(metrics),
+      log_(log),
+      stop_(stop),
+      scheduler_(scheduler),
+      clock_(clock) {}
+
+Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand, Done done) {
+  AuditRecord& record = order.record;
+  record.time = clock_.wall_now();
+  if (stop_.stop_requested()) {
+    record.outcome = AuditOutcome::failed;
+    record.error = "not sent: shutting down";
+    trail_.record(record);
+    return {Admission::stopping, std::nullopt};
+  }
+  // No cancel without a record: while the audit log cannot be written, cancels are not sent.
+  // Each is still recorded as not sent, and the first such record that can be written again
+  // ends the pause.
+  if (order.pause_on_audit_failure && !trail_.healthy()) {
+    record.outcome = AuditOutcome::failed;
+    record.error = "not sent: the audit log cannot be written (" + trail_.journal().last_error() +
+                   "); cancelling is paused (on_audit_failure = pause)";
+    trail_.record(record);
+    if (trail_.healthy())
+      log_.warn("audit log {} is writable again: cancelling resumes", trail_.journal().path());
+    return {Admission::paused, std::nullopt};
+  }
+  if (order.rule) {
+    if (auto exhausted = budget_.try_spend(*order.rule)) {
+      if (budget_.should_warn())
+        log_.warn(
+            "cancel budget exhausted ({}): cancels are audited as budget_exhausted and not sent",
+            *exhausted);
+      record.outcome = AuditOutcome::budget_exhausted;
+      record.reason += "; over budget: " + *exhausted;
+      return {Admission::over_budget, std::move(record)};
+    }
+    order.rule = nullptr;  // spent; the order may outlive the configuration that held it
+  }
+  // Write-ahead: the decision is on disk before the cancel leaves.
+  record.record_id = trail_.next_record_id();
+  record.outcome = AuditOutcome::sending;
+  const bool written = trail_.record(record);
+  if (!written && order.pause_on_audit_failure) {
+    log_.error(
+        "audit log {}: the cancel of query {} is not sent, because its record could not be written",
+        trail_.journal().path(), printable(record.query_id));
+    return {Admission::not_recorded, std::nullopt};
+  }
+  const std::string record_id = record.record_id;
+  std::lock_guard<std::mutex> lock(mutex_);
+  AuditRecord abandoned = record;
+  abandoned.outcome = AuditOutcome::failed;
+  abandoned.error = "not sent: shutting down";
+  in_flight_.emplace(record_id, std::move(abandoned));
+  Lane& lane = lanes_[strand];
+  lane.waiting.push_back(Pending{std::move(order), record_id, strand, std::move(done)});
+  start_waiting(lane);
+  return {Admission::sent, std::nullopt};
+}
+
+void CancelDispatcher::start_waiting(Lane& lane) {
+  while (!lane.waiting.empty() &&
+         lane.sending < std::max<std::size_t>(1, lane.waiting.front().order.max_in_flight)) {
+    auto pending = std::make_shared<Pending>(std::move(lane.waiting.front()));
+    lane.waiting.pop_front();
+    ++lane.sending;
+    const Scheduler::StrandId sender = scheduler_.make_strand();
+    scheduler_.post(sender, [this, pending, sender] {
+      send(*pending);
+      scheduler_.drop_strand(sender);
+    });
+  }
+}
+
+void CancelDispatcher::send(const Pending& pending) {
+  const CancelOrder& order = pending.order;
+  const std::string& record_id = pending.record_id;
+  const std::string& id = order.record.query_id;
+  const auto attempt = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = in_flight_.find(record_id);
+      if (it != in_flight_.end()) {
+        ++it->second.attempts;
+        it->second.error = "abandoned at shutdown while waiting for Neptune's answer";
+      }
+    }
+    return order.client->cancel_query(id, order.record.silent);
+  };
+  auto sent = call_with_retries<CancelAck>(
+      attempt, order.retry, stop_, unit_random, [&](const Failure& f, int attempts, Millis pause) {
+        log_.info("endpoint {}: cancel of {} attempt {} failed ({}); retrying in {}ms", order.label,
+                  printable(id), attempts, printable(f.describe()), pause.count());
+      });
+  AuditRecord outcome = order.record;
+  outcome.time = clock_.wall_now();
+  outcome.attempts = sent.attempts;
+  if (sent.result) {
+    outcome.outcome = AuditOutcome::cancelled;
+  } else if (sent.result.failure().kind == FailureKind::query_not_found) {
+    outcome.outcome = AuditOutcome::not_found;
+    if (sent.attempts > 1)
+      outcome.reason +=
+          "; an earlier attempt's answer was lost, and that attempt may have ended it";
+  } else {
+    outcome.outcome = AuditOutcome::failed;
+    outcome.error = sent.result.failure().describe();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto lane = lanes_.find(pending.strand);
+    if (lane != lanes_.end()) {
+      --lane->second.sending;
+      start_waiting(lane->second);
+      if (lane->second.sending == 0 && lane->second.waiting.empty()) lanes_.erase(lane);
+    }
+    if (in_flight_.erase(record_id) == 0) return;  // shutdown recorded it as abandoned
+  }
+  if (outcome.outcome == AuditOutcome::cancelled) {
+    status_.cancel_sent();
+    metrics_.cancel_lateness(outcome.endpoint, static_cast<double>(order.excess_ms) / 1000.0);
+  }
+  trail_.record(outcome);
+  scheduler_.post(pending.strand, [done = pending.done, outcome] { done(outcome); });
+}
+
+std::size_t CancelDispatcher::abandon_in_flight() {
+  std::map<std::string, AuditRecord> abandoned;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    abandoned.swap(in_flight_);
+    lanes_.clear();
+  }
+  for (auto& [id, record] : abandoned) {
+    record.time = clock_.wall_now();
+    trail_.record(record);
+  }
+  return abandoned.size();
+}
+
+std::size_t CancelDispatcher::in_flight() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return in_flight_.size();
+}
+
+}  // namespace nw
