@@ -15,6 +15,7 @@
 #include "nw/core/deadline.h"
 #include "nw/core/ini.h"
 #include "nw/core/listen_address.h"
+#include "nw/core/rule_matcher.h"
 
 namespace nw {
 
@@ -341,6 +342,9 @@ class ConfigBuilder {
                  section.line);
     }
     check_whole();
+    // One compiled matcher per configuration version, shared by every poll loop's memo.
+    if (result_.errors.empty())
+      result_.config.policy.matcher = std::make_shared<const RuleMatcher>(result_.config.policy.rules);
     std::stable_sort(result_.errors.begin(), result_.errors.end(),
                      [](const ConfigError& a, const ConfigError& b) {
                        return (a.line == 0 ? 1 << 30 : a.line) < (b.line == 0 ? 1 << 30 : b.line);

@@ -5,7 +5,10 @@ namespace nw {
 void RuleMemo::begin(const Policy& policy, Language language) {
   if (!matcher_ || !matcher_->built_for(policy.rules)) {
     clear();
-    matcher_ = std::make_unique<RuleMatcher>(policy.rules);
+    if (policy.matcher && policy.matcher->built_for(policy.rules))
+      matcher_ = policy.matcher;
+    else
+      matcher_ = std::make_shared<const RuleMatcher>(policy.rules);
   }
   current_ = &tables_[static_cast<std::size_t>(language)];
   ++snapshot_;

@@ -1,16 +1,16 @@
 #include "nw/io/audit_log.h"
 
-#include <sys/uio.h>
-
+#include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <vector>
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/rotating_file_sink.h>
-#include <spdlog/spdlog.h>
 #include <systemd/sd-journal.h>
 
 namespace nw {
@@ -23,7 +23,9 @@ std::size_t unanswered_cancels(const std::string& path, std::uint64_t tail_bytes
   if (!in) return 0;
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
-  const std::streamoff from = size > static_cast<std::streamoff>(tail_bytes) ? size - static_cast<std::streamoff>(tail_bytes) : 0;
+  const std::streamoff from = size > static_cast<std::streamoff>(tail_bytes)
+                                  ? size - static_cast<std::streamoff>(tail_bytes)
+                                  : 0;
   in.seekg(from);
   std::string line;
   if (from > 0) std::getline(in, line);  // most likely the end of a cut record
@@ -49,49 +51,136 @@ AuditLog::AuditLog(const WatchdogSettings& settings)
       journal_(settings.audit_journal),
       max_size_(settings.audit_max_size),
       max_files_(settings.audit_max_files) {
-  if (!path_.empty()) logger_ = open_file();
+  if (!path_.empty()) fd_ = open_file();
 }
 
-AuditLog::AuditLog(const std::string& path) : path_(path) { logger_ = open_file(); }
+AuditLog::AuditLog(const std::string& path) : path_(path) {
+  fd_ = open_file();
+}
 
 AuditLog::~AuditLog() {
-  if (logger_) logger_->flush();
+  if (fd_ >= 0) ::close(fd_);
 }
 
-std::shared_ptr<spdlog::logger> AuditLog::open_file() const {
-  std::shared_ptr<spdlog::logger> logger;
-  try {
-    spdlog::sink_ptr sink;
-    // The rotating sink renames audit.jsonl to audit.1.jsonl (and so on) *before* a write
-    // that would exceed the limit, so no record is split or lost across files.
-    if (max_size_ > 0)
-      sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(path_, max_size_,
-                                                                     static_cast<std::size_t>(max_files_));
-    else
-      sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path_, /*truncate=*/false);
-    logger = std::make_shared<spdlog::logger>("audit", std::move(sink));
-  } catch (const spdlog::spdlog_ex& e) {
-    throw AuditOpenError(e.what());
+namespace {
+
+// How long a failed rotation waits before it is tried again.
+constexpr auto kRotationRetry = std::chrono::minutes(1);
+
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
+
+}  // namespace
+
+int AuditLog::open_file() const {
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw AuditOpenError("cannot open " + path_ + ": " + errno_text(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    throw AuditOpenError("cannot open " + path_ + ": is a directory");
   }
-  logger->set_pattern("%v");  // the record is the whole line
-  logger->set_level(spdlog::level::info);
-  logger->flush_on(spdlog::level::info);
-  // spdlog reports sink errors here instead of throwing. The handler runs inside write(),
-  // under mutex_, the only caller.
-  auto* self = const_cast<AuditLog*>(this);
-  logger->set_error_handler([self](const std::string& message) {
-    self->write_failed_ = true;
-    self->last_error_ = message;
-  });
-  return logger;
+  return fd;
+}
+
+std::string AuditLog::archive_name(int index) const {
+  // spdlog's names, kept so that existing archives go on rotating: audit.jsonl -> audit.1.jsonl.
+  const std::filesystem::path p(path_);
+  const std::string ext = p.extension().string();
+  const std::string stem = ext.empty() ? path_ : path_.substr(0, path_.size() - ext.size());
+  return stem + "." + std::to_string(index) + ext;
+}
+
+bool AuditLog::rotate() {
+  const auto fail = [this](const std::string& why) {
+    rotation_failed_ = true;
+    ++rotation_failures_;
+    next_rotation_try_ = std::chrono::steady_clock::now() + kRotationRetry;
+    last_error_ = "rotation failed, still writing " + path_ + ": " + why;
+    return false;
+  };
+  std::error_code ec;
+  for (int i = max_files_ - 1; i >= 1; --i) {
+    const std::string from = archive_name(i);
+    if (!std::filesystem::exists(from, ec)) continue;
+    if (::rename(from.c_str(), archive_name(i + 1).c_str()) != 0)
+      return fail("rename " + from + " -> " + archive_name(i + 1) + ": " + errno_text(errno));
+  }
+  if (max_files_ >= 1 && ::rename(path_.c_str(), archive_name(1).c_str()) != 0)
+    return fail("rename " + path_ + " -> " + archive_name(1) + ": " + errno_text(errno));
+  int fresh = -1;
+  try {
+    fresh = open_file();
+  } catch (const AuditOpenError& e) {
+    return fail(e.what());  // the old descriptor (now audit.1.jsonl) still takes records
+  }
+  ::close(fd_);
+  fd_ = fresh;
+  size_ = 0;
+  broken_line_ = false;
+  rotation_failed_ = false;
+  return true;
+}
+
+bool AuditLog::append(const std::string& line) {
+  // A live file deleted under us (by hand, or by a tool that should not have) would swallow
+  // every record: write to a new one at the path.
+  struct stat st {};
+  const bool known = ::fstat(fd_, &st) == 0;
+  if (known && st.st_nlink == 0) {
+    try {
+      const int fresh = open_file();
+      ::close(fd_);
+      fd_ = fresh;
+      size_ = 0;
+      broken_line_ = false;
+    } catch (const AuditOpenError& e) {
+      last_error_ =
+          std::string("the audit file was deleted and cannot be created again: ") + e.what();
+      return false;
+    }
+  } else if (known && S_ISREG(st.st_mode)) {
+    size_ = static_cast<std::uint64_t>(st.st_size);  // other writers (and logrotate) count too
+  }
+  if (max_size_ > 0 && size_ > 0 && size_ + line.size() + 1 > max_size_ &&
+      std::chrono::steady_clock::now() >= next_rotation_try_)
+    rotate();
+  std::string out;
+  out.reserve(line.size() + 2);
+  if (broken_line_) out += '\n';  // end the fragment a failed write left behind
+  out += line;
+  out += '\n';
+  ssize_t n = -1;
+  do {
+    n = ::write(fd_, out.data(), out.size());
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(out.size())) {
+    size_ += out.size();
+    broken_line_ = false;
+    return true;
+  }
+  if (n > 0) {
+    size_ += static_cast<std::uint64_t>(n);
+    broken_line_ = true;
+    last_error_ = path_ + ": short write (" + std::to_string(n) + " of " +
+                  std::to_string(out.size()) + " bytes)";
+  } else {
+    last_error_ = path_ + ": " + errno_text(errno);
+    // Nothing of this line reached the file, but an earlier fragment may still be open.
+  }
+  return false;
 }
 
 bool AuditLog::write(const AuditRecord& record) {
   const std::string line = to_json_line(record);
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_) return false;
-  write_failed_ = false;
-  if (logger_) logger_->info(line);
+  bool ok = true;
+  if (fd_ >= 0) ok = append(line);
   if (journal_) {
     const std::vector<std::string> fields = journal_fields(record);
     std::vector<iovec> iov;
@@ -99,12 +188,12 @@ bool AuditLog::write(const AuditRecord& record) {
     for (const auto& f : fields) iov.push_back({const_cast<char*>(f.data()), f.size()});
     const int rc = sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
     if (rc < 0) {
-      write_failed_ = true;
+      ok = false;
       last_error_ = std::string("journal: ") + std::strerror(-rc);
     }
   }
-  healthy_ = !write_failed_;
-  return healthy_;
+  healthy_ = ok && !rotation_failed_;
+  return ok;
 }
 
 bool AuditLog::healthy() const {
@@ -112,9 +201,14 @@ bool AuditLog::healthy() const {
   return healthy_;
 }
 
+std::uint64_t AuditLog::rotation_failures() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return rotation_failures_;
+}
+
 bool AuditLog::reopen() {
   if (path_.empty()) return true;
-  std::shared_ptr<spdlog::logger> fresh;
+  int fresh = -1;
   try {
     fresh = open_file();
   } catch (const AuditOpenError& e) {
@@ -123,14 +217,15 @@ bool AuditLog::reopen() {
     return false;
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  if (logger_) logger_->flush();
-  logger_ = std::move(fresh);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fresh;
+  size_ = 0;
+  broken_line_ = false;
   return true;
 }
 
 void AuditLog::close() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!closed_ && logger_) logger_->flush();
   closed_ = true;
 }
 

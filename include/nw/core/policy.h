@@ -21,6 +21,8 @@
 
 namespace nw {
 
+class RuleMatcher;
+
 enum class RuleAction { cancel, log };
 
 // Neptune cuts `queryString` at this many characters.
@@ -79,6 +81,10 @@ struct Policy {
   std::vector<Protection> protections;
   bool dry_run = false;                       // decide and audit, never cancel
   std::optional<int> max_cancels_per_minute;  // across all endpoints and rules
+  // The rules' text filters compiled into one matcher (nw/core/rule_matcher.h), once per
+  // configuration version and shared by every poll loop; null where a policy is built by
+  // hand, and then each RuleMemo compiles its own.
+  std::shared_ptr<const RuleMatcher> matcher;
 
   // The index of the first rule for `language`, active at `now`, that selects `text`, if any.
   std::optional<std::size_t> governing_rule(std::string_view text,

@@ -38,7 +38,7 @@ class RuleMemo {
 
   // Starts the evaluation of one snapshot of `language` under `policy`. When the policy's
   // rules are not the ones the memo was filled under, it forgets everything and compiles a
-  // RuleMatcher for the new rules (once per configuration).
+  // RuleMatcher for the new rules, or takes the policy's (once per configuration).
   void begin(const Policy& policy, Language language);
 
   // The indices, ascending, of the rules whose text filters select `text` (as
@@ -54,6 +54,8 @@ class RuleMemo {
   // Lookups answered from memory, and lookups that had to match the text.
   std::uint64_t hits() const { return hits_; }
   std::uint64_t misses() const { return misses_; }
+  // The matcher in use (the policy's own, when it has one).
+  const RuleMatcher* matcher() const { return matcher_.get(); }
 
  private:
   struct Entry {
@@ -64,7 +66,7 @@ class RuleMemo {
   using Table = std::unordered_map<std::string, Entry>;  // by query id
 
   std::size_t max_entries_;
-  std::unique_ptr<RuleMatcher> matcher_;
+  std::shared_ptr<const RuleMatcher> matcher_;  // the policy's own when it has one
   std::array<Table, 3> tables_;  // one per Language
   Table* current_ = nullptr;     // the table of the language begun
   std::uint64_t snapshot_ = 0;

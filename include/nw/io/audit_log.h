@@ -1,7 +1,20 @@
 #pragma once
-// The audit trail: one JSON line per decision, written and flushed before the watchdog acts
-// on the next poll, from any number of endpoint threads. To a file (rotated by size, or
-// reopened on SIGUSR1 for logrotate), to the journal with structured fields, or both.
+// The audit journal: one JSON line per record, from any number of threads. To a file (rotated
+// by size, or reopened on SIGUSR1 for logrotate), to the journal with structured fields, or
+// both.
+//
+// The file is the operator's proof, so nothing here ever truncates it:
+// - it is opened O_APPEND (created 0600: query texts are not for every local user), and each
+//   record goes out in one write() of the whole line;
+// - after a failed or short write, the next record starts on a new line, so one record lost
+//   to a full disk never takes the next one with it (line-oriented readers skip the fragment);
+// - rotation renames audit.jsonl to audit.1.jsonl (and so on) with our own code; if a rename
+//   fails (an append-only archive, a directory in the way), the live file stays in place and
+//   grows, healthy() is false until a later rotation succeeds (cancelling pauses under
+//   on_audit_failure = pause), and the next try comes a minute later;
+// - a live file that was deleted under us (st_nlink == 0) is reopened at its path.
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -9,10 +22,6 @@
 
 #include "nw/core/audit_record.h"
 #include "nw/core/config.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace nw {
 
@@ -47,22 +56,36 @@ class AuditLog {
   void close();
 
   std::string last_error() const;
-  // False from a failed write until the next write succeeds.
+  // False from a failed write until the next write succeeds, and while rotation fails.
   bool healthy() const;
+  // Rotations that failed so far (each left the live file in place).
+  std::uint64_t rotation_failures() const;
   const std::string& path() const { return path_; }
   std::string destinations() const;  // "/var/log/x.jsonl", "journal", "journal and /var/..."
 
  private:
-  std::shared_ptr<spdlog::logger> open_file() const;
+  // Opens path_ for appending, creating it (0600) and its parent directories. Throws
+  // AuditOpenError naming the path.
+  int open_file() const;
+  // Under mutex_. Appends `line` and a newline in one write(); false on failure (last_error_).
+  bool append(const std::string& line);
+  // Under mutex_. Renames the files one up and opens a fresh live file; false (and the live
+  // file kept) when a step fails.
+  bool rotate();
+  std::string archive_name(int index) const;  // audit.jsonl -> audit.1.jsonl
 
   std::string path_;  // empty: no file
   bool journal_ = false;
   std::uint64_t max_size_ = 0;
   int max_files_ = 0;
-  std::shared_ptr<spdlog::logger> logger_;
   mutable std::mutex mutex_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;    // of the live file
+  bool broken_line_ = false;  // the last write stopped partway through its line
+  bool rotation_failed_ = false;
+  std::uint64_t rotation_failures_ = 0;
+  std::chrono::steady_clock::time_point next_rotation_try_{};
   std::string last_error_;
-  bool write_failed_ = false;
   bool healthy_ = true;
   bool closed_ = false;
 };

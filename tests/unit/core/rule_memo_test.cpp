@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "nw/core/config.h"
 #include "nw/core/decide.h"
 
 namespace nw {
@@ -133,6 +134,33 @@ TEST(RuleMemo, DecideWithAMemoDecidesAsWithout) {
     }
   }
   EXPECT_EQ(memo.hits(), 6u);  // matched on the first poll only
+}
+
+}  // namespace
+}  // namespace nw
+
+namespace nw {
+namespace {
+
+// A parsed configuration compiles its rules' matcher once; every poll loop's memo shares it
+// (100 endpoints x 3 languages used to compile 300 identical sets).
+TEST(RuleMemo, LoopsShareTheConfigurationsCompiledMatcher) {
+  const ConfigResult parsed = parse_config(
+      "[endpoint.a]\nurl = http://127.0.0.1:1\n[rule.r]\nmax_elapsed = 1s\nquery_matches = ^MATCH\n", "t.ini");
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_NE(parsed.config.policy.matcher, nullptr);
+  RuleMemo first, second;
+  first.begin(parsed.config.policy, Language::opencypher);
+  second.begin(parsed.config.policy, Language::gremlin);
+  EXPECT_EQ(first.matcher(), parsed.config.policy.matcher.get());
+  EXPECT_EQ(second.matcher(), parsed.config.policy.matcher.get());
+  // A policy built by hand has none: the memo compiles its own.
+  Policy by_hand = parsed.config.policy;
+  by_hand.matcher = nullptr;
+  RuleMemo third;
+  third.begin(by_hand, Language::opencypher);
+  EXPECT_NE(third.matcher(), nullptr);
+  EXPECT_NE(third.matcher(), parsed.config.policy.matcher.get());
 }
 
 }  // namespace

@@ -5,9 +5,11 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -280,6 +282,114 @@ TEST(UnansweredCancels, CountsSendingRecordsWithoutTheirOutcome) {
   EXPECT_EQ(unanswered_cancels(path.string(), size / 4), 1u);
   EXPECT_EQ(unanswered_cancels((path.string() + ".missing")), 0u);
   std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace nw
+
+namespace nw {
+namespace {
+
+namespace fs = std::filesystem;
+
+class AuditFileSafety : public ::testing::Test {
+ protected:
+  AuditFileSafety()
+      : dir_(fs::temp_directory_path() /
+             ("nw-audit-safe-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  ~AuditFileSafety() override { fs::remove_all(dir_); }
+
+  static AuditRecord record(int i) {
+    AuditRecord r;
+    r.query_id = "q-" + std::to_string(i);
+    r.rule = "long-reads";
+    r.query = std::string(100, 'x');
+    return r;
+  }
+  static std::vector<std::string> lines(const fs::path& p) {
+    std::ifstream in(p);
+    std::vector<std::string> out;
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+  }
+
+  fs::path dir_;
+};
+
+// An archive that cannot be replaced (here a non-empty directory where audit.2.jsonl goes; an
+// append-only file under compliance tooling fails the same way): the live file is never
+// truncated, keeps every record, and the log reports itself unhealthy with the cause.
+TEST_F(AuditFileSafety, AFailedRotationKeepsTheLiveFileAndEveryRecord) {
+  fs::create_directories(dir_ / "audit.2.jsonl" / "occupied");
+  std::ofstream(dir_ / "audit.1.jsonl") << "{\"older\":true}\n";
+  WatchdogSettings settings;
+  settings.audit_log = (dir_ / "audit.jsonl").string();
+  settings.audit_max_size = 1000;
+  settings.audit_max_files = 2;
+  AuditLog audit(settings);
+  for (int i = 0; i < 30; ++i) EXPECT_TRUE(audit.write(record(i)));
+  EXPECT_EQ(lines(dir_ / "audit.jsonl").size(), 30u);  // all of them, in the live file
+  EXPECT_EQ(lines(dir_ / "audit.1.jsonl").size(), 1u);  // the archive untouched
+  EXPECT_FALSE(audit.healthy());
+  EXPECT_GE(audit.rotation_failures(), 1u);
+  EXPECT_NE(audit.last_error().find("rotation failed"), std::string::npos) << audit.last_error();
+  // Once the way is clear, the next try (a minute later) rotates.
+}
+
+// A write cut short (the file size limit here; a full disk the same) leaves a fragment, and the
+// next record starts on a line of its own: every complete record stays one valid JSON line.
+TEST_F(AuditFileSafety, ARecordAfterAShortWriteStartsOnItsOwnLine) {
+  const auto path = dir_ / "audit.jsonl";
+  AuditLog audit(path.string());
+  ASSERT_TRUE(audit.write(record(1)));
+  const auto first_size = fs::file_size(path);
+  struct rlimit old_limit {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old_limit;
+  small.rlim_cur = first_size + 50;  // the next line fits only partly
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  const bool second = audit.write(record(2));
+  const bool third = audit.write(record(3));  // nothing more fits at all
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  EXPECT_FALSE(second);
+  EXPECT_FALSE(third);
+  EXPECT_FALSE(audit.healthy());
+  ASSERT_TRUE(audit.write(record(4)));
+  EXPECT_TRUE(audit.healthy());
+  const auto all = lines(path);
+  ASSERT_EQ(all.size(), 3u);  // record 1, the fragment of record 2, record 4
+  EXPECT_NE(all[0].find("\"q-1\""), std::string::npos);
+  EXPECT_EQ(all[1].find('}'), std::string::npos);  // the fragment ends without its brace
+  EXPECT_NE(all[2].find("\"q-4\""), std::string::npos);
+  Poco::JSON::Parser parser;
+  EXPECT_NO_THROW(parser.parse(all[2]));
+}
+
+TEST_F(AuditFileSafety, ANewFileIsReadableByItsOwnerOnly) {
+  const auto path = dir_ / "audit.jsonl";
+  const mode_t old_mask = ::umask(022);
+  { AuditLog audit(path.string()); }
+  ::umask(old_mask);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+// A live file deleted under the daemon would swallow every record: it is created again.
+TEST_F(AuditFileSafety, ADeletedLiveFileIsCreatedAgain) {
+  const auto path = dir_ / "audit.jsonl";
+  AuditLog audit(path.string());
+  ASSERT_TRUE(audit.write(record(1)));
+  fs::remove(path);
+  ASSERT_TRUE(audit.write(record(2)));
+  const auto all = lines(path);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_NE(all[0].find("\"q-2\""), std::string::npos);
 }
 
 }  // namespace
