@@ -5,7 +5,7 @@
 
 namespace nw {
 
-AuditTrail::AuditTrail(AuditLog& journal) : journal_(journal) {
+AuditTrail::AuditTrail(AuditJournal& journal) : journal_(journal) {
   char prefix[16];
   std::snprintf(prefix, sizeof prefix, "%08x", static_cast<unsigned>(std::random_device{}()));
   id_prefix_ = prefix;

@@ -70,7 +70,7 @@ Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand,
   if (!written && order.pause_on_audit_failure) {
     log_.error(
         "audit log {}: the cancel of query {} is not sent, because its record could not be written",
-        trail_.journal().path(), printable(record.query_id));
+        trail_.journal().path(), loggable_id(record.query_id));
     return {Admission::not_recorded, std::nullopt};
   }
   const std::string record_id = record.record_id;
@@ -117,7 +117,7 @@ void CancelDispatcher::send(const Pending& pending) {
   auto sent = call_with_retries<CancelAck>(
       attempt, order.retry, stop_, unit_random, [&](const Failure& f, int attempts, Millis pause) {
         log_.info("endpoint {}: cancel of {} attempt {} failed ({}); retrying in {}ms", order.label,
-                  printable(id), attempts, printable(f.describe()), pause.count());
+                  loggable_id(id), attempts, printable(f.describe()), pause.count());
       });
   AuditRecord outcome = order.record;
   outcome.time = clock_.wall_now();

@@ -38,25 +38,6 @@ void EndpointPoller::promise_progress_within(std::chrono::steady_clock::duration
   status_.promise_progress_by(index_, clock_.now() + wait + std::chrono::seconds(5));
 }
 
-namespace {
-
-// The `code` label of poll errors: Neptune's exception name, or the kind of failure.
-std::string metric_code(const Failure& f) {
-  if (!f.code.empty()) return f.code;
-  switch (f.kind) {
-    case FailureKind::transport: return "transport";
-    case FailureKind::timeout: return "timeout";
-    case FailureKind::bad_response: return "bad_response";
-    case FailureKind::neptune_error: return "http_" + std::to_string(f.http_status);
-    case FailureKind::query_not_found: return "not_found";
-    case FailureKind::aborted: return "aborted";
-    case FailureKind::credentials: return "credentials";
-    case FailureKind::tls: return "tls";
-  }
-  return "unknown";
-}
-
-}  // namespace
 
 bool EndpointPoller::poll_once() {
   const std::shared_ptr<const WatchdogConfig> config = config_.get();
@@ -204,18 +185,18 @@ StatusSnapshot EndpointPoller::check_by_id(const WatchdogConfig& config, std::si
       [&](const Failure& f, int attempts, Millis pause) {
         promise_progress_within(pause);
         log_.info("endpoint {}: status request {} for query {} failed ({}); retrying in {}ms", label_,
-                  attempts, printable(id), printable(f.describe()), pause.count());
+                  attempts, loggable_id(id), printable(f.describe()), pause.count());
       });
   if (got.result) {
     metrics_.crossing_checked(endpoint_.name, "confirmed");
     checked.queries.push_back(std::move(got.result.value()));
   } else if (got.result.failure().kind == FailureKind::query_not_found) {
     metrics_.crossing_checked(endpoint_.name, "ended");
-    log_.info("endpoint {}: query {} had ended when checked at its limit", label_, printable(id));
+    log_.info("endpoint {}: query {} had ended when checked at its limit", label_, loggable_id(id));
   } else {
     metrics_.crossing_checked(endpoint_.name, "failed");
     log_.warn("endpoint {}: could not check query {} at its limit ({}); the next poll decides",
-              label_, printable(id), printable(got.result.failure().describe()));
+              label_, loggable_id(id), printable(got.result.failure().describe()));
   }
   return checked;
 }
@@ -331,7 +312,7 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
       memory_.gave_up(query);
       log_.error("endpoint {}: query {} was still listed after a cancel and a retried cancel; not "
                  "cancelling it again",
-                 label_, printable(query.id));
+                 label_, loggable_id(query.id));
       return;
     }
   }

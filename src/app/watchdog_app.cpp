@@ -16,6 +16,7 @@
 #include "nw/app/endpoint_poller.h"
 #include "nw/app/scheduler.h"
 #include "nw/app/test_matching.h"
+#include "nw/io/audit_log.h"
 #include "nw/io/config_file.h"
 #include "nw/io/credentials.h"
 #include "nw/io/logging.h"
@@ -76,10 +77,10 @@ void log_audit_record(spdlog::logger& log, const AuditRecord& r, bool written, c
   const auto level = r.outcome == AuditOutcome::failed || r.outcome == AuditOutcome::given_up ? spdlog::level::warn
                      : r.outcome == AuditOutcome::sending                                        ? spdlog::level::debug
                                                                                                  : spdlog::level::info;
-  log.log(level, "endpoint {}: query {} {} by rule {} ({}){}", loop, printable(r.query_id), to_string(r.outcome),
+  log.log(level, "endpoint {}: query {} {} by rule {} ({}){}", loop, loggable_id(r.query_id), to_string(r.outcome),
           r.rule, r.reason, r.outcome == AuditOutcome::failed ? ": " + printable(r.error) : std::string());
   if (!written)
-    log.error("audit log {}: record for query {} NOT written: {}{}", audit.path(), printable(r.query_id),
+    log.error("audit log {}: record for query {} NOT written: {}{}", audit.path(), loggable_id(r.query_id),
               audit.last_error(), pause_on_audit_failure ? "; cancelling is paused until it can be written" : "");
 }
 

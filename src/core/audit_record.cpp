@@ -63,6 +63,22 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return len;
 }
 
+// The code point of the valid `len`-byte UTF-8 sequence at s[i].
+unsigned decode_utf8(std::string_view s, std::size_t i, std::size_t len) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned cp = len == 2 ? byte(i) & 0x1F : len == 3 ? byte(i) & 0x0F : byte(i) & 0x07;
+  for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (byte(i + k) & 0x3F);
+  return cp;
+}
+
+// Characters that a terminal acts on rather than shows: the C1 controls (U+0080-U+009F; CSI
+// and OSC among them) and the bidirectional overrides, embeddings, isolates and marks that
+// can make a log line read differently from what it holds.
+bool terminal_active(unsigned cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text, std::size_t max_chars) {
@@ -75,6 +91,11 @@ void append_json_string(std::string& out, std::string_view text, std::size_t max
       if (len == 0) {
         out += "\\ufffd";
         ++i;
+      } else if (const unsigned cp = decode_utf8(text, i, len); terminal_active(cp)) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", cp);
+        out += buf;
+        i += len;
       } else {
         out.append(text.substr(i, len));
         i += len;
@@ -136,6 +157,44 @@ std::string printable(std::string_view text, std::size_t max_chars) {
   std::string quoted;
   append_json_string(quoted, text, max_chars);
   return quoted.substr(1, quoted.size() - 2);  // the escapes, without the quotes
+}
+
+std::string terminal_safe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    char buf[8];
+    if (c < 0x20 || c == 0x7F) {
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+      ++i;
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (const std::size_t len = utf8_sequence_length(text, i); len == 0) {
+      out += "\\ufffd";
+      ++i;
+    } else if (const unsigned cp = decode_utf8(text, i, len); terminal_active(cp)) {
+      std::snprintf(buf, sizeof buf, "\\u%04x", cp);
+      out += buf;
+      i += len;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
+std::string loggable_id(std::string_view id) {
+  constexpr std::size_t kMaxIdChars = 128;
+  if (id.size() <= kMaxIdChars) return printable(id);
+  std::uint32_t hash = 2166136261u;  // FNV-1a
+  for (const char c : id) hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "...#%08x", hash);
+  return printable(id, kMaxIdChars) + suffix;
 }
 
 std::string to_json_line(const AuditRecord& r) {

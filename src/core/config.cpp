@@ -12,6 +12,7 @@
 #include <utility>
 #include <variant>
 
+#include "nw/core/audit_record.h"
 #include "nw/core/deadline.h"
 #include "nw/core/ini.h"
 #include "nw/core/listen_address.h"
@@ -39,9 +40,10 @@ std::string_view to_string(Schedule schedule) {
 std::string ConfigError::format(std::string_view origin) const {
   std::string out(origin);
   out += ": ";
-  if (!key.empty()) out += key + ": ";
+  // Keys and messages can quote the file's own bytes: never raw controls on a terminal.
+  if (!key.empty()) out += terminal_safe(key) + ": ";
   else if (line > 0) out += "line " + std::to_string(line) + ": ";
-  out += message;
+  out += terminal_safe(message);
   if (line > 0 && !key.empty()) out += " (line " + std::to_string(line) + ")";
   return out;
 }

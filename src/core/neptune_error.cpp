@@ -17,7 +17,49 @@ bool retryable_code(std::string_view code) {
   return false;
 }
 
+// Neptune's documented exceptions (engine errors, the neptunedata API's error shapes).
+constexpr std::array<std::string_view, 33> kKnownCodes = {
+    "AccessDeniedException",         "BadRequestException",
+    "BulkLoadIdNotFoundException",   "CancelledByUserException",
+    "ClientTimeoutException",        "ConcurrentModificationException",
+    "ConstraintViolationException",  "ExpiredStreamException",
+    "FailureByQueryException",       "IllegalArgumentException",
+    "InternalFailureException",      "InvalidArgumentException",
+    "InvalidNumericDataException",   "InvalidParameterException",
+    "LoadUrlAccessDeniedException",  "MLResourceNotFoundException",
+    "MalformedQueryException",       "MemoryLimitExceededException",
+    "MethodNotAllowedException",     "MissingParameterException",
+    "ParsingException",              "PreconditionsFailedException",
+    "QueryLimitExceededException",   "QueryLimitException",
+    "QueryTooLargeException",        "ReadOnlyViolationException",
+    "ServerShutdownException",       "StatisticsNotAvailableException",
+    "StreamRecordsNotFoundException", "ThrottlingException",
+    "TimeLimitExceededException",    "TooManyRequestsException",
+    "UnsupportedOperationException",
+};
+
 }  // namespace
+
+std::string metric_code(const Failure& f) {
+  if (!f.code.empty()) {
+    for (auto known : kKnownCodes)
+      if (known == f.code) return f.code;
+    return "other";
+  }
+  switch (f.kind) {
+    case FailureKind::transport: return "transport";
+    case FailureKind::timeout: return "timeout";
+    case FailureKind::bad_response: return "bad_response";
+    // A status outside 100-599 is no status: one label, not one per number a peer can send.
+    case FailureKind::neptune_error:
+      return f.http_status >= 100 && f.http_status <= 599 ? "http_" + std::to_string(f.http_status) : "http_other";
+    case FailureKind::query_not_found: return "not_found";
+    case FailureKind::aborted: return "aborted";
+    case FailureKind::credentials: return "credentials";
+    case FailureKind::tls: return "tls";
+  }
+  return "other";
+}
 
 std::string Failure::describe() const {
   std::string out;

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "nw/app/endpoint_poller.h"
+#include "nw/io/audit_log.h"
 #include "nw/io/logging.h"
 #include "support/scripted_http_server.h"
 
@@ -256,11 +257,6 @@ bool eventually(Condition done) {
   return done();
 }
 
-std::string queued_entry(const std::string& id, std::int64_t waited, std::int64_t elapsed = 0) {
-  return R"({"queryId":")" + id + R"(","queryString":"MATCH (n) RETURN n","queryEvalStats":{"waited":)" +
-         std::to_string(waited) + R"(,"elapsed":)" + std::to_string(elapsed) + R"(,"cancelled":false}})";
-}
-
 std::vector<std::string> methods(const std::vector<test::RecordedRequest>& requests) {
   std::vector<std::string> out;
   for (const auto& r : requests) out.push_back(r.method);
@@ -397,37 +393,8 @@ TEST_F(PollerFixture, FixedScheduleActsOnlyOnWhatAPollShows) {
   EXPECT_EQ(outcome_lines()[0].find("from the last poll"), std::string::npos) << outcome_lines()[0];
 }
 
-TEST_F(PollerFixture, AQueuedCrossingIsCheckedByAFreshPollNeverProjected) {
-  // Queued 200ms short of max_waited, then the next poll shows it running: it started in time.
-  server_.enqueue({200, list_body(queued_entry("q-wait", 1000))});
-  server_.set_fallback({200, list_body(queued_entry("q-wait", 1100, 50))});
-  // A minute between regular polls: only an early poll (a fifth of it, 12 s, after the first)
-  // can explain a second request within the give-up bound.
-  auto p = poller("[watchdog]\npoll_interval = 60s\n[rule.queue]\nmax_waited = 1200ms\n");
-  {
-    RunningPoller running(*p, stop_, scheduler_, clock_);
-    ASSERT_TRUE(eventually([&] { return server_.requests().size() >= 2; }));
-  }
-  EXPECT_EQ(methods(server_.requests()), (std::vector<std::string>{"GET", "GET"}));
-  EXPECT_TRUE(cancel_uris().empty());
-  EXPECT_TRUE(outcome_lines().empty());
-}
-
-TEST_F(PollerFixture, AQueuedQueryStillWaitingAtItsCrossingIsCancelledOnFreshStatus) {
-  server_.enqueue({200, list_body(queued_entry("q-wait", 1000))});
-  server_.enqueue({200, list_body(queued_entry("q-wait", 1450))});
-  server_.set_fallback({200, kCancelOk});
-  auto p = poller("[watchdog]\npoll_interval = 60s\n[rule.queue]\nmax_waited = 1200ms\n");
-  {
-    RunningPoller running(*p, stop_, scheduler_, clock_);
-    ASSERT_TRUE(eventually([&] { return !cancel_uris().empty(); }));
-  }
-  EXPECT_EQ(methods(server_.requests()), (std::vector<std::string>{"GET", "GET", "DELETE"}));
-  ASSERT_EQ(outcome_lines().size(), 1u);
-  // Judged on the fresh reading, not on a projection.
-  EXPECT_NE(outcome_lines()[0].find(R"("waited_ms":1450)"), std::string::npos) << outcome_lines()[0];
-  EXPECT_EQ(outcome_lines()[0].find("from the last poll"), std::string::npos) << outcome_lines()[0];
-}
+// The queued crossings (checked by a fresh poll, never projected) are tested on fakes with a
+// manual clock in tests/unit/app/endpoint_poller_test.cpp: over real time they took 12 s each.
 
 }  // namespace
 }  // namespace nw

@@ -1,6 +1,6 @@
 #pragma once
-// The audit trail: every record goes first to the journal (AuditLog: the file and/or the
-// systemd journal), synchronously and flushed, which is the operator's proof; then every
+// The audit trail: every record goes first to the journal (AuditJournal; in the daemon the
+// AuditLog: the file and/or the systemd journal), synchronously and flushed, which is the operator's proof; then every
 // observer sees it (metrics, the diagnostic log; later the notifier and the live view).
 // Observers run on the writing thread and must not block: they update memory or hand the
 // record on. The trail holds no lock of its own, so no lock is held across its file I/O that
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "nw/core/audit_record.h"
-#include "nw/io/audit_log.h"
+#include "nw/core/audit_journal.h"
 
 namespace nw {
 
@@ -21,7 +21,7 @@ class AuditTrail {
   // `written`: whether the journal took the record.
   using Observer = std::function<void(const AuditRecord& record, bool written)>;
 
-  explicit AuditTrail(AuditLog& journal);
+  explicit AuditTrail(AuditJournal& journal);
 
   // Observers are added while the daemon starts, before any record is written.
   void observe(Observer observer) { observers_.push_back(std::move(observer)); }
@@ -33,11 +33,11 @@ class AuditTrail {
   // audit trail and, with a random prefix per start, across restarts ("3f9c0a7e-42").
   std::string next_record_id();
 
-  AuditLog& journal() { return journal_; }
+  AuditJournal& journal() { return journal_; }
   bool healthy() const { return journal_.healthy(); }
 
  private:
-  AuditLog& journal_;
+  AuditJournal& journal_;
   std::vector<Observer> observers_;
   std::string id_prefix_;
   std::atomic<std::uint64_t> next_id_{1};

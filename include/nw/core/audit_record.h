@@ -68,15 +68,28 @@ std::string to_json_line(const AuditRecord& record);
 // QUERY= is cut like the JSON's and escaped like printable(), so it stays one line of text.
 std::vector<std::string> journal_fields(const AuditRecord& record);
 
-// Text from the wire made safe for a one-line diagnostic log: control characters and
-// invalid UTF-8 escaped (so a query id cannot forge log lines), cut at `max_chars`.
+// Text from the wire made safe for a one-line diagnostic log: control characters (C0 and
+// C1), bidirectional overrides and invalid UTF-8 escaped (so a query id cannot forge log
+// lines or drive a terminal), cut at `max_chars`.
 std::string printable(std::string_view text, std::size_t max_chars = 300);
+
+// Text for a terminal, otherwise as it is: only what a terminal would act on (C0 and C1
+// controls, DEL, bidirectional overrides) and invalid UTF-8 are escaped (\u001b, \ufffd);
+// quotes and backslashes stay, so regexes and paths read as written. For messages that quote
+// an operator's file (--check-config).
+std::string terminal_safe(std::string_view text);
+
+// A query id for a log line: whole up to 128 characters; a longer one (a client chose it)
+// cut there and followed by "...#" and 8 hex digits of a hash of the whole id, so that two
+// long ids stay apart. The audit keeps ids whole.
+std::string loggable_id(std::string_view id);
 
 // RFC 3339 UTC with milliseconds: "2026-11-24T03:47:26.123Z".
 std::string format_rfc3339_ms(std::chrono::system_clock::time_point t);
 
 // Appends `text` to `out` as a JSON string literal (with the quotes), escaping control
-// characters and replacing invalid UTF-8. Stops after `max_chars` characters.
+// characters (C0, DEL, C1) and bidirectional overrides as \uXXXX and replacing invalid UTF-8.
+// Stops after `max_chars` characters.
 void append_json_string(std::string& out, std::string_view text,
                         std::size_t max_chars = std::string_view::npos);
 

@@ -8,6 +8,12 @@
 
 namespace nw {
 
+// The `code` label of a failure in metrics: Neptune's code when it is one of Neptune's
+// documented exceptions, "other" for any other code a server sent (a label copied from the
+// wire would let a peer create series without bound), or the kind of failure when there is no
+// code ("transport", "timeout", "http_503", ...).
+std::string metric_code(const Failure& failure);
+
 // Builds the Failure for an HTTP error answer. `code` and `message` come from the JSON error
 // body when there was one (empty otherwise). An InvalidParameterException whose message says
 // the id "is invalid" on a cancel means the query ended before the cancel arrived.

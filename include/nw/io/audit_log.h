@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "nw/core/audit_journal.h"
 #include "nw/core/audit_record.h"
 #include "nw/core/config.h"
 
@@ -34,7 +35,7 @@ struct AuditOpenError : std::runtime_error {
 // they were being sent. 0 when the file is not a regular file or cannot be read.
 std::size_t unanswered_cancels(const std::string& path, std::uint64_t tail_bytes = 4u << 20);
 
-class AuditLog {
+class AuditLog final : public AuditJournal {
  public:
   // Opens the file (creating parent directories) for appending, per [watchdog] audit_*.
   // Throws AuditOpenError with the reason when that is impossible.
@@ -45,7 +46,7 @@ class AuditLog {
 
   // Appends and flushes one record to every destination. Returns false when it could not be
   // written everywhere (e.g. a full disk); the reason is then in last_error().
-  bool write(const AuditRecord& record);
+  bool write(const AuditRecord& record) override;
 
   // Closes and reopens the file at its path (after logrotate moved it). Returns false and
   // keeps writing to the old file when the path cannot be opened.
@@ -55,12 +56,12 @@ class AuditLog {
   // not wait for other threads: none of them can leave a partial line behind.
   void close();
 
-  std::string last_error() const;
+  std::string last_error() const override;
   // False from a failed write until the next write succeeds, and while rotation fails.
-  bool healthy() const;
+  bool healthy() const override;
   // Rotations that failed so far (each left the live file in place).
   std::uint64_t rotation_failures() const;
-  const std::string& path() const { return path_; }
+  const std::string& path() const override { return path_; }
   std::string destinations() const;  // "/var/log/x.jsonl", "journal", "journal and /var/..."
 
  private:

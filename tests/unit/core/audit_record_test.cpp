@@ -304,3 +304,43 @@ TEST(JournalFields, PriorityFollowsTheOutcome) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+// C1 controls (CSI, OSC) and bidirectional overrides reach neither a log line nor an audit
+// line raw; the audit line stays valid JSON.
+TEST(Printable, EscapesWhatATerminalWouldActOn) {
+  EXPECT_EQ(printable("a\xc2\x9b" "31mb"), "a\\u009b31mb");
+  EXPECT_EQ(printable("x\xc2\x9d" "0;t\x07"), "x\\u009d0;t\\u0007");
+  EXPECT_EQ(printable("admin\xe2\x80\xae" "txt.exe"), "admin\\u202etxt.exe");
+  EXPECT_EQ(printable("\xe2\x81\xa6" "iso"), "\\u2066iso");
+  EXPECT_EQ(printable("caf\xc3\xa9 \xe2\x82\xac"), "caf\xc3\xa9 \xe2\x82\xac");  // ordinary text unchanged
+  std::string out;
+  append_json_string(out, "q\xc2\x9b\xe2\x80\xae");
+  EXPECT_EQ(out, "\"q\\u009b\\u202e\"");
+}
+
+TEST(TerminalSafe, EscapesControlsButKeepsQuotesAndBackslashes) {
+  EXPECT_EQ(terminal_safe("rule.\x1b[31mx"), "rule.\\u001b[31mx");
+  EXPECT_EQ(terminal_safe("bad\rline"), "bad\\u000dline");
+  EXPECT_EQ(terminal_safe("'\\s(' \"q\""), "'\\s(' \"q\"");
+  EXPECT_EQ(terminal_safe("\xc2\x9b\xff"), "\\u009b\\ufffd");
+}
+
+// A client may choose a 500,000-character id: log lines show 128 characters and a hash.
+TEST(LoggableId, LongIdsAreCutWithAHashShortOnesKeptWhole) {
+  EXPECT_EQ(loggable_id("q-1"), "q-1");
+  EXPECT_EQ(loggable_id(std::string(128, 'a')), std::string(128, 'a'));
+  const std::string a(500000, 'a');
+  std::string b = a;
+  b.back() = 'b';
+  const std::string la = loggable_id(a), lb = loggable_id(b);
+  EXPECT_EQ(la.size(), 128u + 12u);
+  EXPECT_EQ(la.substr(0, 128), std::string(128, 'a'));
+  EXPECT_NE(la, lb);  // the hash tells them apart
+  EXPECT_EQ(la.substr(128, 4), "...#");
+}
+
+}  // namespace
+}  // namespace nw

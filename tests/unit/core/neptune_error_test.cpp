@@ -110,3 +110,20 @@ TEST(FailureDescribe, OneLine) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+// The code label comes from a bounded set: a peer that invents codes gets one "other" series.
+TEST(MetricCode, OnlyNeptunesDocumentedCodesBecomeLabels) {
+  EXPECT_EQ(metric_code(Failure{FailureKind::neptune_error, 429, "TooManyRequestsException", ""}),
+            "TooManyRequestsException");
+  EXPECT_EQ(metric_code(Failure{FailureKind::neptune_error, 400, "Made\x1bUp\rException", ""}), "other");
+  EXPECT_EQ(metric_code(Failure{FailureKind::neptune_error, 400, "RandomCode42", ""}), "other");
+  EXPECT_EQ(metric_code(Failure{FailureKind::neptune_error, 503, "", ""}), "http_503");
+  EXPECT_EQ(metric_code(Failure{FailureKind::neptune_error, 999, "", ""}), "http_other");
+  EXPECT_EQ(metric_code(Failure{FailureKind::timeout, 0, "", ""}), "timeout");
+}
+
+}  // namespace
+}  // namespace nw

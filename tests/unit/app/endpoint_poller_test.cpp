@@ -1,0 +1,190 @@
+// The poll loop and the cancel path on fakes: a scripted Neptune client, a manual clock, a
+// manual scheduler and an in-memory audit journal. Deterministic to the millisecond, and each
+// test takes no real time (the contract tests cover the same loop over real HTTP).
+#include "nw/app/endpoint_poller.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "nw/io/logging.h"
+#include "support/fake_neptune_client.h"
+#include "support/manual_clock.h"
+#include "support/recording_journal.h"
+
+namespace nw {
+namespace {
+
+using namespace std::chrono_literals;
+
+QueryStatus running(const std::string& id, std::int64_t elapsed) {
+  return QueryStatus{id, "MATCH (n) RETURN n", elapsed, 0, false};
+}
+QueryStatus queued(const std::string& id, std::int64_t waited, std::int64_t elapsed = 0) {
+  return QueryStatus{id, "MATCH (n) RETURN n", elapsed, waited, false};
+}
+StatusSnapshot listing(std::vector<QueryStatus> queries) {
+  StatusSnapshot s;
+  s.queries = std::move(queries);
+  s.accepted_count = static_cast<std::int64_t>(s.queries.size());
+  return s;
+}
+
+class LoopOnFakes : public ::testing::Test {
+ protected:
+  // `workers` 0: the manual scheduler, driven by run_for(); more: real threads.
+  EndpointPoller& loop(const std::string& text, std::size_t workers = 0) {
+    ConfigResult parsed = parse_config("[retry]\nmax_attempts = 2\ninitial_backoff = 1ms\nmax_backoff = 1ms\n"
+                                       "[endpoint.test]\nurl = http://127.0.0.1:1\n" + text,
+                                       "test.ini");
+    EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.errors[0].format("test.ini"));
+    holder_ = std::make_unique<ConfigHolder>(std::make_shared<const WatchdogConfig>(std::move(parsed.config)));
+    budget_ = std::make_unique<CancelBudget>(holder_->get()->policy);
+    scheduler_ = std::make_unique<Scheduler>(clock_, Scheduler::Options{workers, workers});
+    cancels_ = std::make_unique<CancelDispatcher>(trail_, *budget_, status_, metrics_, *log_, stop_, *scheduler_, clock_);
+    services_ = std::make_unique<PollerServices>(
+        PollerServices{*holder_, trail_, *cancels_, status_, metrics_, *log_, stop_, clock_, *scheduler_});
+    auto client = std::make_unique<test::FakeNeptuneClient>();
+    client_ = client.get();
+    poller_ = std::make_unique<EndpointPoller>(holder_->get()->endpoints[0], Language::opencypher, 0,
+                                               std::move(client), *services_);
+    return *poller_;
+  }
+
+  // Moves the manual clock forward by `d`, running every task at the instant it is due.
+  void run_for(Clock::duration d) {
+    const auto end = clock_.now() + d;
+    for (;;) {
+      scheduler_->run_due();
+      Scheduler::TimePoint next;
+      if (!scheduler_->next_due(next) || next > end) break;
+      clock_.advance(next - clock_.now());
+    }
+    clock_.advance(end - clock_.now());
+    scheduler_->run_due();
+  }
+
+  ~LoopOnFakes() override {
+    stop_.request_stop();
+    if (scheduler_) scheduler_->stop(std::chrono::steady_clock::now() + 30s);
+  }
+
+  test::ManualClock clock_;
+  test::RecordingJournal journal_;
+  AuditTrail trail_{journal_};
+  StopToken stop_;
+  ServiceStatus status_{{"test"}};
+  Metrics metrics_;
+  std::shared_ptr<spdlog::logger> log_ = make_diagnostic_logger(LogLevel::error);
+  std::unique_ptr<ConfigHolder> holder_;
+  std::unique_ptr<CancelBudget> budget_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<CancelDispatcher> cancels_;
+  std::unique_ptr<PollerServices> services_;
+  test::FakeNeptuneClient* client_ = nullptr;
+  std::unique_ptr<EndpointPoller> poller_;
+};
+
+// Seen 200 ms short of its limit, with the next poll a minute away: the cancel goes out at the
+// first millisecond past the limit, on the projection, and not a millisecond before.
+TEST_F(LoopOnFakes, ARunningQueryIsCancelledAtTheMillisecondItBreaksItsLimit) {
+  auto& p = loop("[watchdog]\npoll_interval = 60s\n[rule.short]\nmax_elapsed = 1200ms\n");
+  client_->script_list(listing({running("q-near", 1000)}));
+  p.start(clock_.now());
+  run_for(200ms);
+  EXPECT_TRUE(client_->cancels().empty());
+  run_for(1ms);
+  EXPECT_EQ(client_->calls(), (std::vector<std::string>{"list", "cancel q-near"}));
+  EXPECT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending", "cancelled"}));
+  const auto records = journal_.records();
+  EXPECT_EQ(records[0].record_id, records[1].record_id);
+  EXPECT_NE(records[1].reason.find("projected 201ms from the last poll"), std::string::npos) << records[1].reason;
+}
+
+// Queued 200 ms short of max_waited; the next poll (early, a fifth of the interval after the
+// first) shows it running: it started in time, and nothing is cancelled or recorded.
+TEST_F(LoopOnFakes, AQueuedCrossingIsCheckedByAFreshPollNeverProjected) {
+  auto& p = loop("[watchdog]\npoll_interval = 60s\n[rule.queue]\nmax_waited = 1200ms\n");
+  client_->script_list(listing({queued("q-wait", 1000)}));
+  client_->fallback_list(listing({queued("q-wait", 1100, 50)}));
+  p.start(clock_.now());
+  run_for(11999ms);
+  EXPECT_EQ(client_->calls(), std::vector<std::string>{"list"});
+  run_for(1ms);  // 12 s: the early poll
+  EXPECT_EQ(client_->calls(), (std::vector<std::string>{"list", "list"}));
+  EXPECT_TRUE(journal_.records().empty());
+}
+
+TEST_F(LoopOnFakes, AQueuedQueryStillWaitingAtItsCrossingIsCancelledOnFreshStatus) {
+  auto& p = loop("[watchdog]\npoll_interval = 60s\n[rule.queue]\nmax_waited = 1200ms\n");
+  client_->script_list(listing({queued("q-wait", 1000)}));
+  client_->script_list(listing({queued("q-wait", 13000)}));
+  p.start(clock_.now());
+  run_for(12s);
+  EXPECT_EQ(client_->calls(), (std::vector<std::string>{"list", "list", "cancel q-wait"}));
+  ASSERT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending", "cancelled"}));
+  EXPECT_EQ(journal_.records()[1].waited_ms, 13000);  // judged on the fresh reading
+  EXPECT_EQ(journal_.records()[1].reason.find("from the last poll"), std::string::npos);
+}
+
+// Write-ahead: when the journal refuses the `sending` record, the cancel is not sent. Once it
+// takes records again, the first one (a decision recorded as not sent, paused) ends the pause,
+// and the next poll's cancels go out, each written ahead.
+TEST_F(LoopOnFakes, NoCancelLeavesWithoutItsRecord) {
+  auto& p = loop("[rule.long]\nmax_elapsed = 10s\n");
+  client_->fallback_list(listing({running("q-a", 60000), running("q-b", 70000)}));
+  journal_.refuse_writes(true);
+  p.start(clock_.now());
+  run_for(12s);  // three polls at the default 5 s
+  EXPECT_TRUE(client_->cancels().empty());
+  journal_.refuse_writes(false);
+  run_for(5s);
+  ASSERT_FALSE(journal_.records().empty());
+  EXPECT_EQ(journal_.outcomes()[0], "failed");
+  EXPECT_NE(journal_.records()[0].error.find("cancelling is paused"), std::string::npos);
+  run_for(5s);
+  const auto sent = client_->cancels();
+  ASSERT_GE(sent.size(), 2u);
+  EXPECT_EQ(std::set<std::string>(sent.begin(), sent.begin() + 2),
+            (std::set<std::string>{"cancel q-a", "cancel q-b"}));
+  for (const auto& r : journal_.records()) {
+    if (r.outcome == AuditOutcome::cancelled) {
+      EXPECT_FALSE(r.record_id.empty());
+    }
+  }
+}
+
+// A query that survives its cancel: cancel_ineffective, one retry, then given_up once.
+TEST_F(LoopOnFakes, TheCancelLifecycleEndsInGivenUp) {
+  auto& p = loop("[watchdog]\nschedule = fixed\n[rule.long]\nmax_elapsed = 10s\n");
+  for (int i = 0; i < 4; ++i) client_->script_list(listing({running("q-s", 60000 + 5000 * i)}));
+  p.start(clock_.now());
+  run_for(16s);  // four polls
+  EXPECT_EQ(client_->cancels().size(), 2u);
+  EXPECT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending", "cancelled", "cancel_ineffective", "sending",
+                                                           "cancelled", "given_up"}));
+}
+
+// Six offenders at once, Neptune slow to answer: at most max_cancels_in_flight are waiting for
+// an answer at any moment, and every one is cancelled in the end (real threads).
+TEST_F(LoopOnFakes, CancelsOfOneEndpointAreBoundedInFlight) {
+  auto& p = loop("[watchdog]\nmax_cancels_in_flight = 2\n[rule.long]\nmax_elapsed = 10s\n", 4);
+  client_->set_cancel_delay(20ms);
+  std::vector<QueryStatus> offenders;
+  for (int i = 0; i < 6; ++i) offenders.push_back(running("q-" + std::to_string(i), 60000 + i));
+  client_->script_list(listing(offenders));
+  bool ok = false;
+  scheduler_->post(p.strand(), [&] { ok = p.poll_once(); });
+  ASSERT_TRUE(scheduler_->wait_idle(std::chrono::steady_clock::now() + 30s));
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(client_->cancels().size(), 6u);
+  EXPECT_LE(client_->max_concurrent_cancels(), 2);
+  std::size_t cancelled = 0;
+  for (const auto& o : journal_.outcomes()) cancelled += o == "cancelled";
+  EXPECT_EQ(cancelled, 6u);
+}
+
+}  // namespace
+}  // namespace nw
