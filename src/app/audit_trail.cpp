@@ -5,14 +5,27 @@
 
 namespace nw {
 
-AuditTrail::AuditTrail(AuditJournal& journal) : journal_(journal) {
+AuditTrail::AuditTrail(AuditJournal& journal)
+    : AuditTrail(std::shared_ptr<AuditJournal>(&journal, [](AuditJournal*) {})) {}
+
+AuditTrail::AuditTrail(std::shared_ptr<AuditJournal> journal) : journal_(std::move(journal)) {
   char prefix[16];
   std::snprintf(prefix, sizeof prefix, "%08x", static_cast<unsigned>(std::random_device{}()));
   id_prefix_ = prefix;
 }
 
+void AuditTrail::replace(std::shared_ptr<AuditJournal> journal) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  journal_ = std::move(journal);
+}
+
+std::shared_ptr<AuditJournal> AuditTrail::journal() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return journal_;
+}
+
 bool AuditTrail::record(const AuditRecord& record) {
-  const bool written = journal_.write(record);
+  const bool written = journal()->write(record);
   for (const auto& observer : observers_) observer(record, written);
   return written;
 }

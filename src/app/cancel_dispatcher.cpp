@@ -44,11 +44,11 @@ Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand,
   // ends the pause.
   if (order.pause_on_audit_failure && !trail_.healthy()) {
     record.outcome = AuditOutcome::failed;
-    record.error = "not sent: the audit log cannot be written (" + trail_.journal().last_error() +
+    record.error = "not sent: the audit log cannot be written (" + trail_.journal()->last_error() +
                    "); cancelling is paused (on_audit_failure = pause)";
     trail_.record(record);
     if (trail_.healthy())
-      log_.warn("audit log {} is writable again: cancelling resumes", trail_.journal().path());
+      log_.warn("audit log {} is writable again: cancelling resumes", trail_.journal()->path());
     return {Admission::paused, std::nullopt};
   }
   if (order.rule) {
@@ -70,7 +70,7 @@ Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand,
   if (!written && order.pause_on_audit_failure) {
     log_.error(
         "audit log {}: the cancel of query {} is not sent, because its record could not be written",
-        trail_.journal().path(), loggable_id(record.query_id));
+        trail_.journal()->path(), loggable_id(record.query_id));
     return {Admission::not_recorded, std::nullopt};
   }
   const std::string record_id = record.record_id;

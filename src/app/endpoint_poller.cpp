@@ -15,11 +15,10 @@ std::string EndpointPoller::label(const EndpointConfig& endpoint, Language langu
   return endpoint.name + "/" + std::string(to_string(language));
 }
 
-EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language, std::size_t index,
+EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language,
                                std::unique_ptr<NeptuneClient> client, const PollerServices& services)
     : endpoint_(std::move(endpoint)),
       label_(label(endpoint_, language)),
-      index_(index),
       config_(services.config),
       client_(std::move(client)),
       trail_(services.trail),
@@ -35,7 +34,7 @@ EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language, std::
       rng_(std::random_device{}()) {}
 
 void EndpointPoller::promise_progress_within(std::chrono::steady_clock::duration wait) {
-  status_.promise_progress_by(index_, clock_.now() + wait + std::chrono::seconds(5));
+  status_.promise_progress_by(label_, clock_.now() + wait + std::chrono::seconds(5));
 }
 
 
@@ -79,7 +78,7 @@ bool EndpointPoller::poll_once() {
     } else {
       log_.debug("endpoint {}: poll failed {}: {}", label_, tries, why);
     }
-    status_.cycle_finished(index_, false, 0, why);
+    status_.cycle_finished(label_, false, 0, why);
     // Crossings of running queries stay valid (a throttled status endpoint does not stop their
     // clocks); queued ones wanted this poll's answer, and will come from the next good one.
     crossings_.erase(std::remove_if(crossings_.begin(), crossings_.end(),
@@ -100,7 +99,7 @@ bool EndpointPoller::poll_once() {
                         static_cast<std::int64_t>(snapshot.queries.size()) - waiting, waiting);
   memory_.poll_listed(snapshot);
   act_on(*config, snapshot, Observation::poll);
-  status_.cycle_finished(index_, true, snapshot.queries.size(), "");
+  status_.cycle_finished(label_, true, snapshot.queries.size(), "");
 
   crossings_.clear();
   const std::size_t listed = snapshot.queries.size();
@@ -233,8 +232,19 @@ void EndpointPoller::start(Clock::time_point first_poll) {
   scheduler_.schedule_at(strand_, first_poll, [this] { step(); });
 }
 
+EndpointPoller::~EndpointPoller() { scheduler_.drop_strand(strand_); }
+
+void EndpointPoller::retire() {
+  // On the strand, after whatever task of this loop is running: from then on nothing of this
+  // loop runs again, and outcomes of its cancels still in flight find no strand to report to.
+  scheduler_.post(strand_, [this] {
+    retired_.store(true);
+    scheduler_.drop_strand(strand_);
+  });
+}
+
 void EndpointPoller::step() {
-  if (stop_.stop_requested()) return;
+  if (stop_.stop_requested() || retired_.load()) return;
   const Millis interval = config_.get()->watchdog.poll_interval;
   const auto now = clock_.now();
   bool needs_poll = false;
@@ -321,7 +331,7 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
   order.record = std::move(record);
   order.rule = &rule;
   order.excess_ms = decision.excess_ms;
-  order.client = client_.get();
+  order.client = client_;  // shared: a cancel may outlive this loop (an endpoint removed by a reload)
   order.retry = config.retry;
   order.pause_on_audit_failure = config.watchdog.pause_on_audit_failure;
   order.label = label_;

@@ -15,6 +15,7 @@
 #include "nw/app/config_holder.h"
 #include "nw/app/endpoint_poller.h"
 #include "nw/app/scheduler.h"
+#include "nw/app/supervisor.h"
 #include "nw/app/test_matching.h"
 #include "nw/io/audit_log.h"
 #include "nw/io/config_file.h"
@@ -70,8 +71,18 @@ class Completion {
 };
 
 
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+void log_metrics_address(spdlog::logger& log, const std::string& listen, std::uint16_t port) {
+  log.info("metrics on http://{}:{}/metrics, health on /healthz", listen.substr(0, listen.rfind(':')), port);
+}
+
 // The diagnostic log's line for an audit record (an observer of the audit trail).
-void log_audit_record(spdlog::logger& log, const AuditRecord& r, bool written, const AuditLog& audit,
+void log_audit_record(spdlog::logger& log, const AuditRecord& r, bool written, const AuditJournal& audit,
                       bool pause_on_audit_failure) {
   const std::string loop = r.language == Language::opencypher ? r.endpoint : r.endpoint + "/" + std::string(to_string(r.language));
   const auto level = r.outcome == AuditOutcome::failed || r.outcome == AuditOutcome::given_up ? spdlog::level::warn
@@ -90,68 +101,6 @@ void block_process_signals() {
   sigset_t set = handled_signals();
   sigaddset(&set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
-
-namespace {
-
-bool same_endpoints(const WatchdogConfig& a, const WatchdogConfig& b) {
-  if (a.endpoints.size() != b.endpoints.size()) return false;
-  for (std::size_t i = 0; i < a.endpoints.size(); ++i) {
-    const auto& x = a.endpoints[i];
-    const auto& y = b.endpoints[i];
-    if (x.name != y.name || x.url.to_string() != y.url.to_string() || x.api != y.api ||
-        x.include_waiting != y.include_waiting || x.request_timeout != y.request_timeout ||
-        x.max_response_bytes != y.max_response_bytes || x.auth != y.auth || x.region != y.region ||
-        x.ca_file != y.ca_file || x.tls_server_name != y.tls_server_name ||
-        x.languages != y.languages || x.profile != y.profile)
-      return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-bool WatchdogApp::reload(const CliOptions& opts, ConfigHolder& holder, CancelBudget& budget,
-                         spdlog::logger& log) {
-  const auto current = holder.get();
-  log.info("SIGHUP: reloading {}", opts.config_path);
-  ConfigResult loaded = load_config_file(opts.config_path);
-  if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) log.error("reload rejected: {}", e.format(opts.config_path));
-    log.error("reload rejected: {} error(s); still running config version {}", loaded.errors.size(),
-              current->version);
-    return false;
-  }
-  if (opts.dry_run) loaded.config.policy.dry_run = true;
-  WatchdogConfig& next = loaded.config;
-  if (!same_endpoints(*current, next)) {
-    log.warn("reload: [endpoint.*] changes take effect after a restart; the running endpoints are kept");
-    next.endpoints = current->endpoints;
-  }
-  const auto& a = current->watchdog;
-  const auto& b = next.watchdog;
-  if (a.audit_log != b.audit_log || a.audit_journal != b.audit_journal ||
-      a.audit_max_size != b.audit_max_size || a.audit_max_files != b.audit_max_files) {
-    log.warn("reload: audit_* changes take effect after a restart; the audit log is unchanged");
-    next.watchdog.audit_log = a.audit_log;
-    next.watchdog.audit_journal = a.audit_journal;
-    next.watchdog.audit_max_size = a.audit_max_size;
-    next.watchdog.audit_max_files = a.audit_max_files;
-  }
-  if (a.metrics_listen != b.metrics_listen) {
-    log.warn("reload: metrics_listen changes take effect after a restart; still serving {}",
-             a.metrics_listen.empty() ? "nothing" : a.metrics_listen);
-    next.watchdog.metrics_listen = a.metrics_listen;
-  }
-  log.set_level(spdlog_level(next.watchdog.log_level));
-  for (const auto& w : config_warnings(next, std::chrono::system_clock::now()))
-    log.warn("{}", w.format(opts.config_path));
-  budget.reconfigure(next.policy);
-  const std::string version = next.version;
-  const std::size_t rules = next.policy.rules.size();
-  holder.set(std::make_shared<const WatchdogConfig>(std::move(next)));
-  log.info("configuration reloaded: version {} (was {}), {} rule(s)", version, current->version, rules);
-  return true;
 }
 
 int WatchdogApp::run(const std::vector<std::string>& args) {
@@ -211,15 +160,13 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   for (const auto& w : config_warnings(*config, now)) log->warn("{}", w.format(config->origin));
   CancelBudget budget(config->policy);
 
-  std::unique_ptr<AuditLog> audit;
+  std::shared_ptr<AuditLog> audit;
   try {
-    audit = std::make_unique<AuditLog>(config->watchdog);
+    audit = std::make_shared<AuditLog>(config->watchdog);
   } catch (const AuditOpenError& e) {
-    std::cerr << config->origin << ": watchdog.audit_log: cannot open '" << config->watchdog.audit_log
-              << "': " << e.what() << "\n";
+    std::cerr << config->origin << ": watchdog.audit_log: " << e.what() << "\n";
     return kExitConfig;
   }
-
   if (!config->watchdog.audit_log.empty()) {
     if (const std::size_t unanswered = unanswered_cancels(config->watchdog.audit_log); unanswered > 0)
       log->warn("{} cancels were sent or about to be sent when the daemon stopped (their `sending` records "
@@ -228,44 +175,22 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   }
 
   StopToken stop;
-  std::vector<std::string> names, loops;  // endpoint sections; one poll loop per language of each
-  for (const auto& endpoint : config->endpoints) {
-    names.push_back(endpoint.name);
-    for (Language language : endpoint.languages) loops.push_back(EndpointPoller::label(endpoint, language));
-  }
-  ServiceStatus status(loops);
+  ServiceStatus status({});
   Metrics metrics;
-  std::unique_ptr<MetricsServer> metrics_server;
-  if (!config->watchdog.metrics_listen.empty()) {
-    try {
-      metrics_server = std::make_unique<MetricsServer>(config->watchdog.metrics_listen, metrics, [&] {
-        return metrics.health(std::chrono::system_clock::now(), holder.get()->watchdog.poll_interval, names);
-      });
-    } catch (const MetricsListenError& e) {
-      // The address itself was checked with the configuration. A port still held (by the
-      // instance being restarted, say) is worth a restart by systemd, so exit 1; any other
-      // refusal (not a local address, a privileged port) will not pass by itself: 78.
-      std::cerr << config->origin << ": watchdog.metrics_listen: " << e.what() << "\n";
-      return e.address_in_use ? kExitFailure : kExitConfig;
-    }
-    const auto& listen = config->watchdog.metrics_listen;
-    log->info("metrics on http://{}:{}/metrics, health on /healthz", listen.substr(0, listen.rfind(':')),
-              metrics_server->port());
-  }
   SystemClock clock;
   // Every loop's polls and every cancel run on it. Before returning, stop() ends its work, so
-  // no task outlives the pollers it refers to.
+  // no task outlives the loops it refers to.
   const auto workers = static_cast<std::size_t>(config->watchdog.workers);
   Scheduler scheduler(clock, Scheduler::Options{workers, 3 * workers});
-  AuditTrail trail(*audit);
+  AuditTrail trail(audit);
   trail.observe([&metrics](const AuditRecord& r, bool) { metrics.decision_recorded(r.endpoint, r.rule, r.outcome); });
-  trail.observe([&log = *log, &holder, &audit = *audit](const AuditRecord& r, bool written) {
-    log_audit_record(log, r, written, audit, holder.get()->watchdog.pause_on_audit_failure);
+  trail.observe([&log = *log, &holder, &trail](const AuditRecord& r, bool written) {
+    log_audit_record(log, r, written, *trail.journal(), holder.get()->watchdog.pause_on_audit_failure);
   });
   CancelDispatcher cancels(trail, budget, status, metrics, *log, stop, scheduler, clock);
   const PollerServices services{holder, trail,     cancels, status,    metrics,
                                 *log,   stop,      clock,   scheduler, opts.once ? RunMode::once : RunMode::service};
-  std::vector<std::unique_ptr<EndpointPoller>> pollers;
+
   // One credential chain per profile and region, shared by the endpoints that sign with it, so
   // temporary credentials are fetched and refreshed once. Only auth = iam consults the chain.
   std::map<std::pair<std::string, std::string>, std::shared_ptr<CredentialChain>> chains;
@@ -282,36 +207,142 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     }
     return chain;
   };
+  Supervisor supervisor(services, [&](const EndpointConfig& endpoint, Language language) {
+    return make_neptune_client(endpoint, language, chain_for(endpoint));
+  });
+  // The daemon spreads its loops' first polls over the first second (or poll_interval, if
+  // shorter), so that a large fleet is not polled in bursts.
+  const auto spread = [&] {
+    return std::min<Clock::duration>(holder.get()->watchdog.poll_interval, std::chrono::seconds(1));
+  };
+  // Whatever path leaves run(), no task of the scheduler outlives the loops it refers to.
+  struct StopOnExit {
+    Scheduler& scheduler;
+    ~StopOnExit() { scheduler.stop(std::chrono::steady_clock::now() + std::chrono::seconds(5)); }
+  } stop_on_exit{scheduler};
+
+  // /healthz judges the endpoints in force (they change with reloads).
+  std::mutex endpoint_names_mutex;
+  std::vector<std::string> endpoint_names;
+  const auto health = [&] {
+    std::vector<std::string> names;
+    {
+      std::lock_guard<std::mutex> lock(endpoint_names_mutex);
+      names = endpoint_names;
+    }
+    return metrics.health(std::chrono::system_clock::now(), holder.get()->watchdog.poll_interval, names);
+  };
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!config->watchdog.metrics_listen.empty()) {
+    try {
+      metrics_server = std::make_unique<MetricsServer>(config->watchdog.metrics_listen, metrics, health);
+    } catch (const MetricsListenError& e) {
+      // The address itself was checked with the configuration. A port still held (by the
+      // instance being restarted, say) is worth a restart by systemd, so exit 1; any other
+      // refusal (not a local address, a privileged port) will not pass by itself: 78.
+      std::cerr << config->origin << ": watchdog.metrics_listen: " << e.what() << "\n";
+      return e.address_in_use ? kExitFailure : kExitConfig;
+    }
+    log_metrics_address(*log, config->watchdog.metrics_listen, metrics_server->port());
+  }
   try {
-    for (const auto& endpoint : config->endpoints)
-      for (Language language : endpoint.languages)
-        pollers.push_back(std::make_unique<EndpointPoller>(
-            endpoint, language, pollers.size(), make_neptune_client(endpoint, language, chain_for(endpoint)),
-            services));
+    supervisor.apply(config->endpoints, clock.now(), spread(), !opts.once);
   } catch (const EndpointSetupError& e) {
     std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
     return kExitConfig;
   }
+  {
+    std::lock_guard<std::mutex> lock(endpoint_names_mutex);
+    endpoint_names = supervisor.endpoint_names();
+  }
 
+  const auto loops = supervisor.loops();
   log->info("neptune-watchdog {} started: config version {}, {} endpoint(s), {} rule(s), poll every {}, "
             "{}audit to {}",
-            NW_VERSION, config->version, pollers.size(), config->policy.rules.size(),
+            NW_VERSION, config->version, loops.size(), config->policy.rules.size(),
             format_duration(config->watchdog.poll_interval),
             config->policy.dry_run ? "DRY RUN (no cancels), " : "", audit->destinations());
 
+  // Under --once each loop runs one cycle.
   Completion completion;
-  const std::size_t loops_started = pollers.size();
-  // Under --once each loop runs one cycle. The daemon spreads its loops' first polls over the
-  // first second (or poll_interval, if shorter), so that a large fleet is not polled in bursts.
-  const auto start = clock.now();
-  const auto spread = std::min<Clock::duration>(config->watchdog.poll_interval, std::chrono::seconds(1));
-  for (std::size_t i = 0; i < pollers.size(); ++i) {
-    EndpointPoller* p = pollers[i].get();
-    if (opts.once)
+  if (opts.once)
+    for (EndpointPoller* p : loops)
       scheduler.post(p->strand(), [p, &completion] { completion.finished(p->poll_once()); });
-    else
-      p->start(start + spread * static_cast<long>(i) / static_cast<long>(pollers.size()));
-  }
+
+  // SIGHUP: everything that can fail first (the file, a new audit file, a new listener, the
+  // new loops' clients), then, if all of it worked, the swap. Returns whether it was applied.
+  const auto reload = [&] {
+    const auto current = holder.get();
+    log->info("SIGHUP: reloading {}", opts.config_path);
+    ConfigResult next_loaded = load_config_file(opts.config_path);
+    const auto reject = [&](const std::string& why) {
+      log->error("reload rejected: {}; still running config version {}", why, current->version);
+      return false;
+    };
+    if (!next_loaded.ok()) {
+      for (const auto& e : next_loaded.errors) log->error("reload rejected: {}", e.format(opts.config_path));
+      return reject(std::to_string(next_loaded.errors.size()) + " error(s)");
+    }
+    if (opts.dry_run) next_loaded.config.policy.dry_run = true;
+    WatchdogConfig& next = next_loaded.config;
+    const auto& a = current->watchdog;
+    const WatchdogSettings b = next.watchdog;  // a copy: `next` moves into the holder below
+    std::shared_ptr<AuditLog> next_audit;
+    if (a.audit_log != b.audit_log || a.audit_journal != b.audit_journal || a.audit_max_size != b.audit_max_size ||
+        a.audit_max_files != b.audit_max_files) {
+      try {
+        next_audit = std::make_shared<AuditLog>(b);
+      } catch (const AuditOpenError& e) {
+        return reject(opts.config_path + ": watchdog.audit_log: " + e.what());
+      }
+    }
+    std::unique_ptr<MetricsServer> next_metrics;
+    const bool metrics_change = a.metrics_listen != b.metrics_listen;
+    if (metrics_change && !b.metrics_listen.empty()) {
+      try {
+        next_metrics = std::make_unique<MetricsServer>(b.metrics_listen, metrics, health);
+      } catch (const MetricsListenError& e) {
+        return reject(opts.config_path + ": watchdog.metrics_listen: " + e.what());
+      }
+    }
+    Supervisor::Plan plan;
+    try {
+      plan = supervisor.prepare(next.endpoints);
+    } catch (const EndpointSetupError& e) {
+      return reject(opts.config_path + ": " + e.key + ": " + e.what());
+    }
+    // Nothing can fail from here on.
+    if (a.workers != b.workers)
+      log->warn("reload: workers = {} takes effect at the next start; still {}", b.workers, a.workers);
+    log->set_level(spdlog_level(b.log_level));
+    for (const auto& w : config_warnings(next, std::chrono::system_clock::now()))
+      log->warn("{}", w.format(opts.config_path));
+    budget.reconfigure(next.policy);
+    const std::string version = next.version;
+    const std::size_t rules = next.policy.rules.size();
+    holder.set(std::make_shared<const WatchdogConfig>(std::move(next)));
+    if (next_audit) {
+      trail.replace(next_audit);
+      audit = next_audit;
+      log->info("reload: audit records now go to {}", audit->destinations());
+    }
+    if (metrics_change) {
+      metrics_server = std::move(next_metrics);
+      if (metrics_server) log_metrics_address(*log, b.metrics_listen, metrics_server->port());
+      else log->info("reload: metrics are no longer served");
+    }
+    const auto changes = supervisor.commit(std::move(plan), clock.now(), spread());
+    {
+      std::lock_guard<std::mutex> lock(endpoint_names_mutex);
+      endpoint_names = supervisor.endpoint_names();
+    }
+    for (const auto& name : changes.removed) metrics.forget_endpoint(name);
+    if (changes.any())
+      log->info("reload: endpoints added [{}], removed [{}], changed [{}]", join(changes.added),
+                join(changes.removed), join(changes.changed));
+    log->info("configuration reloaded: version {} (was {}), {} rule(s)", version, current->version, rules);
+    return true;
+  };
 
   SystemdNotifier systemd;
   const auto watchdog_interval = SystemdNotifier::watchdog_interval();
@@ -326,14 +357,14 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   bool signalled = false;
   // Under --once, until every loop's cycle and every cancel it sent have finished.
   const auto once_done = [&] {
-    return completion.all_finished(loops_started) && scheduler.wait_idle(std::chrono::steady_clock::now());
+    return completion.all_finished(loops.size()) && scheduler.wait_idle(std::chrono::steady_clock::now());
   };
   while (!opts.once || !once_done()) {
     const timespec tick{0, kSignalTickNanos};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGHUP) {
       systemd.reloading();
-      metrics.config_reloaded(reload(opts, holder, budget, *log));
+      metrics.config_reloaded(reload());
       systemd.ready();
     } else if (sig == SIGUSR1) {
       if (audit->reopen()) log->info("SIGUSR1: reopened the audit log {}", audit->path());
@@ -344,6 +375,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       signalled = true;
       break;
     }
+    supervisor.collect();
     const auto now = std::chrono::steady_clock::now();
     if (!ready && status.all_polled_once()) {
       ready = true;

@@ -581,6 +581,23 @@ ConfigResult parse_config(std::string_view text, std::string origin) {
   return ConfigBuilder(std::move(origin)).build(parse_ini(text));
 }
 
+std::string describe_endpoint(const EndpointConfig& e) {
+  std::ostringstream out;
+  out << "[endpoint." << e.name << "]\n"
+      << "url = " << e.url.to_string() << "\n"
+      << "api = " << to_string(e.api) << "\n"
+      << "include_waiting = " << (e.include_waiting ? "true" : "false") << "\n"
+      << "request_timeout = " << format_duration(e.request_timeout) << "\n"
+      << "max_response_bytes = " << e.max_response_bytes << "\n"
+      << "auth = " << (e.auth == AuthMode::iam ? "iam" : "none") << "\n";
+  if (!e.region.empty()) out << "region = " << e.region << "\n";
+  if (!e.profile.empty()) out << "profile = " << e.profile << "\n";
+  out << "ca_file = " << e.ca_file << "\n";
+  if (!e.tls_server_name.empty()) out << "tls_server_name = " << e.tls_server_name << "\n";
+  out << "languages = " << language_list(e.languages) << "\n";
+  return out.str();
+}
+
 std::string describe_config(const WatchdogConfig& c) {
   std::ostringstream out;
   out << "# effective configuration of " << c.origin << "\n";
@@ -604,20 +621,7 @@ std::string describe_config(const WatchdogConfig& c) {
       << "max_attempts = " << c.retry.max_attempts << "\n"
       << "initial_backoff = " << format_duration(c.retry.initial_backoff) << "\n"
       << "max_backoff = " << format_duration(c.retry.max_backoff) << "\n";
-  for (const auto& e : c.endpoints) {
-    out << "\n[endpoint." << e.name << "]\n"
-        << "url = " << e.url.to_string() << "\n"
-        << "api = " << to_string(e.api) << "\n"
-        << "include_waiting = " << (e.include_waiting ? "true" : "false") << "\n"
-        << "request_timeout = " << format_duration(e.request_timeout) << "\n"
-        << "max_response_bytes = " << e.max_response_bytes << "\n"
-        << "auth = " << (e.auth == AuthMode::iam ? "iam" : "none") << "\n";
-    if (!e.region.empty()) out << "region = " << e.region << "\n";
-    if (!e.profile.empty()) out << "profile = " << e.profile << "\n";
-    out << "ca_file = " << e.ca_file << "\n";
-    if (!e.tls_server_name.empty()) out << "tls_server_name = " << e.tls_server_name << "\n";
-    out << "languages = " << language_list(e.languages) << "\n";
-  }
+  for (const auto& e : c.endpoints) out << "\n" << describe_endpoint(e);
   if (!c.policy.protections.empty())
     out << "\n# protections apply before any rule, budget or guard\n";
   for (const auto& p : c.policy.protections) print_protection(out, p);

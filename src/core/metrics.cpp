@@ -110,6 +110,23 @@ void Metrics::poll_finished(const std::string& endpoint, bool ok, const std::str
   }
 }
 
+void Metrics::forget_endpoint(const std::string& endpoint) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  poll_requests_.erase(endpoint);
+  poll_latency_.erase(endpoint);
+  last_success_.erase(endpoint);
+  cancel_lateness_.erase(endpoint);
+  const auto by_first_label = [&](auto& map) {
+    for (auto it = map.begin(); it != map.end();) it = it->first.at(0) == endpoint ? map.erase(it) : std::next(it);
+  };
+  by_first_label(poll_errors_);
+  by_first_label(decisions_);
+  by_first_label(cancels_);
+  by_first_label(budget_exhaustions_);
+  by_first_label(crossing_checks_);
+  by_first_label(seen_);
+}
+
 void Metrics::decision_recorded(const std::string& endpoint, const std::string& rule,
                                 AuditOutcome typed) {
   const std::string outcome(to_string(typed));

@@ -78,11 +78,11 @@ int AuditLog::open_file() const {
   const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) throw AuditOpenError("cannot open " + path_ + ": " + errno_text(errno));
+  if (fd < 0) throw AuditOpenError("cannot open '" + path_ + "': " + errno_text(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
     ::close(fd);
-    throw AuditOpenError("cannot open " + path_ + ": is a directory");
+    throw AuditOpenError("cannot open '" + path_ + "': is a directory");
   }
   return fd;
 }

@@ -69,7 +69,7 @@ class PollerFixture : public ::testing::Test {
     cancels_ = std::make_unique<CancelDispatcher>(*trail_, *budget_, status_, metrics_, *log_, stop_, scheduler_, clock_);
     services_ = std::make_unique<PollerServices>(
         PollerServices{*holder_, *trail_, *cancels_, status_, metrics_, *log_, stop_, clock_, scheduler_});
-    return std::make_unique<EndpointPoller>(server_.endpoint(), Language::opencypher, 0,
+    return std::make_unique<EndpointPoller>(server_.endpoint(), Language::opencypher,
                                             make_neptune_client(server_.endpoint()), *services_);
   }
 

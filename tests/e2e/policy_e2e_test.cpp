@@ -366,3 +366,65 @@ TEST(PolicyEndToEnd, AnIneffectiveCancelIsRecordedAndRetriedOnce) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+std::string with_audit_log(const std::string& config_path, const std::string& audit_path) {
+  std::ifstream in(config_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  const auto at = s.find("audit_log = ");
+  s.replace(at, s.find('\n', at) - at, "audit_log = " + audit_path);
+  std::ofstream(config_path) << s;
+  return config_path;
+}
+
+// SIGHUP applies a whole new file live: an endpoint added is polled (its runaway cancelled), a
+// new audit_log takes the records from then on, a new metrics_listen is served. A file whose
+// new audit file cannot be opened is rejected whole: the endpoint it removes is still polled.
+TEST(PolicyEndToEnd, SighupAppliesEndpointsAuditLogAndMetricsLive) {
+  Simulator sim({"--instances", "2"});
+  sim.inject(kLongRead, 1);  // on the second instance, not watched yet
+  Workspace ws;
+  const std::string config = ws.write_config(sim.url(0), kReadsRule);
+  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
+  wait_for_polls(watchdog, 2);
+  EXPECT_EQ(sim.cancels(1)->size(), 0u);
+
+  const std::string second_audit = ws.path("second.jsonl");
+  ws.write_config(sim.url(0), "\n[endpoint.reader]\nurl = " + sim.url(1) + "\n" + kReadsRule,
+                  "metrics_listen = 127.0.0.1:0\n");
+  with_audit_log(config, second_audit);
+  watchdog.signal(SIGHUP);
+  EXPECT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("reload: endpoints added [reader], removed [], changed []") != std::string::npos; },
+      kWait))
+      << joined(watchdog.stderr_lines());
+  EXPECT_TRUE(wait_until([&] { return sim.cancels(1)->size() >= 1; })) << joined(watchdog.stderr_lines());
+  EXPECT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("metrics on http://127.0.0.1:") != std::string::npos; }, kWait));
+  EXPECT_TRUE(wait_until([&] {
+    std::ifstream in(second_audit);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return all.find("\"outcome\":\"cancelled\"") != std::string::npos && all.find("\"endpoint\":\"reader\"") != std::string::npos;
+  }));
+  EXPECT_TRUE(ws.audit_records().empty()) << "records after the reload go to the new file";
+
+  // Rejected whole: the audit file cannot be opened, so the writer is not removed either.
+  ws.write_config(sim.url(1), kReadsRule);
+  with_audit_log(config, ws.path("not-a-directory") + "/audit.jsonl");
+  std::ofstream(ws.path("not-a-directory")) << "x";
+  watchdog.signal(SIGHUP);
+  EXPECT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("reload rejected: ") != std::string::npos && l.find("watchdog.audit_log") != std::string::npos; },
+      kWait))
+      << joined(watchdog.stderr_lines());
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(0)), std::nullopt) << "the daemon must still run";
+  watchdog.signal(SIGTERM);
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(10000)), 0);
+}
+
+}  // namespace
+}  // namespace nw

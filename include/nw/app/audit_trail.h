@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,7 +23,13 @@ class AuditTrail {
   // `written`: whether the journal took the record.
   using Observer = std::function<void(const AuditRecord& record, bool written)>;
 
+  // A journal that outlives the trail (tests), or one the trail owns and may replace.
   explicit AuditTrail(AuditJournal& journal);
+  explicit AuditTrail(std::shared_ptr<AuditJournal> journal);
+
+  // A reload with a new audit_log: records from now on go to `journal`; a record being
+  // written to the old one finishes there.
+  void replace(std::shared_ptr<AuditJournal> journal);
 
   // Observers are added while the daemon starts, before any record is written.
   void observe(Observer observer) { observers_.push_back(std::move(observer)); }
@@ -33,11 +41,12 @@ class AuditTrail {
   // audit trail and, with a random prefix per start, across restarts ("3f9c0a7e-42").
   std::string next_record_id();
 
-  AuditJournal& journal() { return journal_; }
-  bool healthy() const { return journal_.healthy(); }
+  std::shared_ptr<AuditJournal> journal() const;
+  bool healthy() const { return journal()->healthy(); }
 
  private:
-  AuditJournal& journal_;
+  mutable std::mutex mutex_;  // guards the pointer only, never held across a write
+  std::shared_ptr<AuditJournal> journal_;
   std::vector<Observer> observers_;
   std::string id_prefix_;
   std::atomic<std::uint64_t> next_id_{1};

@@ -20,6 +20,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -45,7 +46,7 @@ struct CancelOrder {
   AuditRecord record;               // the decision: all but outcome, attempts, error and record_id
   const Rule* rule = nullptr;       // spends the budget; null for a cancel no rule decided
   std::int64_t excess_ms = 0;       // how far past its limit when decided (for cancel_lateness)
-  NeptuneClient* client = nullptr;  // safe to call from any thread
+  std::shared_ptr<NeptuneClient> client;  // safe to call from any thread
   RetrySettings retry;
   bool pause_on_audit_failure = true;
   std::size_t max_in_flight = 4;  // of this instance's cancels at a time

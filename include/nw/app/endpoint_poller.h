@@ -3,6 +3,7 @@
 // Each loop runs on its own strand of the scheduler (nw/app/scheduler.h): its steps never run
 // at the same time, so its state needs no lock, and a slow or failing instance never delays
 // another.
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <random>
@@ -46,9 +47,11 @@ struct PollerServices {
 
 class EndpointPoller {
  public:
-  // Polls one language of one endpoint. `index` is this loop's position in ServiceStatus.
-  EndpointPoller(EndpointConfig endpoint, Language language, std::size_t index,
-                 std::unique_ptr<NeptuneClient> client, const PollerServices& services);
+  // Polls one language of one endpoint; reports to ServiceStatus under name().
+  EndpointPoller(EndpointConfig endpoint, Language language, std::unique_ptr<NeptuneClient> client,
+                 const PollerServices& services);
+
+  ~EndpointPoller();
 
   // "writer", or "writer/gremlin" when the endpoint is polled for several languages.
   static std::string label(const EndpointConfig& endpoint, Language language);
@@ -81,6 +84,12 @@ class EndpointPoller {
 
   Scheduler::StrandId strand() const { return strand_; }
 
+  // Stops the loop (an endpoint removed or changed by a reload): once the task of it running
+  // now (if any) has finished, nothing of it runs again, and retired() turns true; then it may
+  // be destroyed. Its cancels in flight finish and are audited by the CancelDispatcher.
+  void retire();
+  bool retired() const { return retired_.load(); }
+
   const std::string& name() const { return label_; }
 
  private:
@@ -109,9 +118,8 @@ class EndpointPoller {
 
   EndpointConfig endpoint_;
   std::string label_;  // for logs; the audit and metrics name the endpoint section
-  std::size_t index_;
   const ConfigHolder& config_;
-  std::unique_ptr<NeptuneClient> client_;
+  std::shared_ptr<NeptuneClient> client_;
   AuditTrail& trail_;
   CancelDispatcher& cancels_;
   ServiceStatus& status_;
@@ -122,6 +130,7 @@ class EndpointPoller {
   Scheduler& scheduler_;
   const Scheduler::StrandId strand_;
   const RunMode mode_;
+  std::atomic<bool> retired_{false};
 
   std::chrono::steady_clock::time_point next_poll_{};
   // What was recorded and which cancels Neptune acknowledged, per query id (forgotten a few

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -20,10 +21,17 @@ class ServiceStatus {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit ServiceStatus(std::vector<std::string> endpoint_names, Clock::time_point now = Clock::now());
+  // Loops are named as in logs ("writer", "writer/gremlin"); they come and go with reloads.
+  explicit ServiceStatus(std::vector<std::string> loop_names, Clock::time_point now = Clock::now());
 
-  void promise_progress_by(std::size_t endpoint, Clock::time_point deadline);
-  void cycle_finished(std::size_t endpoint, bool poll_ok, std::size_t queries_seen,
+  // A loop that starts now: it has a minute of grace until its first report.
+  void add(const std::string& loop, Clock::time_point now = Clock::now());
+  // A loop that stopped: it no longer counts for readiness, progress or the summary.
+  void remove(const std::string& loop);
+
+  // Both ignore a loop that is not (or no longer) there.
+  void promise_progress_by(const std::string& loop, Clock::time_point deadline);
+  void cycle_finished(const std::string& loop, bool poll_ok, std::size_t queries_seen,
                       const std::string& error, Clock::time_point now = Clock::now());
   void cancel_sent(Clock::time_point now = Clock::now());
 
@@ -36,14 +44,13 @@ class ServiceStatus {
 
  private:
   struct Endpoint {
-    std::string name;
     bool polled = false;
     bool healthy = false;
     std::size_t queries = 0;
     Clock::time_point promise;
   };
   mutable std::mutex mutex_;
-  std::vector<Endpoint> endpoints_;
+  std::map<std::string, Endpoint> endpoints_;  // by loop name
   mutable std::deque<Clock::time_point> cancels_;  // within the last minute
   std::string last_error_;
   std::uint64_t version_ = 0;

@@ -1,16 +1,12 @@
 #pragma once
-// Composes the daemon: command line, configuration, audit log, one poller thread per
-// endpoint, and a signal loop on the main thread.
+// Composes the daemon: command line, configuration, audit trail, the scheduler and its poll
+// loops (kept by the Supervisor), and a signal loop on the main thread. SIGHUP applies a new
+// file whole (policy, endpoints added, removed or changed, a new audit_log or metrics_listen)
+// or, if any part of it cannot work, rejects it whole.
 #include <string>
 #include <vector>
 
 #include "nw/app/cli.h"
-#include "nw/app/config_holder.h"
-#include "nw/core/cancel_budget.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace nw {
 
@@ -30,13 +26,6 @@ class WatchdogApp {
  public:
   // Runs to completion and returns the process exit code. `args` excludes the program name.
   int run(const std::vector<std::string>& args);
-
- private:
-  // SIGHUP: parse and validate the file again; swap it in between polls if it is valid, keep
-  // the running configuration (and log every error) if not. Budgets and per-query memory
-  // survive. Endpoint and audit_log changes need a restart. Returns whether it was applied.
-  static bool reload(const CliOptions& opts, ConfigHolder& holder, CancelBudget& budget,
-                     spdlog::logger& log);
 };
 
 }  // namespace nw

@@ -19,6 +19,8 @@ class AuditJournal {
   virtual std::string last_error() const = 0;
   // What to call it in messages (the file's path).
   virtual const std::string& path() const = 0;
+  // Refuses every later write: for an exit that does not wait for other threads.
+  virtual void close() {}
 };
 
 }  // namespace nw

@@ -109,6 +109,10 @@ ConfigResult parse_config(std::string_view text, std::string origin);
 // (what --check-config prints).
 std::string describe_config(const WatchdogConfig& config);
 
+// One [endpoint.NAME] section as describe_config prints it: every key with its effective
+// value. Two endpoints with the same text are polled the same way (a reload compares them).
+std::string describe_endpoint(const EndpointConfig& endpoint);
+
 // Valid but probably not what the operator meant: a rule that an earlier rule shadows
 // completely, a rule that can never match, an expired protection.
 std::vector<ConfigError> config_warnings(const WatchdogConfig& config,

@@ -60,6 +60,10 @@ class Metrics {
   // gone) or "failed" (no usable answer: left to the next poll).
   void crossing_checked(const std::string& endpoint, const std::string& result);
 
+  // An endpoint a reload removed: its series are dropped (Prometheus marks them stale), so
+  // that a fleet that changes does not grow the registry for ever.
+  void forget_endpoint(const std::string& endpoint);
+
   // A SIGHUP reload was applied (ok) or refused (error).
   void config_reloaded(bool ok);
 

@@ -54,7 +54,7 @@ class AuditLog final : public AuditJournal {
 
   // Flushes and refuses every later write (which then returns false). For an exit that does
   // not wait for other threads: none of them can leave a partial line behind.
-  void close();
+  void close() override;
 
   std::string last_error() const override;
   // False from a failed write until the next write succeeds, and while rotation fails.

@@ -3,10 +3,9 @@
 // test takes no real time (the contract tests cover the same loop over real HTTP).
 #include "nw/app/endpoint_poller.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
 
+#include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
 #include "nw/io/logging.h"
@@ -36,19 +35,23 @@ class LoopOnFakes : public ::testing::Test {
  protected:
   // `workers` 0: the manual scheduler, driven by run_for(); more: real threads.
   EndpointPoller& loop(const std::string& text, std::size_t workers = 0) {
-    ConfigResult parsed = parse_config("[retry]\nmax_attempts = 2\ninitial_backoff = 1ms\nmax_backoff = 1ms\n"
-                                       "[endpoint.test]\nurl = http://127.0.0.1:1\n" + text,
-                                       "test.ini");
+    ConfigResult parsed = parse_config(
+        "[retry]\nmax_attempts = 2\ninitial_backoff = 1ms\nmax_backoff = 1ms\n"
+        "[endpoint.test]\nurl = http://127.0.0.1:1\n" +
+            text,
+        "test.ini");
     EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.errors[0].format("test.ini"));
-    holder_ = std::make_unique<ConfigHolder>(std::make_shared<const WatchdogConfig>(std::move(parsed.config)));
+    holder_ = std::make_unique<ConfigHolder>(
+        std::make_shared<const WatchdogConfig>(std::move(parsed.config)));
     budget_ = std::make_unique<CancelBudget>(holder_->get()->policy);
     scheduler_ = std::make_unique<Scheduler>(clock_, Scheduler::Options{workers, workers});
-    cancels_ = std::make_unique<CancelDispatcher>(trail_, *budget_, status_, metrics_, *log_, stop_, *scheduler_, clock_);
-    services_ = std::make_unique<PollerServices>(
-        PollerServices{*holder_, trail_, *cancels_, status_, metrics_, *log_, stop_, clock_, *scheduler_});
+    cancels_ = std::make_unique<CancelDispatcher>(trail_, *budget_, status_, metrics_, *log_, stop_,
+                                                  *scheduler_, clock_);
+    services_ = std::make_unique<PollerServices>(PollerServices{
+        *holder_, trail_, *cancels_, status_, metrics_, *log_, stop_, clock_, *scheduler_});
     auto client = std::make_unique<test::FakeNeptuneClient>();
     client_ = client.get();
-    poller_ = std::make_unique<EndpointPoller>(holder_->get()->endpoints[0], Language::opencypher, 0,
+    poller_ = std::make_unique<EndpointPoller>(holder_->get()->endpoints[0], Language::opencypher,
                                                std::move(client), *services_);
     return *poller_;
   }
@@ -100,7 +103,8 @@ TEST_F(LoopOnFakes, ARunningQueryIsCancelledAtTheMillisecondItBreaksItsLimit) {
   EXPECT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending", "cancelled"}));
   const auto records = journal_.records();
   EXPECT_EQ(records[0].record_id, records[1].record_id);
-  EXPECT_NE(records[1].reason.find("projected 201ms from the last poll"), std::string::npos) << records[1].reason;
+  EXPECT_NE(records[1].reason.find("projected 201ms from the last poll"), std::string::npos)
+      << records[1].reason;
 }
 
 // Queued 200 ms short of max_waited; the next poll (early, a fifth of the interval after the
@@ -163,8 +167,9 @@ TEST_F(LoopOnFakes, TheCancelLifecycleEndsInGivenUp) {
   p.start(clock_.now());
   run_for(16s);  // four polls
   EXPECT_EQ(client_->cancels().size(), 2u);
-  EXPECT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending", "cancelled", "cancel_ineffective", "sending",
-                                                           "cancelled", "given_up"}));
+  EXPECT_EQ(journal_.outcomes(),
+            (std::vector<std::string>{"sending", "cancelled", "cancel_ineffective", "sending",
+                                      "cancelled", "given_up"}));
 }
 
 // Six offenders at once, Neptune slow to answer: at most max_cancels_in_flight are waiting for

@@ -671,3 +671,26 @@ TEST(MetricsHealth, EveryCase) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+TEST(Metrics, AForgottenEndpointLeavesNoSeries) {
+  Metrics metrics;
+  const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1'790'000'000));
+  for (const std::string endpoint : {"gone", "kept"}) {
+    metrics.poll_finished(endpoint, false, "timeout", 1, t0);
+    metrics.poll_finished(endpoint, true, "", 1, t0);
+    metrics.decision_recorded(endpoint, "r", AuditOutcome::cancelled);
+    metrics.cancel_lateness(endpoint, 1);
+    metrics.queries_seen(endpoint, "opencypher", 1, 1);
+    metrics.crossing_checked(endpoint, "confirmed");
+  }
+  metrics.forget_endpoint("gone");
+  const std::string text = metrics.render();
+  EXPECT_EQ(text.find("\"gone\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"kept\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nw
