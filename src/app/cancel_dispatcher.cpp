@@ -20,7 +20,8 @@ double unit_random() {
 
 CancelDispatcher::CancelDispatcher(AuditTrail& trail, CancelBudget& budget, ServiceStatus& status,
                                    Metrics& metrics, spdlog::logger& log, StopToken& stop,
-                                   Scheduler& scheduler, const Clock& clock)
+                                   Scheduler& scheduler, const Clock& clock,
+                                   std::size_t max_sending)
     : trail_(trail),
       budget_(budget),
       status_(status),
@@ -28,7 +29,8 @@ CancelDispatcher::CancelDispatcher(AuditTrail& trail, CancelBudget& budget, Serv
       log_(log),
       stop_(stop),
       scheduler_(scheduler),
-      clock_(clock) {}
+      clock_(clock),
+      max_sending_(std::max<std::size_t>(1, max_sending)) {}
 
 Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand, Done done) {
   AuditRecord& record = order.record;
@@ -86,11 +88,12 @@ Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand,
 }
 
 void CancelDispatcher::start_waiting(Lane& lane) {
-  while (!lane.waiting.empty() &&
+  while (!lane.waiting.empty() && sending_ < max_sending_ &&
          lane.sending < std::max<std::size_t>(1, lane.waiting.front().order.max_in_flight)) {
     auto pending = std::make_shared<Pending>(std::move(lane.waiting.front()));
     lane.waiting.pop_front();
     ++lane.sending;
+    ++sending_;
     const Scheduler::StrandId sender = scheduler_.make_strand();
     scheduler_.post(sender, [this, pending, sender] {
       send(*pending);
@@ -138,7 +141,11 @@ void CancelDispatcher::send(const Pending& pending) {
     auto lane = lanes_.find(pending.strand);
     if (lane != lanes_.end()) {
       --lane->second.sending;
+      --sending_;
       start_waiting(lane->second);
+      // A slot of the daemon-wide bound may be what other lanes were waiting for.
+      for (auto& [strand, other] : lanes_)
+        if (sending_ < max_sending_) start_waiting(other);
       if (lane->second.sending == 0 && lane->second.waiting.empty()) lanes_.erase(lane);
     }
     if (in_flight_.erase(record_id) == 0) return;  // shutdown recorded it as abandoned
@@ -157,6 +164,7 @@ std::size_t CancelDispatcher::abandon_in_flight() {
     std::lock_guard<std::mutex> lock(mutex_);
     abandoned.swap(in_flight_);
     lanes_.clear();
+    sending_ = 0;
   }
   for (auto& [id, record] : abandoned) {
     record.time = clock_.wall_now();

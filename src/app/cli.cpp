@@ -16,16 +16,19 @@ using Poco::Util::OptionSet;
 
 OptionSet option_set() {
   OptionSet set;
-  set.addOption(Option("config", "c", "configuration file (default " + std::string(kDefaultConfigPath) + ")")
-                    .argument("FILE"));
-  set.addOption(Option("check-config", "", "validate the configuration, print the effective policies and exit "
-                                           "(0 valid, 78 invalid)"));
+  set.addOption(
+      Option("config", "c", "configuration file (default " + std::string(kDefaultConfigPath) + ")")
+          .argument("FILE"));
+  set.addOption(Option("check-config", "",
+                       "validate the configuration, print the effective policies and exit "
+                       "(0 valid, 78 invalid)"));
   set.addOption(Option("once", "", "run one poll-and-act cycle over every endpoint, then exit"));
   set.addOption(Option("dry-run", "", "decide and audit, never cancel (overrides the file)"));
-  set.addOption(Option("test-matching", "",
-                       "evaluate captured status JSON (files, or directories of *.json) against the "
-                       "policies offline, print one line per query, and exit; no network")
-                    .argument("FILE..."));
+  set.addOption(
+      Option("test-matching", "",
+             "evaluate captured status JSON (files, or directories of *.json) against the "
+             "policies offline, print one line per query, and exit; no network")
+          .argument("FILE..."));
   set.addOption(Option("help", "h", "print this help and exit"));
   set.addOption(Option("version", "", "print the version and exit"));
   return set;
@@ -52,13 +55,20 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       }
       if (name.empty()) continue;  // the option's argument follows as the next word
       CliOptions& o = parse.options;
-      if (name == "config") o.config_path = value;
-      else if (name == "check-config") o.check_config = true;
-      else if (name == "once") o.once = true;
-      else if (name == "dry-run") o.dry_run = true;
-      else if (name == "help") o.help = true;
-      else if (name == "version") o.version = true;
-      else if (name == "test-matching") o.test_matching.push_back(value);
+      if (name == "config")
+        o.config_path = value;
+      else if (name == "check-config")
+        o.check_config = true;
+      else if (name == "once")
+        o.once = true;
+      else if (name == "dry-run")
+        o.dry_run = true;
+      else if (name == "help")
+        o.help = true;
+      else if (name == "version")
+        o.version = true;
+      else if (name == "test-matching")
+        o.test_matching.push_back(value);
     }
     processor.checkRequired();
   } catch (const Poco::Util::OptionException& e) {

@@ -1,8 +1,7 @@
 #include "nw/app/endpoint_poller.h"
 
-#include <malloc.h>
-
 #include <algorithm>
+#include <malloc.h>
 
 #include <spdlog/spdlog.h>
 
@@ -16,7 +15,8 @@ std::string EndpointPoller::label(const EndpointConfig& endpoint, Language langu
 }
 
 EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language,
-                               std::unique_ptr<NeptuneClient> client, const PollerServices& services)
+                               std::unique_ptr<NeptuneClient> client,
+                               const PollerServices& services)
     : endpoint_(std::move(endpoint)),
       label_(label(endpoint_, language)),
       config_(services.config),
@@ -34,9 +34,9 @@ EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language,
       rng_(std::random_device{}()) {}
 
 void EndpointPoller::promise_progress_within(std::chrono::steady_clock::duration wait) {
+  if (retiring_.load()) return;  // its name may already belong to the loop that replaces it
   status_.promise_progress_by(label_, clock_.now() + wait + std::chrono::seconds(5));
 }
-
 
 bool EndpointPoller::poll_once() {
   const std::shared_ptr<const WatchdogConfig> config = config_.get();
@@ -50,15 +50,16 @@ bool EndpointPoller::poll_once() {
         auto result = client_->list_queries();
         answered = clock_.now();
         const std::chrono::duration<double> latency = answered - started;
-        metrics_.poll_finished(endpoint_.name, result.ok(), result.ok() ? "" : metric_code(result.failure()),
-                               latency.count(), clock_.wall_now());
+        metrics_.poll_finished(endpoint_.name, result.ok(),
+                               result.ok() ? "" : metric_code(result.failure()), latency.count(),
+                               clock_.wall_now());
         return result;
       },
       config->retry, stop_, [this] { return unit_random(); },
       [this](const Failure& f, int attempts, Millis pause) {
         promise_progress_within(pause);
-        log_.info("endpoint {}: status request {} failed ({}); retrying in {}ms", label_,
-                  attempts, printable(f.describe()), pause.count());
+        log_.info("endpoint {}: status request {} failed ({}); retrying in {}ms", label_, attempts,
+                  printable(f.describe()), pause.count());
       });
   if (!polled.result) {
     const Failure& failure = polled.result.failure();
@@ -71,14 +72,17 @@ bool EndpointPoller::poll_once() {
     // minute rather than every few seconds.
     const bool denied = failure.code == "AccessDeniedException" || failure.http_status == 403;
     const auto now = clock_.now();
-    if (!denied || !last_access_denied_log_ || now - *last_access_denied_log_ >= std::chrono::minutes(1)) {
+    if (!denied || !last_access_denied_log_ ||
+        now - *last_access_denied_log_ >= std::chrono::minutes(1)) {
       log_.warn("endpoint {}: poll failed {}: {}{}", label_, tries, why,
-                denied ? " (check the credentials and the IAM policy; repeated at most once a minute)" : "");
+                denied
+                    ? " (check the credentials and the IAM policy; repeated at most once a minute)"
+                    : "");
       if (denied) last_access_denied_log_ = now;
     } else {
       log_.debug("endpoint {}: poll failed {}: {}", label_, tries, why);
     }
-    status_.cycle_finished(label_, false, 0, why);
+    if (!retiring_.load()) status_.cycle_finished(label_, false, 0, why);
     // Crossings of running queries stay valid (a throttled status endpoint does not stop their
     // clocks); queued ones wanted this poll's answer, and will come from the next good one.
     crossings_.erase(std::remove_if(crossings_.begin(), crossings_.end(),
@@ -90,8 +94,8 @@ bool EndpointPoller::poll_once() {
   if (snapshot.skipped_entries > 0)
     log_.warn("endpoint {}: skipped {} status entr{} without a queryId", label_,
               snapshot.skipped_entries, snapshot.skipped_entries == 1 ? "y" : "ies");
-  log_.debug("endpoint {}: {} queries ({} accepted, {} running)", label_,
-             snapshot.queries.size(), snapshot.accepted_count, snapshot.running_count);
+  log_.debug("endpoint {}: {} queries ({} accepted, {} running)", label_, snapshot.queries.size(),
+             snapshot.accepted_count, snapshot.running_count);
 
   std::int64_t waiting = 0;
   for (const auto& q : snapshot.queries) waiting += q.queued();
@@ -99,7 +103,7 @@ bool EndpointPoller::poll_once() {
                         static_cast<std::int64_t>(snapshot.queries.size()) - waiting, waiting);
   memory_.poll_listed(snapshot);
   act_on(*config, snapshot, Observation::poll);
-  status_.cycle_finished(label_, true, snapshot.queries.size(), "");
+  if (!retiring_.load()) status_.cycle_finished(label_, true, snapshot.queries.size(), "");
 
   crossings_.clear();
   const std::size_t listed = snapshot.queries.size();
@@ -183,8 +187,8 @@ StatusSnapshot EndpointPoller::check_by_id(const WatchdogConfig& config, std::si
       config.retry, stop_, [this] { return unit_random(); },
       [&](const Failure& f, int attempts, Millis pause) {
         promise_progress_within(pause);
-        log_.info("endpoint {}: status request {} for query {} failed ({}); retrying in {}ms", label_,
-                  attempts, loggable_id(id), printable(f.describe()), pause.count());
+        log_.info("endpoint {}: status request {} for query {} failed ({}); retrying in {}ms",
+                  label_, attempts, loggable_id(id), printable(f.describe()), pause.count());
       });
   if (got.result) {
     metrics_.crossing_checked(endpoint_.name, "confirmed");
@@ -210,9 +214,10 @@ void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& 
     decisions.erase(std::remove_if(decisions.begin(), decisions.end(),
                                    [](const Decision& d) { return d.excess_ms <= 0; }),
                     decisions.end());
-    const std::string how = observation == Observation::projected
-                                ? "; projected " + std::to_string(projected_ms) + "ms from the last poll, not confirmed"
-                                : "; checked by id at its limit, between polls";
+    const std::string how =
+        observation == Observation::projected
+            ? "; projected " + std::to_string(projected_ms) + "ms from the last poll, not confirmed"
+            : "; checked by id at its limit, between polls";
     for (Decision& d : decisions) d.reason += how;
   }
   // The worst offenders first, so that a tight budget is spent where it matters most.
@@ -229,18 +234,39 @@ void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& 
 void EndpointPoller::start(Clock::time_point first_poll) {
   next_poll_ = first_poll;
   promise_progress_within(first_poll - clock_.now());
-  scheduler_.schedule_at(strand_, first_poll, [this] { step(); });
+  scheduler_.schedule_at(strand_, first_poll, [this] { guarded_step(); });
 }
 
-EndpointPoller::~EndpointPoller() { scheduler_.drop_strand(strand_); }
+EndpointPoller::~EndpointPoller() {
+  scheduler_.drop_strand(strand_);
+}
 
 void EndpointPoller::retire() {
   // On the strand, after whatever task of this loop is running: from then on nothing of this
   // loop runs again, and outcomes of its cancels still in flight find no strand to report to.
-  scheduler_.post(strand_, [this] {
-    retired_.store(true);
-    scheduler_.drop_strand(strand_);
+  retiring_.store(true);  // a step running now sends no more cancels and reports nothing
+  Scheduler& scheduler = scheduler_;
+  const Scheduler::StrandId strand = strand_;
+  scheduler_.post(strand_, [this, &scheduler, strand] {
+    scheduler.drop_strand(strand);
+    // Last: from here on the supervisor may destroy this loop, so nothing touches `this` after.
+    retired_.store(true, std::memory_order_release);
   });
+}
+
+void EndpointPoller::guarded_step() {
+  try {
+    step();
+  } catch (const std::exception& e) {
+    // Nothing the network or Neptune does throws (the client returns typed failures); this is
+    // an allocation failure or a defect. Say so, and keep the loop alive: poll again later.
+    log_.error("endpoint {}: poll loop step failed: {}; trying again in one poll_interval", label_,
+               e.what());
+    if (stop_.stop_requested() || retiring_.load()) return;
+    const auto again = clock_.now() + config_.get()->watchdog.poll_interval;
+    next_poll_ = again;
+    scheduler_.schedule_at(strand_, again, [this] { guarded_step(); });
+  }
 }
 
 void EndpointPoller::step() {
@@ -259,19 +285,24 @@ void EndpointPoller::step() {
     if (regular) {
       next_poll_ += interval;
       const auto after = clock_.now();
-      if (next_poll_ < after) next_poll_ = after;  // an overrun starts the next poll at once, without a burst
+      if (next_poll_ < after)
+        next_poll_ = after;  // an overrun starts the next poll at once, without a burst
     } else {
       // The regular schedule resumes, but never within a fifth of an interval of this poll.
       next_poll_ = std::max(next_poll_, last_poll_started_ + interval / 5);
     }
-    wake = clock_.now();  // what the poll found may be due already: look again at once
+    // The next wake-up from what the poll found: its earliest crossing (at once if already
+    // due), or the next poll.
+    const auto after = clock_.now();
+    wake = next_poll_;
+    if (const auto crossing = next_crossing()) wake = std::min(wake, std::max(*crossing, after));
   } else {
     if (needs_poll) wake = std::min(wake, early_poll);
     if (const auto later = next_crossing_after(now)) wake = std::min(wake, *later);
   }
   if (stop_.stop_requested()) return;
   promise_progress_within(wake - clock_.now());
-  scheduler_.schedule_at(strand_, wake, [this] { step(); });
+  scheduler_.schedule_at(strand_, wake, [this] { guarded_step(); });
 }
 
 AuditRecord EndpointPoller::record_for(const WatchdogConfig& config, const StatusSnapshot& snapshot,
@@ -304,25 +335,29 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
   // Decisions that send nothing are recorded once per query and rule, not on every poll.
   if (decision.action == RuleAction::log || decision.dry_run) {
     if (!memory_.first_time(query, rule.name)) return;
-    record.outcome = decision.action == RuleAction::log ? AuditOutcome::logged : AuditOutcome::dry_run;
+    record.outcome =
+        decision.action == RuleAction::log ? AuditOutcome::logged : AuditOutcome::dry_run;
     trail_.record(record);
     return;
   }
 
+  if (retiring_.load()) return;  // removed or replaced by a reload: the new loop decides
   CancelHistory history = memory_.history(query);
   history.in_flight = cancelling_.count(query.id) > 0;
   const CancelStep step = next_cancel_step(history);
   if (step == CancelStep::none) return;
   if (step == CancelStep::give_up || step == CancelStep::retry) {
     AuditRecord note = record;
-    note.outcome = step == CancelStep::retry ? AuditOutcome::cancel_ineffective : AuditOutcome::given_up;
+    note.outcome =
+        step == CancelStep::retry ? AuditOutcome::cancel_ineffective : AuditOutcome::given_up;
     note.reason = std::string(lifecycle_reason(step, history));
     trail_.record(note);
     if (step == CancelStep::give_up) {
       memory_.gave_up(query);
-      log_.error("endpoint {}: query {} was still listed after a cancel and a retried cancel; not "
-                 "cancelling it again",
-                 label_, loggable_id(query.id));
+      log_.error(
+          "endpoint {}: query {} was still listed after a cancel and a retried cancel; not "
+          "cancelling it again",
+          label_, loggable_id(query.id));
       return;
     }
   }
@@ -331,14 +366,16 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
   order.record = std::move(record);
   order.rule = &rule;
   order.excess_ms = decision.excess_ms;
-  order.client = client_;  // shared: a cancel may outlive this loop (an endpoint removed by a reload)
+  order.client =
+      client_;  // shared: a cancel may outlive this loop (an endpoint removed by a reload)
   order.retry = config.retry;
   order.pause_on_audit_failure = config.watchdog.pause_on_audit_failure;
   order.label = label_;
   order.max_in_flight = static_cast<std::size_t>(config.watchdog.max_cancels_in_flight);
   const QueryStatus& q = query;
   const Admitted admitted =
-      cancels_.submit(std::move(order), strand_, [this, q](const AuditRecord& outcome) { cancel_finished(q, outcome); });
+      cancels_.submit(std::move(order), strand_,
+                      [this, q](const AuditRecord& outcome) { cancel_finished(q, outcome); });
   if (admitted.admission == Admission::sent) {
     cancelling_.insert(query.id);
     return;

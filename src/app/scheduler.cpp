@@ -74,8 +74,13 @@ void Scheduler::schedule_at(StrandId strand, TimePoint at, Task task) {
   timers_.push_back(Timed{at, next_seq_++, strand, std::move(task)});
   std::push_heap(timers_.begin(), timers_.end(),
                  [](const Timed& a, const Timed& b) { return later(a, b); });
-  // The earliest deadline may have moved forward: a waiting worker re-reads it.
-  work_cv_.notify_one();
+  // Only a new earliest deadline concerns the watcher; with no watcher, a follower becomes one.
+  if (timers_.front().seq == next_seq_ - 1) {
+    if (watching_)
+      timer_cv_.notify_one();
+    else if (idle_followers_ > 0)
+      work_cv_.notify_one();
+  }
 }
 
 void Scheduler::make_runnable(StrandId id, Strand& strand) {
@@ -124,6 +129,14 @@ void Scheduler::finished(StrandId id) {
   if (idle_locked()) idle_cv_.notify_all();
 }
 
+void Scheduler::wake_for_work() {
+  // A follower takes the work; with none waiting, the watcher does.
+  if (idle_followers_ > 0)
+    work_cv_.notify_one();
+  else if (watching_)
+    timer_cv_.notify_one();
+}
+
 void Scheduler::worker(bool extra) {
   std::unique_lock<std::mutex> lock(mutex_);
   auto idle_since = std::chrono::steady_clock::now();
@@ -134,10 +147,10 @@ void Scheduler::worker(bool extra) {
     if (take(id, task)) {
       // Keep one worker free to watch the deadlines: the running tasks may be blocked on slow
       // peers, and what falls due meanwhile must not wait behind them.
-      if (idle_workers_ == 0 && alive_ < options_.max_workers)
-        start_worker(true);
-      else if (!runnable_.empty() && idle_workers_ > 0)
-        work_cv_.notify_one();
+      if (idle_followers_ == 0 && !watching_ && alive_ < options_.max_workers) start_worker(true);
+      if (!runnable_.empty()) wake_for_work();
+      // Nobody watches the deadlines while this worker runs its task: hand the watch on.
+      if (!watching_ && idle_followers_ > 0) work_cv_.notify_one();
       lock.unlock();
       try {
         task();
@@ -151,12 +164,23 @@ void Scheduler::worker(bool extra) {
       continue;
     }
     const auto now = std::chrono::steady_clock::now();
-    if (extra && now - idle_since >= options_.idle_exit) break;
-    ++idle_workers_;
-    auto wake = timers_.empty() ? now + options_.idle_exit : timers_.front().at;
-    if (extra) wake = std::min(wake, idle_since + options_.idle_exit);
-    work_cv_.wait_until(lock, wake);
-    --idle_workers_;
+    // An extra worker idle for long leaves, once another watches the deadlines.
+    if (extra && now - idle_since >= options_.idle_exit && (watching_ || idle_followers_ > 0)) {
+      if (!watching_) work_cv_.notify_one();
+      break;
+    }
+    if (!watching_) {
+      // The watcher: the only idle worker that waits for the earliest deadline. The others wait
+      // for work handed to them, so a deadline wakes one thread, not every idle one.
+      watching_ = true;
+      timer_cv_.wait_until(lock, timers_.empty() ? now + options_.idle_exit : timers_.front().at);
+      watching_ = false;
+      continue;
+    }
+    ++idle_followers_;
+    work_cv_.wait_until(lock,
+                        extra ? idle_since + options_.idle_exit : now + std::chrono::hours(1));
+    --idle_followers_;
   }
   --alive_;
   if (!stopping_) exited_.push_back(std::this_thread::get_id());
@@ -172,6 +196,7 @@ bool Scheduler::stop(std::chrono::steady_clock::time_point deadline) {
     strand.queued = false;
   }
   work_cv_.notify_all();
+  timer_cv_.notify_all();
   return idle_cv_.wait_until(lock, deadline, [this] { return running_ == 0; });
 }
 

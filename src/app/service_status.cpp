@@ -49,7 +49,8 @@ void ServiceStatus::cancel_sent(Clock::time_point now) {
 
 bool ServiceStatus::all_polled_once() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return std::all_of(endpoints_.begin(), endpoints_.end(), [](const auto& e) { return e.second.polled; });
+  return std::all_of(endpoints_.begin(), endpoints_.end(),
+                     [](const auto& e) { return e.second.polled; });
 }
 
 bool ServiceStatus::making_progress(Clock::time_point now) const {
@@ -65,14 +66,16 @@ std::uint64_t ServiceStatus::version() const {
 
 std::string ServiceStatus::summary(Clock::time_point now) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  while (!cancels_.empty() && now - cancels_.front() > std::chrono::minutes(1)) cancels_.pop_front();
+  while (!cancels_.empty() && now - cancels_.front() > std::chrono::minutes(1))
+    cancels_.pop_front();
   std::size_t healthy = 0, queries = 0;
   for (const auto& [name, e] : endpoints_) {
     healthy += e.healthy;
     queries += e.queries;
   }
-  return std::to_string(healthy) + "/" + std::to_string(endpoints_.size()) + " endpoints healthy, " +
-         std::to_string(queries) + " queries seen, " + std::to_string(cancels_.size()) +
+  return std::to_string(healthy) + "/" + std::to_string(endpoints_.size()) +
+         " endpoints healthy, " + std::to_string(queries) + " queries seen, " +
+         std::to_string(cancels_.size()) +
          " cancels in the last minute, last error: " + (last_error_.empty() ? "none" : last_error_);
 }
 

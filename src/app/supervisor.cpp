@@ -1,6 +1,7 @@
 #include "nw/app/supervisor.h"
 
 #include <algorithm>
+#include <set>
 
 namespace nw {
 
@@ -69,10 +70,23 @@ void Supervisor::retire(Watch& watch) {
 }
 
 void Supervisor::collect() {
-  retired_.erase(
-      std::remove_if(retired_.begin(), retired_.end(),
-                     [](const std::unique_ptr<EndpointPoller>& loop) { return loop->retired(); }),
-      retired_.end());
+  std::set<std::string> drained;
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    if (!(*it)->retired()) {
+      ++it;
+      continue;
+    }
+    drained.insert((*it)->endpoint_name());
+    it = retired_.erase(it);
+  }
+  // The series of an endpoint that is gone, once none of its loops can report any more. (Its
+  // cancels still in the dispatcher may add a sample or two afterwards.)
+  for (const auto& name : drained) {
+    const bool still_loops = std::any_of(retired_.begin(), retired_.end(), [&](const auto& loop) {
+      return loop->endpoint_name() == name;
+    });
+    if (!watches_.count(name) && !still_loops) services_.metrics.forget_endpoint(name);
+  }
 }
 
 std::vector<EndpointPoller*> Supervisor::loops() const {

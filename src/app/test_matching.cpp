@@ -13,14 +13,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> expand(const std::vector<std::string>& paths, std::ostream& err, bool& ok) {
+std::vector<std::string> expand(const std::vector<std::string>& paths, std::ostream& err,
+                                bool& ok) {
   std::vector<std::string> files;
   for (const auto& path : paths) {
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
       std::vector<std::string> found;
       for (const auto& entry : fs::directory_iterator(path, ec))
-        if (entry.is_regular_file() && entry.path().extension() == ".json") found.push_back(entry.path().string());
+        if (entry.is_regular_file() && entry.path().extension() == ".json")
+          found.push_back(entry.path().string());
       std::sort(found.begin(), found.end());
       if (found.empty()) {
         err << path << ": no *.json files\n";
@@ -46,7 +48,8 @@ std::string describe(const Evaluation& e, const Policy& policy) {
 }  // namespace
 
 int run_test_matching(const WatchdogConfig& config, const std::vector<std::string>& paths,
-                      std::chrono::system_clock::time_point now, std::ostream& out, std::ostream& err) {
+                      std::chrono::system_clock::time_point now, std::ostream& out,
+                      std::ostream& err) {
   bool ok = true;
   for (const auto& file : expand(paths, err, ok)) {
     std::ifstream in(file, std::ios::binary);

@@ -70,7 +70,6 @@ class Completion {
   bool all_ok_ = true;
 };
 
-
 std::string join(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
@@ -78,21 +77,27 @@ std::string join(const std::vector<std::string>& names) {
 }
 
 void log_metrics_address(spdlog::logger& log, const std::string& listen, std::uint16_t port) {
-  log.info("metrics on http://{}:{}/metrics, health on /healthz", listen.substr(0, listen.rfind(':')), port);
+  log.info("metrics on http://{}:{}/metrics, health on /healthz",
+           listen.substr(0, listen.rfind(':')), port);
 }
 
 // The diagnostic log's line for an audit record (an observer of the audit trail).
-void log_audit_record(spdlog::logger& log, const AuditRecord& r, bool written, const AuditJournal& audit,
-                      bool pause_on_audit_failure) {
-  const std::string loop = r.language == Language::opencypher ? r.endpoint : r.endpoint + "/" + std::string(to_string(r.language));
-  const auto level = r.outcome == AuditOutcome::failed || r.outcome == AuditOutcome::given_up ? spdlog::level::warn
-                     : r.outcome == AuditOutcome::sending                                        ? spdlog::level::debug
-                                                                                                 : spdlog::level::info;
-  log.log(level, "endpoint {}: query {} {} by rule {} ({}){}", loop, loggable_id(r.query_id), to_string(r.outcome),
-          r.rule, r.reason, r.outcome == AuditOutcome::failed ? ": " + printable(r.error) : std::string());
+void log_audit_record(spdlog::logger& log, const AuditRecord& r, bool written,
+                      const AuditJournal& audit, bool pause_on_audit_failure) {
+  const std::string loop = r.language == Language::opencypher
+                               ? r.endpoint
+                               : r.endpoint + "/" + std::string(to_string(r.language));
+  const auto level = r.outcome == AuditOutcome::failed || r.outcome == AuditOutcome::given_up
+                         ? spdlog::level::warn
+                     : r.outcome == AuditOutcome::sending ? spdlog::level::debug
+                                                          : spdlog::level::info;
+  log.log(level, "endpoint {}: query {} {} by rule {} ({}){}", loop, loggable_id(r.query_id),
+          to_string(r.outcome), r.rule, r.reason,
+          r.outcome == AuditOutcome::failed ? ": " + printable(r.error) : std::string());
   if (!written)
-    log.error("audit log {}: record for query {} NOT written: {}{}", audit.path(), loggable_id(r.query_id),
-              audit.last_error(), pause_on_audit_failure ? "; cancelling is paused until it can be written" : "");
+    log.error("audit log {}: record for query {} NOT written: {}{}", audit.path(),
+              loggable_id(r.query_id), audit.last_error(),
+              pause_on_audit_failure ? "; cancelling is paused until it can be written" : "");
 }
 
 }  // namespace
@@ -122,7 +127,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   ConfigResult loaded = load_config_file(opts.config_path);
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) std::cerr << e.format(opts.config_path) << "\n";
-    std::cerr << "neptune-watchdog: " << loaded.errors.size() << " configuration error(s); not started\n";
+    std::cerr << "neptune-watchdog: " << loaded.errors.size()
+              << " configuration error(s); not started\n";
     return kExitConfig;
   }
   if (opts.dry_run) loaded.config.policy.dry_run = true;
@@ -150,8 +156,9 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     for (const auto& w : config_warnings(loaded.config, now))
       std::cout << "# warning: " << w.format(opts.config_path) << "\n";
     std::cout << "\n# configuration OK: version " << loaded.config.version << ", "
-              << loaded.config.endpoints.size() << " endpoint(s), " << loaded.config.policy.rules.size()
-              << " rule(s), " << loaded.config.policy.protections.size() << " protection(s)\n";
+              << loaded.config.endpoints.size() << " endpoint(s), "
+              << loaded.config.policy.rules.size() << " rule(s), "
+              << loaded.config.policy.protections.size() << " protection(s)\n";
     return kExitOk;
   }
   ConfigHolder holder(std::make_shared<const WatchdogConfig>(std::move(loaded.config)));
@@ -168,10 +175,13 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     return kExitConfig;
   }
   if (!config->watchdog.audit_log.empty()) {
-    if (const std::size_t unanswered = unanswered_cancels(config->watchdog.audit_log); unanswered > 0)
-      log->warn("{} cancels were sent or about to be sent when the daemon stopped (their `sending` records "
-                "in {} have no outcome record)",
-                unanswered, config->watchdog.audit_log);
+    if (const std::size_t unanswered = unanswered_cancels(config->watchdog.audit_log);
+        unanswered > 0)
+      log->warn(
+          "{} cancels were sent or about to be sent when the daemon stopped (their `sending` "
+          "records "
+          "in {} have no outcome record)",
+          unanswered, config->watchdog.audit_log);
   }
 
   StopToken stop;
@@ -183,13 +193,18 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   const auto workers = static_cast<std::size_t>(config->watchdog.workers);
   Scheduler scheduler(clock, Scheduler::Options{workers, 3 * workers});
   AuditTrail trail(audit);
-  trail.observe([&metrics](const AuditRecord& r, bool) { metrics.decision_recorded(r.endpoint, r.rule, r.outcome); });
-  trail.observe([&log = *log, &holder, &trail](const AuditRecord& r, bool written) {
-    log_audit_record(log, r, written, *trail.journal(), holder.get()->watchdog.pause_on_audit_failure);
+  trail.observe([&metrics](const AuditRecord& r, bool) {
+    metrics.decision_recorded(r.endpoint, r.rule, r.outcome);
   });
-  CancelDispatcher cancels(trail, budget, status, metrics, *log, stop, scheduler, clock);
-  const PollerServices services{holder, trail,     cancels, status,    metrics,
-                                *log,   stop,      clock,   scheduler, opts.once ? RunMode::once : RunMode::service};
+  trail.observe([&log = *log, &holder, &trail](const AuditRecord& r, bool written) {
+    log_audit_record(log, r, written, *trail.journal(),
+                     holder.get()->watchdog.pause_on_audit_failure);
+  });
+  CancelDispatcher cancels(trail, budget, status, metrics, *log, stop, scheduler, clock,
+                           3 * workers / 2);
+  const PollerServices services{
+      holder, trail, cancels, status,    metrics,
+      *log,   stop,  clock,   scheduler, opts.once ? RunMode::once : RunMode::service};
 
   // One credential chain per profile and region, shared by the endpoints that sign with it, so
   // temporary credentials are fetched and refreshed once. Only auth = iam consults the chain.
@@ -230,12 +245,14 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       std::lock_guard<std::mutex> lock(endpoint_names_mutex);
       names = endpoint_names;
     }
-    return metrics.health(std::chrono::system_clock::now(), holder.get()->watchdog.poll_interval, names);
+    return metrics.health(std::chrono::system_clock::now(), holder.get()->watchdog.poll_interval,
+                          names);
   };
   std::unique_ptr<MetricsServer> metrics_server;
   if (!config->watchdog.metrics_listen.empty()) {
     try {
-      metrics_server = std::make_unique<MetricsServer>(config->watchdog.metrics_listen, metrics, health);
+      metrics_server =
+          std::make_unique<MetricsServer>(config->watchdog.metrics_listen, metrics, health);
     } catch (const MetricsListenError& e) {
       // The address itself was checked with the configuration. A port still held (by the
       // instance being restarted, say) is worth a restart by systemd, so exit 1; any other
@@ -257,11 +274,12 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   }
 
   const auto loops = supervisor.loops();
-  log->info("neptune-watchdog {} started: config version {}, {} endpoint(s), {} rule(s), poll every {}, "
-            "{}audit to {}",
-            NW_VERSION, config->version, loops.size(), config->policy.rules.size(),
-            format_duration(config->watchdog.poll_interval),
-            config->policy.dry_run ? "DRY RUN (no cancels), " : "", audit->destinations());
+  log->info(
+      "neptune-watchdog {} started: config version {}, {} endpoint(s), {} rule(s), poll every {}, "
+      "{}audit to {}",
+      NW_VERSION, config->version, loops.size(), config->policy.rules.size(),
+      format_duration(config->watchdog.poll_interval),
+      config->policy.dry_run ? "DRY RUN (no cancels), " : "", audit->destinations());
 
   // Under --once each loop runs one cycle.
   Completion completion;
@@ -280,7 +298,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       return false;
     };
     if (!next_loaded.ok()) {
-      for (const auto& e : next_loaded.errors) log->error("reload rejected: {}", e.format(opts.config_path));
+      for (const auto& e : next_loaded.errors)
+        log->error("reload rejected: {}", e.format(opts.config_path));
       return reject(std::to_string(next_loaded.errors.size()) + " error(s)");
     }
     if (opts.dry_run) next_loaded.config.policy.dry_run = true;
@@ -288,8 +307,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     const auto& a = current->watchdog;
     const WatchdogSettings b = next.watchdog;  // a copy: `next` moves into the holder below
     std::shared_ptr<AuditLog> next_audit;
-    if (a.audit_log != b.audit_log || a.audit_journal != b.audit_journal || a.audit_max_size != b.audit_max_size ||
-        a.audit_max_files != b.audit_max_files) {
+    if (a.audit_log != b.audit_log || a.audit_journal != b.audit_journal ||
+        a.audit_max_size != b.audit_max_size || a.audit_max_files != b.audit_max_files) {
       try {
         next_audit = std::make_shared<AuditLog>(b);
       } catch (const AuditOpenError& e) {
@@ -313,7 +332,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     }
     // Nothing can fail from here on.
     if (a.workers != b.workers)
-      log->warn("reload: workers = {} takes effect at the next start; still {}", b.workers, a.workers);
+      log->warn("reload: workers = {} takes effect at the next start; still {}", b.workers,
+                a.workers);
     log->set_level(spdlog_level(b.log_level));
     for (const auto& w : config_warnings(next, std::chrono::system_clock::now()))
       log->warn("{}", w.format(opts.config_path));
@@ -328,27 +348,30 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     }
     if (metrics_change) {
       metrics_server = std::move(next_metrics);
-      if (metrics_server) log_metrics_address(*log, b.metrics_listen, metrics_server->port());
-      else log->info("reload: metrics are no longer served");
+      if (metrics_server)
+        log_metrics_address(*log, b.metrics_listen, metrics_server->port());
+      else
+        log->info("reload: metrics are no longer served");
     }
     const auto changes = supervisor.commit(std::move(plan), clock.now(), spread());
     {
       std::lock_guard<std::mutex> lock(endpoint_names_mutex);
       endpoint_names = supervisor.endpoint_names();
     }
-    for (const auto& name : changes.removed) metrics.forget_endpoint(name);
     if (changes.any())
       log->info("reload: endpoints added [{}], removed [{}], changed [{}]", join(changes.added),
                 join(changes.removed), join(changes.changed));
-    log->info("configuration reloaded: version {} (was {}), {} rule(s)", version, current->version, rules);
+    log->info("configuration reloaded: version {} (was {}), {} rule(s)", version, current->version,
+              rules);
     return true;
   };
 
   SystemdNotifier systemd;
   const auto watchdog_interval = SystemdNotifier::watchdog_interval();
   if (watchdog_interval)
-    log->info("systemd watchdog on: keep-alive every {}ms while every poll loop makes progress",
-              std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog_interval / 2).count());
+    log->info(
+        "systemd watchdog on: keep-alive every {}ms while every poll loop makes progress",
+        std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog_interval / 2).count());
   auto last_keepalive = std::chrono::steady_clock::now();
   bool ready = false;
   std::uint64_t status_version = 0;
@@ -357,21 +380,28 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   bool signalled = false;
   // Under --once, until every loop's cycle and every cancel it sent have finished.
   const auto once_done = [&] {
-    return completion.all_finished(loops.size()) && scheduler.wait_idle(std::chrono::steady_clock::now());
+    return completion.all_finished(loops.size()) &&
+           scheduler.wait_idle(std::chrono::steady_clock::now());
   };
   while (!opts.once || !once_done()) {
     const timespec tick{0, kSignalTickNanos};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
-    if (sig == SIGHUP) {
+    if (sig == SIGHUP && opts.once) {
+      log->info("SIGHUP ignored: --once runs one cycle under the configuration it started with");
+    } else if (sig == SIGHUP) {
       systemd.reloading();
       metrics.config_reloaded(reload());
       systemd.ready();
     } else if (sig == SIGUSR1) {
-      if (audit->reopen()) log->info("SIGUSR1: reopened the audit log {}", audit->path());
-      else log->error("SIGUSR1: cannot reopen the audit log {}: {}; still writing the old file",
-                      audit->path(), audit->last_error());
+      if (audit->reopen())
+        log->info("SIGUSR1: reopened the audit log {}", audit->path());
+      else
+        log->error("SIGUSR1: cannot reopen the audit log {}: {}; still writing the old file",
+                   audit->path(), audit->last_error());
     } else if (sig > 0) {
-      log->info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGQUIT");
+      log->info("received {}, stopping", sig == SIGTERM  ? "SIGTERM"
+                                         : sig == SIGINT ? "SIGINT"
+                                                         : "SIGQUIT");
       signalled = true;
       break;
     }
@@ -385,8 +415,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       status_version = status.version();
       systemd.status(status.summary(now));
     }
-    // The keep-alive stops when any poll loop breaks its promise, so systemd restarts a hung daemon.
-    if (watchdog_interval && now - last_keepalive >= *watchdog_interval / 2 && status.making_progress(now)) {
+    // The keep-alive stops when any poll loop breaks its promise, so systemd restarts a hung
+    // daemon.
+    if (watchdog_interval && now - last_keepalive >= *watchdog_interval / 2 &&
+        status.making_progress(now)) {
       systemd.watchdog();
       last_keepalive = now;
     }
@@ -402,13 +434,16 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     // A request is still waiting on Neptune: leave without waiting for it, as the operator
     // asked. No record can be written after close(), so none is left half-written.
     audit->close();
-    log->warn("stopped with requests still in flight (abandoned after {}ms; {} cancel(s) audited as failed)",
-              kShutdownGrace.count(), abandoned);
+    log->warn(
+        "stopped with requests still in flight (abandoned after {}ms; {} cancel(s) audited as "
+        "failed)",
+        kShutdownGrace.count(), abandoned);
     log->flush();
     std::fflush(nullptr);
     std::_Exit(kExitOk);
   }
-  if (abandoned > 0) log->warn("{} cancel(s) not answered at shutdown, audited as failed", abandoned);
+  if (abandoned > 0)
+    log->warn("{} cancel(s) not answered at shutdown, audited as failed", abandoned);
   log->info("stopped");
   if (opts.once && !signalled && !completion.all_ok()) return kExitFailure;
   return kExitOk;

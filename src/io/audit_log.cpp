@@ -103,14 +103,21 @@ bool AuditLog::rotate() {
     last_error_ = "rotation failed, still writing " + path_ + ": " + why;
     return false;
   };
+  // After a try that renamed the live file but could not create its successor, the path no
+  // longer names the file being written: only the new file is missing, and renaming the
+  // archives again would shift our own records out of the way, one archive a try.
+  struct stat at_path {
+  }, ours{};
+  const bool path_is_ours = ::stat(path_.c_str(), &at_path) == 0 && ::fstat(fd_, &ours) == 0 &&
+                            at_path.st_dev == ours.st_dev && at_path.st_ino == ours.st_ino;
   std::error_code ec;
-  for (int i = max_files_ - 1; i >= 1; --i) {
+  for (int i = max_files_ - 1; path_is_ours && i >= 1; --i) {
     const std::string from = archive_name(i);
     if (!std::filesystem::exists(from, ec)) continue;
     if (::rename(from.c_str(), archive_name(i + 1).c_str()) != 0)
       return fail("rename " + from + " -> " + archive_name(i + 1) + ": " + errno_text(errno));
   }
-  if (max_files_ >= 1 && ::rename(path_.c_str(), archive_name(1).c_str()) != 0)
+  if (path_is_ours && max_files_ >= 1 && ::rename(path_.c_str(), archive_name(1).c_str()) != 0)
     return fail("rename " + path_ + " -> " + archive_name(1) + ": " + errno_text(errno));
   int fresh = -1;
   try {
@@ -138,6 +145,7 @@ bool AuditLog::append(const std::string& line) {
       fd_ = fresh;
       size_ = 0;
       broken_line_ = false;
+      rotation_failed_ = false;  // a fresh file has nothing to rotate
     } catch (const AuditOpenError& e) {
       last_error_ =
           std::string("the audit file was deleted and cannot be created again: ") + e.what();
@@ -146,9 +154,11 @@ bool AuditLog::append(const std::string& line) {
   } else if (known && S_ISREG(st.st_mode)) {
     size_ = static_cast<std::uint64_t>(st.st_size);  // other writers (and logrotate) count too
   }
-  if (max_size_ > 0 && size_ > 0 && size_ + line.size() + 1 > max_size_ &&
-      std::chrono::steady_clock::now() >= next_rotation_try_)
-    rotate();
+  if (max_size_ > 0 && size_ > 0 && size_ + line.size() + 1 > max_size_) {
+    if (std::chrono::steady_clock::now() >= next_rotation_try_) rotate();
+  } else {
+    rotation_failed_ = false;  // below the limit again (the file was moved away, say)
+  }
   std::string out;
   out.reserve(line.size() + 2);
   if (broken_line_) out += '\n';  // end the fragment a failed write left behind
@@ -217,10 +227,17 @@ bool AuditLog::reopen() {
     return false;
   }
   std::lock_guard<std::mutex> lock(mutex_);
+  struct stat before {
+  }, after{};
+  const bool same_file = fd_ >= 0 && ::fstat(fd_, &before) == 0 && ::fstat(fresh, &after) == 0 &&
+                         before.st_dev == after.st_dev && before.st_ino == after.st_ino;
   if (fd_ >= 0) ::close(fd_);
   fd_ = fresh;
   size_ = 0;
-  broken_line_ = false;
+  if (!same_file) {
+    broken_line_ = false;  // a fragment left in the old file stays there
+    rotation_failed_ = false;
+  }
   return true;
 }
 

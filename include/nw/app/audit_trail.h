@@ -1,10 +1,10 @@
 #pragma once
 // The audit trail: every record goes first to the journal (AuditJournal; in the daemon the
-// AuditLog: the file and/or the systemd journal), synchronously and flushed, which is the operator's proof; then every
-// observer sees it (metrics, the diagnostic log; later the notifier and the live view).
-// Observers run on the writing thread and must not block: they update memory or hand the
-// record on. The trail holds no lock of its own, so no lock is held across its file I/O that
-// polling or shutdown would need.
+// AuditLog: the file and/or the systemd journal), synchronously and flushed, which is the
+// operator's proof; then every observer sees it (metrics, the diagnostic log; later the notifier
+// and the live view). Observers run on the writing thread and must not block: they update memory or
+// hand the record on. The trail holds no lock of its own, so no lock is held across its file I/O
+// that polling or shutdown would need.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "nw/core/audit_record.h"
 #include "nw/core/audit_journal.h"
+#include "nw/core/audit_record.h"
 
 namespace nw {
 

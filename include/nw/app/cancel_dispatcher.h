@@ -16,6 +16,7 @@
 // audited `failed`, "abandoned at shutdown" (its send, should it finish later, writes
 // nothing), and each still waiting its turn `failed`, "not sent: shutting down". So every
 // `sending` record has its outcome record.
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -43,9 +44,9 @@ class logger;
 namespace nw {
 
 struct CancelOrder {
-  AuditRecord record;               // the decision: all but outcome, attempts, error and record_id
-  const Rule* rule = nullptr;       // spends the budget; null for a cancel no rule decided
-  std::int64_t excess_ms = 0;       // how far past its limit when decided (for cancel_lateness)
+  AuditRecord record;          // the decision: all but outcome, attempts, error and record_id
+  const Rule* rule = nullptr;  // spends the budget; null for a cancel no rule decided
+  std::int64_t excess_ms = 0;  // how far past its limit when decided (for cancel_lateness)
   std::shared_ptr<NeptuneClient> client;  // safe to call from any thread
   RetrySettings retry;
   bool pause_on_audit_failure = true;
@@ -71,8 +72,12 @@ class CancelDispatcher {
   // Runs on the instance's strand with the outcome record.
   using Done = std::function<void(const AuditRecord& outcome)>;
 
+  // `max_sending`: cancels being sent at a time across all instances. Each holds a worker
+  // while it waits for Neptune (and through its retry back-off), so the daemon passes half of
+  // the scheduler's most workers: a throttled instance never takes the workers every poll needs.
   CancelDispatcher(AuditTrail& trail, CancelBudget& budget, ServiceStatus& status, Metrics& metrics,
-                   spdlog::logger& log, StopToken& stop, Scheduler& scheduler, const Clock& clock);
+                   spdlog::logger& log, StopToken& stop, Scheduler& scheduler, const Clock& clock,
+                   std::size_t max_sending = SIZE_MAX);
 
   // On the instance's strand `strand`. When it returns `sent`, `done` will run there once the
   // cancel has an outcome (unless shutdown abandoned it first). The instance's cancels share
@@ -113,6 +118,8 @@ class CancelDispatcher {
   mutable std::mutex mutex_;
   std::map<std::string, AuditRecord> in_flight_;
   std::map<Scheduler::StrandId, Lane> lanes_;  // by the instance's strand
+  const std::size_t max_sending_;
+  std::size_t sending_ = 0;  // across all lanes
 };
 
 }  // namespace nw

@@ -10,7 +10,8 @@ namespace nw {
 
 class ConfigHolder {
  public:
-  explicit ConfigHolder(std::shared_ptr<const WatchdogConfig> config) : config_(std::move(config)) {}
+  explicit ConfigHolder(std::shared_ptr<const WatchdogConfig> config)
+      : config_(std::move(config)) {}
 
   std::shared_ptr<const WatchdogConfig> get() const {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -88,9 +88,10 @@ class EndpointPoller {
   // now (if any) has finished, nothing of it runs again, and retired() turns true; then it may
   // be destroyed. Its cancels in flight finish and are audited by the CancelDispatcher.
   void retire();
-  bool retired() const { return retired_.load(); }
+  bool retired() const { return retired_.load(std::memory_order_acquire); }
 
   const std::string& name() const { return label_; }
+  const std::string& endpoint_name() const { return endpoint_.name; }
 
  private:
   AuditRecord record_for(const WatchdogConfig& config, const StatusSnapshot& snapshot,
@@ -105,16 +106,21 @@ class EndpointPoller {
   // The current status of the last poll's query at `index`, asked for by id: empty when it
   // ended or no usable answer came (both counted and logged).
   StatusSnapshot check_by_id(const WatchdogConfig& config, std::size_t index);
-  void handle(const WatchdogConfig& config, const StatusSnapshot& snapshot, const Decision& decision);
+  void handle(const WatchdogConfig& config, const StatusSnapshot& snapshot,
+              const Decision& decision);
   // On this strand, when the dispatcher has the outcome of one of this loop's cancels.
   void cancel_finished(const QueryStatus& query, const AuditRecord& outcome);
   // One step of the loop (the crossings due, then a poll if one is due) and the next one's
   // scheduling.
   void step();
+  // step(), and if it throws, the error logged and the loop rescheduled.
+  void guarded_step();
   // Tells ServiceStatus the loop will report again within `wait` (plus a margin).
   void promise_progress_within(std::chrono::steady_clock::duration wait);
   // How long one request may block: NetSSL can take up to three socket timeouts.
-  std::chrono::steady_clock::duration request_bound() const { return 3 * endpoint_.request_timeout; }
+  std::chrono::steady_clock::duration request_bound() const {
+    return 3 * endpoint_.request_timeout;
+  }
 
   EndpointConfig endpoint_;
   std::string label_;  // for logs; the audit and metrics name the endpoint section
@@ -130,7 +136,8 @@ class EndpointPoller {
   Scheduler& scheduler_;
   const Scheduler::StrandId strand_;
   const RunMode mode_;
-  std::atomic<bool> retired_{false};
+  std::atomic<bool> retiring_{false};  // retire() was called
+  std::atomic<bool> retired_{false};   // ... and nothing of the loop runs any more
 
   std::chrono::steady_clock::time_point next_poll_{};
   // What was recorded and which cancels Neptune acknowledged, per query id (forgotten a few

@@ -6,6 +6,9 @@
 // order of their due time (ties: the order they were scheduled), so the state that one strand's
 // tasks share needs no lock. Tasks of different strands run in parallel on the workers.
 //
+// Idle workers take turns (leader/followers): one, the watcher, waits for the earliest
+// deadline; the others wait until work is handed to them. So a deadline wakes one thread.
+//
 // Tasks may block: a Neptune request waits for its answer for up to request_timeout. One
 // worker is kept free to watch the deadlines: when a worker takes a task and none is left
 // waiting, another is started, up to `max_workers`; a worker beyond `workers` leaves again
@@ -96,11 +99,14 @@ class Scheduler {
   bool take(StrandId& id, Task& task);
   void finished(StrandId id);
   void start_worker(bool extra);
+  // Under mutex_: something became runnable; wake an idle worker to take it.
+  void wake_for_work();
 
   const Clock& clock_;
   const Options options_;
   mutable std::mutex mutex_;
-  std::condition_variable work_cv_;
+  std::condition_variable work_cv_;   // followers: idle workers waiting to be handed work
+  std::condition_variable timer_cv_;  // the watcher: waits for the earliest deadline
   std::condition_variable idle_cv_;
   std::vector<Timed> timers_;  // a min-heap on (at, seq)
   std::deque<StrandId> runnable_;
@@ -108,7 +114,8 @@ class Scheduler {
   std::uint64_t next_seq_ = 0;
   StrandId next_strand_ = 1;
   std::size_t running_ = 0;
-  std::size_t idle_workers_ = 0;
+  std::size_t idle_followers_ = 0;
+  bool watching_ = false;  // an idle worker waits for the earliest deadline
   std::size_t alive_ = 0;
   std::size_t peak_ = 0;
   bool stopping_ = false;

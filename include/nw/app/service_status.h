@@ -50,7 +50,7 @@ class ServiceStatus {
     Clock::time_point promise;
   };
   mutable std::mutex mutex_;
-  std::map<std::string, Endpoint> endpoints_;  // by loop name
+  std::map<std::string, Endpoint> endpoints_;      // by loop name
   mutable std::deque<Clock::time_point> cancels_;  // within the last minute
   std::string last_error_;
   std::uint64_t version_ = 0;

@@ -15,6 +15,7 @@ namespace nw {
 // are read in name order). Returns 0, or 1 when a file could not be read or parsed (reported
 // on `err`; the other files are still evaluated).
 int run_test_matching(const WatchdogConfig& config, const std::vector<std::string>& paths,
-                      std::chrono::system_clock::time_point now, std::ostream& out, std::ostream& err);
+                      std::chrono::system_clock::time_point now, std::ostream& out,
+                      std::ostream& err);
 
 }  // namespace nw

@@ -16,8 +16,8 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 64;
 inline constexpr int kExitConfig = 78;
 
-// Blocks SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1 and SIGPIPE in the calling thread. Call first thing
-// in main(), before any thread exists: threads inherit the mask, so these signals are then
+// Blocks SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1 and SIGPIPE in the calling thread. Call first
+// thing in main(), before any thread exists: threads inherit the mask, so these signals are then
 // only ever taken by the main thread's sigtimedwait loop and can never kill the process
 // midway through writing an audit record.
 void block_process_signals();

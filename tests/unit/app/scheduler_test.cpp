@@ -143,3 +143,25 @@ TEST(SchedulerThreads, StopWaitsForRunningTasksUpToItsDeadline) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+// A loop that reschedules itself a little later, as every poll loop does: each run comes at
+// its time, not when an idle worker happens to wake up.
+TEST(SchedulerThreads, ALoopThatReschedulesItselfRunsOnTime) {
+  SystemClock clock;
+  Scheduler scheduler(clock, Scheduler::Options{4, 12, std::chrono::milliseconds(10'000)});
+  const auto strand = scheduler.make_strand();
+  std::atomic<int> runs{0};
+  std::function<void()> tick = [&] {
+    if (++runs < 10) scheduler.schedule_at(strand, clock.now() + std::chrono::milliseconds(20), tick);
+  };
+  scheduler.post(strand, tick);
+  // Ten runs 20 ms apart take about 0.2 s; a lost wake-up would take 10 s each.
+  for (int i = 0; i < 400 && runs.load() < 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(runs.load(), 10);
+}
+
+}  // namespace
+}  // namespace nw
