@@ -346,7 +346,12 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
   history.in_flight = cancelling_.count(query.id) > 0;
   const CancelStep step = next_cancel_step(history);
   if (step == CancelStep::none) return;
-  if (step == CancelStep::give_up || step == CancelStep::retry) {
+  // cancel_ineffective is recorded once per query, also when its retry cannot be sent at once
+  // (over budget, paused): the retry is tried at each observation, the record is not repeated.
+  const bool note_due =
+      step == CancelStep::give_up ||
+      (step == CancelStep::retry && memory_.first_time(query, "lifecycle:cancel_ineffective"));
+  if (note_due) {
     AuditRecord note = record;
     note.outcome =
         step == CancelStep::retry ? AuditOutcome::cancel_ineffective : AuditOutcome::given_up;

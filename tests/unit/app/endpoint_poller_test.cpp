@@ -172,6 +172,20 @@ TEST_F(LoopOnFakes, TheCancelLifecycleEndsInGivenUp) {
                                       "cancelled", "given_up"}));
 }
 
+// The retry of a query that survived its cancel is over budget: cancel_ineffective is recorded
+// once, the refusal once, and neither again on every poll while the query stays listed.
+TEST_F(LoopOnFakes, AnIneffectiveCancelOverBudgetIsRecordedOnce) {
+  auto& p = loop(
+      "[watchdog]\nschedule = fixed\nmax_cancels_per_minute = 1\n[rule.long]\nmax_elapsed = 10s\n");
+  for (int i = 0; i < 6; ++i) client_->script_list(listing({running("q-s", 60000 + 5000 * i)}));
+  p.start(clock_.now());
+  run_for(26s);  // six polls, well within the minute of the budget
+  EXPECT_EQ(client_->cancels().size(), 1u);
+  EXPECT_EQ(
+      journal_.outcomes(),
+      (std::vector<std::string>{"sending", "cancelled", "cancel_ineffective", "budget_exhausted"}));
+}
+
 // Six offenders at once, Neptune slow to answer: at most max_cancels_in_flight are waiting for
 // an answer at any moment, and every one is cancelled in the end (real threads).
 TEST_F(LoopOnFakes, CancelsOfOneEndpointAreBoundedInFlight) {
