@@ -7,20 +7,31 @@ namespace nw {
 
 std::string_view to_string(AuditOutcome outcome) {
   switch (outcome) {
-    case AuditOutcome::cancelled: return "cancelled";
-    case AuditOutcome::dry_run: return "dry_run";
-    case AuditOutcome::logged: return "logged";
-    case AuditOutcome::not_found: return "not_found";
-    case AuditOutcome::failed: return "failed";
-    case AuditOutcome::budget_exhausted: return "budget_exhausted";
-    case AuditOutcome::cancel_ineffective: return "cancel_ineffective";
-    case AuditOutcome::sending: return "sending";
-    case AuditOutcome::given_up: return "given_up";
+    case AuditOutcome::cancelled:
+      return "cancelled";
+    case AuditOutcome::dry_run:
+      return "dry_run";
+    case AuditOutcome::logged:
+      return "logged";
+    case AuditOutcome::not_found:
+      return "not_found";
+    case AuditOutcome::failed:
+      return "failed";
+    case AuditOutcome::budget_exhausted:
+      return "budget_exhausted";
+    case AuditOutcome::cancel_ineffective:
+      return "cancel_ineffective";
+    case AuditOutcome::sending:
+      return "sending";
+    case AuditOutcome::given_up:
+      return "given_up";
   }
   return "failed";
 }
 
-std::string_view to_string(RunMode mode) { return mode == RunMode::once ? "once" : "service"; }
+std::string_view to_string(RunMode mode) {
+  return mode == RunMode::once ? "once" : "service";
+}
 
 std::string format_rfc3339_ms(std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
@@ -48,10 +59,14 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   std::size_t len = 0;
   unsigned cp = 0;
   if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
-  else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
-  else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
-  else return 0;
+  if ((c & 0xE0) == 0xC0)
+    len = 2, cp = c & 0x1F;
+  else if ((c & 0xF0) == 0xE0)
+    len = 3, cp = c & 0x0F;
+  else if ((c & 0xF8) == 0xF0)
+    len = 4, cp = c & 0x07;
+  else
+    return 0;
   if (i + len > s.size()) return 0;
   for (std::size_t k = 1; k < len; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
@@ -79,6 +94,25 @@ bool terminal_active(unsigned cp) {
          (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+// Appends the non-ASCII sequence at text[i] as JSON and a terminal both read it safely: valid
+// UTF-8 as it is, a character a terminal acts on as \uXXXX, invalid bytes as \ufffd. Advances i.
+void append_non_ascii(std::string& out, std::string_view text, std::size_t& i) {
+  const std::size_t len = utf8_sequence_length(text, i);
+  if (len == 0) {
+    out += "\\ufffd";
+    ++i;
+    return;
+  }
+  if (const unsigned cp = decode_utf8(text, i, len); terminal_active(cp)) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\u%04x", cp);
+    out += buf;
+  } else {
+    out.append(text.substr(i, len));
+  }
+  i += len;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text, std::size_t max_chars) {
@@ -87,27 +121,25 @@ void append_json_string(std::string& out, std::string_view text, std::size_t max
   for (std::size_t i = 0; i < text.size() && chars < max_chars; ++chars) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const std::size_t len = utf8_sequence_length(text, i);
-      if (len == 0) {
-        out += "\\ufffd";
-        ++i;
-      } else if (const unsigned cp = decode_utf8(text, i, len); terminal_active(cp)) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", cp);
-        out += buf;
-        i += len;
-      } else {
-        out.append(text.substr(i, len));
-        i += len;
-      }
+      append_non_ascii(out, text, i);
       continue;
     }
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7F) {
           char buf[8];
@@ -127,7 +159,9 @@ std::vector<std::string> journal_fields(const AuditRecord& r) {
                       r.outcome == AuditOutcome::cancel_ineffective;
   std::vector<std::string> f = {
       "MESSAGE=" + to_json_line(r),
-      std::string("PRIORITY=") + (r.outcome == AuditOutcome::failed ? "4" : notice ? "5" : "6"),
+      std::string("PRIORITY=") + (r.outcome == AuditOutcome::failed ? "4"
+                                  : notice                          ? "5"
+                                                                    : "6"),
       "SYSLOG_IDENTIFIER=neptune-watchdog",
       "NEPTUNE_WATCHDOG_AUDIT=1",
       "TIME=" + format_rfc3339_ms(r.time),
@@ -172,16 +206,8 @@ std::string terminal_safe(std::string_view text) {
     } else if (c < 0x80) {
       out += static_cast<char>(c);
       ++i;
-    } else if (const std::size_t len = utf8_sequence_length(text, i); len == 0) {
-      out += "\\ufffd";
-      ++i;
-    } else if (const unsigned cp = decode_utf8(text, i, len); terminal_active(cp)) {
-      std::snprintf(buf, sizeof buf, "\\u%04x", cp);
-      out += buf;
-      i += len;
     } else {
-      out.append(text.substr(i, len));
-      i += len;
+      append_non_ascii(out, text, i);
     }
   }
   return out;

@@ -1,21 +1,19 @@
 #include "nw/io/audit_log.h"
 
-#include <gtest/gtest.h>
-
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
 
 namespace nw {
 namespace {
@@ -67,13 +65,13 @@ TEST_F(AuditLogTest, WritesOneLinePerRecord) {
     std::vector<AuditRecord> records;
   } rows[] = {
       {"one record", {record("a")}},
-      {"three records in order", {record("a"), record("b", AuditOutcome::failed), record("c", AuditOutcome::not_found)}},
-      {"query with newlines and quotes stays on one line",
-       {[] {
-          AuditRecord r = record("n");
-          r.query = "MATCH (n)\nWHERE n.name = \"x\"\r\nRETURN n";
-          return r;
-        }()}},
+      {"three records in order",
+       {record("a"), record("b", AuditOutcome::failed), record("c", AuditOutcome::not_found)}},
+      {"query with newlines and quotes stays on one line", {[] {
+         AuditRecord r = record("n");
+         r.query = "MATCH (n)\nWHERE n.name = \"x\"\r\nRETURN n";
+         return r;
+       }()}},
   };
   int file_no = 0;
   for (const auto& row : rows) {
@@ -100,9 +98,7 @@ TEST_F(AuditLogTest, WritesOneLinePerRecord) {
 
 TEST_F(AuditLogTest, AppendsAcrossReopen) {
   const fs::path path = dir_ / "audit.jsonl";
-  {
-    std::ofstream(path) << "{\"existing\":true}\n";
-  }
+  { std::ofstream(path) << "{\"existing\":true}\n"; }
   {
     AuditLog log(path.string());
     EXPECT_TRUE(log.write(record("first")));
@@ -112,8 +108,9 @@ TEST_F(AuditLogTest, AppendsAcrossReopen) {
     EXPECT_TRUE(log.write(record("second")));
     EXPECT_TRUE(log.write(record("third")));
   }
-  EXPECT_EQ(read_lines(path), (std::vector<std::string>{"{\"existing\":true}", to_json_line(record("first")),
-                                                        to_json_line(record("second")), to_json_line(record("third"))}));
+  EXPECT_EQ(read_lines(path), (std::vector<std::string>{
+                                  "{\"existing\":true}", to_json_line(record("first")),
+                                  to_json_line(record("second")), to_json_line(record("third"))}));
 }
 
 TEST_F(AuditLogTest, CreatesMissingParentDirectories) {
@@ -132,7 +129,8 @@ TEST_F(AuditLogTest, ConcurrentWritersNeverInterleaveLines) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&log, t] {
-      for (int i = 0; i < kEach; ++i) log.write(record("t" + std::to_string(t) + "-" + std::to_string(i)));
+      for (int i = 0; i < kEach; ++i)
+        log.write(record("t" + std::to_string(t) + "-" + std::to_string(i)));
     });
   for (auto& th : threads) th.join();
   const auto lines = read_lines(path);
@@ -262,7 +260,8 @@ TEST(UnansweredCancels, CountsSendingRecordsWithoutTheirOutcome) {
                     ("nw_unanswered_" + std::to_string(::getpid()) + ".jsonl");
   {
     AuditLog log(path.string());
-    const auto make = [](const std::string& id, AuditOutcome outcome, const std::string& record_id) {
+    const auto make = [](const std::string& id, AuditOutcome outcome,
+                         const std::string& record_id) {
       AuditRecord r;
       r.query_id = id;
       r.outcome = outcome;
@@ -292,32 +291,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class AuditFileSafety : public ::testing::Test {
+// The fixture of AuditFiles, reading whole lines rather than counting them.
+class AuditFileSafety : public AuditFiles {
  protected:
-  AuditFileSafety()
-      : dir_(fs::temp_directory_path() /
-             ("nw-audit-safe-" + std::to_string(::getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  ~AuditFileSafety() override { fs::remove_all(dir_); }
-
-  static AuditRecord record(int i) {
-    AuditRecord r;
-    r.query_id = "q-" + std::to_string(i);
-    r.rule = "long-reads";
-    r.query = std::string(100, 'x');
-    return r;
-  }
   static std::vector<std::string> lines(const fs::path& p) {
     std::ifstream in(p);
     std::vector<std::string> out;
     for (std::string l; std::getline(in, l);) out.push_back(l);
     return out;
   }
-
-  fs::path dir_;
 };
 
 // An archive that cannot be replaced (here a non-empty directory where audit.2.jsonl goes; an
@@ -332,7 +314,7 @@ TEST_F(AuditFileSafety, AFailedRotationKeepsTheLiveFileAndEveryRecord) {
   settings.audit_max_files = 2;
   AuditLog audit(settings);
   for (int i = 0; i < 30; ++i) EXPECT_TRUE(audit.write(record(i)));
-  EXPECT_EQ(lines(dir_ / "audit.jsonl").size(), 30u);  // all of them, in the live file
+  EXPECT_EQ(lines(dir_ / "audit.jsonl").size(), 30u);   // all of them, in the live file
   EXPECT_EQ(lines(dir_ / "audit.1.jsonl").size(), 1u);  // the archive untouched
   EXPECT_FALSE(audit.healthy());
   EXPECT_GE(audit.rotation_failures(), 1u);
