@@ -173,9 +173,4 @@ std::size_t CancelDispatcher::abandon_in_flight() {
   return abandoned.size();
 }
 
-std::size_t CancelDispatcher::in_flight() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return in_flight_.size();
-}
-
 }  // namespace nw

@@ -87,8 +87,6 @@ class CancelDispatcher {
   // Shutdown: audits every cancel still in flight as failed, abandoned; returns how many.
   std::size_t abandon_in_flight();
 
-  std::size_t in_flight() const;
-
  private:
   struct Pending {
     CancelOrder order;
