@@ -20,6 +20,7 @@
 #include "nw/io/audit_log.h"
 #include "nw/io/config_file.h"
 #include "nw/io/credentials.h"
+#include "nw/io/exchange_reaper.h"
 #include "nw/io/logging.h"
 #include "nw/io/metrics_server.h"
 #include "nw/io/systemd_notify.h"
@@ -29,7 +30,10 @@ namespace {
 
 // How long shutdown waits for an in-flight request before abandoning it; with the signal
 // loop's tick this keeps a stop within DESIGN's 2 seconds.
-constexpr auto kShutdownGrace = std::chrono::milliseconds(1700);
+constexpr auto kShutdownGrace = std::chrono::milliseconds(1500);
+// How long the workers then have to return once their requests are aborted (a shut-down
+// socket returns at once; a DNS wait sees the abort within 100 ms).
+constexpr auto kAbortGrace = std::chrono::milliseconds(300);
 constexpr long kSignalTickNanos = 100'000'000;
 // The workers that run every loop's polls and cancels, and how many there may be while some
 // are held by slow peers (see nw/app/scheduler.h).
@@ -206,6 +210,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       holder, trail, cancels, status,    metrics,
       *log,   stop,  clock,   scheduler, opts.once ? RunMode::once : RunMode::service};
 
+  // Holds every HTTP exchange (Neptune's and the credential sources') to its request_timeout,
+  // and at shutdown ends those still waiting on a peer, so that no worker outlives run().
+  const auto reaper = std::make_shared<ExchangeReaper>();
+
   // One credential chain per profile and region, shared by the endpoints that sign with it, so
   // temporary credentials are fetched and refreshed once. Only auth = iam consults the chain.
   std::map<std::pair<std::string, std::string>, std::shared_ptr<CredentialChain>> chains;
@@ -218,12 +226,13 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       options.region = endpoint.region;
       options.request_timeout = endpoint.request_timeout;
       options.log = log;
+      options.reaper = reaper;
       chain = std::make_shared<CredentialChain>(std::move(options));
     }
     return chain;
   };
   Supervisor supervisor(services, [&](const EndpointConfig& endpoint, Language language) {
-    return make_neptune_client(endpoint, language, chain_for(endpoint));
+    return make_neptune_client(endpoint, language, chain_for(endpoint), reaper);
   });
   // The daemon spreads its loops' first polls over the first second (or poll_interval, if
   // shorter), so that a large fleet is not polled in bursts.
@@ -431,19 +440,26 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   // audited as failed now, so that every `sending` record has its outcome.
   const std::size_t abandoned = cancels.abandon_in_flight();
   if (!finished) {
-    // A request is still waiting on Neptune: leave without waiting for it, as the operator
-    // asked. No record can be written after close(), so none is left half-written.
-    audit->close();
+    // A request is still waiting on a peer: end it (its socket is shut down, a DNS wait gives
+    // up) and wait for the workers, which return at once.
+    reaper->abort_all();
     log->warn(
         "stopped with requests still in flight (abandoned after {}ms; {} cancel(s) audited as "
         "failed)",
         kShutdownGrace.count(), abandoned);
-    log->flush();
-    std::fflush(nullptr);
-    std::_Exit(kExitOk);
-  }
-  if (abandoned > 0)
+    if (!scheduler.stop(std::chrono::steady_clock::now() + kAbortGrace)) {
+      // Never seen: a worker held outside any network exchange (a hung file system). The stop
+      // promise wins; no record can be written after close(), so none is left half-written.
+      log->error("a worker did not return {}ms after its requests were aborted; leaving without it",
+                 kAbortGrace.count());
+      audit->close();
+      log->flush();
+      std::fflush(nullptr);
+      std::_Exit(kExitOk);
+    }
+  } else if (abandoned > 0) {
     log->warn("{} cancel(s) not answered at shutdown, audited as failed", abandoned);
+  }
   log->info("stopped");
   if (opts.once && !signalled && !completion.all_ok()) return kExitFailure;
   return kExitOk;

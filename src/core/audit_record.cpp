@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "nw/core/rfc3339.h"
+
 namespace nw {
 
 std::string_view to_string(AuditOutcome outcome) {
@@ -31,23 +33,6 @@ std::string_view to_string(AuditOutcome outcome) {
 
 std::string_view to_string(RunMode mode) {
   return mode == RunMode::once ? "once" : "service";
-}
-
-std::string format_rfc3339_ms(std::chrono::system_clock::time_point t) {
-  using namespace std::chrono;
-  const auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  long frac = static_cast<long>(ms % 1000);
-  if (frac < 0) {
-    frac += 1000;
-    --secs;
-  }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];  // sized for any int values, which keeps -Wformat-truncation quiet
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-  return buf;
 }
 
 namespace {

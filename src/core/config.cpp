@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <functional>
-#include <map>
-#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <utility>
 #include <variant>
@@ -20,15 +20,22 @@
 
 namespace nw {
 
-std::string_view to_string(ApiForm api) { return api == ApiForm::rest ? "rest" : "legacy"; }
+std::string_view to_string(ApiForm api) {
+  return api == ApiForm::rest ? "rest" : "legacy";
+}
 
 std::string_view to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::trace: return "trace";
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warn";
-    case LogLevel::error: return "error";
+    case LogLevel::trace:
+      return "trace";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
   }
   return "info";
 }
@@ -41,8 +48,10 @@ std::string ConfigError::format(std::string_view origin) const {
   std::string out(origin);
   out += ": ";
   // Keys and messages can quote the file's own bytes: never raw controls on a terminal.
-  if (!key.empty()) out += terminal_safe(key) + ": ";
-  else if (line > 0) out += "line " + std::to_string(line) + ": ";
+  if (!key.empty())
+    out += terminal_safe(key) + ": ";
+  else if (line > 0)
+    out += "line " + std::to_string(line) + ": ";
   out += terminal_safe(message);
   if (line > 0 && !key.empty()) out += " (line " + std::to_string(line) + ")";
   return out;
@@ -91,9 +100,12 @@ KeyParser optional_duration_key(std::optional<Millis>& target) {
 KeyParser bool_key(bool& target) {
   return [&target](const std::string& v) -> std::optional<std::string> {
     const std::string l = lower(v);
-    if (l == "true" || l == "yes" || l == "on") target = true;
-    else if (l == "false" || l == "no" || l == "off") target = false;
-    else return "expected true or false, got '" + v + "'";
+    if (l == "true" || l == "yes" || l == "on")
+      target = true;
+    else if (l == "false" || l == "no" || l == "off")
+      target = false;
+    else
+      return "expected true or false, got '" + v + "'";
     return std::nullopt;
   };
 }
@@ -167,7 +179,8 @@ KeyParser window_key(std::optional<TimeWindow>& target) {
 KeyParser until_key(std::optional<std::chrono::system_clock::time_point>& target) {
   return [&target](const std::string& v) -> std::optional<std::string> {
     target = parse_rfc3339(v);
-    if (!target) return "bad time '" + v + "' (use RFC 3339 between 1970 and 2200, e.g. 2026-12-01T00:00:00Z)";
+    if (!target)
+      return "bad time '" + v + "' (use RFC 3339 between 1970 and 2200, e.g. 2026-12-01T00:00:00Z)";
     return std::nullopt;
   };
 }
@@ -250,10 +263,14 @@ KeyParser byte_size_key(std::uint64_t& target) {
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     const std::string_view unit(end, static_cast<std::size_t>(v.data() + v.size() - end));
     int shift = -1;
-    if (unit.empty()) shift = 0;
-    else if (unit == "K") shift = 10;
-    else if (unit == "M") shift = 20;
-    else if (unit == "G") shift = 30;
+    if (unit.empty())
+      shift = 0;
+    else if (unit == "K")
+      shift = 10;
+    else if (unit == "M")
+      shift = 20;
+    else if (unit == "G")
+      shift = 30;
     if (ec != std::errc() || end == v.data() || shift < 0 || n > (1ull << 40) >> shift)
       return "bad size '" + v + "' (bytes, or a whole number with K, M or G, e.g. 100M)";
     target = n << shift;
@@ -264,13 +281,14 @@ KeyParser byte_size_key(std::uint64_t& target) {
 // A byte size between `minimum` and `maximum`, named in the message in the same units.
 KeyParser bounded_byte_size_key(std::uint64_t& target, std::uint64_t minimum, std::uint64_t maximum,
                                 const char* range_text) {
-  return [&target, minimum, maximum, range_text](const std::string& v) -> std::optional<std::string> {
-    std::uint64_t n = 0;
-    if (auto problem = byte_size_key(n)(v)) return problem;
-    if (n < minimum || n > maximum) return "size '" + v + "' out of range (" + range_text + ")";
-    target = n;
-    return std::nullopt;
-  };
+  return
+      [&target, minimum, maximum, range_text](const std::string& v) -> std::optional<std::string> {
+        std::uint64_t n = 0;
+        if (auto problem = byte_size_key(n)(v)) return problem;
+        if (n < minimum || n > maximum) return "size '" + v + "' out of range (" + range_text + ")";
+        target = n;
+        return std::nullopt;
+      };
 }
 
 std::optional<Language> language_named(const std::string& name) {
@@ -300,7 +318,8 @@ std::optional<std::string> parse_languages(const std::string& v, Add add) {
   std::set<Language> seen;
   for (const auto& name : *names) {
     const auto language = language_named(name);
-    if (!language) return "unknown language '" + name + "' (expected opencypher, gremlin or sparql)";
+    if (!language)
+      return "unknown language '" + name + "' (expected opencypher, gremlin or sparql)";
     if (!seen.insert(*language).second) return "'" + name + "' given twice";
     add(*language);
   }
@@ -334,19 +353,27 @@ class ConfigBuilder {
     for (const auto& section : doc.sections) reserve(section);
     std::size_t endpoint = 0, rule = 0, protect = 0;
     for (const auto& section : doc.sections) {
-      if (section.name == "watchdog") apply(section, watchdog_keys());
-      else if (section.name == "retry") apply(section, retry_keys());
-      else if (is_kind(section.name, "endpoint.")) endpoint_section(section, endpoint++);
-      else if (is_kind(section.name, "rule.")) rule_section(section, rule++);
-      else if (section.name == "protect" || is_kind(section.name, "protect.")) protect_section(section, protect++);
-      else error(section.name,
-                 "unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, protect or protect.NAME)",
-                 section.line);
+      if (section.name == "watchdog")
+        apply(section, watchdog_keys());
+      else if (section.name == "retry")
+        apply(section, retry_keys());
+      else if (is_kind(section.name, "endpoint."))
+        endpoint_section(section, endpoint++);
+      else if (is_kind(section.name, "rule."))
+        rule_section(section, rule++);
+      else if (section.name == "protect" || is_kind(section.name, "protect."))
+        protect_section(section, protect++);
+      else
+        error(section.name,
+              "unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, protect or "
+              "protect.NAME)",
+              section.line);
     }
     check_whole();
     // One compiled matcher per configuration version, shared by every poll loop's memo.
     if (result_.errors.empty())
-      result_.config.policy.matcher = std::make_shared<const RuleMatcher>(result_.config.policy.rules);
+      result_.config.policy.matcher =
+          std::make_shared<const RuleMatcher>(result_.config.policy.rules);
     std::stable_sort(result_.errors.begin(), result_.errors.end(),
                      [](const ConfigError& a, const ConfigError& b) {
                        return (a.line == 0 ? 1 << 30 : a.line) < (b.line == 0 ? 1 << 30 : b.line);
@@ -393,7 +420,8 @@ class ConfigBuilder {
     auto& w = result_.config.watchdog;
     return {
         {"poll_interval", duration_key(w.poll_interval, true)},
-        {"schedule", enum_key(w.schedule, {{"deadline", Schedule::deadline}, {"fixed", Schedule::fixed}})},
+        {"schedule",
+         enum_key(w.schedule, {{"deadline", Schedule::deadline}, {"fixed", Schedule::fixed}})},
         {"confirm_by_id", bool_key(w.confirm_by_id)},
         {"dry_run", bool_key(result_.config.policy.dry_run)},
         {"max_cancels_per_minute", optional_rate_key(result_.config.policy.max_cancels_per_minute)},
@@ -401,7 +429,8 @@ class ConfigBuilder {
         {"audit_max_size", byte_size_key(w.audit_max_size)},
         {"audit_max_files", int_key(w.audit_max_files, 1, 1000)},
         {"metrics_listen", listen_key(w.metrics_listen)},
-        {"on_audit_failure", enum_key(w.pause_on_audit_failure, {{"pause", true}, {"continue", false}})},
+        {"on_audit_failure",
+         enum_key(w.pause_on_audit_failure, {{"pause", true}, {"continue", false}})},
         {"workers", int_key(w.workers, 1, 64)},
         {"max_cancels_in_flight", int_key(w.max_cancels_in_flight, 1, 64)},
         {"log_level", enum_key(w.log_level, {{"trace", LogLevel::trace},
@@ -439,7 +468,8 @@ class ConfigBuilder {
         {"profile", string_key(e.profile, true)},
         {"ca_file", string_key(e.ca_file, false)},
         {"tls_server_name", string_key(e.tls_server_name, true)},
-        {"languages", [&e](const std::string& v) {
+        {"languages",
+         [&e](const std::string& v) {
            e.languages.clear();
            return parse_languages(v, [&e](Language l) { e.languages.push_back(l); });
          }},
@@ -462,10 +492,11 @@ class ConfigBuilder {
     if (auth_text == "iam") {
       e.auth = AuthMode::iam;
       if (e.region.empty())
-        error(section.name + ".region", "required with auth = iam (the cluster's region, e.g. us-east-1)",
-              section.line);
+        error(section.name + ".region",
+              "required with auth = iam (the cluster's region, e.g. us-east-1)", section.line);
     } else if (auth_text != "none") {
-      error(section.name + ".auth", "unknown value '" + auth_text + "' (expected one of: none, iam)",
+      error(section.name + ".auth",
+            "unknown value '" + auth_text + "' (expected one of: none, iam)",
             line_of(section, "auth"));
     }
     if (!e.profile.empty() && e.auth != AuthMode::iam)
@@ -493,7 +524,8 @@ class ConfigBuilder {
         {"max_queued", optional_count_key(r.max_queued)},
         {"active", window_key(r.active)},
         {"max_cancels_per_minute", optional_rate_key(r.max_cancels_per_minute)},
-        {"languages", [&r](const std::string& v) {
+        {"languages",
+         [&r](const std::string& v) {
            return parse_languages(v, [&r](Language l) { r.languages.insert(l); });
          }},
     };
@@ -510,7 +542,8 @@ class ConfigBuilder {
   void protect_section(const IniSection& section, std::size_t index) {
     Protection& p = result_.config.policy.protections[index];
     if (section.name != "protect" && !valid_name(section.name.substr(8)))
-      error(section.name, "protection name must use letters, digits, '-', '_' or '.'", section.line);
+      error(section.name, "protection name must use letters, digits, '-', '_' or '.'",
+            section.line);
     KeyTable keys = {
         {"query_ids", id_list_key(p.query_ids)},
         {"query_matches", regex_key(p.query_matches)},
@@ -538,15 +571,6 @@ class ConfigBuilder {
   ConfigResult result_;
 };
 
-std::string format_utc_seconds(std::chrono::system_clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void print_rule(std::ostream& out, const Rule& r) {
   out << "\n[rule." << r.name << "]\n";
   if (r.max_elapsed) out << "max_elapsed = " << format_duration(*r.max_elapsed) << "\n";
@@ -559,7 +583,8 @@ void print_rule(std::ostream& out, const Rule& r) {
   out << "action = " << to_string(r.action) << "\n";
   out << "silent = " << (r.silent ? "true" : "false") << "\n";
   out << "dry_run = " << (r.dry_run ? "true" : "false") << "\n";
-  if (r.max_cancels_per_minute) out << "max_cancels_per_minute = " << *r.max_cancels_per_minute << "\n";
+  if (r.max_cancels_per_minute)
+    out << "max_cancels_per_minute = " << *r.max_cancels_per_minute << "\n";
   if (!r.languages.empty()) out << "languages = " << language_list(r.languages) << "\n";
 }
 
@@ -572,7 +597,7 @@ void print_protection(std::ostream& out, const Protection& p) {
     out << "\n";
   }
   if (p.query_matches) out << "query_matches = " << p.query_matches->pattern() << "\n";
-  if (p.until) out << "until = " << format_utc_seconds(*p.until) << "\n";
+  if (p.until) out << "until = " << format_rfc3339(*p.until) << "\n";
 }
 
 }  // namespace
@@ -608,7 +633,8 @@ std::string describe_config(const WatchdogConfig& c) {
       << "dry_run = " << (c.policy.dry_run ? "true" : "false") << "\n";
   if (c.policy.max_cancels_per_minute)
     out << "max_cancels_per_minute = " << *c.policy.max_cancels_per_minute << "\n";
-  out << "audit_log = " << (c.watchdog.audit_journal ? (c.watchdog.audit_log.empty() ? "journal" : "journal, ") : "")
+  out << "audit_log = "
+      << (c.watchdog.audit_journal ? (c.watchdog.audit_log.empty() ? "journal" : "journal, ") : "")
       << c.watchdog.audit_log << "\n"
       << "audit_max_size = " << c.watchdog.audit_max_size << "\n"
       << "audit_max_files = " << c.watchdog.audit_max_files << "\n"
@@ -630,54 +656,27 @@ std::string describe_config(const WatchdogConfig& c) {
   return out.str();
 }
 
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
-  int year, month, day, hour, minute, second, consumed = 0;
-  const std::string s(text);
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute, &second,
-                  &consumed) != 6 || consumed != 19)
-    return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;
-  // system_clock counts nanoseconds in 64 bits: it reaches 1677..2262. A date outside would
-  // wrap around (9999-12-31 became 1816, silently expiring a "forever" protection).
-  if (year < 1970 || year > 2200) return std::nullopt;
-  std::string_view zone = std::string_view(s).substr(19);
-  long offset = 0;
-  if (zone == "Z" || zone == "z") {
-    offset = 0;
-  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
-    const int oh = std::atoi(std::string(zone.substr(1, 2)).c_str());
-    const int om = std::atoi(std::string(zone.substr(4, 2)).c_str());
-    if (oh > 23 || om > 59) return std::nullopt;
-    offset = (zone[0] == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
-  } else {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const std::time_t utc = timegm(&tm) - offset;
-  return std::chrono::system_clock::from_time_t(utc);
-}
-
-std::vector<ConfigError> config_warnings(const WatchdogConfig& c, std::chrono::system_clock::time_point now) {
+std::vector<ConfigError> config_warnings(const WatchdogConfig& c,
+                                         std::chrono::system_clock::time_point now) {
   std::vector<ConfigError> warnings;
-  const auto pattern = [](const std::shared_ptr<const re2::RE2>& re) { return re ? re->pattern() : ""; };
+  const auto pattern = [](const std::shared_ptr<const re2::RE2>& re) {
+    return re ? re->pattern() : "";
+  };
   const auto& rules = c.policy.rules;
   for (std::size_t i = 0; i < rules.size(); ++i) {
     const Rule& r = rules[i];
     const std::string key = "rule." + r.name;
     if (r.query_excludes && re2::RE2::PartialMatch("", *r.query_excludes)) {
-      warnings.push_back({key, "can never match: query_excludes '" + r.query_excludes->pattern() +
-                                   "' matches every text", 0});
+      warnings.push_back({key,
+                          "can never match: query_excludes '" + r.query_excludes->pattern() +
+                              "' matches every text",
+                          0});
       continue;
     }
-    if (r.query_matches && r.query_excludes && r.query_matches->pattern() == r.query_excludes->pattern()) {
-      warnings.push_back({key, "can never match: query_matches and query_excludes are the same", 0});
+    if (r.query_matches && r.query_excludes &&
+        r.query_matches->pattern() == r.query_excludes->pattern()) {
+      warnings.push_back(
+          {key, "can never match: query_matches and query_excludes are the same", 0});
       continue;
     }
     for (std::size_t j = 0; j < i; ++j) {
@@ -696,17 +695,19 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c, std::chrono::s
         // "every gremlin, sparql query" for a catch-all of some languages.
         const std::string every =
             earlier.languages.empty() ? "every" : "every " + language_list(earlier.languages);
-        warnings.push_back({key,
-                            "never governs a query: [rule." + earlier.name + "] comes first and " +
-                                (catch_all ? "selects " + every + " query" : "has the same filters"),
-                            0});
+        warnings.push_back(
+            {key,
+             "never governs a query: [rule." + earlier.name + "] comes first and " +
+                 (catch_all ? "selects " + every + " query" : "has the same filters"),
+             0});
         break;
       }
     }
   }
   for (const auto& p : c.policy.protections)
     if (p.until && *p.until <= now)
-      warnings.push_back({p.section + ".until", "expired: this protection no longer protects anything", 0});
+      warnings.push_back(
+          {p.section + ".until", "expired: this protection no longer protects anything", 0});
   // Polls are what discover queries: one that starts just after a poll is first seen by the
   // next, whatever the schedule.
   for (const ShortLimit& s : limits_shorter_than(c.policy, c.watchdog.poll_interval)) {

@@ -6,9 +6,9 @@ namespace nw {
 namespace {
 
 constexpr std::array<std::string_view, 6> kRetryableCodes = {
-    "TooManyRequestsException",        "ClientTimeoutException",
-    "ThrottlingException",             "ConcurrentModificationException",
-    "MemoryLimitExceededException",    "QueryLimitExceededException",
+    "TooManyRequestsException",     "ClientTimeoutException",
+    "ThrottlingException",          "ConcurrentModificationException",
+    "MemoryLimitExceededException", "QueryLimitExceededException",
 };
 
 bool retryable_code(std::string_view code) {
@@ -19,22 +19,38 @@ bool retryable_code(std::string_view code) {
 
 // Neptune's documented exceptions (engine errors, the neptunedata API's error shapes).
 constexpr std::array<std::string_view, 33> kKnownCodes = {
-    "AccessDeniedException",         "BadRequestException",
-    "BulkLoadIdNotFoundException",   "CancelledByUserException",
-    "ClientTimeoutException",        "ConcurrentModificationException",
-    "ConstraintViolationException",  "ExpiredStreamException",
-    "FailureByQueryException",       "IllegalArgumentException",
-    "InternalFailureException",      "InvalidArgumentException",
-    "InvalidNumericDataException",   "InvalidParameterException",
-    "LoadUrlAccessDeniedException",  "MLResourceNotFoundException",
-    "MalformedQueryException",       "MemoryLimitExceededException",
-    "MethodNotAllowedException",     "MissingParameterException",
-    "ParsingException",              "PreconditionsFailedException",
-    "QueryLimitExceededException",   "QueryLimitException",
-    "QueryTooLargeException",        "ReadOnlyViolationException",
-    "ServerShutdownException",       "StatisticsNotAvailableException",
-    "StreamRecordsNotFoundException", "ThrottlingException",
-    "TimeLimitExceededException",    "TooManyRequestsException",
+    "AccessDeniedException",
+    "BadRequestException",
+    "BulkLoadIdNotFoundException",
+    "CancelledByUserException",
+    "ClientTimeoutException",
+    "ConcurrentModificationException",
+    "ConstraintViolationException",
+    "ExpiredStreamException",
+    "FailureByQueryException",
+    "IllegalArgumentException",
+    "InternalFailureException",
+    "InvalidArgumentException",
+    "InvalidNumericDataException",
+    "InvalidParameterException",
+    "LoadUrlAccessDeniedException",
+    "MLResourceNotFoundException",
+    "MalformedQueryException",
+    "MemoryLimitExceededException",
+    "MethodNotAllowedException",
+    "MissingParameterException",
+    "ParsingException",
+    "PreconditionsFailedException",
+    "QueryLimitExceededException",
+    "QueryLimitException",
+    "QueryTooLargeException",
+    "ReadOnlyViolationException",
+    "ServerShutdownException",
+    "StatisticsNotAvailableException",
+    "StreamRecordsNotFoundException",
+    "ThrottlingException",
+    "TimeLimitExceededException",
+    "TooManyRequestsException",
     "UnsupportedOperationException",
 };
 
@@ -47,16 +63,26 @@ std::string metric_code(const Failure& f) {
     return "other";
   }
   switch (f.kind) {
-    case FailureKind::transport: return "transport";
-    case FailureKind::timeout: return "timeout";
-    case FailureKind::bad_response: return "bad_response";
+    case FailureKind::transport:
+      return "transport";
+    case FailureKind::timeout:
+      return "timeout";
+    case FailureKind::bad_response:
+      return "bad_response";
     // A status outside 100-599 is no status: one label, not one per number a peer can send.
     case FailureKind::neptune_error:
-      return f.http_status >= 100 && f.http_status <= 599 ? "http_" + std::to_string(f.http_status) : "http_other";
-    case FailureKind::query_not_found: return "not_found";
-    case FailureKind::aborted: return "aborted";
-    case FailureKind::credentials: return "credentials";
-    case FailureKind::tls: return "tls";
+      return f.http_status >= 100 && f.http_status <= 599 ? "http_" + std::to_string(f.http_status)
+                                                          : "http_other";
+    case FailureKind::query_not_found:
+      return "not_found";
+    case FailureKind::aborted:
+      return "aborted";
+    case FailureKind::credentials:
+      return "credentials";
+    case FailureKind::tls:
+      return "tls";
+    case FailureKind::service_error:
+      return "service_error";
   }
   return "other";
 }
@@ -64,14 +90,29 @@ std::string metric_code(const Failure& f) {
 std::string Failure::describe() const {
   std::string out;
   switch (kind) {
-    case FailureKind::transport: out = "transport error"; break;
-    case FailureKind::timeout: out = "timeout"; break;
-    case FailureKind::bad_response: out = "bad response"; break;
-    case FailureKind::aborted: out = "aborted"; break;
-    case FailureKind::credentials: out = "credentials"; break;
-    case FailureKind::tls: out = "TLS"; break;
+    case FailureKind::transport:
+      out = "transport error";
+      break;
+    case FailureKind::timeout:
+      out = "timeout";
+      break;
+    case FailureKind::bad_response:
+      out = "bad response";
+      break;
+    case FailureKind::aborted:
+      out = "aborted";
+      break;
+    case FailureKind::credentials:
+      out = "credentials";
+      break;
+    case FailureKind::tls:
+      out = "TLS";
+      break;
+    case FailureKind::service_error:
     case FailureKind::neptune_error:
-    case FailureKind::query_not_found: out = code.empty() ? "error" : code; break;
+    case FailureKind::query_not_found:
+      out = code.empty() ? "error" : code;
+      break;
   }
   if (http_status != 0) out += " (HTTP " + std::to_string(http_status) + ")";
   if (!message.empty()) out += ": " + message;
@@ -93,7 +134,8 @@ Failure classify_neptune_error(int http_status, std::string_view code, std::stri
 bool is_retryable(const Failure& failure) {
   switch (failure.kind) {
     case FailureKind::transport:
-    case FailureKind::timeout: return true;
+    case FailureKind::timeout:
+      return true;
     case FailureKind::neptune_error:
       if (!failure.code.empty()) return retryable_code(failure.code);
       return failure.http_status == 429 || failure.http_status == 408;
@@ -101,7 +143,9 @@ bool is_retryable(const Failure& failure) {
     case FailureKind::query_not_found:
     case FailureKind::aborted:
     case FailureKind::credentials:
-    case FailureKind::tls: return false;
+    case FailureKind::service_error:
+    case FailureKind::tls:
+      return false;
   }
   return false;
 }

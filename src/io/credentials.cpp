@@ -12,6 +12,9 @@
 
 #include <spdlog/logger.h>
 
+#include "nw/core/rfc3339.h"
+#include "nw/io/tls_context.h"
+
 namespace nw {
 namespace {
 
@@ -34,15 +37,6 @@ std::string non_empty(const EnvLookup& env, const std::string& name) {
   return value ? *value : std::string();
 }
 
-std::string format_utc(system_clock::time_point t) {
-  const std::time_t seconds = system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
 // --- environment -------------------------------------------------------------------------
 
 class EnvironmentProvider final : public CredentialsProvider {
@@ -60,7 +54,7 @@ class EnvironmentProvider final : public CredentialsProvider {
     if (key.empty() || secret.empty()) {
       // The SDKs skip half a pair; say so, since it is almost certainly a mistake.
       attempt.outcome = ProviderAttempt::Outcome::failed;
-      attempt.failure = {FailureKind::neptune_error, 0, "PartialCredentials",
+      attempt.failure = {FailureKind::service_error, 0, "PartialCredentials",
                          key.empty() ? "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"
                                      : "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"};
       return attempt;
@@ -196,7 +190,7 @@ class SharedFilesProvider final : public CredentialsProvider {
                                         "sso_start_url", "web_identity_token_file"}) {
           if (!get(unsupported).empty()) {
             attempt.outcome = ProviderAttempt::Outcome::failed;
-            attempt.failure = {FailureKind::neptune_error, 0, "UnsupportedProfile",
+            attempt.failure = {FailureKind::service_error, 0, "UnsupportedProfile",
                                "profile " + profile + " in " + source.path + " uses " +
                                    unsupported +
                                    ", which neptune-watchdog does not support; give the profile "
@@ -209,7 +203,7 @@ class SharedFilesProvider final : public CredentialsProvider {
       }
       if (key.empty() || secret.empty()) {
         attempt.outcome = ProviderAttempt::Outcome::failed;
-        attempt.failure = {FailureKind::neptune_error, 0, "PartialCredentials",
+        attempt.failure = {FailureKind::service_error, 0, "PartialCredentials",
                            "profile " + profile + " in " + source.path + " has " +
                                (key.empty() ? "aws_secret_access_key but no aws_access_key_id"
                                             : "aws_access_key_id but no aws_secret_access_key")};
@@ -229,7 +223,7 @@ class SharedFilesProvider final : public CredentialsProvider {
     if (explicit_profile && !profile_seen) {
       // As the AWS CLI does: a profile asked for by name must exist.
       attempt.outcome = ProviderAttempt::Outcome::failed;
-      attempt.failure = {FailureKind::neptune_error, 0, "ProfileNotFound",
+      attempt.failure = {FailureKind::service_error, 0, "ProfileNotFound",
                          "profile " + profile + " not found in " + where};
       attempt.ends_chain = true;
       return attempt;
@@ -305,7 +299,7 @@ Result<AwsCredentials> CredentialChain::get(system_clock::time_point now) {
   }
   if (cached_ && cached_->expiration && now < *cached_->expiration) {
     warn("refreshing AWS credentials failed; the current ones stay in use until they expire at " +
-             format_utc(*cached_->expiration) + ": " + found.failure().describe(),
+             format_rfc3339(*cached_->expiration) + ": " + found.failure().describe(),
          now);
     next_refresh_ = std::min(now + options_.min_refresh_interval, *cached_->expiration);
     return *cached_;
@@ -316,8 +310,17 @@ Result<AwsCredentials> CredentialChain::get(system_clock::time_point now) {
 }
 
 Result<AwsCredentials> CredentialChain::resolve(system_clock::time_point now) {
-  const CredentialRequest request{options_.env, options_.profile, options_.region, now,
-                                  std::chrono::steady_clock::now() + options_.request_timeout};
+  const CredentialRequest request{options_.env,
+                                  options_.profile,
+                                  options_.region,
+                                  now,
+                                  std::chrono::steady_clock::now() + options_.request_timeout,
+                                  options_.reaper,
+                                  [this] {
+                                    // Under mutex_: get() holds it for the whole lookup.
+                                    if (!tls_) tls_ = make_client_tls_context();
+                                    return tls_;
+                                  }};
   std::string tried;
   std::optional<Failure> first_failure;
   for (const auto& provider : providers_) {
@@ -328,11 +331,11 @@ Result<AwsCredentials> CredentialChain::resolve(system_clock::time_point now) {
       if (c.expiration && *c.expiration <= now) {
         attempt.outcome = ProviderAttempt::Outcome::failed;
         attempt.failure = {FailureKind::bad_response, 0, "",
-                           "credentials expired at " + format_utc(*c.expiration)};
+                           "credentials expired at " + format_rfc3339(*c.expiration)};
       } else {
         if (options_.log) {
           options_.log->info("AWS credentials from {} ({}){}", source, attempt.detail,
-                             c.expiration ? ", expiring " + format_utc(*c.expiration) : "");
+                             c.expiration ? ", expiring " + format_rfc3339(*c.expiration) : "");
         }
         if (first_failure) {
           warn("AWS credentials: sources before " + source + " failed: " + tried, now);
@@ -349,7 +352,7 @@ Result<AwsCredentials> CredentialChain::resolve(system_clock::time_point now) {
     }
     if (attempt.ends_chain) break;
   }
-  Failure failure{FailureKind::neptune_error, 0, "", "no credentials: tried " + tried};
+  Failure failure{FailureKind::service_error, 0, "", "no credentials: tried " + tried};
   if (first_failure) {
     failure.kind = first_failure->kind;
     failure.http_status = first_failure->http_status;

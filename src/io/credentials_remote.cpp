@@ -26,7 +26,10 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
 
+#include "nw/core/rfc3339.h"
+#include "nw/core/url_encode.h"
 #include "nw/io/credentials.h"
+#include "nw/io/http_exchange.h"
 
 namespace nw {
 namespace {
@@ -50,12 +53,6 @@ std::string env_value(const EnvLookup& env, const std::string& name) {
   return value ? *value : std::string();
 }
 
-std::string url_encode(const std::string& value) {
-  std::string out;
-  Poco::URI::encode(value, "!#$&'()*+,/:;=?@[]%\"<>\\^`{|} ", out);
-  return out;
-}
-
 // Reads a token file (web identity, container authorization): trimmed, at most 64 KiB.
 std::optional<std::string> read_token_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -64,58 +61,6 @@ std::optional<std::string> read_token_file(const std::string& path) {
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));
   return trim(text);
-}
-
-// "2024-05-01T12:00:00Z", with optional fractional seconds and a numeric offset.
-std::optional<system_clock::time_point> parse_timestamp(std::string_view s) {
-  const auto digits = [&](std::size_t pos, std::size_t n, int& out) {
-    if (pos + n > s.size()) return false;
-    out = 0;
-    for (std::size_t i = pos; i < pos + n; ++i) {
-      if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-      out = out * 10 + (s[i] - '0');
-    }
-    return true;
-  };
-  int year, month, day, hour, minute, second;
-  if (!digits(0, 4, year) || s.size() < 19 || s[4] != '-' || !digits(5, 2, month) || s[7] != '-' ||
-      !digits(8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      !digits(11, 2, hour) || s[13] != ':' || !digits(14, 2, minute) || s[16] != ':' ||
-      !digits(17, 2, second))
-    return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;
-  std::size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    const std::size_t start = pos;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
-    if (pos == start) return std::nullopt;
-  }
-  int offset_minutes = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    if (!digits(pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !digits(pos + 4, 2, om))
-      return std::nullopt;
-    offset_minutes = (s[pos] == '-' ? -1 : 1) * (oh * 60 + om);
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size()) return std::nullopt;
-  // Days from 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
-  const int y = year - (month <= 2);
-  const int era = y / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const long long days = static_cast<long long>(era) * 146097 + doe - 719468;
-  const long long seconds =
-      days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60LL;
-  return system_clock::time_point(std::chrono::seconds(seconds));
 }
 
 // --- one origin, a few HTTP/1.1 exchanges within a deadline ---------------------------------
@@ -153,120 +98,40 @@ bool is_loopback(const std::string& host) {
   return Poco::Net::IPAddress::tryParse(host, ip) && ip.isLoopback();
 }
 
-Poco::Net::Context::Ptr tls_context() {
-  static const Poco::Net::Context::Ptr context = [] {
-    Poco::Net::initializeSSL();
-    Poco::Net::Context::Params params;
-    params.loadDefaultCAs = true;
-    params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-    params.cipherList = "HIGH:!aNULL:!MD5";
-    Poco::Net::Context::Ptr c = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-    c->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-    return c;
-  }();
-  return context;
-}
-
 struct HttpReply {
   int status = 0;
   std::string body;
 };
 
+// The few exchanges of one lookup with one origin, on one kept-alive connection, all within
+// the lookup's deadline.
 class HttpExchange {
  public:
-  HttpExchange(const HttpTarget& target, steady_clock::time_point deadline)
-      : target_(target), deadline_(deadline) {}
+  HttpExchange(const HttpTarget& target, const CredentialRequest& request)
+      : connections_(origin_of(target, request), request.reaper, 1), deadline_(request.deadline) {}
 
   // `what` names the request in messages ("PUT /latest/api/token"); never a token or a body.
   Result<HttpReply> send(const std::string& method, const std::string& path_etc,
                          const Headers& headers, const std::string& what,
                          const std::string& body = "", const std::string& content_type = "") {
-    const auto remaining =
-        std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - steady_clock::now());
-    if (remaining.count() <= 0)
-      return Failure{FailureKind::timeout, 0, "",
-                     what + ": request_timeout spent before it could be sent"};
-    try {
-      if (!session_) {
-        if (target_.https) {
-          session_ = std::make_unique<Poco::Net::HTTPSClientSession>(target_.host, target_.port,
-                                                                     tls_context());
-        } else {
-          session_ = std::make_unique<Poco::Net::HTTPClientSession>(target_.host, target_.port);
-        }
-        session_->setKeepAlive(true);
-      }
-      // NetSSL waits up to three connect timeouts for a handshake and two receive timeouts for
-      // a read; the read loop below also checks the deadline.
-      const long long us = remaining.count();
-      const Poco::Timespan connect(std::max(1000LL, target_.https ? us / 3 : us));
-      const Poco::Timespan io(std::max(1000LL, target_.https ? us / 2 : us));
-      session_->setTimeout(connect, io, io);
-
-      HTTPRequest request(method, path_etc, Poco::Net::HTTPMessage::HTTP_1_1);
-      request.setHost(target_.host, target_.port);
-      request.set("User-Agent", "neptune-watchdog/" NW_VERSION);
-      request.setKeepAlive(true);
-      for (const auto& [name, value] : headers) request.set(name, value);
-      if (!content_type.empty()) request.setContentType(content_type);
-      if (method == HTTPRequest::HTTP_POST || method == HTTPRequest::HTTP_PUT || !body.empty())
-        request.setContentLength(static_cast<std::streamsize>(body.size()));
-      session_->sendRequest(request) << body;
-
-      Poco::Net::HTTPResponse response;
-      std::istream& in = session_->receiveResponse(response);
-      if (response.hasContentLength() &&
-          response.getContentLength64() > static_cast<Poco::Int64>(kMaxCredentialBody)) {
-        session_->reset();
-        return Failure{FailureKind::bad_response, response.getStatus(), "",
-                       what + ": answer of " + std::to_string(response.getContentLength64()) +
-                           " bytes is too large for credentials"};
-      }
-      in.exceptions(std::ios::badbit);
-      HttpReply reply{static_cast<int>(response.getStatus()), {}};
-      char buffer[8192];
-      while (in.peek() != std::char_traits<char>::eof()) {
-        const auto n = in.readsome(buffer, sizeof buffer);
-        reply.body.append(buffer, static_cast<std::size_t>(n));
-        if (reply.body.size() > kMaxCredentialBody) {
-          session_->reset();
-          return Failure{FailureKind::bad_response, reply.status, "",
-                         what + ": answer is too large for credentials"};
-        }
-        if (steady_clock::now() > deadline_) {
-          session_->reset();
-          return Failure{FailureKind::timeout, 0, "",
-                         what + ": answer not complete within request_timeout"};
-        }
-      }
-      if (response.hasContentLength() &&
-          static_cast<Poco::Int64>(reply.body.size()) != response.getContentLength64()) {
-        session_->reset();
-        return Failure{FailureKind::transport, reply.status, "",
-                       what + ": connection closed mid-answer"};
-      }
-      if (!response.getKeepAlive()) session_->reset();
-      return reply;
-    } catch (const Poco::TimeoutException&) {
-      reset();
-      return Failure{FailureKind::timeout, 0, "", what + ": no answer within request_timeout"};
-    } catch (const Poco::Exception& e) {
-      reset();
-      return Failure{FailureKind::transport, 0, "", what + ": " + e.displayText()};
-    } catch (const std::exception& e) {
-      reset();
-      return Failure{FailureKind::transport, 0, "", what + ": " + e.what()};
-    }
+    const HttpCall call{method, path_etc, headers, body, content_type, what};
+    auto answer = connections_.exchange(call, ExchangeLimits{deadline_, kMaxCredentialBody});
+    if (!answer) return answer.failure();
+    return HttpReply{answer.value().status, std::move(answer.value().body)};
   }
 
  private:
-  void reset() {
-    if (session_) session_->reset();
+  static HttpOrigin origin_of(const HttpTarget& target, const CredentialRequest& request) {
+    HttpOrigin origin;
+    origin.https = target.https;
+    origin.host = target.host;
+    origin.port = target.port;
+    if (target.https) origin.tls = request.tls();
+    return origin;
   }
 
-  HttpTarget target_;
+  HttpConnections connections_;
   steady_clock::time_point deadline_;
-  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
 };
 
 ProviderAttempt failed(Failure failure, std::string detail = {}, bool ends_chain = false) {
@@ -311,7 +176,7 @@ Result<AwsCredentials> parse_credentials_json(const std::string& body, const std
     return v.extract<std::string>();
   };
   if (const auto code = text("Code"); code && *code != "Success") {
-    return Failure{FailureKind::neptune_error, 0, is_identifier(*code) ? *code : "",
+    return Failure{FailureKind::service_error, 0, is_identifier(*code) ? *code : "",
                    what + ": the credentials are not available (Code is not Success)"};
   }
   AwsCredentials c;
@@ -324,7 +189,7 @@ Result<AwsCredentials> parse_credentials_json(const std::string& body, const std
   }
   c.session_token = text("Token").value_or("");
   if (const auto expiration = text("Expiration")) {
-    c.expiration = parse_timestamp(*expiration);
+    c.expiration = parse_rfc3339(*expiration);
     if (!c.expiration)
       return Failure{FailureKind::bad_response, 0, "",
                      what + ": Expiration is not an ISO-8601 time"};
@@ -376,7 +241,7 @@ class WebIdentityProvider final : public CredentialsProvider {
       return attempt;
     }
     if (token_file.empty() || role_arn.empty()) {
-      return failed({FailureKind::neptune_error, 0, "PartialCredentials",
+      return failed({FailureKind::service_error, 0, "PartialCredentials",
                      token_file.empty()
                          ? "AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not"
                          : "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not"});
@@ -397,7 +262,7 @@ class WebIdentityProvider final : public CredentialsProvider {
             return std::islower(static_cast<unsigned char>(c)) ||
                    std::isdigit(static_cast<unsigned char>(c)) || c == '-';
           })) {
-        return failed({FailureKind::neptune_error, 0, "",
+        return failed({FailureKind::service_error, 0, "",
                        "no valid region for STS: set AWS_REGION or the endpoint's region"});
       }
       url = "https://sts." + region + ".amazonaws.com" +
@@ -406,10 +271,10 @@ class WebIdentityProvider final : public CredentialsProvider {
     const auto target = parse_target(url);
     if (!target)
       return failed(
-          {FailureKind::neptune_error, 0, "", "STS endpoint " + url + " is not an http(s) URL"});
+          {FailureKind::service_error, 0, "", "STS endpoint " + url + " is not an http(s) URL"});
     if (!target->https && !is_loopback(target->host)) {
       return failed(
-          {FailureKind::neptune_error, 0, "",
+          {FailureKind::service_error, 0, "",
            "STS endpoint " + url +
                " must be https (or loopback): the web identity token would travel in clear"});
     }
@@ -425,7 +290,7 @@ class WebIdentityProvider final : public CredentialsProvider {
         "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + url_encode(role_arn) +
         "&RoleSessionName=" + url_encode(session_name) + "&WebIdentityToken=" + url_encode(*token);
     const std::string what = "STS AssumeRoleWithWebIdentity";
-    HttpExchange http(*target, request.deadline);
+    HttpExchange http(*target, request);
     auto reply = http.send(HTTPRequest::HTTP_POST, target->path_etc, {{"Accept", "text/xml"}}, what,
                            body, "application/x-www-form-urlencoded; charset=utf-8");
     if (!reply) return failed(reply.failure());
@@ -448,11 +313,11 @@ class WebIdentityProvider final : public CredentialsProvider {
       const std::string code = child_text(error, "Code");
       if (!error || !is_identifier(code)) {
         return failed(
-            {FailureKind::neptune_error, status, "",
+            {FailureKind::service_error, status, "",
              what + " answered HTTP " + std::to_string(status) + " without an STS error document"});
       }
       const std::string message = sanitize(child_text(error, "Message"), *token);
-      return failed({FailureKind::neptune_error, status, code,
+      return failed({FailureKind::service_error, status, code,
                      what + ": " + (message.empty() ? "(no message)" : message)});
     }
     Poco::XML::Element* credentials =
@@ -473,7 +338,7 @@ class WebIdentityProvider final : public CredentialsProvider {
         return failed(
             {FailureKind::bad_response, status, "", what + ": the answer has no " + field});
     }
-    c.expiration = parse_timestamp(child_text(credentials, "Expiration"));
+    c.expiration = parse_rfc3339(child_text(credentials, "Expiration"));
     if (!c.expiration)
       return failed({FailureKind::bad_response, status, "",
                      what + ": Expiration is missing or not an ISO-8601 time"});
@@ -512,16 +377,16 @@ class ContainerProvider final : public CredentialsProvider {
       detail = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
       if (relative[0] == '/') target = parse_target("http://169.254.170.2" + relative);
       if (!target)
-        return failed({FailureKind::neptune_error, 0, "", detail + " is not a path"}, detail, true);
+        return failed({FailureKind::service_error, 0, "", detail + " is not a path"}, detail, true);
     } else {
       detail = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
       target = parse_target(full);
       if (!target)
-        return failed({FailureKind::neptune_error, 0, "", detail + " is not an http(s) URL"},
+        return failed({FailureKind::service_error, 0, "", detail + " is not an http(s) URL"},
                       detail, true);
       if (!target->https && !container_host_allowed(target->host)) {
         return failed(
-            {FailureKind::neptune_error, 0, "",
+            {FailureKind::service_error, 0, "",
              detail + " must be https, loopback, 169.254.170.2, 169.254.170.23 or fd00:ec2::23"},
             detail, true);
       }
@@ -541,18 +406,18 @@ class ContainerProvider final : public CredentialsProvider {
       authorization = env_value(request.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
     }
     if (authorization.find_first_of("\r\n") != std::string::npos) {
-      return failed({FailureKind::neptune_error, 0, "",
+      return failed({FailureKind::service_error, 0, "",
                      "the container authorization token contains a line break"},
                     detail, true);
     }
     if (!authorization.empty()) headers.emplace_back("Authorization", authorization);
 
     const std::string what = "container endpoint (" + detail + ")";
-    HttpExchange http(*target, request.deadline);
+    HttpExchange http(*target, request);
     auto reply = http.send(HTTPRequest::HTTP_GET, target->path_etc, headers, "GET " + what);
     if (!reply) return failed(reply.failure(), detail, true);
     if (reply.value().status / 100 != 2) {
-      return failed({FailureKind::neptune_error, reply.value().status, "",
+      return failed({FailureKind::service_error, reply.value().status, "",
                      what + " answered HTTP " + std::to_string(reply.value().status)},
                     detail, true);
     }
@@ -588,13 +453,13 @@ class InstanceMetadataProvider final : public CredentialsProvider {
     }
     const auto target = parse_target(endpoint);
     if (!target)
-      return failed({FailureKind::neptune_error, 0, "",
+      return failed({FailureKind::service_error, 0, "",
                      "AWS_EC2_METADATA_SERVICE_ENDPOINT is not an http(s) URL"});
     std::string base = target->path_etc;
     while (!base.empty() && base.back() == '/') base.pop_back();
 
     std::lock_guard<std::mutex> lock(mutex_);
-    HttpExchange http(*target, request.deadline);
+    HttpExchange http(*target, request);
     if (endpoint != token_endpoint_ || request.now >= token_expiry_) token_.clear();
     bool refreshed = false;
 
@@ -623,10 +488,10 @@ class InstanceMetadataProvider final : public CredentialsProvider {
     if (!roles) return failed(roles.failure());
     if (roles.value().status == 404)
       return failed(
-          {FailureKind::neptune_error, 404, "",
+          {FailureKind::service_error, 404, "",
            "no IAM role is attached to this instance (GET " + list + " answered HTTP 404)"});
     if (roles.value().status != 200)
-      return failed({FailureKind::neptune_error, roles.value().status, "",
+      return failed({FailureKind::service_error, roles.value().status, "",
                      "GET " + list + " answered HTTP " + std::to_string(roles.value().status)});
     const std::string role = trim(roles.value().body.substr(0, roles.value().body.find('\n')));
     const bool role_ok =
@@ -642,7 +507,7 @@ class InstanceMetadataProvider final : public CredentialsProvider {
     if (!reply) return failed(reply.failure());
     if (reply.value().status != 200) {
       return failed(
-          {FailureKind::neptune_error, reply.value().status, "",
+          {FailureKind::service_error, reply.value().status, "",
            "GET " + list + role + " answered HTTP " + std::to_string(reply.value().status)});
     }
     auto credentials = parse_credentials_json(reply.value().body, "GET " + list + role, true);
@@ -660,7 +525,7 @@ class InstanceMetadataProvider final : public CredentialsProvider {
     const int status = reply.value().status;
     if (status != 200) {
       return Failure{
-          FailureKind::neptune_error, status, "",
+          FailureKind::service_error, status, "",
           "PUT " + path + " answered HTTP " + std::to_string(status) +
               (status == 403
                    ? " (IMDSv2 tokens refused; from a container the hop limit must be 2 or more)"

@@ -11,6 +11,8 @@
 #include <Poco/SHA2Engine.h>
 #include <Poco/URI.h>
 
+#include "nw/core/url_encode.h"
+
 namespace nw {
 namespace {
 
@@ -27,14 +29,6 @@ std::vector<unsigned char> hmac(const std::vector<unsigned char>& key, const std
   HmacSha256 h(reinterpret_cast<const char*>(key.data()), key.size());
   h.update(msg);
   return h.digest();
-}
-
-// With this reserved set Poco keeps exactly A-Z a-z 0-9 - _ . ~ and writes %XX (upper case)
-// for everything else, which is the SigV4 encoding.
-std::string aws_encode(const std::string& s) {
-  std::string out;
-  Poco::URI::encode(s, "!#$&'()*+,/:;=?@[]", out);
-  return out;
 }
 
 std::string percent_decode(const std::string& s) {
@@ -155,7 +149,7 @@ std::string canonical_uri(const std::string& path, PathCanonicalization mode) {
   const std::string p = mode == PathCanonicalization::normalize ? normalize_path(path) : path;
   if (p.empty()) return "/";
   std::vector<std::string> segments = split(p, '/');
-  for (auto& seg : segments) seg = aws_encode(seg);
+  for (auto& seg : segments) seg = url_encode(seg);
   return join(segments, "/");
 }
 
@@ -166,7 +160,7 @@ std::string canonical_query_string(const std::string& query) {
     const std::size_t eq = part.find('=');
     const std::string key = part.substr(0, eq);
     const std::string value = eq == std::string::npos ? std::string() : part.substr(eq + 1);
-    pairs.emplace_back(aws_encode(percent_decode(key)), aws_encode(percent_decode(value)));
+    pairs.emplace_back(url_encode(percent_decode(key)), url_encode(percent_decode(value)));
   }
   std::sort(pairs.begin(), pairs.end());
   std::string out;

@@ -1,18 +1,15 @@
 // End to end: the real neptune-watchdog binary against the real neptune-sim binary over
 // loopback. Queries are injected into the simulator with exact clocks, the watchdog runs,
 // and the simulator's record of the cancels it received is compared with the audit log.
-#include <gtest/gtest.h>
-#include <signal.h>
-
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
-#include <thread>
+#include <signal.h>
 #include <sstream>
+#include <thread>
+#include <unistd.h>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -23,6 +20,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/StreamCopier.h>
+#include <gtest/gtest.h>
 
 #include "e2e/e2e_support.h"
 #include "support/child_process.h"
@@ -31,29 +29,30 @@ namespace nw {
 namespace {
 
 namespace fs = std::filesystem;
-using std::chrono::milliseconds;
-using test::ChildProcess;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
+using std::chrono::milliseconds;
+using test::ChildProcess;
 
-using e2e::Simulator;
-using e2e::SimQuery;
-using e2e::Workspace;
 using e2e::run_once;
+using e2e::SimQuery;
+using e2e::Simulator;
+using e2e::Workspace;
 
 const std::string kLongReadsRule =
     "\n[rule.long-reads]\nmax_elapsed = 30s\nmax_waited = 5s\nquery_matches = ^\\s*MATCH\n"
     "query_excludes = watchdog:exempt\naction = cancel\nsilent = true\n";
 
-const SimQuery kLong{"11111111-1111-4111-8111-111111111111", "MATCH (a)-[*1..9]->(b) RETURN count(b)",
-                     "running", 600000, 0};
+const SimQuery kLong{"11111111-1111-4111-8111-111111111111",
+                     "MATCH (a)-[*1..9]->(b) RETURN count(b)", "running", 600000, 0};
 const SimQuery kExempt{"22222222-2222-4222-8222-222222222222",
                        "MATCH (n) /* watchdog:exempt */ RETURN count(n)", "running", 600000, 0};
-const SimQuery kShort{"33333333-3333-4333-8333-333333333333", "MATCH (n) RETURN n LIMIT 1", "running", 1000,
-                      0};
-const SimQuery kQueued{"44444444-4444-4444-8444-444444444444", "MATCH (q) RETURN q", "waiting", 0, 120000};
-const SimQuery kWrite{"55555555-5555-4555-8555-555555555555", "CREATE (n:Event) RETURN n", "running", 600000,
-                      0};
+const SimQuery kShort{"33333333-3333-4333-8333-333333333333", "MATCH (n) RETURN n LIMIT 1",
+                      "running", 1000, 0};
+const SimQuery kQueued{"44444444-4444-4444-8444-444444444444", "MATCH (q) RETURN q", "waiting", 0,
+                       120000};
+const SimQuery kWrite{"55555555-5555-4555-8555-555555555555", "CREATE (n:Event) RETURN n",
+                      "running", 600000, 0};
 
 TEST(WatchdogEndToEnd, CancelsWhatBreaksTheRuleAndNothingElse) {
   Simulator sim;
@@ -104,8 +103,7 @@ TEST(WatchdogEndToEnd, LegacyServletFormCancelsToo) {
   sim.inject(kLong);
   sim.inject(kShort);
   Workspace ws;
-  const std::string config =
-      ws.write_config(sim.url(), "api = legacy\n" + kLongReadsRule);
+  const std::string config = ws.write_config(sim.url(), "api = legacy\n" + kLongReadsRule);
   ASSERT_EQ(run_once(config), 0);
   auto cancels = sim.cancels();
   ASSERT_EQ(cancels->size(), 1u);
@@ -159,7 +157,8 @@ TEST(WatchdogEndToEnd, CancelThatGivesUpIsAuditedAsFailed) {
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0]->getValue<std::string>("outcome"), "failed");
   EXPECT_EQ(records[0]->getValue<int>("attempts"), 3);
-  EXPECT_NE(records[0]->getValue<std::string>("error").find("TooManyRequestsException"), std::string::npos);
+  EXPECT_NE(records[0]->getValue<std::string>("error").find("TooManyRequestsException"),
+            std::string::npos);
 }
 
 TEST(WatchdogEndToEnd, FailedPollsNeitherStopTheDaemonNorAudit) {
@@ -169,9 +168,11 @@ TEST(WatchdogEndToEnd, FailedPollsNeitherStopTheDaemonNorAudit) {
   sim.inject(kLong);
   Workspace ws;
   const std::string retry = "max_attempts = 2\ninitial_backoff = 10ms\nmax_backoff = 20ms\n";
-  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", ws.write_config(sim.url(), kLongReadsRule, "", retry)});
+  ChildProcess watchdog(NW_WATCHDOG_BIN,
+                        {"--config", ws.write_config(sim.url(), kLongReadsRule, "", retry)});
   const auto cancelled = watchdog.wait_for_stderr(
-      [](const std::string& l) { return l.find("cancelled by rule") != std::string::npos; }, milliseconds(30000));
+      [](const std::string& l) { return l.find("cancelled by rule") != std::string::npos; },
+      milliseconds(30000));
   ASSERT_TRUE(cancelled) << "no cancel after the faults ended";
   watchdog.signal(SIGTERM);
   EXPECT_EQ(watchdog.wait_exit(milliseconds(10000)), 0);
@@ -194,7 +195,9 @@ TEST(WatchdogEndToEnd, LogActionIsAuditedOncePerQuery) {
   // Wait for several polls.
   int polls = 0;
   watchdog.wait_for_stderr(
-      [&](const std::string& l) { return l.find(" queries (") != std::string::npos && ++polls >= 4; },
+      [&](const std::string& l) {
+        return l.find(" queries (") != std::string::npos && ++polls >= 4;
+      },
       milliseconds(30000));
   watchdog.signal(SIGTERM);
   EXPECT_EQ(watchdog.wait_exit(milliseconds(10000)), 0);
@@ -226,10 +229,12 @@ TEST(WatchdogEndToEnd, StopSignalsEndTheDaemonPromptlyWhenIdleAndDuringBackoff) 
     Simulator sim(row.sim_args);
     Workspace ws;
     const std::string retry = "max_attempts = 10\ninitial_backoff = 20s\nmax_backoff = 60s\n";
-    ChildProcess watchdog(NW_WATCHDOG_BIN,
-                          {"--config", ws.write_config(sim.url(), kLongReadsRule, "poll_interval = 30s\n", retry)});
+    ChildProcess watchdog(
+        NW_WATCHDOG_BIN,
+        {"--config", ws.write_config(sim.url(), kLongReadsRule, "poll_interval = 30s\n", retry)});
     ASSERT_TRUE(watchdog.wait_for_stderr(
-        [&](const std::string& l) { return l.find(row.wait_for) != std::string::npos; }, milliseconds(30000)));
+        [&](const std::string& l) { return l.find(row.wait_for) != std::string::npos; },
+        milliseconds(30000)));
     watchdog.signal(row.signo);
     EXPECT_EQ(watchdog.wait_exit(milliseconds(2000)), 0);
   }
@@ -240,19 +245,30 @@ TEST(WatchdogEndToEnd, StopSignalsEndTheDaemonPromptlyWhenIdleAndDuringBackoff) 
 // once, after their write-ahead records.
 TEST(WatchdogEndToEnd, SigtermAbandonsASlowCancelButAuditsEveryDecision) {
   Simulator sim({"--fault", "delay=20s,on=cancel"});
-  const SimQuery second{"66666666-6666-4666-8666-666666666666", "MATCH (m) RETURN m", "running", 500000, 0};
+  const SimQuery second{"66666666-6666-4666-8666-666666666666", "MATCH (m) RETURN m", "running",
+                        500000, 0};
   for (const auto& q : {kLong, kQueued, second}) sim.inject(q);
   Workspace ws;
   // A generous request timeout, so that the first cancel is still in flight at SIGTERM.
-  const std::string config =
-      ws.write_config(sim.url(), kLongReadsRule, "max_cancels_in_flight = 1\n", "", "request_timeout = 60s\n");
+  const std::string config = ws.write_config(
+      sim.url(), kLongReadsRule, "max_cancels_in_flight = 1\n", "", "request_timeout = 60s\n");
   ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
   ASSERT_TRUE(watchdog.wait_for_stderr(
       [](const std::string& l) { return l.find(" queries (3 accepted") != std::string::npos; },
       milliseconds(30000)));
-  std::this_thread::sleep_for(milliseconds(300));  // the first cancel is now waiting on the simulator
+  std::this_thread::sleep_for(
+      milliseconds(300));  // the first cancel is now waiting on the simulator
   watchdog.signal(SIGTERM);
   EXPECT_EQ(watchdog.wait_exit(milliseconds(2000)), 0);
+  // The cancel's exchange was ended (its socket shut down), and its worker returned: the daemon
+  // left through its front door, not by abandoning a thread.
+  const auto lines = watchdog.stderr_lines();
+  const auto logged = [&](const std::string& text) {
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const std::string& l) { return l.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(logged("stopped with requests still in flight"));
+  EXPECT_FALSE(logged("leaving without it"));
   const auto records = ws.audit_records();
   ASSERT_EQ(records.size(), 3u);
   std::set<std::string> ids;
@@ -277,9 +293,11 @@ TEST(WatchdogEndToEnd, SigtermAbandonsASlowCancelButAuditsEveryDecision) {
 
 TEST(WatchdogEndToEnd, ConfigurationAndUsageErrorsHaveTheirExitCodes) {
   Workspace ws;
-  ASSERT_EQ(run_once(ws.write_config("http://127.0.0.1:1", "\n[rule.broken]\nquery_matches = (\n")), 78);
-  ChildProcess bad_config(NW_WATCHDOG_BIN,
-                          {"--config", ws.write_config("ftp://x", "\n[rule.broken]\nquery_matches = (\n")});
+  ASSERT_EQ(run_once(ws.write_config("http://127.0.0.1:1", "\n[rule.broken]\nquery_matches = (\n")),
+            78);
+  ChildProcess bad_config(
+      NW_WATCHDOG_BIN,
+      {"--config", ws.write_config("ftp://x", "\n[rule.broken]\nquery_matches = (\n")});
   EXPECT_EQ(bad_config.wait_exit(milliseconds(10000)), 78);
   const auto lines = bad_config.stderr_lines();
   const auto has = [&](const std::string& text) {
@@ -310,20 +328,25 @@ TEST(WatchdogEndToEnd, StartupFailuresNameTheirKeyAndOnlyATakenPortExitsOne) {
     });
   };
 
-  ChildProcess malformed(NW_WATCHDOG_BIN, {"--config", ws.write_config("http://127.0.0.1:1", rule,
-                                                                      "metrics_listen = 127.0.0.1\n")});
+  ChildProcess malformed(
+      NW_WATCHDOG_BIN,
+      {"--config", ws.write_config("http://127.0.0.1:1", rule, "metrics_listen = 127.0.0.1\n")});
   EXPECT_EQ(malformed.wait_exit(milliseconds(10000)), 78);
-  EXPECT_TRUE(says(malformed, ": watchdog.metrics_listen: invalid listen address '127.0.0.1'", "(line "))
+  EXPECT_TRUE(
+      says(malformed, ": watchdog.metrics_listen: invalid listen address '127.0.0.1'", "(line "))
       << e2e::joined(malformed.stderr_lines());
   ChildProcess checked(NW_WATCHDOG_BIN, {"--config", ws.path("watchdog.ini"), "--check-config"});
-  EXPECT_EQ(checked.wait_exit(milliseconds(10000)), 78) << "--check-config must catch the address too";
+  EXPECT_EQ(checked.wait_exit(milliseconds(10000)), 78)
+      << "--check-config must catch the address too";
 
   Poco::Net::ServerSocket taken(Poco::Net::SocketAddress("127.0.0.1", 0));
   const auto port = std::to_string(taken.address().port());
-  ChildProcess busy(NW_WATCHDOG_BIN, {"--config", ws.write_config("http://127.0.0.1:1", rule,
-                                                                 "metrics_listen = 127.0.0.1:" + port + "\n")});
+  ChildProcess busy(NW_WATCHDOG_BIN,
+                    {"--config", ws.write_config("http://127.0.0.1:1", rule,
+                                                 "metrics_listen = 127.0.0.1:" + port + "\n")});
   EXPECT_EQ(busy.wait_exit(milliseconds(10000)), 1);
-  EXPECT_TRUE(says(busy, ": watchdog.metrics_listen: cannot listen on 127.0.0.1:" + port, "Address already in use"))
+  EXPECT_TRUE(says(busy, ": watchdog.metrics_listen: cannot listen on 127.0.0.1:" + port,
+                   "Address already in use"))
       << e2e::joined(busy.stderr_lines());
 
   // The audit file's directory is a regular file: open fails with "Not a directory".
@@ -337,7 +360,8 @@ TEST(WatchdogEndToEnd, StartupFailuresNameTheirKeyAndOnlyATakenPortExitsOne) {
   std::ofstream(config) << text;
   ChildProcess unopenable(NW_WATCHDOG_BIN, {"--config", config});
   EXPECT_EQ(unopenable.wait_exit(milliseconds(10000)), 78);
-  EXPECT_TRUE(says(unopenable, ": watchdog.audit_log: cannot open '", "not-a-directory/audit.jsonl"))
+  EXPECT_TRUE(
+      says(unopenable, ": watchdog.audit_log: cannot open '", "not-a-directory/audit.jsonl"))
       << e2e::joined(unopenable.stderr_lines());
 }
 
@@ -373,8 +397,8 @@ TEST(AuditFailure, CancellingPausesWhileTheAuditLogCannotBeWritten) {
     SCOPED_TRACE(row.mode);
     Simulator sim;
     for (int i = 1; i <= 3; ++i)
-      sim.inject({"cccccccc-0000-4000-8000-00000000000" + std::to_string(i), "MATCH (n) RETURN n", "running",
-                  600000 + i, 0});
+      sim.inject({"cccccccc-0000-4000-8000-00000000000" + std::to_string(i), "MATCH (n) RETURN n",
+                  "running", 600000 + i, 0});
     Workspace ws;
     std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n",
                                          std::string("on_audit_failure = ") + row.mode + "\n");
@@ -383,7 +407,8 @@ TEST(AuditFailure, CancellingPausesWhileTheAuditLogCannotBeWritten) {
       std::stringstream text;
       text << in.rdbuf();
       std::string s = text.str();
-      s.replace(s.find("audit_log = "), s.find('\n', s.find("audit_log = ")) - s.find("audit_log = "),
+      s.replace(s.find("audit_log = "),
+                s.find('\n', s.find("audit_log = ")) - s.find("audit_log = "),
                 "audit_log = /dev/full");
       std::ofstream(config) << s;
     }
@@ -391,7 +416,8 @@ TEST(AuditFailure, CancellingPausesWhileTheAuditLogCannotBeWritten) {
     EXPECT_EQ(watchdog.wait_exit(milliseconds(30000)), 0);
     EXPECT_EQ(sim.cancels()->size(), row.cancels);
     bool loud = false;
-    for (const auto& l : watchdog.stderr_lines()) loud = loud || l.find("NOT written") != std::string::npos;
+    for (const auto& l : watchdog.stderr_lines())
+      loud = loud || l.find("NOT written") != std::string::npos;
     EXPECT_TRUE(loud);
   }
 }
@@ -410,8 +436,8 @@ using std::chrono::milliseconds;
 TEST(AuditFailure, CancellingResumesOnceTheAuditLogCanBeWrittenAgain) {
   Simulator sim;
   for (int i = 1; i <= 3; ++i)
-    sim.inject({"dddddddd-0000-4000-8000-00000000000" + std::to_string(i), "MATCH (n) RETURN n", "running",
-                600000 + i, 0});
+    sim.inject({"dddddddd-0000-4000-8000-00000000000" + std::to_string(i), "MATCH (n) RETURN n",
+                "running", 600000 + i, 0});
   Workspace ws;
   const std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n", "");
   std::filesystem::create_symlink("/dev/full", ws.audit_path());
@@ -426,13 +452,15 @@ TEST(AuditFailure, CancellingResumesOnceTheAuditLogCanBeWrittenAgain) {
   ASSERT_TRUE(watchdog.wait_for_stderr(
       [](const std::string& l) { return l.find("cancelling resumes") != std::string::npos; },
       milliseconds(20000)));
-  for (int i = 0; i < 200 && sim.cancels()->size() < 3; ++i) std::this_thread::sleep_for(milliseconds(50));
+  for (int i = 0; i < 200 && sim.cancels()->size() < 3; ++i)
+    std::this_thread::sleep_for(milliseconds(50));
   EXPECT_EQ(sim.cancels()->size(), 3u);
   watchdog.signal(SIGTERM);
   EXPECT_EQ(watchdog.wait_exit(milliseconds(10000)), 0);
 
   std::size_t cancelled = 0;
-  for (const auto& record : ws.audit_records()) cancelled += record->getValue<std::string>("outcome") == "cancelled";
+  for (const auto& record : ws.audit_records())
+    cancelled += record->getValue<std::string>("outcome") == "cancelled";
   EXPECT_EQ(cancelled, 3u);  // every one held back, each with its record
 }
 
@@ -450,13 +478,15 @@ TEST(WatchdogEndToEnd, AStartAfterACrashSaysHowManyCancelsWereUnanswered) {
   Simulator sim({"--fault", "delay=20s,on=cancel"});
   sim.inject(kLong);
   Workspace ws;
-  const std::string config = ws.write_config(sim.url(), kLongReadsRule, "", "", "request_timeout = 60s\n");
+  const std::string config =
+      ws.write_config(sim.url(), kLongReadsRule, "", "", "request_timeout = 60s\n");
   {
     ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
     bool sending = false;
     for (int i = 0; i < 600 && !sending; ++i) {
       std::this_thread::sleep_for(milliseconds(50));
-      for (const auto& r : ws.all_audit_records()) sending = sending || r->getValue<std::string>("outcome") == "sending";
+      for (const auto& r : ws.all_audit_records())
+        sending = sending || r->getValue<std::string>("outcome") == "sending";
     }
     ASSERT_TRUE(sending);
     watchdog.signal(SIGKILL);
@@ -465,7 +495,8 @@ TEST(WatchdogEndToEnd, AStartAfterACrashSaysHowManyCancelsWereUnanswered) {
   ChildProcess again(NW_WATCHDOG_BIN, {"--config", config});
   EXPECT_TRUE(again.wait_for_stderr(
       [](const std::string& l) {
-        return l.find("1 cancels were sent or about to be sent when the daemon stopped") != std::string::npos;
+        return l.find("1 cancels were sent or about to be sent when the daemon stopped") !=
+               std::string::npos;
       },
       milliseconds(20000)))
       << joined(again.stderr_lines());

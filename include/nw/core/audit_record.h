@@ -84,9 +84,6 @@ std::string terminal_safe(std::string_view text);
 // long ids stay apart. The audit keeps ids whole.
 std::string loggable_id(std::string_view id);
 
-// RFC 3339 UTC with milliseconds: "2026-11-24T03:47:26.123Z".
-std::string format_rfc3339_ms(std::chrono::system_clock::time_point t);
-
 // Appends `text` to `out` as a JSON string literal (with the quotes), escaping control
 // characters (C0, DEL, C1) and bidirectional overrides as \uXXXX and replacing invalid UTF-8.
 // Stops after `max_chars` characters.

@@ -11,6 +11,7 @@
 #include "nw/core/duration.h"
 #include "nw/core/endpoint_url.h"
 #include "nw/core/policy.h"
+#include "nw/core/rfc3339.h"
 
 namespace nw {
 
@@ -117,8 +118,5 @@ std::string describe_endpoint(const EndpointConfig& endpoint);
 // completely, a rule that can never match, an expired protection.
 std::vector<ConfigError> config_warnings(const WatchdogConfig& config,
                                          std::chrono::system_clock::time_point now);
-
-// Parses "2026-12-01T00:00:00Z" (or with a numeric offset such as +02:00).
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
 
 }  // namespace nw

@@ -1,7 +1,7 @@
 #pragma once
 // The AWS default credential chain, for endpoints with `auth = iam`
-// (the AWS SDKs' default credential provider chain). Providers run in the AWS SDKs' order and read only the
-// standard environment variables and files, so existing deployments just work:
+// (the AWS SDKs' default credential provider chain). Providers run in the AWS SDKs' order and read
+// only the standard environment variables and files, so existing deployments just work:
 //
 //   1. environment        AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
 //   2. shared files       AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials), AWS_CONFIG_FILE
@@ -26,6 +26,8 @@
 #include <string_view>
 #include <vector>
 
+#include <Poco/Net/Context.h>
+
 #include "nw/core/aws_credentials.h"
 #include "nw/core/failure.h"
 
@@ -34,6 +36,8 @@ class logger;
 }
 
 namespace nw {
+
+class ExchangeReaper;
 
 // Looks up one environment variable; nullopt when unset. Injected so that tests never touch
 // the process environment (and never fall back to the real ~/.aws or 169.254.169.254).
@@ -50,6 +54,11 @@ struct CredentialRequest {
   std::chrono::system_clock::time_point now;
   // No HTTP exchange runs past this: a slow or dead source costs at most request_timeout.
   std::chrono::steady_clock::time_point deadline;
+  // Holds every exchange to `deadline` and ends them at shutdown (HttpConnections).
+  std::shared_ptr<ExchangeReaper> reaper;
+  // The TLS context of https sources (STS, an https container URI): the chain's, made on
+  // first use with the system's trust store.
+  std::function<Poco::Net::Context::Ptr()> tls;
 };
 
 struct ProviderAttempt {
@@ -99,7 +108,8 @@ struct CredentialChainOptions {
   // The least time between two lookups while cached credentials still work (a failed refresh,
   // or a source that hands out credentials already inside refresh_ahead).
   std::chrono::seconds min_refresh_interval{30};
-  std::shared_ptr<spdlog::logger> log;  // may be null
+  std::shared_ptr<spdlog::logger> log;     // may be null
+  std::shared_ptr<ExchangeReaper> reaper;  // null: the process's
 };
 
 // Caches what the chain found and hands it out until refresh is due. Thread-safe: pollers of
@@ -128,6 +138,7 @@ class CredentialChain {
   CredentialChainOptions options_;
   std::vector<std::unique_ptr<CredentialsProvider>> providers_;
   std::mutex mutex_;
+  Poco::Net::Context::Ptr tls_;  // made on the first https lookup
   std::optional<AwsCredentials> cached_;
   std::chrono::system_clock::time_point next_refresh_{};
   std::string last_warning_;

@@ -42,13 +42,17 @@ struct EndpointSetupError : std::runtime_error {
 };
 
 class CredentialChain;
+class ExchangeReaper;
 
 // Builds the client for an endpoint (HTTP, or HTTPS that always verifies the certificate
 // chain and host name). With auth = iam every request is signed with SigV4 (service
-// neptune-db) using `credentials`, which must then be given. Throws EndpointSetupError when
-// the TLS trust store cannot be loaded or credentials are missing for an iam endpoint.
+// neptune-db) using `credentials`, which must then be given. Every request is one
+// HttpConnections exchange: request_timeout bounds it whole, DNS included, and `reaper`
+// (null: the process's) holds it to that and ends it at shutdown. Throws EndpointSetupError
+// when the TLS trust store cannot be loaded or credentials are missing for an iam endpoint.
 std::unique_ptr<NeptuneClient> make_neptune_client(const EndpointConfig& endpoint,
                                                    Language language = Language::opencypher,
-                                                   std::shared_ptr<CredentialChain> credentials = nullptr);
+                                                   std::shared_ptr<CredentialChain> credentials = nullptr,
+                                                   std::shared_ptr<ExchangeReaper> reaper = nullptr);
 
 }  // namespace nw

@@ -1,4 +1,5 @@
 #include "nw/core/audit_record.h"
+#include "nw/core/rfc3339.h"
 
 #include <gtest/gtest.h>
 
