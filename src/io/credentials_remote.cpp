@@ -27,7 +27,7 @@
 #include <Poco/URI.h>
 
 #include "nw/core/rfc3339.h"
-#include "nw/core/url_encode.h"
+#include "nw/io/aws_query.h"
 #include "nw/io/credentials.h"
 #include "nw/io/http_exchange.h"
 
@@ -201,21 +201,6 @@ Result<AwsCredentials> parse_credentials_json(const std::string& body, const std
 
 // --- web identity (STS AssumeRoleWithWebIdentity) -------------------------------------------
 
-Poco::XML::Element* child(Poco::XML::Node* parent, const std::string& name) {
-  if (!parent) return nullptr;
-  for (Poco::XML::Node* n = parent->firstChild(); n; n = n->nextSibling()) {
-    if (n->nodeType() == Poco::XML::Node::ELEMENT_NODE &&
-        (n->localName() == name || n->nodeName() == name))
-      return static_cast<Poco::XML::Element*>(n);
-  }
-  return nullptr;
-}
-
-std::string child_text(Poco::XML::Node* parent, const std::string& name) {
-  auto* e = child(parent, name);
-  return e ? trim(e->innerText()) : std::string();
-}
-
 // Printable, bounded, and without the caller's token even if a service were to echo it.
 std::string sanitize(std::string text, const std::string& secret) {
   if (secret.size() >= 8) {
@@ -286,50 +271,41 @@ class WebIdentityProvider final : public CredentialsProvider {
                                         request.now.time_since_epoch())
                                         .count());
     }
-    const std::string body =
-        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + url_encode(role_arn) +
-        "&RoleSessionName=" + url_encode(session_name) + "&WebIdentityToken=" + url_encode(*token);
+    const std::string body = aws_query_body({{"Action", "AssumeRoleWithWebIdentity"},
+                                             {"Version", "2011-06-15"},
+                                             {"RoleArn", role_arn},
+                                             {"RoleSessionName", session_name},
+                                             {"WebIdentityToken", *token}});
     const std::string what = "STS AssumeRoleWithWebIdentity";
     HttpExchange http(*target, request);
     auto reply = http.send(HTTPRequest::HTTP_POST, target->path_etc, {{"Accept", "text/xml"}}, what,
-                           body, "application/x-www-form-urlencoded; charset=utf-8");
+                           body, kAwsQueryContentType);
     if (!reply) return failed(reply.failure());
     const int status = reply.value().status;
 
-    Poco::AutoPtr<Poco::XML::Document> document;
-    try {
-      Poco::XML::DOMParser parser;
-      document = parser.parseString(reply.value().body);
-    } catch (...) {
-      document = nullptr;
-    }
-    Poco::XML::Element* root = document ? document->documentElement() : nullptr;
+    const AwsXml document(reply.value().body);
+    Poco::XML::Element* root = document.root();
     if (status / 100 != 2) {
-      // <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>
-      Poco::XML::Element* error =
-          root && (root->localName() == "ErrorResponse" || root->nodeName() == "ErrorResponse")
-              ? child(root, "Error")
-              : nullptr;
-      const std::string code = child_text(error, "Code");
-      if (!error || !is_identifier(code)) {
+      const auto error = aws_query_error(root);
+      if (!error) {
         return failed(
             {FailureKind::service_error, status, "",
              what + " answered HTTP " + std::to_string(status) + " without an STS error document"});
       }
-      const std::string message = sanitize(child_text(error, "Message"), *token);
-      return failed({FailureKind::service_error, status, code,
+      const std::string message = sanitize(error->message, *token);
+      return failed({FailureKind::service_error, status, error->code,
                      what + ": " + (message.empty() ? "(no message)" : message)});
     }
     Poco::XML::Element* credentials =
-        child(child(root, "AssumeRoleWithWebIdentityResult"), "Credentials");
+        xml_child(xml_child(root, "AssumeRoleWithWebIdentityResult"), "Credentials");
     if (!root || !credentials) {
       return failed({FailureKind::bad_response, status, "",
                      what + ": the answer is not an AssumeRoleWithWebIdentityResponse"});
     }
     AwsCredentials c;
-    c.access_key_id = child_text(credentials, "AccessKeyId");
-    c.secret_access_key = child_text(credentials, "SecretAccessKey");
-    c.session_token = child_text(credentials, "SessionToken");
+    c.access_key_id = xml_child_text(credentials, "AccessKeyId");
+    c.secret_access_key = xml_child_text(credentials, "SecretAccessKey");
+    c.session_token = xml_child_text(credentials, "SessionToken");
     for (auto [field, value] :
          {std::pair<const char*, const std::string*>{"AccessKeyId", &c.access_key_id},
           {"SecretAccessKey", &c.secret_access_key},
@@ -338,7 +314,7 @@ class WebIdentityProvider final : public CredentialsProvider {
         return failed(
             {FailureKind::bad_response, status, "", what + ": the answer has no " + field});
     }
-    c.expiration = parse_rfc3339(child_text(credentials, "Expiration"));
+    c.expiration = parse_rfc3339(xml_child_text(credentials, "Expiration"));
     if (!c.expiration)
       return failed({FailureKind::bad_response, status, "",
                      what + ": Expiration is missing or not an ISO-8601 time"});
