@@ -155,7 +155,8 @@ void CancelDispatcher::send(const Pending& pending) {
     metrics_.cancel_lateness(outcome.endpoint, static_cast<double>(order.excess_ms) / 1000.0);
   }
   trail_.record(outcome);
-  scheduler_.post(pending.strand, [done = pending.done, outcome] { done(outcome); });
+  CancelResult result{outcome, !sent.result && is_access_denied(sent.result.failure())};
+  scheduler_.post(pending.strand, [done = pending.done, result] { done(result); });
 }
 
 std::size_t CancelDispatcher::abandon_in_flight() {

@@ -359,10 +359,12 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
     trail_.record(note);
     if (step == CancelStep::give_up) {
       memory_.gave_up(query);
-      log_.error(
-          "endpoint {}: query {} was still listed after a cancel and a retried cancel; not "
-          "cancelling it again",
-          label_, loggable_id(query.id));
+      // A refusal was logged already (once a minute for the endpoint).
+      if (history.refused == 0)
+        log_.error(
+            "endpoint {}: query {} was still listed after a cancel and a retried cancel; not "
+            "cancelling it again",
+            label_, loggable_id(query.id));
       return;
     }
   }
@@ -380,7 +382,7 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
   const QueryStatus& q = query;
   const Admitted admitted =
       cancels_.submit(std::move(order), strand_,
-                      [this, q](const AuditRecord& outcome) { cancel_finished(q, outcome); });
+                      [this, q](const CancelResult& result) { cancel_finished(q, result); });
   if (admitted.admission == Admission::sent) {
     cancelling_.insert(query.id);
     return;
@@ -390,11 +392,26 @@ void EndpointPoller::handle(const WatchdogConfig& config, const StatusSnapshot& 
     trail_.record(*admitted.refusal);
 }
 
-void EndpointPoller::cancel_finished(const QueryStatus& query, const AuditRecord& outcome) {
+void EndpointPoller::cancel_finished(const QueryStatus& query, const CancelResult& result) {
   cancelling_.erase(query.id);
-  if (outcome.outcome == AuditOutcome::cancelled)
+  if (result.outcome.outcome == AuditOutcome::cancelled) {
     memory_.cancel_acknowledged(query);
-  else if (outcome.outcome == AuditOutcome::not_found)
+  } else if (result.outcome.outcome == AuditOutcome::not_found) {
     memory_.cancel_not_found(query);
+  } else if (result.refused) {
+    memory_.cancel_refused(query);
+    metrics_.cancel_refused(endpoint_.name);
+    // A missing permission refuses every cancel of the endpoint until an operator acts: say
+    // so once a minute, not once per query.
+    const auto now = clock_.now();
+    if (!last_refusal_log_ || now - *last_refusal_log_ >= std::chrono::minutes(1)) {
+      log_.error(
+          "endpoint {}: Neptune refused the cancel of {} ({}); the watchdog's IAM policy needs "
+          "neptune-db:CancelQuery. Refused queries are given up, not cancelled again (repeated at "
+          "most once a minute)",
+          label_, loggable_id(query.id), printable(result.outcome.error));
+      last_refusal_log_ = now;
+    }
+  }
 }
 }  // namespace nw

@@ -16,9 +16,13 @@ bool TokenBucket::has_token(Clock::time_point now) {
   return tokens_ >= 1.0;
 }
 
-void TokenBucket::take() { tokens_ -= 1.0; }
+void TokenBucket::take() {
+  tokens_ -= 1.0;
+}
 
-CancelBudget::CancelBudget(const Policy& policy, Clock::time_point now) { reconfigure(policy, now); }
+CancelBudget::CancelBudget(const Policy& policy, Clock::time_point now) {
+  reconfigure(policy, now);
+}
 
 std::optional<std::string> CancelBudget::try_spend(const Rule& rule, Clock::time_point now) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -26,7 +30,8 @@ std::optional<std::string> CancelBudget::try_spend(const Rule& rule, Clock::time
     return "[watchdog] max_cancels_per_minute " + std::to_string(global_->per_minute());
   auto it = per_rule_.find(rule.name);
   if (it != per_rule_.end() && !it->second.has_token(now))
-    return "[rule." + rule.name + "] max_cancels_per_minute " + std::to_string(it->second.per_minute());
+    return "[rule." + rule.name + "] max_cancels_per_minute " +
+           std::to_string(it->second.per_minute());
   if (global_) global_->take();
   if (it != per_rule_.end()) it->second.take();
   return std::nullopt;
@@ -34,7 +39,8 @@ std::optional<std::string> CancelBudget::try_spend(const Rule& rule, Clock::time
 
 void CancelBudget::reconfigure(const Policy& policy, Clock::time_point now) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!policy.max_cancels_per_minute) global_.reset();
+  if (!policy.max_cancels_per_minute)
+    global_.reset();
   else if (!global_ || global_->per_minute() != *policy.max_cancels_per_minute)
     global_.emplace(*policy.max_cancels_per_minute, now);
 

@@ -7,7 +7,8 @@
 namespace nw {
 
 std::vector<Crossing> upcoming_crossings(const StatusSnapshot& snapshot, const Policy& policy,
-                                         std::chrono::system_clock::time_point now, RuleMemo* memo) {
+                                         std::chrono::system_clock::time_point now,
+                                         RuleMemo* memo) {
   std::vector<Crossing> crossings;
   for (const Evaluation& e : evaluate(snapshot, policy, now, memo)) {
     if (e.verdict != Verdict::within_limits || !e.rule_index) continue;

@@ -9,7 +9,8 @@ namespace nw {
 DecisionMemory::Remembered& DecisionMemory::entry_for(const QueryStatus& query) {
   auto [it, inserted] = queries_.try_emplace(query.id);
   Remembered& r = it->second;
-  if (inserted || !same_query(r, query)) r = Remembered{query.text, age_of(query), {}, 0, 0, 0, false};
+  if (inserted || !same_query(r, query))
+    r = Remembered{query.text, age_of(query), {}, 0, 0, 0, false};
   r.age_ms = std::max(r.age_ms, age_of(query));
   return r;
 }
@@ -28,9 +29,17 @@ int DecisionMemory::acknowledged_cancels(const QueryStatus& query) const {
   return it->second.acknowledged_cancels;
 }
 
-void DecisionMemory::cancel_not_found(const QueryStatus& query) { ++entry_for(query).not_found_cancels; }
+void DecisionMemory::cancel_not_found(const QueryStatus& query) {
+  ++entry_for(query).not_found_cancels;
+}
 
-void DecisionMemory::gave_up(const QueryStatus& query) { entry_for(query).given_up = true; }
+void DecisionMemory::cancel_refused(const QueryStatus& query) {
+  ++entry_for(query).refused_cancels;
+}
+
+void DecisionMemory::gave_up(const QueryStatus& query) {
+  entry_for(query).given_up = true;
+}
 
 CancelHistory DecisionMemory::history(const QueryStatus& query) const {
   CancelHistory h;
@@ -38,6 +47,7 @@ CancelHistory DecisionMemory::history(const QueryStatus& query) const {
   if (it == queries_.end() || !same_query(it->second, query)) return h;
   h.acknowledged = it->second.acknowledged_cancels;
   h.not_found = it->second.not_found_cancels;
+  h.refused = it->second.refused_cancels;
   h.given_up = it->second.given_up;
   return h;
 }

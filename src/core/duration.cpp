@@ -15,11 +15,16 @@ std::optional<Millis> parse_duration(std::string_view text) {
 
   const std::string_view unit = text.substr(digits);
   std::int64_t scale = 0;
-  if (unit == "ms") scale = 1;
-  else if (unit == "s") scale = 1000;
-  else if (unit == "m") scale = 60'000;
-  else if (unit == "h") scale = 3'600'000;
-  else return std::nullopt;
+  if (unit == "ms")
+    scale = 1;
+  else if (unit == "s")
+    scale = 1000;
+  else if (unit == "m")
+    scale = 60'000;
+  else if (unit == "h")
+    scale = 3'600'000;
+  else
+    return std::nullopt;
 
   // Ten years is far beyond any sensible limit and keeps all later arithmetic in range.
   constexpr std::int64_t kMaxMillis = 10LL * 365 * 24 * 3'600'000;

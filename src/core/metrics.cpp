@@ -76,8 +76,8 @@ std::string seconds_text(std::chrono::milliseconds d) {
 
 const std::vector<double> Metrics::kPollLatencyBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                           0.5,   1,    2.5,   5,    10,  30};
-// A poll loop cancels uniformly within one interval of the limit (as pt-kill's --interval loop does),
-// so the buckets span sub-second intervals up to slow, retried cancels.
+// A poll loop cancels uniformly within one interval of the limit (as pt-kill's --interval loop
+// does), so the buckets span sub-second intervals up to slow, retried cancels.
 const std::vector<double> Metrics::kCancelLatenessBuckets = {0.05, 0.1, 0.25, 0.5, 1,  2.5,
                                                              5,    10,  30,   60,  120};
 
@@ -116,8 +116,10 @@ void Metrics::forget_endpoint(const std::string& endpoint) {
   poll_latency_.erase(endpoint);
   last_success_.erase(endpoint);
   cancel_lateness_.erase(endpoint);
+  cancels_refused_.erase(endpoint);
   const auto by_first_label = [&](auto& map) {
-    for (auto it = map.begin(); it != map.end();) it = it->first.at(0) == endpoint ? map.erase(it) : std::next(it);
+    for (auto it = map.begin(); it != map.end();)
+      it = it->first.at(0) == endpoint ? map.erase(it) : std::next(it);
   };
   by_first_label(poll_errors_);
   by_first_label(decisions_);
@@ -134,6 +136,11 @@ void Metrics::decision_recorded(const std::string& endpoint, const std::string& 
   ++decisions_[{endpoint, rule, outcome}];
   if (typed == AuditOutcome::cancelled) ++cancels_[{endpoint, rule}];
   if (typed == AuditOutcome::budget_exhausted) ++budget_exhaustions_[{endpoint, rule}];
+}
+
+void Metrics::cancel_refused(const std::string& endpoint) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++cancels_refused_[endpoint];
 }
 
 void Metrics::cancel_lateness(const std::string& endpoint, double seconds_past_limit) {
@@ -226,6 +233,11 @@ std::string Metrics::render() const {
          "Cancels refused because a max_cancels_per_minute budget was spent.");
   for (const auto& [labels, n] : budget_exhaustions_)
     sample(out, "budget_exhaustions_total", rule_labels, labels, n);
+
+  family(out, "cancels_refused_total", "counter",
+         "Cancels Neptune refused (AccessDenied): the IAM policy needs neptune-db:CancelQuery.");
+  for (const auto& [endpoint, n] : cancels_refused_)
+    sample(out, "cancels_refused_total", endpoint_label, {endpoint}, n);
 
   family(out, "cancel_lateness_seconds", "histogram",
          "How long after breaking its limit a query's cancel was sent.");

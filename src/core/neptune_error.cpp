@@ -131,6 +131,39 @@ Failure classify_neptune_error(int http_status, std::string_view code, std::stri
   return f;
 }
 
+bool credentials_rejected(int http_status, std::string_view code, std::string_view message) {
+  static constexpr std::array<std::string_view, 10> kRejected = {
+      "ExpiredTokenException",
+      "ExpiredToken",
+      "InvalidClientTokenId",
+      "UnrecognizedClientException",
+      "InvalidSignatureException",
+      "SignatureDoesNotMatch",
+      "IncompleteSignature",
+      "MissingAuthenticationToken",
+      "RequestExpired",
+      "InvalidTokenException",
+  };
+  for (auto c : kRejected)
+    if (c == code) return true;
+  if (http_status != 401 && http_status != 403) return false;
+  // "Signature expired: ...", "The security token included in the request is expired".
+  for (std::size_t i = 0; i + 7 <= message.size(); ++i) {
+    std::string_view word = message.substr(i, 7);
+    bool match = true;
+    for (std::size_t k = 0; k < 7 && match; ++k) match = (word[k] | 0x20) == "expired"[k];
+    if (match) return true;
+  }
+  return false;
+}
+
+bool is_access_denied(const Failure& failure) {
+  if (failure.kind != FailureKind::neptune_error) return false;
+  if (credentials_rejected(failure.http_status, failure.code, failure.message)) return false;
+  return failure.code == "AccessDeniedException" ||
+         (failure.code.empty() && failure.http_status == 403);
+}
+
 bool is_retryable(const Failure& failure) {
   switch (failure.kind) {
     case FailureKind::transport:

@@ -30,9 +30,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   };
   int year, month, day, hour, minute, second;
   if (s.size() < 20 || !digits(0, 4, year) || s[4] != '-' || !digits(5, 2, month) || s[7] != '-' ||
-      !digits(8, 2, day) || (s[10] != 'T' && s[10] != 't') ||
-      !digits(11, 2, hour) || s[13] != ':' || !digits(14, 2, minute) || s[16] != ':' ||
-      !digits(17, 2, second))
+      !digits(8, 2, day) || (s[10] != 'T' && s[10] != 't') || !digits(11, 2, hour) ||
+      s[13] != ':' || !digits(14, 2, minute) || s[16] != ':' || !digits(17, 2, second))
     return std::nullopt;
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
     return std::nullopt;

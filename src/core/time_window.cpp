@@ -84,12 +84,17 @@ std::optional<TimeWindow> parse_time_window(std::string_view text, std::string& 
     return std::nullopt;
   }
   if (!parse_days(words[0], window.days)) {
-    error = "bad days '" + words[0] + "' (use Mon..Sun, ranges like Mon-Fri, lists like Sat,Sun, or daily)";
+    error = "bad days '" + words[0] +
+            "' (use Mon..Sun, ranges like Mon-Fri, lists like Sat,Sun, or daily)";
     return std::nullopt;
   }
   const auto dash = words[1].find('-');
-  const auto start = dash == std::string::npos ? std::nullopt : minute_of_day(std::string_view(words[1]).substr(0, dash));
-  const auto end = dash == std::string::npos ? std::nullopt : minute_of_day(std::string_view(words[1]).substr(dash + 1));
+  const auto start = dash == std::string::npos
+                         ? std::nullopt
+                         : minute_of_day(std::string_view(words[1]).substr(0, dash));
+  const auto end = dash == std::string::npos
+                       ? std::nullopt
+                       : minute_of_day(std::string_view(words[1]).substr(dash + 1));
   if (!start || !end || *start == 24 * 60) {
     error = "bad hours '" + words[1] + "' (use HH:MM-HH:MM, e.g. 08:00-18:00 or 22:00-06:00)";
     return std::nullopt;
@@ -117,7 +122,8 @@ bool TimeWindow::contains(std::chrono::system_clock::time_point t) const {
   const int yesterday = (day + 6) % 7;
   const int minute = tm.tm_hour * 60 + tm.tm_min;
   if (start_minute < end_minute)
-    return days.test(static_cast<std::size_t>(day)) && minute >= start_minute && minute < end_minute;
+    return days.test(static_cast<std::size_t>(day)) && minute >= start_minute &&
+           minute < end_minute;
   // The window runs past midnight: its evening belongs to `day`, its morning to `yesterday`.
   return (days.test(static_cast<std::size_t>(day)) && minute >= start_minute) ||
          (days.test(static_cast<std::size_t>(yesterday)) && minute < end_minute);

@@ -274,8 +274,10 @@ CredentialChain::CredentialChain(CredentialChainOptions options,
 
 CredentialChain::~CredentialChain() = default;
 
-void CredentialChain::invalidate() {
+void CredentialChain::invalidate(system_clock::time_point now) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (last_invalidated_ && now < *last_invalidated_ + options_.min_refresh_interval) return;
+  last_invalidated_ = now;
   cached_.reset();
 }
 

@@ -164,8 +164,10 @@ class PocoNeptuneClient final : public NeptuneClient {
     return f;
   }
 
-  // Sends exactly one request, on a connection of its own, and reads the whole answer. A 403
-  // means the credentials were refused (expired, rotated): they are looked up afresh next time.
+  // Sends exactly one request, on a connection of its own, and reads the whole answer. When
+  // Neptune rejects the credentials themselves (expired, rotated) they are looked up afresh
+  // next time; an AccessDenied of a valid identity keeps them (new ones would not help, and
+  // under IRSA each lookup is an STS call).
   Result<HttpAnswer> exchange(const WireRequest& req) {
     HttpCall call;
     call.method = req.method;
@@ -179,7 +181,12 @@ class PocoNeptuneClient final : public NeptuneClient {
     HttpConnections::Prepare prepare;
     if (credentials_) prepare = [&](HTTPRequest& request) { return sign(request, req); };
     auto answer = connections_.exchange(call, limits, prepare);
-    if (answer && credentials_ && answer.value().status == 403) credentials_->invalidate();
+    if (answer && credentials_ && (answer.value().status == 401 || answer.value().status == 403)) {
+      const auto error = parse_error_body(answer.value().body);
+      if (credentials_rejected(answer.value().status, error ? error->code : "",
+                               error ? error->message : ""))
+        credentials_->invalidate(std::chrono::system_clock::now());
+    }
     return answer;
   }
 

@@ -899,8 +899,18 @@ TEST(CredentialsChain, CachesAndRefreshesAheadOfExpiry) {
   // invalidate() forgets them.
   imds.enqueue(200, "watchdog-role");
   imds.enqueue(200, credentials_json("ASIATHIRD", "2024-05-01T14:00:00Z"));
-  chain.invalidate();
+  chain.invalidate(kNow + minutes(57));
   EXPECT_EQ(chain.get(kNow + minutes(57)).value().access_key_id, "ASIATHIRD");
+  const auto asked = imds.requests().size();
+
+  // A peer that keeps rejecting them costs one lookup per min_refresh_interval (30 s).
+  chain.invalidate(kNow + minutes(57) + seconds(10));
+  EXPECT_EQ(chain.get(kNow + minutes(57) + seconds(10)).value().access_key_id, "ASIATHIRD");
+  EXPECT_EQ(imds.requests().size(), asked);
+  imds.enqueue(200, "watchdog-role");
+  imds.enqueue(200, credentials_json("ASIAFOURTH", "2024-05-01T14:00:00Z"));
+  chain.invalidate(kNow + minutes(57) + seconds(31));
+  EXPECT_EQ(chain.get(kNow + minutes(57) + seconds(31)).value().access_key_id, "ASIAFOURTH");
 }
 
 TEST(CredentialsChain, KeepsWorkingCredentialsWhenARefreshFailsUntilTheyExpire) {
@@ -944,7 +954,7 @@ TEST(CredentialsChain, CredentialsInsideTheRefreshWindowAreNotFetchedAtEveryCall
 
   imds.enqueue(200, "watchdog-role");  // the metadata token is still cached
   imds.enqueue(200, credentials_json("ASIAPAST", "2024-05-01T11:00:00Z"));
-  chain.invalidate();
+  chain.invalidate(kNow);
   auto past = chain.get(kNow);
   ASSERT_FALSE(past.ok());
   EXPECT_NE(past.failure().message.find("credentials expired at 2024-05-01T11:00:00Z"),

@@ -67,10 +67,16 @@ struct Admitted {
   std::optional<AuditRecord> refusal;  // with over_budget
 };
 
+// What the instance learns of its cancel.
+struct CancelResult {
+  AuditRecord outcome;   // the outcome record, as written
+  bool refused = false;  // Neptune refused it (AccessDenied): sending it again is futile
+};
+
 class CancelDispatcher {
  public:
-  // Runs on the instance's strand with the outcome record.
-  using Done = std::function<void(const AuditRecord& outcome)>;
+  // Runs on the instance's strand with the result.
+  using Done = std::function<void(const CancelResult& result)>;
 
   // `max_sending`: cancels being sent at a time across all instances. Each holds a worker
   // while it waits for Neptune (and through its retry back-off), so the daemon passes half of

@@ -109,7 +109,7 @@ class EndpointPoller {
   void handle(const WatchdogConfig& config, const StatusSnapshot& snapshot,
               const Decision& decision);
   // On this strand, when the dispatcher has the outcome of one of this loop's cancels.
-  void cancel_finished(const QueryStatus& query, const AuditRecord& outcome);
+  void cancel_finished(const QueryStatus& query, const CancelResult& result);
   // One step of the loop (the crossings due, then a poll if one is due) and the next one's
   // scheduling.
   void step();
@@ -147,6 +147,7 @@ class EndpointPoller {
   // a projection holds a few queries, and would make the memo forget the others).
   RuleMemo rule_memo_;
   std::optional<std::chrono::steady_clock::time_point> last_access_denied_log_;
+  std::optional<std::chrono::steady_clock::time_point> last_refusal_log_;
 
   // Deadline schedule: the last poll's snapshot, the instant its answer had fully arrived
   // (never earlier than Neptune's reading of its clocks, so a projection never overstates a

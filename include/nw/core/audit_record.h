@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "nw/core/query_status.h"
 #include "nw/core/policy.h"
+#include "nw/core/query_status.h"
 
 namespace nw {
 
@@ -44,10 +44,10 @@ struct AuditRecord {
   bool silent = false;
   bool dry_run = false;
   AuditOutcome outcome = AuditOutcome::logged;
-  int attempts = 0;     // HTTP tries for the cancel; 0 when none was sent
-  std::string query;    // cut to kMaxQueryChars characters when formatted
-  std::string reason;   // which limit was broken
-  std::string error;    // only written when outcome is failed
+  int attempts = 0;            // HTTP tries for the cancel; 0 when none was sent
+  std::string query;           // cut to kMaxQueryChars characters when formatted
+  std::string reason;          // which limit was broken
+  std::string error;           // only written when outcome is failed
   std::string config_version;  // which configuration decided
   RunMode mode = RunMode::service;
   // Pairs a `sending` record with the outcome record of the same cancel; empty on records of

@@ -8,7 +8,10 @@
 // "Answered" is a cancel Neptune acknowledged or answered "not found": both bound the retries
 // the same way, so a query that Neptune cannot cancel costs at most two cancels, three records
 // and a single `given_up`. A `failed` cancel (no answer) counts for nothing: the next
-// observation decides again. While a cancel of the query is in flight, nothing more is sent.
+// observation decides again. A cancel Neptune refused (AccessDenied: the watchdog's identity
+// may not cancel) would be refused again: the next observation records `given_up` at once,
+// so a missing IAM permission costs one cancel and two records per query, not one per poll.
+// While a cancel of the query is in flight, nothing more is sent.
 // The states are the audit outcomes of the same names (nw/core/audit_record.h).
 #include <string_view>
 
@@ -19,6 +22,7 @@ struct CancelHistory {
   int not_found = 0;       // cancels Neptune answered "not found"
   bool given_up = false;   // `given_up` was recorded
   bool in_flight = false;  // a cancel of it is being sent now
+  int refused = 0;         // cancels Neptune refused (AccessDenied)
 };
 
 enum class CancelStep {

@@ -42,6 +42,8 @@ class DecisionMemory {
 
   // Neptune answered a cancel of `query` with "not found" (while a poll may still list it).
   void cancel_not_found(const QueryStatus& query);
+  // Neptune refused a cancel of `query` (AccessDenied).
+  void cancel_refused(const QueryStatus& query);
   // The query was given up on (audited `given_up`): nothing more is sent for it.
   void gave_up(const QueryStatus& query);
   // What the cancel lifecycle needs to know of this query (nw/core/cancel_lifecycle.h);
@@ -64,6 +66,7 @@ class DecisionMemory {
     int acknowledged_cancels = 0;
     int polls_absent = 0;
     int not_found_cancels = 0;
+    int refused_cancels = 0;
     bool given_up = false;
   };
   static std::int64_t age_of(const QueryStatus& q) { return q.waited_ms + q.elapsed_ms; }

@@ -45,7 +45,12 @@ class Metrics {
 
   // One audited decision, by its outcome. `cancelled` also counts as a cancel and
   // `budget_exhausted` as a budget exhaustion.
-  void decision_recorded(const std::string& endpoint, const std::string& rule, AuditOutcome outcome);
+  void decision_recorded(const std::string& endpoint, const std::string& rule,
+                         AuditOutcome outcome);
+
+  // Neptune refused a cancel (AccessDenied): the watchdog's IAM policy lacks
+  // neptune-db:CancelQuery, or a resource policy forbids it.
+  void cancel_refused(const std::string& endpoint);
 
   // A cancel was sent this long after the query broke its limit (negative counts as 0).
   void cancel_lateness(const std::string& endpoint, double seconds_past_limit);
@@ -92,15 +97,16 @@ class Metrics {
 
   std::string version_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::uint64_t> poll_requests_;                 // endpoint
-  std::map<Labels, std::uint64_t> poll_errors_;                        // endpoint, code
-  std::map<std::string, Histogram> poll_latency_;                      // endpoint
-  std::map<std::string, SystemTime> last_success_;                     // endpoint
-  std::map<Labels, std::uint64_t> decisions_;                          // endpoint, rule, outcome
-  std::map<Labels, std::uint64_t> cancels_;                            // endpoint, rule
-  std::map<Labels, std::uint64_t> budget_exhaustions_;                 // endpoint, rule
-  std::map<std::string, Histogram> cancel_lateness_;                   // endpoint
-  std::map<Labels, std::uint64_t> crossing_checks_;                    // endpoint, result
+  std::map<std::string, std::uint64_t> poll_requests_;    // endpoint
+  std::map<Labels, std::uint64_t> poll_errors_;           // endpoint, code
+  std::map<std::string, Histogram> poll_latency_;         // endpoint
+  std::map<std::string, SystemTime> last_success_;        // endpoint
+  std::map<Labels, std::uint64_t> decisions_;             // endpoint, rule, outcome
+  std::map<Labels, std::uint64_t> cancels_;               // endpoint, rule
+  std::map<Labels, std::uint64_t> budget_exhaustions_;    // endpoint, rule
+  std::map<std::string, Histogram> cancel_lateness_;      // endpoint
+  std::map<std::string, std::uint64_t> cancels_refused_;  // endpoint
+  std::map<Labels, std::uint64_t> crossing_checks_;       // endpoint, result
   // (endpoint, language) -> (running, waiting)
   std::map<std::vector<std::string>, std::pair<std::int64_t, std::int64_t>> seen_;
   std::uint64_t reloads_ok_ = 0;

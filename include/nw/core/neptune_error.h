@@ -26,4 +26,16 @@ Failure classify_neptune_error(int http_status, std::string_view code, std::stri
 // argument errors and AccessDenied will not improve by asking again.
 bool is_retryable(const Failure& failure);
 
+// Neptune (or the AWS front end before it) rejected the request's credentials themselves:
+// expired, unknown or badly signed (ExpiredToken[Exception], InvalidClientTokenId,
+// UnrecognizedClientException, InvalidSignatureException, SignatureDoesNotMatch,
+// IncompleteSignature, MissingAuthenticationToken, RequestExpired, or a 401/403 whose message
+// says "expired"). New credentials may help: look them up again.
+bool credentials_rejected(int http_status, std::string_view code, std::string_view message);
+
+// The identity may not do this (AccessDeniedException, or a 403 that is not about the
+// credentials): the same request will be refused again until an operator changes the IAM
+// policy, whatever the credentials.
+bool is_access_denied(const Failure& failure);
+
 }  // namespace nw

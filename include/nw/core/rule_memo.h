@@ -67,8 +67,8 @@ class RuleMemo {
 
   std::size_t max_entries_;
   std::shared_ptr<const RuleMatcher> matcher_;  // the policy's own when it has one
-  std::array<Table, 3> tables_;  // one per Language
-  Table* current_ = nullptr;     // the table of the language begun
+  std::array<Table, 3> tables_;                 // one per Language
+  Table* current_ = nullptr;                    // the table of the language begun
   std::uint64_t snapshot_ = 0;
   std::size_t kept_ = 0;                // entries of the current table looked up since begin()
   std::vector<std::uint32_t> scratch_;  // the answer when nothing is remembered

@@ -11,7 +11,7 @@ namespace nw {
 struct TimeWindow {
   enum class Zone { utc, fixed_offset, local };
 
-  std::bitset<7> days;  // 0 = Monday ... 6 = Sunday: the day the window *starts*
+  std::bitset<7> days;   // 0 = Monday ... 6 = Sunday: the day the window *starts*
   int start_minute = 0;  // minutes after midnight, inclusive
   int end_minute = 0;    // exclusive; at or before start means the window runs past midnight
   Zone zone = Zone::utc;

@@ -128,8 +128,12 @@ class CredentialChain {
   // ..." with the kind, HTTP status and code of the first source that failed, if any.
   Result<AwsCredentials> get(std::chrono::system_clock::time_point now);
 
-  // Forgets the cached credentials (e.g. after Neptune rejected them as expired).
-  void invalidate();
+  // Neptune rejected the cached credentials as expired or invalid (not an AccessDenied: a
+  // policy that lacks an action is not fixed by new credentials): forgets them, so that the
+  // next get() looks them up afresh. At most once per min_refresh_interval, so that a peer that
+  // keeps rejecting them costs one lookup (under IRSA, one STS call) per interval, not one per
+  // request.
+  void invalidate(std::chrono::system_clock::time_point now);
 
  private:
   Result<AwsCredentials> resolve(std::chrono::system_clock::time_point now);
@@ -141,6 +145,7 @@ class CredentialChain {
   Poco::Net::Context::Ptr tls_;  // made on the first https lookup
   std::optional<AwsCredentials> cached_;
   std::chrono::system_clock::time_point next_refresh_{};
+  std::optional<std::chrono::system_clock::time_point> last_invalidated_;
   std::string last_warning_;
   std::chrono::system_clock::time_point last_warning_at_{};
 };

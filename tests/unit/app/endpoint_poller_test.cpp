@@ -172,6 +172,25 @@ TEST_F(LoopOnFakes, TheCancelLifecycleEndsInGivenUp) {
                                       "cancelled", "given_up"}));
 }
 
+// The watchdog's identity may not cancel (AccessDenied): one cancel and its `failed` record,
+// then `given_up` once, and nothing more however long the query stays listed; counted, and
+// logged once.
+TEST_F(LoopOnFakes, ARefusedCancelIsGivenUpAfterOneTry) {
+  auto& p = loop("[watchdog]\nschedule = fixed\n[rule.long]\nmax_elapsed = 10s\n");
+  for (int i = 0; i < 5; ++i) client_->script_list(listing({running("q-s", 60000 + 5000 * i)}));
+  client_->script_cancel(
+      Failure{FailureKind::neptune_error, 403, "AccessDeniedException",
+              "User: arn:aws:sts::1:assumed-role/w is not authorized to perform: "
+              "neptune-db:CancelQuery"});
+  p.start(clock_.now());
+  run_for(21s);  // five polls
+  EXPECT_EQ(client_->cancels().size(), 1u);
+  EXPECT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending", "failed", "given_up"}));
+  EXPECT_NE(metrics_.render().find("neptune_watchdog_cancels_refused_total{endpoint=\"test\"} 1"),
+            std::string::npos)
+      << metrics_.render();
+}
+
 // The retry of a query that survived its cancel is over budget: cancel_ineffective is recorded
 // once, the refusal once, and neither again on every poll while the query stays listed.
 TEST_F(LoopOnFakes, AnIneffectiveCancelOverBudgetIsRecordedOnce) {

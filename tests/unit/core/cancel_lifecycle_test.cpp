@@ -21,7 +21,9 @@ TEST(CancelLifecycle, EachHistoryLeadsToOneStep) {
       {{2, 0, false, false}, CancelStep::give_up},  // survived the retry too
       {{1, 1, false, false}, CancelStep::give_up},  // one of each: the same bound
       {{0, 2, false, false}, CancelStep::give_up},
-      {{2, 0, true, false}, CancelStep::none},  // given up: recorded once, nothing more
+      {{2, 0, true, false}, CancelStep::none},         // given up: recorded once, nothing more
+      {{0, 0, false, false, 1}, CancelStep::give_up},  // refused (AccessDenied): futile again
+      {{0, 0, true, false, 1}, CancelStep::none},      // and given up once
       {{5, 3, true, false}, CancelStep::none},
   };
   for (const Row& row : rows) {

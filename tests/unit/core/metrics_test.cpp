@@ -342,6 +342,7 @@ TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
       {"neptune_watchdog_decisions_total", "counter"},
       {"neptune_watchdog_cancels_total", "counter"},
       {"neptune_watchdog_budget_exhaustions_total", "counter"},
+      {"neptune_watchdog_cancels_refused_total", "counter"},
       {"neptune_watchdog_cancel_lateness_seconds", "histogram"},
       {"neptune_watchdog_crossing_checks_total", "counter"},
       {"neptune_watchdog_config_reloads_total", "counter"},
