@@ -59,7 +59,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(s.language == language, "snapshot language");
     FUZZ_CHECK(s.accepted_count >= 0, "negative acceptedQueryCount");
     FUZZ_CHECK(s.running_count >= 0, "negative runningQueryCount");
-    FUZZ_CHECK(s.queries.size() + s.skipped_entries <= size, "more entries than bytes");
+    FUZZ_CHECK(s.queries.size() + s.skipped_entries + s.malformed.size() <= size,
+               "more entries than bytes");
+    for (const MalformedEntry& m : s.malformed) {
+      FUZZ_CHECK(!m.id.empty(), "malformed entry with an empty query id");
+      FUZZ_CHECK(!m.why.empty(), "malformed entry without a reason");
+    }
     for (const QueryStatus& q : s.queries) {
       FUZZ_CHECK(!q.id.empty(), "entry with an empty query id");
       FUZZ_CHECK(q.elapsed_ms >= 0, "negative elapsed");

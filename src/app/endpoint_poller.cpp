@@ -91,9 +91,7 @@ bool EndpointPoller::poll_once() {
     return false;
   }
   const StatusSnapshot& snapshot = polled.result.value();
-  if (snapshot.skipped_entries > 0)
-    log_.warn("endpoint {}: skipped {} status entr{} without a queryId", label_,
-              snapshot.skipped_entries, snapshot.skipped_entries == 1 ? "y" : "ies");
+  report_skipped(snapshot);
   log_.debug("endpoint {}: {} queries ({} accepted, {} running)", label_, snapshot.queries.size(),
              snapshot.accepted_count, snapshot.running_count);
 
@@ -121,6 +119,46 @@ bool EndpointPoller::poll_once() {
     peak_listed_ = listed;
   }
   return true;
+}
+
+void EndpointPoller::report_skipped(const StatusSnapshot& snapshot) {
+  metrics_.entries_skipped(endpoint_.name, std::string(to_string(snapshot.language)),
+                           snapshot.skipped_entries + snapshot.malformed.size());
+  if (snapshot.skipped_entries > 0)
+    log_.warn("endpoint {}: skipped {} status entr{} without a usable queryId", label_,
+              snapshot.skipped_entries, snapshot.skipped_entries == 1 ? "y" : "ies");
+  if (snapshot.malformed.empty() && malformed_warned_.empty()) return;
+
+  // A malformed entry stays listed for as long as its query runs: it is named once, not at
+  // every poll. The ids already named and still listed are kept first, so that new ones never
+  // push them out of the memory (and have them named again).
+  std::unordered_set<std::string> warned;
+  for (const MalformedEntry& m : snapshot.malformed)
+    if (malformed_warned_.count(m.id) > 0) warned.insert(m.id);
+  std::size_t unnamed = 0;
+  for (const MalformedEntry& m : snapshot.malformed) {
+    if (warned.count(m.id) > 0) continue;
+    if (warned.size() >= kMalformedNamed) {
+      ++unnamed;
+      continue;
+    }
+    warned.insert(m.id);
+    log_.warn(
+        "endpoint {}: skipped the status entry of query {}: {}; the other entries are acted on "
+        "(said once while it stays listed)",
+        label_, loggable_id(m.id), m.why);
+  }
+  malformed_warned_ = std::move(warned);  // ids no longer listed malformed are forgotten
+  if (unnamed == 0) return;
+  const auto now = clock_.now();
+  if (!last_unnamed_malformed_log_ ||
+      now - *last_unnamed_malformed_log_ >= std::chrono::minutes(1)) {
+    log_.warn(
+        "endpoint {}: skipped {} more malformed status entr{}, not named one by one (more than {} "
+        "at once; repeated at most once a minute)",
+        label_, unnamed, unnamed == 1 ? "y" : "ies", kMalformedNamed);
+    last_unnamed_malformed_log_ = now;
+  }
 }
 
 std::optional<std::chrono::steady_clock::time_point> EndpointPoller::next_crossing() const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 namespace nw {
@@ -111,9 +112,9 @@ std::string outside_window_note(const Policy& policy, const std::vector<std::uin
   return "";
 }
 
-// Per query, how many entries of the snapshot carry its id. Sorting indices by (hash, id)
-// brings equal ids together without a node allocation per query; the id comparison on equal
-// hashes keeps the count exact even when ids are chosen to collide.
+// Per query, how many entries of the snapshot carry its id, malformed ones included. Sorting
+// indices by (hash, id) brings equal ids together without a node allocation per query; the id
+// comparison on equal hashes keeps the count exact even when ids are chosen to collide.
 std::vector<std::size_t> same_id_counts(const StatusSnapshot& snapshot) {
   const auto& queries = snapshot.queries;
   std::vector<std::pair<std::size_t, std::size_t>> keyed(queries.size());  // (hash, index)
@@ -130,6 +131,14 @@ std::vector<std::size_t> same_id_counts(const StatusSnapshot& snapshot) {
            queries[keyed[hi].second].id == queries[keyed[lo].second].id)
       ++hi;
     for (std::size_t k = lo; k < hi; ++k) counts[keyed[k].second] = hi - lo;
+  }
+  // An entry skipped as malformed still names a query that a cancel by its id could hit.
+  if (!snapshot.malformed.empty()) {
+    std::unordered_map<std::string_view, std::size_t> malformed;
+    for (const MalformedEntry& m : snapshot.malformed) ++malformed[m.id];
+    for (std::size_t i = 0; i < queries.size(); ++i)
+      if (const auto it = malformed.find(queries[i].id); it != malformed.end())
+        counts[i] += it->second;
   }
   return counts;
 }

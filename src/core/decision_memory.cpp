@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace nw {
 
@@ -56,10 +57,17 @@ void DecisionMemory::poll_listed(const StatusSnapshot& snapshot) {
   std::unordered_map<std::string_view, const QueryStatus*> listed;
   listed.reserve(snapshot.queries.size());
   for (const auto& q : snapshot.queries) listed.emplace(q.id, &q);
+  // A query whose entry could not be read this time is still listed: what was recorded and
+  // sent for it stands (its clocks and text are unknown, so its age is not updated).
+  std::unordered_set<std::string_view> unreadable;
+  for (const auto& m : snapshot.malformed) unreadable.insert(m.id);
   for (auto it = queries_.begin(); it != queries_.end();) {
     Remembered& r = it->second;
     const auto found = listed.find(it->first);
-    if (found != listed.end()) {
+    if (found == listed.end() && unreadable.count(it->first) > 0) {
+      r.polls_absent = 0;
+      ++it;
+    } else if (found != listed.end()) {
       if (!same_query(r, *found->second)) {  // another query under the old id
         it = queries_.erase(it);
         continue;

@@ -126,6 +126,7 @@ void Metrics::forget_endpoint(const std::string& endpoint) {
   by_first_label(cancels_);
   by_first_label(budget_exhaustions_);
   by_first_label(crossing_checks_);
+  by_first_label(malformed_entries_);
   by_first_label(seen_);
 }
 
@@ -153,6 +154,12 @@ void Metrics::queries_seen(const std::string& endpoint, const std::string& langu
                            std::int64_t running, std::int64_t waiting) {
   std::lock_guard<std::mutex> lock(mutex_);
   seen_[{endpoint, language}] = {running, waiting};
+}
+
+void Metrics::entries_skipped(const std::string& endpoint, const std::string& language,
+                              std::uint64_t entries) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  malformed_entries_[{endpoint, language}] += entries;
 }
 
 void Metrics::crossing_checked(const std::string& endpoint, const std::string& result) {
@@ -220,6 +227,12 @@ std::string Metrics::render() const {
   family(out, "queries_waiting", "gauge", "Queued queries in the endpoint's latest status.");
   for (const auto& [labels, seen] : seen_)
     sample(out, "queries_waiting", endpoint_language, labels, seen.second);
+
+  family(out, "malformed_entries_total", "counter",
+         "Status list entries skipped because they could not be read (no usable queryId, a "
+         "malformed field or text), counted at each poll that lists them.");
+  for (const auto& [labels, n] : malformed_entries_)
+    sample(out, "malformed_entries_total", endpoint_language, labels, n);
 
   family(out, "decisions_total", "counter",
          "Audited decisions, by the rule that governed the query and the outcome.");

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <simdjson.h>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
@@ -71,6 +75,45 @@ Failure bad(const std::string& why) {
   return Failure{FailureKind::bad_response, 200, "", "status body: " + why};
 }
 
+// Reads one entry of the list with Poco into `snapshot`: a query, or a skipped entry (counted;
+// named when it has a usable queryId).
+void read_entry_with_poco(const Var& item, StatusSnapshot& snapshot) {
+  const Object::Ptr entry = as_object(item);
+  if (!entry) {
+    ++snapshot.skipped_entries;
+    return;
+  }
+  const Var id = entry->get("queryId");
+  if (!id.isString() || id.extract<std::string>().empty()) {
+    ++snapshot.skipped_entries;
+    return;
+  }
+  QueryStatus q;
+  q.id = id.extract<std::string>();
+  try {
+    const Var text = entry->get("queryString");
+    if (text.isString())
+      q.text = text.extract<std::string>();
+    else if (!text.isEmpty())
+      throw ShapeError{"queryString is not a string"};
+    if (entry->has("queryEvalStats") && !entry->get("queryEvalStats").isEmpty()) {
+      const Object::Ptr stats = entry->getObject("queryEvalStats");
+      if (!stats) throw ShapeError{"queryEvalStats is not an object"};
+      try {
+        q.elapsed_ms = millis_field(*stats, "elapsed");
+        q.waited_ms = millis_field(*stats, "waited");
+        q.cancelled = cancelled_field(*stats);
+      } catch (const ShapeError& e) {
+        throw ShapeError{"queryEvalStats: " + e.what};
+      }
+    }
+  } catch (ShapeError& e) {
+    snapshot.malformed.push_back(MalformedEntry{std::move(q.id), std::move(e.what)});
+    return;
+  }
+  snapshot.queries.push_back(std::move(q));
+}
+
 // The reference reading of a status body, with Poco: it decides every body the fast path below
 // does not accept, so that what is accepted and how a rejection reads stay exactly as before.
 Result<StatusSnapshot> parse_status_body_with_poco(std::string_view body, Language language) {
@@ -86,35 +129,8 @@ Result<StatusSnapshot> parse_status_body_with_poco(std::string_view body, Langua
     if (list.type() != typeid(Array::Ptr)) return bad("'queries' is not an array");
     const Array::Ptr queries = list.extract<Array::Ptr>();
     snapshot.queries.reserve(queries->size());
-    for (std::size_t i = 0; i < queries->size(); ++i) {
-      const Object::Ptr entry = queries->getObject(static_cast<unsigned>(i));
-      if (!entry) return bad("queries[" + std::to_string(i) + "] is not an object");
-      const Var id = entry->get("queryId");
-      if (!id.isString() || id.extract<std::string>().empty()) {
-        ++snapshot.skipped_entries;
-        continue;
-      }
-      QueryStatus q;
-      q.id = id.extract<std::string>();
-      const Var text = entry->get("queryString");
-      if (text.isString())
-        q.text = text.extract<std::string>();
-      else if (!text.isEmpty())
-        return bad("queries[" + std::to_string(i) + "].queryString is not a string");
-      if (entry->has("queryEvalStats") && !entry->get("queryEvalStats").isEmpty()) {
-        const Object::Ptr stats = entry->getObject("queryEvalStats");
-        if (!stats)
-          return bad("queries[" + std::to_string(i) + "].queryEvalStats is not an object");
-        try {
-          q.elapsed_ms = millis_field(*stats, "elapsed");
-          q.waited_ms = millis_field(*stats, "waited");
-          q.cancelled = cancelled_field(*stats);
-        } catch (const ShapeError& e) {
-          return bad("queries[" + std::to_string(i) + "].queryEvalStats: " + e.what);
-        }
-      }
-      snapshot.queries.push_back(std::move(q));
-    }
+    for (std::size_t i = 0; i < queries->size(); ++i)
+      read_entry_with_poco(queries->get(static_cast<unsigned>(i)), snapshot);
     return snapshot;
   } catch (const ShapeError& e) {
     return bad(e.what);
@@ -216,6 +232,61 @@ bool cancelled_value(const std::optional<dom::element>& v) {
   throw ShapeError{"'cancelled' is not a boolean"};
 }
 
+// Reads one entry of the list into `snapshot`, as read_entry_with_poco() does.
+void read_entry(dom::element entry, StatusSnapshot& snapshot) {
+  dom::object fields;
+  if (entry.get(fields)) {
+    ++snapshot.skipped_entries;
+    return;
+  }
+  std::optional<dom::element> id, text, stats;
+  for (const dom::key_value_pair field : fields) {
+    if (field.key == "queryId")
+      id = field.value;
+    else if (field.key == "queryString")
+      text = field.value;
+    else if (field.key == "queryEvalStats")
+      stats = field.value;
+  }
+  std::string_view id_text, query_text;
+  if (!id || id->get(id_text) || id_text.empty()) {
+    ++snapshot.skipped_entries;
+    return;
+  }
+  QueryStatus q;
+  q.id = std::string(id_text);
+  try {
+    if (text && !text->get(query_text))
+      q.text = std::string(query_text);
+    else if (!absent_or_null(text))
+      throw ShapeError{"queryString is not a string"};
+    if (!absent_or_null(stats)) {
+      dom::object stats_fields;
+      if (stats->get(stats_fields)) throw ShapeError{"queryEvalStats is not an object"};
+      std::optional<dom::element> elapsed, waited, cancelled;
+      for (const dom::key_value_pair field : stats_fields) {
+        if (field.key == "elapsed")
+          elapsed = field.value;
+        else if (field.key == "waited")
+          waited = field.value;
+        else if (field.key == "cancelled")
+          cancelled = field.value;
+      }
+      try {
+        q.elapsed_ms = millis_value(elapsed, "elapsed");
+        q.waited_ms = millis_value(waited, "waited");
+        q.cancelled = cancelled_value(cancelled);
+      } catch (const ShapeError& e) {
+        throw ShapeError{"queryEvalStats: " + e.what};
+      }
+    }
+  } catch (ShapeError& e) {
+    snapshot.malformed.push_back(MalformedEntry{std::move(q.id), std::move(e.what)});
+    return;
+  }
+  snapshot.queries.push_back(std::move(q));
+}
+
 // The snapshot from a JSON object simdjson accepted, or a Failure worded as Poco's reading
 // words it.
 Result<StatusSnapshot> read_snapshot(dom::object object, Language language) {
@@ -240,53 +311,268 @@ Result<StatusSnapshot> read_snapshot(dom::object object, Language language) {
   dom::array queries;
   if (list->get(queries)) return bad("'queries' is not an array");
   snapshot.queries.reserve(queries.size());
-  std::size_t index = 0;
-  for (const dom::element entry : queries) {
-    // Worded only on failure: no string work per query on the way through.
-    const auto where = [i = index++] { return "queries[" + std::to_string(i) + "]"; };
-    dom::object fields;
-    if (entry.get(fields)) return bad(where() + " is not an object");
-    std::optional<dom::element> id, text, stats;
-    for (const dom::key_value_pair field : fields) {
-      if (field.key == "queryId")
-        id = field.value;
-      else if (field.key == "queryString")
-        text = field.value;
-      else if (field.key == "queryEvalStats")
-        stats = field.value;
+  for (const dom::element entry : queries) read_entry(entry, snapshot);
+  return snapshot;
+}
+
+// --- Entry by entry: a body refused for what one of its entries holds. ---
+//
+// simdjson and Poco refuse a whole body for a string that is not valid Unicode (bytes that are
+// not UTF-8, an escaped lone surrogate such as \ud800, a raw control character) or a number
+// past 64 bits, wherever it is. Such a string or number may be in one entry only, and often in
+// the query text, which whoever runs the query controls: refusing the body for it would keep
+// the watchdog from acting on every other query of the endpoint for as long as that one is
+// listed. So when the body's structure is sound, each entry is read on its own, and only the
+// entries that cannot be read are skipped.
+
+// Bytes [begin, end) of the body.
+struct Span {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+
+// The structure of a JSON text as RFC 8259 defines it, but with the bytes inside strings taken
+// as they come: it finds where each value begins and ends whatever text its strings hold, and
+// leaves it to simdjson or Poco to say whether that text is valid. Escapes must still be well
+// formed (a backslash and one of "\/bfnrt, or u and four hex digits).
+class Outline {
+ public:
+  explicit Outline(std::string_view text) : text_(text) {}
+
+  // The one value the text holds, whitespace around it allowed; nullopt when the structure is
+  // broken (truncated, unbalanced, garbage after the value, deeper than kMaxDepth, ...).
+  std::optional<Span> document() {
+    pos_ = 0;
+    skip_whitespace();
+    const std::size_t begin = pos_;
+    if (!value(0)) return std::nullopt;
+    const Span whole{begin, pos_};
+    skip_whitespace();
+    if (pos_ != text_.size()) return std::nullopt;
+    return whole;
+  }
+
+  // The key and value of each member of the object at `object`, and the elements of the array
+  // at `array`, in order. Only for spans of a document() whose structure was found sound.
+  std::vector<std::pair<Span, Span>> members(Span object) {
+    std::vector<std::pair<Span, Span>> out;
+    pos_ = object.begin + 1;
+    if (eat('}')) return out;
+    do {
+      skip_whitespace();
+      const std::size_t key = pos_;
+      string();
+      const Span key_span{key, pos_};
+      eat(':');
+      skip_whitespace();
+      const std::size_t at = pos_;
+      value(0);
+      out.emplace_back(key_span, Span{at, pos_});
+    } while (eat(','));
+    return out;
+  }
+  std::vector<Span> elements(Span array) {
+    std::vector<Span> out;
+    pos_ = array.begin + 1;
+    if (eat(']')) return out;
+    do {
+      skip_whitespace();
+      const std::size_t at = pos_;
+      value(0);
+      out.push_back(Span{at, pos_});
+    } while (eat(','));
+    return out;
+  }
+
+ private:
+  bool at_end() const { return pos_ >= text_.size(); }
+  void skip_whitespace() {
+    while (!at_end() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' ||
+                         text_[pos_] == '\r'))
+      ++pos_;
+  }
+  bool eat(char c) {
+    skip_whitespace();
+    if (at_end() || text_[pos_] != c) return false;
+    ++pos_;
+    return true;
+  }
+  bool digits() {
+    const std::size_t from = pos_;
+    while (!at_end() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+    return pos_ > from;
+  }
+  static bool is_hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  }
+
+  bool string() {
+    if (at_end() || text_[pos_] != '"') return false;
+    ++pos_;
+    while (!at_end()) {
+      const char c = text_[pos_++];
+      if (c == '"') return true;
+      if (c != '\\') continue;  // content, valid text or not
+      if (at_end()) return false;
+      const char e = text_[pos_++];
+      if (e == 'u') {
+        for (int i = 0; i < 4; ++i, ++pos_)
+          if (at_end() || !is_hex(text_[pos_])) return false;
+      } else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+        return false;
+      }
     }
-    std::string_view id_text, query_text;
-    if (!id || id->get(id_text) || id_text.empty()) {
-      ++snapshot.skipped_entries;
+    return false;  // unterminated
+  }
+
+  bool number() {
+    if (!at_end() && text_[pos_] == '-') ++pos_;
+    if (!at_end() && text_[pos_] == '0')
+      ++pos_;
+    else if (!digits())
+      return false;
+    if (!at_end() && text_[pos_] == '.') {
+      ++pos_;
+      if (!digits()) return false;
+    }
+    if (!at_end() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      ++pos_;
+      if (!at_end() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
+      if (!digits()) return false;
+    }
+    return true;
+  }
+
+  bool literal(std::string_view word) {
+    if (text_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  bool value(std::size_t depth) {
+    skip_whitespace();
+    if (at_end()) return false;
+    switch (text_[pos_]) {
+      case '{':
+        if (depth >= kMaxDepth) return false;
+        ++pos_;
+        if (eat('}')) return true;
+        do {
+          skip_whitespace();
+          if (!string() || !eat(':') || !value(depth + 1)) return false;
+        } while (eat(','));
+        return eat('}');
+      case '[':
+        if (depth >= kMaxDepth) return false;
+        ++pos_;
+        if (eat(']')) return true;
+        do {
+          if (!value(depth + 1)) return false;
+        } while (eat(','));
+        return eat(']');
+      case '"':
+        return string();
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default:
+        return number();
+    }
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+// Why an entry that neither simdjson nor Poco could read is skipped, for the errors that what
+// an entry holds can cause once the structure is known to be sound; nullptr for any other.
+const char* entry_fault(simdjson::error_code error) {
+  switch (error) {
+    case simdjson::UTF8_ERROR:
+      return "a string is not valid UTF-8";
+    case simdjson::STRING_ERROR:  // the escapes' syntax was checked: a surrogate without its pair
+      return "a string escapes a lone UTF-16 surrogate";
+    case simdjson::UNESCAPED_CHARS:
+      return "a string holds an unescaped control character";
+    case simdjson::NUMBER_ERROR:  // its syntax was checked: too large for 64 bits
+    case simdjson::NUMBER_OUT_OF_RANGE:
+      return "a number is out of range";
+    default:
+      return nullptr;
+  }
+}
+
+// The text of the JSON string at `token` in `body` (quotes included), when it is valid.
+std::optional<std::string> string_text(std::string_view body, Span token, SimdjsonState& state) {
+  if (token.begin >= token.end || body[token.begin] != '"') return std::nullopt;
+  std::string_view text;
+  if (state.parse(body.substr(token.begin, token.end - token.begin)).get(text)) return std::nullopt;
+  return std::string(text);
+}
+
+// The usable queryId of the entry at `entry`, if any: the value of its last "queryId" member
+// (the readers keep the last of a repeated key), a non-empty valid string.
+std::optional<std::string> usable_id(std::string_view body, Outline& outline, Span entry,
+                                     SimdjsonState& state) {
+  if (body[entry.begin] != '{') return std::nullopt;
+  std::optional<Span> id;
+  for (const auto& [key, value] : outline.members(entry))
+    if (string_text(body, key, state) == std::optional<std::string>("queryId")) id = value;
+  if (!id) return std::nullopt;
+  std::optional<std::string> text = string_text(body, *id, state);
+  if (!text || text->empty()) return std::nullopt;
+  return text;
+}
+
+void add(StatusSnapshot& snapshot, StatusSnapshot&& part) {
+  for (QueryStatus& q : part.queries) snapshot.queries.push_back(std::move(q));
+  snapshot.skipped_entries += part.skipped_entries;
+  for (MalformedEntry& m : part.malformed) snapshot.malformed.push_back(std::move(m));
+}
+
+// The body read entry by entry; nullopt when the fault is not confined to entries (a broken
+// structure, a fault outside the list, an error no entry's content explains): then the body's
+// own reading stands.
+std::optional<StatusSnapshot> read_entry_by_entry(std::string_view body, Language language) {
+  Outline outline(body);
+  const std::optional<Span> root = outline.document();
+  if (!root || body[root->begin] != '{') return std::nullopt;
+  SimdjsonState state;  // small bodies only: the thread's parser keeps its size for whole lists
+  std::optional<Span> list;
+  for (const auto& [key, value] : outline.members(*root))
+    if (string_text(body, key, state) == std::optional<std::string>("queries")) list = value;
+  if (!list || body[list->begin] != '[') return std::nullopt;
+
+  // What surrounds the list (the counts, other members) must read as it is, with no entries.
+  const std::string around =
+      std::string(body.substr(0, list->begin)) + "[]" + std::string(body.substr(list->end));
+  dom::object around_root;
+  if (state.parse(around).get(around_root)) return std::nullopt;
+  Result<StatusSnapshot> read = read_snapshot(around_root, language);
+  if (!read) return std::nullopt;
+  StatusSnapshot snapshot = std::move(read.value());
+
+  for (const Span entry : outline.elements(*list)) {
+    const std::string alone =
+        "{\"queries\":[" + std::string(body.substr(entry.begin, entry.end - entry.begin)) + "]}";
+    dom::object one;
+    const simdjson::error_code error = state.parse(alone).get(one);
+    // Where simdjson gives up, Poco may still read the entry, as it would have the whole body.
+    Result<StatusSnapshot> part =
+        error ? parse_status_body_with_poco(alone, language) : read_snapshot(one, language);
+    if (part) {
+      add(snapshot, std::move(part.value()));
       continue;
     }
-    QueryStatus q;
-    q.id = std::string(id_text);
-    if (text && !text->get(query_text))
-      q.text = std::string(query_text);
-    else if (!absent_or_null(text))
-      return bad(where() + ".queryString is not a string");
-    if (!absent_or_null(stats)) {
-      dom::object stats_fields;
-      if (stats->get(stats_fields)) return bad(where() + ".queryEvalStats is not an object");
-      std::optional<dom::element> elapsed, waited, cancelled;
-      for (const dom::key_value_pair field : stats_fields) {
-        if (field.key == "elapsed")
-          elapsed = field.value;
-        else if (field.key == "waited")
-          waited = field.value;
-        else if (field.key == "cancelled")
-          cancelled = field.value;
-      }
-      try {
-        q.elapsed_ms = millis_value(elapsed, "elapsed");
-        q.waited_ms = millis_value(waited, "waited");
-        q.cancelled = cancelled_value(cancelled);
-      } catch (const ShapeError& e) {
-        return bad(where() + ".queryEvalStats: " + e.what);
-      }
-    }
-    snapshot.queries.push_back(std::move(q));
+    const char* why = entry_fault(error);
+    if (!why) return std::nullopt;
+    if (std::optional<std::string> id = usable_id(body, outline, entry, state))
+      snapshot.malformed.push_back(MalformedEntry{std::move(*id), why});
+    else
+      ++snapshot.skipped_entries;
   }
   return snapshot;
 }
@@ -295,15 +581,20 @@ Result<StatusSnapshot> read_snapshot(dom::object object, Language language) {
 // that they neither shrink nor regrow the buffers sized for the endpoint's lists.
 Result<StatusSnapshot> parse_list(std::string_view body, Language language, bool reuse_thread_parser) {
   dom::object root;
+  simdjson::error_code error;
   if (reuse_thread_parser && body.size() <= kReusedCapacity) {
     thread_local SimdjsonState state;
-    if (!state.parse(body).get(root)) return read_snapshot(root, language);
+    if (!(error = state.parse(body).get(root))) return read_snapshot(root, language);
   } else {
     SimdjsonState state;
-    if (!state.parse(body).get(root)) return read_snapshot(root, language);
+    if (!(error = state.parse(body).get(root))) return read_snapshot(root, language);
   }
-  // Not a JSON object as simdjson reads it (malformed, too deep, a number beyond 64 bits, a
-  // bare value, ...): Poco's verdict and wording stand, exactly as before simdjson.
+  if (entry_fault(error)) {
+    if (std::optional<StatusSnapshot> read = read_entry_by_entry(body, language))
+      return std::move(*read);
+  }
+  // Not a JSON object as simdjson reads it (malformed, too deep, a bare value, ...): Poco's
+  // verdict and wording stand, exactly as before simdjson.
   return parse_status_body_with_poco(body, language);
 }
 
@@ -321,15 +612,24 @@ Result<QueryStatus> parse_query_status_body(std::string_view body, const std::st
     return bad("empty reply to a single-query status request");
   }
   // The body on its own must be one JSON object: only then can wrapping it in a list neither
-  // repair a broken body nor smuggle in other entries.
-  Object::Ptr root;
-  try {
-    root = as_object(parse_json(body));
-  } catch (const std::exception& e) {
-    return bad(std::string("not JSON: ") + e.what());
+  // repair a broken body nor smuggle in other entries. Its strings may still hold text that is
+  // not valid Unicode: the entry is then read as malformed, as it would be in a list.
+  Outline outline(body);
+  const std::optional<Span> root = outline.document();
+  if (!root) {
+    try {
+      parse_json(body);  // for Poco's words on what is wrong
+    } catch (const std::exception& e) {
+      return bad(std::string("not JSON: ") + e.what());
+    }
+    return bad("not JSON: its structure is broken");
   }
-  if (!root) return bad("not a JSON object");
-  const bool is_list = root->has("queries");
+  if (body[root->begin] != '{') return bad("not a JSON object");
+  bool is_list = false;
+  SimdjsonState keys;
+  for (const auto& member : outline.members(*root))
+    is_list =
+        is_list || string_text(body, member.first, keys) == std::optional<std::string>("queries");
   // A status list (as SPARQL answers a cancel) is read as such; otherwise the object is read
   // exactly as the same entry of a list would be.
   Result<StatusSnapshot> read =
@@ -337,6 +637,9 @@ Result<QueryStatus> parse_query_status_body(std::string_view body, const std::st
               : parse_list("{\"queries\":[" + std::string(body) + "]}", language, false);
   if (!read) return read.failure();
   StatusSnapshot& snapshot = read.value();
+  // There is nothing else to act on: an entry for the query that cannot be read is no answer.
+  for (const MalformedEntry& m : snapshot.malformed)
+    if (m.id == query_id) return bad("the query's entry is malformed: " + m.why);
   std::optional<QueryStatus> found;
   for (QueryStatus& q : snapshot.queries) {
     if (q.id != query_id) continue;
@@ -345,9 +648,11 @@ Result<QueryStatus> parse_query_status_body(std::string_view body, const std::st
   }
   if (found) return std::move(*found);
   if (is_list)
-    return Failure{FailureKind::query_not_found, 200, "", "the status list no longer shows the query"};
-  return bad(snapshot.queries.empty() ? "not the status of a query"
-                                      : "the reply is about another query than the one asked for");
+    return Failure{FailureKind::query_not_found, 200, "",
+                   "the status list no longer shows the query"};
+  return bad(snapshot.queries.empty() && snapshot.malformed.empty()
+                 ? "not the status of a query"
+                 : "the reply is about another query than the one asked for");
 }
 
 std::optional<NeptuneErrorBody> parse_error_body(std::string_view body) {

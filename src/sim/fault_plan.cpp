@@ -80,6 +80,7 @@ constexpr KindName kKindNames[] = {
     {FaultKind::wrong_type, "wrong-type"},
     {FaultKind::duplicate_ids, "duplicate-ids"},
     {FaultKind::bad_numbers, "bad-numbers"},
+    {FaultKind::malformed_entries, "malformed-entries"},
 };
 static_assert(std::size(kKindNames) == kFaultKinds);
 
@@ -120,7 +121,7 @@ Parsed<FaultSpec> parse_fault_spec(std::string_view text) {
     return Result::fail(quoted +
                         "kind must be 429, 408, 500, delay=D, slow-headers=D, trickle=D, reset, "
                         "truncated, not-json, huge=SIZE, huge-chunked=SIZE, wrong-type, "
-                        "duplicate-ids or bad-numbers");
+                        "duplicate-ids, bad-numbers or malformed-entries");
   }
   spec.kind = *parsed;
   const bool timed = spec.kind == FaultKind::delay || spec.kind == FaultKind::slow_headers ||
@@ -210,6 +211,7 @@ FaultClass fault_class(FaultKind kind) {
       return FaultClass::broken;
     case FaultKind::duplicate_ids:
     case FaultKind::bad_numbers:
+    case FaultKind::malformed_entries:
       break;
   }
   return FaultClass::strange_list;
@@ -282,6 +284,9 @@ FaultDecision FaultPlan::decide(RequestKind request, std::int64_t since_start_ms
         break;
       case FaultKind::bad_numbers:
         decision.bad_numbers = true;
+        break;
+      case FaultKind::malformed_entries:
+        decision.malformed_entries = true;
         break;
       default:
         break;

@@ -60,6 +60,41 @@ void write_query(PrettyJsonWriter& json, const QueryView& query, Language langua
   json.end_object();
 }
 
+// An entry of the malformed_entries quirk: `quoted_text` is queryString's JSON as written
+// (quotes and escapes included), `elapsed` the number's digits; laid out as write_query does.
+void write_raw_entry(PrettyJsonWriter& json, Language language, std::string_view id,
+                     std::string_view quoted_text, std::string_view elapsed) {
+  const auto stats = [&] {
+    json.key("queryEvalStats").begin_object();
+    if (language == Language::sparql)
+      json.key("subqueries").number(0);
+    else
+      json.key("waited").number(0);
+    json.key("elapsed").raw_number(elapsed);
+    json.key("cancelled").boolean(false);
+    json.end_object();
+  };
+  json.begin_object();
+  json.key("queryId").string(id);
+  if (language == Language::opencypher) {
+    json.key("queryString").raw_string(quoted_text);
+    stats();
+  } else {
+    stats();
+    json.key("queryString").raw_string(quoted_text);
+  }
+  json.end_object();
+}
+
+void write_malformed_entries(PrettyJsonWriter& json, Language language) {
+  write_raw_entry(json, language, kMalformedEntryIds[0],
+                  json_quote("MATCH (n) RETURN n /* elapsed is negative */"), "-3600000");
+  write_raw_entry(json, language, kMalformedEntryIds[1],
+                  "\"MATCH (n) RETURN '\\ud800' /* a lone surrogate */\"", "3600000");
+  write_raw_entry(json, language, kMalformedEntryIds[2],
+                  json_quote("MATCH (n) RETURN '\xC3\x28' /* not UTF-8 */"), "3600000");
+}
+
 }  // namespace
 
 std::string truncate_query_string(std::string_view text) {
@@ -85,6 +120,7 @@ std::string query_list_body(const WorkloadSnapshot& snapshot, Language language,
                                            : snapshot.accepted_count);
   json.key("runningQueryCount").number(snapshot.running_count);
   json.key("queries").begin_array();
+  if (quirks.malformed_entries) write_malformed_entries(json, language);
   std::size_t turn = 0;
   const auto write = [&](const QueryView& query) {
     const BadClocks* bad =

@@ -123,6 +123,12 @@ PrettyJsonWriter& PrettyJsonWriter::raw_number(std::string_view digits) {
   return *this;
 }
 
+PrettyJsonWriter& PrettyJsonWriter::raw_string(std::string_view quoted) {
+  before_value();
+  out_ += quoted;
+  return *this;
+}
+
 PrettyJsonWriter& PrettyJsonWriter::boolean(bool value) {
   before_value();
   out_ += value ? "true" : "false";

@@ -271,10 +271,13 @@ FAULTS (--fault KIND[,share=F][,count=N][,on=status|cancel|all][,during=FROM..TO
   huge-chunked=SIZE  the same body, but chunked (Transfer-Encoding: chunked)
                  with no Content-Length
   wrong-type     the answer as is, but Content-Type: text/html
-  Strange status lists (valid JSON; only status requests see them)
+  Strange status lists (JSON in structure; only status requests see them)
   duplicate-ids  every other query is listed twice, under the same queryId
   bad-numbers    elapsed and waited become negative or past 64 bits
                  (e.g. 99999999999999999999999)
+  malformed-entries  three more entries ahead of the others, each malformed in
+                 one way: a negative elapsed, a lone surrogate (\ud800) in the
+                 queryString, bytes that are not UTF-8 in the queryString
   Selectors
   share=F        apply to that random share (0..1) of the requests it sees (seeded)
   count=N        apply at most N times; alone: to the first N requests it sees

@@ -247,6 +247,7 @@ SimResponse SimService::apply_faults(const Route& route, const SimRequest& reque
     ListQuirks quirks;
     quirks.duplicate_ids = decision.duplicate_ids;
     quirks.bad_numbers = decision.bad_numbers;
+    quirks.malformed_entries = decision.malformed_entries;
     // A broken answer damages a served request: a cancel still happens.
     response = respond(route, request, quirks);
   }

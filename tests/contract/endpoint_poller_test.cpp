@@ -107,8 +107,11 @@ const std::string kRule = "[rule.long]\nmax_elapsed = 10s\nsilent = true\n";
 
 TEST_F(PollerFixture, MalformedBodiesCancelNothingAndTheNextGoodPollActs) {
   const std::string good = list_body(entry("q-long", 60000));
-  for (const std::string& bad : {good.substr(0, good.size() - 3), std::string("<html>oops</html>"),
-                                 list_body(entry("q-long", -5)), list_body(R"("not an object")")}) {
+  for (const std::string& bad :
+       {good.substr(0, good.size() - 3), std::string("<html>oops</html>"),
+        std::string(R"({"acceptedQueryCount":-1,"queries":[)") + entry("q-long", 60000) + "]}",
+        R"({"queries":{"queryId":"q-long"}})" + std::string(),
+        "{\"note\":\"\xFF\",\"queries\":[" + entry("q-long", 60000) + "]}"}) {
     SCOPED_TRACE(bad);
     server_.enqueue({200, bad});
     auto p = poller(kRule);
@@ -122,6 +125,38 @@ TEST_F(PollerFixture, MalformedBodiesCancelNothingAndTheNextGoodPollActs) {
   EXPECT_EQ(cancel_uris(), std::vector<std::string>{"/opencypher/status/q-long?silent=true"});
   ASSERT_EQ(outcome_lines().size(), 1u);
   EXPECT_NE(outcome_lines()[0].find(R"("outcome":"cancelled")"), std::string::npos);
+}
+
+// One entry that cannot be read (a negative or fractional clock, a lone surrogate or bytes that
+// are not UTF-8 in its text) no longer fails the poll: it is skipped and counted, and the
+// over-limit query listed next to it is cancelled. The audit names only that one.
+TEST_F(PollerFixture, AMalformedEntryIsSkippedAndTheQueryNextToItCancelled) {
+  const std::string long_one = entry("q-long", 60000);
+  const std::string over = R"(,"queryEvalStats":{"waited":0,"elapsed":900000,"cancelled":false}})";
+  for (const std::string& bad :
+       {entry("q-bad", -5),
+        R"({"queryId":"q-bad","queryEvalStats":{"elapsed":1.5}})" + std::string(),
+        R"({"queryId":"q-bad","queryString":"MATCH (n) RETURN '\ud800'")" + over,
+        "{\"queryId\":\"q-bad\",\"queryString\":\"MATCH (n) RETURN '\xC3\x28'\"" + over,
+        R"("not an object")" + std::string()}) {
+    SCOPED_TRACE(bad);
+    server_.enqueue({200, list_body(bad + "," + long_one)});
+    server_.enqueue({200, kCancelOk});
+    const std::size_t before = cancel_uris().size();
+    EXPECT_TRUE(poll(*poller(kRule)));  // a poller of its own: it has no memory of the last
+    const auto cancels = cancel_uris();
+    ASSERT_EQ(cancels.size(), before + 1);
+    EXPECT_EQ(cancels.back(), "/opencypher/status/q-long?silent=true");
+    const auto outcomes = outcome_lines();
+    ASSERT_EQ(outcomes.size(), before + 1);
+    EXPECT_NE(outcomes.back().find(R"("query_id":"q-long")"), std::string::npos);
+    EXPECT_NE(outcomes.back().find(R"("outcome":"cancelled")"), std::string::npos);
+  }
+  EXPECT_NE(
+      metrics_.render().find(
+          R"(neptune_watchdog_malformed_entries_total{endpoint="test",language="opencypher"} 5)"),
+      std::string::npos)
+      << metrics_.render();
 }
 
 TEST_F(PollerFixture, EntriesWithoutIdAndAlreadyCancelledQueriesAreLeftAlone) {

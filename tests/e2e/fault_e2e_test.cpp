@@ -1,8 +1,8 @@
 // The fault suite: the real neptune-watchdog against the real neptune-sim misbehaving in
 // one way at a time, over loopback. For every mode the daemon must stay up, cancel nothing
-// on an answer it could not fully trust, show the failure in its log and metrics, and
-// recover by itself once the fault is over (the query over its limit is then cancelled,
-// once). Nothing here asserts a timing: deadlines are only give-up bounds, and every
+// on an answer (or an entry of one) it could not fully trust, show the failure in its log and
+// metrics, and recover by itself once the fault is over (the query over its limit is then
+// cancelled, once). Nothing here asserts a timing: deadlines are only give-up bounds, and every
 // "while the fault lasts" check is made from what the simulator says it has done.
 #include <chrono>
 #include <csignal>
@@ -108,8 +108,18 @@ class Daemon {
   // The poll errors the metrics count for the endpoint: all codes together, or one code
   // (transport, timeout, bad_response, a Neptune error code).
   long poll_errors(const std::string& code = "") {
-    const std::string prefix = "neptune_watchdog_poll_errors_total{endpoint=\"writer\"" +
-                               (code.empty() ? "" : ",code=\"" + code + "\"}");
+    return sum_of("neptune_watchdog_poll_errors_total{endpoint=\"writer\"" +
+                  (code.empty() ? "" : ",code=\"" + code + "\"}"));
+  }
+
+  // The status entries the metrics count as skipped for the endpoint's openCypher status.
+  long malformed_entries() {
+    return sum_of(
+        "neptune_watchdog_malformed_entries_total{endpoint=\"writer\",language=\"opencypher\"}");
+  }
+
+  // The sum of the samples whose line starts with `prefix`.
+  long sum_of(const std::string& prefix) {
     long total = 0;
     std::istringstream in(metrics());
     std::string line;
@@ -152,6 +162,10 @@ struct FaultCase {
   // When set: the daemon's resident memory never went past this (kB). Not checked under the
   // sanitizers, whose shadow memory and quarantine are not the daemon's footprint.
   long peak_rss_below_kb = 0;
+  // When set: the answer is sound but the runaway's own entry is not. Then no poll fails: the
+  // entry is skipped, the log says why (this text) once while it lasts, and the metrics count
+  // it.
+  std::string entry_skipped_because = {};
 };
 
 // How many cancels (in the simulator) and audit records name `id`.
@@ -196,13 +210,25 @@ void run_fault_case(const FaultCase& c) {
   }
   EXPECT_TRUE(daemon.running()) << "the daemon died";
 
-  if (c.untrusted) {
+  if (c.untrusted && c.entry_skipped_because.empty()) {
     const auto lines = daemon.process().stderr_lines();
     std::size_t failed = 0;
     for (const auto& l : lines)
       failed += l.find("endpoint writer: poll failed after") != std::string::npos;
     EXPECT_GE(failed, 1u) << joined(lines);
     EXPECT_GE(daemon.poll_errors(), 1) << daemon.metrics();
+  }
+  if (!c.entry_skipped_because.empty()) {
+    const auto lines = daemon.process().stderr_lines();
+    std::size_t failed = 0, skipped = 0;
+    for (const auto& l : lines) {
+      failed += l.find("endpoint writer: poll failed after") != std::string::npos;
+      skipped += l.find("endpoint writer: skipped the status entry of query " + kRunaway.id + ": " +
+                        c.entry_skipped_because) != std::string::npos;
+    }
+    EXPECT_EQ(failed, 0u) << joined(lines);
+    EXPECT_EQ(skipped, 1u) << "not said exactly once while the fault lasted\n" << joined(lines);
+    EXPECT_GE(daemon.malformed_entries(), c.covers) << daemon.metrics();
   }
   if (!c.failure_says.empty()) {
     const auto lines = daemon.process().stderr_lines();
@@ -363,10 +389,68 @@ TEST(FaultEndToEnd, DuplicateQueryIds) {
   run_fault_case({{"--fault", "duplicate-ids,on=status,count=30"}, "duplicate-ids", 30, false});
 }
 
-// Clocks past 64 bits or negative: the list cannot be trusted, so nothing is cancelled on
-// its word (an overflowing elapsed must not read as "very long").
+// Clocks past 64 bits or negative: the entries that carry them cannot be trusted, so nothing
+// is cancelled on their word (an overflowing elapsed must not read as "very long"). They are
+// skipped, not the whole answer: no poll fails, and the runaway's entry is named once.
 TEST(FaultEndToEnd, NegativeAndOverflowingClocks) {
-  run_fault_case({{"--fault", "bad-numbers,on=status,count=30"}, "bad-numbers", 30});
+  FaultCase c{{"--fault", "bad-numbers,on=status,count=30"}, "bad-numbers", 30};
+  c.entry_skipped_because = "a number is out of range";
+  run_fault_case(c);
+}
+
+// As neptune-sim's malformed-entries fault lists them, with why each is skipped.
+const std::pair<std::string, std::string> kMalformedEntries[] = {
+    {"badc0de0-0000-4000-8000-000000000001", "queryEvalStats: 'elapsed' is negative"},
+    {"badc0de0-0000-4000-8000-000000000002", "a string escapes a lone UTF-16 surrogate"},
+    {"badc0de0-0000-4000-8000-000000000003", "a string is not valid UTF-8"},
+};
+
+// Entries the daemon cannot read (a negative elapsed; a lone surrogate, and bytes that are not
+// UTF-8, in the text of entries an hour old) listed at every poll next to a query over its
+// limit: no poll fails, the runaway is cancelled, none of the malformed entries is, each is
+// named once however many polls list it, and the metrics count them at every poll.
+TEST(FaultEndToEnd, MalformedEntriesAreSkippedAndTheRunawayNextToThemCancelled) {
+  Simulator sim({"--fault", "malformed-entries,on=status"});
+  sim.inject(kRunaway);
+  Workspace ws;
+  Daemon daemon(ws.write_config(sim.url(), kRule, "metrics_listen = 127.0.0.1:0\n"));
+  ASSERT_TRUE(poll_until([&] { return cancels_of(sim, kRunaway.id) >= 1; }))
+      << "the runaway was not cancelled\n"
+      << joined(daemon.process().stderr_lines());
+  // Several more polls that list the malformed entries, as the simulator counts them.
+  const std::int64_t listed = faults_injected(sim.port(), "malformed-entries") + 5;
+  ASSERT_TRUE(
+      poll_until([&] { return faults_injected(sim.port(), "malformed-entries") >= listed; }));
+  // Each poll is done with before the next is sent: all but the last were counted.
+  EXPECT_GE(daemon.malformed_entries(), 3 * (listed - 1)) << daemon.metrics();
+  EXPECT_EQ(daemon.malformed_entries() % 3, 0) << daemon.metrics();
+  EXPECT_EQ(daemon.poll_errors(), 0) << daemon.metrics();
+  EXPECT_TRUE(daemon.running());
+  EXPECT_EQ(daemon.stop(), 0);
+
+  EXPECT_EQ(sim.cancelled_ids(), std::vector<std::string>{kRunaway.id});
+  const auto lines = daemon.process().stderr_lines();
+  for (const auto& [id, why] : kMalformedEntries) {
+    SCOPED_TRACE(id);
+    std::size_t named = 0;
+    for (const auto& l : lines)
+      named +=
+          l.find("endpoint writer: skipped the status entry of query " + id) != std::string::npos;
+    EXPECT_EQ(named, 1u) << joined(lines);
+    std::size_t with_why = 0;
+    for (const auto& l : lines)
+      with_why += l.find("query " + id + ": " + why + "; the other entries are acted on") !=
+                  std::string::npos;
+    EXPECT_EQ(with_why, 1u) << joined(lines);
+  }
+  for (const auto& l : lines) EXPECT_EQ(l.find("poll failed"), std::string::npos) << l;
+  std::size_t audited = 0;
+  for (const auto& r : ws.audit_records()) {
+    EXPECT_EQ(r->getValue<std::string>("query_id"), kRunaway.id);
+    EXPECT_EQ(r->getValue<std::string>("outcome"), "cancelled");
+    ++audited;
+  }
+  EXPECT_EQ(audited, 1u);
 }
 
 // --- TLS: the certificate served is the fault -------------------------------------------

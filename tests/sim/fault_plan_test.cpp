@@ -242,6 +242,7 @@ TEST(FaultSpecParse, AcceptsEveryWireAndListKind) {
       {"wrong-type,share=0.5", FaultKind::wrong_type, FaultClass::broken, 0, 0},
       {"duplicate-ids", FaultKind::duplicate_ids, FaultClass::strange_list, 0, 0},
       {"bad-numbers,during=0s..", FaultKind::bad_numbers, FaultClass::strange_list, 0, 0},
+      {"malformed-entries,on=status", FaultKind::malformed_entries, FaultClass::strange_list, 0, 0},
   };
   for (const Row& row : rows) {
     SCOPED_TRACE(row.text);
@@ -262,7 +263,8 @@ TEST(FaultSpecParse, RejectsWireKindsWithoutTheirValue) {
        {"slow-headers", "slow-headers=", "slow-headers=0s", "trickle=5", "reset=1", "not-json=x",
         "huge", "huge=", "huge=10", "huge=1TB", "huge=200GiB", "huge=-1MB", "huge=1.5MB",
         "huge-chunked", "huge-chunked=", "huge-chunked=10", "huge-chunked=1TB", "huge-chunked=x",
-        "duplicate-ids=2", "bad-numbers=yes", "truncated=half", "wrong-type=text/html"}) {
+        "duplicate-ids=2", "bad-numbers=yes", "malformed-entries=3", "truncated=half",
+        "wrong-type=text/html"}) {
     SCOPED_TRACE(text);
     const Parsed<FaultSpec> spec = parse_fault_spec(text);
     EXPECT_FALSE(spec);
@@ -307,14 +309,17 @@ TEST(FaultPlan, TheFirstErrorOrBrokenAnswerDecides) {
 }
 
 TEST(FaultPlan, StrangeListsOnlySeeStatusRequestsAndAddUp) {
-  FaultPlan faults = plan({"duplicate-ids,count=1", "bad-numbers", "wrong-type"});
+  FaultPlan faults =
+      plan({"duplicate-ids,count=1", "bad-numbers", "malformed-entries", "wrong-type"});
   const FaultDecision cancel = faults.decide(RequestKind::cancel, 0);
   EXPECT_FALSE(cancel.duplicate_ids);
   EXPECT_FALSE(cancel.bad_numbers);
+  EXPECT_FALSE(cancel.malformed_entries);
   EXPECT_EQ(cancel.broken, FaultKind::wrong_type);
   const FaultDecision status = faults.decide(RequestKind::status, 0);
   EXPECT_TRUE(status.duplicate_ids) << "the cancel did not use up the count";
   EXPECT_TRUE(status.bad_numbers);
+  EXPECT_TRUE(status.malformed_entries);
   EXPECT_EQ(status.broken, FaultKind::wrong_type);
   EXPECT_FALSE(faults.decide(RequestKind::status, 0).duplicate_ids);
 }

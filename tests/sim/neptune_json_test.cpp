@@ -257,6 +257,47 @@ TEST(NeptuneJson, BadNumbersAreNegativeOrPast64Bits) {
             std::string::npos);
 }
 
+// Three entries ahead of the workload's, each malformed in one way, laid out as each language
+// lays out its entries; with them made readable, the whole is JSON that lists them first.
+TEST(NeptuneJson, MalformedEntriesComeFirstEachBrokenInOneWay) {
+  WorkloadSnapshot snap;
+  snap.queries.push_back({"a", "MATCH (n) RETURN n", 0, 9, true});
+  ListQuirks quirks;
+  quirks.malformed_entries = true;
+  const std::string body = query_list_body(snap, Language::opencypher, quirks);
+  EXPECT_NE(
+      body.find("\"queryId\" : \"" + std::string(kMalformedEntryIds[0]) +
+                "\",\n    \"queryString\" : \"MATCH (n) RETURN n /* elapsed is negative */\",\n"
+                "    \"queryEvalStats\" : {\n      \"waited\" : 0,\n      \"elapsed\" : -3600000,"),
+      std::string::npos)
+      << body;
+  EXPECT_NE(body.find("\"queryString\" : \"MATCH (n) RETURN '\\ud800' /* a lone surrogate */\""),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("\"queryString\" : \"MATCH (n) RETURN '\xC3\x28' /* not UTF-8 */\""),
+            std::string::npos)
+      << body;
+  std::string readable = body;
+  for (const std::string bad : {"\\ud800", "\xC3\x28"})
+    readable.replace(readable.find(bad), bad.size(), "x");
+  const auto queries = parse_object(readable)->getArray("queries");
+  ASSERT_EQ(queries->size(), 4u);
+  for (unsigned i = 0; i < 3; ++i)
+    EXPECT_EQ(queries->getObject(i)->getValue<std::string>("queryId"), kMalformedEntryIds[i]);
+  EXPECT_EQ(queries->getObject(2)->getObject("queryEvalStats")->getValue<int>("elapsed"), 3600000);
+  EXPECT_EQ(queries->getObject(3)->getValue<std::string>("queryId"), "a");
+
+  // Gremlin and SPARQL put the text after the stats; SPARQL has no waited.
+  const std::string sparql = query_list_body(snap, Language::sparql, quirks);
+  EXPECT_NE(
+      sparql.find(
+          "\"subqueries\" : 0,\n      \"elapsed\" : -3600000,\n      \"cancelled\" : false\n    "
+          "},\n    \"queryString\" : \"MATCH (n) RETURN n /* elapsed is negative */\""),
+      std::string::npos)
+      << sparql;
+  EXPECT_EQ(query_list_body(snap, Language::gremlin, {}).find("badc0de0"), std::string::npos);
+}
+
 TEST(PrettyJsonWriter, ArraysAreInlineAndEmptyContainersHaveASpace) {
   PrettyJsonWriter json;
   json.begin_object();

@@ -135,6 +135,7 @@ TEST(SimOptions, HelpIsAnOption) {
                            "wrong-type",
                            "duplicate-ids",
                            "bad-numbers",
+                           "malformed-entries",
                            "ignoreCancel",
                            "--tls-cert",
                            "--tls-key",

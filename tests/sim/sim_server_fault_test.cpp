@@ -260,7 +260,7 @@ TEST_F(SimServerFaultTest, NotJsonAndWrongTypeLabelTheirBodiesFalsely) {
   EXPECT_EQ(list->getArray("queries")->size(), 2u);
 }
 
-TEST_F(SimServerFaultTest, StrangeListsAreValidJsonWithDuplicatesOrBadNumbers) {
+TEST_F(SimServerFaultTest, StrangeListsHaveDuplicatesBadNumbersOrMalformedEntries) {
   serve("duplicate-ids");
   const RawReply dup = raw_get(server_->port(), "/opencypher/status");
   const auto list = Poco::JSON::Parser().parse(dup.body()).extract<Poco::JSON::Object::Ptr>();
@@ -275,6 +275,13 @@ TEST_F(SimServerFaultTest, StrangeListsAreValidJsonWithDuplicatesOrBadNumbers) {
             std::string::npos)
       << bad.body();
   EXPECT_NE(bad.body().find("\"elapsed\" : -1000"), std::string::npos);
+
+  // The bytes that are not UTF-8 reach the wire as they are, and the surrogate as an escape.
+  serve("malformed-entries");
+  const RawReply malformed = raw_get(server_->port(), "/opencypher/status");
+  EXPECT_NE(malformed.body().find(std::string(kMalformedEntryIds[0])), std::string::npos);
+  EXPECT_NE(malformed.body().find("'\\ud800'"), std::string::npos) << malformed.body();
+  EXPECT_NE(malformed.body().find("'\xC3\x28'"), std::string::npos) << malformed.body();
 }
 
 // A throwaway certificate for 127.0.0.1, made with the openssl tool.

@@ -108,6 +108,9 @@ class EndpointPoller {
   StatusSnapshot check_by_id(const WatchdogConfig& config, std::size_t index);
   void handle(const WatchdogConfig& config, const StatusSnapshot& snapshot,
               const Decision& decision);
+  // Counts the entries a poll skipped, and says so: those without a usable queryId at every
+  // poll, each malformed one once while it stays listed.
+  void report_skipped(const StatusSnapshot& snapshot);
   // On this strand, when the dispatcher has the outcome of one of this loop's cancels.
   void cancel_finished(const QueryStatus& query, const CancelResult& result);
   // One step of the loop (the crossings due, then a poll if one is due) and the next one's
@@ -148,6 +151,12 @@ class EndpointPoller {
   RuleMemo rule_memo_;
   std::optional<std::chrono::steady_clock::time_point> last_access_denied_log_;
   std::optional<std::chrono::steady_clock::time_point> last_refusal_log_;
+  // The ids of the malformed entries already warned about. Only ids the last poll listed as
+  // malformed are kept, and at most kMalformedNamed of them: a list of many more is summed up
+  // in one line, at most once a minute.
+  static constexpr std::size_t kMalformedNamed = 256;
+  std::unordered_set<std::string> malformed_warned_;
+  std::optional<std::chrono::steady_clock::time_point> last_unnamed_malformed_log_;
 
   // Deadline schedule: the last poll's snapshot, the instant its answer had fully arrived
   // (never earlier than Neptune's reading of its clocks, so a projection never overstates a

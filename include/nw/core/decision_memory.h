@@ -51,8 +51,8 @@ class DecisionMemory {
   CancelHistory history(const QueryStatus& query) const;
 
   // After each successful poll: the queries `snapshot` lists are present again (an id that
-  // now names another query is forgotten at once); the others count one more absence, and
-  // are forgotten at kPollsAbsentToForget.
+  // now names another query is forgotten at once), and so are the ids of its malformed
+  // entries; the others count one more absence, and are forgotten at kPollsAbsentToForget.
   void poll_listed(const StatusSnapshot& snapshot);
 
   // How many queries are remembered.

@@ -60,6 +60,13 @@ class Metrics {
   void queries_seen(const std::string& endpoint, const std::string& language, std::int64_t running,
                     std::int64_t waiting);
 
+  // A successful poll of `endpoint`'s status for `language` left out `entries` entries of the
+  // list that it could not read (no usable queryId, or a malformed field or text). Counted at
+  // each poll that lists them, so the rate shows for how long they stay listed; a poll that
+  // skips none still makes the series exist, at 0.
+  void entries_skipped(const std::string& endpoint, const std::string& language,
+                       std::uint64_t entries);
+
   // Under schedule = deadline, a query's status was checked by id at its projected crossing:
   // `result` is "confirmed" (Neptune answered; decided on its clocks), "ended" (the query was
   // gone) or "failed" (no usable answer: left to the next poll).
@@ -107,6 +114,7 @@ class Metrics {
   std::map<std::string, Histogram> cancel_lateness_;      // endpoint
   std::map<std::string, std::uint64_t> cancels_refused_;  // endpoint
   std::map<Labels, std::uint64_t> crossing_checks_;       // endpoint, result
+  std::map<Labels, std::uint64_t> malformed_entries_;     // endpoint, language
   // (endpoint, language) -> (running, waiting)
   std::map<std::vector<std::string>, std::pair<std::int64_t, std::int64_t>> seen_;
   std::uint64_t reloads_ok_ = 0;

@@ -25,13 +25,24 @@ struct QueryStatus {
   bool queued() const { return elapsed_ms == 0; }
 };
 
+// An entry of the `queries` list that names its query but could not be read whole (a clock
+// that is not a non-negative whole number, text that is not valid Unicode, ...). It is left out
+// of the snapshot's queries: nothing is decided on values that could not be read.
+struct MalformedEntry {
+  std::string id;
+  std::string why;  // e.g. "queryEvalStats: 'elapsed' is negative"
+};
+
 struct StatusSnapshot {
   Language language = Language::opencypher;
   std::vector<QueryStatus> queries;
   std::int64_t accepted_count = 0;
   std::int64_t running_count = 0;
-  // Entries dropped because they had no usable queryId.
+  // Entries dropped because they had no usable queryId (or were not objects at all).
   std::size_t skipped_entries = 0;
+  // Entries dropped because something else in them was malformed, in list order. Their ids
+  // still count as listed: a cancel by an id that also names one of them could hit it.
+  std::vector<MalformedEntry> malformed;
 };
 
 }  // namespace nw

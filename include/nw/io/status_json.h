@@ -1,9 +1,12 @@
 #pragma once
 // Parsing of the JSON bodies of Neptune's status and cancel endpoints
-// (Neptune's neptunedata API, e.g. ListOpenCypherQueries, and the user guide's status servlets). Tolerant of what Neptune legitimately sends
-// (pretty-printing, absent optional fields, unknown extra fields, 64-bit numbers), strict
-// about everything else: a body that cannot be fully understood yields a Failure, and the
-// watchdog then acts on none of it.
+// (Neptune's neptunedata API, e.g. ListOpenCypherQueries, and the user guide's status servlets).
+// Tolerant of what Neptune legitimately sends (pretty-printing, absent optional fields, unknown
+// extra fields, 64-bit numbers), strict about everything else. A body whose whole cannot be
+// understood (not JSON, truncated, `queries` not an array) yields a Failure, and the watchdog then
+// acts on none of it; an entry of the list that cannot be understood is skipped and counted, and
+// the others stand: one query's odd text or clock must not keep the watchdog from every other
+// query.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,12 +17,16 @@
 namespace nw {
 
 // The body of a list request (GET /opencypher/status). Entries without a usable `queryId`
-// are skipped and counted; any other malformed part fails the whole body.
+// (or that are not objects) are counted in skipped_entries. An entry with one whose other
+// fields are malformed (a clock that is not a non-negative 64-bit whole number, a queryString
+// or queryEvalStats of the wrong type, a string that is not valid Unicode anywhere in it) is
+// listed in `malformed` with the reason. Anything malformed outside the entries fails the body.
 Result<StatusSnapshot> parse_status_body(std::string_view body, Language language);
 
 // The body of a single-query request (GET /opencypher/status/{id}): {"queryId", "queryString",
-// "queryEvalStats"}, read as a list entry is. Anything but one entry for `query_id` is a
-// bad_response; SPARQL's empty 200 for an id it does not know is query_not_found.
+// "queryEvalStats"}, read as a list entry is. Anything but one readable entry for `query_id`
+// is a bad_response (a malformed entry for it included: there is nothing else to act on);
+// SPARQL's empty 200 for an id it does not know is query_not_found.
 Result<QueryStatus> parse_query_status_body(std::string_view body, const std::string& query_id,
                                             Language language);
 

@@ -1,8 +1,8 @@
 #pragma once
 // Fault injection for the status and cancel endpoints: which requests get a Neptune error,
-// a slow or broken answer, or a status list that is valid JSON but strange, so that
-// operators and tests can watch the watchdog retry, back off, refuse what it cannot
-// trust, and recover. Pure: decisions come from a seeded random stream, the order of
+// a slow or broken answer, or a status list that is sound JSON in structure but strange,
+// so that operators and tests can watch the watchdog retry, back off, refuse what it
+// cannot trust, and recover. Pure: decisions come from a seeded random stream, the order of
 // requests and their time since the start only. The bytes themselves are written by
 // SimService (bodies) and SimServer (the wire).
 //
@@ -24,10 +24,13 @@
 //           huge-chunked=SIZE  the same body, sent with Transfer-Encoding: chunked and no
 //                           Content-Length (the client learns its size only by reading it)
 //           wrong-type      the answer as is, but Content-Type: text/html
-//         Strange status lists (valid JSON; status requests only):
+//         Strange status lists (JSON in structure; status requests only):
 //           duplicate-ids   some queries are listed twice under the same queryId
 //           bad-numbers     elapsed/waited negative or past 64 bits
 //                           (e.g. 99999999999999999999999)
+//           malformed-entries  three more entries ahead of the others, each malformed in one
+//                           way: a negative elapsed, a lone surrogate (\ud800) in the
+//                           queryString, bytes that are not UTF-8 in the queryString
 //   share=F  apply to that random share (0..1) of the requests it sees
 //   count=N  apply at most N times (alone: to the first N requests it sees)
 //   on=      which requests it sees: status (list and single-query), cancel, or all
@@ -66,8 +69,9 @@ enum class FaultKind {
   wrong_type,
   duplicate_ids,
   bad_numbers,
+  malformed_entries,
 };
-inline constexpr std::size_t kFaultKinds = 14;
+inline constexpr std::size_t kFaultKinds = 15;
 
 // What a kind does to a request (see the spec above).
 enum class FaultClass { error, slow, broken, strange_list };
@@ -123,6 +127,7 @@ struct FaultDecision {
   std::int64_t huge_bytes = 0;       // with broken == huge or huge_chunked
   bool duplicate_ids = false;
   bool bad_numbers = false;
+  bool malformed_entries = false;
   std::vector<FaultKind> fired;  // every spec that applied, in order: for the counters
   bool none() const { return fired.empty(); }
 };

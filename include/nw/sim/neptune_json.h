@@ -20,8 +20,8 @@ namespace nw::sim {
 inline constexpr std::size_t kQueryStringLimit = 1024;
 std::string truncate_query_string(std::string_view text);
 
-// Deliberate oddities in status bodies, for the strange-list faults: still valid JSON,
-// but not what a careful client may take at face value.
+// Deliberate oddities in status bodies, for the strange-list faults: still JSON in
+// structure, but not what a careful client may take at face value.
 struct ListQuirks {
   // Every other query (the 1st, 3rd, ...) is listed a second time, after all the others,
   // under the same queryId and with the same clocks.
@@ -30,10 +30,24 @@ struct ListQuirks {
   // -1000 and 99999999999999999999999; 9223372036854775808 (2^63) and
   // -9223372036854775809. (SPARQL has no waited; its elapsed takes the same turns.)
   bool bad_numbers = false;
+  // Three entries that a careful client cannot read are listed ahead of the others, each
+  // malformed in one way: elapsed negative (-3600000); a lone surrogate (\ud800) escaped in
+  // queryString; bytes that are not UTF-8 in queryString. Their ids are kMalformedEntryIds, in
+  // that order; the last two claim an hour of elapsed time, so that a client that read them
+  // anyway would find them over its limits. They are not in the workload: a cancel of one is
+  // answered as for any unknown id.
+  bool malformed_entries = false;
 };
 
 // The number past 64 bits in bad_numbers bodies.
 inline constexpr std::string_view kOverflowingNumber = "99999999999999999999999";
+
+// The queryIds of the malformed_entries entries.
+inline constexpr std::string_view kMalformedEntryIds[] = {
+    "badc0de0-0000-4000-8000-000000000001",  // elapsed is negative
+    "badc0de0-0000-4000-8000-000000000002",  // a lone surrogate in queryString
+    "badc0de0-0000-4000-8000-000000000003",  // queryString is not UTF-8
+};
 
 // GET /opencypher/status: acceptedQueryCount, runningQueryCount, queries.
 std::string query_list_body(const WorkloadSnapshot& snapshot,

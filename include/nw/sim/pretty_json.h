@@ -28,6 +28,9 @@ class PrettyJsonWriter {
   PrettyJsonWriter& number(std::int64_t value);
   // A number written as given, e.g. one past 64 bits; the caller makes sure it is one.
   PrettyJsonWriter& raw_number(std::string_view digits);
+  // A string written as given, quotes and escapes included (e.g. one that escapes a lone
+  // surrogate, which json_quote never writes); the caller makes sure it is one.
+  PrettyJsonWriter& raw_string(std::string_view quoted);
   PrettyJsonWriter& boolean(bool value);
 
   const std::string& str() const { return out_; }

@@ -4,8 +4,10 @@
 #include "nw/app/endpoint_poller.h"
 
 #include <set>
+#include <sstream>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "nw/io/logging.h"
@@ -222,6 +224,93 @@ TEST_F(LoopOnFakes, CancelsOfOneEndpointAreBoundedInFlight) {
   std::size_t cancelled = 0;
   for (const auto& o : journal_.outcomes()) cancelled += o == "cancelled";
   EXPECT_EQ(cancelled, 6u);
+}
+
+// A logger that writes into `out`, for tests that count what was said.
+std::shared_ptr<spdlog::logger> logger_into(std::ostringstream& out) {
+  auto logger = std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
+  logger->set_pattern("%l %v");
+  return logger;
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// The malformed_entries_total sample of the test endpoint's openCypher status, as rendered.
+std::string malformed_sample(const Metrics& metrics) {
+  const std::string text = metrics.render();
+  const std::string name =
+      "neptune_watchdog_malformed_entries_total{endpoint=\"test\",language=\"opencypher\"} ";
+  const auto at = text.find(name);
+  if (at == std::string::npos) return "absent";
+  return text.substr(at + name.size(), text.find('\n', at) - at - name.size());
+}
+
+StatusSnapshot with_malformed(StatusSnapshot s, std::initializer_list<const char*> ids) {
+  for (const char* id : ids)
+    s.malformed.push_back(MalformedEntry{id, "queryEvalStats: 'elapsed' is negative"});
+  return s;
+}
+
+// Entries that could not be read are skipped: the over-limit query listed next to them is
+// cancelled, each is warned about once while it stays listed (again if it comes back after a
+// poll without it), and every poll counts them.
+TEST_F(LoopOnFakes, AMalformedEntryIsSkippedWarnedOnceAndCountedAtEveryPoll) {
+  std::ostringstream said;
+  log_ = logger_into(said);
+  auto& p = loop("[watchdog]\nschedule = fixed\n[rule.long]\nmax_elapsed = 10s\n");
+  StatusSnapshot first = with_malformed(listing({running("q-long", 60000)}), {"q-bad", "q-odd"});
+  first.skipped_entries = 1;
+  client_->script_list(first);
+  client_->script_list(with_malformed(listing({}), {"q-bad", "q-odd"}));
+  client_->script_list(with_malformed(listing({}), {"q-odd", "q-bad"}));
+  client_->script_list(with_malformed(listing({}), {"q-odd"}));  // q-bad ended
+  client_->script_list(
+      with_malformed(listing({}), {"q-bad", "q-odd", "q-bad"}));  // q-bad again, twice
+  p.start(clock_.now());
+  run_for(20s);  // five polls
+  EXPECT_EQ(client_->calls(),
+            (std::vector<std::string>{"list", "cancel q-long", "list", "list", "list", "list"}));
+  EXPECT_EQ(client_->cancels(), std::vector<std::string>{"cancel q-long"});
+  const std::string text = said.str();
+  EXPECT_EQ(
+      occurrences(text,
+                  "skipped the status entry of query q-bad: queryEvalStats: 'elapsed' is negative"),
+      2u)
+      << text;
+  EXPECT_EQ(occurrences(text, "skipped the status entry of query q-odd"), 1u) << text;
+  EXPECT_EQ(occurrences(text, "without a usable queryId"), 1u) << text;
+  EXPECT_EQ(occurrences(text, "warning endpoint test: skipped the status entry"), 3u) << text;
+  EXPECT_EQ(malformed_sample(metrics_), std::to_string(3 + 2 + 2 + 1 + 3)) << metrics_.render();
+}
+
+// Far more malformed entries than the memory of warned ids holds: each of the first 256 is
+// named once, the others are summed up in one line at most once a minute,
+// and the names already given are never pushed out by new ones.
+TEST_F(LoopOnFakes, AFloodOfMalformedEntriesIsNamedUpToABoundAndSummedUp) {
+  std::ostringstream said;
+  log_ = logger_into(said);
+  auto& p = loop("[watchdog]\nschedule = fixed\n[rule.long]\nmax_elapsed = 10s\n");
+  StatusSnapshot flood;
+  for (int i = 0; i < 300; ++i)
+    flood.malformed.push_back(MalformedEntry{"bad-" + std::to_string(i), "why"});
+  StatusSnapshot reversed = flood;
+  std::reverse(reversed.malformed.begin(), reversed.malformed.end());
+  client_->script_list(flood);
+  client_->script_list(reversed);  // the last ones first: the named ones must stay named
+  client_->fallback_list(flood);
+  p.start(clock_.now());
+  run_for(60s);  // 13 polls
+  const std::string text = said.str();
+  EXPECT_EQ(occurrences(text, "skipped the status entry of query bad-"), 256u);
+  EXPECT_EQ(occurrences(text, "skipped the status entry of query bad-0:"), 1u);
+  EXPECT_EQ(occurrences(text, "skipped the status entry of query bad-299:"), 0u);
+  EXPECT_EQ(occurrences(text, "skipped 44 more malformed status entries, not named one by one"), 2u)
+      << text;  // at the first poll and a minute later
 }
 
 }  // namespace

@@ -191,6 +191,29 @@ TEST(TestMatching, ReadsADirectoryOfJsonFilesInNameOrder) {
   EXPECT_EQ(r.err, Lines{});
 }
 
+// An entry the daemon would skip is named, with why, after the queries that were evaluated; the
+// file itself is read.
+TEST(TestMatching, NamesTheEntriesItSkipsAsMalformed) {
+  TempDir dir;
+  const std::string f = dir.write(
+      "capture.json", body({entry("q-neg", "MATCH (n)", -5), entry("q-long", "MATCH (n)", 400000),
+                            "{\"queryId\":\"q-text\",\"queryString\":\"MATCH \\ud800\"}"}));
+  const std::string only = dir.write("only.json", body({entry("q-neg", "MATCH (n)", -5)}));
+  const Outcome r = run(config(kConfig), {f, only});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out,
+            (Lines{
+                f + ": q-long: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms",
+                f + ": q-neg: none: skipped, its entry is malformed (queryEvalStats: 'elapsed' is "
+                    "negative)",
+                f + ": q-text: none: skipped, its entry is malformed (a string escapes a lone "
+                    "UTF-16 surrogate)",
+                only + ": q-neg: none: skipped, its entry is malformed (queryEvalStats: 'elapsed' "
+                       "is negative)",
+            }));
+  EXPECT_EQ(r.err, Lines{});
+}
+
 TEST(TestMatching, ReportsUnreadableAndBadFilesAndStillPrintsTheOthers) {
   TempDir dir;
   const std::string good = dir.write("good.json", body({entry("g", "MATCH (n)", 400000)}));

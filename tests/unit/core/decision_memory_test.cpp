@@ -24,6 +24,13 @@ StatusSnapshot snapshot_of(std::initializer_list<const char*> ids) {
   return s;
 }
 
+// `snapshot` with entries for `ids` that could not be read.
+StatusSnapshot with_malformed(StatusSnapshot snapshot, std::initializer_list<const char*> ids) {
+  for (const char* id : ids)
+    snapshot.malformed.push_back(MalformedEntry{id, "queryEvalStats: 'elapsed' is negative"});
+  return snapshot;
+}
+
 TEST(DecisionMemory, FirstTimeIsTrueOncePerQueryAndRule) {
   struct Row {
     const char* name;
@@ -92,6 +99,18 @@ TEST(DecisionMemory, ForgetsAQueryAfterTwoPollsWithoutItOrAtOnceWhenItsIdNamesAn
        {listing({query("q1", 2000), query("q2", 400), query("q3", 2000)})}, true, false, true},
       {"q3's id listed with another text: another query",
        {listing({query("q1", 2000), query("q2", 2000), query("q3", 2000, "CREATE (n)")})}, true, true, false},
+      {"q2 listed malformed twice: still listed",
+       {with_malformed(snapshot_of({"q1", "q3"}), {"q2"}),
+        with_malformed(snapshot_of({"q1", "q3"}), {"q2"})},
+       true, true, true},
+      {"q1 malformed, then readable: the same query, its cancel remembered",
+       {with_malformed(snapshot_of({"q2", "q3"}), {"q1"}),
+        with_malformed(snapshot_of({"q2", "q3"}), {"q1"}), snapshot_of({"q1", "q2", "q3"})},
+       true, true, true},
+      {"a malformed entry under another id keeps nothing",
+       {with_malformed(snapshot_of({"q1", "q3"}), {"q4"}),
+        with_malformed(snapshot_of({"q1", "q3"}), {"q4"})},
+       true, false, true},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);

@@ -339,6 +339,26 @@ TEST(Evaluate, RepeatedEmptyAndCancelledIdsAreIgnored) {
   }
 }
 
+// An entry skipped as malformed still names a query: a readable entry under the same id is not
+// cancelled either (the cancel could hit the other), while other ids are judged as usual.
+TEST(Evaluate, AnIdThatAlsoNamesAMalformedEntryIsIgnored) {
+  StatusSnapshot snapshot;
+  snapshot.queries = {q("d", 5000), q("a", 5000)};
+  snapshot.malformed = {MalformedEntry{"d", "a string is not valid UTF-8"},
+                        MalformedEntry{"x", "queryEvalStats: 'elapsed' is negative"}};
+  const Policy p = policy({kStrict});
+  Lines out;
+  for (const auto& e : evaluate(snapshot, p, kNow))
+    out.push_back(std::to_string(e.query_index) + ":" + std::string(to_string(e.verdict)) + ":" +
+                  e.reason);
+  EXPECT_EQ(out, (Lines{"0:ignored:its queryId names 2 queries in this status reply: a cancel "
+                        "could hit the wrong one",
+                        "1:act:elapsed 5000ms > max_elapsed 1000ms"}));
+  const auto acted = decide(snapshot, p, kNow);
+  ASSERT_EQ(acted.size(), 1u);
+  EXPECT_EQ(acted[0].query_index, 1u);
+}
+
 // Count characters, not bytes: Neptune cuts queryString at 1024 characters.
 std::string repeat(const std::string& unit, std::size_t n) {
   std::string out;

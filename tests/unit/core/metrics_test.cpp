@@ -339,6 +339,7 @@ TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
       {"neptune_watchdog_last_successful_poll_timestamp_seconds", "gauge"},
       {"neptune_watchdog_queries_running", "gauge"},
       {"neptune_watchdog_queries_waiting", "gauge"},
+      {"neptune_watchdog_malformed_entries_total", "counter"},
       {"neptune_watchdog_decisions_total", "counter"},
       {"neptune_watchdog_cancels_total", "counter"},
       {"neptune_watchdog_budget_exhaustions_total", "counter"},
@@ -387,6 +388,9 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   metrics.crossing_checked("writer", "confirmed");
   metrics.crossing_checked("writer", "ended");
   metrics.crossing_checked("reader", "failed");
+  metrics.entries_skipped("writer", "opencypher", 0);  // a poll that skipped none: the series, at 0
+  metrics.entries_skipped("writer", "gremlin", 2);
+  metrics.entries_skipped("writer", "gremlin", 3);  // a counter: each poll adds its own
   metrics.config_reloaded(true);
   metrics.config_reloaded(false);
   metrics.config_reloaded(true);
@@ -467,6 +471,11 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   EXPECT_EQ(e.value(p + "crossing_checks_total", {{"endpoint", "writer"}, {"result", "ended"}}), 1);
   EXPECT_EQ(e.value(p + "crossing_checks_total", {{"endpoint", "reader"}, {"result", "failed"}}), 1);
   EXPECT_EQ(e.count(p + "crossing_checks_total"), 3u);
+
+  EXPECT_EQ(e.value(p + "malformed_entries_total", cypher("writer")), 0);
+  EXPECT_EQ(
+      e.value(p + "malformed_entries_total", {{"endpoint", "writer"}, {"language", "gremlin"}}), 5);
+  EXPECT_EQ(e.count(p + "malformed_entries_total"), 2u);
 
   EXPECT_EQ(e.value(p + "config_reloads_total", {{"result", "ok"}}), 2);
   EXPECT_EQ(e.value(p + "config_reloads_total", {{"result", "error"}}), 1);
@@ -686,6 +695,7 @@ TEST(Metrics, AForgottenEndpointLeavesNoSeries) {
     metrics.cancel_lateness(endpoint, 1);
     metrics.queries_seen(endpoint, "opencypher", 1, 1);
     metrics.crossing_checked(endpoint, "confirmed");
+    metrics.entries_skipped(endpoint, "opencypher", 1);
   }
   metrics.forget_endpoint("gone");
   const std::string text = metrics.render();

@@ -133,6 +133,174 @@ TEST(ParseStatusBody, DocumentedSingleQueryBodyIsNotAList) {
   EXPECT_EQ(result.value().skipped_entries, 0u);
 }
 
+// "id: why" per malformed entry.
+std::vector<std::string> malformed(const StatusSnapshot& s) {
+  std::vector<std::string> out;
+  for (const auto& m : s.malformed) out.push_back(m.id + ": " + m.why);
+  return out;
+}
+
+const std::string kGoodA =
+    R"({"queryId":"a","queryString":"MATCH (a) RETURN a","queryEvalStats":{"waited":0,"elapsed":700000,"cancelled":false}})";
+const std::string kGoodC =
+    R"({"queryId":"c","queryString":"MATCH (c) RETURN c","queryEvalStats":{"waited":5,"elapsed":0,"cancelled":false}})";
+const Lines kGoodOnes = {"a|MATCH (a) RETURN a|700000|0|false", "c|MATCH (c) RETURN c|0|5|false"};
+
+// One entry that cannot be read, between two that can: it is skipped (named when it has a
+// usable queryId, counted otherwise), and the two others are read as they would be alone.
+TEST(ParseStatusBody, AMalformedEntryIsSkippedAndTheOthersKept) {
+  struct Row {
+    const char* name;
+    std::string entry;  // listed between a and c
+    std::string why;    // the reason given for "b"; empty: skipped without a usable queryId
+  } rows[] = {
+      {"negative elapsed", R"({"queryId":"b","queryEvalStats":{"waited":0,"elapsed":-5}})",
+       "queryEvalStats: 'elapsed' is negative"},
+      {"negative waited", R"({"queryId":"b","queryEvalStats":{"waited":-1,"elapsed":5}})",
+       "queryEvalStats: 'waited' is negative"},
+      {"fractional elapsed", R"({"queryId":"b","queryEvalStats":{"elapsed":1.5}})",
+       "queryEvalStats: 'elapsed' is not a whole number"},
+      {"fractional waited", R"({"queryId":"b","queryEvalStats":{"waited":0.25}})",
+       "queryEvalStats: 'waited' is not a whole number"},
+      {"exponent elapsed", R"({"queryId":"b","queryEvalStats":{"elapsed":1e3}})",
+       "queryEvalStats: 'elapsed' is not a whole number"},
+      {"elapsed as a string", R"({"queryId":"b","queryEvalStats":{"elapsed":"23463"}})",
+       "queryEvalStats: 'elapsed' is not a whole number"},
+      {"boolean elapsed", R"({"queryId":"b","queryEvalStats":{"elapsed":true}})",
+       "queryEvalStats: 'elapsed' is not a whole number"},
+      {"elapsed beyond int64",
+       R"({"queryId":"b","queryEvalStats":{"elapsed":18446744073709551615}})",
+       "queryEvalStats: 'elapsed' is out of range"},
+      {"elapsed past 64 bits",
+       R"({"queryId":"b","queryEvalStats":{"elapsed":99999999999999999999999}})",
+       "a number is out of range"},
+      {"a number past 64 bits in an unknown field", R"({"queryId":"b","subqueries":1e400})",
+       "a number is out of range"},
+      {"cancelled a number", R"({"queryId":"b","queryEvalStats":{"cancelled":1}})",
+       "queryEvalStats: 'cancelled' is not a boolean"},
+      {"queryString a number", R"({"queryId":"b","queryString":7})", "queryString is not a string"},
+      {"queryEvalStats an array", R"({"queryId":"b","queryEvalStats":[1]})",
+       "queryEvalStats is not an object"},
+      {"lone high surrogate in the text",
+       R"({"queryId":"b","queryString":"MATCH (n) RETURN '\ud800'"})",
+       "a string escapes a lone UTF-16 surrogate"},
+      {"lone low surrogate in the text",
+       R"({"queryId":"b","queryString":"\udc00 MATCH (n) RETURN n"})",
+       "a string escapes a lone UTF-16 surrogate"},
+      {"high surrogate before another character", R"({"queryId":"b","queryString":"\ud800\u0041"})",
+       "a string escapes a lone UTF-16 surrogate"},
+      {"invalid UTF-8 byte in the text",
+       "{\"queryId\":\"b\",\"queryString\":\"MATCH (n) \xFF RETURN n\"}",
+       "a string is not valid UTF-8"},
+      {"UTF-8 encoded surrogate in the text",
+       "{\"queryId\":\"b\",\"queryString\":\"\xED\xA0\x80\"}", "a string is not valid UTF-8"},
+      {"overlong UTF-8 in the text", "{\"queryId\":\"b\",\"queryString\":\"\xC0\xAF\"}",
+       "a string is not valid UTF-8"},
+      {"UTF-8 cut short before the closing quote",
+       "{\"queryId\":\"b\",\"queryString\":\"caf\xC3\"}", "a string is not valid UTF-8"},
+      {"invalid UTF-8 in an unknown field", "{\"queryId\":\"b\",\"note\":\"\xFE\"}",
+       "a string is not valid UTF-8"},
+      {"invalid UTF-8 in a key", "{\"queryId\":\"b\",\"\xFF\":1}", "a string is not valid UTF-8"},
+      {"a raw control character in the text", "{\"queryId\":\"b\",\"queryString\":\"MATCH\t(n)\"}",
+       "a string holds an unescaped control character"},
+      {"text after the stats, pretty-printed as Gremlin lists it",
+       "{\n    \"queryId\" : \"b\",\n    \"queryEvalStats\" : {\n      \"elapsed\" : 900000\n    "
+       "},\n"
+       "    \"queryString\" : \"g.V().has('name', '\\ud800')\"\n  }",
+       "a string escapes a lone UTF-16 surrogate"},
+      {"the id found under an escaped key", "{\"quer\\u0079Id\":\"b\",\"queryString\":\"\xFF\"}",
+       "a string is not valid UTF-8"},
+      {"the last of two queryIds names it",
+       "{\"queryId\":\"x\",\"queryId\":\"b\",\"queryString\":\"\xFF\"}",
+       "a string is not valid UTF-8"},
+      {"invalid UTF-8 in the queryId",
+       "{\"queryId\":\"b\xFF\",\"queryEvalStats\":{\"elapsed\":900000}}", ""},
+      {"a lone surrogate in the queryId",
+       R"({"queryId":"b\ud800","queryEvalStats":{"elapsed":900000}})", ""},
+      {"bad text and no queryId",
+       "{\"queryString\":\"\xFF\",\"queryEvalStats\":{\"elapsed\":900000}}", ""},
+      {"an empty queryId and bad text", R"({"queryId":"","queryString":"\ud800"})", ""},
+      {"negative elapsed and no queryId", R"({"queryEvalStats":{"elapsed":-5}})", ""},
+      {"a number", "42", ""},
+      {"null", "null", ""},
+      {"a string", R"("b")", ""},
+      {"an array", R"([{"queryId":"b"}])", ""},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const std::string body = R"({"acceptedQueryCount":3,"runningQueryCount":2,"queries":[)" +
+                             kGoodA + "," + row.entry + "," + kGoodC + "]}";
+    const auto result = parse_status_body(body, Language::gremlin);
+    ASSERT_TRUE(result.ok()) << result.failure().describe();
+    const StatusSnapshot& s = result.value();
+    EXPECT_EQ(s.language, Language::gremlin);
+    EXPECT_EQ(s.accepted_count, 3);
+    EXPECT_EQ(s.running_count, 2);
+    EXPECT_EQ(summary(s), kGoodOnes);
+    if (row.why.empty()) {
+      EXPECT_EQ(s.skipped_entries, 1u);
+      EXPECT_EQ(malformed(s), Lines{});
+    } else {
+      EXPECT_EQ(s.skipped_entries, 0u);
+      EXPECT_EQ(malformed(s), Lines{"b: " + row.why});
+    }
+  }
+}
+
+TEST(ParseStatusBody, EveryMalformedEntryOfAListIsSkippedAndCounted) {
+  // The documented captures of a bad entry, each alone in its list.
+  const auto negative = parse_status_body(data("bad_negative_elapsed.json"), Language::opencypher);
+  ASSERT_TRUE(negative.ok()) << negative.failure().describe();
+  EXPECT_EQ(summary(negative.value()), Lines{});
+  EXPECT_EQ(malformed(negative.value()),
+            Lines{"55555555-0000-4000-8000-000000000001: queryEvalStats: 'elapsed' is negative"});
+  const auto string = parse_status_body(data("bad_elapsed_string.json"), Language::opencypher);
+  ASSERT_TRUE(string.ok()) << string.failure().describe();
+  EXPECT_EQ(summary(string.value()), Lines{});
+  EXPECT_EQ(
+      malformed(string.value()),
+      Lines{
+          "66666666-0000-4000-8000-000000000001: queryEvalStats: 'elapsed' is not a whole number"});
+
+  // A capture in Neptune's layout: a lone surrogate, bytes that are not UTF-8, a negative clock.
+  const auto capture =
+      parse_status_body(data("opencypher_list_malformed_entries.json"), Language::opencypher);
+  ASSERT_TRUE(capture.ok()) << capture.failure().describe();
+  EXPECT_EQ(capture.value().accepted_count, 4);
+  EXPECT_EQ(summary(capture.value()),
+            Lines{"77777777-0000-4000-8000-000000000004|MATCH (m) RETURN m|600000|0|false"});
+  EXPECT_EQ(capture.value().skipped_entries, 0u);
+  EXPECT_EQ(malformed(capture.value()),
+            (Lines{"77777777-0000-4000-8000-000000000001: a string escapes a lone UTF-16 surrogate",
+                   "77777777-0000-4000-8000-000000000002: a string is not valid UTF-8",
+                   "77777777-0000-4000-8000-000000000003: queryEvalStats: 'elapsed' is negative"}));
+
+  // Entries malformed in every way at once, in the layout Neptune uses, among readable ones.
+  const std::string body =
+      "{\n  \"acceptedQueryCount\" : 9,\n  \"runningQueryCount\" : 9,\n  \"queries\" : [ " +
+      kGoodA +
+      ", {\n    \"queryId\" : \"neg\",\n    \"queryEvalStats\" : { \"elapsed\" : -1 }\n  }, "
+      "{\n    \"queryId\" : \"surrogate\",\n    \"queryString\" : \"RETURN '\\ud800'\"\n  }, "
+      "{\n    \"queryId\" : \"utf8\",\n    \"queryString\" : \"RETURN '\xC3\x28'\"\n  }, "
+      "{\n    \"queryId\" : \"big\",\n    \"queryEvalStats\" : { \"waited\" : "
+      "99999999999999999999999 }\n  }, "
+      "{\n    \"queryString\" : \"\xFF\"\n  }, " +
+      kGoodC +
+      ", "
+      "{\n    \"queryId\" : \"frac\",\n    \"queryEvalStats\" : { \"elapsed\" : 0.5 }\n  } ]\n}";
+  const auto result = parse_status_body(body, Language::opencypher);
+  ASSERT_TRUE(result.ok()) << result.failure().describe();
+  const StatusSnapshot& s = result.value();
+  EXPECT_EQ(s.accepted_count, 9);
+  EXPECT_EQ(summary(s), kGoodOnes);
+  EXPECT_EQ(s.skipped_entries, 1u);
+  EXPECT_EQ(malformed(s),
+            (Lines{"neg: queryEvalStats: 'elapsed' is negative",
+                   "surrogate: a string escapes a lone UTF-16 surrogate",
+                   "utf8: a string is not valid UTF-8", "big: a number is out of range",
+                   "frac: queryEvalStats: 'elapsed' is not a whole number"}));
+}
+
 TEST(ParseStatusBody, EveryMalformedBodyIsABadResponse) {
   struct Row {
     const char* name;
@@ -140,10 +308,8 @@ TEST(ParseStatusBody, EveryMalformedBodyIsABadResponse) {
     std::string message;  // empty: any parser message after "status body: "
   } rows[] = {
       {"truncated", data("bad_truncated.json"), ""},
-      {"negative elapsed", data("bad_negative_elapsed.json"), "status body: queries[0].queryEvalStats: 'elapsed' is negative"},
-      {"elapsed as a string", data("bad_elapsed_string.json"),
-       "status body: queries[0].queryEvalStats: 'elapsed' is not a whole number"},
-      {"queries not an array", data("bad_queries_not_array.json"), "status body: 'queries' is not an array"},
+      {"queries not an array", data("bad_queries_not_array.json"),
+       "status body: 'queries' is not an array"},
       {"empty body", "", ""},
       {"whitespace only", "  \n", ""},
       {"plain text", "Invalid queryId (not a UUID): invalid-guid", ""},
@@ -153,30 +319,34 @@ TEST(ParseStatusBody, EveryMalformedBodyIsABadResponse) {
       {"top-level string", "\"ok\"", ""},
       {"top-level number", "200", ""},
       {"queries a string", R"({"queries":"none"})", "status body: 'queries' is not an array"},
-      {"entry not an object", R"({"queries":[{"queryId":"a"},42]})", "status body: queries[1] is not an object"},
-      {"entry null", R"({"queries":[null]})", "status body: queries[0] is not an object"},
-      {"queryString a number", R"({"queries":[{"queryId":"a","queryString":7}]})",
-       "status body: queries[0].queryString is not a string"},
-      {"queryEvalStats an array", R"({"queries":[{"queryId":"a","queryEvalStats":[1]}]})",
-       "status body: queries[0].queryEvalStats is not an object"},
-      {"negative waited", R"({"queries":[{"queryId":"a","queryEvalStats":{"waited":-1}}]})",
-       "status body: queries[0].queryEvalStats: 'waited' is negative"},
-      {"fractional elapsed", R"({"queries":[{"queryId":"a","queryEvalStats":{"elapsed":1.5}}]})",
-       "status body: queries[0].queryEvalStats: 'elapsed' is not a whole number"},
-      {"exponent elapsed", R"({"queries":[{"queryId":"a","queryEvalStats":{"elapsed":1e3}}]})",
-       "status body: queries[0].queryEvalStats: 'elapsed' is not a whole number"},
-      {"boolean elapsed", R"({"queries":[{"queryId":"a","queryEvalStats":{"elapsed":true}}]})",
-       "status body: queries[0].queryEvalStats: 'elapsed' is not a whole number"},
-      {"elapsed beyond int64", R"({"queries":[{"queryId":"a","queryEvalStats":{"elapsed":18446744073709551615}}]})",
-       "status body: queries[0].queryEvalStats: 'elapsed' is out of range"},
-      {"cancelled a number", R"({"queries":[{"queryId":"a","queryEvalStats":{"cancelled":1}}]})",
-       "status body: queries[0].queryEvalStats: 'cancelled' is not a boolean"},
-      {"cancelled a word", R"({"queries":[{"queryId":"a","queryEvalStats":{"cancelled":"yes"}}]})",
-       "status body: queries[0].queryEvalStats: 'cancelled' is not a boolean"},
-      {"bad entry after good ones", R"({"queries":[{"queryId":"a"},{"queryId":"b","queryEvalStats":{"elapsed":-2}}]})",
-       "status body: queries[1].queryEvalStats: 'elapsed' is negative"},
-      {"negative count", R"({"acceptedQueryCount":-1,"queries":[]})", "status body: 'acceptedQueryCount' is negative"},
-      {"count a string", R"({"runningQueryCount":"1","queries":[]})", "status body: 'runningQueryCount' is not a whole number"},
+      {"negative count", R"({"acceptedQueryCount":-1,"queries":[]})",
+       "status body: 'acceptedQueryCount' is negative"},
+      {"count a string", R"({"runningQueryCount":"1","queries":[]})",
+       "status body: 'runningQueryCount' is not a whole number"},
+      // What an entry may hold is no excuse outside the entries, nor for a broken structure.
+      {"a count past 64 bits", R"({"acceptedQueryCount":99999999999999999999999,"queries":[]})",
+       ""},
+      {"invalid UTF-8 outside the list", "{\"note\":\"\xFF\",\"queries\":[" + kGoodA + "]}", ""},
+      {"a lone surrogate in a top-level key", R"({"\ud800":1,"queries":[{"queryId":"a"}]})", ""},
+      {"invalid UTF-8 between tokens", "{\"queries\":[" + kGoodA + "]\xFF}", ""},
+      {"a bad entry in a truncated body",
+       "{\"queries\":[{\"queryId\":\"b\",\"queryString\":\"\xFF\"},{\"queryId\":\"c\"", ""},
+      {"a bad entry and a missing comma",
+       "{\"queries\":[{\"queryId\":\"b\",\"queryString\":\"\xFF\"} {\"queryId\":\"c\"}]}", ""},
+      {"a bad entry and an unclosed string",
+       "{\"queries\":[{\"queryId\":\"b\",\"queryString\":\"\xFF}]}", ""},
+      {"a bad entry and a bad escape",
+       "{\"queries\":[{\"queryId\":\"b\",\"queryString\":\"\xFF \\x41\"}]}", ""},
+      {"a bad entry and a short unicode escape",
+       R"({"queries":[{"queryId":"b","queryString":"\ud800 \u41"}]})", ""},
+      {"a bad entry and a bad number",
+       "{\"queries\":[{\"queryId\":\"b\",\"queryString\":\"\xFF\",\"x\":01}]}", ""},
+      {"a bad entry in queries that is not an array",
+       "{\"queries\":{\"queryId\":\"b\",\"queryString\":\"\xFF\"}}", ""},
+      {"a bad entry nested deeper than any parser goes",
+       "{\"queries\":[{\"queryId\":\"b\",\"queryString\":\"\xFF\",\"x\":" + std::string(200, '[') +
+           std::string(200, ']') + "}]}",
+       ""},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
@@ -194,6 +364,67 @@ TEST(ParseStatusBody, EveryMalformedBodyIsABadResponse) {
       EXPECT_GT(f.message.size(), std::string("status body: ").size());
     } else {
       EXPECT_EQ(f.message, row.message);
+    }
+  }
+}
+
+// A single-query answer has nothing else to act on: an entry for the query that cannot be read
+// is no answer (a bad_response, never "the query ended"), while a malformed entry of another
+// query in a status list does not hide the one asked for.
+TEST(ParseQueryStatusBody, AMalformedEntryOfTheQueryIsABadResponse) {
+  const std::string q1 =
+      R"({"queryId":"q1","queryString":"MATCH (n) RETURN n","queryEvalStats":{"elapsed":1203}})";
+  struct Row {
+    const char* name;
+    std::string body;
+    Language language;
+    std::string refusal;  // empty: the query's status, read; "*": any bad_response
+  } rows[] = {
+      {"readable", q1, Language::opencypher, ""},
+      {"negative elapsed", R"({"queryId":"q1","queryEvalStats":{"elapsed":-5}})",
+       Language::opencypher,
+       "status body: the query's entry is malformed: queryEvalStats: 'elapsed' is negative"},
+      {"fractional elapsed", R"({"queryId":"q1","queryEvalStats":{"elapsed":2.5}})",
+       Language::gremlin,
+       "status body: the query's entry is malformed: queryEvalStats: 'elapsed' is not a whole "
+       "number"},
+      {"a lone surrogate in the text", R"({"queryId":"q1","queryString":"\ud800"})",
+       Language::opencypher,
+       "status body: the query's entry is malformed: a string escapes a lone UTF-16 surrogate"},
+      {"invalid UTF-8 in the text", "{\"queryId\":\"q1\",\"queryString\":\"\xFF\"}",
+       Language::opencypher,
+       "status body: the query's entry is malformed: a string is not valid UTF-8"},
+      {"a malformed entry of another query", R"({"queryId":"q2","queryEvalStats":{"elapsed":-5}})",
+       Language::opencypher,
+       "status body: the reply is about another query than the one asked for"},
+      {"invalid UTF-8 in the queryId",
+       "{\"queryId\":\"q1\xFF\",\"queryEvalStats\":{\"elapsed\":5}}", Language::opencypher,
+       "status body: not the status of a query"},
+      {"a status list where the query is malformed",
+       R"({"queries":[{"queryId":"q1","queryString":"\ud800","queryEvalStats":{"elapsed":900000}}]})",
+       Language::sparql,
+       "status body: the query's entry is malformed: a string escapes a lone UTF-16 surrogate"},
+      {"a status list where another query is malformed",
+       "{\"queries\":[{\"queryId\":\"q2\",\"queryString\":\"\xFF\"}," + q1 + "]}", Language::sparql,
+       ""},
+      {"a bad entry that wrapping would join to another",
+       "{\"queryId\":\"q2\",\"queryString\":\"\xFF\"}," + q1, Language::opencypher, "*"},
+      {"a bad entry that wrapping would mend", "{\"queryId\":\"q1\",\"queryString\":\"\xFF\"}]}",
+       Language::opencypher, "*"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const auto got = parse_query_status_body(row.body, "q1", row.language);
+    if (row.refusal.empty()) {
+      ASSERT_TRUE(got.ok()) << got.failure().describe();
+      EXPECT_EQ(got.value().id, "q1");
+      EXPECT_EQ(got.value().elapsed_ms, 1203);
+      continue;
+    }
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.failure().kind, FailureKind::bad_response);
+    if (row.refusal != "*") {
+      EXPECT_EQ(got.failure().message, row.refusal);
     }
   }
 }
