@@ -100,13 +100,17 @@ bool EndpointPoller::poll_once() {
   metrics_.queries_seen(endpoint_.name, std::string(to_string(snapshot.language)),
                         static_cast<std::int64_t>(snapshot.queries.size()) - waiting, waiting);
   memory_.poll_listed(snapshot);
-  act_on(*config, snapshot, Observation::poll);
+  // One evaluation, at one instant, gives both what to do now and when to look again.
+  const bool deadline = config->watchdog.schedule == Schedule::deadline;
+  Assessment assessment =
+      assess(snapshot, config->policy, clock_.wall_now(), &rule_memo_, deadline);
+  act_on(*config, snapshot, std::move(assessment.decisions), Observation::poll);
   if (!retiring_.load()) status_.cycle_finished(label_, true, snapshot.queries.size(), "");
 
   crossings_.clear();
   const std::size_t listed = snapshot.queries.size();
-  if (config->watchdog.schedule == Schedule::deadline) {
-    crossings_ = upcoming_crossings(snapshot, config->policy, clock_.wall_now(), &rule_memo_);
+  if (deadline) {
+    crossings_ = std::move(assessment.crossings);
     observed_at_ = answered;
     last_seen_ = std::move(polled.result.value());  // frees the previous poll's snapshot
   }
@@ -205,10 +209,15 @@ bool EndpointPoller::act_on_due_crossings(std::chrono::steady_clock::time_point 
       for (const std::size_t index : due) {
         if (stop_.stop_requested()) break;
         const StatusSnapshot checked = check_by_id(*config, index);
-        if (!checked.queries.empty()) act_on(*config, checked, Observation::checked_by_id);
+        if (!checked.queries.empty())
+          act_on(*config, checked, decide(checked, config->policy, clock_.wall_now()),
+                 Observation::checked_by_id);
       }
-    } else
-      act_on(*config, project(last_seen_, due, since_ms), Observation::projected, since_ms);
+    } else {
+      const StatusSnapshot projected = project(last_seen_, due, since_ms);
+      act_on(*config, projected, decide(projected, config->policy, clock_.wall_now()),
+             Observation::projected, since_ms);
+    }
   }
   return !needs_poll;
 }
@@ -243,10 +252,9 @@ StatusSnapshot EndpointPoller::check_by_id(const WatchdogConfig& config, std::si
 }
 
 void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot,
-                            Observation observation, std::int64_t projected_ms) {
-  const bool poll = observation == Observation::poll;
-  auto decisions = decide(snapshot, config.policy, clock_.wall_now(), poll ? &rule_memo_ : nullptr);
-  if (!poll) {
+                            std::vector<Decision> decisions, Observation observation,
+                            std::int64_t projected_ms) {
+  if (observation != Observation::poll) {
     // A projection or a check holds only the queries due, so a concurrency guard would count
     // too few: guards act at polls only. Only broken limits (excess > 0) are acted on here.
     decisions.erase(std::remove_if(decisions.begin(), decisions.end(),

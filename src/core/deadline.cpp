@@ -6,11 +6,10 @@
 
 namespace nw {
 
-std::vector<Crossing> upcoming_crossings(const StatusSnapshot& snapshot, const Policy& policy,
-                                         std::chrono::system_clock::time_point now,
-                                         RuleMemo* memo) {
+std::vector<Crossing> crossings_of(const std::vector<Evaluation>& evaluations,
+                                   const StatusSnapshot& snapshot, const Policy& policy) {
   std::vector<Crossing> crossings;
-  for (const Evaluation& e : evaluate(snapshot, policy, now, memo)) {
+  for (const Evaluation& e : evaluations) {
     if (e.verdict != Verdict::within_limits || !e.rule_index) continue;
     const Rule& rule = policy.rules[*e.rule_index];
     const QueryStatus& q = snapshot.queries[e.query_index];
@@ -26,6 +25,21 @@ std::vector<Crossing> upcoming_crossings(const StatusSnapshot& snapshot, const P
     return a.due_after_ms < b.due_after_ms;
   });
   return crossings;
+}
+
+std::vector<Crossing> upcoming_crossings(const StatusSnapshot& snapshot, const Policy& policy,
+                                         std::chrono::system_clock::time_point now,
+                                         RuleMemo* memo) {
+  return crossings_of(evaluate_for_action(snapshot, policy, now, memo), snapshot, policy);
+}
+
+Assessment assess(const StatusSnapshot& snapshot, const Policy& policy,
+                  std::chrono::system_clock::time_point now, RuleMemo* memo, bool with_crossings) {
+  std::vector<Evaluation> evaluations = evaluate_for_action(snapshot, policy, now, memo);
+  Assessment out;
+  if (with_crossings) out.crossings = crossings_of(evaluations, snapshot, policy);
+  out.decisions = decisions_of(std::move(evaluations), policy);
+  return out;
 }
 
 StatusSnapshot project(const StatusSnapshot& seen, const std::vector<std::size_t>& indexes,

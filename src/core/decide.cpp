@@ -229,16 +229,26 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
   return evaluate(snapshot, policy, now, memo, true);
 }
 
-std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy,
-                             std::chrono::system_clock::time_point now, RuleMemo* memo) {
+std::vector<Evaluation> evaluate_for_action(const StatusSnapshot& snapshot, const Policy& policy,
+                                            std::chrono::system_clock::time_point now,
+                                            RuleMemo* memo) {
+  return evaluate(snapshot, policy, now, memo, false);
+}
+
+std::vector<Decision> decisions_of(std::vector<Evaluation> evaluations, const Policy& policy) {
   std::vector<Decision> decisions;
-  for (auto& e : evaluate(snapshot, policy, now, memo, false)) {
+  for (auto& e : evaluations) {
     if (e.verdict != Verdict::act) continue;
     const Rule& rule = policy.rules[*e.rule_index];
     decisions.push_back(Decision{e.query_index, *e.rule_index, rule.action, rule.silent,
                                  policy.dry_run || rule.dry_run, std::move(e.reason), e.excess_ms});
   }
   return decisions;
+}
+
+std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy,
+                             std::chrono::system_clock::time_point now, RuleMemo* memo) {
+  return decisions_of(evaluate(snapshot, policy, now, memo, false), policy);
 }
 
 }  // namespace nw

@@ -100,8 +100,10 @@ class EndpointPoller {
   // their projection from the last poll (advanced by `projected_ms`) or their checks by id.
   // The last two hold too few queries for concurrency guards, and are not worth memoizing.
   enum class Observation { poll, projected, checked_by_id };
-  // Decides on `snapshot` and carries out the decisions, worst offenders first.
-  void act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot, Observation observation,
+  // Carries out the decisions made on `snapshot`, worst offenders first (a poll's come from
+  // its one assessment, which also gave the crossings).
+  void act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot,
+              std::vector<Decision> decisions, Observation observation,
               std::int64_t projected_ms = 0);
   // The current status of the last poll's query at `index`, asked for by id: empty when it
   // ended or no usable answer came (both counted and logged).

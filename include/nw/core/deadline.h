@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "nw/core/decide.h"
 #include "nw/core/policy.h"
 #include "nw/core/query_status.h"
 #include "nw/core/rule_memo.h"
@@ -43,6 +44,21 @@ struct Crossing {
 std::vector<Crossing> upcoming_crossings(const StatusSnapshot& snapshot, const Policy& policy,
                                          std::chrono::system_clock::time_point now,
                                          RuleMemo* memo = nullptr);
+
+// The same from evaluations of `snapshot` already made.
+std::vector<Crossing> crossings_of(const std::vector<Evaluation>& evaluations,
+                                   const StatusSnapshot& snapshot, const Policy& policy);
+
+// What one observation calls for, from one evaluation at one `now`: the decisions to act on
+// now and, when asked, the limit crossings ahead. The poll loop assesses each poll once, so the
+// decisions and the schedule of crossings can never disagree about a query (two evaluations
+// at two instants could: a protection or a time window changing in between).
+struct Assessment {
+  std::vector<Decision> decisions;  // in snapshot order
+  std::vector<Crossing> crossings;  // earliest first; empty unless asked for
+};
+Assessment assess(const StatusSnapshot& snapshot, const Policy& policy,
+                  std::chrono::system_clock::time_point now, RuleMemo* memo, bool with_crossings);
 
 // The queries at `indexes` of `seen`, with their clocks advanced by `since_ms`: `elapsed` for
 // running queries, `waited` for queued ones. Counts are those of `seen`.

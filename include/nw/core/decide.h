@@ -57,4 +57,13 @@ struct Decision {
 std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy,
                              std::chrono::system_clock::time_point now, RuleMemo* memo = nullptr);
 
+// evaluate() for acting rather than explaining: the same verdicts, rules and excesses, but
+// the reasons of queries left alone are not worded (a string per query on every poll).
+std::vector<Evaluation> evaluate_for_action(const StatusSnapshot& snapshot, const Policy& policy,
+                                            std::chrono::system_clock::time_point now,
+                                            RuleMemo* memo = nullptr);
+
+// The evaluations that call for action, as decisions, in snapshot order (what decide() returns).
+std::vector<Decision> decisions_of(std::vector<Evaluation> evaluations, const Policy& policy);
+
 }  // namespace nw

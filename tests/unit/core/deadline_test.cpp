@@ -78,6 +78,32 @@ TEST(UpcomingCrossings, ProtectedUnselectedAndLimitlessQueriesHaveNone) {
   EXPECT_TRUE(upcoming_crossings(snapshot({q("x", 1, 0)}), Policy{}, kNow).empty());
 }
 
+// One evaluation gives what decide() and upcoming_crossings() give, at the same instant: the
+// poll loop's decisions and its schedule of crossings cannot disagree about a query.
+TEST(Assess, GivesTheDecisionsAndTheCrossingsOfOneEvaluation) {
+  Policy policy;
+  policy.rules = {rule("reports", 60'000, std::nullopt, "report"), rule("all", 10'000, 3'000)};
+  policy.rules[1].max_running = 2;
+  const auto s = snapshot({q("a", 70'000, 0, "report x"), q("b", 5'000, 0), q("c", 0, 1'000),
+                           q("d", 12'000, 0), q("e", 2'000, 0), q("f", 1'000, 0),
+                           q("g", 30'000, 0, "report y")});
+  const auto now = std::chrono::system_clock::time_point(std::chrono::hours(500'000));
+  RuleMemo memo;
+  const Assessment both = assess(s, policy, now, &memo, true);
+  const auto decisions = decide(s, policy, now);
+  ASSERT_EQ(both.decisions.size(), decisions.size());
+  for (std::size_t i = 0; i < decisions.size(); ++i) {
+    EXPECT_EQ(both.decisions[i].query_index, decisions[i].query_index);
+    EXPECT_EQ(both.decisions[i].rule_index, decisions[i].rule_index);
+    EXPECT_EQ(both.decisions[i].reason, decisions[i].reason);
+    EXPECT_EQ(both.decisions[i].excess_ms, decisions[i].excess_ms);
+  }
+  EXPECT_FALSE(both.decisions.empty());
+  EXPECT_EQ(summary(both.crossings), summary(upcoming_crossings(s, policy, now)));
+  EXPECT_FALSE(both.crossings.empty());
+  EXPECT_TRUE(assess(s, policy, now, nullptr, false).crossings.empty());
+}
+
 TEST(Project, AdvancesTheClockThatRunsAndKeepsTheRest) {
   auto s = snapshot({q("a", 4'000, 100), q("b", 0, 700), q("c", 9'000, 0)});
   s.accepted_count = 3;
