@@ -450,13 +450,11 @@ class ConfigBuilder {
     };
   }
 
-  void endpoint_section(const IniSection& section, std::size_t index) {
-    EndpointConfig& e = result_.config.endpoints[index];
-    if (!valid_name(e.name))
-      error(section.name, "endpoint name must use letters, digits, '-', '_' or '.'", section.line);
-    std::string url_text;
-    std::string auth_text = "none";
-    KeyTable keys = {
+  // The keys of each kind of section: the one declaration of each key, with its parser.
+  // known_config_keys() lists them from here, so documentation can be checked against them.
+ public:
+  static KeyTable endpoint_keys(EndpointConfig& e, std::string& url_text, std::string& auth_text) {
+    return {
         {"url", string_key(url_text, true)},
         {"api", enum_key(e.api, {{"rest", ApiForm::rest}, {"legacy", ApiForm::legacy}})},
         {"include_waiting", bool_key(e.include_waiting)},
@@ -474,7 +472,63 @@ class ConfigBuilder {
            return parse_languages(v, [&e](Language l) { e.languages.push_back(l); });
          }},
     };
-    apply(section, keys);
+  }
+
+  static KeyTable rule_keys(Rule& r) {
+    return {
+        {"max_elapsed", optional_duration_key(r.max_elapsed)},
+        {"max_waited", optional_duration_key(r.max_waited)},
+        {"query_matches", regex_key(r.query_matches)},
+        {"query_excludes", regex_key(r.query_excludes)},
+        {"action", enum_key(r.action, {{"cancel", RuleAction::cancel}, {"log", RuleAction::log}})},
+        {"silent", bool_key(r.silent)},
+        {"dry_run", bool_key(r.dry_run)},
+        {"max_running", optional_count_key(r.max_running)},
+        {"max_queued", optional_count_key(r.max_queued)},
+        {"active", window_key(r.active)},
+        {"max_cancels_per_minute", optional_rate_key(r.max_cancels_per_minute)},
+        {"languages",
+         [&r](const std::string& v) {
+           return parse_languages(v, [&r](Language l) { r.languages.insert(l); });
+         }},
+    };
+  }
+
+  static KeyTable protect_keys(Protection& p) {
+    return {
+        {"query_ids", id_list_key(p.query_ids)},
+        {"query_matches", regex_key(p.query_matches)},
+        {"until", until_key(p.until)},
+    };
+  }
+
+  // "watchdog.poll_interval", "endpoint.NAME.url", "protect.until", ...
+  static std::vector<std::string> all_keys() {
+    ConfigBuilder builder("");
+    std::vector<std::string> out;
+    const auto add = [&out](const std::string& prefix, const KeyTable& table) {
+      for (const auto& [key, parse] : table) out.push_back(prefix + key);
+    };
+    add("watchdog.", builder.watchdog_keys());
+    add("retry.", builder.retry_keys());
+    EndpointConfig endpoint;
+    std::string url_text, auth_text;
+    add("endpoint.NAME.", endpoint_keys(endpoint, url_text, auth_text));
+    Rule rule;
+    add("rule.NAME.", rule_keys(rule));
+    Protection protection;
+    add("protect.", protect_keys(protection));
+    return out;
+  }
+
+ private:
+  void endpoint_section(const IniSection& section, std::size_t index) {
+    EndpointConfig& e = result_.config.endpoints[index];
+    if (!valid_name(e.name))
+      error(section.name, "endpoint name must use letters, digits, '-', '_' or '.'", section.line);
+    std::string url_text;
+    std::string auth_text = "none";
+    apply(section, endpoint_keys(e, url_text, auth_text));
 
     const int url_line = line_of(section, "url");
     bool url_ok = false;
@@ -512,24 +566,7 @@ class ConfigBuilder {
     Rule& r = result_.config.policy.rules[index];
     if (!valid_name(r.name))
       error(section.name, "rule name must use letters, digits, '-', '_' or '.'", section.line);
-    KeyTable keys = {
-        {"max_elapsed", optional_duration_key(r.max_elapsed)},
-        {"max_waited", optional_duration_key(r.max_waited)},
-        {"query_matches", regex_key(r.query_matches)},
-        {"query_excludes", regex_key(r.query_excludes)},
-        {"action", enum_key(r.action, {{"cancel", RuleAction::cancel}, {"log", RuleAction::log}})},
-        {"silent", bool_key(r.silent)},
-        {"dry_run", bool_key(r.dry_run)},
-        {"max_running", optional_count_key(r.max_running)},
-        {"max_queued", optional_count_key(r.max_queued)},
-        {"active", window_key(r.active)},
-        {"max_cancels_per_minute", optional_rate_key(r.max_cancels_per_minute)},
-        {"languages",
-         [&r](const std::string& v) {
-           return parse_languages(v, [&r](Language l) { r.languages.insert(l); });
-         }},
-    };
-    apply(section, keys);
+    apply(section, rule_keys(r));
     bool has_limit = false;
     for (const char* key : {"max_elapsed", "max_waited", "max_running", "max_queued"})
       has_limit = has_limit || line_of(section, key) != 0;
@@ -544,12 +581,7 @@ class ConfigBuilder {
     if (section.name != "protect" && !valid_name(section.name.substr(8)))
       error(section.name, "protection name must use letters, digits, '-', '_' or '.'",
             section.line);
-    KeyTable keys = {
-        {"query_ids", id_list_key(p.query_ids)},
-        {"query_matches", regex_key(p.query_matches)},
-        {"until", until_key(p.until)},
-    };
-    apply(section, keys);
+    apply(section, protect_keys(p));
     if (line_of(section, "query_ids") == 0 && line_of(section, "query_matches") == 0)
       error(section.name, "a protection needs query_ids or query_matches", section.line);
   }
@@ -570,6 +602,14 @@ class ConfigBuilder {
 
   ConfigResult result_;
 };
+
+}  // namespace
+
+std::vector<std::string> known_config_keys() {
+  return ConfigBuilder::all_keys();
+}
+
+namespace {
 
 void print_rule(std::ostream& out, const Rule& r) {
   out << "\n[rule." << r.name << "]\n";

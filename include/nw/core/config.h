@@ -114,6 +114,11 @@ std::string describe_config(const WatchdogConfig& config);
 // value. Two endpoints with the same text are polled the same way (a reload compares them).
 std::string describe_endpoint(const EndpointConfig& endpoint);
 
+// Every key the configuration file takes, as "watchdog.poll_interval", "retry.max_attempts",
+// "endpoint.NAME.url", "rule.NAME.max_elapsed", "protect.until" (protect.NAME takes the same):
+// from the parser's own key tables, so that documentation can be checked against them.
+std::vector<std::string> known_config_keys();
+
 // Valid but probably not what the operator meant: a rule that an earlier rule shadows
 // completely, a rule that can never match, an expired protection.
 std::vector<ConfigError> config_warnings(const WatchdogConfig& config,

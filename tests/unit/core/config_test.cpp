@@ -1,7 +1,5 @@
 #include "nw/core/config.h"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -12,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 namespace nw {
 namespace {
 
@@ -21,8 +21,12 @@ const std::string kEndpoint = "[endpoint.e]\nurl = https://db:8182\n";
 const std::string kRule = "[rule.r]\nmax_elapsed = 5m\n";
 
 // The section under test comes first, so its key is on line 2.
-std::string watchdog(const std::string& line) { return "[watchdog]\n" + line + "\n" + kEndpoint + kRule; }
-std::string retry(const std::string& line) { return "[retry]\n" + line + "\n" + kEndpoint + kRule; }
+std::string watchdog(const std::string& line) {
+  return "[watchdog]\n" + line + "\n" + kEndpoint + kRule;
+}
+std::string retry(const std::string& line) {
+  return "[retry]\n" + line + "\n" + kEndpoint + kRule;
+}
 std::string endpoint(const std::string& line, const std::string& url = "url = https://db:8182") {
   return "[endpoint.x]\n" + line + "\n" + url + "\n" + kRule;
 }
@@ -86,72 +90,124 @@ TEST(ParseConfig, AcceptsGoodValuesOfEveryKey) {
     std::string text;
     Check check;
   } rows[] = {
-      {"poll_interval ms", watchdog("poll_interval = 250ms"), [](auto& c) { EXPECT_EQ(c.watchdog.poll_interval, Millis(250)); }},
-      {"poll_interval m", watchdog("poll_interval = 2m"), [](auto& c) { EXPECT_EQ(c.watchdog.poll_interval, Millis(120'000)); }},
+      {"poll_interval ms", watchdog("poll_interval = 250ms"),
+       [](auto& c) { EXPECT_EQ(c.watchdog.poll_interval, Millis(250)); }},
+      {"poll_interval m", watchdog("poll_interval = 2m"),
+       [](auto& c) { EXPECT_EQ(c.watchdog.poll_interval, Millis(120'000)); }},
       {"dry_run true", watchdog("dry_run = true"), [](auto& c) { EXPECT_TRUE(c.policy.dry_run); }},
       {"dry_run yes", watchdog("dry_run = yes"), [](auto& c) { EXPECT_TRUE(c.policy.dry_run); }},
       {"dry_run on", watchdog("dry_run = on"), [](auto& c) { EXPECT_TRUE(c.policy.dry_run); }},
       {"dry_run TRUE", watchdog("dry_run = TRUE"), [](auto& c) { EXPECT_TRUE(c.policy.dry_run); }},
-      {"dry_run false", watchdog("dry_run = false"), [](auto& c) { EXPECT_FALSE(c.policy.dry_run); }},
+      {"dry_run false", watchdog("dry_run = false"),
+       [](auto& c) { EXPECT_FALSE(c.policy.dry_run); }},
       {"dry_run No", watchdog("dry_run = No"), [](auto& c) { EXPECT_FALSE(c.policy.dry_run); }},
       {"dry_run off", watchdog("dry_run = off"), [](auto& c) { EXPECT_FALSE(c.policy.dry_run); }},
-      {"audit_log", watchdog("audit_log = /tmp/a b/audit.jsonl"), [](auto& c) { EXPECT_EQ(c.watchdog.audit_log, "/tmp/a b/audit.jsonl"); }},
-      {"log_level trace", watchdog("log_level = trace"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::trace); }},
-      {"log_level debug", watchdog("log_level = debug"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::debug); }},
-      {"log_level info", watchdog("log_level = info"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::info); }},
-      {"log_level warn", watchdog("log_level = warn"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::warn); }},
-      {"log_level error", watchdog("log_level = error"), [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::error); }},
-      {"schedule default", watchdog("log_level = info"), [](auto& c) { EXPECT_EQ(c.watchdog.schedule, Schedule::deadline); }},
-      {"schedule fixed", watchdog("schedule = fixed"), [](auto& c) { EXPECT_EQ(c.watchdog.schedule, Schedule::fixed); }},
-      {"schedule deadline", watchdog("schedule = deadline"), [](auto& c) { EXPECT_EQ(c.watchdog.schedule, Schedule::deadline); }},
-      {"confirm_by_id default", watchdog("log_level = info"), [](auto& c) { EXPECT_FALSE(c.watchdog.confirm_by_id); }},
-      {"confirm_by_id true", watchdog("confirm_by_id = true"), [](auto& c) { EXPECT_TRUE(c.watchdog.confirm_by_id); }},
-      {"max_attempts 1", retry("max_attempts = 1"), [](auto& c) { EXPECT_EQ(c.retry.max_attempts, 1); }},
-      {"max_attempts 100", retry("max_attempts = 100"), [](auto& c) { EXPECT_EQ(c.retry.max_attempts, 100); }},
-      {"initial_backoff", retry("initial_backoff = 250ms"), [](auto& c) { EXPECT_EQ(c.retry.initial_backoff, Millis(250)); }},
-      {"max_backoff", retry("max_backoff = 10s"), [](auto& c) { EXPECT_EQ(c.retry.max_backoff, Millis(10'000)); }},
-      {"initial equals max", "[retry]\ninitial_backoff = 2s\nmax_backoff = 2s\n" + kEndpoint + kRule,
+      {"audit_log", watchdog("audit_log = /tmp/a b/audit.jsonl"),
+       [](auto& c) { EXPECT_EQ(c.watchdog.audit_log, "/tmp/a b/audit.jsonl"); }},
+      {"log_level trace", watchdog("log_level = trace"),
+       [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::trace); }},
+      {"log_level debug", watchdog("log_level = debug"),
+       [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::debug); }},
+      {"log_level info", watchdog("log_level = info"),
+       [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::info); }},
+      {"log_level warn", watchdog("log_level = warn"),
+       [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::warn); }},
+      {"log_level error", watchdog("log_level = error"),
+       [](auto& c) { EXPECT_EQ(c.watchdog.log_level, LogLevel::error); }},
+      {"schedule default", watchdog("log_level = info"),
+       [](auto& c) { EXPECT_EQ(c.watchdog.schedule, Schedule::deadline); }},
+      {"schedule fixed", watchdog("schedule = fixed"),
+       [](auto& c) { EXPECT_EQ(c.watchdog.schedule, Schedule::fixed); }},
+      {"schedule deadline", watchdog("schedule = deadline"),
+       [](auto& c) { EXPECT_EQ(c.watchdog.schedule, Schedule::deadline); }},
+      {"confirm_by_id default", watchdog("log_level = info"),
+       [](auto& c) { EXPECT_FALSE(c.watchdog.confirm_by_id); }},
+      {"confirm_by_id true", watchdog("confirm_by_id = true"),
+       [](auto& c) { EXPECT_TRUE(c.watchdog.confirm_by_id); }},
+      {"max_attempts 1", retry("max_attempts = 1"),
+       [](auto& c) { EXPECT_EQ(c.retry.max_attempts, 1); }},
+      {"max_attempts 100", retry("max_attempts = 100"),
+       [](auto& c) { EXPECT_EQ(c.retry.max_attempts, 100); }},
+      {"initial_backoff", retry("initial_backoff = 250ms"),
+       [](auto& c) { EXPECT_EQ(c.retry.initial_backoff, Millis(250)); }},
+      {"max_backoff", retry("max_backoff = 10s"),
+       [](auto& c) { EXPECT_EQ(c.retry.max_backoff, Millis(10'000)); }},
+      {"initial equals max",
+       "[retry]\ninitial_backoff = 2s\nmax_backoff = 2s\n" + kEndpoint + kRule,
        [](auto& c) { EXPECT_EQ(c.retry.initial_backoff, c.retry.max_backoff); }},
       {"url https", endpoint("api = rest", "url = https://db-1.x.neptune.amazonaws.com:8182"),
-       [x](auto& c) { EXPECT_EQ(x(c).url.to_string(), "https://db-1.x.neptune.amazonaws.com:8182"); EXPECT_TRUE(x(c).url.https); }},
+       [x](auto& c) {
+         EXPECT_EQ(x(c).url.to_string(), "https://db-1.x.neptune.amazonaws.com:8182");
+         EXPECT_TRUE(x(c).url.https);
+       }},
       {"url http default port", endpoint("api = rest", "url = http://127.0.0.1/"),
-       [x](auto& c) { EXPECT_EQ(x(c).url.to_string(), "http://127.0.0.1:80"); EXPECT_FALSE(x(c).url.https); }},
-      {"url ipv6", endpoint("api = rest", "url = https://[::1]:8182"), [x](auto& c) { EXPECT_EQ(x(c).url.host, "::1"); }},
+       [x](auto& c) {
+         EXPECT_EQ(x(c).url.to_string(), "http://127.0.0.1:80");
+         EXPECT_FALSE(x(c).url.https);
+       }},
+      {"url ipv6", endpoint("api = rest", "url = https://[::1]:8182"),
+       [x](auto& c) { EXPECT_EQ(x(c).url.host, "::1"); }},
       {"api rest", endpoint("api = rest"), [x](auto& c) { EXPECT_EQ(x(c).api, ApiForm::rest); }},
-      {"api legacy", endpoint("api = legacy"), [x](auto& c) { EXPECT_EQ(x(c).api, ApiForm::legacy); }},
-      {"include_waiting false", endpoint("include_waiting = false"), [x](auto& c) { EXPECT_FALSE(x(c).include_waiting); }},
-      {"include_waiting true", endpoint("include_waiting = true"), [x](auto& c) { EXPECT_TRUE(x(c).include_waiting); }},
-      {"request_timeout", endpoint("request_timeout = 3s"), [x](auto& c) { EXPECT_EQ(x(c).request_timeout, Millis(3000)); }},
-      {"max_response_bytes", endpoint("max_response_bytes = 8M"), [x](auto& c) { EXPECT_EQ(x(c).max_response_bytes, 8ull << 20); }},
-      {"auth none", endpoint("auth = none"), [x](auto& c) { EXPECT_EQ(x(c).auth, AuthMode::none); }},
-      {"region", endpoint("region = us-east-1"), [x](auto& c) { EXPECT_EQ(x(c).region, "us-east-1"); }},
+      {"api legacy", endpoint("api = legacy"),
+       [x](auto& c) { EXPECT_EQ(x(c).api, ApiForm::legacy); }},
+      {"include_waiting false", endpoint("include_waiting = false"),
+       [x](auto& c) { EXPECT_FALSE(x(c).include_waiting); }},
+      {"include_waiting true", endpoint("include_waiting = true"),
+       [x](auto& c) { EXPECT_TRUE(x(c).include_waiting); }},
+      {"request_timeout", endpoint("request_timeout = 3s"),
+       [x](auto& c) { EXPECT_EQ(x(c).request_timeout, Millis(3000)); }},
+      {"max_response_bytes", endpoint("max_response_bytes = 8M"),
+       [x](auto& c) { EXPECT_EQ(x(c).max_response_bytes, 8ull << 20); }},
+      {"auth none", endpoint("auth = none"),
+       [x](auto& c) { EXPECT_EQ(x(c).auth, AuthMode::none); }},
+      {"region", endpoint("region = us-east-1"),
+       [x](auto& c) { EXPECT_EQ(x(c).region, "us-east-1"); }},
       {"region empty", endpoint("region ="), [x](auto& c) { EXPECT_EQ(x(c).region, ""); }},
-      {"ca_file with https", endpoint("ca_file = /etc/ssl/neptune.pem"), [x](auto& c) { EXPECT_EQ(x(c).ca_file, "/etc/ssl/neptune.pem"); }},
-      {"empty ca_file with http", endpoint("ca_file =", "url = http://127.0.0.1:18182"), [x](auto& c) { EXPECT_EQ(x(c).ca_file, ""); }},
+      {"ca_file with https", endpoint("ca_file = /etc/ssl/neptune.pem"),
+       [x](auto& c) { EXPECT_EQ(x(c).ca_file, "/etc/ssl/neptune.pem"); }},
+      {"empty ca_file with http", endpoint("ca_file =", "url = http://127.0.0.1:18182"),
+       [x](auto& c) { EXPECT_EQ(x(c).ca_file, ""); }},
       {"endpoint name chars", "[endpoint.Reader-1_b.2]\nurl = http://h:1\n" + kRule,
        [x](auto& c) { EXPECT_EQ(x(c).name, "Reader-1_b.2"); }},
-      {"max_elapsed", rule("max_elapsed = 300s", "action = cancel"), [rx](auto& c) {
-         EXPECT_EQ(rx(c).max_elapsed, Millis(300'000)); EXPECT_EQ(rx(c).max_waited, std::nullopt); }},
-      {"max_waited only", rule("max_waited = 60s", "action = cancel"), [rx](auto& c) {
-         EXPECT_EQ(rx(c).max_waited, Millis(60'000)); EXPECT_EQ(rx(c).max_elapsed, std::nullopt); }},
-      {"both limits", rule("max_waited = 1h"), [rx](auto& c) {
-         EXPECT_EQ(rx(c).max_waited, Millis(3'600'000)); EXPECT_EQ(rx(c).max_elapsed, Millis(300'000)); }},
-      {"query_matches", rule("query_matches = ^\\s*MATCH"), [rx](auto& c) {
+      {"max_elapsed", rule("max_elapsed = 300s", "action = cancel"),
+       [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_elapsed, Millis(300'000));
+         EXPECT_EQ(rx(c).max_waited, std::nullopt);
+       }},
+      {"max_waited only", rule("max_waited = 60s", "action = cancel"),
+       [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_waited, Millis(60'000));
+         EXPECT_EQ(rx(c).max_elapsed, std::nullopt);
+       }},
+      {"both limits", rule("max_waited = 1h"),
+       [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_waited, Millis(3'600'000));
+         EXPECT_EQ(rx(c).max_elapsed, Millis(300'000));
+       }},
+      {"query_matches", rule("query_matches = ^\\s*MATCH"),
+       [rx](auto& c) {
          ASSERT_NE(rx(c).query_matches, nullptr);
          EXPECT_EQ(rx(c).query_matches->pattern(), "^\\s*MATCH");
          EXPECT_TRUE(rx(c).selects("  MATCH (n) RETURN n"));
-         EXPECT_FALSE(rx(c).selects("CREATE (n)")); }},
-      {"query_matches with ; and #", rule("query_matches = a;b#c"), [rx](auto& c) {
+         EXPECT_FALSE(rx(c).selects("CREATE (n)"));
+       }},
+      {"query_matches with ; and #", rule("query_matches = a;b#c"),
+       [rx](auto& c) {
          ASSERT_NE(rx(c).query_matches, nullptr);
          EXPECT_EQ(rx(c).query_matches->pattern(), "a;b#c");
-         EXPECT_TRUE(rx(c).selects("xa;b#cx")); }},
-      {"query_excludes", rule("query_excludes = watchdog:exempt"), [rx](auto& c) {
+         EXPECT_TRUE(rx(c).selects("xa;b#cx"));
+       }},
+      {"query_excludes", rule("query_excludes = watchdog:exempt"),
+       [rx](auto& c) {
          ASSERT_NE(rx(c).query_excludes, nullptr);
          EXPECT_EQ(rx(c).query_excludes->pattern(), "watchdog:exempt");
          EXPECT_FALSE(rx(c).selects("MATCH (n) /* watchdog:exempt */ RETURN n"));
-         EXPECT_TRUE(rx(c).selects("MATCH (n) RETURN n")); }},
-      {"action cancel", rule("action = cancel"), [rx](auto& c) { EXPECT_EQ(rx(c).action, RuleAction::cancel); }},
-      {"action log", rule("action = log"), [rx](auto& c) { EXPECT_EQ(rx(c).action, RuleAction::log); }},
+         EXPECT_TRUE(rx(c).selects("MATCH (n) RETURN n"));
+       }},
+      {"action cancel", rule("action = cancel"),
+       [rx](auto& c) { EXPECT_EQ(rx(c).action, RuleAction::cancel); }},
+      {"action log", rule("action = log"),
+       [rx](auto& c) { EXPECT_EQ(rx(c).action, RuleAction::log); }},
       {"silent true", rule("silent = true"), [rx](auto& c) { EXPECT_TRUE(rx(c).silent); }},
       {"silent off", rule("silent = off"), [rx](auto& c) { EXPECT_FALSE(rx(c).silent); }},
   };
@@ -171,133 +227,223 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
     std::string text;
     Lines errors;
   } rows[] = {
-      {"poll_interval bare number", watchdog("poll_interval = 5"),
+      {"poll_interval bare number",
+       watchdog("poll_interval = 5"),
        {"f.ini: watchdog.poll_interval: bad duration '5'" + bad_duration + " (line 2)"}},
-      {"poll_interval empty", watchdog("poll_interval ="),
+      {"poll_interval empty",
+       watchdog("poll_interval ="),
        {"f.ini: watchdog.poll_interval: bad duration ''" + bad_duration + " (line 2)"}},
-      {"poll_interval zero", watchdog("poll_interval = 0ms"),
+      {"poll_interval zero",
+       watchdog("poll_interval = 0ms"),
        {"f.ini: watchdog.poll_interval: must be greater than 0 (line 2)"}},
-      {"dry_run word", watchdog("dry_run = maybe"),
+      {"dry_run word",
+       watchdog("dry_run = maybe"),
        {"f.ini: watchdog.dry_run: expected true or false, got 'maybe' (line 2)"}},
-      {"dry_run digit", watchdog("dry_run = 1"), {"f.ini: watchdog.dry_run: expected true or false, got '1' (line 2)"}},
-      {"audit_log empty", watchdog("audit_log ="), {"f.ini: watchdog.audit_log: must not be empty (line 2)"}},
-      {"metrics_listen without port", watchdog("metrics_listen = 127.0.0.1"),
-       {"f.ini: watchdog.metrics_listen: invalid listen address '127.0.0.1': expected host:port, e.g. "
+      {"dry_run digit",
+       watchdog("dry_run = 1"),
+       {"f.ini: watchdog.dry_run: expected true or false, got '1' (line 2)"}},
+      {"audit_log empty",
+       watchdog("audit_log ="),
+       {"f.ini: watchdog.audit_log: must not be empty (line 2)"}},
+      {"metrics_listen without port",
+       watchdog("metrics_listen = 127.0.0.1"),
+       {"f.ini: watchdog.metrics_listen: invalid listen address '127.0.0.1': expected host:port, "
+        "e.g. "
         "127.0.0.1:9464 (line 2)"}},
-      {"log_level unknown", watchdog("log_level = verbose"),
-       {"f.ini: watchdog.log_level: unknown value 'verbose' (expected one of: trace, debug, info, warn, error) (line 2)"}},
-      {"log_level upper case", watchdog("log_level = INFO"),
-       {"f.ini: watchdog.log_level: unknown value 'INFO' (expected one of: trace, debug, info, warn, error) (line 2)"}},
-      {"schedule unknown", watchdog("schedule = eager"),
-       {"f.ini: watchdog.schedule: unknown value 'eager' (expected one of: deadline, fixed) (line 2)"}},
-      {"watchdog unknown key", watchdog("pol_interval = 5s"), {"f.ini: watchdog.pol_interval: unknown key (line 2)"}},
-      {"max_attempts zero", retry("max_attempts = 0"),
+      {"log_level unknown",
+       watchdog("log_level = verbose"),
+       {"f.ini: watchdog.log_level: unknown value 'verbose' (expected one of: trace, debug, info, "
+        "warn, error) (line 2)"}},
+      {"log_level upper case",
+       watchdog("log_level = INFO"),
+       {"f.ini: watchdog.log_level: unknown value 'INFO' (expected one of: trace, debug, info, "
+        "warn, error) (line 2)"}},
+      {"schedule unknown",
+       watchdog("schedule = eager"),
+       {"f.ini: watchdog.schedule: unknown value 'eager' (expected one of: deadline, fixed) (line "
+        "2)"}},
+      {"watchdog unknown key",
+       watchdog("pol_interval = 5s"),
+       {"f.ini: watchdog.pol_interval: unknown key (line 2)"}},
+      {"max_attempts zero",
+       retry("max_attempts = 0"),
        {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '0' (line 2)"}},
-      {"max_attempts too many", retry("max_attempts = 101"),
+      {"max_attempts too many",
+       retry("max_attempts = 101"),
        {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '101' (line 2)"}},
-      {"max_attempts negative", retry("max_attempts = -1"),
+      {"max_attempts negative",
+       retry("max_attempts = -1"),
        {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '-1' (line 2)"}},
-      {"max_attempts word", retry("max_attempts = five"),
+      {"max_attempts word",
+       retry("max_attempts = five"),
        {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got 'five' (line 2)"}},
-      {"max_attempts fraction", retry("max_attempts = 2.5"),
+      {"max_attempts fraction",
+       retry("max_attempts = 2.5"),
        {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '2.5' (line 2)"}},
-      {"max_attempts empty", retry("max_attempts ="),
+      {"max_attempts empty",
+       retry("max_attempts ="),
        {"f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '' (line 2)"}},
-      {"initial_backoff zero", retry("initial_backoff = 0s"),
+      {"initial_backoff zero",
+       retry("initial_backoff = 0s"),
        {"f.ini: retry.initial_backoff: must be greater than 0 (line 2)"}},
-      {"initial_backoff fraction", retry("initial_backoff = 0.5s"),
+      {"initial_backoff fraction",
+       retry("initial_backoff = 0.5s"),
        {"f.ini: retry.initial_backoff: bad duration '0.5s'" + bad_duration + " (line 2)"}},
-      {"max_backoff bare", retry("max_backoff = 10"),
+      {"max_backoff bare",
+       retry("max_backoff = 10"),
        {"f.ini: retry.max_backoff: bad duration '10'" + bad_duration + " (line 2)"}},
-      {"max_backoff zero", retry("max_backoff = 0ms"), {"f.ini: retry.max_backoff: must be greater than 0 (line 2)"}},
-      {"initial above max", "[retry]\ninitial_backoff = 10s\nmax_backoff = 1s\n" + kEndpoint + kRule,
+      {"max_backoff zero",
+       retry("max_backoff = 0ms"),
+       {"f.ini: retry.max_backoff: must be greater than 0 (line 2)"}},
+      {"initial above max",
+       "[retry]\ninitial_backoff = 10s\nmax_backoff = 1s\n" + kEndpoint + kRule,
        {"f.ini: retry.initial_backoff: is larger than retry.max_backoff"}},
-      {"default initial above max", retry("max_backoff = 50ms"),
+      {"default initial above max",
+       retry("max_backoff = 50ms"),
        {"f.ini: retry.initial_backoff: is larger than retry.max_backoff"}},
       {"retry unknown key", retry("jitter = full"), {"f.ini: retry.jitter: unknown key (line 2)"}},
-      {"url missing", "[endpoint.x]\napi = rest\n" + kRule, {"f.ini: endpoint.x.url: missing required key (line 1)"}},
-      {"url empty", endpoint("api = rest", "url ="), {"f.ini: endpoint.x.url: must not be empty (line 3)"}},
-      {"url bad scheme", endpoint("api = rest", "url = ftp://db:8182"),
-       {"f.ini: endpoint.x.url: bad url 'ftp://db:8182': must start with http:// or https:// (line 3)"}},
-      {"url with path", endpoint("api = rest", "url = https://db:8182/opencypher/status"),
-       {"f.ini: endpoint.x.url: bad url 'https://db:8182/opencypher/status': must be scheme://host:port only: the "
+      {"url missing",
+       "[endpoint.x]\napi = rest\n" + kRule,
+       {"f.ini: endpoint.x.url: missing required key (line 1)"}},
+      {"url empty",
+       endpoint("api = rest", "url ="),
+       {"f.ini: endpoint.x.url: must not be empty (line 3)"}},
+      {"url bad scheme",
+       endpoint("api = rest", "url = ftp://db:8182"),
+       {"f.ini: endpoint.x.url: bad url 'ftp://db:8182': must start with http:// or https:// (line "
+        "3)"}},
+      {"url with path",
+       endpoint("api = rest", "url = https://db:8182/opencypher/status"),
+       {"f.ini: endpoint.x.url: bad url 'https://db:8182/opencypher/status': must be "
+        "scheme://host:port only: the "
         "status paths are fixed (line 3)"}},
-      {"url with credentials", endpoint("api = rest", "url = https://u:p@db:8182"),
-       {"f.ini: endpoint.x.url: bad url 'https://u:p@db:8182': must not contain credentials (line 3)"}},
-      {"url bad port", endpoint("api = rest", "url = https://db:99999"),
+      {"url with credentials",
+       endpoint("api = rest", "url = https://u:p@db:8182"),
+       {"f.ini: endpoint.x.url: bad url 'https://u:p@db:8182': must not contain credentials (line "
+        "3)"}},
+      {"url bad port",
+       endpoint("api = rest", "url = https://db:99999"),
        {"f.ini: endpoint.x.url: bad url 'https://db:99999': bad port '99999' (line 3)"}},
-      {"api unknown", endpoint("api = soap"),
+      {"api unknown",
+       endpoint("api = soap"),
        {"f.ini: endpoint.x.api: unknown value 'soap' (expected one of: rest, legacy) (line 2)"}},
-      {"include_waiting word", endpoint("include_waiting = sometimes"),
+      {"include_waiting word",
+       endpoint("include_waiting = sometimes"),
        {"f.ini: endpoint.x.include_waiting: expected true or false, got 'sometimes' (line 2)"}},
-      {"request_timeout zero", endpoint("request_timeout = 0s"),
+      {"request_timeout zero",
+       endpoint("request_timeout = 0s"),
        {"f.ini: endpoint.x.request_timeout: must be at least 100ms (line 2)"}},
-      {"request_timeout bare", endpoint("request_timeout = 10"),
+      {"request_timeout bare",
+       endpoint("request_timeout = 10"),
        {"f.ini: endpoint.x.request_timeout: bad duration '10'" + bad_duration + " (line 2)"}},
-      {"max_response_bytes too small", endpoint("max_response_bytes = 1K"),
+      {"max_response_bytes too small",
+       endpoint("max_response_bytes = 1K"),
        {"f.ini: endpoint.x.max_response_bytes: size '1K' out of range (64K to 1G) (line 2)"}},
-      {"max_response_bytes too large", endpoint("max_response_bytes = 2G"),
+      {"max_response_bytes too large",
+       endpoint("max_response_bytes = 2G"),
        {"f.ini: endpoint.x.max_response_bytes: size '2G' out of range (64K to 1G) (line 2)"}},
-      {"max_response_bytes word", endpoint("max_response_bytes = lots"),
-       {"f.ini: endpoint.x.max_response_bytes: bad size 'lots' (bytes, or a whole number with K, M or G, e.g. 100M) (line 2)"}},
-      {"auth iam without a region", endpoint("auth = iam"),
-       {"f.ini: endpoint.x.region: required with auth = iam (the cluster's region, e.g. us-east-1) (line 1)"}},
-      {"profile without iam", endpoint("profile = prod"),
+      {"max_response_bytes word",
+       endpoint("max_response_bytes = lots"),
+       {"f.ini: endpoint.x.max_response_bytes: bad size 'lots' (bytes, or a whole number with K, M "
+        "or G, e.g. 100M) (line 2)"}},
+      {"auth iam without a region",
+       endpoint("auth = iam"),
+       {"f.ini: endpoint.x.region: required with auth = iam (the cluster's region, e.g. us-east-1) "
+        "(line 1)"}},
+      {"profile without iam",
+       endpoint("profile = prod"),
        {"f.ini: endpoint.x.profile: only used with auth = iam (line 2)"}},
-      {"auth unknown", endpoint("auth = basic"),
+      {"auth unknown",
+       endpoint("auth = basic"),
        {"f.ini: endpoint.x.auth: unknown value 'basic' (expected one of: none, iam) (line 2)"}},
       {"auth empty", endpoint("auth ="), {"f.ini: endpoint.x.auth: must not be empty (line 2)"}},
-      {"ca_file on http", endpoint("ca_file = /etc/ssl/neptune.pem", "url = http://db:8182"),
+      {"ca_file on http",
+       endpoint("ca_file = /etc/ssl/neptune.pem", "url = http://db:8182"),
        {"f.ini: endpoint.x.ca_file: set for a plain http:// url (line 2)"}},
-      {"ca_file with a bad https url", endpoint("ca_file = /etc/ssl/neptune.pem", "url = https://db:0"),
+      {"ca_file with a bad https url",
+       endpoint("ca_file = /etc/ssl/neptune.pem", "url = https://db:0"),
        {"f.ini: endpoint.x.url: bad url 'https://db:0': bad port '0' (line 3)"}},
-      {"endpoint unknown key", endpoint("password = hunter2"), {"f.ini: endpoint.x.password: unknown key (line 2)"}},
-      {"endpoint bad name", "[endpoint.a b]\nurl = https://db:8182\n" + kRule,
+      {"endpoint unknown key",
+       endpoint("password = hunter2"),
+       {"f.ini: endpoint.x.password: unknown key (line 2)"}},
+      {"endpoint bad name",
+       "[endpoint.a b]\nurl = https://db:8182\n" + kRule,
        {"f.ini: endpoint.a b: endpoint name must use letters, digits, '-', '_' or '.' (line 1)"}},
-      {"endpoint empty name", "[endpoint.]\nurl = https://db:8182\n" + kRule,
+      {"endpoint empty name",
+       "[endpoint.]\nurl = https://db:8182\n" + kRule,
        {"f.ini: endpoint.: endpoint name must use letters, digits, '-', '_' or '.' (line 1)"}},
-      {"max_elapsed bad duration at line 3", "[rule.r]\naction = log\nmax_elapsed = 5x\n" + kEndpoint,
+      {"max_elapsed bad duration at line 3",
+       "[rule.r]\naction = log\nmax_elapsed = 5x\n" + kEndpoint,
        {"f.ini: rule.r.max_elapsed: bad duration '5x'" + bad_duration + " (line 3)"}},
-      {"max_elapsed negative", rule("max_elapsed = -5s", "max_waited = 1m"),
+      {"max_elapsed negative",
+       rule("max_elapsed = -5s", "max_waited = 1m"),
        {"f.ini: rule.x.max_elapsed: bad duration '-5s'" + bad_duration + " (line 2)"}},
-      {"max_waited bare", rule("max_waited = 60"),
+      {"max_waited bare",
+       rule("max_waited = 60"),
        {"f.ini: rule.x.max_waited: bad duration '60'" + bad_duration + " (line 2)"}},
-      {"query_matches bad regex", rule("query_matches = (MATCH"),
+      {"query_matches bad regex",
+       rule("query_matches = (MATCH"),
        {"f.ini: rule.x.query_matches: bad regex '(MATCH': missing ): (MATCH (line 2)"}},
-      {"query_excludes bad regex", rule("query_excludes = [z-a]"),
-       {"f.ini: rule.x.query_excludes: bad regex '[z-a]': invalid character class range: z-a (line 2)"}},
-      {"query_matches empty", rule("query_matches ="),
-       {"f.ini: rule.x.query_matches: empty pattern (remove the key to match every query) (line 2)"}},
-      {"query_excludes empty", rule("query_excludes ="),
-       {"f.ini: rule.x.query_excludes: empty pattern (remove the key to match every query) (line 2)"}},
-      {"action unknown", rule("action = kill"),
+      {"query_excludes bad regex",
+       rule("query_excludes = [z-a]"),
+       {"f.ini: rule.x.query_excludes: bad regex '[z-a]': invalid character class range: z-a (line "
+        "2)"}},
+      {"query_matches empty",
+       rule("query_matches ="),
+       {"f.ini: rule.x.query_matches: empty pattern (remove the key to match every query) (line "
+        "2)"}},
+      {"query_excludes empty",
+       rule("query_excludes ="),
+       {"f.ini: rule.x.query_excludes: empty pattern (remove the key to match every query) (line "
+        "2)"}},
+      {"action unknown",
+       rule("action = kill"),
        {"f.ini: rule.x.action: unknown value 'kill' (expected one of: cancel, log) (line 2)"}},
-      {"silent word", rule("silent = quietly"), {"f.ini: rule.x.silent: expected true or false, got 'quietly' (line 2)"}},
-      {"rule unknown key", rule("max_runtime = 5m"), {"f.ini: rule.x.max_runtime: unknown key (line 2)"}},
-      {"rule without a limit", "[rule.x]\naction = log\nsilent = true\n" + kEndpoint,
-       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running or max_queued) (line 1)"}},
-      {"rule bad name", "[rule.a/b]\nmax_elapsed = 5m\n" + kEndpoint,
+      {"silent word",
+       rule("silent = quietly"),
+       {"f.ini: rule.x.silent: expected true or false, got 'quietly' (line 2)"}},
+      {"rule unknown key",
+       rule("max_runtime = 5m"),
+       {"f.ini: rule.x.max_runtime: unknown key (line 2)"}},
+      {"rule without a limit",
+       "[rule.x]\naction = log\nsilent = true\n" + kEndpoint,
+       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running or "
+        "max_queued) (line 1)"}},
+      {"rule bad name",
+       "[rule.a/b]\nmax_elapsed = 5m\n" + kEndpoint,
        {"f.ini: rule.a/b: rule name must use letters, digits, '-', '_' or '.' (line 1)"}},
-      {"unknown section", "[metrics]\nport = 9100\n" + kEndpoint + kRule,
-       {"f.ini: metrics: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, protect or protect.NAME) (line 1)"}},
-      {"section without name", "[endpoint]\nurl = https://db:8182\n" + kEndpoint + kRule,
-       {"f.ini: endpoint: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, protect or protect.NAME) (line 1)"}},
-      {"section name case", "[Watchdog]\n" + kEndpoint + kRule,
-       {"f.ini: Watchdog: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, protect or protect.NAME) (line 1)"}},
+      {"unknown section",
+       "[metrics]\nport = 9100\n" + kEndpoint + kRule,
+       {"f.ini: metrics: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, "
+        "protect or protect.NAME) (line 1)"}},
+      {"section without name",
+       "[endpoint]\nurl = https://db:8182\n" + kEndpoint + kRule,
+       {"f.ini: endpoint: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, "
+        "protect or protect.NAME) (line 1)"}},
+      {"section name case",
+       "[Watchdog]\n" + kEndpoint + kRule,
+       {"f.ini: Watchdog: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, "
+        "protect or protect.NAME) (line 1)"}},
       {"no endpoint", kRule, {"f.ini: endpoint: no [endpoint.NAME] section: nothing to watch"}},
       {"no rule", kEndpoint, {"f.ini: rule: no [rule.NAME] section: nothing to enforce"}},
-      {"empty file", "",
+      {"empty file",
+       "",
        {"f.ini: endpoint: no [endpoint.NAME] section: nothing to watch",
         "f.ini: rule: no [rule.NAME] section: nothing to enforce"}},
-      {"ini: line without equals", kEndpoint + "oops\n" + kRule,
+      {"ini: line without equals",
+       kEndpoint + "oops\n" + kRule,
        {"f.ini: line 3: expected 'key = value', '[section]' or a comment"}},
-      {"ini: key before any section", "dry_run = true\n" + kEndpoint + kRule,
+      {"ini: key before any section",
+       "dry_run = true\n" + kEndpoint + kRule,
        {"f.ini: dry_run: key outside of any [section] (line 1)"}},
-      {"ini: duplicate key", "[watchdog]\ndry_run = true\ndry_run = false\n" + kEndpoint + kRule,
+      {"ini: duplicate key",
+       "[watchdog]\ndry_run = true\ndry_run = false\n" + kEndpoint + kRule,
        {"f.ini: watchdog.dry_run: key appears twice in the section (line 3)"}},
-      {"ini: duplicate section", kEndpoint + kRule + "[rule.r]\n",
+      {"ini: duplicate section",
+       kEndpoint + kRule + "[rule.r]\n",
        {"f.ini: rule.r: section appears twice (line 5)"}},
-      {"ini: unclosed header", kEndpoint + kRule + "[rule.y\n",
+      {"ini: unclosed header",
+       kEndpoint + kRule + "[rule.y\n",
        {"f.ini: line 5: section header without closing ']'"}},
   };
   for (const auto& row : rows) {
@@ -310,35 +456,39 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
 
 TEST(ParseConfig, ReportsAllErrorsInLineOrder) {
   const std::string text =
-      "[watchdog]\n"                       // 1
-      "poll_interval = 5\n"                // 2
-      "dry_run = perhaps\n"                // 3
-      "[retry]\n"                          // 4
-      "max_attempts = 0\n"                 // 5
-      "[endpoint.writer]\n"                // 6
-      "url = ftp://db\n"                   // 7
-      "auth = iam\n"                       // 8
-      "[rule.first]\n"                     // 9
-      "query_matches = (\n"                // 10
-      "colour = red\n"                     // 11
-      "[rule.second]\n"                    // 12
-      "max_elapsed = 5x\n"                 // 13
-      "[mystery]\n"                        // 14
-      "this line is broken\n"              // 15
-      "[rule.third]\n"                     // 16
-      "max_waited = 1m\n";                 // 17
+      "[watchdog]\n"           // 1
+      "poll_interval = 5\n"    // 2
+      "dry_run = perhaps\n"    // 3
+      "[retry]\n"              // 4
+      "max_attempts = 0\n"     // 5
+      "[endpoint.writer]\n"    // 6
+      "url = ftp://db\n"       // 7
+      "auth = iam\n"           // 8
+      "[rule.first]\n"         // 9
+      "query_matches = (\n"    // 10
+      "colour = red\n"         // 11
+      "[rule.second]\n"        // 12
+      "max_elapsed = 5x\n"     // 13
+      "[mystery]\n"            // 14
+      "this line is broken\n"  // 15
+      "[rule.third]\n"         // 16
+      "max_waited = 1m\n";     // 17
   const std::string d = " (use a whole number with ms, s, m or h, e.g. 300s)";
   const Lines expected = {
       "f.ini: watchdog.poll_interval: bad duration '5'" + d + " (line 2)",
       "f.ini: watchdog.dry_run: expected true or false, got 'perhaps' (line 3)",
       "f.ini: retry.max_attempts: expected a whole number from 1 to 100, got '0' (line 5)",
-      "f.ini: endpoint.writer.region: required with auth = iam (the cluster's region, e.g. us-east-1) (line 6)",
-      "f.ini: endpoint.writer.url: bad url 'ftp://db': must start with http:// or https:// (line 7)",
-      "f.ini: rule.first: a rule needs at least one limit (max_elapsed, max_waited, max_running or max_queued) (line 9)",
+      "f.ini: endpoint.writer.region: required with auth = iam (the cluster's region, e.g. "
+      "us-east-1) (line 6)",
+      "f.ini: endpoint.writer.url: bad url 'ftp://db': must start with http:// or https:// (line "
+      "7)",
+      "f.ini: rule.first: a rule needs at least one limit (max_elapsed, max_waited, max_running or "
+      "max_queued) (line 9)",
       "f.ini: rule.first.query_matches: bad regex '(': missing ): ( (line 10)",
       "f.ini: rule.first.colour: unknown key (line 11)",
       "f.ini: rule.second.max_elapsed: bad duration '5x'" + d + " (line 13)",
-      "f.ini: mystery: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, protect or protect.NAME) (line 14)",
+      "f.ini: mystery: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, "
+      "protect or protect.NAME) (line 14)",
       "f.ini: line 15: expected 'key = value', '[section]' or a comment",
   };
   const ConfigResult r = parse_config(text, "f.ini");
@@ -360,7 +510,8 @@ TEST(ParseConfig, KeepsRulesAndEndpointsInFileOrder) {
   for (const auto& rl : r.config.policy.rules) rules.push_back(rl.name);
   for (const auto& e : r.config.endpoints) endpoints.push_back(e.name + "=" + e.url.to_string());
   EXPECT_EQ(rules, (Lines{"zeta", "alpha", "mid"}));
-  EXPECT_EQ(endpoints, (Lines{"writer=https://w:8182", "reader-2=https://r2:8182", "reader-1=https://r1:8182"}));
+  EXPECT_EQ(endpoints, (Lines{"writer=https://w:8182", "reader-2=https://r2:8182",
+                              "reader-1=https://r1:8182"}));
   EXPECT_EQ(r.config.policy.rules[0].max_elapsed, Millis(1000));
   EXPECT_EQ(r.config.policy.rules[1].max_elapsed, Millis(2000));
   EXPECT_EQ(r.config.policy.rules[2].max_waited, Millis(3000));
@@ -373,7 +524,10 @@ TEST(ConfigError, FormatsFileKeyMessageAndLine) {
     const char* origin;
     const char* text;
   } rows[] = {
-      {"key and line", {"rule.r.max_elapsed", "bad", 3}, "f.ini", "f.ini: rule.r.max_elapsed: bad (line 3)"},
+      {"key and line",
+       {"rule.r.max_elapsed", "bad", 3},
+       "f.ini",
+       "f.ini: rule.r.max_elapsed: bad (line 3)"},
       {"key without line", {"endpoint", "none", 0}, "/etc/x.ini", "/etc/x.ini: endpoint: none"},
       {"line without key", {"", "broken line", 7}, "f.ini", "f.ini: line 7: broken line"},
       {"neither", {"", "empty", 0}, "f.ini", "f.ini: empty"},
@@ -386,12 +540,14 @@ TEST(ConfigError, FormatsFileKeyMessageAndLine) {
 
 TEST(DescribeConfig, PrintsEffectiveValuesAndReparsesToTheSame) {
   const std::string text =
-      "[watchdog]\npoll_interval = 2000ms\ndry_run = yes\naudit_log = /tmp/audit.jsonl\nlog_level = debug\n"
+      "[watchdog]\npoll_interval = 2000ms\ndry_run = yes\naudit_log = /tmp/audit.jsonl\nlog_level "
+      "= debug\n"
       "[retry]\nmax_attempts = 7\ninitial_backoff = 250ms\nmax_backoff = 120s\n"
       "[endpoint.writer]\nurl = https://db-1:8182/\napi = legacy\ninclude_waiting = off\n"
       "request_timeout = 30s\nregion = eu-west-1\nca_file = /etc/ssl/n.pem\n"
       "[endpoint.sim]\nurl = http://127.0.0.1:18182\n"
-      "[rule.reads]\nquery_matches = ^\\s*MATCH\nquery_excludes = watchdog:exempt\nmax_elapsed = 300s\n"
+      "[rule.reads]\nquery_matches = ^\\s*MATCH\nquery_excludes = watchdog:exempt\nmax_elapsed = "
+      "300s\n"
       "max_waited = 60000ms\naction = cancel\nsilent = true\n"
       "[rule.all]\nmax_waited = 90m\naction = log\n";
   const ConfigResult r = parse_config(text, "f.ini");
@@ -399,12 +555,15 @@ TEST(DescribeConfig, PrintsEffectiveValuesAndReparsesToTheSame) {
   const std::string described = describe_config(r.config);
   const char* expected_lines[] = {
       "# effective configuration of f.ini\n",
-      "[watchdog]\npoll_interval = 2s\nschedule = deadline\nconfirm_by_id = false\ndry_run = true\naudit_log = /tmp/audit.jsonl\naudit_max_size = 104857600\n"
-      "audit_max_files = 10\nmetrics_listen = \non_audit_failure = pause\nworkers = 4\nmax_cancels_in_flight = 4\n"
+      "[watchdog]\npoll_interval = 2s\nschedule = deadline\nconfirm_by_id = false\ndry_run = "
+      "true\naudit_log = /tmp/audit.jsonl\naudit_max_size = 104857600\n"
+      "audit_max_files = 10\nmetrics_listen = \non_audit_failure = pause\nworkers = "
+      "4\nmax_cancels_in_flight = 4\n"
       "log_level = debug\n",
       "[retry]\nmax_attempts = 7\ninitial_backoff = 250ms\nmax_backoff = 2m\n",
       "[endpoint.writer]\nurl = https://db-1:8182\napi = legacy\ninclude_waiting = false\n"
-      "request_timeout = 30s\nmax_response_bytes = 67108864\nauth = none\nregion = eu-west-1\nca_file = /etc/ssl/n.pem\n",
+      "request_timeout = 30s\nmax_response_bytes = 67108864\nauth = none\nregion = "
+      "eu-west-1\nca_file = /etc/ssl/n.pem\n",
       "[endpoint.sim]\nurl = http://127.0.0.1:18182\napi = rest\ninclude_waiting = true\n"
       "request_timeout = 10s\nmax_response_bytes = 67108864\nauth = none\nca_file = \n",
       "[rule.reads]\nmax_elapsed = 5m\nmax_waited = 1m\nquery_matches = ^\\s*MATCH\n"
@@ -427,7 +586,8 @@ TEST(ShippedConfig, ParsesWithoutErrors) {
     const char* name;
     std::string path;
   } rows[] = {
-      {"production example", std::string(NW_SOURCE_DIR) + "/etc/neptune-watchdog/neptune-watchdog.ini"},
+      {"production example",
+       std::string(NW_SOURCE_DIR) + "/etc/neptune-watchdog/neptune-watchdog.ini"},
       {"demo", std::string(NW_SOURCE_DIR) + "/etc/demo/neptune-watchdog.ini"},
   };
   for (const auto& row : rows) {
@@ -446,10 +606,11 @@ TEST(ShippedConfig, ParsesWithoutErrors) {
   }
 }
 
-
 // ---- Policy keys (issue 3): protections, per-rule dry run, guards, windows, budgets ----
 
-std::string protect(const std::string& lines) { return "[protect]\n" + lines + kEndpoint + kRule; }
+std::string protect(const std::string& lines) {
+  return "[protect]\n" + lines + kEndpoint + kRule;
+}
 
 std::chrono::system_clock::time_point epoch(std::time_t seconds) {
   return std::chrono::system_clock::from_time_t(seconds);
@@ -458,79 +619,115 @@ std::chrono::system_clock::time_point epoch(std::time_t seconds) {
 TEST(ParseConfig, AcceptsThePolicyKeys) {
   using Check = std::function<void(const WatchdogConfig&)>;
   const auto rx = [](const WatchdogConfig& c) -> const Rule& { return c.policy.rules.at(0); };
-  const auto px = [](const WatchdogConfig& c) -> const Protection& { return c.policy.protections.at(0); };
+  const auto px = [](const WatchdogConfig& c) -> const Protection& {
+    return c.policy.protections.at(0);
+  };
   using Ids = std::set<std::string>;
   struct Row {
     const char* name;
     std::string text;
     Check check;
   } rows[] = {
-      {"defaults of the policy keys", kEndpoint + kRule, [rx](auto& c) {
+      {"defaults of the policy keys", kEndpoint + kRule,
+       [rx](auto& c) {
          EXPECT_FALSE(rx(c).dry_run);
          EXPECT_EQ(rx(c).max_running, std::nullopt);
          EXPECT_EQ(rx(c).max_queued, std::nullopt);
          EXPECT_FALSE(rx(c).active.has_value());
          EXPECT_EQ(rx(c).max_cancels_per_minute, std::nullopt);
          EXPECT_EQ(c.policy.max_cancels_per_minute, std::nullopt);
-         EXPECT_TRUE(c.policy.protections.empty()); }},
+         EXPECT_TRUE(c.policy.protections.empty());
+       }},
       {"rule dry_run true", rule("dry_run = true"), [rx](auto& c) { EXPECT_TRUE(rx(c).dry_run); }},
       {"rule dry_run off", rule("dry_run = off"), [rx](auto& c) { EXPECT_FALSE(rx(c).dry_run); }},
-      {"rule dry_run leaves the policy alone", rule("dry_run = yes"), [](auto& c) { EXPECT_FALSE(c.policy.dry_run); }},
-      {"max_running as the only limit", rule("max_running = 3", "action = cancel"), [rx](auto& c) {
-         EXPECT_EQ(rx(c).max_running, 3); EXPECT_EQ(rx(c).max_elapsed, std::nullopt); }},
-      {"max_running 0", rule("max_running = 0"), [rx](auto& c) { EXPECT_EQ(rx(c).max_running, 0); }},
-      {"max_running 1000000", rule("max_running = 1000000"), [rx](auto& c) { EXPECT_EQ(rx(c).max_running, 1'000'000); }},
-      {"max_queued as the only limit", rule("max_queued = 2", "action = log"), [rx](auto& c) {
-         EXPECT_EQ(rx(c).max_queued, 2); EXPECT_EQ(rx(c).max_running, std::nullopt); }},
-      {"active with the default zone", rule("active = Mon-Fri 08:00-18:00"), [rx](auto& c) {
+      {"rule dry_run leaves the policy alone", rule("dry_run = yes"),
+       [](auto& c) { EXPECT_FALSE(c.policy.dry_run); }},
+      {"max_running as the only limit", rule("max_running = 3", "action = cancel"),
+       [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_running, 3);
+         EXPECT_EQ(rx(c).max_elapsed, std::nullopt);
+       }},
+      {"max_running 0", rule("max_running = 0"),
+       [rx](auto& c) { EXPECT_EQ(rx(c).max_running, 0); }},
+      {"max_running 1000000", rule("max_running = 1000000"),
+       [rx](auto& c) { EXPECT_EQ(rx(c).max_running, 1'000'000); }},
+      {"max_queued as the only limit", rule("max_queued = 2", "action = log"),
+       [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_queued, 2);
+         EXPECT_EQ(rx(c).max_running, std::nullopt);
+       }},
+      {"active with the default zone", rule("active = Mon-Fri 08:00-18:00"),
+       [rx](auto& c) {
          ASSERT_TRUE(rx(c).active.has_value());
          EXPECT_EQ(rx(c).active->text, "Mon-Fri 08:00-18:00");
          EXPECT_EQ(rx(c).active->start_minute, 480);
          EXPECT_EQ(rx(c).active->end_minute, 1080);
          EXPECT_EQ(rx(c).active->zone, TimeWindow::Zone::utc);
          EXPECT_EQ(rx(c).active->days.to_ulong(), 0b0011111ul);
-         EXPECT_TRUE(rx(c).active_at(epoch(1795608000)));     // Wednesday 12:00Z
-         EXPECT_FALSE(rx(c).active_at(epoch(1795867200))); }},  // Saturday 12:00Z
-      {"active overnight with an offset", rule("active = daily 22:00-06:00 UTC-03:00"), [rx](auto& c) {
+         EXPECT_TRUE(rx(c).active_at(epoch(1795608000)));  // Wednesday 12:00Z
+         EXPECT_FALSE(rx(c).active_at(epoch(1795867200)));
+       }},  // Saturday 12:00Z
+      {"active overnight with an offset", rule("active = daily 22:00-06:00 UTC-03:00"),
+       [rx](auto& c) {
          ASSERT_TRUE(rx(c).active.has_value());
          EXPECT_EQ(rx(c).active->zone, TimeWindow::Zone::fixed_offset);
          EXPECT_EQ(rx(c).active->offset_minutes, -180);
-         EXPECT_TRUE(rx(c).active_at(epoch(1795608000 + 13 * 3600)));   // 01:00Z = 22:00 local
-         EXPECT_FALSE(rx(c).active_at(epoch(1795608000))); }},          // 12:00Z = 09:00 local
-      {"active local", rule("active = Sat,Sun 00:00-24:00 local"), [rx](auto& c) {
+         EXPECT_TRUE(rx(c).active_at(epoch(1795608000 + 13 * 3600)));  // 01:00Z = 22:00 local
+         EXPECT_FALSE(rx(c).active_at(epoch(1795608000)));
+       }},  // 12:00Z = 09:00 local
+      {"active local", rule("active = Sat,Sun 00:00-24:00 local"),
+       [rx](auto& c) {
          ASSERT_TRUE(rx(c).active.has_value());
-         EXPECT_EQ(rx(c).active->zone, TimeWindow::Zone::local); }},
-      {"rule max_cancels_per_minute 1", rule("max_cancels_per_minute = 1"), [rx](auto& c) {
-         EXPECT_EQ(rx(c).max_cancels_per_minute, 1); EXPECT_EQ(c.policy.max_cancels_per_minute, std::nullopt); }},
+         EXPECT_EQ(rx(c).active->zone, TimeWindow::Zone::local);
+       }},
+      {"rule max_cancels_per_minute 1", rule("max_cancels_per_minute = 1"),
+       [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_cancels_per_minute, 1);
+         EXPECT_EQ(c.policy.max_cancels_per_minute, std::nullopt);
+       }},
       {"rule max_cancels_per_minute 100000", rule("max_cancels_per_minute = 100000"),
        [rx](auto& c) { EXPECT_EQ(rx(c).max_cancels_per_minute, 100'000); }},
-      {"watchdog max_cancels_per_minute", watchdog("max_cancels_per_minute = 10"), [rx](auto& c) {
-         EXPECT_EQ(c.policy.max_cancels_per_minute, 10); EXPECT_EQ(rx(c).max_cancels_per_minute, std::nullopt); }},
-      {"protect query_ids", protect("query_ids = a, b ,c\n"), [px](auto& c) {
+      {"watchdog max_cancels_per_minute", watchdog("max_cancels_per_minute = 10"),
+       [rx](auto& c) {
+         EXPECT_EQ(c.policy.max_cancels_per_minute, 10);
+         EXPECT_EQ(rx(c).max_cancels_per_minute, std::nullopt);
+       }},
+      {"protect query_ids", protect("query_ids = a, b ,c\n"),
+       [px](auto& c) {
          EXPECT_EQ(px(c).section, "protect");
          EXPECT_EQ(px(c).query_ids, (Ids{"a", "b", "c"}));
          EXPECT_EQ(px(c).query_matches, nullptr);
-         EXPECT_EQ(px(c).until, std::nullopt); }},
-      {"protect one id", protect("query_ids = 11111111-1111-4111-8111-111111111111\n"), [px](auto& c) {
-         EXPECT_EQ(px(c).query_ids, (Ids{"11111111-1111-4111-8111-111111111111"})); }},
-      {"protect repeated id", protect("query_ids = a,a\n"), [px](auto& c) { EXPECT_EQ(px(c).query_ids, (Ids{"a"})); }},
-      {"protect query_matches", protect("query_matches = /\\* backup \\*/\n"), [px](auto& c) {
+         EXPECT_EQ(px(c).until, std::nullopt);
+       }},
+      {"protect one id", protect("query_ids = 11111111-1111-4111-8111-111111111111\n"),
+       [px](auto& c) {
+         EXPECT_EQ(px(c).query_ids, (Ids{"11111111-1111-4111-8111-111111111111"}));
+       }},
+      {"protect repeated id", protect("query_ids = a,a\n"),
+       [px](auto& c) { EXPECT_EQ(px(c).query_ids, (Ids{"a"})); }},
+      {"protect query_matches", protect("query_matches = /\\* backup \\*/\n"),
+       [px](auto& c) {
          ASSERT_NE(px(c).query_matches, nullptr);
          EXPECT_EQ(px(c).query_matches->pattern(), "/\\* backup \\*/");
          EXPECT_TRUE(px(c).query_ids.empty());
-         EXPECT_STREQ(px(c).covers(QueryStatus{"q", "MATCH /* backup */ (n)", 1, 0, false}, epoch(0)), "text"); }},
-      {"protect until UTC", protect("query_ids = a\nuntil = 2026-12-01T00:00:00Z\n"), [px](auto& c) {
-         EXPECT_EQ(px(c).until, epoch(1796083200)); }},
-      {"protect until with an offset", protect("query_ids = a\nuntil = 2026-12-01T00:00:00+02:00\n"),
+         EXPECT_STREQ(
+             px(c).covers(QueryStatus{"q", "MATCH /* backup */ (n)", 1, 0, false}, epoch(0)),
+             "text");
+       }},
+      {"protect until UTC", protect("query_ids = a\nuntil = 2026-12-01T00:00:00Z\n"),
+       [px](auto& c) { EXPECT_EQ(px(c).until, epoch(1796083200)); }},
+      {"protect until with an offset",
+       protect("query_ids = a\nuntil = 2026-12-01T00:00:00+02:00\n"),
        [px](auto& c) { EXPECT_EQ(px(c).until, epoch(1796076000)); }},
       {"named protections in file order",
-       "[protect.backups]\nquery_matches = backup\n" + kEndpoint + "[protect]\nquery_ids = x\n" + kRule +
-           "[protect.ops-team_2.b]\nquery_ids = y\n",
+       "[protect.backups]\nquery_matches = backup\n" + kEndpoint + "[protect]\nquery_ids = x\n" +
+           kRule + "[protect.ops-team_2.b]\nquery_ids = y\n",
        [](auto& c) {
          ASSERT_EQ(c.policy.protections.size(), 3u);
          EXPECT_EQ(c.policy.protections[0].section, "protect.backups");
          EXPECT_EQ(c.policy.protections[1].section, "protect");
-         EXPECT_EQ(c.policy.protections[2].section, "protect.ops-team_2.b"); }},
+         EXPECT_EQ(c.policy.protections[2].section, "protect.ops-team_2.b");
+       }},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
@@ -550,74 +747,128 @@ TEST(ParseConfig, RejectsBadPolicyValuesWithExactMessages) {
     std::string text;
     Lines errors;
   } rows[] = {
-      {"rule dry_run word", rule("dry_run = maybe"), {"f.ini: rule.x.dry_run: expected true or false, got 'maybe' (line 2)"}},
-      {"max_running negative", rule("max_running = -1"), {"f.ini: rule.x.max_running: " + count + "'-1' (line 2)"}},
-      {"max_running too many", rule("max_running = 1000001"),
+      {"rule dry_run word",
+       rule("dry_run = maybe"),
+       {"f.ini: rule.x.dry_run: expected true or false, got 'maybe' (line 2)"}},
+      {"max_running negative",
+       rule("max_running = -1"),
+       {"f.ini: rule.x.max_running: " + count + "'-1' (line 2)"}},
+      {"max_running too many",
+       rule("max_running = 1000001"),
        {"f.ini: rule.x.max_running: " + count + "'1000001' (line 2)"}},
-      {"max_running fraction", rule("max_running = 2.5"), {"f.ini: rule.x.max_running: " + count + "'2.5' (line 2)"}},
-      {"max_running word", rule("max_running = ten"), {"f.ini: rule.x.max_running: " + count + "'ten' (line 2)"}},
-      {"max_running empty", rule("max_running ="), {"f.ini: rule.x.max_running: " + count + "'' (line 2)"}},
-      {"max_queued negative", rule("max_queued = -3"), {"f.ini: rule.x.max_queued: " + count + "'-3' (line 2)"}},
-      {"max_queued with a unit", rule("max_queued = 5s"), {"f.ini: rule.x.max_queued: " + count + "'5s' (line 2)"}},
-      {"active without hours", rule("active = Mon-Fri"),
-       {"f.ini: rule.x.active: bad window 'Mon-Fri': expected 'DAYS HH:MM-HH:MM [ZONE]', e.g. 'Mon-Fri 08:00-18:00 "
+      {"max_running fraction",
+       rule("max_running = 2.5"),
+       {"f.ini: rule.x.max_running: " + count + "'2.5' (line 2)"}},
+      {"max_running word",
+       rule("max_running = ten"),
+       {"f.ini: rule.x.max_running: " + count + "'ten' (line 2)"}},
+      {"max_running empty",
+       rule("max_running ="),
+       {"f.ini: rule.x.max_running: " + count + "'' (line 2)"}},
+      {"max_queued negative",
+       rule("max_queued = -3"),
+       {"f.ini: rule.x.max_queued: " + count + "'-3' (line 2)"}},
+      {"max_queued with a unit",
+       rule("max_queued = 5s"),
+       {"f.ini: rule.x.max_queued: " + count + "'5s' (line 2)"}},
+      {"active without hours",
+       rule("active = Mon-Fri"),
+       {"f.ini: rule.x.active: bad window 'Mon-Fri': expected 'DAYS HH:MM-HH:MM [ZONE]', e.g. "
+        "'Mon-Fri 08:00-18:00 "
         "UTC' (line 2)"}},
-      {"active bad days", rule("active = Weekdays 08:00-18:00"),
-       {"f.ini: rule.x.active: bad window 'Weekdays 08:00-18:00': bad days 'Weekdays' (use Mon..Sun, ranges like "
+      {"active bad days",
+       rule("active = Weekdays 08:00-18:00"),
+       {"f.ini: rule.x.active: bad window 'Weekdays 08:00-18:00': bad days 'Weekdays' (use "
+        "Mon..Sun, ranges like "
         "Mon-Fri, lists like Sat,Sun, or daily) (line 2)"}},
-      {"active bad hours", rule("active = Mon-Fri 8-18"),
-       {"f.ini: rule.x.active: bad window 'Mon-Fri 8-18': bad hours '8-18' (use HH:MM-HH:MM, e.g. 08:00-18:00 or "
+      {"active bad hours",
+       rule("active = Mon-Fri 8-18"),
+       {"f.ini: rule.x.active: bad window 'Mon-Fri 8-18': bad hours '8-18' (use HH:MM-HH:MM, e.g. "
+        "08:00-18:00 or "
         "22:00-06:00) (line 2)"}},
-      {"active named zone", rule("active = Mon-Fri 08:00-18:00 Europe/Berlin"),
-       {"f.ini: rule.x.active: bad window 'Mon-Fri 08:00-18:00 Europe/Berlin': bad time zone 'Europe/Berlin' (use "
+      {"active named zone",
+       rule("active = Mon-Fri 08:00-18:00 Europe/Berlin"),
+       {"f.ini: rule.x.active: bad window 'Mon-Fri 08:00-18:00 Europe/Berlin': bad time zone "
+        "'Europe/Berlin' (use "
         "UTC, an offset such as +02:00, or local) (line 2)"}},
-      {"active empty", rule("active ="),
-       {"f.ini: rule.x.active: bad window '': expected 'DAYS HH:MM-HH:MM [ZONE]', e.g. 'Mon-Fri 08:00-18:00 UTC' "
+      {"active empty",
+       rule("active ="),
+       {"f.ini: rule.x.active: bad window '': expected 'DAYS HH:MM-HH:MM [ZONE]', e.g. 'Mon-Fri "
+        "08:00-18:00 UTC' "
         "(line 2)"}},
-      {"rule max_cancels_per_minute zero", rule("max_cancels_per_minute = 0"),
+      {"rule max_cancels_per_minute zero",
+       rule("max_cancels_per_minute = 0"),
        {"f.ini: rule.x.max_cancels_per_minute: " + rate + "'0' (line 2)"}},
-      {"rule max_cancels_per_minute too many", rule("max_cancels_per_minute = 100001"),
+      {"rule max_cancels_per_minute too many",
+       rule("max_cancels_per_minute = 100001"),
        {"f.ini: rule.x.max_cancels_per_minute: " + rate + "'100001' (line 2)"}},
-      {"rule max_cancels_per_minute is not a limit", "[rule.x]\nmax_cancels_per_minute = 5\n" + kEndpoint,
-       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running or max_queued) (line 1)"}},
-      {"rule dry_run is not a limit", "[rule.x]\ndry_run = true\n" + kEndpoint,
-       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running or max_queued) (line 1)"}},
-      {"watchdog max_cancels_per_minute negative", watchdog("max_cancels_per_minute = -1"),
+      {"rule max_cancels_per_minute is not a limit",
+       "[rule.x]\nmax_cancels_per_minute = 5\n" + kEndpoint,
+       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running or "
+        "max_queued) (line 1)"}},
+      {"rule dry_run is not a limit",
+       "[rule.x]\ndry_run = true\n" + kEndpoint,
+       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running or "
+        "max_queued) (line 1)"}},
+      {"watchdog max_cancels_per_minute negative",
+       watchdog("max_cancels_per_minute = -1"),
        {"f.ini: watchdog.max_cancels_per_minute: " + rate + "'-1' (line 2)"}},
-      {"watchdog max_cancels_per_minute word", watchdog("max_cancels_per_minute = lots"),
+      {"watchdog max_cancels_per_minute word",
+       watchdog("max_cancels_per_minute = lots"),
        {"f.ini: watchdog.max_cancels_per_minute: " + rate + "'lots' (line 2)"}},
-      {"watchdog max_cancels_per_minute rate form", watchdog("max_cancels_per_minute = 10/m"),
+      {"watchdog max_cancels_per_minute rate form",
+       watchdog("max_cancels_per_minute = 10/m"),
        {"f.ini: watchdog.max_cancels_per_minute: " + rate + "'10/m' (line 2)"}},
-      {"protect query_ids empty", protect("query_ids =\n"), {"f.ini: protect.query_ids: must list at least one query id (line 2)"}},
-      {"protect query_ids empty entry", protect("query_ids = a,,b\n"),
+      {"protect query_ids empty",
+       protect("query_ids =\n"),
+       {"f.ini: protect.query_ids: must list at least one query id (line 2)"}},
+      {"protect query_ids empty entry",
+       protect("query_ids = a,,b\n"),
        {"f.ini: protect.query_ids: empty entry in the list 'a,,b' (line 2)"}},
-      {"protect query_ids trailing comma", protect("query_ids = a, \n"),
+      {"protect query_ids trailing comma",
+       protect("query_ids = a, \n"),
        {"f.ini: protect.query_ids: empty entry in the list 'a,' (line 2)"}},
-      {"protect query_matches bad regex", protect("query_matches = (\n"),
+      {"protect query_matches bad regex",
+       protect("query_matches = (\n"),
        {"f.ini: protect.query_matches: bad regex '(': missing ): ( (line 2)"}},
-      {"protect query_matches empty", protect("query_matches =\n"),
-       {"f.ini: protect.query_matches: empty pattern (remove the key to match every query) (line 2)"}},
-      {"protect until date only", protect("until = 2026-12-01\nquery_ids = a\n"),
+      {"protect query_matches empty",
+       protect("query_matches =\n"),
+       {"f.ini: protect.query_matches: empty pattern (remove the key to match every query) (line "
+        "2)"}},
+      {"protect until date only",
+       protect("until = 2026-12-01\nquery_ids = a\n"),
        {"f.ini: protect.until: bad time '2026-12-01'" + rfc + " (line 2)"}},
-      {"protect until without a zone", protect("until = 2026-12-01T00:00:00\nquery_ids = a\n"),
+      {"protect until without a zone",
+       protect("until = 2026-12-01T00:00:00\nquery_ids = a\n"),
        {"f.ini: protect.until: bad time '2026-12-01T00:00:00'" + rfc + " (line 2)"}},
-      {"protect until month 13", protect("until = 2026-13-01T00:00:00Z\nquery_ids = a\n"),
+      {"protect until month 13",
+       protect("until = 2026-13-01T00:00:00Z\nquery_ids = a\n"),
        {"f.ini: protect.until: bad time '2026-13-01T00:00:00Z'" + rfc + " (line 2)"}},
-      {"protect until with a space", protect("until = 2026-12-01 00:00:00Z\nquery_ids = a\n"),
+      {"protect until with a space",
+       protect("until = 2026-12-01 00:00:00Z\nquery_ids = a\n"),
        {"f.ini: protect.until: bad time '2026-12-01 00:00:00Z'" + rfc + " (line 2)"}},
-      {"protect until short offset", protect("until = 2026-12-01T00:00:00+2:00\nquery_ids = a\n"),
+      {"protect until short offset",
+       protect("until = 2026-12-01T00:00:00+2:00\nquery_ids = a\n"),
        {"f.ini: protect.until: bad time '2026-12-01T00:00:00+2:00'" + rfc + " (line 2)"}},
-      {"protect with neither ids nor text", protect("until = 2026-12-01T00:00:00Z\n"),
+      {"protect with neither ids nor text",
+       protect("until = 2026-12-01T00:00:00Z\n"),
        {"f.ini: protect: a protection needs query_ids or query_matches (line 1)"}},
-      {"empty protect section", protect(""), {"f.ini: protect: a protection needs query_ids or query_matches (line 1)"}},
-      {"protect unknown key", protect("query_excludes = x\nquery_ids = a\n"),
+      {"empty protect section",
+       protect(""),
+       {"f.ini: protect: a protection needs query_ids or query_matches (line 1)"}},
+      {"protect unknown key",
+       protect("query_excludes = x\nquery_ids = a\n"),
        {"f.ini: protect.query_excludes: unknown key (line 2)"}},
-      {"protect bad name", "[protect.a b]\nquery_ids = a\n" + kEndpoint + kRule,
+      {"protect bad name",
+       "[protect.a b]\nquery_ids = a\n" + kEndpoint + kRule,
        {"f.ini: protect.a b: protection name must use letters, digits, '-', '_' or '.' (line 1)"}},
-      {"protect empty name", "[protect.]\nquery_ids = a\n" + kEndpoint + kRule,
+      {"protect empty name",
+       "[protect.]\nquery_ids = a\n" + kEndpoint + kRule,
        {"f.ini: protect.: protection name must use letters, digits, '-', '_' or '.' (line 1)"}},
-      {"protection section name case", "[Protect]\nquery_ids = a\n" + kEndpoint + kRule,
-       {"f.ini: Protect: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, protect or protect.NAME) "
+      {"protection section name case",
+       "[Protect]\nquery_ids = a\n" + kEndpoint + kRule,
+       {"f.ini: Protect: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, "
+        "protect or protect.NAME) "
         "(line 1)"}},
   };
   for (const auto& row : rows) {
@@ -670,15 +921,21 @@ TEST(ConfigWarnings, ShadowedAndNeverMatchingRulesAndExpiredProtections) {
     std::string text;
     Lines warnings;
   } rows[] = {
-      {"distinct filters", kEndpoint + "[rule.a]\nmax_elapsed = 1m\nquery_matches = ^MATCH\n"
-                                       "[rule.b]\nmax_elapsed = 1m\nquery_matches = ^CREATE\n",
+      {"distinct filters",
+       kEndpoint + "[rule.a]\nmax_elapsed = 1m\nquery_matches = ^MATCH\n"
+                   "[rule.b]\nmax_elapsed = 1m\nquery_matches = ^CREATE\n",
        {}},
-      {"a catch-all last is fine", kEndpoint + "[rule.a]\nmax_elapsed = 1m\nquery_matches = ^MATCH\n[rule.all]\nmax_elapsed = 1h\n",
+      {"a catch-all last is fine",
+       kEndpoint +
+           "[rule.a]\nmax_elapsed = 1m\nquery_matches = ^MATCH\n[rule.all]\nmax_elapsed = 1h\n",
        {}},
-      {"shadowed by an earlier catch-all", kEndpoint + "[rule.all]\nmax_elapsed = 10m\n"
-                                                       "[rule.reads]\nmax_elapsed = 5m\nquery_matches = ^MATCH\n",
-       {"f.ini: rule.reads: never governs a query: [rule.all] comes first and selects every query"}},
-      {"a guard-only catch-all shadows too", kEndpoint + "[rule.guard]\nmax_running = 5\n[rule.r]\nmax_elapsed = 5m\n",
+      {"shadowed by an earlier catch-all",
+       kEndpoint + "[rule.all]\nmax_elapsed = 10m\n"
+                   "[rule.reads]\nmax_elapsed = 5m\nquery_matches = ^MATCH\n",
+       {"f.ini: rule.reads: never governs a query: [rule.all] comes first and selects every "
+        "query"}},
+      {"a guard-only catch-all shadows too",
+       kEndpoint + "[rule.guard]\nmax_running = 5\n[rule.r]\nmax_elapsed = 5m\n",
        {"f.ini: rule.r: never governs a query: [rule.guard] comes first and selects every query"}},
       {"shadowed by the same filters",
        kEndpoint + "[rule.a]\nmax_elapsed = 1m\nquery_matches = ^MATCH\nquery_excludes = exempt\n"
@@ -689,13 +946,18 @@ TEST(ConfigWarnings, ShadowedAndNeverMatchingRulesAndExpiredProtections) {
                    "[rule.b]\nmax_elapsed = 5m\nquery_matches = ^MATCH\n",
        {}},
       {"an earlier windowed catch-all leaves room",
-       kEndpoint + "[rule.day]\nmax_elapsed = 1m\nactive = Mon-Fri 08:00-18:00\n[rule.all]\nmax_elapsed = 1h\n", {}},
+       kEndpoint + "[rule.day]\nmax_elapsed = 1m\nactive = Mon-Fri "
+                   "08:00-18:00\n[rule.all]\nmax_elapsed = 1h\n",
+       {}},
       {"each shadowed rule is named once",
-       kEndpoint + "[rule.all]\nmax_elapsed = 1m\n[rule.x]\nmax_elapsed = 2m\n[rule.y]\nmax_elapsed = 3m\n",
+       kEndpoint +
+           "[rule.all]\nmax_elapsed = 1m\n[rule.x]\nmax_elapsed = 2m\n[rule.y]\nmax_elapsed = 3m\n",
        {"f.ini: rule.x: never governs a query: [rule.all] comes first and selects every query",
         "f.ini: rule.y: never governs a query: [rule.all] comes first and selects every query"}},
       {"an earlier catch-all for another language leaves room",
-       kEndpoint + "[rule.gremlin]\nmax_elapsed = 1m\nlanguages = gremlin\n[rule.all]\nmax_elapsed = 1h\n", {}},
+       kEndpoint +
+           "[rule.gremlin]\nmax_elapsed = 1m\nlanguages = gremlin\n[rule.all]\nmax_elapsed = 1h\n",
+       {}},
       {"an earlier catch-all for fewer languages leaves room",
        kEndpoint + "[rule.g]\nmax_elapsed = 1m\nlanguages = gremlin\n"
                    "[rule.gs]\nmax_elapsed = 1h\nlanguages = gremlin, sparql\n",
@@ -703,24 +965,34 @@ TEST(ConfigWarnings, ShadowedAndNeverMatchingRulesAndExpiredProtections) {
       {"an earlier catch-all for every language of a later rule shadows it",
        kEndpoint + "[rule.gs]\nmax_elapsed = 1m\nlanguages = gremlin, sparql\n"
                    "[rule.g]\nmax_elapsed = 1h\nlanguages = gremlin\n",
-       {"f.ini: rule.g: never governs a query: [rule.gs] comes first and selects every gremlin, sparql query"}},
-      {"excludes that match every text", kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_excludes = .*\n",
+       {"f.ini: rule.g: never governs a query: [rule.gs] comes first and selects every gremlin, "
+        "sparql query"}},
+      {"excludes that match every text",
+       kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_excludes = .*\n",
        {"f.ini: rule.x: can never match: query_excludes '.*' matches every text"}},
-      {"excludes that match the empty string", kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_excludes = ^\n",
+      {"excludes that match the empty string",
+       kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_excludes = ^\n",
        {"f.ini: rule.x: can never match: query_excludes '^' matches every text"}},
       {"matches equal to excludes",
        kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_matches = backup\nquery_excludes = backup\n",
        {"f.ini: rule.x: can never match: query_matches and query_excludes are the same"}},
-      {"expired protection", "[protect.old]\nquery_ids = a\nuntil = 2026-01-01T00:00:00Z\n" + kEndpoint + kRule,
+      {"expired protection",
+       "[protect.old]\nquery_ids = a\nuntil = 2026-01-01T00:00:00Z\n" + kEndpoint + kRule,
        {"f.ini: protect.old.until: expired: this protection no longer protects anything"}},
-      {"protection expiring now", "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:00Z\n" + kEndpoint + kRule,
+      {"protection expiring now",
+       "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:00Z\n" + kEndpoint + kRule,
        {"f.ini: protect.until: expired: this protection no longer protects anything"}},
-      {"protection still in force", "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:01Z\n" + kEndpoint + kRule, {}},
+      {"protection still in force",
+       "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:01Z\n" + kEndpoint + kRule,
+       {}},
       {"limits shorter than poll_interval",
-       "[watchdog]\npoll_interval = 5s\n" + kEndpoint + "[rule.fast]\nmax_elapsed = 2s\nmax_waited = 4500ms\n",
-       {"f.ini: rule.fast.max_elapsed: 2s is shorter than poll_interval 5s: a query that starts between two polls "
+       "[watchdog]\npoll_interval = 5s\n" + kEndpoint +
+           "[rule.fast]\nmax_elapsed = 2s\nmax_waited = 4500ms\n",
+       {"f.ini: rule.fast.max_elapsed: 2s is shorter than poll_interval 5s: a query that starts "
+        "between two polls "
         "can break it by up to 3s before the next poll sees it",
-        "f.ini: rule.fast.max_waited: 4500ms is shorter than poll_interval 5s: a query that starts between two "
+        "f.ini: rule.fast.max_waited: 4500ms is shorter than poll_interval 5s: a query that starts "
+        "between two "
         "polls can break it by up to 500ms before the next poll sees it"}},
   };
   for (const auto& row : rows) {
@@ -738,7 +1010,8 @@ TEST(DescribeConfig, ShowsThePolicyKeysAndReparsesToTheSame) {
       "[watchdog]\nmax_cancels_per_minute = 10\n" + kEndpoint +
       "[protect]\nquery_ids = b, a\nquery_matches = backup\nuntil = 2026-12-01T02:00:00+02:00\n"
       "[protect.ops]\nquery_ids = x\n"
-      "[rule.guarded]\nmax_elapsed = 300s\nquery_matches = ^MATCH\nmax_running = 3\nmax_queued = 0\n"
+      "[rule.guarded]\nmax_elapsed = 300s\nquery_matches = ^MATCH\nmax_running = 3\nmax_queued = "
+      "0\n"
       "active = Mon-Fri 08:00-18:00 UTC\naction = log\ndry_run = true\nmax_cancels_per_minute = 5\n"
       "[rule.plain]\nmax_waited = 1m\n";
   const ConfigResult r = parse_config(text, "f.ini");
@@ -746,10 +1019,13 @@ TEST(DescribeConfig, ShowsThePolicyKeysAndReparsesToTheSame) {
   const std::string described = describe_config(r.config);
   const char* expected_parts[] = {
       "dry_run = false\nmax_cancels_per_minute = 10\n",
-      "\n# protections apply before any rule, budget or guard\n\n[protect]\nquery_ids = a, b\nquery_matches = backup\n"
+      "\n# protections apply before any rule, budget or guard\n\n[protect]\nquery_ids = a, "
+      "b\nquery_matches = backup\n"
       "until = 2026-12-01T00:00:00Z\n\n[protect.ops]\nquery_ids = x\n",
-      "\n[rule.guarded]\nmax_elapsed = 5m\nquery_matches = ^MATCH\nmax_running = 3\nmax_queued = 0\n"
-      "active = Mon-Fri 08:00-18:00 UTC\naction = log\nsilent = false\ndry_run = true\nmax_cancels_per_minute = 5\n",
+      "\n[rule.guarded]\nmax_elapsed = 5m\nquery_matches = ^MATCH\nmax_running = 3\nmax_queued = "
+      "0\n"
+      "active = Mon-Fri 08:00-18:00 UTC\naction = log\nsilent = false\ndry_run = "
+      "true\nmax_cancels_per_minute = 5\n",
       "\n[rule.plain]\nmax_waited = 1m\naction = cancel\nsilent = false\ndry_run = false\n",
   };
   for (const char* part : expected_parts) {
@@ -757,9 +1033,11 @@ TEST(DescribeConfig, ShowsThePolicyKeysAndReparsesToTheSame) {
     EXPECT_NE(described.find(part), std::string::npos) << described;
   }
   EXPECT_LT(described.find("[protect]"), described.find("[rule.guarded]"));
-  EXPECT_EQ(described.find("max_cancels_per_minute = 5\n\n[rule.plain]\nmax_waited = 1m\naction = cancel\nsilent = "
-                           "false\ndry_run = false\nmax_cancels"),
-            std::string::npos);
+  EXPECT_EQ(
+      described.find(
+          "max_cancels_per_minute = 5\n\n[rule.plain]\nmax_waited = 1m\naction = cancel\nsilent = "
+          "false\ndry_run = false\nmax_cancels"),
+      std::string::npos);
 
   const ConfigResult again = parse_config(described, "f.ini");
   ASSERT_EQ(formatted(again), Lines{}) << described;
@@ -770,12 +1048,13 @@ TEST(DescribeConfig, LeavesOutPolicyKeysThatAreNotSet) {
   const ConfigResult r = parse_config(kEndpoint + kRule, "f.ini");
   ASSERT_EQ(formatted(r), Lines{});
   const std::string described = describe_config(r.config);
-  for (const char* absent : {"max_cancels_per_minute", "[protect", "# protections", "max_running", "max_queued",
-                             "active ="}) {
+  for (const char* absent : {"max_cancels_per_minute", "[protect", "# protections", "max_running",
+                             "max_queued", "active ="}) {
     SCOPED_TRACE(absent);
     EXPECT_EQ(described.find(absent), std::string::npos) << described;
   }
-  EXPECT_NE(described.find("[rule.r]\nmax_elapsed = 5m\naction = cancel\nsilent = false\ndry_run = false\n"),
+  EXPECT_NE(described.find(
+                "[rule.r]\nmax_elapsed = 5m\naction = cancel\nsilent = false\ndry_run = false\n"),
             std::string::npos)
       << described;
 }
@@ -789,8 +1068,11 @@ namespace {
 TEST(ParseConfigLanguages, EndpointAndRuleLanguages) {
   const std::string base = "[endpoint.e]\nurl = http://db:8182\n";
   {
-    const auto r = parse_config(base + "languages = opencypher, gremlin,sparql\n[rule.r]\nmax_elapsed = 1s\n"
-                                       "languages = gremlin\n", "f.ini");
+    const auto r =
+        parse_config(base +
+                         "languages = opencypher, gremlin,sparql\n[rule.r]\nmax_elapsed = 1s\n"
+                         "languages = gremlin\n",
+                     "f.ini");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r.config.endpoints[0].languages,
               (std::vector<Language>{Language::opencypher, Language::gremlin, Language::sparql}));
@@ -808,13 +1090,16 @@ TEST(ParseConfigLanguages, EndpointAndRuleLanguages) {
     std::string value;
     std::string error;
   } rows[] = {
-      {"cypher", "f.ini: endpoint.e.languages: unknown language 'cypher' (expected opencypher, gremlin or sparql) (line 3)"},
+      {"cypher",
+       "f.ini: endpoint.e.languages: unknown language 'cypher' (expected opencypher, gremlin or "
+       "sparql) (line 3)"},
       {"gremlin, gremlin", "f.ini: endpoint.e.languages: 'gremlin' given twice (line 3)"},
       {"gremlin,", "f.ini: endpoint.e.languages: empty entry in the list 'gremlin,' (line 3)"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.value);
-    const auto r = parse_config(base + "languages = " + row.value + "\n[rule.r]\nmax_elapsed = 1s\n", "f.ini");
+    const auto r =
+        parse_config(base + "languages = " + row.value + "\n[rule.r]\nmax_elapsed = 1s\n", "f.ini");
     ASSERT_EQ(r.errors.size(), 1u);
     EXPECT_EQ(r.errors[0].format("f.ini"), row.error);
   }
@@ -829,11 +1114,14 @@ namespace {
 // Found by fuzzing: a far-future `until` overflowed the clock and wrapped into the past, so a
 // protection meant to last forever silently protected nothing. Such dates are now refused.
 TEST(ParseConfigUntil, DatesTheClockCannotHoldAreRefusedNotWrapped) {
-  for (const char* date : {"9999-12-31T00:00:00Z", "2263-01-01T00:00:00Z", "1013-01-01T00:00:00Z"}) {
+  for (const char* date :
+       {"9999-12-31T00:00:00Z", "2263-01-01T00:00:00Z", "1013-01-01T00:00:00Z"}) {
     SCOPED_TRACE(date);
-    const auto r = parse_config(std::string("[endpoint.e]\nurl = http://db:8182\n[rule.r]\nmax_elapsed = 1s\n"
-                                            "[protect]\nquery_ids = q\nuntil = ") + date + "\n",
-                                "f.ini");
+    const auto r =
+        parse_config(std::string("[endpoint.e]\nurl = http://db:8182\n[rule.r]\nmax_elapsed = 1s\n"
+                                 "[protect]\nquery_ids = q\nuntil = ") +
+                         date + "\n",
+                     "f.ini");
     ASSERT_EQ(r.errors.size(), 1u);
     EXPECT_EQ(r.errors[0].format("f.ini"), std::string("f.ini: protect.until: bad time '") + date +
                                                "' (use RFC 3339 between 1970 and 2200, e.g. "
@@ -842,6 +1130,46 @@ TEST(ParseConfigUntil, DatesTheClockCannotHoldAreRefusedNotWrapped) {
   const auto far = parse_rfc3339("2200-12-31T23:59:59Z");
   ASSERT_TRUE(far);
   EXPECT_GT(*far, std::chrono::system_clock::from_time_t(4'000'000'000));  // still in the future
+}
+
+}  // namespace
+}  // namespace nw
+
+namespace nw {
+namespace {
+
+std::string read_source_file(const std::string& relative) {
+  std::ifstream in(std::string(NW_SOURCE_DIR) + "/" + relative);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A key the parser takes but the documentation does not name is a key no operator finds; the
+// list comes from the parser's own tables, so a new key cannot be forgotten here.
+TEST(ConfigKeys, EveryKeyIsInTheReadmeAndTheProductionExample) {
+  const std::string readme = read_source_file("README.md");
+  const std::string example = read_source_file("etc/neptune-watchdog/neptune-watchdog.ini");
+  ASSERT_FALSE(readme.empty());
+  ASSERT_FALSE(example.empty());
+  const auto keys = known_config_keys();
+  EXPECT_GE(keys.size(), 40u);
+  for (const std::string& key : keys) {
+    SCOPED_TRACE(key);
+    const std::string name = key.substr(key.rfind('.') + 1);
+    // As inline code ("`name`", "`name = ...`", "`[section] name`") or a line of an ini example.
+    const bool in_readme = readme.find("`" + name + "`") != std::string::npos ||
+                           readme.find("`" + name + " = ") != std::string::npos ||
+                           readme.find("\n" + name + " = ") != std::string::npos ||
+                           readme.find("] " + name + " ") != std::string::npos ||
+                           readme.find("] " + name + "`") != std::string::npos;
+    EXPECT_TRUE(in_readme) << "README.md does not name " << name;
+    // Set, or shown commented out, as "name = value".
+    const bool in_example = example.find("\n" + name + " = ") != std::string::npos ||
+                            example.find("\n# " + name + " = ") != std::string::npos ||
+                            example.find("\n" + name + " =\n") != std::string::npos;
+    EXPECT_TRUE(in_example) << "the production example does not show " << name;
+  }
 }
 
 }  // namespace
