@@ -51,6 +51,10 @@ ExchangeReaper::Watch ExchangeReaper::watch(int fd,
       fate = Fate::aborted;
     }
     entries_.emplace(id, Entry{fd, deadline, fate});
+    // Most deadlines come later than the one the reaper sleeps until (every request of an
+    // endpoint has the same request_timeout): waking it for those would cost a context switch
+    // per exchange for nothing.
+    if (deadline >= sleeping_until_) return Watch(this, id);
   }
   changed_.notify_all();
   return Watch(this, id);
@@ -93,11 +97,13 @@ void ExchangeReaper::run() {
     auto earliest = std::chrono::steady_clock::time_point::max();
     for (const auto& [id, entry] : entries_)
       if (entry.fate == Fate::running && entry.deadline < earliest) earliest = entry.deadline;
+    sleeping_until_ = earliest;
     if (earliest == std::chrono::steady_clock::time_point::max()) {
       changed_.wait(lock);
     } else {
       changed_.wait_until(lock, earliest);
     }
+    sleeping_until_ = std::chrono::steady_clock::time_point::min();  // awake: recomputes anyway
     const auto now = std::chrono::steady_clock::now();
     for (auto& [id, entry] : entries_) {
       if (entry.fate != Fate::running || entry.deadline > now) continue;

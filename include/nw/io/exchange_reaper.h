@@ -81,6 +81,9 @@ class ExchangeReaper {
   std::uint64_t next_id_ = 1;
   bool aborting_ = false;
   bool stopping_ = false;
+  // When the reaper's thread wakes next on its own (min while it is awake).
+  std::chrono::steady_clock::time_point sleeping_until_ =
+      std::chrono::steady_clock::time_point::min();
   std::thread thread_;
 };
 
