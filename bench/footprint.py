@@ -79,6 +79,7 @@ def main():
                 f.write("[rule.reports]\nquery_matches = (?i)report|export\nmax_elapsed = 60s\n"
                         "[rule.writes]\nquery_matches = ^\\s*(CREATE|MERGE|DELETE)\nmax_elapsed = 20s\n"
                         "[rule.reads]\nquery_excludes = watchdog:exempt\nmax_elapsed = 8s\nmax_waited = 5s\n")
+            os.chmod(config, 0o644)  # whatever the umask: a config others can write is refused
             with open(os.path.join(work, "watchdog.log"), "w") as log:
                 watchdog = subprocess.Popen([args.watchdog, "--config", config],
                                             stdout=subprocess.DEVNULL, stderr=log)

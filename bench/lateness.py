@@ -69,6 +69,7 @@ def write_config(path, url, mode, poll_ms, audit):
         lines += [f"[rule.lim-{limit}ms]", f"query_matches = lim={limit}ms\\b", f"max_elapsed = {limit}ms"]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o644)  # whatever the umask: a config others can write is refused
 
 
 def one_run(args, mode, seed, workdir):

@@ -258,6 +258,7 @@ class Soak:
         with open(config, "w") as f:
             f.write(CONFIG.format(poll=POLL_INTERVAL_S, audit=os.path.join(self.work, "audit.jsonl"),
                                   metrics_port=self.metrics_port, sim_port=self.sim_port))
+        os.chmod(config, 0o644)  # whatever the umask: a config others can write is refused
         self.watchdog_log = open(os.path.join(self.work, "watchdog.log"), "w")
         self.watchdog = subprocess.Popen([self.args.watchdog, "--config", config],
                                          stdout=self.watchdog_log, stderr=subprocess.STDOUT)

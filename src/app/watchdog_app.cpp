@@ -405,8 +405,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       if (audit->reopen())
         log->info("SIGUSR1: reopened the audit log {}", audit->path());
       else
-        log->error("SIGUSR1: cannot reopen the audit log {}: {}; still writing the old file",
-                   audit->path(), audit->last_error());
+        log->error(
+            "SIGUSR1: cannot reopen the audit log {}: {}; still writing the old file, and the "
+            "audit log counts as failed until a reopen succeeds",
+            audit->path(), audit->last_error());
     } else if (sig > 0) {
       log->info("received {}, stopping", sig == SIGTERM  ? "SIGTERM"
                                          : sig == SIGINT ? "SIGINT"

@@ -18,7 +18,7 @@ namespace nw {
 std::size_t unanswered_cancels(const std::string& path, std::uint64_t tail_bytes) {
   // Only a regular file has a tail: /dev/full, say, reads as endless zeros.
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return 0;
+  if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(path, ec))) return 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) return 0;
   in.seekg(0, std::ios::end);
@@ -77,8 +77,20 @@ int AuditLog::open_file() const {
   std::error_code ec;
   const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) throw AuditOpenError("cannot open '" + path_ + "': " + errno_text(errno));
+  // Never through a symbolic link at the path itself: run as root outside the shipped unit,
+  // following one would append to whatever file a local user points it at. Links in the
+  // directories above (/var/log -> /data/log) are the operator's and are followed.
+  const int fd =
+      ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    const int err = errno;
+    struct stat link {};
+    if (err == ELOOP && ::lstat(path_.c_str(), &link) == 0 && S_ISLNK(link.st_mode))
+      throw AuditOpenError("audit_log " + path_ +
+                           " is a symbolic link: refusing to follow it; point audit_log at the "
+                           "real file");
+    throw AuditOpenError("cannot open '" + path_ + "': " + errno_text(err));
+  }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
     ::close(fd);
@@ -108,7 +120,8 @@ bool AuditLog::rotate() {
   // archives again would shift our own records out of the way, one archive a try.
   struct stat at_path {
   }, ours{};
-  const bool path_is_ours = ::stat(path_.c_str(), &at_path) == 0 && ::fstat(fd_, &ours) == 0 &&
+  // lstat: a symbolic link put at the path is not our file, whatever it points to.
+  const bool path_is_ours = ::lstat(path_.c_str(), &at_path) == 0 && ::fstat(fd_, &ours) == 0 &&
                             at_path.st_dev == ours.st_dev && at_path.st_ino == ours.st_ino;
   std::error_code ec;
   for (int i = max_files_ - 1; path_is_ours && i >= 1; --i) {
@@ -130,6 +143,7 @@ bool AuditLog::rotate() {
   size_ = 0;
   broken_line_ = false;
   rotation_failed_ = false;
+  reopen_failed_ = false;  // the path opened after all
   return true;
 }
 
@@ -146,6 +160,7 @@ bool AuditLog::append(const std::string& line) {
       size_ = 0;
       broken_line_ = false;
       rotation_failed_ = false;  // a fresh file has nothing to rotate
+      reopen_failed_ = false;
     } catch (const AuditOpenError& e) {
       last_error_ =
           std::string("the audit file was deleted and cannot be created again: ") + e.what();
@@ -202,7 +217,7 @@ bool AuditLog::write(const AuditRecord& record) {
       last_error_ = std::string("journal: ") + std::strerror(-rc);
     }
   }
-  healthy_ = ok && !rotation_failed_;
+  healthy_ = ok && !rotation_failed_ && !reopen_failed_;
   return ok;
 }
 
@@ -222,8 +237,13 @@ bool AuditLog::reopen() {
   try {
     fresh = open_file();
   } catch (const AuditOpenError& e) {
+    // Records still reach the old file, but not where the operator asked for them (and a
+    // link put at the path is someone's attempt to redirect them): failed until a reopen or a
+    // rotation opens the path.
     std::lock_guard<std::mutex> lock(mutex_);
     last_error_ = e.what();
+    reopen_failed_ = true;
+    healthy_ = false;
     return false;
   }
   std::lock_guard<std::mutex> lock(mutex_);
@@ -234,6 +254,7 @@ bool AuditLog::reopen() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = fresh;
   size_ = 0;
+  reopen_failed_ = false;
   if (!same_file) {
     broken_line_ = false;  // a fragment left in the old file stays there
     rotation_failed_ = false;

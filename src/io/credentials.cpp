@@ -6,13 +6,13 @@
 #include <cctype>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <sstream>
 
 #include <spdlog/logger.h>
 
 #include "nw/core/rfc3339.h"
+#include "nw/io/file_trust.h"
 #include "nw/io/tls_context.h"
 
 namespace nw {
@@ -110,23 +110,6 @@ Profiles parse_profiles(const std::string& text, bool config_file) {
   return profiles;
 }
 
-// nullopt: no such file. Files larger than 1 MiB are not credentials files.
-std::optional<std::string> read_small_file(const std::string& path, bool& too_large) {
-  too_large = false;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string text;
-  char buffer[8192];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > (1u << 20)) {
-      too_large = true;
-      return std::nullopt;
-    }
-  }
-  return text;
-}
-
 std::string file_path(const EnvLookup& env, const std::string& variable,
                       const std::string& fallback) {
   std::string path = non_empty(env, variable);
@@ -162,17 +145,26 @@ class SharedFilesProvider final : public CredentialsProvider {
     for (const Source& source : sources) {
       if (source.path.empty()) continue;
       searched.push_back(source.path);
-      bool too_large = false;
-      const auto text = read_small_file(source.path, too_large);
-      if (too_large) {
+      // Files larger than 1 MiB are not credentials files.
+      const TrustedFileRead file = read_trusted_file(source.path, kCredentialFileHarm, 1u << 20);
+      if (file.too_large) {
         attempt.outcome = ProviderAttempt::Outcome::failed;
         attempt.failure = {FailureKind::bad_response, 0, "",
                            source.path + " is larger than 1 MiB: not a credentials file"};
         attempt.ends_chain = true;
         return attempt;
       }
-      if (!text) continue;
-      const Profiles profiles = parse_profiles(*text, source.config);
+      if (!file.refused.empty()) {
+        // Not another source's credentials either: whoever can write the file should be
+        // noticed, not worked around.
+        attempt.outcome = ProviderAttempt::Outcome::failed;
+        attempt.failure = {FailureKind::service_error, 0, "UntrustedFile",
+                           source.path + " " + file.refused};
+        attempt.ends_chain = true;
+        return attempt;
+      }
+      if (!file.text) continue;  // no such file
+      const Profiles profiles = parse_profiles(*file.text, source.config);
       const auto found = profiles.find(profile);
       if (found == profiles.end()) continue;
       profile_seen = true;

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <fstream>
 #include <istream>
 #include <mutex>
 #include <utility>
@@ -29,6 +28,7 @@
 #include "nw/core/rfc3339.h"
 #include "nw/io/aws_query.h"
 #include "nw/io/credentials.h"
+#include "nw/io/file_trust.h"
 #include "nw/io/http_exchange.h"
 
 namespace nw {
@@ -53,14 +53,13 @@ std::string env_value(const EnvLookup& env, const std::string& name) {
   return value ? *value : std::string();
 }
 
-// Reads a token file (web identity, container authorization): trimmed, at most 64 KiB.
-std::optional<std::string> read_token_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string text(64u << 10, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  return trim(text);
+// A token file (web identity, container authorization), trimmed, at most 64 KiB; nullopt when
+// it cannot be read, or (with `refused` saying why) when others could change it.
+std::optional<std::string> read_token_file(const std::string& path, std::string& refused) {
+  TrustedFileRead file = read_trusted_file(path, kCredentialFileHarm, 64u << 10);
+  refused = file.refused.empty() ? std::string() : path + " " + file.refused;
+  if (file.too_large) return std::nullopt;
+  return file.text ? std::optional<std::string>(trim(*file.text)) : std::nullopt;
 }
 
 // --- one origin, a few HTTP/1.1 exchanges within a deadline ---------------------------------
@@ -231,7 +230,10 @@ class WebIdentityProvider final : public CredentialsProvider {
                          ? "AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not"
                          : "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not"});
     }
-    const auto token = read_token_file(token_file);
+    std::string refused;
+    const auto token = read_token_file(token_file, refused);
+    if (!refused.empty())
+      return failed({FailureKind::service_error, 0, "UntrustedFile", refused}, {}, true);
     if (!token || token->empty()) {
       return failed({FailureKind::transport, 0, "",
                      "AWS_WEB_IDENTITY_TOKEN_FILE " + token_file +
@@ -372,7 +374,10 @@ class ContainerProvider final : public CredentialsProvider {
     std::string authorization;
     const std::string token_file = env_value(request.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     if (!token_file.empty()) {
-      const auto token = read_token_file(token_file);
+      std::string refused;
+      const auto token = read_token_file(token_file, refused);
+      if (!refused.empty())
+        return failed({FailureKind::service_error, 0, "UntrustedFile", refused}, detail, true);
       if (!token)
         return failed({FailureKind::transport, 0, "",
                        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + token_file + " cannot be read"},

@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <sys/stat.h>
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -107,6 +108,9 @@ class TempDir {
     const auto p = path_ / name;
     std::filesystem::create_directories(p.parent_path());
     std::ofstream(p, std::ios::binary) << text;
+    // Whatever the umask: a file others can write is refused (tested below on purpose).
+    std::filesystem::permissions(
+        p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return p.string();
   }
   std::string path(const std::string& name) const { return (path_ / name).string(); }
@@ -422,6 +426,59 @@ TEST(CredentialsSharedFiles, PartialAndUnsupportedProfilesAreClearFailures) {
       << unsupported.failure().message;
 }
 
+// A credentials or config file another local user can write would let that user choose the
+// identity the daemon acts as: refused with the fix, without a byte of the file, and without
+// falling through to another source (here the metadata service).
+TEST(CredentialsSharedFiles, AFileOthersCanWriteIsRefusedWithoutItsContents) {
+  struct Row {
+    const char* variable;
+    mode_t mode;
+    const char* shown;
+  } rows[] = {{"AWS_SHARED_CREDENTIALS_FILE", 0666, "0666"},
+              {"AWS_SHARED_CREDENTIALS_FILE", 0620, "0620"},
+              {"AWS_CONFIG_FILE", 0646, "0646"}};
+  for (const auto& row : rows) {
+    SCOPED_TRACE(std::string(row.variable) + " " + row.shown);
+    Harness h;
+    RecordingServer imds;
+    h.env.set("AWS_EC2_METADATA_DISABLED", "false");
+    h.env.set("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url());
+    const std::string path = h.dir.write(
+        "file", "[default]\naws_access_key_id = AKIAOPEN\naws_secret_access_key = " + kSecret +
+                    "\naws_session_token = " + kSessionToken + "\n");
+    ASSERT_EQ(::chmod(path.c_str(), row.mode), 0);
+    h.env.set(row.variable, path);
+    auto result = h.chain().get(kNow);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.failure().kind, FailureKind::service_error);
+    EXPECT_EQ(result.failure().code, "UntrustedFile");
+    EXPECT_NE(result.failure().message.find(
+                  path + " is writable by others (mode " + row.shown +
+                  "): anyone could change which AWS identity the daemon acts as; fix with: "
+                  "chmod go-w " +
+                  path),
+              std::string::npos)
+        << result.failure().message;
+    EXPECT_EQ(result.failure().describe().find("AKIAOPEN"), std::string::npos);
+    expect_no_secret(result.failure().describe());
+    expect_no_secret(h.logged());
+    EXPECT_TRUE(imds.requests().empty())
+        << "another identity's credentials must not be used silently";
+  }
+}
+
+TEST(CredentialsSharedFiles, AFileReadableByItsGroupIsFine) {
+  Harness h;
+  const std::string path = h.dir.write(
+      "credentials",
+      "[default]\naws_access_key_id = AKIAGROUP\naws_secret_access_key = " + kSecret + "\n");
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  h.env.set("AWS_SHARED_CREDENTIALS_FILE", path);
+  auto result = h.chain().get(kNow);
+  ASSERT_TRUE(result.ok()) << result.failure().describe();
+  EXPECT_EQ(result.value().access_key_id, "AKIAGROUP");
+}
+
 // --- web identity
 // ---------------------------------------------------------------------------------
 
@@ -591,6 +648,45 @@ TEST(CredentialsContainer, FullUriWithTheTokenFileWhichBeatsTheTokenVariable) {
   EXPECT_EQ(requests[0].uri, "/v1/credentials?id=7");
   EXPECT_EQ(requests[0].headers.get("Authorization", ""), kContainerToken);
   expect_no_secret(h.logged());
+}
+
+// The token files are credentials too: one others can write is refused before any request.
+TEST(CredentialsTokenFiles, ATokenFileOthersCanWriteIsRefusedBeforeAnyRequest) {
+  {
+    Harness h;
+    ScriptedHttpServer sts;
+    sts.set_fallback({200, sts_success("ASIASTS"), "text/xml"});
+    enable_web_identity(h, sts);
+    const std::string token = h.dir.path("web-identity-token");
+    ASSERT_EQ(::chmod(token.c_str(), 0666), 0);
+    auto result = h.chain().get(kNow);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.failure().kind, FailureKind::service_error);
+    EXPECT_NE(result.failure().message.find(token + " is writable by others (mode 0666)"),
+              std::string::npos)
+        << result.failure().message;
+    EXPECT_TRUE(sts.requests().empty());
+    expect_no_secret(result.failure().describe());
+    expect_no_secret(h.logged());
+  }
+  {
+    Harness h;
+    RecordingServer container;
+    container.enqueue(200, credentials_json("ASIACONTAINER"));
+    h.env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", container.url("/creds"));
+    const std::string token = h.dir.write("container-token", kContainerToken + "\n");
+    ASSERT_EQ(::chmod(token.c_str(), 0620), 0);
+    h.env.set("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token);
+    auto result = h.chain().get(kNow);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.failure().kind, FailureKind::service_error);
+    EXPECT_NE(result.failure().message.find(token + " is writable by others (mode 0620)"),
+              std::string::npos)
+        << result.failure().message;
+    EXPECT_TRUE(container.requests().empty());
+    expect_no_secret(result.failure().describe());
+    expect_no_secret(h.logged());
+  }
 }
 
 TEST(CredentialsContainer, TokenVariableWhenNoFile) {

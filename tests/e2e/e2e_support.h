@@ -150,6 +150,12 @@ class Workspace {
         << (retry.empty() ? "max_attempts = 5\ninitial_backoff = 10ms\nmax_backoff = 50ms\n" : retry)
         << "\n[endpoint.writer]\nurl = " << endpoint_url << "\n"
         << endpoint_keys << sections;
+    out.close();
+    // Whatever the umask: the daemon refuses a config others can write.
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::owner_write |
+                                           std::filesystem::perms::group_read |
+                                           std::filesystem::perms::others_read);
     return path.string();
   }
 

@@ -365,6 +365,45 @@ TEST(WatchdogEndToEnd, StartupFailuresNameTheirKeyAndOnlyATakenPortExitsOne) {
       << e2e::joined(unopenable.stderr_lines());
 }
 
+// What others could change is refused at startup, as a configuration error (78) that says how
+// to fix it: a config file they can write, and a symbolic link at the audit path (root would
+// append to whatever file it points at).
+TEST(WatchdogEndToEnd, AConfigOthersCanWriteAndALinkedAuditFileAreConfigurationErrors) {
+  Workspace ws;
+  const auto says = [](ChildProcess& p, const std::string& text) {
+    const auto lines = p.stderr_lines();
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const std::string& l) { return l.find(text) != std::string::npos; });
+  };
+  const std::string config = ws.write_config("http://127.0.0.1:1", kLongReadsRule);
+  std::filesystem::permissions(config, std::filesystem::perms::others_write,
+                               std::filesystem::perm_options::add);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--config", config},
+        std::vector<std::string>{"--config", config, "--check-config"}}) {
+    ChildProcess writable(NW_WATCHDOG_BIN, args);
+    EXPECT_EQ(writable.wait_exit(milliseconds(10000)), 78);
+    EXPECT_TRUE(says(writable, config +
+                                   ": is writable by others (mode 0646): anyone could change "
+                                   "what gets cancelled; fix with: chmod go-w " +
+                                   config))
+        << e2e::joined(writable.stderr_lines());
+  }
+  EXPECT_FALSE(std::filesystem::exists(ws.audit_path()));
+
+  std::filesystem::permissions(config, std::filesystem::perms::others_write,
+                               std::filesystem::perm_options::remove);
+  std::ofstream(ws.path("elsewhere")) << "";
+  std::filesystem::create_symlink(ws.path("elsewhere"), ws.audit_path());
+  ChildProcess linked(NW_WATCHDOG_BIN, {"--config", config});
+  EXPECT_EQ(linked.wait_exit(milliseconds(10000)), 78);
+  EXPECT_TRUE(says(linked, config + ": watchdog.audit_log: audit_log " + ws.audit_path() +
+                               " is a symbolic link: refusing to follow it; point audit_log at "
+                               "the real file"))
+      << e2e::joined(linked.stderr_lines());
+  EXPECT_EQ(std::filesystem::file_size(ws.path("elsewhere")), 0u);
+}
+
 TEST(WatchdogEndToEnd, OnceExitsNonZeroWhenAnEndpointCannotBePolled) {
   Workspace ws;
   std::string url;
@@ -430,24 +469,36 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// The operator frees the disk (here: the audit path stops pointing at /dev/full) and logrotate's
-// SIGUSR1 reopens the file: the first record that can be written ends the pause, and the
-// queries held back meanwhile are cancelled by the next polls, each with its record.
+// The operator frees the disk (here: the audit file's directory stops being /dev, so `full` is
+// no longer /dev/full) and logrotate's SIGUSR1 reopens the file: the first record that can be
+// written ends the pause, and the queries held back meanwhile are cancelled by the next polls,
+// each with its record. A link may not be the audit file itself, but the directories above it
+// are the operator's to link.
 TEST(AuditFailure, CancellingResumesOnceTheAuditLogCanBeWrittenAgain) {
   Simulator sim;
   for (int i = 1; i <= 3; ++i)
     sim.inject({"dddddddd-0000-4000-8000-00000000000" + std::to_string(i), "MATCH (n) RETURN n",
                 "running", 600000 + i, 0});
   Workspace ws;
-  const std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n", "");
-  std::filesystem::create_symlink("/dev/full", ws.audit_path());
+  const std::string audit = ws.path("logs/full");
+  std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n", "");
+  {
+    std::ifstream in(config);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string s = text.str();
+    s.replace(s.find(ws.audit_path()), ws.audit_path().size(), audit);
+    std::ofstream(config) << s;
+  }
+  std::filesystem::create_directory_symlink("/dev", ws.path("logs"));
   test::ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
   ASSERT_TRUE(watchdog.wait_for_stderr(
       [](const std::string& l) { return l.find("cancelling is paused") != std::string::npos; },
       milliseconds(20000)));
   EXPECT_EQ(sim.cancels()->size(), 0u);  // the first cancel's write-ahead record failed: not sent
 
-  std::filesystem::remove(ws.audit_path());
+  std::filesystem::remove(ws.path("logs"));
+  std::filesystem::create_directory(ws.path("logs"));
   watchdog.signal(SIGUSR1);
   ASSERT_TRUE(watchdog.wait_for_stderr(
       [](const std::string& l) { return l.find("cancelling resumes") != std::string::npos; },
@@ -458,6 +509,7 @@ TEST(AuditFailure, CancellingResumesOnceTheAuditLogCanBeWrittenAgain) {
   watchdog.signal(SIGTERM);
   EXPECT_EQ(watchdog.wait_exit(milliseconds(10000)), 0);
 
+  std::filesystem::copy_file(audit, ws.audit_path());  // where the workspace reads records
   std::size_t cancelled = 0;
   for (const auto& record : ws.audit_records())
     cancelled += record->getValue<std::string>("outcome") == "cancelled";

@@ -12,7 +12,9 @@
 //   fails (an append-only archive, a directory in the way), the live file stays in place and
 //   grows, healthy() is false until a later rotation succeeds (cancelling pauses under
 //   on_audit_failure = pause), and the next try comes a minute later;
-// - a live file that was deleted under us (st_nlink == 0) is reopened at its path.
+// - a live file that was deleted under us (st_nlink == 0) is reopened at its path;
+// - a symbolic link at the path is never followed (O_NOFOLLOW; links in the directories above
+//   are): opening, reopening or rotating onto one fails with a message saying so.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -49,7 +51,8 @@ class AuditLog final : public AuditJournal {
   bool write(const AuditRecord& record) override;
 
   // Closes and reopens the file at its path (after logrotate moved it). Returns false and
-  // keeps writing to the old file when the path cannot be opened.
+  // keeps writing to the old file when the path cannot be opened; healthy() is then false until
+  // a later reopen (or rotation) opens the path.
   bool reopen();
 
   // Flushes and refuses every later write (which then returns false). For an exit that does
@@ -57,7 +60,8 @@ class AuditLog final : public AuditJournal {
   void close() override;
 
   std::string last_error() const override;
-  // False from a failed write until the next write succeeds, and while rotation fails.
+  // False from a failed write until the next write succeeds, while rotation fails, and after a
+  // failed reopen until the path opens.
   bool healthy() const override;
   // Rotations that failed so far (each left the live file in place).
   std::uint64_t rotation_failures() const;
@@ -65,8 +69,8 @@ class AuditLog final : public AuditJournal {
   std::string destinations() const;  // "/var/log/x.jsonl", "journal", "journal and /var/..."
 
  private:
-  // Opens path_ for appending, creating it (0600) and its parent directories. Throws
-  // AuditOpenError naming the path.
+  // Opens path_ for appending, creating it (0600) and its parent directories; a symbolic link
+  // at path_ is refused. Throws AuditOpenError naming the path.
   int open_file() const;
   // Under mutex_. Appends `line` and a newline in one write(); false on failure (last_error_).
   bool append(const std::string& line);
@@ -84,6 +88,7 @@ class AuditLog final : public AuditJournal {
   std::uint64_t size_ = 0;    // of the live file
   bool broken_line_ = false;  // the last write stopped partway through its line
   bool rotation_failed_ = false;
+  bool reopen_failed_ = false;  // reopen() could not open the path; writing to the old file
   std::uint64_t rotation_failures_ = 0;
   std::chrono::steady_clock::time_point next_rotation_try_{};
   std::string last_error_;

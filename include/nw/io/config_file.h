@@ -6,7 +6,8 @@
 
 namespace nw {
 
-// A file that cannot be read is reported as a ConfigError like any other.
+// A file that cannot be read, or that others could change (see nw/io/file_trust.h), is
+// reported as a ConfigError like any other.
 ConfigResult load_config_file(const std::string& path);
 
 }  // namespace nw

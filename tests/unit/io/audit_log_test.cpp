@@ -376,3 +376,110 @@ TEST_F(AuditFileSafety, ADeletedLiveFileIsCreatedAgain) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+namespace fs = std::filesystem;
+
+using AuditFileLinks = AuditFileSafety;
+
+// Run as root outside the shipped unit, following a link at the audit path would append to
+// whatever file a local user pointed it at: the link is refused, and the target untouched.
+TEST_F(AuditFileLinks, ASymbolicLinkAtThePathIsRefused) {
+  const auto target = dir_ / "someone-elses-file";
+  std::ofstream(target) << "precious\n";
+  const auto path = dir_ / "audit.jsonl";
+  fs::create_symlink(target, path);
+  try {
+    AuditLog audit(path.string());
+    FAIL() << "opened through a symbolic link";
+  } catch (const AuditOpenError& e) {
+    EXPECT_EQ(std::string(e.what()), "audit_log " + path.string() +
+                                         " is a symbolic link: refusing to follow it; point "
+                                         "audit_log at the real file");
+  }
+  // A dangling link is not followed to create its target either.
+  const auto dangling = dir_ / "dangling.jsonl";
+  fs::create_symlink(dir_ / "created-elsewhere", dangling);
+  EXPECT_THROW(AuditLog(dangling.string()), AuditOpenError);
+  EXPECT_FALSE(fs::exists(dir_ / "created-elsewhere"));
+  EXPECT_EQ(lines(target), std::vector<std::string>{"precious"});
+}
+
+// Links in the directories above the file are the operator's (/var/log -> /data/log): only
+// the last component is refused.
+TEST_F(AuditFileLinks, ALinkedDirectoryAboveTheFileIsFine) {
+  fs::create_directories(dir_ / "data" / "log");
+  fs::create_directory_symlink(dir_ / "data" / "log", dir_ / "log");
+  const auto path = dir_ / "log" / "audit.jsonl";
+  AuditLog audit(path.string());
+  ASSERT_TRUE(audit.write(record(1))) << audit.last_error();
+  EXPECT_EQ(lines(dir_ / "data" / "log" / "audit.jsonl").size(), 1u);
+  EXPECT_TRUE(audit.healthy());
+}
+
+// A link put at the path while the daemon runs: the reopen (SIGUSR1, logrotate) refuses it,
+// records go on into the old file, and the log is unhealthy (cancelling pauses under
+// on_audit_failure = pause) until a reopen succeeds.
+TEST_F(AuditFileLinks, ALinkAtThePathAtReopenMakesTheLogUnhealthy) {
+  const auto path = dir_ / "audit.jsonl";
+  const auto target = dir_ / "someone-elses-file";
+  std::ofstream(target) << "precious\n";
+  AuditLog audit(path.string());
+  ASSERT_TRUE(audit.write(record(1)));
+  fs::rename(path, dir_ / "audit.jsonl.1");
+  fs::create_symlink(target, path);
+  EXPECT_FALSE(audit.reopen());
+  EXPECT_NE(audit.last_error().find("is a symbolic link: refusing to follow it"), std::string::npos)
+      << audit.last_error();
+  EXPECT_FALSE(audit.healthy());
+  EXPECT_TRUE(audit.write(record(2)));  // into the old file
+  EXPECT_FALSE(audit.healthy());
+  EXPECT_EQ(lines(dir_ / "audit.jsonl.1").size(), 2u);
+  EXPECT_EQ(lines(target), std::vector<std::string>{"precious"});
+
+  fs::remove(path);
+  ASSERT_TRUE(audit.reopen());
+  ASSERT_TRUE(audit.write(record(3)));
+  EXPECT_TRUE(audit.healthy());
+  EXPECT_EQ(lines(path).size(), 1u);
+}
+
+// The live file deleted and a link put in its place: the record is not written through it.
+TEST_F(AuditFileLinks, ALinkInPlaceOfADeletedLiveFileIsRefused) {
+  const auto path = dir_ / "audit.jsonl";
+  const auto target = dir_ / "someone-elses-file";
+  std::ofstream(target) << "precious\n";
+  AuditLog audit(path.string());
+  ASSERT_TRUE(audit.write(record(1)));
+  fs::remove(path);
+  fs::create_symlink(target, path);
+  EXPECT_FALSE(audit.write(record(2)));
+  EXPECT_FALSE(audit.healthy());
+  EXPECT_NE(audit.last_error().find("is a symbolic link"), std::string::npos) << audit.last_error();
+  EXPECT_EQ(lines(target), std::vector<std::string>{"precious"});
+}
+
+// Rotation onto a link (put where the fresh live file goes) fails like any rotation failure:
+// the live file keeps every record and the log is unhealthy.
+TEST_F(AuditFileLinks, RotationNeverWritesThroughALink) {
+  const auto target = dir_ / "someone-elses-file";
+  std::ofstream(target) << "precious\n";
+  WatchdogSettings settings;
+  settings.audit_log = (dir_ / "audit.jsonl").string();
+  settings.audit_max_size = 1000;
+  settings.audit_max_files = 3;
+  AuditLog audit(settings);
+  ASSERT_TRUE(audit.write(record(1)));
+  fs::rename(dir_ / "audit.jsonl", dir_ / "moved.jsonl");  // still the live file
+  fs::create_symlink(target, dir_ / "audit.jsonl");
+  for (int i = 2; i < 30; ++i) EXPECT_TRUE(audit.write(record(i)));
+  EXPECT_EQ(lines(dir_ / "moved.jsonl").size(), 29u);
+  EXPECT_FALSE(audit.healthy());
+  EXPECT_NE(audit.last_error().find("is a symbolic link"), std::string::npos) << audit.last_error();
+  EXPECT_EQ(lines(target), std::vector<std::string>{"precious"});
+}
+
+}  // namespace
+}  // namespace nw
