@@ -258,6 +258,9 @@ Result<HttpAnswer> HttpConnections::exchange_on(Session& session, const HttpCall
                       " bytes exceeds the limit of " + std::to_string(limits.max_body_bytes));
     in.exceptions(std::ios::badbit);
     HttpAnswer answer{status, {}, response.getContentType()};
+    // Sized once: growing by doubling would copy the body and could hold twice its size.
+    if (response.hasContentLength() && response.getContentLength64() > 0)
+      answer.body.reserve(static_cast<std::size_t>(response.getContentLength64()) + kAnswerPadding);
     char buffer[16384];
     while (in.peek() != std::char_traits<char>::eof()) {
       const auto n = in.readsome(buffer, sizeof buffer);

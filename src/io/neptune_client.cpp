@@ -93,7 +93,7 @@ class PocoNeptuneClient final : public NeptuneClient {
     const auto& [status, body, content_type] = reply.value();
     if (status / 100 != 2) return error_from(status, body, false);
     if (auto page = web_page_refused(status, content_type)) return *page;
-    return parse_status_body(body, language_);
+    return parse_status_answer(body, language_);
   }
 
   Result<QueryStatus> get_query(const std::string& query_id) override {

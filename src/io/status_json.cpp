@@ -13,6 +13,8 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "nw/io/http_exchange.h"
+
 namespace nw {
 namespace {
 
@@ -75,6 +77,16 @@ Failure bad(const std::string& why) {
   return Failure{FailureKind::bad_response, 200, "", "status body: " + why};
 }
 
+// A list of `entries` entries is refused before any of them is read when Neptune could not
+// have sent it.
+std::optional<Failure> too_many(std::size_t entries) {
+  if (entries <= kMaxStatusEntries) return std::nullopt;
+  return Failure{FailureKind::bad_response, 200, "",
+                 "status lists " + std::to_string(entries) +
+                     " queries, more than Neptune can hold (" + std::to_string(kMaxStatusEntries) +
+                     ")"};
+}
+
 // Reads one entry of the list with Poco into `snapshot`: a query, or a skipped entry (counted;
 // named when it has a usable queryId).
 void read_entry_with_poco(const Var& item, StatusSnapshot& snapshot) {
@@ -128,6 +140,7 @@ Result<StatusSnapshot> parse_status_body_with_poco(std::string_view body, Langua
     const Var list = root->get("queries");
     if (list.type() != typeid(Array::Ptr)) return bad("'queries' is not an array");
     const Array::Ptr queries = list.extract<Array::Ptr>();
+    if (auto refused = too_many(queries->size())) return *refused;
     snapshot.queries.reserve(queries->size());
     for (std::size_t i = 0; i < queries->size(); ++i)
       read_entry_with_poco(queries->get(static_cast<unsigned>(i)), snapshot);
@@ -165,7 +178,10 @@ struct SimdjsonState {
   dom::parser parser;
   std::string padded;
 
-  simdjson::simdjson_result<dom::element> parse(std::string_view body) {
+  // `readable_past_end`: the body's memory goes on for at least SIMDJSON_PADDING bytes past
+  // its end, so it is read where it is, without a copy.
+  simdjson::simdjson_result<dom::element> parse(std::string_view body,
+                                                bool readable_past_end = false) {
     const std::size_t wanted = std::max<std::size_t>(body.size(), 4096);
     const std::size_t capacity = parser.capacity();
     if (capacity > kKeptCapacity && capacity / kShrinkRatio > wanted) {
@@ -176,10 +192,12 @@ struct SimdjsonState {
     if (parser.capacity() < wanted) {
       if (const auto error = parser.allocate(wanted, kMaxDepth)) return error;
     }
-    if (padded.capacity() > kKeptCapacity && padded.capacity() / kShrinkRatio > body.size()) {
+    if (padded.capacity() > kKeptCapacity &&
+        (readable_past_end || padded.capacity() / kShrinkRatio > body.size())) {
       padded.clear();
       padded.shrink_to_fit();
     }
+    if (readable_past_end) return parser.parse(body.data(), body.size(), false);
     padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
     std::copy(body.begin(), body.end(), padded.begin());
     return parser.parse(padded.data(), body.size(), false);
@@ -310,7 +328,11 @@ Result<StatusSnapshot> read_snapshot(dom::object object, Language language) {
   if (absent_or_null(list)) return snapshot;
   dom::array queries;
   if (list->get(queries)) return bad("'queries' is not an array");
-  snapshot.queries.reserve(queries.size());
+  // The array's size is on simdjson's tape: no entry is read, nor any QueryStatus built, for a
+  // list Neptune could not have sent.
+  const std::size_t entries = queries.size();
+  if (auto refused = too_many(entries)) return *refused;
+  snapshot.queries.reserve(entries);
   for (const dom::element entry : queries) read_entry(entry, snapshot);
   return snapshot;
 }
@@ -536,7 +558,8 @@ void add(StatusSnapshot& snapshot, StatusSnapshot&& part) {
 // The body read entry by entry; nullopt when the fault is not confined to entries (a broken
 // structure, a fault outside the list, an error no entry's content explains): then the body's
 // own reading stands.
-std::optional<StatusSnapshot> read_entry_by_entry(std::string_view body, Language language) {
+std::optional<Result<StatusSnapshot>> read_entry_by_entry(std::string_view body,
+                                                          Language language) {
   Outline outline(body);
   const std::optional<Span> root = outline.document();
   if (!root || body[root->begin] != '{') return std::nullopt;
@@ -555,7 +578,9 @@ std::optional<StatusSnapshot> read_entry_by_entry(std::string_view body, Languag
   if (!read) return std::nullopt;
   StatusSnapshot snapshot = std::move(read.value());
 
-  for (const Span entry : outline.elements(*list)) {
+  const std::vector<Span> entries = outline.elements(*list);
+  if (auto refused = too_many(entries.size())) return Result<StatusSnapshot>(*refused);
+  for (const Span entry : entries) {
     const std::string alone =
         "{\"queries\":[" + std::string(body.substr(entry.begin, entry.end - entry.begin)) + "]}";
     dom::object one;
@@ -574,23 +599,27 @@ std::optional<StatusSnapshot> read_entry_by_entry(std::string_view body, Languag
     else
       ++snapshot.skipped_entries;
   }
-  return snapshot;
+  return Result<StatusSnapshot>(std::move(snapshot));
 }
 
 // `reuse_thread_parser`: lists use the thread's parser; small one-off bodies get their own, so
 // that they neither shrink nor regrow the buffers sized for the endpoint's lists.
-Result<StatusSnapshot> parse_list(std::string_view body, Language language, bool reuse_thread_parser) {
+// `readable_past_end`: as SimdjsonState::parse() takes it.
+Result<StatusSnapshot> parse_list(std::string_view body, Language language,
+                                  bool reuse_thread_parser, bool readable_past_end = false) {
   dom::object root;
   simdjson::error_code error;
   if (reuse_thread_parser && body.size() <= kReusedCapacity) {
     thread_local SimdjsonState state;
-    if (!(error = state.parse(body).get(root))) return read_snapshot(root, language);
+    if (!(error = state.parse(body, readable_past_end).get(root)))
+      return read_snapshot(root, language);
   } else {
     SimdjsonState state;
-    if (!(error = state.parse(body).get(root))) return read_snapshot(root, language);
+    if (!(error = state.parse(body, readable_past_end).get(root)))
+      return read_snapshot(root, language);
   }
   if (entry_fault(error)) {
-    if (std::optional<StatusSnapshot> read = read_entry_by_entry(body, language))
+    if (std::optional<Result<StatusSnapshot>> read = read_entry_by_entry(body, language))
       return std::move(*read);
   }
   // Not a JSON object as simdjson reads it (malformed, too deep, a bare value, ...): Poco's
@@ -602,6 +631,12 @@ Result<StatusSnapshot> parse_list(std::string_view body, Language language, bool
 
 Result<StatusSnapshot> parse_status_body(std::string_view body, Language language) {
   return parse_list(body, language, true);
+}
+
+Result<StatusSnapshot> parse_status_answer(const std::string& body, Language language) {
+  static_assert(kAnswerPadding >= simdjson::SIMDJSON_PADDING);
+  return parse_list(body, language, true,
+                    body.capacity() >= body.size() + simdjson::SIMDJSON_PADDING);
 }
 
 Result<QueryStatus> parse_query_status_body(std::string_view body, const std::string& query_id,

@@ -34,9 +34,13 @@ struct EndpointConfig {
   bool include_waiting = true;
   Millis request_timeout{10'000};
   // Status and cancel bodies larger than this are refused rather than buffered, so memory stays
-  // bounded whatever the peer sends. An 8,192-query status body (Neptune's queue limit) is about
-  // 2 MB; the default leaves room for long query texts.
-  std::uint64_t max_response_bytes = 64ull << 20;
+  // bounded whatever the peer sends. The default is the largest list Neptune can send: 8,192
+  // queued queries (its queue limit) plus 2 x vCPU running ones (384 on a 192-vCPU instance),
+  // each text cut at 1,024 characters of up to 6 bytes once escaped (a control character as
+  // \u00XX), plus about 300 bytes of id, clocks and layout: 8,576 x 6,444 bytes = 52.7 MiB,
+  // rounded up to 56 MiB. A smaller default would let whoever fills the queue with such texts
+  // blind the watchdog when it matters most. Typical texts make an 8,192-query list of 2-12 MB.
+  std::uint64_t max_response_bytes = 56ull << 20;
   AuthMode auth = AuthMode::none;
   std::string region;   // required with auth = iam
   std::string profile;  // the shared-files profile for auth = iam; empty: AWS_PROFILE or default

@@ -16,6 +16,7 @@
 //
 // Connections are per origin and pooled: calls from several threads at once each lease one.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,6 +58,11 @@ struct HttpCall {
   std::string content_type;  // sent (with Content-Length) when set
   std::string what;          // names the request in failures, e.g. "STS AssumeRoleWithWebIdentity"
 };
+
+// Bytes of capacity an answer's body keeps past its end when its length was announced, so that
+// a parser that reads ahead (simdjson reads up to 64 bytes past its input) can read it where it
+// is instead of copying it.
+inline constexpr std::size_t kAnswerPadding = 64;
 
 struct HttpAnswer {
   int status = 0;

@@ -7,6 +7,7 @@
 // acts on none of it; an entry of the list that cannot be understood is skipped and counted, and
 // the others stand: one query's odd text or clock must not keep the watchdog from every other
 // query.
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,12 +17,23 @@
 
 namespace nw {
 
+// The most entries a status list may hold. Neptune queues at most 8,192 queries per instance
+// and runs 2 x vCPU more: a list of more is not Neptune's, and is refused (bad_response) before
+// its entries are read, so a body cannot make the daemon build an unbounded list.
+inline constexpr std::size_t kMaxStatusEntries = 20000;
+
 // The body of a list request (GET /opencypher/status). Entries without a usable `queryId`
 // (or that are not objects) are counted in skipped_entries. An entry with one whose other
 // fields are malformed (a clock that is not a non-negative 64-bit whole number, a queryString
 // or queryEvalStats of the wrong type, a string that is not valid Unicode anywhere in it) is
-// listed in `malformed` with the reason. Anything malformed outside the entries fails the body.
+// listed in `malformed` with the reason. Anything malformed outside the entries fails the body,
+// and so does a list of more than kMaxStatusEntries entries.
 Result<StatusSnapshot> parse_status_body(std::string_view body, Language language);
+
+// parse_status_body() of an answer's body: read where it is, without a copy, when its capacity
+// goes kAnswerPadding bytes past its end (http_exchange.h), as an answer of announced length's
+// does.
+Result<StatusSnapshot> parse_status_answer(const std::string& body, Language language);
 
 // The body of a single-query request (GET /opencypher/status/{id}): {"queryId", "queryString",
 // "queryEvalStats"}, read as a list entry is. Anything but one readable entry for `query_id`

@@ -66,7 +66,7 @@ TEST(ParseConfig, DefaultsForEveryOmittedKey) {
   EXPECT_EQ(e.api, ApiForm::rest);
   EXPECT_TRUE(e.include_waiting);
   EXPECT_EQ(e.request_timeout, Millis(10'000));
-  EXPECT_EQ(e.max_response_bytes, 64ull << 20);
+  EXPECT_EQ(e.max_response_bytes, 56ull << 20);  // the largest list Neptune can send
   EXPECT_EQ(e.auth, AuthMode::none);
   EXPECT_EQ(e.region, "");
   EXPECT_EQ(e.ca_file, "");
@@ -562,10 +562,10 @@ TEST(DescribeConfig, PrintsEffectiveValuesAndReparsesToTheSame) {
       "log_level = debug\n",
       "[retry]\nmax_attempts = 7\ninitial_backoff = 250ms\nmax_backoff = 2m\n",
       "[endpoint.writer]\nurl = https://db-1:8182\napi = legacy\ninclude_waiting = false\n"
-      "request_timeout = 30s\nmax_response_bytes = 67108864\nauth = none\nregion = "
+      "request_timeout = 30s\nmax_response_bytes = 58720256\nauth = none\nregion = "
       "eu-west-1\nca_file = /etc/ssl/n.pem\n",
       "[endpoint.sim]\nurl = http://127.0.0.1:18182\napi = rest\ninclude_waiting = true\n"
-      "request_timeout = 10s\nmax_response_bytes = 67108864\nauth = none\nca_file = \n",
+      "request_timeout = 10s\nmax_response_bytes = 58720256\nauth = none\nca_file = \n",
       "[rule.reads]\nmax_elapsed = 5m\nmax_waited = 1m\nquery_matches = ^\\s*MATCH\n"
       "query_excludes = watchdog:exempt\naction = cancel\nsilent = true\n",
       "[rule.all]\nmax_waited = 90m\naction = log\nsilent = false\n",

@@ -101,22 +101,51 @@ TEST(ParseStatusBody, ParsesEveryGoodBody) {
 // One thread's parser grows for large lists and gives its buffers back after them: every size,
 // in any order, still parses to the same queries (and a bad body after a large one is refused).
 TEST(ParseStatusBody, ListsOfChangingSizeParseAlikeOnOneThread) {
-  const auto list_of = [](int queries) {
+  const auto list_of = [](int queries, std::size_t text_chars) {
+    const std::string text = "MATCH (n) RETURN n" + std::string(text_chars, ' ');
     std::string body = R"({"acceptedQueryCount":)" + std::to_string(queries) + R"(,"queries":[)";
     for (int i = 0; i < queries; ++i)
       body += std::string(i ? "," : "") + R"({"queryId":"q)" + std::to_string(i) +
-              R"(","queryString":"MATCH (n) RETURN n","queryEvalStats":{"elapsed":)" + std::to_string(i) + "}}";
+              R"(","queryString":")" + text + R"(","queryEvalStats":{"elapsed":)" +
+              std::to_string(i) + "}}";
     return body + "]}";
   };
-  for (const int queries : {1, 40000, 3, 40000, 200000, 2, 5000, 1}) {
+  const std::pair<int, std::size_t> sizes[] = {{1, 0},       {20000, 0}, {3, 0},    {20000, 0},
+                                               {20000, 900}, {2, 0},     {5000, 0}, {1, 0}};
+  for (const auto& [queries, text_chars] : sizes) {
     SCOPED_TRACE(queries);
-    const std::string body = list_of(queries);
+    const std::string body = list_of(queries, text_chars);
     const auto result = parse_status_body(body, Language::opencypher);
     ASSERT_TRUE(result.ok()) << result.failure().describe();
     ASSERT_EQ(result.value().queries.size(), static_cast<std::size_t>(queries));
     EXPECT_EQ(result.value().queries.back().id, "q" + std::to_string(queries - 1));
     EXPECT_EQ(result.value().queries.back().elapsed_ms, queries - 1);
     EXPECT_FALSE(parse_status_body(body.substr(0, body.size() - 2), Language::opencypher).ok());
+  }
+}
+
+// Neptune lists at most 8,192 queued queries and its running ones: a list of more than
+// kMaxStatusEntries is refused as a whole, also when one of its entries must be read alone.
+TEST(ParseStatusBody, AListLongerThanNeptuneCanHoldIsABadResponse) {
+  const auto list_of = [](std::size_t queries, const std::string& first_text) {
+    std::string body = R"({"queries":[)";
+    for (std::size_t i = 0; i < queries; ++i)
+      body += std::string(i ? "," : "") + R"({"queryId":"q)" + std::to_string(i) +
+              R"(","queryString":")" + (i ? "x" : first_text) + R"("})";
+    return body + "]}";
+  };
+  for (const std::string& first_text : {std::string("x"), std::string("bad \\ud800 text")}) {
+    SCOPED_TRACE(first_text);
+    const auto held =
+        parse_status_body(list_of(kMaxStatusEntries, first_text), Language::opencypher);
+    ASSERT_TRUE(held.ok()) << held.failure().describe();
+    EXPECT_EQ(held.value().queries.size() + held.value().malformed.size(), kMaxStatusEntries);
+    const auto refused =
+        parse_status_body(list_of(kMaxStatusEntries + 1, first_text), Language::opencypher);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.failure().kind, FailureKind::bad_response);
+    EXPECT_EQ(refused.failure().message,
+              "status lists 20001 queries, more than Neptune can hold (20000)");
   }
 }
 
