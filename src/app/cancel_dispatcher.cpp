@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -53,6 +55,27 @@ Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand,
       log_.warn("audit log {} is writable again: cancelling resumes", trail_.journal()->path());
     return {Admission::paused, std::nullopt};
   }
+  // The line gate comes before the budget: a cancel not queued spends nothing, and the next
+  // poll decides it again while the query is listed.
+  bool starts_now = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto lane = lanes_.find(strand);
+    if (lane != lanes_.end() && lane->second.waiting.size() >= kMaxWaitingCancels) {
+      if (!lane->second.full_warned) {
+        lane->second.full_warned = true;
+        log_.warn(
+            "endpoint {}: {} cancels are waiting their turn; further cancels are not queued until "
+            "the line shortens (each poll decides again while the query is listed)",
+            order.label, kMaxWaitingCancels);
+      }
+      return {Admission::line_full, std::nullopt};
+    }
+    starts_now = (lane == lanes_.end() ||
+                  (lane->second.waiting.empty() &&
+                   lane->second.sending < std::max<std::size_t>(1, order.max_in_flight))) &&
+                 sending_ < max_sending_;
+  }
   if (order.rule) {
     if (auto exhausted = budget_.try_spend(*order.rule)) {
       if (budget_.should_warn())
@@ -65,26 +88,36 @@ Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand,
     }
     order.rule = nullptr;  // spent; the order may outlive the configuration that held it
   }
-  // Write-ahead: the decision is on disk before the cancel leaves.
+  // Write-ahead: the decision is on disk before the cancel leaves. A cancel that must wait its
+  // turn gets its record when its send starts: one that never leaves the line (shutdown) then
+  // needs no outcome record.
+  if (starts_now && !write_ahead(record, order.pause_on_audit_failure))
+    return {Admission::not_recorded, std::nullopt};
+  std::string record_id = record.record_id;
+  std::lock_guard<std::mutex> lock(mutex_);
+  Lane& lane = lanes_[strand];
+  lane.waiting.push_back(Pending{std::move(order), std::move(record_id), strand, std::move(done)});
+  start_waiting(lane);
+  return {Admission::sent, std::nullopt};
+}
+
+bool CancelDispatcher::write_ahead(AuditRecord& record, bool pause_on_audit_failure) {
+  record.time = clock_.wall_now();
   record.record_id = trail_.next_record_id();
   record.outcome = AuditOutcome::sending;
   const bool written = trail_.record(record);
-  if (!written && order.pause_on_audit_failure) {
+  if (!written && pause_on_audit_failure) {
     log_.error(
         "audit log {}: the cancel of query {} is not sent, because its record could not be written",
         trail_.journal()->path(), loggable_id(record.query_id));
-    return {Admission::not_recorded, std::nullopt};
+    return false;
   }
-  const std::string record_id = record.record_id;
-  std::lock_guard<std::mutex> lock(mutex_);
   AuditRecord abandoned = record;
   abandoned.outcome = AuditOutcome::failed;
   abandoned.error = "not sent: shutting down";
-  in_flight_.emplace(record_id, std::move(abandoned));
-  Lane& lane = lanes_[strand];
-  lane.waiting.push_back(Pending{std::move(order), record_id, strand, std::move(done)});
-  start_waiting(lane);
-  return {Admission::sent, std::nullopt};
+  std::lock_guard<std::mutex> lock(mutex_);
+  in_flight_.emplace(record.record_id, std::move(abandoned));
+  return true;
 }
 
 void CancelDispatcher::start_waiting(Lane& lane) {
@@ -94,6 +127,7 @@ void CancelDispatcher::start_waiting(Lane& lane) {
     lane.waiting.pop_front();
     ++lane.sending;
     ++sending_;
+    if (lane.waiting.size() < kMaxWaitingCancels / 2) lane.full_warned = false;
     const Scheduler::StrandId sender = scheduler_.make_strand();
     scheduler_.post(sender, [this, pending, sender] {
       send(*pending);
@@ -102,7 +136,36 @@ void CancelDispatcher::start_waiting(Lane& lane) {
   }
 }
 
-void CancelDispatcher::send(const Pending& pending) {
+void CancelDispatcher::send(Pending& pending) {
+  // Frees the cancel's place in its lane, and starts those waiting for it.
+  const auto release = [&] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto lane = lanes_.find(pending.strand);
+    if (lane == lanes_.end()) return;  // shutdown cleared the lanes
+    --lane->second.sending;
+    --sending_;
+    start_waiting(lane->second);
+    // A slot of the daemon-wide bound may be what other lanes were waiting for.
+    for (auto& [strand, other] : lanes_)
+      if (sending_ < max_sending_) start_waiting(other);
+    if (lane->second.sending == 0 && lane->second.waiting.empty()) lanes_.erase(lane);
+  };
+  if (pending.record_id.empty()) {
+    // It waited its turn: the write-ahead record is written now, as its send starts.
+    if (stop_.stop_requested()) {
+      release();  // never sent, never recorded: as if still waiting
+      return;
+    }
+    if (!write_ahead(pending.order.record, pending.order.pause_on_audit_failure)) {
+      release();
+      CancelResult result{pending.order.record, false};
+      result.outcome.outcome = AuditOutcome::failed;
+      result.outcome.error = "not sent: its record could not be written";
+      scheduler_.post(pending.strand, [done = pending.done, result] { done(result); });
+      return;
+    }
+    pending.record_id = pending.order.record.record_id;
+  }
   const CancelOrder& order = pending.order;
   const std::string& record_id = pending.record_id;
   const std::string& id = order.record.query_id;
@@ -136,18 +199,9 @@ void CancelDispatcher::send(const Pending& pending) {
     outcome.outcome = AuditOutcome::failed;
     outcome.error = sent.result.failure().describe();
   }
+  release();
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto lane = lanes_.find(pending.strand);
-    if (lane != lanes_.end()) {
-      --lane->second.sending;
-      --sending_;
-      start_waiting(lane->second);
-      // A slot of the daemon-wide bound may be what other lanes were waiting for.
-      for (auto& [strand, other] : lanes_)
-        if (sending_ < max_sending_) start_waiting(other);
-      if (lane->second.sending == 0 && lane->second.waiting.empty()) lanes_.erase(lane);
-    }
     if (in_flight_.erase(record_id) == 0) return;  // shutdown recorded it as abandoned
   }
   if (outcome.outcome == AuditOutcome::cancelled) {
@@ -161,9 +215,15 @@ void CancelDispatcher::send(const Pending& pending) {
 
 std::size_t CancelDispatcher::abandon_in_flight() {
   std::map<std::string, AuditRecord> abandoned;
+  std::vector<std::pair<std::string, std::size_t>> not_sent;  // label, cancels
   {
     std::lock_guard<std::mutex> lock(mutex_);
     abandoned.swap(in_flight_);
+    for (const auto& [strand, lane] : lanes_) {
+      std::size_t waiting = 0;
+      for (const Pending& p : lane.waiting) waiting += p.record_id.empty();
+      if (waiting > 0) not_sent.emplace_back(lane.waiting.front().order.label, waiting);
+    }
     lanes_.clear();
     sending_ = 0;
   }
@@ -171,6 +231,11 @@ std::size_t CancelDispatcher::abandon_in_flight() {
     record.time = clock_.wall_now();
     trail_.record(record);
   }
+  // One line per instance, however long its line was: nothing was sent for these, and the
+  // queries are decided again when the daemon runs again.
+  for (const auto& [label, count] : not_sent)
+    log_.warn("endpoint {}: {} cancel(s) were waiting their turn at shutdown and were not sent",
+              label, count);
   return abandoned.size();
 }
 

@@ -240,10 +240,10 @@ TEST(WatchdogEndToEnd, StopSignalsEndTheDaemonPromptlyWhenIdleAndDuringBackoff) 
   }
 }
 
-// A cancel still waiting for Neptune's answer when SIGTERM arrives is abandoned; it and the
-// cancels still waiting their turn (one in flight at a time here) are each on record exactly
-// once, after their write-ahead records.
-TEST(WatchdogEndToEnd, SigtermAbandonsASlowCancelButAuditsEveryDecision) {
+// A cancel still waiting for Neptune's answer when SIGTERM arrives is abandoned, and on record
+// once after its write-ahead record. The cancels still waiting their turn (one in flight at a
+// time here) were never sent and have no write-ahead record: one log line counts them.
+TEST(WatchdogEndToEnd, SigtermAbandonsASlowCancelAndAuditsEverySentOne) {
   Simulator sim({"--fault", "delay=20s,on=cancel"});
   const SimQuery second{"66666666-6666-4666-8666-666666666666", "MATCH (m) RETURN m", "running",
                         500000, 0};
@@ -269,26 +269,18 @@ TEST(WatchdogEndToEnd, SigtermAbandonsASlowCancelButAuditsEveryDecision) {
   };
   EXPECT_TRUE(logged("stopped with requests still in flight"));
   EXPECT_FALSE(logged("leaving without it"));
+  EXPECT_TRUE(logged("2 cancel(s) were waiting their turn at shutdown and were not sent"))
+      << e2e::joined(lines);
+  EXPECT_EQ(ws.all_audit_records().size(), 2u);  // the sending record and its outcome
   const auto records = ws.audit_records();
-  ASSERT_EQ(records.size(), 3u);
-  std::set<std::string> ids;
-  int abandoned = 0, not_sent = 0;
-  for (const auto& r : records) {
-    ids.insert(r->getValue<std::string>("query_id"));
-    EXPECT_EQ(r->getValue<std::string>("outcome"), "failed");
-    const auto error = r->getValue<std::string>("error");
-    if (error.find("abandoned at shutdown") != std::string::npos) {
-      ++abandoned;
-      EXPECT_EQ(r->getValue<int>("attempts"), 1);
-    } else {
-      EXPECT_EQ(error, "not sent: shutting down");
-      EXPECT_EQ(r->getValue<int>("attempts"), 0);
-      ++not_sent;
-    }
-  }
-  EXPECT_EQ(ids, (std::set<std::string>{kLong.id, kQueued.id, second.id}));
-  EXPECT_EQ(abandoned, 1);
-  EXPECT_EQ(not_sent, 2);
+  ASSERT_EQ(records.size(), 1u);
+  const auto& r = records[0];
+  EXPECT_TRUE(r->getValue<std::string>("query_id") == kLong.id ||
+              r->getValue<std::string>("query_id") == kQueued.id ||
+              r->getValue<std::string>("query_id") == second.id);
+  EXPECT_EQ(r->getValue<std::string>("outcome"), "failed");
+  EXPECT_NE(r->getValue<std::string>("error").find("abandoned at shutdown"), std::string::npos);
+  EXPECT_EQ(r->getValue<int>("attempts"), 1);
 }
 
 TEST(WatchdogEndToEnd, ConfigurationAndUsageErrorsHaveTheirExitCodes) {

@@ -3,19 +3,22 @@
 //
 //   submit (on the instance's strand)
 //     ─▶ gates, checked here once: shutting down, audit health (on_audit_failure = pause),
-//        the cancel budget
-//     ─▶ the write-ahead record (outcome `sending`, a fresh record_id), written and flushed;
-//        if it could not be written, nothing is sent
+//        room in the instance's waiting line, the cancel budget
 //     ─▶ the send, on a worker of the scheduler (off the poll path), with the [retry] policy;
 //        at most max_cancels_in_flight of one instance at a time, the others waiting their
-//        turn in the order they were decided
+//        turn in the order they were decided (at most kMaxWaitingCancels of them)
+//     ─▶ the write-ahead record (outcome `sending`, a fresh record_id), written and flushed
+//        when the cancel's send starts (at submit when it starts at once); if it could not be
+//        written, nothing is sent
 //     ─▶ the outcome record (`cancelled` | `not_found` | `failed`, the same record_id)
 //     ─▶ `done` on the instance's strand, which updates what the instance remembers.
 //
-// Shutdown calls abandon_in_flight(): each cancel still waiting for Neptune's answer is
-// audited `failed`, "abandoned at shutdown" (its send, should it finish later, writes
-// nothing), and each still waiting its turn `failed`, "not sent: shutting down". So every
-// `sending` record has its outcome record.
+// Shutdown calls abandon_in_flight(): each cancel whose `sending` record is written and that
+// has no outcome yet is audited `failed`, "abandoned at shutdown" (its send, should it finish
+// later, writes nothing), so every `sending` record has its outcome record. A cancel still
+// waiting its turn has no `sending` record: it was never sent and needs no outcome; one log
+// line per instance says how many there were. Writing one record per waiting cancel made a
+// shutdown with hundreds of thousands of them take seconds.
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -60,7 +63,14 @@ enum class Admission {
   paused,        // the audit log cannot be written: recorded as failed, not sent
   over_budget,   // not sent; `refusal` is the record to write if the caller wants it
   not_recorded,  // the `sending` record could not be written: not sent
+  line_full,     // kMaxWaitingCancels of the instance wait their turn already: not queued,
+                 // nothing recorded; the next poll decides again while the query is listed
 };
+
+// Cancels of one instance that may wait their turn (beyond the max_cancels_in_flight being
+// sent). Neptune holds at most 8,192 queued queries; a line this long takes minutes to drain at
+// a few cancels in flight, and queueing more would only hold memory and delay shutdown.
+inline constexpr std::size_t kMaxWaitingCancels = 1024;
 
 struct Admitted {
   Admission admission = Admission::sent;
@@ -86,27 +96,35 @@ class CancelDispatcher {
                    std::size_t max_sending = SIZE_MAX);
 
   // On the instance's strand `strand`. When it returns `sent`, `done` will run there once the
-  // cancel has an outcome (unless shutdown abandoned it first). The instance's cancels share
-  // one lane: at most order.max_in_flight of them are sent at a time.
+  // cancel has an outcome (unless shutdown abandoned it first; or, for a cancel that waited its
+  // turn, with outcome `failed` and no record written when its `sending` record could not be
+  // written). The instance's cancels share one lane: at most order.max_in_flight of them are
+  // sent at a time, at most kMaxWaitingCancels wait their turn.
   Admitted submit(CancelOrder order, Scheduler::StrandId strand, Done done);
 
-  // Shutdown: audits every cancel still in flight as failed, abandoned; returns how many.
+  // Shutdown: audits every cancel whose `sending` record has no outcome yet as failed,
+  // abandoned, and logs per instance how many were still waiting their turn (not sent, not
+  // audited); returns how many were audited.
   std::size_t abandon_in_flight();
 
  private:
   struct Pending {
     CancelOrder order;
-    std::string record_id;
+    std::string record_id;  // empty until its `sending` record is written
     Scheduler::StrandId strand;
     Done done;
   };
   struct Lane {
     std::size_t sending = 0;
     std::deque<Pending> waiting;
+    bool full_warned = false;  // the line was found full since it last had room
   };
   // Under mutex_: starts the lane's waiting cancels while it has room.
   void start_waiting(Lane& lane);
-  void send(const Pending& pending);
+  void send(Pending& pending);
+  // Writes the `sending` record of `record` (a fresh record_id, outcome `sending`) and tracks it
+  // for abandon_in_flight(); false when it could not be written and nothing may be sent.
+  bool write_ahead(AuditRecord& record, bool pause_on_audit_failure);
 
   AuditTrail& trail_;
   CancelBudget& budget_;
@@ -117,8 +135,9 @@ class CancelDispatcher {
   Scheduler& scheduler_;
   const Clock& clock_;
 
-  // Cancels sent and not yet answered, by record_id, each already saying how it ends if
-  // shutdown abandons it now. Whoever removes an entry writes its outcome record.
+  // Cancels whose `sending` record is written and whose outcome is not, by record_id, each
+  // already saying how it ends if shutdown abandons it now. Whoever removes an entry writes its
+  // outcome record.
   mutable std::mutex mutex_;
   std::map<std::string, AuditRecord> in_flight_;
   std::map<Scheduler::StrandId, Lane> lanes_;  // by the instance's strand

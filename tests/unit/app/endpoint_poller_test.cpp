@@ -3,6 +3,8 @@
 // test takes no real time (the contract tests cover the same loop over real HTTP).
 #include "nw/app/endpoint_poller.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -224,6 +226,62 @@ TEST_F(LoopOnFakes, CancelsOfOneEndpointAreBoundedInFlight) {
   std::size_t cancelled = 0;
   for (const auto& o : journal_.outcomes()) cancelled += o == "cancelled";
   EXPECT_EQ(cancelled, 6u);
+}
+
+// 5,000 offenders at once: two are sent, kMaxWaitingCancels wait their turn and the rest are
+// not queued (the next poll decides them again). Shutdown before any send ran writes an outcome
+// for each written `sending` record and nothing for the cancels that never left the line.
+TEST_F(LoopOnFakes, ShutdownWithAHugeBacklogWritesAHandfulOfRecords) {
+  auto& p = loop("[watchdog]\nmax_cancels_in_flight = 2\n[rule.long]\nmax_elapsed = 10s\n");
+  std::vector<QueryStatus> offenders;
+  for (int i = 0; i < 5000; ++i) offenders.push_back(running("q-" + std::to_string(i), 60000 + i));
+  client_->script_list(listing(offenders));
+  EXPECT_TRUE(p.poll_once());  // manual scheduler: the sends it posts do not run
+  EXPECT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending", "sending"}));
+  stop_.request_stop();
+  EXPECT_EQ(cancels_->abandon_in_flight(), 2u);
+  const auto records = journal_.records();
+  ASSERT_EQ(records.size(), 4u);
+  std::map<std::string, std::string> outcome_of;
+  for (const auto& r : records) {
+    if (r.outcome == AuditOutcome::sending) {
+      EXPECT_TRUE(outcome_of.emplace(r.record_id, "").second);
+    } else {
+      ASSERT_EQ(outcome_of.count(r.record_id), 1u) << r.record_id;
+      outcome_of[r.record_id] = std::string(to_string(r.outcome));
+      EXPECT_EQ(r.error, "not sent: shutting down");
+    }
+  }
+  for (const auto& [id, outcome] : outcome_of) EXPECT_EQ(outcome, "failed") << id;
+  EXPECT_TRUE(client_->cancels().empty());
+}
+
+// A full line queues nothing more and records nothing: the query is decided again by the next
+// poll, and is sent once the line has room.
+TEST_F(LoopOnFakes, AFullWaitingLineDefersCancelsToTheNextPoll) {
+  auto& p = loop("[watchdog]\nmax_cancels_in_flight = 1\n[rule.long]\nmax_elapsed = 10s\n");
+  std::vector<QueryStatus> offenders;
+  for (std::size_t i = 0; i < kMaxWaitingCancels + 2; ++i)  // worst offender first
+    offenders.push_back(running("q-" + std::to_string(i), 600000 - static_cast<std::int64_t>(i)));
+  client_->script_list(listing(offenders));
+  EXPECT_TRUE(p.poll_once());
+  EXPECT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending"}));
+  scheduler_->run_due();  // every queued cancel is sent, one after another
+  const auto cancels = client_->cancels();
+  ASSERT_EQ(cancels.size(), kMaxWaitingCancels + 1);
+  const auto last = "q-" + std::to_string(kMaxWaitingCancels + 1);
+  EXPECT_EQ(std::count(cancels.begin(), cancels.end(), "cancel " + last), 0);
+  // Each sent cancel has its `sending` record just before its outcome.
+  const auto outcomes = journal_.outcomes();
+  ASSERT_EQ(outcomes.size(), 2 * (kMaxWaitingCancels + 1));
+  for (std::size_t i = 0; i < outcomes.size(); i += 2) {
+    EXPECT_EQ(outcomes[i], "sending");
+    EXPECT_EQ(outcomes[i + 1], "cancelled");
+  }
+  client_->script_list(listing({running(last, 70000)}));
+  EXPECT_TRUE(p.poll_once());
+  scheduler_->run_due();
+  EXPECT_EQ(client_->cancels().back(), "cancel " + last);
 }
 
 // A logger that writes into `out`, for tests that count what was said.
