@@ -33,6 +33,10 @@ EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language,
       mode_(services.mode),
       rng_(std::random_device{}()) {}
 
+double EndpointPoller::seconds_since(Clock::time_point start) const {
+  return std::chrono::duration<double>(clock_.now() - start).count();
+}
+
 void EndpointPoller::promise_progress_within(std::chrono::steady_clock::duration wait) {
   if (retiring_.load()) return;  // its name may already belong to the loop that replaces it
   status_.promise_progress_by(label_, clock_.now() + wait + std::chrono::seconds(5));
@@ -102,8 +106,7 @@ bool EndpointPoller::poll_once() {
   memory_.poll_listed(snapshot);
   // One evaluation, at one instant, gives both what to do now and when to look again.
   const bool deadline = config->watchdog.schedule == Schedule::deadline;
-  Assessment assessment =
-      assess(snapshot, config->policy, clock_.wall_now(), &rule_memo_, deadline);
+  Assessment assessment = assess_timed(*config, snapshot, Observation::poll, deadline);
   act_on(*config, snapshot, std::move(assessment.decisions), Observation::poll);
   if (!retiring_.load()) status_.cycle_finished(label_, true, snapshot.queries.size(), "");
 
@@ -210,12 +213,14 @@ bool EndpointPoller::act_on_due_crossings(std::chrono::steady_clock::time_point 
         if (stop_.stop_requested()) break;
         const StatusSnapshot checked = check_by_id(*config, index);
         if (!checked.queries.empty())
-          act_on(*config, checked, decide(checked, config->policy, clock_.wall_now()),
+          act_on(*config, checked,
+                 assess_timed(*config, checked, Observation::checked_by_id, false).decisions,
                  Observation::checked_by_id);
       }
     } else {
       const StatusSnapshot projected = project(last_seen_, due, since_ms);
-      act_on(*config, projected, decide(projected, config->policy, clock_.wall_now()),
+      act_on(*config, projected,
+             assess_timed(*config, projected, Observation::projected, false).decisions,
              Observation::projected, since_ms);
     }
   }
@@ -249,6 +254,20 @@ StatusSnapshot EndpointPoller::check_by_id(const WatchdogConfig& config, std::si
               label_, loggable_id(id), printable(got.result.failure().describe()));
   }
   return checked;
+}
+
+Assessment EndpointPoller::assess_timed(const WatchdogConfig& config,
+                                        const StatusSnapshot& snapshot, Observation observation,
+                                        bool with_crossings) {
+  // Matching is CPU time on this loop's worker that an expensive regex multiplies: counted, so
+  // that it shows before it stretches the poll interval. Only polls are memoized: projections
+  // and checks hold a few queries each.
+  const auto matching_started = clock_.now();
+  Assessment assessment =
+      assess(snapshot, config.policy, clock_.wall_now(),
+             observation == Observation::poll ? &rule_memo_ : nullptr, with_crossings);
+  metrics_.matching_finished(endpoint_.name, seconds_since(matching_started));
+  return assessment;
 }
 
 void EndpointPoller::act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot,

@@ -117,6 +117,7 @@ void Metrics::forget_endpoint(const std::string& endpoint) {
   last_success_.erase(endpoint);
   cancel_lateness_.erase(endpoint);
   cancels_refused_.erase(endpoint);
+  matching_seconds_.erase(endpoint);
   const auto by_first_label = [&](auto& map) {
     for (auto it = map.begin(); it != map.end();)
       it = it->first.at(0) == endpoint ? map.erase(it) : std::next(it);
@@ -160,6 +161,12 @@ void Metrics::entries_skipped(const std::string& endpoint, const std::string& la
                               std::uint64_t entries) {
   std::lock_guard<std::mutex> lock(mutex_);
   malformed_entries_[{endpoint, language}] += entries;
+}
+
+void Metrics::matching_finished(const std::string& endpoint, double seconds) {
+  if (std::isnan(seconds) || seconds < 0) seconds = 0;  // a counter never goes down
+  std::lock_guard<std::mutex> lock(mutex_);
+  matching_seconds_[endpoint] += seconds;
 }
 
 void Metrics::crossing_checked(const std::string& endpoint, const std::string& result) {
@@ -218,6 +225,11 @@ std::string Metrics::render() const {
     sample(out, "last_successful_poll_timestamp_seconds", endpoint_label, {endpoint},
            number(static_cast<double>(ms.count()) / 1000.0));
   }
+
+  family(out, "matching_seconds_total", "counter",
+         "Time spent evaluating the rules against the endpoint's status answers.");
+  for (const auto& [endpoint, seconds] : matching_seconds_)
+    sample(out, "matching_seconds_total", endpoint_label, {endpoint}, number(seconds));
 
   const std::vector<std::string> endpoint_language = {"endpoint", "language"};
   family(out, "queries_running", "gauge", "Running queries in the endpoint's latest status.");

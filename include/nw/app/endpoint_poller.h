@@ -100,6 +100,9 @@ class EndpointPoller {
   // their projection from the last poll (advanced by `projected_ms`) or their checks by id.
   // The last two hold too few queries for concurrency guards, and are not worth memoizing.
   enum class Observation { poll, projected, checked_by_id };
+  // assess() on `snapshot`, its matching time counted in the endpoint's metrics.
+  Assessment assess_timed(const WatchdogConfig& config, const StatusSnapshot& snapshot,
+                          Observation observation, bool with_crossings);
   // Carries out the decisions made on `snapshot`, worst offenders first (a poll's come from
   // its one assessment, which also gave the crossings).
   void act_on(const WatchdogConfig& config, const StatusSnapshot& snapshot,
@@ -120,6 +123,8 @@ class EndpointPoller {
   void step();
   // step(), and if it throws, the error logged and the loop rescheduled.
   void guarded_step();
+  // Seconds on the injected clock since `start` (0 on a manual clock that did not move).
+  double seconds_since(Clock::time_point start) const;
   // Tells ServiceStatus the loop will report again within `wait` (plus a margin).
   void promise_progress_within(std::chrono::steady_clock::duration wait);
   // How long one request may block: NetSSL can take up to three socket timeouts.

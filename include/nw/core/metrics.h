@@ -67,6 +67,11 @@ class Metrics {
   void entries_skipped(const std::string& endpoint, const std::string& language,
                        std::uint64_t entries);
 
+  // Evaluating the rules against one snapshot of `endpoint`'s status (a poll's, or the queries
+  // due at a crossing) took `seconds`. A sum per endpoint: its rate is the share of a core that
+  // matching takes, which an expensive regex raises (docs/PERFORMANCE.md, "Regex cost").
+  void matching_finished(const std::string& endpoint, double seconds);
+
   // Under schedule = deadline, a query's status was checked by id at its projected crossing:
   // `result` is "confirmed" (Neptune answered; decided on its clocks), "ended" (the query was
   // gone) or "failed" (no usable answer: left to the next poll).
@@ -113,6 +118,7 @@ class Metrics {
   std::map<Labels, std::uint64_t> budget_exhaustions_;    // endpoint, rule
   std::map<std::string, Histogram> cancel_lateness_;      // endpoint
   std::map<std::string, std::uint64_t> cancels_refused_;  // endpoint
+  std::map<std::string, double> matching_seconds_;        // endpoint
   std::map<Labels, std::uint64_t> crossing_checks_;       // endpoint, result
   std::map<Labels, std::uint64_t> malformed_entries_;     // endpoint, language
   // (endpoint, language) -> (running, waiting)

@@ -371,5 +371,18 @@ TEST_F(LoopOnFakes, AFloodOfMalformedEntriesIsNamedUpToABoundAndSummedUp) {
       << text;  // at the first poll and a minute later
 }
 
+// Matching time is counted per endpoint from the first poll on, also when nothing is acted on
+// (the manual clock does not move while the rules are evaluated, so the sum here is 0).
+TEST_F(LoopOnFakes, EachPollAddsItsMatchingTimeToTheEndpointsCounter) {
+  auto& p = loop("[watchdog]\npoll_interval = 5s\n[rule.long]\nmax_elapsed = 10s\n");
+  client_->fallback_list(listing({running("q-young", 1000)}));
+  const std::string sample = "neptune_watchdog_matching_seconds_total{endpoint=\"test\"} ";
+  EXPECT_EQ(metrics_.render().find(sample), std::string::npos);
+  p.start(clock_.now());
+  run_for(1ms);
+  EXPECT_EQ(client_->calls(), std::vector<std::string>{"list"});
+  EXPECT_NE(metrics_.render().find(sample), std::string::npos) << metrics_.render();
+}
+
 }  // namespace
 }  // namespace nw

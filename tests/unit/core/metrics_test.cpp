@@ -337,6 +337,7 @@ TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
       {"neptune_watchdog_poll_errors_total", "counter"},
       {"neptune_watchdog_poll_duration_seconds", "histogram"},
       {"neptune_watchdog_last_successful_poll_timestamp_seconds", "gauge"},
+      {"neptune_watchdog_matching_seconds_total", "counter"},
       {"neptune_watchdog_queries_running", "gauge"},
       {"neptune_watchdog_queries_waiting", "gauge"},
       {"neptune_watchdog_malformed_entries_total", "counter"},
@@ -391,6 +392,10 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   metrics.entries_skipped("writer", "opencypher", 0);  // a poll that skipped none: the series, at 0
   metrics.entries_skipped("writer", "gremlin", 2);
   metrics.entries_skipped("writer", "gremlin", 3);  // a counter: each poll adds its own
+  metrics.matching_finished("writer", 0.25);
+  metrics.matching_finished("writer", 0.5);  // a counter: each evaluation adds its own
+  metrics.matching_finished("reader", 0);    // a poll that took no measurable time: the series
+  metrics.matching_finished("reader", -1);   // a clock that stepped back adds nothing
   metrics.config_reloaded(true);
   metrics.config_reloaded(false);
   metrics.config_reloaded(true);
@@ -476,6 +481,10 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   EXPECT_EQ(
       e.value(p + "malformed_entries_total", {{"endpoint", "writer"}, {"language", "gremlin"}}), 5);
   EXPECT_EQ(e.count(p + "malformed_entries_total"), 2u);
+
+  EXPECT_EQ(e.value(p + "matching_seconds_total", kWriter), 0.75);
+  EXPECT_EQ(e.value(p + "matching_seconds_total", {{"endpoint", "reader"}}), 0);
+  EXPECT_EQ(e.count(p + "matching_seconds_total"), 2u);
 
   EXPECT_EQ(e.value(p + "config_reloads_total", {{"result", "ok"}}), 2);
   EXPECT_EQ(e.value(p + "config_reloads_total", {{"result", "error"}}), 1);
@@ -696,6 +705,7 @@ TEST(Metrics, AForgottenEndpointLeavesNoSeries) {
     metrics.queries_seen(endpoint, "opencypher", 1, 1);
     metrics.crossing_checked(endpoint, "confirmed");
     metrics.entries_skipped(endpoint, "opencypher", 1);
+    metrics.matching_finished(endpoint, 0.5);
   }
   metrics.forget_endpoint("gone");
   const std::string text = metrics.render();
