@@ -14,6 +14,7 @@
 #include "nw/app/cli.h"
 #include "nw/app/config_holder.h"
 #include "nw/app/endpoint_poller.h"
+#include "nw/app/rule_cost.h"
 #include "nw/app/scheduler.h"
 #include "nw/app/supervisor.h"
 #include "nw/app/test_matching.h"
@@ -159,6 +160,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     std::cout << describe_config(loaded.config);
     for (const auto& w : config_warnings(loaded.config, now))
       std::cout << "# warning: " << w.format(opts.config_path) << "\n";
+    for (const auto& w : regex_cost_warnings(loaded.config.policy))
+      std::cout << "# warning: " << w.format(opts.config_path) << "\n";
     std::cout << "\n# configuration OK: version " << loaded.config.version << ", "
               << loaded.config.endpoints.size() << " endpoint(s), "
               << loaded.config.policy.rules.size() << " rule(s), "
@@ -169,6 +172,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   const auto config = holder.get();
   const auto log = make_diagnostic_logger(config->watchdog.log_level);
   for (const auto& w : config_warnings(*config, now)) log->warn("{}", w.format(config->origin));
+  for (const auto& w : regex_cost_warnings(config->policy))
+    log->warn("{}", w.format(config->origin));
   CancelBudget budget(config->policy);
 
   std::shared_ptr<AuditLog> audit;
@@ -345,6 +350,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
                 a.workers);
     log->set_level(spdlog_level(b.log_level));
     for (const auto& w : config_warnings(next, std::chrono::system_clock::now()))
+      log->warn("{}", w.format(opts.config_path));
+    for (const auto& w : regex_cost_warnings(next.policy))
       log->warn("{}", w.format(opts.config_path));
     budget.reconfigure(next.policy);
     const std::string version = next.version;

@@ -331,6 +331,34 @@ TEST(PolicyEndToEnd, CheckConfigWarnsAboutAShadowedRule) {
   EXPECT_TRUE(has_line(lines, "# configuration OK: version " + version_of(config) + ", 1 endpoint(s), 2 rule(s), 0 protection(s)"));
 }
 
+// A rule with a counted repetition is warned about, with its cost measured at load; the plain
+// rule next to it is not. Which regexes are warned about never depends on the machine's speed.
+TEST(PolicyEndToEnd, CheckConfigWarnsAboutAnExpensiveRegex) {
+  Workspace ws;
+  const std::string config =
+      ws.write_config("http://127.0.0.1:1",
+                      "\n[rule.writes]\nmax_elapsed = 1m\nquery_matches = "
+                      "(?i)(create|merge|delete|set).{0,500}(detach|remove)\n"
+                      "\n[rule.reads]\nmax_elapsed = 5m\nquery_matches = "
+                      "(?i)(create|merge|delete|set).*(detach|remove)\n");
+  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config, "--check-config"});
+  ASSERT_EQ(watchdog.wait_exit(milliseconds(30000)), 0) << joined(watchdog.stderr_lines());
+  std::vector<std::string> warnings;
+  for (const auto& l : watchdog.stdout_lines())
+    if (l.rfind("# warning: ", 0) == 0) warnings.push_back(l);
+  ASSERT_EQ(warnings.size(), 1u) << joined(watchdog.stdout_lines());
+  EXPECT_EQ(
+      warnings[0].rfind("# warning: " + config + ": rule.writes.query_matches: costs about ", 0),
+      0u)
+      << warnings[0];
+  EXPECT_NE(warnings[0].find(
+                " per 1,000 texts of 1 KiB (RE2 program size 4,542, 4,492 of it from counted "
+                "repetitions; warned above 200): counted repetitions like .{0,500} copy their "
+                "operand once per count"),
+            std::string::npos)
+      << warnings[0];
+}
+
 // A cancel Neptune acknowledges but that does not take: the next poll records
 // cancel_ineffective and the cancel is retried exactly once; the poll after that records
 // given_up, once, and nothing is sent again.
