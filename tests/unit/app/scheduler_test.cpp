@@ -3,12 +3,15 @@
 #include "nw/app/scheduler.h"
 
 #include <atomic>
+#include <functional>
 #include <future>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
+#include "nw/app/rule_cost.h"
 #include "support/manual_clock.h"
 
 namespace nw {
@@ -123,6 +126,59 @@ TEST(SchedulerThreads, BlockedWorkersDoNotHoldUpOtherStrands) {
     scheduler.post(scheduler.make_strand(), [released] { released.wait(); });
   EXPECT_LE(scheduler.peak_threads(), 3u);
   release.set_value();
+  EXPECT_TRUE(scheduler.wait_idle(std::chrono::steady_clock::now() + 20s));
+}
+
+// Matching an endpoint's answer is CPU work on its strand, which holds that strand's worker as
+// a slow peer does. While one strand spends long evaluating an expensive regex, another
+// endpoint's timed polls and a cancel still run, each while the evaluation is still going: the
+// spare-worker rule gives them a worker, even when the pool starts with one.
+TEST(SchedulerThreads, ALongEvaluationOnOneStrandDelaysNoOtherStrand) {
+  SystemClock clock;
+  // Declared before the scheduler: should an assertion end the test early, the tasks that
+  // refer to them finish before they go.
+  std::atomic<bool> evaluating{false}, others_done{false};
+  std::promise<void> started;
+  std::promise<bool> evaluation_ended;  // true: ended because the others had run
+  int poll_runs = 0;                    // on the polls strand only
+  std::atomic<int> ran_during_evaluation{0};
+  std::function<void()> poll;
+  Scheduler scheduler(clock, Scheduler::Options{1, 3, 10'000ms});
+  const auto matching = scheduler.make_strand();
+  const auto polls = scheduler.make_strand();
+  const auto cancels = scheduler.make_strand();
+  scheduler.post(matching, [&] {
+    const re2::RE2 regex("(?i)(create|merge|delete|set).{0,500}(detach|remove)");
+    const auto texts = near_miss_sample(regex, 4, 1024);
+    evaluating = true;
+    started.set_value();
+    // Until the others have run; the guard only keeps a broken scheduler from hanging the test.
+    const auto guard = std::chrono::steady_clock::now() + 30s;
+    for (std::size_t i = 0; !others_done && std::chrono::steady_clock::now() < guard; ++i)
+      re2::RE2::PartialMatch(texts[i % texts.size()], regex);
+    evaluating = false;
+    evaluation_ended.set_value(others_done.load());
+  });
+  ASSERT_EQ(started.get_future().wait_for(30s), std::future_status::ready);
+
+  poll = [&] {
+    ran_during_evaluation += evaluating ? 1 : 0;
+    if (++poll_runs < 3) {
+      scheduler.schedule_at(polls, clock.now() + 20ms, poll);
+      return;
+    }
+    scheduler.post(cancels, [&] {
+      ran_during_evaluation += evaluating ? 1 : 0;
+      others_done = true;
+    });
+  };
+  scheduler.schedule_at(polls, clock.now() + 20ms, poll);
+
+  auto ended = evaluation_ended.get_future();
+  ASSERT_EQ(ended.wait_for(60s), std::future_status::ready);
+  EXPECT_TRUE(ended.get()) << "the evaluation ran into its guard: the others waited for it";
+  EXPECT_EQ(ran_during_evaluation.load(), 4);  // three polls and the cancel
+  EXPECT_LE(scheduler.peak_threads(), 3u);
   EXPECT_TRUE(scheduler.wait_idle(std::chrono::steady_clock::now() + 20s));
 }
 
