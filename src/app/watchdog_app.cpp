@@ -143,7 +143,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   if (opts.check_config) {
     // The same TLS set-up as the daemon's (no connection is made), so a bad ca_file fails here.
     // Every endpoint is tried, so that one run lists every error.
-    bool endpoints_ok = true;
+    bool setup_ok = true;
     for (const auto& endpoint : loaded.config.endpoints) {
       try {
         // The chain is built but not consulted: --check-config contacts nothing.
@@ -153,10 +153,20 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
                                 : nullptr);
       } catch (const EndpointSetupError& e) {
         std::cerr << opts.config_path << ": " << e.key << ": " << e.what() << "\n";
-        endpoints_ok = false;
+        setup_ok = false;
       }
     }
-    if (!endpoints_ok) return kExitConfig;
+    // The group is looked up here, not in the core's parser (no system calls there); the file
+    // itself is not created: --check-config changes nothing.
+    if (!loaded.config.watchdog.audit_group.empty()) {
+      try {
+        audit_group_id(loaded.config.watchdog.audit_group);
+      } catch (const AuditOpenError& e) {
+        std::cerr << opts.config_path << ": " << e.key << ": " << e.what() << "\n";
+        setup_ok = false;
+      }
+    }
+    if (!setup_ok) return kExitConfig;
     std::cout << describe_config(loaded.config);
     for (const auto& w : config_warnings(loaded.config, now))
       std::cout << "# warning: " << w.format(opts.config_path) << "\n";
@@ -180,7 +190,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   try {
     audit = std::make_shared<AuditLog>(config->watchdog);
   } catch (const AuditOpenError& e) {
-    std::cerr << config->origin << ": watchdog.audit_log: " << e.what() << "\n";
+    std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
     return kExitConfig;
   }
   if (!config->watchdog.audit_log.empty()) {
@@ -322,11 +332,12 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     const WatchdogSettings b = next.watchdog;  // a copy: `next` moves into the holder below
     std::shared_ptr<AuditLog> next_audit;
     if (a.audit_log != b.audit_log || a.audit_journal != b.audit_journal ||
-        a.audit_max_size != b.audit_max_size || a.audit_max_files != b.audit_max_files) {
+        a.audit_max_size != b.audit_max_size || a.audit_max_files != b.audit_max_files ||
+        a.audit_group != b.audit_group) {
       try {
         next_audit = std::make_shared<AuditLog>(b);
       } catch (const AuditOpenError& e) {
-        return reject(opts.config_path + ": watchdog.audit_log: " + e.what());
+        return reject(opts.config_path + ": " + e.key + ": " + e.what());
       }
     }
     std::unique_ptr<MetricsServer> next_metrics;

@@ -428,6 +428,7 @@ class ConfigBuilder {
         {"audit_log", audit_log_key(w)},
         {"audit_max_size", byte_size_key(w.audit_max_size)},
         {"audit_max_files", int_key(w.audit_max_files, 1, 1000)},
+        {"audit_group", string_key(w.audit_group, false)},
         {"metrics_listen", listen_key(w.metrics_listen)},
         {"on_audit_failure",
          enum_key(w.pause_on_audit_failure, {{"pause", true}, {"continue", false}})},
@@ -677,8 +678,9 @@ std::string describe_config(const WatchdogConfig& c) {
       << (c.watchdog.audit_journal ? (c.watchdog.audit_log.empty() ? "journal" : "journal, ") : "")
       << c.watchdog.audit_log << "\n"
       << "audit_max_size = " << c.watchdog.audit_max_size << "\n"
-      << "audit_max_files = " << c.watchdog.audit_max_files << "\n"
-      << "metrics_listen = " << c.watchdog.metrics_listen << "\n"
+      << "audit_max_files = " << c.watchdog.audit_max_files << "\n";
+  if (!c.watchdog.audit_group.empty()) out << "audit_group = " << c.watchdog.audit_group << "\n";
+  out << "metrics_listen = " << c.watchdog.metrics_listen << "\n"
       << "on_audit_failure = " << (c.watchdog.pause_on_audit_failure ? "pause" : "continue") << "\n"
       << "workers = " << c.watchdog.workers << "\n"
       << "max_cancels_in_flight = " << c.watchdog.max_cancels_in_flight << "\n"

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <grp.h>
 #include <set>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -46,11 +47,32 @@ std::size_t unanswered_cancels(const std::string& path, std::uint64_t tail_bytes
   return open.size();
 }
 
+gid_t audit_group_id(const std::string& name) {
+  std::vector<char> buffer(1024);
+  for (;;) {
+    group entry{};
+    group* found = nullptr;
+    const int rc = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+    if (rc == ERANGE && buffer.size() < (1u << 20)) {
+      buffer.resize(buffer.size() * 2);  // a group with many members
+      continue;
+    }
+    if (rc != 0)
+      throw AuditOpenError("cannot look up group '" + name + "': " + std::strerror(rc),
+                           "watchdog.audit_group");
+    if (found == nullptr)
+      throw AuditOpenError("no group named '" + name + "'", "watchdog.audit_group");
+    return found->gr_gid;
+  }
+}
+
 AuditLog::AuditLog(const WatchdogSettings& settings)
     : path_(settings.audit_log),
       journal_(settings.audit_journal),
       max_size_(settings.audit_max_size),
-      max_files_(settings.audit_max_files) {
+      max_files_(settings.audit_max_files),
+      group_(settings.audit_group) {
+  if (!group_.empty()) gid_ = audit_group_id(group_);
   if (!path_.empty()) fd_ = open_file();
 }
 
@@ -80,8 +102,26 @@ int AuditLog::open_file() const {
   // Never through a symbolic link at the path itself: run as root outside the shipped unit,
   // following one would append to whatever file a local user points it at. Links in the
   // directories above (/var/log -> /data/log) are the operator's and are followed.
-  const int fd =
-      ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  constexpr int kFlags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
+  int fd = -1;
+  bool created = false;
+  if (!gid_) {
+    fd = ::open(path_.c_str(), kFlags | O_CREAT, 0600);
+  } else {
+    // Only a file created here is given to the group: an existing one is the operator's, with
+    // the mode and group they chose. O_EXCL tells the two apart (a file deleted between the
+    // two opens is simply created on the next try).
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      fd = ::open(path_.c_str(), kFlags | O_CREAT | O_EXCL, 0600);
+      if (fd >= 0) {
+        created = true;
+        break;
+      }
+      if (errno != EEXIST) break;
+      fd = ::open(path_.c_str(), kFlags);
+      if (fd >= 0 || errno != ENOENT) break;
+    }
+  }
   if (fd < 0) {
     const int err = errno;
     struct stat link {};
@@ -95,6 +135,20 @@ int AuditLog::open_file() const {
   if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
     ::close(fd);
     throw AuditOpenError("cannot open '" + path_ + "': is a directory");
+  }
+  // Created 0600 and widened only after the chown, so that the file is never readable by the
+  // daemon's own group; fchmod because a umask (077, say) would have taken the group bit away.
+  if (created && (::fchown(fd, static_cast<uid_t>(-1), *gid_) != 0 || ::fchmod(fd, 0640) != 0)) {
+    const int err = errno;
+    // Left behind, the empty file would be kept as the operator's at the next start: 0600,
+    // unreadable by the shipper, and no error.
+    struct stat at_path {};
+    if (::lstat(path_.c_str(), &at_path) == 0 && at_path.st_dev == st.st_dev &&
+        at_path.st_ino == st.st_ino)
+      ::unlink(path_.c_str());
+    ::close(fd);
+    throw AuditOpenError("cannot give the audit file to group " + group_ + ": " + errno_text(err),
+                         "watchdog.audit_group");
   }
   return fd;
 }

@@ -396,6 +396,27 @@ TEST(WatchdogEndToEnd, AConfigOthersCanWriteAndALinkedAuditFileAreConfigurationE
   EXPECT_EQ(std::filesystem::file_size(ws.path("elsewhere")), 0u);
 }
 
+// audit_group names a group the io layer looks up (the core only keeps the name): one that
+// does not exist is a configuration error at start and in --check-config, with no file made.
+TEST(WatchdogEndToEnd, AnUnknownAuditGroupIsAConfigurationError) {
+  Workspace ws;
+  const std::string config =
+      ws.write_config("http://127.0.0.1:1", kLongReadsRule, "audit_group = nw-no-such-group\n");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--config", config},
+        std::vector<std::string>{"--config", config, "--check-config"}}) {
+    ChildProcess p(NW_WATCHDOG_BIN, args);
+    EXPECT_EQ(p.wait_exit(milliseconds(10000)), 78);
+    const auto lines = p.stderr_lines();
+    EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [&](const std::string& l) {
+      return l == config +
+                      ": watchdog.audit_group: no group named "
+                      "'nw-no-such-group'";
+    })) << e2e::joined(lines);
+  }
+  EXPECT_FALSE(std::filesystem::exists(ws.audit_path()));
+}
+
 TEST(WatchdogEndToEnd, OnceExitsNonZeroWhenAnEndpointCannotBePolled) {
   Workspace ws;
   std::string url;

@@ -68,6 +68,10 @@ struct WatchdogSettings {
   // signals SIGUSR1 to reopen), keeping audit_max_files rotated files.
   std::uint64_t audit_max_size = 100ull << 20;
   int audit_max_files = 10;
+  // The group that may read the audit files the daemon creates (0640 and this group instead of
+  // 0600), for a log shipper running under a group of its own; empty: none. Only the name is
+  // kept here: the io layer resolves it (nw/io/audit_log.h).
+  std::string audit_group;
   LogLevel log_level = LogLevel::info;
   // Prometheus /metrics and /healthz on this host:port (e.g. 127.0.0.1:9464); empty: off.
   std::string metrics_listen;

@@ -4,8 +4,9 @@
 // both.
 //
 // The file is the operator's proof, so nothing here ever truncates it:
-// - it is opened O_APPEND (created 0600: query texts are not for every local user), and each
-//   record goes out in one write() of the whole line;
+// - it is opened O_APPEND (created 0600: query texts are not for every local user; 0640 and
+//   the group named by audit_group, for a log shipper, when that is set), and each record goes
+//   out in one write() of the whole line; a file that already exists keeps its mode and group;
 // - after a failed or short write, the next record starts on a new line, so one record lost
 //   to a full disk never takes the next one with it (line-oriented readers skip the fragment);
 // - rotation renames audit.jsonl to audit.1.jsonl (and so on) with our own code; if a rename
@@ -19,8 +20,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <sys/types.h>
+#include <utility>
 
 #include "nw/core/audit_journal.h"
 #include "nw/core/audit_record.h"
@@ -29,8 +33,15 @@
 namespace nw {
 
 struct AuditOpenError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  // `key`: the setting at fault, for "FILE: KEY: message".
+  explicit AuditOpenError(const std::string& message, std::string key = "watchdog.audit_log")
+      : std::runtime_error(message), key(std::move(key)) {}
+  std::string key;
 };
+
+// The id of the group called `name`. Throws AuditOpenError (key watchdog.audit_group,
+// "no group named 'NAME'") when there is none.
+gid_t audit_group_id(const std::string& name);
 
 // How many cancels in the last `tail_bytes` of the audit file at `path` have a `sending`
 // record and no outcome record with the same record_id: the daemon stopped (or crashed) while
@@ -40,7 +51,8 @@ std::size_t unanswered_cancels(const std::string& path, std::uint64_t tail_bytes
 class AuditLog final : public AuditJournal {
  public:
   // Opens the file (creating parent directories) for appending, per [watchdog] audit_*.
-  // Throws AuditOpenError with the reason when that is impossible.
+  // Throws AuditOpenError with the reason when that is impossible (or audit_group names no
+  // group, or one the daemon may not give a file to).
   explicit AuditLog(const WatchdogSettings& settings);
   // A plain file, never rotated.
   explicit AuditLog(const std::string& path);
@@ -69,8 +81,9 @@ class AuditLog final : public AuditJournal {
   std::string destinations() const;  // "/var/log/x.jsonl", "journal", "journal and /var/..."
 
  private:
-  // Opens path_ for appending, creating it (0600) and its parent directories; a symbolic link
-  // at path_ is refused. Throws AuditOpenError naming the path.
+  // Opens path_ for appending, creating it (0600, or 0640 and group_) and its parent
+  // directories; a symbolic link at path_ is refused. Throws AuditOpenError naming the path,
+  // or the group when a new file cannot be given to it (the new file is then removed).
   int open_file() const;
   // Under mutex_. Appends `line` and a newline in one write(); false on failure (last_error_).
   bool append(const std::string& line);
@@ -83,6 +96,8 @@ class AuditLog final : public AuditJournal {
   bool journal_ = false;
   std::uint64_t max_size_ = 0;
   int max_files_ = 0;
+  std::string group_;         // audit_group; empty: none
+  std::optional<gid_t> gid_;  // its id, resolved once at construction
   mutable std::mutex mutex_;
   int fd_ = -1;
   std::uint64_t size_ = 0;    // of the live file

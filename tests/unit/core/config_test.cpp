@@ -1044,6 +1044,28 @@ TEST(DescribeConfig, ShowsThePolicyKeysAndReparsesToTheSame) {
   EXPECT_EQ(describe_config(again.config), described);
 }
 
+// The core keeps the name only; whether the group exists is the io layer's question
+// (nw/io/audit_log.h), asked at start and by --check-config.
+TEST(DescribeConfig, ShowsTheAuditGroupOnlyWhenSet) {
+  {
+    const ConfigResult r = parse_config(kEndpoint + kRule, "f.ini");
+    ASSERT_EQ(formatted(r), Lines{});
+    EXPECT_EQ(r.config.watchdog.audit_group, "");
+    EXPECT_EQ(describe_config(r.config).find("audit_group"), std::string::npos);
+  }
+  const ConfigResult r =
+      parse_config("[watchdog]\naudit_group = fluent-bit\n" + kEndpoint + kRule, "f.ini");
+  ASSERT_EQ(formatted(r), Lines{});
+  EXPECT_EQ(r.config.watchdog.audit_group, "fluent-bit");
+  const std::string described = describe_config(r.config);
+  EXPECT_NE(described.find("audit_max_files = 10\naudit_group = fluent-bit\nmetrics_listen"),
+            std::string::npos)
+      << described;
+  const ConfigResult again = parse_config(described, "f.ini");
+  ASSERT_EQ(formatted(again), Lines{}) << described;
+  EXPECT_EQ(again.config.watchdog.audit_group, "fluent-bit");
+}
+
 TEST(DescribeConfig, LeavesOutPolicyKeysThatAreNotSet) {
   const ConfigResult r = parse_config(kEndpoint + kRule, "f.ini");
   ASSERT_EQ(formatted(r), Lines{});

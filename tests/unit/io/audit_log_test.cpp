@@ -4,9 +4,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <grp.h>
+#include <optional>
 #include <string>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -479,6 +482,168 @@ TEST_F(AuditFileLinks, RotationNeverWritesThroughALink) {
   EXPECT_FALSE(audit.healthy());
   EXPECT_NE(audit.last_error().find("is a symbolic link"), std::string::npos) << audit.last_error();
   EXPECT_EQ(lines(target), std::vector<std::string>{"precious"});
+}
+
+}  // namespace
+}  // namespace nw
+
+namespace nw {
+namespace {
+
+namespace fs = std::filesystem;
+
+// audit_group: files the daemon creates go to a log shipper's group, 0640.
+class AuditFileGroup : public AuditFileSafety {
+ protected:
+  // A group every Debian system has and that a test user is unlikely to be in.
+  static std::optional<std::pair<std::string, gid_t>> some_group() {
+    for (const char* name : {"adm", "nogroup"}) {
+      try {
+        return std::make_pair(std::string(name), audit_group_id(name));
+      } catch (const AuditOpenError&) {
+      }
+    }
+    return std::nullopt;
+  }
+  static struct stat status(const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st;
+  }
+};
+
+TEST_F(AuditFileGroup, NewFilesAreGivenToTheGroupAlsoAfterRotationAndDeletion) {
+  if (::geteuid() != 0) GTEST_SKIP() << "giving a file to any group needs root";
+  const auto group = some_group();
+  if (!group) GTEST_SKIP() << "neither group 'adm' nor 'nogroup' exists here";
+  WatchdogSettings settings;
+  settings.audit_log = (dir_ / "audit.jsonl").string();
+  settings.audit_group = group->first;
+  settings.audit_max_size = 2000;  // about six records per file
+  settings.audit_max_files = 5;
+  const mode_t old_mask = ::umask(077);  // the group bit is set whatever the umask
+  AuditLog audit(settings);
+  ::umask(old_mask);
+  const auto created = status(dir_ / "audit.jsonl");
+  EXPECT_EQ(created.st_mode & 0777, 0640u);
+  EXPECT_EQ(created.st_gid, group->second);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(audit.write(record(i)));
+  ASSERT_TRUE(fs::exists(dir_ / "audit.1.jsonl"));
+  for (const auto& p : {dir_ / "audit.jsonl", dir_ / "audit.1.jsonl"}) {
+    const auto st = status(p);
+    EXPECT_EQ(st.st_mode & 0777, 0640u) << p;
+    EXPECT_EQ(st.st_gid, group->second) << p;
+  }
+  fs::remove(dir_ / "audit.jsonl");
+  ASSERT_TRUE(audit.write(record(10)));
+  const auto st = status(dir_ / "audit.jsonl");
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  EXPECT_EQ(st.st_gid, group->second);
+  EXPECT_TRUE(audit.healthy());
+}
+
+TEST_F(AuditFileGroup, WithoutAGroupANewFileIsTheOwnersOnly) {
+  WatchdogSettings settings;
+  settings.audit_log = (dir_ / "audit.jsonl").string();
+  const mode_t old_mask = ::umask(022);
+  { AuditLog audit(settings); }
+  ::umask(old_mask);
+  const auto st = status(dir_ / "audit.jsonl");
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_gid, ::getegid());
+}
+
+// The operator's file: its mode and group are theirs.
+TEST_F(AuditFileGroup, AnExistingFileKeepsItsModeAndGroup) {
+  const auto group = some_group();
+  if (!group) GTEST_SKIP() << "neither group 'adm' nor 'nogroup' exists here";
+  const auto path = dir_ / "audit.jsonl";
+  std::ofstream(path) << "";
+  ASSERT_EQ(::chmod(path.c_str(), 0604), 0);
+  const auto before = status(path);
+  WatchdogSettings settings;
+  settings.audit_log = path.string();
+  settings.audit_group = group->first;
+  {
+    AuditLog audit(settings);
+    ASSERT_TRUE(audit.write(record(1)));
+  }
+  const auto after = status(path);
+  EXPECT_EQ(after.st_mode & 0777, 0604u);
+  EXPECT_EQ(after.st_gid, before.st_gid);
+  EXPECT_EQ(lines(path).size(), 1u);
+}
+
+TEST_F(AuditFileGroup, AnUnknownGroupIsRefused) {
+  WatchdogSettings settings;
+  settings.audit_log = (dir_ / "audit.jsonl").string();
+  settings.audit_group = "nw-no-such-group";
+  try {
+    AuditLog audit(settings);
+    FAIL() << "opened with a group that does not exist";
+  } catch (const AuditOpenError& e) {
+    EXPECT_EQ(e.key, "watchdog.audit_group");
+    EXPECT_EQ(std::string(e.what()), "no group named 'nw-no-such-group'");
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "audit.jsonl"));
+}
+
+// A daemon that is neither root nor in the group cannot give it the file: refused at start
+// (and the empty file removed, or the next start would keep it as the operator's), and a
+// reopen that has to create the file fails and leaves the log unhealthy.
+TEST_F(AuditFileGroup, AGroupTheDaemonIsNotInIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the test drops from root to an unprivileged user";
+  const auto group = some_group();
+  if (!group) GTEST_SKIP() << "neither group 'adm' nor 'nogroup' exists here";
+  fs::permissions(dir_, fs::perms::all);
+  const gid_t other = group->second == 65534 ? 65533 : 65534;
+  const std::vector<std::string> steps = {
+      "ok",
+      "could not drop privileges",
+      "the start did not fail",
+      "wrong key or message at start",
+      "the refused file was left behind",
+      "an existing file was refused",
+      "the reopen succeeded",
+      "still healthy after the failed reopen",
+      "wrong last_error after the failed reopen",
+      "a record was written to a deleted file",
+  };
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(other) != 0 || ::setuid(65534) != 0) ::_exit(1);
+    const auto path = dir_ / "audit.jsonl";
+    WatchdogSettings settings;
+    settings.audit_log = path.string();
+    settings.audit_group = group->first;
+    const std::string refused =
+        "cannot give the audit file to group " + group->first + ": Operation not permitted";
+    try {
+      AuditLog audit(settings);
+      ::_exit(2);
+    } catch (const AuditOpenError& e) {
+      if (e.key != "watchdog.audit_group" || e.what() != refused) ::_exit(3);
+    }
+    if (fs::exists(path)) ::_exit(4);
+    std::ofstream(path) << "";
+    try {
+      AuditLog audit(settings);
+      fs::remove(path);
+      if (audit.reopen()) ::_exit(6);
+      if (audit.healthy()) ::_exit(7);
+      if (audit.last_error() != refused) ::_exit(8);
+      if (audit.write(record(1))) ::_exit(9);
+    } catch (const AuditOpenError&) {
+      ::_exit(5);
+    }
+    ::_exit(0);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  const int code = WEXITSTATUS(wstatus);
+  EXPECT_EQ(code, 0) << (code < static_cast<int>(steps.size()) ? steps[code] : "unknown");
 }
 
 }  // namespace
