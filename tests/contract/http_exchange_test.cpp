@@ -234,29 +234,33 @@ TEST(HttpExchange, AKeptAliveConnectionIsReusedWhenNothingIsLeftOver) {
   EXPECT_EQ(server.connections(), 1);
 }
 
-// A resolver that answers only when the test lets it: the exchange must not wait for it.
+// A resolver that answers only when the test lets it: the exchange must not wait for it. The
+// lookup's thread outlives the exchange (that is the point), so it shares the state it waits on.
 class HeldResolver {
  public:
-  HostResolver resolver() {
-    return [this](const std::string&) -> Result<std::string> {
-      std::unique_lock<std::mutex> lock(mutex_);
-      released_cv_.wait(lock, [&] { return released_; });
+  HostResolver resolver() const {
+    return [state = state_](const std::string&) -> Result<std::string> {
+      std::unique_lock<std::mutex> lock(state->mutex);
+      state->released_cv.wait(lock, [&] { return state->released; });
       return std::string("127.0.0.1");
     };
   }
   void release() {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      released_ = true;
+      std::lock_guard<std::mutex> lock(state_->mutex);
+      state_->released = true;
     }
-    released_cv_.notify_all();
+    state_->released_cv.notify_all();
   }
   ~HeldResolver() { release(); }
 
  private:
-  std::mutex mutex_;
-  std::condition_variable released_cv_;
-  bool released_ = false;
+  struct State {
+    std::mutex mutex;
+    std::condition_variable released_cv;
+    bool released = false;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 TEST(HttpExchange, ADnsLookupThatDoesNotAnswerEndsAtTheDeadline) {
