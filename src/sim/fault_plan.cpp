@@ -78,6 +78,8 @@ constexpr KindName kKindNames[] = {
     {FaultKind::huge, "huge"},
     {FaultKind::huge_chunked, "huge-chunked"},
     {FaultKind::wrong_type, "wrong-type"},
+    {FaultKind::drip_chunk, "drip-chunk"},
+    {FaultKind::extra_response, "extra-response"},
     {FaultKind::duplicate_ids, "duplicate-ids"},
     {FaultKind::bad_numbers, "bad-numbers"},
     {FaultKind::malformed_entries, "malformed-entries"},
@@ -118,14 +120,15 @@ Parsed<FaultSpec> parse_fault_spec(std::string_view text) {
       eq == std::string_view::npos ? std::nullopt : std::optional(kind.substr(eq + 1));
   const std::optional<FaultKind> parsed = kind_by_name(name);
   if (!parsed) {
-    return Result::fail(quoted +
-                        "kind must be 429, 408, 500, delay=D, slow-headers=D, trickle=D, reset, "
-                        "truncated, not-json, huge=SIZE, huge-chunked=SIZE, wrong-type, "
-                        "duplicate-ids, bad-numbers or malformed-entries");
+    return Result::fail(
+        quoted +
+        "kind must be 429, 408, 500, delay=D, slow-headers=D, trickle=D, reset, "
+        "truncated, not-json, huge=SIZE, huge-chunked=SIZE, wrong-type, "
+        "drip-chunk=D, extra-response, duplicate-ids, bad-numbers or malformed-entries");
   }
   spec.kind = *parsed;
   const bool timed = spec.kind == FaultKind::delay || spec.kind == FaultKind::slow_headers ||
-                     spec.kind == FaultKind::trickle;
+                     spec.kind == FaultKind::trickle || spec.kind == FaultKind::drip_chunk;
   if (timed) {
     const auto ms = argument ? parse_duration_ms(*argument) : std::nullopt;
     if (!ms || *ms == 0) {
@@ -208,6 +211,8 @@ FaultClass fault_class(FaultKind kind) {
     case FaultKind::huge:
     case FaultKind::huge_chunked:
     case FaultKind::wrong_type:
+    case FaultKind::drip_chunk:
+    case FaultKind::extra_response:
       return FaultClass::broken;
     case FaultKind::duplicate_ids:
     case FaultKind::bad_numbers:
@@ -300,6 +305,7 @@ FaultDecision FaultPlan::decide(RequestKind request, std::int64_t since_start_ms
       decision.broken = spec.kind;
       if (spec.kind == FaultKind::huge || spec.kind == FaultKind::huge_chunked)
         decision.huge_bytes = spec.size_bytes;
+      if (spec.kind == FaultKind::drip_chunk) decision.drip_ms = spec.delay_ms;
       break;
     }
   }

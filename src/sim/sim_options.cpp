@@ -271,6 +271,11 @@ FAULTS (--fault KIND[,share=F][,count=N][,on=status|cancel|all][,during=FROM..TO
   huge-chunked=SIZE  the same body, but chunked (Transfer-Encoding: chunked)
                  with no Content-Length
   wrong-type     the answer as is, but Content-Type: text/html
+  drip-chunk=D   the answer chunked, its chunk-size line sent one byte at a
+                 time over D (padded with a chunk extension), then close
+  extra-response the answer on a kept-alive connection and, in the same
+                 write, a second complete answer nobody asked for (200 with a
+                 cancel's success body)
   Strange status lists (JSON in structure; only status requests see them)
   duplicate-ids  every other query is listed twice, under the same queryId
   bad-numbers    elapsed and waited become negative or past 64 bits

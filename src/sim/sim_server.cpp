@@ -4,6 +4,7 @@
 #include <atomic>
 #include <istream>
 #include <ostream>
+#include <sstream>
 #include <system_error>
 #include <thread>
 
@@ -14,9 +15,11 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/Timespan.h>
 
@@ -95,6 +98,12 @@ class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
         service_.pause(kResetGraceMs);
         return;
       }
+      case WireFault::Break::drip_chunk:
+        send_dripped(request, response, body, wire.drip_ms);
+        return;
+      case WireFault::Break::extra_response:
+        send_with_extra(request, response, body);
+        return;
       case WireFault::Break::none:
         break;
     }
@@ -111,6 +120,57 @@ class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
       out.write(body.data() + at,
                 static_cast<std::streamsize>(std::min(plan.piece_bytes, body.size() - at)));
       out.flush();
+    }
+  }
+
+  // The answer chunked, its chunk-size line one byte at a time, written to the socket itself:
+  // Poco's chunked stream would send each line whole.
+  void send_dripped(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                    const std::string& body, std::int64_t drip_ms) {
+    auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+    if (!impl) return;
+    response.setChunkedTransferEncoding(true);
+    // Whatever the client makes of it, a connection left mid-chunk is not worth keeping.
+    response.setKeepAlive(false);
+    std::ostringstream head;
+    response.write(head);
+    Poco::Net::StreamSocket& socket = impl->socket();
+    const DripPlan plan = plan_drip(body.size(), drip_ms);
+    try {
+      send_all(socket, head.str());
+      for (const char byte : plan.line) {
+        if (!service_.pause(plan.gap_ms)) return;
+        send_all(socket, std::string(1, byte));
+      }
+      send_all(socket, body + "\r\n0\r\n\r\n");
+    } catch (const Poco::Exception&) {
+      // The client hung up (e.g. at its deadline): nothing more to send.
+    }
+  }
+
+  // The answer, kept alive, and a complete second answer in the same write: a client that
+  // reuses the connection without looking finds an answer waiting for its next request.
+  void send_with_extra(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response, const std::string& body) {
+    auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+    if (!impl) return;
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    std::ostringstream bytes;
+    response.write(bytes);
+    bytes << body << extra_response_bytes();
+    try {
+      send_all(impl->socket(), bytes.str());
+    } catch (const Poco::Exception&) {
+      response.setKeepAlive(false);
+    }
+  }
+
+  static void send_all(Poco::Net::StreamSocket& socket, const std::string& bytes) {
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+      const int sent = socket.sendBytes(bytes.data() + at, static_cast<int>(bytes.size() - at));
+      if (sent <= 0) throw Poco::Net::NetException("nothing sent");
+      at += static_cast<std::size_t>(sent);
     }
   }
 

@@ -278,6 +278,13 @@ SimResponse SimService::apply_faults(const Route& route, const SimRequest& reque
     case FaultKind::wrong_type:
       response.content_type = kHtmlContentType;
       break;
+    case FaultKind::drip_chunk:
+      response.wire.breaks = WireFault::Break::drip_chunk;
+      response.wire.drip_ms = decision.drip_ms;
+      break;
+    case FaultKind::extra_response:
+      response.wire.breaks = WireFault::Break::extra_response;
+      break;
     default:
       break;
   }

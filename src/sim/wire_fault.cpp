@@ -1,14 +1,17 @@
 #include "nw/sim/wire_fault.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "nw/sim/fault_plan.h"
+#include "nw/sim/neptune_json.h"
 
 namespace nw::sim {
 namespace {
 
 constexpr std::size_t kMaxTricklePieces = 200;
 constexpr std::size_t kMinTricklePiece = 4;
+constexpr std::int64_t kDripGapMs = 50;
 
 constexpr std::string_view kHugePrefix = R"({"queries":[)";
 // A filler query: the id's 12 digits keep every entry the same length.
@@ -55,6 +58,26 @@ TricklePlan plan_trickle(std::size_t body_size, std::int64_t duration_ms) {
   plan.pieces = (body_size + plan.piece_bytes - 1) / plan.piece_bytes;
   plan.gap_ms = duration_ms / static_cast<std::int64_t>(plan.pieces);
   return plan;
+}
+
+DripPlan plan_drip(std::size_t body_size, std::int64_t duration_ms) {
+  char hex[2 * sizeof(std::size_t) + 1];
+  std::snprintf(hex, sizeof hex, "%zx", body_size);
+  DripPlan plan;
+  plan.gap_ms = kDripGapMs;
+  plan.line = std::string(hex) + ";drip=";
+  const std::size_t wanted =
+      static_cast<std::size_t>(std::max<std::int64_t>(0, duration_ms / kDripGapMs));
+  const std::size_t bare = plan.line.size() + 1 + 2;  // one byte of value, then CRLF
+  plan.line.append(std::max<std::size_t>(1, wanted > bare ? wanted - bare + 1 : 1), 'x');
+  plan.line += "\r\n";
+  return plan;
+}
+
+std::string extra_response_bytes() {
+  const std::string body = cancel_success_body();
+  return "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 HugeListBody::HugeListBody(std::int64_t size) : size_(std::max(size, kMinHugeBytes)) {

@@ -327,6 +327,19 @@ TEST(FaultEndToEnd, TrickledBodyPastTheRequestTimeout) {
       {{"--fault", "trickle=4s,on=status,count=6"}, "trickle", 6, true, "request_timeout = 1s\n"});
 }
 
+// A chunk-size line dripped one byte at a time: every byte would restart a per-read
+// timeout, but request_timeout holds the whole exchange, so each poll fails as a timeout.
+TEST(FaultEndToEnd, DrippedChunkSizeLinePastTheRequestTimeout) {
+  FaultCase c{{"--fault", "drip-chunk=4s,on=status,count=6"},
+              "drip-chunk",
+              6,
+              true,
+              "request_timeout = 1s\n"};
+  c.failure_says = "no answer within request_timeout";
+  c.failure_code = "timeout";
+  run_fault_case(c);
+}
+
 // --- Broken answers -------------------------------------------------------------------
 
 TEST(FaultEndToEnd, ConnectionResetMidBody) {
@@ -379,6 +392,49 @@ TEST(FaultEndToEnd, HugeChunkedBodyOverTheResponseLimit) {
 // proxy, a load balancer) is not Neptune's answer, however JSON-like, so nothing comes of it.
 TEST(FaultEndToEnd, JsonLabelledHtml) {
   run_fault_case({{"--fault", "wrong-type,on=status,count=30"}, "wrong-type", 30});
+}
+
+// After each of the first status answers, a cancel's success arrives in the same write,
+// unasked. The first real cancel meets a 429 (and cancels nothing), so a daemon that sent it
+// on that connection and took the waiting bytes for its answer would audit a cancel the
+// simulator never made. Every "cancelled" in the audit is one the simulator made.
+TEST(FaultEndToEnd, ExtraResponseIsNeverTakenForTheCancelAnswer) {
+  Simulator sim(
+      {"--fault", "extra-response,on=status,count=6", "--fault", "429,on=cancel,count=1"});
+  sim.inject(kRunaway);
+  Workspace ws;
+  Daemon daemon(ws.write_config(sim.url(), kRule, "metrics_listen = 127.0.0.1:0\n",
+                                "max_attempts = 3\ninitial_backoff = 10ms\nmax_backoff = 50ms\n"));
+
+  ASSERT_TRUE(poll_until([&] { return faults_injected(sim.port(), "extra-response") >= 1; }))
+      << "the daemon never met the fault\n"
+      << joined(daemon.process().stderr_lines());
+  ASSERT_TRUE(poll_until([&] { return cancels_of(sim, kRunaway.id) >= 1; }))
+      << "no cancel\n"
+      << joined(daemon.process().stderr_lines());
+  EXPECT_EQ(faults_injected(sim.port(), "429"), 1) << "the first cancel met its 429";
+  EXPECT_TRUE(daemon.running()) << "the daemon died";
+
+  // A few more polls: the query is gone, so no second cancel.
+  const auto polls_seen = daemon.process().stderr_lines().size();
+  poll_until([&] { return daemon.process().stderr_lines().size() >= polls_seen + 4; },
+             milliseconds(10000));
+  EXPECT_EQ(daemon.stop(), 0);
+
+  // One record, "cancelled", for the one cancel the simulator made: a cancel audited on the
+  // word of the extra answer would also leave a cancel_ineffective behind (the query outlived
+  // it) and a second cancel.
+  EXPECT_EQ(cancels_of(sim, kRunaway.id), 1u);
+  std::size_t audited = 0, cancelled = 0;
+  for (const auto& r : ws.audit_records()) {
+    if (r->getValue<std::string>("query_id") != kRunaway.id) continue;
+    ++audited;
+    cancelled += r->getValue<std::string>("outcome") == "cancelled";
+  }
+  EXPECT_EQ(cancelled, cancels_of(sim, kRunaway.id))
+      << "an audited cancel the simulator did not make\n"
+      << joined(daemon.process().stderr_lines());
+  EXPECT_EQ(audited, 1u) << joined(daemon.process().stderr_lines());
 }
 
 // --- Strange lists --------------------------------------------------------------------

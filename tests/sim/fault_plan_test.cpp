@@ -240,6 +240,8 @@ TEST(FaultSpecParse, AcceptsEveryWireAndListKind) {
       {"huge-chunked=100MB", FaultKind::huge_chunked, FaultClass::broken, 0, 100'000'000},
       {"huge-chunked=2KiB,on=status,count=3", FaultKind::huge_chunked, FaultClass::broken, 0, 2048},
       {"wrong-type,share=0.5", FaultKind::wrong_type, FaultClass::broken, 0, 0},
+      {"drip-chunk=5s,on=status,count=6", FaultKind::drip_chunk, FaultClass::broken, 5000, 0},
+      {"extra-response,on=status,count=1", FaultKind::extra_response, FaultClass::broken, 0, 0},
       {"duplicate-ids", FaultKind::duplicate_ids, FaultClass::strange_list, 0, 0},
       {"bad-numbers,during=0s..", FaultKind::bad_numbers, FaultClass::strange_list, 0, 0},
       {"malformed-entries,on=status", FaultKind::malformed_entries, FaultClass::strange_list, 0, 0},
@@ -269,6 +271,11 @@ TEST(FaultSpecParse, RejectsWireKindsWithoutTheirValue) {
     const Parsed<FaultSpec> spec = parse_fault_spec(text);
     EXPECT_FALSE(spec);
     EXPECT_NE(spec.error.find("fault '"), std::string::npos) << spec.error;
+  }
+  for (const char* text :
+       {"drip-chunk", "drip-chunk=", "drip-chunk=0s", "drip-chunk=5", "extra-response=1"}) {
+    SCOPED_TRACE(text);
+    EXPECT_FALSE(parse_fault_spec(text));
   }
 }
 
@@ -306,6 +313,14 @@ TEST(FaultPlan, TheFirstErrorOrBrokenAnswerDecides) {
   const FaultDecision after = chunked.decide(RequestKind::status, 0);
   EXPECT_EQ(after.broken, FaultKind::huge);
   EXPECT_EQ(after.huge_bytes, 2'000'000);
+
+  FaultPlan dripped = plan({"drip-chunk=3s,count=1", "extra-response"});
+  const FaultDecision d = dripped.decide(RequestKind::status, 0);
+  EXPECT_EQ(d.broken, FaultKind::drip_chunk);
+  EXPECT_EQ(d.drip_ms, 3000);
+  const FaultDecision e = dripped.decide(RequestKind::status, 0);
+  EXPECT_EQ(e.broken, FaultKind::extra_response);
+  EXPECT_EQ(e.drip_ms, 0);
 }
 
 TEST(FaultPlan, StrangeListsOnlySeeStatusRequestsAndAddUp) {
@@ -362,8 +377,8 @@ TEST(FaultSpecParse, EveryKindsNameParsesBackToIt) {
     SCOPED_TRACE(name);
     ASSERT_NE(name, "?");
     const bool sized = kind == FaultKind::huge || kind == FaultKind::huge_chunked;
-    const bool timed =
-        kind == FaultKind::delay || kind == FaultKind::slow_headers || kind == FaultKind::trickle;
+    const bool timed = kind == FaultKind::delay || kind == FaultKind::slow_headers ||
+                       kind == FaultKind::trickle || kind == FaultKind::drip_chunk;
     const Parsed<FaultSpec> spec = parse_fault_spec(name + (sized ? "=1MB" : timed ? "=1s" : ""));
     ASSERT_TRUE(spec) << spec.error;
     EXPECT_EQ(spec.value->kind, kind);

@@ -133,6 +133,8 @@ TEST(SimOptions, HelpIsAnOption) {
                            "huge=SIZE",
                            "huge-chunked=SIZE",
                            "wrong-type",
+                           "drip-chunk=D",
+                           "extra-response",
                            "duplicate-ids",
                            "bad-numbers",
                            "malformed-entries",
@@ -176,6 +178,7 @@ TEST(SimOptions, UsageErrorsSayWhatIsWrong) {
       {{"--tls-key", "a.key"}, "--tls-cert and --tls-key go together"},
       {{"--fault", "huge=10"}, "--fault"},
       {{"--fault", "huge-chunked=10"}, "huge-chunked wants a size"},
+      {{"--fault", "drip-chunk"}, "drip-chunk wants a positive duration"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.args.front());

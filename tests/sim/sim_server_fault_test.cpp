@@ -31,6 +31,7 @@
 #include "nw/sim/sim_server.h"
 #include "nw/sim/sim_service.h"
 #include "nw/sim/sim_tls.h"
+#include "nw/sim/wire_fault.h"
 
 namespace nw::sim {
 namespace {
@@ -234,6 +235,85 @@ TEST_F(SimServerFaultTest, TrickleSendsTheSameBodyInManyPieces) {
   EXPECT_GT(r.reads, 2) << "the body came a few bytes at a time";
   const auto list = Poco::JSON::Parser().parse(r.body()).extract<Poco::JSON::Object::Ptr>();
   EXPECT_EQ(list->getArray("queries")->size(), 2u);
+}
+
+// The chunk-size line comes one byte per read at most, then the whole list, then close.
+TEST_F(SimServerFaultTest, DripChunkSendsTheChunkSizeLineOneByteAtATime) {
+  serve("drip-chunk=500ms");
+  const RawReply r = raw_get(server_->port(), "/opencypher/status");
+  EXPECT_TRUE(r.eof);
+  EXPECT_EQ(r.head().rfind("HTTP/1.1 200", 0), 0u) << r.head();
+  EXPECT_TRUE(r.chunked()) << r.head();
+  EXPECT_FALSE(r.content_length()) << r.head();
+  const std::string line = r.body().substr(0, r.body().find("\r\n"));
+  EXPECT_NE(line.find(";drip="), std::string::npos) << line;
+  EXPECT_GT(r.reads, 2) << "the line came a byte at a time";
+  const std::optional<std::string> body = dechunk(r.body());
+  ASSERT_TRUE(body) << "the chunked framing is broken or has no last chunk";
+  const auto list = Poco::JSON::Parser().parse(*body).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(list->getArray("queries")->size(), 2u);
+}
+
+TEST_F(SimServerFaultTest, DripChunkStopsWhenTheServiceShutsDown) {
+  serve("drip-chunk=1h");
+  auto pending = std::async(
+      std::launch::async, [port = server_->port()] { return raw_get(port, "/opencypher/status"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  stop();
+  ASSERT_EQ(pending.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+}
+
+// On a kept-alive connection the answer and a second, unsolicited one arrive together; the
+// connection stays open, and the request after them gets its own answer behind them.
+TEST_F(SimServerFaultTest, ExtraResponseFollowsTheAnswerInTheSameWrite) {
+  serve("extra-response,on=status,count=1");
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", server_->port()));
+  socket.setReceiveTimeout(Poco::Timespan(60, 0));  // a give-up bound, not a timing
+  const std::string request = "GET /opencypher/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string extra = extra_response_bytes();
+  // Reads until `bytes` holds `want` bytes or the stream ends.
+  const auto read_to = [&socket](std::string& bytes, std::size_t want) {
+    char buffer[65536];
+    while (bytes.size() < want) {
+      const int n = socket.receiveBytes(buffer, sizeof buffer);
+      if (n <= 0) return;
+      bytes.append(buffer, static_cast<std::size_t>(n));
+    }
+  };
+  // Reads until `bytes` holds a whole head, or the stream ends.
+  const auto read_head = [&socket](std::string& bytes) {
+    char buffer[65536];
+    while (bytes.find("\r\n\r\n") == std::string::npos) {
+      const int n = socket.receiveBytes(buffer, sizeof buffer);
+      if (n <= 0) return;
+      bytes.append(buffer, static_cast<std::size_t>(n));
+    }
+  };
+
+  socket.sendBytes(request.data(), static_cast<int>(request.size()));
+  std::string first;
+  read_head(first);
+  RawReply answer{first};
+  ASSERT_TRUE(answer.content_length()) << first;
+  const std::size_t answer_size = answer.head().size() + 4 + *answer.content_length();
+  read_to(first, answer_size + extra.size());
+  ASSERT_EQ(first.size(), answer_size + extra.size()) << first;
+  EXPECT_EQ(first.substr(answer_size), extra);
+  const auto list = Poco::JSON::Parser()
+                        .parse(first.substr(answer.head().size() + 4, *answer.content_length()))
+                        .extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(list->getArray("queries")->size(), 2u);
+  EXPECT_EQ(answer.head().find("Connection: close"), std::string::npos) << answer.head();
+
+  // The connection is still served: the next request's own answer, and nothing extra.
+  socket.sendBytes(request.data(), static_cast<int>(request.size()));
+  std::string second;
+  read_head(second);
+  RawReply next{second};
+  ASSERT_TRUE(next.content_length()) << second;
+  read_to(second, next.head().size() + 4 + *next.content_length());
+  EXPECT_EQ(second.size(), next.head().size() + 4 + *next.content_length());
+  EXPECT_EQ(second.rfind("HTTP/1.1 200", 0), 0u) << second;
 }
 
 TEST_F(SimServerFaultTest, SlowHeadersAnswerNormallyAndShutDownCutsThemShort) {

@@ -78,6 +78,34 @@ TEST(TricklePlan, SpreadsTheBodyOverTheDurationAFewBytesAtATime) {
   EXPECT_EQ(plan_trickle(0, 1000).pieces, 0u);
 }
 
+TEST(DripPlan, PadsTheChunkSizeLineToOneByteAGapOverTheDuration) {
+  const DripPlan plan = plan_drip(0x4d2, 5000);
+  ASSERT_GT(plan.gap_ms, 0);
+  EXPECT_EQ(plan.line.rfind("4d2;", 0), 0u) << plan.line;
+  EXPECT_EQ(plan.line.substr(plan.line.size() - 2), "\r\n");
+  EXPECT_EQ(plan.line.find('\r'), plan.line.size() - 2) << "one line";
+  EXPECT_EQ(static_cast<std::int64_t>(plan.line.size()), 5000 / plan.gap_ms);
+
+  // A duration too short for the bare line still gets a whole, valid line.
+  const DripPlan shortest = plan_drip(0, 1);
+  EXPECT_EQ(shortest.line.rfind("0;drip=x", 0), 0u) << shortest.line;
+  EXPECT_EQ(shortest.line.substr(shortest.line.size() - 2), "\r\n");
+}
+
+TEST(ExtraResponse, IsACompleteCancelSuccess) {
+  const std::string bytes = extra_response_bytes();
+  EXPECT_EQ(bytes.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << bytes;
+  const std::size_t end = bytes.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos);
+  const std::string body = bytes.substr(end + 4);
+  EXPECT_NE(bytes.find("Content-Length: " + std::to_string(body.size()) + "\r\n"),
+            std::string::npos)
+      << bytes;
+  const auto json = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(json->getValue<std::string>("status"), "200 OK");
+  EXPECT_TRUE(json->getValue<bool>("payload"));
+}
+
 TEST(BrokenAnswers, SendPartOfTheBodyNeverAllOfIt) {
   EXPECT_EQ(truncated_length(400), 200u);
   EXPECT_EQ(truncated_length(1), 0u);

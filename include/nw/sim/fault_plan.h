@@ -24,6 +24,11 @@
 //           huge-chunked=SIZE  the same body, sent with Transfer-Encoding: chunked and no
 //                           Content-Length (the client learns its size only by reading it)
 //           wrong-type      the answer as is, but Content-Type: text/html
+//           drip-chunk=D    the answer chunked, its chunk-size line sent one byte at a time
+//                           over D (a chunk extension pads it), then the body, then close
+//           extra-response  the answer, kept alive, and in the same write a complete second
+//                           answer nobody asked for: 200 with a cancel's success body, which
+//                           a client that reuses the connection takes as its next answer
 //         Strange status lists (JSON in structure; status requests only):
 //           duplicate-ids   some queries are listed twice under the same queryId
 //           bad-numbers     elapsed/waited negative or past 64 bits
@@ -67,11 +72,13 @@ enum class FaultKind {
   huge,
   huge_chunked,
   wrong_type,
+  drip_chunk,
+  extra_response,
   duplicate_ids,
   bad_numbers,
   malformed_entries,
 };
-inline constexpr std::size_t kFaultKinds = 15;
+inline constexpr std::size_t kFaultKinds = 17;
 
 // What a kind does to a request (see the spec above).
 enum class FaultClass { error, slow, broken, strange_list };
@@ -90,7 +97,7 @@ struct FaultWindow {
 
 struct FaultSpec {
   FaultKind kind = FaultKind::too_many_requests;
-  std::int64_t delay_ms = 0;    // delay, slow-headers, trickle: how long
+  std::int64_t delay_ms = 0;    // delay, slow-headers, trickle, drip-chunk: how long
   std::int64_t size_bytes = 0;  // huge, huge-chunked: the body's size
   std::optional<double> share;
   std::optional<std::int64_t> count;
@@ -125,6 +132,7 @@ struct FaultDecision {
   std::optional<FaultKind> error;    // a FaultClass::error kind: answers instead
   std::optional<FaultKind> broken;   // a FaultClass::broken kind: damages the answer
   std::int64_t huge_bytes = 0;       // with broken == huge or huge_chunked
+  std::int64_t drip_ms = 0;          // with broken == drip_chunk
   bool duplicate_ids = false;
   bool bad_numbers = false;
   bool malformed_entries = false;

@@ -13,12 +13,15 @@ namespace nw::sim {
 struct WireFault {
   // huge: a HugeListBody with its Content-Length; huge_chunked: the same body in chunked
   // transfer encoding, with no Content-Length.
-  enum class Break { none, reset, truncated, huge, huge_chunked };
+  // drip_chunk: the answer chunked, its chunk-size line dripped over drip_ms, then close;
+  // extra_response: the answer, then extra_response_bytes() in the same write.
+  enum class Break { none, reset, truncated, huge, huge_chunked, drip_chunk, extra_response };
   std::int64_t slow_headers_ms = 0;  // hold the status line this long
   std::int64_t trickle_ms = 0;       // spread the body over this long
   Break breaks = Break::none;
   // With Break::huge or huge_chunked: the body's size (the answer's own is unused).
   std::int64_t huge_bytes = 0;
+  std::int64_t drip_ms = 0;  // with Break::drip_chunk
 };
 
 // A 200's body that is not JSON: the HTML error page a proxy or load balancer in front of
@@ -39,6 +42,20 @@ struct TricklePlan {
   std::int64_t gap_ms = 0;
 };
 TricklePlan plan_trickle(std::size_t body_size, std::int64_t duration_ms);
+
+// drip-chunk=D: the chunk-size line of a `body_size`-byte body, "<hex size>;drip=xxx...\r\n",
+// padded with a chunk extension to one byte per `gap_ms` of D (at least the bare line), so
+// that it arrives one byte every `gap_ms` and ends about D after the headers. Clients may
+// cap the digits of a chunk size, so the padding is an extension rather than leading zeros.
+struct DripPlan {
+  std::string line;
+  std::int64_t gap_ms = 0;
+};
+DripPlan plan_drip(std::size_t body_size, std::int64_t duration_ms);
+
+// extra-response: a complete HTTP/1.1 answer nobody asked for, as a cancel's success looks
+// (200, {"status":"200 OK","payload":true}), sent right after the real answer.
+std::string extra_response_bytes();
 
 // huge=SIZE (and huge-chunked=SIZE): a status list of exactly `size` bytes, valid JSON from the
 // first byte to the last, made of filler queries (elapsed 0, so no policy should want them) and
