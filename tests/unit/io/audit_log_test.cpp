@@ -1,12 +1,15 @@
 #include "nw/io/audit_log.h"
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <grp.h>
 #include <optional>
 #include <string>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -353,6 +356,52 @@ TEST_F(AuditFileSafety, ARecordAfterAShortWriteStartsOnItsOwnLine) {
   EXPECT_NE(all[2].find("\"q-4\""), std::string::npos);
   Poco::JSON::Parser parser;
   EXPECT_NO_THROW(parser.parse(all[2]));
+}
+
+// A real full disk: a 64 KiB tmpfs. Records are written until the file system is full; the one
+// cut short stays a fragment on its own line, and once space is freed the next record starts
+// on a line of its own. Every other line is a whole record.
+TEST_F(AuditFileSafety, AFullFileSystemCutsOneRecordAndTheNextStartsOnItsOwnLine) {
+  const auto mount_point = dir_ / "small";
+  fs::create_directories(mount_point);
+  if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=64k,mode=0700") != 0)
+    GTEST_SKIP() << "cannot mount a 64 KiB tmpfs here (" << std::strerror(errno)
+                 << "): this test needs root with CAP_SYS_ADMIN; the file size limit test covers "
+                    "the same path";
+  struct Unmount {
+    fs::path path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{mount_point};
+  std::ofstream(mount_point / "filler", std::ios::binary) << std::string(16384, 'f');
+  const auto path = mount_point / "audit.jsonl";
+  AuditLog audit(path.string());
+  int written = 0;
+  bool refused = false;
+  for (int i = 0; i < 10000 && !refused; ++i) {
+    if (audit.write(record(i)))
+      ++written;
+    else
+      refused = true;
+  }
+  ASSERT_TRUE(refused) << "the file system never filled up";
+  EXPECT_FALSE(audit.healthy());
+  fs::remove(mount_point / "filler");
+  ASSERT_TRUE(audit.write(record(100000)));
+  EXPECT_TRUE(audit.healthy());
+  const auto all = lines(path);
+  int whole = 0, fragments = 0;
+  for (const auto& line : all) {
+    try {
+      Poco::JSON::Parser().parse(line);
+      ++whole;
+    } catch (const Poco::Exception&) {
+      ++fragments;
+    }
+  }
+  EXPECT_LE(fragments, 1);
+  EXPECT_EQ(whole, written + 1);
+  ASSERT_FALSE(all.empty());
+  EXPECT_NE(all.back().find("\"q-100000\""), std::string::npos);
 }
 
 TEST_F(AuditFileSafety, ANewFileIsReadableByItsOwnerOnly) {
