@@ -1,6 +1,7 @@
 #include "nw/io/status_json.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -250,6 +251,17 @@ bool cancelled_value(const std::optional<dom::element>& v) {
   throw ShapeError{"'cancelled' is not a boolean"};
 }
 
+// The values of three named fields of `object` in one pass (the last of a repeated key, as
+// every field is read); nullopt where a field is absent.
+std::array<std::optional<dom::element>, 3> fields_named(
+    dom::object object, const std::array<std::string_view, 3>& names) {
+  std::array<std::optional<dom::element>, 3> values;
+  for (const dom::key_value_pair field : object)
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (field.key == names[i]) values[i] = field.value;
+  return values;
+}
+
 // Reads one entry of the list into `snapshot`, as read_entry_with_poco() does.
 void read_entry(dom::element entry, StatusSnapshot& snapshot) {
   dom::object fields;
@@ -257,15 +269,7 @@ void read_entry(dom::element entry, StatusSnapshot& snapshot) {
     ++snapshot.skipped_entries;
     return;
   }
-  std::optional<dom::element> id, text, stats;
-  for (const dom::key_value_pair field : fields) {
-    if (field.key == "queryId")
-      id = field.value;
-    else if (field.key == "queryString")
-      text = field.value;
-    else if (field.key == "queryEvalStats")
-      stats = field.value;
-  }
+  const auto [id, text, stats] = fields_named(fields, {"queryId", "queryString", "queryEvalStats"});
   std::string_view id_text, query_text;
   if (!id || id->get(id_text) || id_text.empty()) {
     ++snapshot.skipped_entries;
@@ -281,15 +285,8 @@ void read_entry(dom::element entry, StatusSnapshot& snapshot) {
     if (!absent_or_null(stats)) {
       dom::object stats_fields;
       if (stats->get(stats_fields)) throw ShapeError{"queryEvalStats is not an object"};
-      std::optional<dom::element> elapsed, waited, cancelled;
-      for (const dom::key_value_pair field : stats_fields) {
-        if (field.key == "elapsed")
-          elapsed = field.value;
-        else if (field.key == "waited")
-          waited = field.value;
-        else if (field.key == "cancelled")
-          cancelled = field.value;
-      }
+      const auto [elapsed, waited, cancelled] =
+          fields_named(stats_fields, {"elapsed", "waited", "cancelled"});
       try {
         q.elapsed_ms = millis_value(elapsed, "elapsed");
         q.waited_ms = millis_value(waited, "waited");
@@ -310,15 +307,8 @@ void read_entry(dom::element entry, StatusSnapshot& snapshot) {
 Result<StatusSnapshot> read_snapshot(dom::object object, Language language) {
   StatusSnapshot snapshot;
   snapshot.language = language;
-  std::optional<dom::element> accepted, running, list;
-  for (const dom::key_value_pair field : object) {
-    if (field.key == "acceptedQueryCount")
-      accepted = field.value;
-    else if (field.key == "runningQueryCount")
-      running = field.value;
-    else if (field.key == "queries")
-      list = field.value;
-  }
+  const auto [accepted, running, list] =
+      fields_named(object, {"acceptedQueryCount", "runningQueryCount", "queries"});
   try {
     snapshot.accepted_count = millis_value(accepted, "acceptedQueryCount");
     snapshot.running_count = millis_value(running, "runningQueryCount");
@@ -643,7 +633,8 @@ Result<QueryStatus> parse_query_status_body(std::string_view body, const std::st
                                             Language language) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     if (language == Language::sparql)
-      return Failure{FailureKind::query_not_found, 200, "", "empty reply: the query had already ended"};
+      return Failure{FailureKind::query_not_found, 200, "",
+                     "empty reply: the query had already ended"};
     return bad("empty reply to a single-query status request");
   }
   // The body on its own must be one JSON object: only then can wrapping it in a list neither
