@@ -151,23 +151,25 @@ class PocoNeptuneClient final : public NeptuneClient {
   }
 
   // `is_cancel`: the request named one query (a cancel or a single-query status), so an answer
-  // that the id is unknown means the query has ended.
+  // that the id is unknown means the query has ended. When Neptune rejects the credentials
+  // themselves (expired, rotated) they are looked up afresh next time; an AccessDenied of a
+  // valid identity keeps them (new ones would not help, and under IRSA each lookup is an STS
+  // call).
   Failure error_from(int status, const std::string& body, bool is_cancel) const {
-    if (auto e = parse_error_body(body))
-      return classify_neptune_error(status, e->code, e->message, is_cancel);
-    Failure f = classify_neptune_error(status, "", excerpt(body), is_cancel);
+    const auto e = parse_error_body(body);
+    Failure f = e ? classify_neptune_error(status, e->code, e->message, is_cancel)
+                  : classify_neptune_error(status, "", excerpt(body), is_cancel);
     // SPARQL's servlet rejects an id it cannot use in plain text ("Invalid queryId ..."):
     // no query by that id is running, so there is nothing left to cancel.
-    if (is_cancel && language_ == Language::sparql && status == 400 &&
+    if (!e && is_cancel && language_ == Language::sparql && status == 400 &&
         body.find("queryId") != std::string::npos)
       f.kind = FailureKind::query_not_found;
+    if (credentials_ && credentials_rejected(status, f.code, f.message))
+      credentials_->invalidate(std::chrono::system_clock::now());
     return f;
   }
 
-  // Sends exactly one request, on a connection of its own, and reads the whole answer. When
-  // Neptune rejects the credentials themselves (expired, rotated) they are looked up afresh
-  // next time; an AccessDenied of a valid identity keeps them (new ones would not help, and
-  // under IRSA each lookup is an STS call).
+  // Sends exactly one request, on a connection of its own, and reads the whole answer.
   Result<HttpAnswer> exchange(const WireRequest& req) {
     HttpCall call;
     call.method = req.method;
@@ -180,14 +182,7 @@ class PocoNeptuneClient final : public NeptuneClient {
                                 endpoint_.max_response_bytes};
     HttpConnections::Prepare prepare;
     if (credentials_) prepare = [&](HTTPRequest& request) { return sign(request, req); };
-    auto answer = connections_.exchange(call, limits, prepare);
-    if (answer && credentials_ && (answer.value().status == 401 || answer.value().status == 403)) {
-      const auto error = parse_error_body(answer.value().body);
-      if (credentials_rejected(answer.value().status, error ? error->code : "",
-                               error ? error->message : ""))
-        credentials_->invalidate(std::chrono::system_clock::now());
-    }
-    return answer;
+    return connections_.exchange(call, limits, prepare);
   }
 
   // SigV4 over exactly what goes on the wire: the Host value Poco will send, the path and
