@@ -8,6 +8,7 @@
 #include <istream>
 #include <ostream>
 #include <thread>
+#include <type_traits>
 
 #include <Poco/Net/DNS.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -116,7 +117,10 @@ class HookedSession final : public Base, public HttpConnections::Session {
   bool has_leftover() override {
     if (this->buffered() > 0) return true;
     if (!this->connected()) return false;
-    if (this->socket().available() > 0) return true;  // TLS: a record already decrypted
+    // TLS: a record already decrypted (for a plain socket, available() is one more ioctl that
+    // the poll below makes redundant).
+    if constexpr (std::is_same_v<Base, Poco::Net::HTTPSClientSession>)
+      if (this->socket().available() > 0) return true;
     // One poll(2) with no wait. Poco's Socket::poll makes, fills and closes an epoll instance
     // per call: four system calls, twice per exchange.
     pollfd readable{this->socket().impl()->sockfd(), POLLIN, 0};
@@ -220,7 +224,10 @@ Result<HttpAnswer> HttpConnections::exchange_on(Session& session, const HttpCall
       watch = reaper_->watch(socket.impl()->sockfd(), limits.deadline);
       socket.connect(peer, Poco::Timespan(std::max<long long>(1000, remaining_us())));
       socket.setNoDelay(true);
-      const Poco::Timespan io(std::max<long long>(1000, remaining_us()));
+      // Per-read timeouts, set once for the connection's life: only a second line behind the
+      // reaper, which holds every exchange to its own deadline. At least a minute, so that a
+      // later exchange with more time left is never cut short by them.
+      const Poco::Timespan io(std::max<long long>(60'000'000, remaining_us()));
       socket.setReceiveTimeout(io);
       socket.setSendTimeout(io);
       if (origin_.https) {
@@ -231,10 +238,8 @@ Result<HttpAnswer> HttpConnections::exchange_on(Session& session, const HttpCall
         session.adopt(socket);
       }
     }
-    // Per-read timeouts as a second line; the reaper holds the exchange to its deadline.
-    const Poco::Timespan io(std::max<long long>(1000, remaining_us()));
-    http.socket().setReceiveTimeout(io);
-    http.socket().setSendTimeout(io);
+    // The reaper holds every exchange to its deadline. The per-read timeouts set at connect
+    // are only a second line, so they are not set again for each exchange (two system calls).
 
     HTTPRequest request(call.method, call.target, Poco::Net::HTTPMessage::HTTP_1_1);
     request.setHost(origin_.server_name, origin_.port);
