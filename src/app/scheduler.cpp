@@ -148,10 +148,23 @@ void Scheduler::worker(bool extra) {
       // Keep one worker free to watch the deadlines: the running tasks may be blocked on slow
       // peers, and what falls due meanwhile must not wait behind them.
       if (idle_followers_ == 0 && !watching_ && alive_ < options_.max_workers) start_worker(true);
-      if (!runnable_.empty()) wake_for_work();
+      // Who to wake, decided under the lock and woken after it is released, so that a woken
+      // worker does not at once block on the lock this one still holds.
+      int followers_to_wake = 0;
+      bool wake_watcher = false;
+      if (!runnable_.empty()) {
+        // More work: a follower takes it; with none waiting, the watcher does.
+        if (idle_followers_ > 0)
+          ++followers_to_wake;
+        else
+          wake_watcher = watching_;
+      }
       // Nobody watches the deadlines while this worker runs its task: hand the watch on.
-      if (!watching_ && idle_followers_ > 0) work_cv_.notify_one();
+      if (!watching_ && idle_followers_ > static_cast<std::size_t>(followers_to_wake))
+        ++followers_to_wake;
       lock.unlock();
+      for (int i = 0; i < followers_to_wake; ++i) work_cv_.notify_one();
+      if (wake_watcher) timer_cv_.notify_one();
       try {
         task();
       } catch (...) {

@@ -1,12 +1,11 @@
 #include "nw/io/http_exchange.h"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <istream>
 #include <ostream>
+#include <poll.h>
 #include <thread>
 #include <type_traits>
 
@@ -99,7 +98,8 @@ class HttpConnections::Session {
   // Takes a connection the exchange made itself (under the reaper's watch from the start).
   virtual void adopt(const Poco::Net::StreamSocket& socket) = 0;
   // Bytes the server sent that no request asked for yet (or EOF: the server closed it).
-  virtual bool has_leftover() = 0;
+  // Without `probe_socket`, only what Poco has buffered already (no system call).
+  virtual bool has_leftover(bool probe_socket) = 0;
 };
 
 namespace {
@@ -114,9 +114,9 @@ class HookedSession final : public Base, public HttpConnections::Session {
 
   void adopt(const Poco::Net::StreamSocket& socket) override { this->attachSocket(socket); }
 
-  bool has_leftover() override {
+  bool has_leftover(bool probe_socket) override {
     if (this->buffered() > 0) return true;
-    if (!this->connected()) return false;
+    if (!probe_socket || !this->connected()) return false;
     // TLS: a record already decrypted (for a plain socket, available() is one more ioctl that
     // the poll below makes redundant).
     if constexpr (std::is_same_v<Base, Poco::Net::HTTPSClientSession>)
@@ -160,7 +160,7 @@ std::unique_ptr<HttpConnections::Session> HttpConnections::lease() {
     }
     // Bytes waiting on an idle connection are no answer to the request about to be sent (or
     // the server closed it): the connection goes, with whatever Poco buffered of it.
-    if (!idle->has_leftover()) return idle;
+    if (!idle->has_leftover(true)) return idle;
   }
   std::unique_ptr<Session> session;
   if (origin_.https) {
@@ -285,8 +285,11 @@ Result<HttpAnswer> HttpConnections::exchange_on(Session& session, const HttpCall
       return fail(FailureKind::transport, status,
                   "connection closed after " + std::to_string(answer.body.size()) + " of " +
                       std::to_string(response.getContentLength64()) + " bytes");
-    // More than the answer arrived: whatever it is, it must not become the next answer.
-    reusable = response.getKeepAlive() && !session.has_leftover();
+    // More than the answer arrived: whatever it is, it must not become the next answer. What
+    // is already in Poco's buffer is checked here; the socket itself before the connection's
+    // next request (one system call per exchange, not two), which also catches what arrives
+    // while it is idle.
+    reusable = response.getKeepAlive() && !session.has_leftover(false);
     return answer;
   };
 

@@ -75,6 +75,9 @@ class ExchangeReaper {
   Fate finish(std::uint64_t id);
   void run();
 
+  // How long the thread sleeps with nothing to watch (see run()).
+  static constexpr std::chrono::seconds kIdleHorizon{1};
+
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::map<std::uint64_t, Entry> entries_;
