@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "nw/core/config_schema.h"
+
 namespace nw {
 
 Supervisor::Supervisor(const PollerServices& services, ClientFactory make_client)
@@ -13,12 +15,12 @@ Supervisor::Plan Supervisor::prepare(const std::vector<EndpointConfig>& endpoint
   Changes& changes = plan.changes;
   std::map<std::string, Watch>& fresh = plan.fresh;
   for (const auto& endpoint : endpoints) {
-    const std::string description = describe_endpoint(endpoint);
     const auto kept = watches_.find(endpoint.name);
-    if (kept != watches_.end() && kept->second.description == description) continue;
+    if (kept != watches_.end() && endpoint_restart_changes(kept->second.settings, endpoint).empty())
+      continue;
     (kept == watches_.end() ? changes.added : changes.changed).push_back(endpoint.name);
     Watch watch;
-    watch.description = description;
+    watch.settings = endpoint;
     for (Language language : endpoint.languages)
       watch.loops.push_back(std::make_unique<EndpointPoller>(
           endpoint, language, make_client_(endpoint, language), services_));

@@ -18,6 +18,7 @@
 #include "nw/app/scheduler.h"
 #include "nw/app/supervisor.h"
 #include "nw/app/test_matching.h"
+#include "nw/core/config_schema.h"
 #include "nw/io/audit_log.h"
 #include "nw/io/config_file.h"
 #include "nw/io/credentials.h"
@@ -356,9 +357,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       return reject(opts.config_path + ": " + e.key + ": " + e.what());
     }
     // Nothing can fail from here on.
-    if (a.workers != b.workers)
-      log->warn("reload: workers = {} takes effect at the next start; still {}", b.workers,
-                a.workers);
+    // The keys declared Reload::next_start (nw/core/config_schema.h), e.g. watchdog.workers.
+    for (const KeyChange& c : restart_only_changes(*current, next))
+      log->warn("reload: {} = {} takes effect at the next start; still {}", c.key, c.after,
+                c.before);
     log->set_level(spdlog_level(b.log_level));
     for (const auto& w : config_warnings(next, std::chrono::system_clock::now()))
       log->warn("{}", w.format(opts.config_path));

@@ -2,9 +2,9 @@
 // The poll loops of the configuration in force, keyed by endpoint name: started, retired and
 // replaced while the daemon runs. A reload hands it the new endpoints; an endpoint added gets
 // its loops (one per language), one removed has its loops retired (their cancels in flight
-// finish and are audited), and one whose settings changed (any key: compared as
-// describe_endpoint() prints them) is replaced. Later, discovered cluster instances come and
-// go the same way.
+// finish and are audited), and one changed in a key declared to restart its watch (every
+// endpoint key is: endpoint_restart_changes in nw/core/config_schema.h) is replaced. Later,
+// discovered cluster instances come and go the same way.
 //
 // The new loops' clients are all built before anything changes, so a setting that cannot work
 // (an unreadable ca_file) rejects the reload as a whole and the running loops stay.
@@ -35,7 +35,7 @@ class Supervisor {
 
  private:
   struct Watch {
-    std::string description;  // describe_endpoint() of its settings
+    EndpointConfig settings;  // what its loops were built from, compared at a reload
     std::vector<std::unique_ptr<EndpointPoller>> loops;
   };
 

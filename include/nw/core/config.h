@@ -114,17 +114,20 @@ struct ConfigResult {
 // that cancels queries fails closed on a typo.
 ConfigResult parse_config(std::string_view text, std::string origin);
 
-// The effective configuration, defaults filled in, in the file's own syntax
-// (what --check-config prints).
+// The effective configuration, defaults filled in, in the file's own syntax (what
+// --check-config prints): each key written by the printer declared with its parser
+// (nw/core/config_schema.h), in declaration order, keys not set left out. Parsed again, it
+// gives the same configuration.
 std::string describe_config(const WatchdogConfig& config);
 
 // One [endpoint.NAME] section as describe_config prints it: every key with its effective
-// value. Two endpoints with the same text are polled the same way (a reload compares them).
+// value. (A reload compares endpoints key by key: endpoint_restart_changes.)
 std::string describe_endpoint(const EndpointConfig& endpoint);
 
 // Every key the configuration file takes, as "watchdog.poll_interval", "retry.max_attempts",
 // "endpoint.NAME.url", "rule.NAME.max_elapsed", "protect.until" (protect.NAME takes the same):
-// from the parser's own key tables, so that documentation can be checked against them.
+// from the parser's own key tables (nw/core/config_schema.h), so that documentation can be
+// checked against them.
 std::vector<std::string> known_config_keys();
 
 // Valid but probably not what the operator meant: a rule that an earlier rule shadows

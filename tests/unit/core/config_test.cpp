@@ -606,6 +606,42 @@ TEST(ShippedConfig, ParsesWithoutErrors) {
   }
 }
 
+// What --check-config prints is itself the same configuration: for the shipped files and the
+// README's examples, parse(describe(parse(X))) describes as parse(X) does. The README's
+// fragments are completed with an endpoint and a rule where they lack one.
+TEST(DescribeConfig, TheShippedFilesAndTheReadmeExamplesReparseToTheSame) {
+  struct Row {
+    std::string name, text;
+  };
+  const std::string root = std::string(NW_SOURCE_DIR) + "/";
+  std::vector<Row> rows = {
+      {"production example", read_file(root + "etc/neptune-watchdog/neptune-watchdog.ini")},
+      {"demo", read_file(root + "etc/demo/neptune-watchdog.ini")},
+  };
+  const std::string readme = read_file(root + "README.md");
+  for (std::size_t at = readme.find("```ini\n"); at != std::string::npos;
+       at = readme.find("```ini\n", at + 1)) {
+    const std::size_t start = at + 7;
+    std::string block = readme.substr(start, readme.find("```", start) - start);
+    if (block.find("[Service]") != std::string::npos) continue;  // a systemd drop-in
+    if (block.find("[endpoint.") == std::string::npos)
+      block += "[endpoint.readme-e]\nurl = https://db:8182\n";
+    if (block.find("[rule.") == std::string::npos) block += "[rule.readme-r]\nmax_elapsed = 5m\n";
+    rows.push_back({"README.md at byte " + std::to_string(at), block});
+  }
+  ASSERT_GE(rows.size(), 5u);
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    ASSERT_FALSE(row.text.empty());
+    const ConfigResult first = parse_config(row.text, "f.ini");
+    ASSERT_EQ(formatted(first), Lines{}) << row.text;
+    const std::string described = describe_config(first.config);
+    const ConfigResult again = parse_config(described, "f.ini");
+    ASSERT_EQ(formatted(again), Lines{}) << described;
+    EXPECT_EQ(describe_config(again.config), described);
+  }
+}
+
 // ---- Policy keys (issue 3): protections, per-rule dry run, guards, windows, budgets ----
 
 std::string protect(const std::string& lines) {

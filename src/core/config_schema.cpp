@@ -1,0 +1,567 @@
+#include "nw/core/config_schema.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+#include <sstream>
+#include <utility>
+#include <variant>
+
+#include "nw/core/listen_address.h"
+#include "nw/core/rfc3339.h"
+
+namespace nw {
+
+KeyCodec::KeyCodec(KeyParser parse_value, KeyPrinter print_value)
+    : parse(std::move(parse_value)), print(std::move(print_value)) {}
+
+ConfigKey::ConfigKey(std::string key_name, KeyCodec codec, Reload reload_policy)
+    : name(std::move(key_name)),
+      parse(std::move(codec.parse)),
+      print(std::move(codec.print)),
+      reload(reload_policy) {}
+
+std::string_view to_string(Reload reload) {
+  switch (reload) {
+    case Reload::live:
+      return "live";
+    case Reload::next_start:
+      return "next_start";
+    case Reload::restarts_watch:
+      return "restarts_watch";
+  }
+  return "live";
+}
+
+std::string language_list(const std::vector<Language>& languages) {
+  std::string out;
+  for (Language l : languages) {
+    if (!out.empty()) out += ", ";
+    out += to_string(l);
+  }
+  return out;
+}
+
+std::string language_list(const std::set<Language>& languages) {
+  return language_list(std::vector<Language>(languages.begin(), languages.end()));
+}
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+const char* const kBadDuration = "' (use a whole number with ms, s, m or h, e.g. 300s)";
+
+KeyCodec duration_key(Millis& target, bool positive) {
+  return {[&target, positive](const std::string& v) -> std::optional<std::string> {
+            auto d = parse_duration(v);
+            if (!d) return "bad duration '" + v + kBadDuration;
+            if (positive && d->count() == 0) return "must be greater than 0";
+            target = *d;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> { return format_duration(target); }};
+}
+
+KeyCodec min_duration_key(Millis& target, Millis minimum) {
+  return {[&target, minimum](const std::string& v) -> std::optional<std::string> {
+            auto d = parse_duration(v);
+            if (!d) return "bad duration '" + v + kBadDuration;
+            if (*d < minimum) return "must be at least " + format_duration(minimum);
+            target = *d;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> { return format_duration(target); }};
+}
+
+KeyCodec optional_duration_key(std::optional<Millis>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            auto d = parse_duration(v);
+            if (!d) return "bad duration '" + v + kBadDuration;
+            target = *d;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (!target) return std::nullopt;
+            return format_duration(*target);
+          }};
+}
+
+KeyCodec bool_key(bool& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            const std::string l = lower(v);
+            if (l == "true" || l == "yes" || l == "on")
+              target = true;
+            else if (l == "false" || l == "no" || l == "off")
+              target = false;
+            else
+              return "expected true or false, got '" + v + "'";
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> { return target ? "true" : "false"; }};
+}
+
+// Prints the name of the value held, so every value the field can hold must be a choice.
+template <class E>
+KeyCodec enum_key(E& target, std::vector<std::pair<std::string, E>> choices) {
+  return {[&target, choices](const std::string& v) -> std::optional<std::string> {
+            std::string names;
+            for (const auto& [name, value] : choices) {
+              if (v == name) {
+                target = value;
+                return std::nullopt;
+              }
+              names += (names.empty() ? "" : ", ") + name;
+            }
+            return "unknown value '" + v + "' (expected one of: " + names + ")";
+          },
+          [&target, choices]() -> std::optional<std::string> {
+            for (const auto& [name, value] : choices)
+              if (value == target) return name;
+            return std::nullopt;
+          }};
+}
+
+// An empty value is refused rather than read as one of the choices.
+KeyCodec non_empty(KeyCodec codec) {
+  KeyParser parse = std::move(codec.parse);
+  codec.parse = [parse](const std::string& v) -> std::optional<std::string> {
+    if (v.empty()) return "must not be empty";
+    return parse(v);
+  };
+  return codec;
+}
+
+// Whether an empty string is printed as `key = ` (it names a default, e.g. the system trust
+// store) or left out (the key is simply not set).
+enum class Blank { omitted, shown };
+
+KeyCodec string_key(std::string& target, bool required_non_empty, Blank blank = Blank::omitted) {
+  return {[&target, required_non_empty](const std::string& v) -> std::optional<std::string> {
+            if (required_non_empty && v.empty()) return "must not be empty";
+            target = v;
+            return std::nullopt;
+          },
+          [&target, blank]() -> std::optional<std::string> {
+            if (target.empty() && blank == Blank::omitted) return std::nullopt;
+            return target;
+          }};
+}
+
+KeyCodec int_key(int& target, int min, int max) {
+  return {[&target, min, max](const std::string& v) -> std::optional<std::string> {
+            int n = 0;
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max)
+              return "expected a whole number from " + std::to_string(min) + " to " +
+                     std::to_string(max) + ", got '" + v + "'";
+            target = n;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> { return std::to_string(target); }};
+}
+
+KeyCodec optional_count_key(std::optional<std::int64_t>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            std::int64_t n = 0;
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (ec != std::errc() || end != v.data() + v.size() || n < 0 || n > 1'000'000)
+              return "expected a whole number from 0 to 1000000, got '" + v + "'";
+            target = n;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (!target) return std::nullopt;
+            return std::to_string(*target);
+          }};
+}
+
+KeyCodec optional_rate_key(std::optional<int>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            int n = 0;
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 100'000)
+              return "expected a whole number from 1 to 100000, got '" + v + "'";
+            target = n;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (!target) return std::nullopt;
+            return std::to_string(*target);
+          }};
+}
+
+KeyCodec window_key(std::optional<TimeWindow>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            std::string error;
+            target = parse_time_window(v, error);
+            if (!target) return "bad window '" + v + "': " + error;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (!target) return std::nullopt;
+            return target->text;
+          }};
+}
+
+KeyCodec until_key(std::optional<std::chrono::system_clock::time_point>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            target = parse_rfc3339(v);
+            if (!target)
+              return "bad time '" + v +
+                     "' (use RFC 3339 between 1970 and 2200, e.g. 2026-12-01T00:00:00Z)";
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (!target) return std::nullopt;
+            return format_rfc3339(*target);
+          }};
+}
+
+// "a, b, c": the entries, trimmed. An empty entry (",,", a trailing comma) is an error, since it
+// usually means something was deleted by mistake. std::getline would drop an empty last entry,
+// hence the explicit check.
+std::optional<std::vector<std::string>> split_list(const std::string& v, std::string& error) {
+  std::vector<std::string> entries;
+  const auto last = v.find_last_not_of(" \t");
+  if (last != std::string::npos && v[last] == ',') {
+    error = "empty entry in the list '" + v + "'";
+    return std::nullopt;
+  }
+  std::stringstream parts(v);
+  for (std::string part; std::getline(parts, part, ',');) {
+    const auto first = part.find_first_not_of(" \t");
+    if (first == std::string::npos) {
+      error = "empty entry in the list '" + v + "'";
+      return std::nullopt;
+    }
+    entries.push_back(part.substr(first, part.find_last_not_of(" \t") - first + 1));
+  }
+  return entries;
+}
+
+KeyCodec id_list_key(std::set<std::string>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            std::string error;
+            const auto ids = split_list(v, error);
+            if (!ids) return error;
+            target.insert(ids->begin(), ids->end());
+            if (target.empty()) return "must list at least one query id";
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (target.empty()) return std::nullopt;
+            std::string out;
+            for (const auto& id : target) out += (out.empty() ? "" : ", ") + id;
+            return out;
+          }};
+}
+
+// "journal", "PATH", or both separated by a comma.
+KeyCodec audit_log_key(WatchdogSettings& w) {
+  return {[&w](const std::string& v) -> std::optional<std::string> {
+            w.audit_log.clear();
+            w.audit_journal = false;
+            std::string error;
+            const auto parts = split_list(v, error);
+            if (!parts) return error;
+            for (const auto& part : *parts) {
+              if (part == "journal") {
+                if (w.audit_journal) return "'journal' given twice";
+                w.audit_journal = true;
+              } else if (part.front() != '/') {
+                return "expected an absolute path, 'journal', or both, got '" + part + "'";
+              } else if (!w.audit_log.empty()) {
+                return "only one audit file may be given";
+              } else {
+                w.audit_log = part;
+              }
+            }
+            if (w.audit_log.empty() && !w.audit_journal) return "must not be empty";
+            return std::nullopt;
+          },
+          [&w]() -> std::optional<std::string> {
+            if (!w.audit_journal) return w.audit_log;
+            return w.audit_log.empty() ? "journal" : "journal, " + w.audit_log;
+          }};
+}
+
+// Empty (no metrics server) or an address to listen on; whether it can be bound is found at
+// start. Empty is printed: it says the server is off.
+KeyCodec listen_key(std::string& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            if (!v.empty()) {
+              const auto parsed = parse_listen_address(v);
+              if (const auto* why = std::get_if<std::string>(&parsed))
+                return "invalid listen address '" + v + "': " + *why;
+            }
+            target = v;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> { return target; }};
+}
+
+// Bytes, with an optional K, M or G suffix (powers of 1024): 100M, 1G, 65536.
+std::optional<std::string> parse_byte_size(const std::string& v, std::uint64_t& target) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  const std::string_view unit(end, static_cast<std::size_t>(v.data() + v.size() - end));
+  int shift = -1;
+  if (unit.empty())
+    shift = 0;
+  else if (unit == "K")
+    shift = 10;
+  else if (unit == "M")
+    shift = 20;
+  else if (unit == "G")
+    shift = 30;
+  if (ec != std::errc() || end == v.data() || shift < 0 || n > (1ull << 40) >> shift)
+    return "bad size '" + v + "' (bytes, or a whole number with K, M or G, e.g. 100M)";
+  target = n << shift;
+  return std::nullopt;
+}
+
+KeyCodec byte_size_key(std::uint64_t& target) {
+  return {[&target](const std::string& v) { return parse_byte_size(v, target); },
+          [&target]() -> std::optional<std::string> { return std::to_string(target); }};
+}
+
+// A byte size between `minimum` and `maximum`, named in the message in the same units.
+KeyCodec bounded_byte_size_key(std::uint64_t& target, std::uint64_t minimum, std::uint64_t maximum,
+                               const char* range_text) {
+  return {
+      [&target, minimum, maximum, range_text](const std::string& v) -> std::optional<std::string> {
+        std::uint64_t n = 0;
+        if (auto problem = parse_byte_size(v, n)) return problem;
+        if (n < minimum || n > maximum) return "size '" + v + "' out of range (" + range_text + ")";
+        target = n;
+        return std::nullopt;
+      },
+      [&target]() -> std::optional<std::string> { return std::to_string(target); }};
+}
+
+std::optional<Language> language_named(const std::string& name) {
+  if (name == "opencypher") return Language::opencypher;
+  if (name == "gremlin") return Language::gremlin;
+  if (name == "sparql") return Language::sparql;
+  return std::nullopt;
+}
+
+// "opencypher, gremlin, sparql": at least one, no repeats.
+template <class Add>
+std::optional<std::string> parse_languages(const std::string& v, Add add) {
+  std::string error;
+  const auto names = split_list(v, error);
+  if (!names) return error;
+  std::set<Language> seen;
+  for (const auto& name : *names) {
+    const auto language = language_named(name);
+    if (!language)
+      return "unknown language '" + name + "' (expected opencypher, gremlin or sparql)";
+    if (!seen.insert(*language).second) return "'" + name + "' given twice";
+    add(*language);
+  }
+  if (seen.empty()) return "must name at least one language";
+  return std::nullopt;
+}
+
+// An endpoint's languages, in the order written: each is polled by its own loop.
+KeyCodec language_sequence_key(std::vector<Language>& target) {
+  return {[&target](const std::string& v) {
+            target.clear();
+            return parse_languages(v, [&target](Language l) { target.push_back(l); });
+          },
+          [&target]() -> std::optional<std::string> { return language_list(target); }};
+}
+
+// A rule's languages; none: every language.
+KeyCodec language_set_key(std::set<Language>& target) {
+  return {[&target](const std::string& v) {
+            return parse_languages(v, [&target](Language l) { target.insert(l); });
+          },
+          [&target]() -> std::optional<std::string> {
+            if (target.empty()) return std::nullopt;
+            return language_list(target);
+          }};
+}
+
+KeyCodec regex_key(std::shared_ptr<const re2::RE2>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            if (v.empty()) return "empty pattern (remove the key to match every query)";
+            std::string error;
+            target = compile_regex(v, error);
+            if (!target) return "bad regex '" + v + "': " + error;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (!target) return std::nullopt;
+            return target->pattern();
+          }};
+}
+
+KeyCodec url_key(EndpointUrl& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            if (v.empty()) return "must not be empty";
+            std::string why;
+            const auto url = parse_endpoint_url(v, why);
+            if (!url) return "bad url '" + v + "': " + why;
+            target = *url;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> { return target.to_string(); }};
+}
+
+KeyChange change(std::string key, const std::optional<std::string>& before,
+                 const std::optional<std::string>& after) {
+  return {std::move(key), before.value_or("(not set)"), after.value_or("(not set)")};
+}
+
+}  // namespace
+
+KeyTable watchdog_keys(WatchdogConfig& c) {
+  auto& w = c.watchdog;
+  // Everything but the size of the worker pool is read from the configuration in force each
+  // time it is used; the pool is made once, at start.
+  return {
+      {"poll_interval", duration_key(w.poll_interval, true), Reload::live},
+      {"schedule",
+       enum_key(w.schedule, {{"deadline", Schedule::deadline}, {"fixed", Schedule::fixed}}),
+       Reload::live},
+      {"confirm_by_id", bool_key(w.confirm_by_id), Reload::live},
+      {"dry_run", bool_key(c.policy.dry_run), Reload::live},
+      {"max_cancels_per_minute", optional_rate_key(c.policy.max_cancels_per_minute), Reload::live},
+      {"audit_log", audit_log_key(w), Reload::live},
+      {"audit_max_size", byte_size_key(w.audit_max_size), Reload::live},
+      {"audit_max_files", int_key(w.audit_max_files, 1, 1000), Reload::live},
+      {"audit_group", string_key(w.audit_group, false), Reload::live},
+      {"metrics_listen", listen_key(w.metrics_listen), Reload::live},
+      {"on_audit_failure",
+       enum_key(w.pause_on_audit_failure, {{"pause", true}, {"continue", false}}), Reload::live},
+      {"workers", int_key(w.workers, 1, 64), Reload::next_start},
+      {"max_cancels_in_flight", int_key(w.max_cancels_in_flight, 1, 64), Reload::live},
+      {"log_level",
+       enum_key(w.log_level, {{"trace", LogLevel::trace},
+                              {"debug", LogLevel::debug},
+                              {"info", LogLevel::info},
+                              {"warn", LogLevel::warn},
+                              {"error", LogLevel::error}}),
+       Reload::live},
+  };
+}
+
+KeyTable retry_keys(RetrySettings& r) {
+  return {
+      {"max_attempts", int_key(r.max_attempts, 1, 100), Reload::live},
+      {"initial_backoff", duration_key(r.initial_backoff, true), Reload::live},
+      {"max_backoff", duration_key(r.max_backoff, true), Reload::live},
+  };
+}
+
+// A poll loop keeps its endpoint's settings (and the client built from them) for its life, so
+// a change of any of them replaces the endpoint's loops.
+KeyTable endpoint_keys(EndpointConfig& e) {
+  return {
+      {"url", url_key(e.url), Reload::restarts_watch},
+      {"api", enum_key(e.api, {{"rest", ApiForm::rest}, {"legacy", ApiForm::legacy}}),
+       Reload::restarts_watch},
+      {"include_waiting", bool_key(e.include_waiting), Reload::restarts_watch},
+      {"request_timeout", min_duration_key(e.request_timeout, Millis(100)), Reload::restarts_watch},
+      {"max_response_bytes",
+       bounded_byte_size_key(e.max_response_bytes, 64ull << 10, 1ull << 30, "64K to 1G"),
+       Reload::restarts_watch},
+      // The mode only: credentials are never part of the file.
+      {"auth", non_empty(enum_key(e.auth, {{"none", AuthMode::none}, {"iam", AuthMode::iam}})),
+       Reload::restarts_watch},
+      {"region", string_key(e.region, false), Reload::restarts_watch},
+      {"profile", string_key(e.profile, true), Reload::restarts_watch},
+      // Empty is printed: it says the system trust store is used.
+      {"ca_file", string_key(e.ca_file, false, Blank::shown), Reload::restarts_watch},
+      {"tls_server_name", string_key(e.tls_server_name, true), Reload::restarts_watch},
+      {"languages", language_sequence_key(e.languages), Reload::restarts_watch},
+  };
+}
+
+// The policy is read from the configuration in force at each evaluation.
+KeyTable rule_keys(Rule& r) {
+  return {
+      {"max_elapsed", optional_duration_key(r.max_elapsed), Reload::live},
+      {"max_waited", optional_duration_key(r.max_waited), Reload::live},
+      {"query_matches", regex_key(r.query_matches), Reload::live},
+      {"query_excludes", regex_key(r.query_excludes), Reload::live},
+      {"max_running", optional_count_key(r.max_running), Reload::live},
+      {"max_queued", optional_count_key(r.max_queued), Reload::live},
+      {"active", window_key(r.active), Reload::live},
+      {"action", enum_key(r.action, {{"cancel", RuleAction::cancel}, {"log", RuleAction::log}}),
+       Reload::live},
+      {"silent", bool_key(r.silent), Reload::live},
+      {"dry_run", bool_key(r.dry_run), Reload::live},
+      {"max_cancels_per_minute", optional_rate_key(r.max_cancels_per_minute), Reload::live},
+      {"languages", language_set_key(r.languages), Reload::live},
+  };
+}
+
+KeyTable protect_keys(Protection& p) {
+  return {
+      {"query_ids", id_list_key(p.query_ids), Reload::live},
+      {"query_matches", regex_key(p.query_matches), Reload::live},
+      {"until", until_key(p.until), Reload::live},
+  };
+}
+
+std::vector<ConfigSection> config_sections(WatchdogConfig& c) {
+  std::vector<ConfigSection> out;
+  out.push_back({"watchdog", watchdog_keys(c)});
+  out.push_back({"retry", retry_keys(c.retry)});
+  for (auto& e : c.endpoints) out.push_back({"endpoint." + e.name, endpoint_keys(e)});
+  for (auto& p : c.policy.protections) out.push_back({p.section, protect_keys(p)});
+  for (auto& r : c.policy.rules) out.push_back({"rule." + r.name, rule_keys(r)});
+  return out;
+}
+
+std::string print_keys(const KeyTable& keys) {
+  std::string out;
+  for (const auto& key : keys)
+    if (const auto value = key.print()) out += key.name + " = " + *value + "\n";
+  return out;
+}
+
+std::vector<KeyChange> changed_keys(const KeyTable& before, const KeyTable& after, Reload reload) {
+  std::vector<KeyChange> out;
+  for (const auto& key : after) {
+    if (key.reload != reload) continue;
+    const auto old = std::find_if(before.begin(), before.end(),
+                                  [&](const ConfigKey& k) { return k.name == key.name; });
+    const std::optional<std::string> was = old == before.end() ? std::nullopt : old->print();
+    const std::optional<std::string> now = key.print();
+    if (was != now) out.push_back(change(key.name, was, now));
+  }
+  return out;
+}
+
+std::vector<KeyChange> restart_only_changes(const WatchdogConfig& before,
+                                            const WatchdogConfig& after) {
+  WatchdogConfig old_copy = before, new_copy = after;
+  const auto old_sections = config_sections(old_copy);
+  std::vector<KeyChange> out;
+  for (const auto& section : config_sections(new_copy)) {
+    const auto old = std::find_if(old_sections.begin(), old_sections.end(),
+                                  [&](const ConfigSection& s) { return s.name == section.name; });
+    if (old == old_sections.end()) continue;  // a new section is taken in whole, as it comes
+    for (auto& c : changed_keys(old->keys, section.keys, Reload::next_start)) {
+      c.key = section.name + "." + c.key;
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
+std::vector<KeyChange> endpoint_restart_changes(const EndpointConfig& before,
+                                                const EndpointConfig& after) {
+  EndpointConfig old_copy = before, new_copy = after;
+  return changed_keys(endpoint_keys(old_copy), endpoint_keys(new_copy), Reload::restarts_watch);
+}
+
+}  // namespace nw
