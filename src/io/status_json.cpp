@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <simdjson.h>
@@ -155,53 +156,29 @@ Result<StatusSnapshot> parse_status_body_with_poco(std::string_view body, Langua
   }
 }
 
-// --- The fast path: simdjson's DOM, which validates the whole body as Poco does. ---
+// --- simdjson's DOM: the parts of a body read alone, when the body cannot be read whole. ---
 
 namespace dom = simdjson::dom;
 
 // Poco's parser refuses documents nested deeper than this; simdjson must refuse them too
 // (it then defers to Poco). Neptune's bodies are 4 levels deep.
 constexpr std::size_t kMaxDepth = 128;
-// A parser keeps the buffers of the largest body it has seen: about 14 bytes per byte of body
-// (structural indexes, tape, strings). Bodies up to kReusedCapacity reuse one parser per thread
-// (a poller polls every few seconds, and Neptune's 8,192-query list is about 2 MB); larger ones
-// get a parser of their own, freed at once.
-constexpr std::size_t kReusedCapacity = std::size_t{32} << 20;
-// A reused parser whose buffers are over kKeptCapacity and more than kShrinkRatio times the body
-// just parsed gives them back: one large answer does not pin its memory for the life of the
-// thread, while an endpoint whose lists stay large keeps reusing its buffers.
-constexpr std::size_t kKeptCapacity = std::size_t{1} << 20;
-constexpr std::size_t kShrinkRatio = 4;
 
-// A parser and a padded copy of the body: simdjson reads up to SIMDJSON_PADDING bytes past
-// the end of its input, which a string_view cannot promise.
+// A DOM parser and a padded copy of what it reads: simdjson reads up to SIMDJSON_PADDING bytes
+// past the end of its input, which a string_view cannot promise. It reads only parts of one
+// body (an entry, the body without its list, a key), so it lives as long as that body's reading.
 struct SimdjsonState {
   dom::parser parser;
   std::string padded;
 
-  // `readable_past_end`: the body's memory goes on for at least SIMDJSON_PADDING bytes past
-  // its end, so it is read where it is, without a copy.
-  simdjson::simdjson_result<dom::element> parse(std::string_view body,
-                                                bool readable_past_end = false) {
-    const std::size_t wanted = std::max<std::size_t>(body.size(), 4096);
-    const std::size_t capacity = parser.capacity();
-    if (capacity > kKeptCapacity && capacity / kShrinkRatio > wanted) {
-      // allocate() would resize only the structural indexes; the document's tape and string
-      // buffer (most of the memory) only ever grow. A fresh parser lets all of them go.
-      parser = dom::parser{};
-    }
+  simdjson::simdjson_result<dom::element> parse(std::string_view text) {
+    const std::size_t wanted = std::max<std::size_t>(text.size(), 4096);
     if (parser.capacity() < wanted) {
       if (const auto error = parser.allocate(wanted, kMaxDepth)) return error;
     }
-    if (padded.capacity() > kKeptCapacity &&
-        (readable_past_end || padded.capacity() / kShrinkRatio > body.size())) {
-      padded.clear();
-      padded.shrink_to_fit();
-    }
-    if (readable_past_end) return parser.parse(body.data(), body.size(), false);
-    padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
-    std::copy(body.begin(), body.end(), padded.begin());
-    return parser.parse(padded.data(), body.size(), false);
+    padded.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    std::copy(text.begin(), text.end(), padded.begin());
+    return parser.parse(padded.data(), text.size(), false);
   }
 };
 
@@ -592,28 +569,389 @@ std::optional<Result<StatusSnapshot>> read_entry_by_entry(std::string_view body,
   return Result<StatusSnapshot>(std::move(snapshot));
 }
 
+// --- The fast path: simdjson On-Demand, which reads the list where it is. ---
+//
+// On-Demand indexes the body's structure in one pass (a 32-bit index per structural character
+// and per scalar) and checks, for the whole body, that it is valid UTF-8 and that no string
+// holds a raw control character; it parses a value only when it is read. So no tape of the
+// whole list is built, and each entry's fields go straight into its QueryStatus. What it does
+// not read it does not validate: a value it skips may hold a malformed number or escape, a
+// misspelt literal or a missing comma, and text may follow the root. This path therefore reads
+// every value of the body, known or not (unknown ones are descended into and thrown away),
+// checks that nothing follows the root, and returns a snapshot only when all of it is valid.
+// On any error or doubt (a value nested deeper than Neptune's, a repeated `queries`, a count
+// that is not a whole number, a list longer than Neptune's) it returns nothing and the body
+// goes to the readings above, entry by entry and then Poco, so that what is accepted, and how a
+// refusal or a malformed entry reads, stay exactly as they were. The entries that are
+// well-formed JSON but of the wrong shape (a negative clock, a queryString that is a number)
+// are read here, as read_entry() reads them.
+
+namespace ondemand = simdjson::ondemand;
+
+// The nesting this path descends into (Neptune's bodies are 4 levels deep): a deeper value is
+// left to the readings above, which apply Poco's limit.
+constexpr int kOnDemandDepth = 32;
+// A parser keeps the buffers of the largest body it has seen: its structural indexes (4 bytes
+// per byte of body, touched only for each structural character) and a string buffer this path
+// never writes to. Bodies up to kReusedCapacity reuse one parser per thread (a poller polls
+// every few seconds, and Neptune's 8,192-query list is about 2 MB); larger ones get a parser of
+// their own, freed at once.
+constexpr std::size_t kReusedCapacity = std::size_t{32} << 20;
+// A reused parser whose buffers are over kKeptCapacity and more than kShrinkRatio times the body
+// just parsed gives them back: one large answer does not pin its memory for the life of the
+// thread, while an endpoint whose lists stay large keeps reusing its buffers.
+constexpr std::size_t kKeptCapacity = std::size_t{1} << 20;
+constexpr std::size_t kShrinkRatio = 4;
+
+struct OnDemandState {
+  ondemand::parser parser;
+  // A padded copy of a body that cannot be read where it is: simdjson reads up to
+  // SIMDJSON_PADDING bytes past the end of its input, which a string_view cannot promise.
+  std::string padded;
+  // Where a string with escapes is unescaped, one string at a time (a string without escapes,
+  // the usual case, is read where it is in the body).
+  std::string unescaped;
+  // The end of the body being read.
+  const char* input_end = nullptr;
+
+  // `readable_past_end`: the body's memory goes on for at least SIMDJSON_PADDING bytes past
+  // its end, so it is read where it is, without a copy.
+  simdjson::simdjson_result<ondemand::document> iterate(std::string_view body,
+                                                        bool readable_past_end = false) {
+    const std::size_t wanted = std::max<std::size_t>(body.size(), 4096);
+    const std::size_t capacity = parser.capacity();
+    // allocate() replaces every buffer of an On-Demand parser, so it also shrinks them.
+    if (capacity < wanted || (capacity > kKeptCapacity && capacity / kShrinkRatio > wanted)) {
+      if (const auto error = parser.allocate(wanted, kMaxDepth)) return error;
+    }
+    if (padded.capacity() > kKeptCapacity &&
+        (readable_past_end || padded.capacity() / kShrinkRatio > body.size())) {
+      padded.clear();
+      padded.shrink_to_fit();
+    }
+    // Only a string of over a megabyte with escapes grows it that far (Neptune cuts texts at
+    // 1,024 characters): it is not kept for the next one.
+    if (unescaped.capacity() > kKeptCapacity) {
+      unescaped.clear();
+      unescaped.shrink_to_fit();
+    }
+    if (readable_past_end) {
+      input_end = body.data() + body.size();
+      return parser.iterate(body.data(), body.size(), body.size() + simdjson::SIMDJSON_PADDING);
+    }
+    padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
+    std::copy(body.begin(), body.end(), padded.begin());
+    input_end = padded.data() + body.size();
+    return parser.iterate(padded.data(), body.size(), padded.size());
+  }
+
+  // The text of the JSON string whose opening quote precedes `raw`; false for an escape that is
+  // not valid (malformed, or a lone UTF-16 surrogate), as the DOM would refuse it. UTF-8 and
+  // control characters were checked for the whole body when it was indexed. The text lives in
+  // the body or in `unescaped`, until the next string is read.
+  bool text_of(ondemand::raw_json_string raw, std::string_view& text) {
+    const char* const begin = raw.raw();
+    // The indexing found the closing quote (an unclosed string fails it): the first quote ends
+    // the string unless a backslash comes before it. memchr finds both at SIMD speed; the texts
+    // are long and escapes rare.
+    const char* end = static_cast<const char*>(
+        std::memchr(begin, '"', static_cast<std::size_t>(input_end - begin)));
+    if (!end) return false;
+    const bool escaped = std::memchr(begin, '\\', static_cast<std::size_t>(end - begin)) != nullptr;
+    if (escaped) {
+      // A quote preceded by an odd run of backslashes is escaped, as the indexing counts it.
+      for (end = begin; *end != '"'; ++end)
+        if (*end == '\\') ++end;
+    }
+    if (!escaped) {
+      text = std::string_view(begin, static_cast<std::size_t>(end - begin));
+      return true;
+    }
+    const std::size_t needed = static_cast<std::size_t>(end - begin) + simdjson::SIMDJSON_PADDING;
+    if (unescaped.size() < needed) unescaped.resize(needed);
+    auto* out = reinterpret_cast<std::uint8_t*>(unescaped.data());
+    return !parser.unescape(raw, out).get(text);
+  }
+};
+
+// A value read and validated, with what the rules of a named field need to know of it.
+struct ReadValue {
+  enum class Kind { absent, null, integer, big_integer, fraction, boolean, string, object, array };
+  Kind kind = Kind::absent;
+  std::int64_t integer = 0;  // integer: as simdjson's DOM types it, one that fits int64
+  std::uint64_t big = 0;     // big_integer: past int64, within uint64
+  bool boolean = false;
+  std::string text;  // string
+};
+
+bool check_value(ondemand::value value, int depth, OnDemandState& state);
+
+// Reads `value` into `out` (an object or an array is only checked, unless it is an object and
+// `object` is given: then that reads its fields); false when it is not valid as the DOM reads
+// it, or deeper than this path goes.
+template <typename ObjectReader>
+bool read_value(ondemand::value value, int depth, OnDemandState& state, ReadValue& out,
+                ObjectReader&& object) {
+  using Kind = ReadValue::Kind;
+  out = ReadValue{};
+  ondemand::json_type type;
+  if (value.type().get(type)) return false;
+  switch (type) {
+    case ondemand::json_type::null: {
+      bool null = false;
+      out.kind = Kind::null;
+      return !value.is_null().get(null) && null;  // "nul", "nullx": not null
+    }
+    case ondemand::json_type::boolean:
+      out.kind = Kind::boolean;
+      return !value.get_bool().get(out.boolean);
+    case ondemand::json_type::string: {
+      ondemand::raw_json_string raw;
+      std::string_view text;
+      if (value.get_raw_json_string().get(raw) || !state.text_of(raw, text)) return false;
+      out.kind = Kind::string;
+      out.text.assign(text);
+      return true;
+    }
+    case ondemand::json_type::number: {
+      // simdjson's DOM types a number with a fraction or an exponent as a double, an integer
+      // as int64 when it fits and as uint64 when only that fits; anything else it refuses.
+      const std::string_view token = value.raw_json_token();
+      if (token.find_first_of(".eE") != std::string_view::npos) {
+        double fraction = 0;
+        out.kind = Kind::fraction;
+        return !value.get_double().get(fraction);
+      }
+      if (!value.get_int64().get(out.integer)) {
+        out.kind = Kind::integer;
+        return true;
+      }
+      out.kind = Kind::big_integer;
+      return !value.get_uint64().get(out.big);
+    }
+    case ondemand::json_type::object:
+      out.kind = Kind::object;
+      return object(value, depth);
+    case ondemand::json_type::array:
+      out.kind = Kind::array;
+      return check_value(value, depth, state);
+  }
+  return false;
+}
+
+bool read_value(ondemand::value value, int depth, OnDemandState& state, ReadValue& out) {
+  return read_value(value, depth, state, out, [&state](ondemand::value object, int at) {
+    return check_value(object, at, state);
+  });
+}
+
+// Calls `field(key, value)` for each member of the object `value` (the key lives until the
+// field's value is read); false when the object is not valid or `field` returns false.
+template <typename Field>
+bool for_each_field(ondemand::value value, OnDemandState& state, Field&& field) {
+  ondemand::object object;
+  if (value.get_object().get(object)) return false;
+  for (auto member : object) {
+    ondemand::field read;
+    std::string_view key;
+    if (std::move(member).get(read) || !state.text_of(read.key(), key)) return false;
+    if (!field(key, read.value())) return false;
+  }
+  return true;
+}
+
+// Whether `value`, at nesting `depth`, is valid JSON as the DOM reads it: every value in it is
+// read, so that nothing On-Demand would skip goes unchecked.
+bool check_value(ondemand::value value, int depth, OnDemandState& state) {
+  ondemand::json_type type;
+  if (value.type().get(type)) return false;
+  if (type == ondemand::json_type::object) {
+    if (depth >= kOnDemandDepth) return false;
+    return for_each_field(value, state, [&](std::string_view, ondemand::value member) {
+      return check_value(member, depth + 1, state);
+    });
+  }
+  if (type == ondemand::json_type::array) {
+    if (depth >= kOnDemandDepth) return false;
+    ondemand::array array;
+    if (value.get_array().get(array)) return false;
+    for (auto element : array) {
+      ondemand::value item;
+      if (std::move(element).get(item) || !check_value(item, depth + 1, state)) return false;
+    }
+    return true;
+  }
+  ReadValue scalar;
+  return read_value(value, depth, state, scalar);
+}
+
+// millis_value() and cancelled_value() for a value read here.
+std::int64_t millis_read(const ReadValue& v, std::string_view name) {
+  using Kind = ReadValue::Kind;
+  if (v.kind == Kind::absent || v.kind == Kind::null) return 0;
+  if (v.kind == Kind::integer) {
+    if (v.integer < 0) throw ShapeError{"'" + std::string(name) + "' is negative"};
+    return v.integer;
+  }
+  if (v.kind == Kind::big_integer) throw ShapeError{"'" + std::string(name) + "' is out of range"};
+  throw ShapeError{"'" + std::string(name) + "' is not a whole number"};
+}
+
+bool cancelled_read(const ReadValue& v) {
+  using Kind = ReadValue::Kind;
+  if (v.kind == Kind::absent || v.kind == Kind::null) return false;
+  if (v.kind == Kind::boolean) return v.boolean;
+  if (v.kind == Kind::string) {
+    if (ascii_iequals(v.text, "true")) return true;
+    if (ascii_iequals(v.text, "false")) return false;
+  }
+  throw ShapeError{"'cancelled' is not a boolean"};
+}
+
+// Reads the entry `value` (at nesting `depth`) into `snapshot`, as read_entry() reads the same
+// entry; false when it is not provably valid. Of a repeated key the last occurrence counts, as
+// in the other readings.
+bool read_entry_on_demand(ondemand::value value, int depth, StatusSnapshot& snapshot,
+                          OnDemandState& state) {
+  using Kind = ReadValue::Kind;
+  ondemand::json_type type;
+  if (value.type().get(type)) return false;
+  if (type != ondemand::json_type::object) {
+    if (!check_value(value, depth, state)) return false;
+    ++snapshot.skipped_entries;
+    return true;
+  }
+  ReadValue id, text, stats, elapsed, waited, cancelled;
+  const auto read_stats = [&](ondemand::value object, int at) {
+    elapsed = waited = cancelled = ReadValue{};
+    if (at >= kOnDemandDepth) return false;
+    return for_each_field(object, state, [&](std::string_view key, ondemand::value member) {
+      if (key == "elapsed") return read_value(member, at + 1, state, elapsed);
+      if (key == "waited") return read_value(member, at + 1, state, waited);
+      if (key == "cancelled") return read_value(member, at + 1, state, cancelled);
+      return check_value(member, at + 1, state);
+    });
+  };
+  if (depth >= kOnDemandDepth) return false;
+  const bool valid =
+      for_each_field(value, state, [&](std::string_view key, ondemand::value member) {
+        if (key == "queryId") return read_value(member, depth + 1, state, id);
+        if (key == "queryString") return read_value(member, depth + 1, state, text);
+        if (key == "queryEvalStats") {
+          // A stats object that an later one replaces must not leave its clocks behind.
+          elapsed = waited = cancelled = ReadValue{};
+          return read_value(member, depth + 1, state, stats, read_stats);
+        }
+        return check_value(member, depth + 1, state);
+      });
+  if (!valid) return false;
+  if (id.kind != Kind::string || id.text.empty()) {
+    ++snapshot.skipped_entries;
+    return true;
+  }
+  QueryStatus q;
+  q.id = std::move(id.text);
+  try {
+    if (text.kind == Kind::string)
+      q.text = std::move(text.text);
+    else if (text.kind != Kind::absent && text.kind != Kind::null)
+      throw ShapeError{"queryString is not a string"};
+    if (stats.kind != Kind::absent && stats.kind != Kind::null) {
+      if (stats.kind != Kind::object) throw ShapeError{"queryEvalStats is not an object"};
+      try {
+        q.elapsed_ms = millis_read(elapsed, "elapsed");
+        q.waited_ms = millis_read(waited, "waited");
+        q.cancelled = cancelled_read(cancelled);
+      } catch (const ShapeError& e) {
+        throw ShapeError{"queryEvalStats: " + e.what};
+      }
+    }
+  } catch (ShapeError& e) {
+    snapshot.malformed.push_back(MalformedEntry{std::move(q.id), std::move(e.what)});
+    return true;
+  }
+  snapshot.queries.push_back(std::move(q));
+  return true;
+}
+
+// The snapshot of `body` read On-Demand; nullopt when the body is not provably valid and read
+// whole, or when it is refused (the readings above then decide, and word the refusal).
+std::optional<StatusSnapshot> read_on_demand(std::string_view body, Language language,
+                                             OnDemandState& state, bool readable_past_end) {
+  ondemand::document document;
+  if (state.iterate(body, readable_past_end).get(document)) return std::nullopt;
+  ondemand::object root;
+  if (document.get_object().get(root)) return std::nullopt;
+  StatusSnapshot snapshot;
+  snapshot.language = language;
+  ReadValue accepted, running;
+  bool listed = false;
+  for (auto member : root) {
+    ondemand::field field;
+    std::string_view key;
+    if (std::move(member).get(field) || !state.text_of(field.key(), key)) return std::nullopt;
+    ondemand::value value = field.value();
+    if (key == "acceptedQueryCount") {
+      if (!read_value(value, 1, state, accepted)) return std::nullopt;
+    } else if (key == "runningQueryCount") {
+      if (!read_value(value, 1, state, running)) return std::nullopt;
+    } else if (key == "queries") {
+      // A second list would replace the first: rare enough to leave to the readings above.
+      if (listed) return std::nullopt;
+      listed = true;
+      ondemand::json_type type;
+      if (value.type().get(type)) return std::nullopt;
+      if (type == ondemand::json_type::null) {
+        ReadValue null;
+        if (!read_value(value, 1, state, null)) return std::nullopt;
+        continue;
+      }
+      ondemand::array list;
+      if (type != ondemand::json_type::array || value.get_array().get(list)) return std::nullopt;
+      // Counting skips over the entries without reading them, so a list Neptune could not have
+      // sent builds no QueryStatus, and the one it could gets its room in one allocation.
+      std::size_t entries = 0;
+      if (list.count_elements().get(entries) || too_many(entries)) return std::nullopt;
+      snapshot.queries.reserve(entries);
+      for (auto element : list) {
+        ondemand::value entry;
+        if (std::move(element).get(entry) || !read_entry_on_demand(entry, 2, snapshot, state))
+          return std::nullopt;
+      }
+    } else if (!check_value(value, 1, state)) {
+      return std::nullopt;
+    }
+  }
+  // Nothing may follow the root object: the location is out of bounds only at the end.
+  if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) return std::nullopt;
+  try {
+    snapshot.accepted_count = millis_read(accepted, "acceptedQueryCount");
+    snapshot.running_count = millis_read(running, "runningQueryCount");
+  } catch (const ShapeError&) {
+    return std::nullopt;
+  }
+  return snapshot;
+}
+
 // `reuse_thread_parser`: lists use the thread's parser; small one-off bodies get their own, so
 // that they neither shrink nor regrow the buffers sized for the endpoint's lists.
-// `readable_past_end`: as SimdjsonState::parse() takes it.
+// `readable_past_end`: as OnDemandState::iterate() takes it.
 Result<StatusSnapshot> parse_list(std::string_view body, Language language,
                                   bool reuse_thread_parser, bool readable_past_end = false) {
-  dom::object root;
-  simdjson::error_code error;
+  std::optional<StatusSnapshot> read;
   if (reuse_thread_parser && body.size() <= kReusedCapacity) {
-    thread_local SimdjsonState state;
-    if (!(error = state.parse(body, readable_past_end).get(root)))
-      return read_snapshot(root, language);
+    thread_local OnDemandState state;
+    read = read_on_demand(body, language, state, readable_past_end);
   } else {
-    SimdjsonState state;
-    if (!(error = state.parse(body, readable_past_end).get(root)))
-      return read_snapshot(root, language);
+    OnDemandState state;
+    read = read_on_demand(body, language, state, readable_past_end);
   }
-  if (entry_fault(error)) {
-    if (std::optional<Result<StatusSnapshot>> read = read_entry_by_entry(body, language))
-      return std::move(*read);
-  }
-  // Not a JSON object as simdjson reads it (malformed, too deep, a bare value, ...): Poco's
-  // verdict and wording stand, exactly as before simdjson.
+  if (read) return std::move(*read);
+  // A body the fast path did not accept: when its structure is sound and only some entries hold
+  // what cannot be read, the others stand; otherwise (malformed, too deep, a bare value, a
+  // refused count or list, ...) Poco's verdict and wording stand, exactly as before simdjson.
+  if (std::optional<Result<StatusSnapshot>> by_entry = read_entry_by_entry(body, language))
+    return std::move(*by_entry);
   return parse_status_body_with_poco(body, language);
 }
 

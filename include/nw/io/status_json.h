@@ -28,6 +28,9 @@ inline constexpr std::size_t kMaxStatusEntries = 20000;
 // or queryEvalStats of the wrong type, a string that is not valid Unicode anywhere in it) is
 // listed in `malformed` with the reason. Anything malformed outside the entries fails the body,
 // and so does a list of more than kMaxStatusEntries entries.
+// The list is read without a DOM of the whole body: each entry goes straight into its
+// QueryStatus, so reading costs little more memory than the body and the snapshot
+// (docs/PERFORMANCE.md, "Peak memory of one answer").
 Result<StatusSnapshot> parse_status_body(std::string_view body, Language language);
 
 // parse_status_body() of an answer's body: read where it is, without a copy, when its capacity
@@ -59,6 +62,7 @@ std::optional<NeptuneErrorBody> parse_error_body(std::string_view body);
 // SPARQL's servlet answers a cancel with its status list (an acknowledgement), or with an empty
 // body when it did not know the id: the query had already ended (query_not_found).
 struct CancelAck {};
-Result<CancelAck> parse_cancel_reply(std::string_view body, Language language = Language::opencypher);
+Result<CancelAck> parse_cancel_reply(std::string_view body,
+                                     Language language = Language::opencypher);
 
 }  // namespace nw

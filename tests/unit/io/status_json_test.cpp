@@ -1,16 +1,15 @@
 #include "nw/io/status_json.h"
 
-#include "nw/core/neptune_error.h"
-
-#include <gtest/gtest.h>
-
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
+
+#include "nw/core/neptune_error.h"
 
 namespace nw {
 namespace {
@@ -28,8 +27,8 @@ std::string data(const std::string& name) {
 std::vector<std::string> summary(const StatusSnapshot& s) {
   std::vector<std::string> out;
   for (const auto& q : s.queries)
-    out.push_back(q.id + "|" + q.text + "|" + std::to_string(q.elapsed_ms) + "|" + std::to_string(q.waited_ms) + "|" +
-                  (q.cancelled ? "true" : "false"));
+    out.push_back(q.id + "|" + q.text + "|" + std::to_string(q.elapsed_ms) + "|" +
+                  std::to_string(q.waited_ms) + "|" + (q.cancelled ? "true" : "false"));
   return out;
 }
 
@@ -49,38 +48,119 @@ TEST(ParseStatusBody, ParsesEveryGoodBody) {
     std::size_t skipped;
     Lines queries;
   } rows[] = {
-      {"documented empty openCypher list", data("opencypher_list_empty.json"), Language::opencypher, 0, 0, 0, {}},
-      {"documented Gremlin list", data("gremlin_list.json"), Language::gremlin, 9, 1, 0,
+      {"documented empty openCypher list",
+       data("opencypher_list_empty.json"),
+       Language::opencypher,
+       0,
+       0,
+       0,
+       {}},
+      {"documented Gremlin list",
+       data("gremlin_list.json"),
+       Language::gremlin,
+       9,
+       1,
+       0,
        {"fb34cd3e-f37c-4d12-9cf2-03bb741bf54f|g.V().out().count()|23|0|false"}},
-      {"documented SPARQL list (no waited, has subqueries)", data("sparql_list.json"), Language::sparql, 9, 1, 0,
+      {"documented SPARQL list (no waited, has subqueries)",
+       data("sparql_list.json"),
+       Language::sparql,
+       9,
+       1,
+       0,
        {"fb34cd3e-\xE2\x80\xA6|SELECT ?s ?p ?o WHERE {?s ?p ?o}|29256|0|false"}},
-      {"documented single-query body as a list entry", "{\"queries\":[" + data("opencypher_single_query.json") + "]}",
-       Language::opencypher, 0, 0, 0, {"eadc6eea-698b-4a2f-8554-5270ab17ebee|" + kLongCypher + "|23463|0|false"}},
-      {"unknown extra fields and 64-bit numbers", data("opencypher_list_extra_fields_64bit.json"),
-       Language::opencypher, 3, 2, 0,
+      {"documented single-query body as a list entry",
+       "{\"queries\":[" + data("opencypher_single_query.json") + "]}",
+       Language::opencypher,
+       0,
+       0,
+       0,
+       {"eadc6eea-698b-4a2f-8554-5270ab17ebee|" + kLongCypher + "|23463|0|false"}},
+      {"unknown extra fields and 64-bit numbers",
+       data("opencypher_list_extra_fields_64bit.json"),
+       Language::opencypher,
+       3,
+       2,
+       0,
        {"11111111-0000-4000-8000-000000000001|MATCH (n) RETURN count(n)|3000000000|12|false",
-        "11111111-0000-4000-8000-000000000002|MATCH (m) RETURN m|9223372036854775807|9007199254740993|true",
+        "11111111-0000-4000-8000-000000000002|MATCH (m) RETURN "
+        "m|9223372036854775807|9007199254740993|true",
         "11111111-0000-4000-8000-000000000003|MATCH (q) RETURN q|0|4100|false"}},
-      {"missing optional fields default", data("opencypher_list_missing_optional.json"), Language::opencypher, 0, 0, 0,
-       {"22222222-0000-4000-8000-000000000001||0|0|false", "22222222-0000-4000-8000-000000000002|MATCH (n) RETURN n|0|0|false",
-        "22222222-0000-4000-8000-000000000003||750|0|false", "22222222-0000-4000-8000-000000000004||0|40|false",
+      {"missing optional fields default",
+       data("opencypher_list_missing_optional.json"),
+       Language::opencypher,
+       0,
+       0,
+       0,
+       {"22222222-0000-4000-8000-000000000001||0|0|false",
+        "22222222-0000-4000-8000-000000000002|MATCH (n) RETURN n|0|0|false",
+        "22222222-0000-4000-8000-000000000003||750|0|false",
+        "22222222-0000-4000-8000-000000000004||0|40|false",
         "22222222-0000-4000-8000-000000000005|MATCH (c) RETURN c|0|0|false"}},
-      {"entries without a usable queryId are skipped and counted", data("opencypher_list_entries_without_id.json"),
-       Language::opencypher, 5, 5, 4, {"33333333-0000-4000-8000-000000000002|MATCH (b) RETURN b|10|0|false"}},
-      {"compact body", R"({"acceptedQueryCount":1,"runningQueryCount":1,"queries":[{"queryId":"a","queryString":"q","queryEvalStats":{"waited":1,"elapsed":2,"cancelled":true}}]})",
-       Language::opencypher, 1, 1, 0, {"a|q|2|1|true"}},
-      {"whitespace everywhere", "\n\t{ \"queries\" :\n[ {\r\n\"queryId\" : \"a\" } ] }\n ", Language::opencypher, 0, 0, 0,
+      {"entries without a usable queryId are skipped and counted",
+       data("opencypher_list_entries_without_id.json"),
+       Language::opencypher,
+       5,
+       5,
+       4,
+       {"33333333-0000-4000-8000-000000000002|MATCH (b) RETURN b|10|0|false"}},
+      {"compact body",
+       R"({"acceptedQueryCount":1,"runningQueryCount":1,"queries":[{"queryId":"a","queryString":"q","queryEvalStats":{"waited":1,"elapsed":2,"cancelled":true}}]})",
+       Language::opencypher,
+       1,
+       1,
+       0,
+       {"a|q|2|1|true"}},
+      {"whitespace everywhere",
+       "\n\t{ \"queries\" :\n[ {\r\n\"queryId\" : \"a\" } ] }\n ",
+       Language::opencypher,
+       0,
+       0,
+       0,
        {"a||0|0|false"}},
-      {"cancelled as string True", R"({"queries":[{"queryId":"a","queryEvalStats":{"cancelled":"True"}}]})",
-       Language::opencypher, 0, 0, 0, {"a||0|0|true"}},
-      {"cancelled as string false", R"({"queries":[{"queryId":"a","queryEvalStats":{"cancelled":"false"}}]})",
-       Language::opencypher, 0, 0, 0, {"a||0|0|false"}},
-      {"no queries key", R"({"acceptedQueryCount":0,"runningQueryCount":0})", Language::opencypher, 0, 0, 0, {}},
-      {"queries null", R"({"acceptedQueryCount":2,"queries":null})", Language::opencypher, 2, 0, 0, {}},
+      {"cancelled as string True",
+       R"({"queries":[{"queryId":"a","queryEvalStats":{"cancelled":"True"}}]})",
+       Language::opencypher,
+       0,
+       0,
+       0,
+       {"a||0|0|true"}},
+      {"cancelled as string false",
+       R"({"queries":[{"queryId":"a","queryEvalStats":{"cancelled":"false"}}]})",
+       Language::opencypher,
+       0,
+       0,
+       0,
+       {"a||0|0|false"}},
+      {"no queries key",
+       R"({"acceptedQueryCount":0,"runningQueryCount":0})",
+       Language::opencypher,
+       0,
+       0,
+       0,
+       {}},
+      {"queries null",
+       R"({"acceptedQueryCount":2,"queries":null})",
+       Language::opencypher,
+       2,
+       0,
+       0,
+       {}},
       {"empty object", "{}", Language::opencypher, 0, 0, 0, {}},
-      {"null counts", R"({"acceptedQueryCount":null,"runningQueryCount":null,"queries":[]})", Language::opencypher, 0, 0, 0, {}},
-      {"unicode escapes in text", R"({"queries":[{"queryId":"a","queryString":"caf\u00e9 \"x\"\n"}]})", Language::opencypher,
-       0, 0, 0, {"a|caf\xC3\xA9 \"x\"\n|0|0|false"}},
+      {"null counts",
+       R"({"acceptedQueryCount":null,"runningQueryCount":null,"queries":[]})",
+       Language::opencypher,
+       0,
+       0,
+       0,
+       {}},
+      {"unicode escapes in text",
+       R"({"queries":[{"queryId":"a","queryString":"caf\u00e9 \"x\"\n"}]})",
+       Language::opencypher,
+       0,
+       0,
+       0,
+       {"a|caf\xC3\xA9 \"x\"\n|0|0|false"}},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
@@ -397,6 +477,230 @@ TEST(ParseStatusBody, EveryMalformedBodyIsABadResponse) {
   }
 }
 
+// What Poco's reading says of a body that is not JSON: the refusal every reading must give it.
+std::string poco_refusal(const std::string& body) {
+  try {
+    Poco::JSON::Parser parser;
+    parser.parse(body);
+  } catch (const Poco::Exception& e) {
+    return "status body: " + e.displayText();
+  } catch (const std::exception& e) {
+    return std::string("status body: ") + e.what();
+  }
+  return "Poco accepts the body";
+}
+
+// The list is read without a DOM of the whole body, and such a reading parses a value only
+// when it is read. Every value must still be validated wherever it is (unknown fields, nested
+// values, after the root), and a repeated key read as the other readings read it (its last
+// occurrence): each body reads, or is refused with Poco's words, as a whole-body reading would.
+// Each body is also read where it is, as an answer with padding is.
+TEST(ParseStatusBody, EveryValueIsValidatedWhereverItIs) {
+  struct Row {
+    Row(const char* name, std::string body, Lines queries, Lines malformed = {},
+        std::size_t skipped = 0, std::int64_t accepted = 0)
+        : name(name),
+          body(std::move(body)),
+          queries(std::move(queries)),
+          malformed(std::move(malformed)),
+          skipped(skipped),
+          accepted(accepted) {}
+    const char* name;
+    std::string body;
+    Lines queries;    // kRefused: refused, with the words Poco's reading gives
+    Lines malformed;  // "id: why"
+    std::size_t skipped;
+    std::int64_t accepted;
+  };
+  const Lines kRefused = {"(refused)"};
+  const auto entry_with = [](const std::string& field) {
+    return R"({"queries":[{"queryId":"a",)" + field + "}]}";
+  };
+  const std::string deep = std::string(40, '[') + std::string(40, ']');
+  std::string deep_object;
+  for (int i = 0; i < 40; ++i) deep_object += R"({"a":)";
+  deep_object += "1" + std::string(40, '}');
+  const Row rows[] = {
+      // Unknown fields, read and thrown away.
+      {"unknown fields with nested values",
+       R"({"queries":[{"queryId":"a","x":{"y":[1,{"z":null}],"w":"s\u00e9"},)"
+       R"("queryEvalStats":{"elapsed":5,"extra":[[]]}}],"meta":{"k":[true,false,-1.5e3]}})",
+       {"a||5|0|false"}},
+      {"unknown values nested 40 deep",
+       R"({"x":)" + deep_object + R"(,"queries":[)" + deep + R"(,{"queryId":"a","y":)" + deep +
+           "}]}",
+       {"a||0|0|false"},
+       {},
+       1},
+      {"a number past 64 bits in an unknown field",
+       entry_with(R"("x":1e400)"),
+       {},
+       {"a: a number is out of range"}},
+      {"a 20-digit number in an unknown field",
+       entry_with(R"("x":99999999999999999999)"),
+       {},
+       {"a: a number is out of range"}},
+      {"a lone surrogate in an unknown field",
+       entry_with(R"("x":{"y":["\ud800"]})"),
+       {},
+       {"a: a string escapes a lone UTF-16 surrogate"}},
+      // Invalid JSON inside unknown fields: refused as Poco refuses it.
+      {"a trailing comma in an unknown array", entry_with(R"("x":{"y":[1,]})"), kRefused},
+      {"a trailing comma in an unknown object", entry_with(R"("x":{"a":1,})"), kRefused},
+      {"a missing colon in an unknown object", entry_with(R"("x":{"a" 1})"), kRefused},
+      {"a missing comma in an unknown array", entry_with(R"("x":[1 2])"), kRefused},
+      {"a leading comma in an unknown array", entry_with(R"("x":[,1])"), kRefused},
+      {"a key that is not a string", entry_with(R"("x":{1:2})"), kRefused},
+      {"a member without a value", entry_with(R"("x":{"a":})"), kRefused},
+      {"crossed brackets", entry_with(R"("x":[}])"), kRefused},
+      {"a misspelt true", entry_with(R"("x":tru)"), kRefused},
+      {"a misspelt null", entry_with(R"("x":nul)"), kRefused},
+      {"null followed by letters", entry_with(R"("x":nullx)"), kRefused},
+      {"false followed by letters", entry_with(R"("x":falsey)"), kRefused},
+      {"a leading zero", entry_with(R"("x":01)"), kRefused},
+      {"a lone minus", entry_with(R"("x":-)"), kRefused},
+      {"a fraction without digits", entry_with(R"("x":1.)"), kRefused},
+      {"a number starting with a dot", entry_with(R"("x":.5)"), kRefused},
+      {"an exponent without digits", entry_with(R"("x":1e)"), kRefused},
+      {"a plus sign", entry_with(R"("x":+1)"), kRefused},
+      {"a bad escape", entry_with(R"("x":"\x")"), kRefused},
+      {"a short unicode escape", entry_with(R"("x":"\u12")"), kRefused},
+      {"a bad escape in an unknown key", entry_with(R"("\q":1)"), kRefused},
+      {"a bad escape outside the list", R"({"x":"\q","queries":[{"queryId":"a"}]})", kRefused},
+      {"a trailing comma outside the list", R"({"x":[1,],"queries":[{"queryId":"a"}]})", kRefused},
+      {"a 20-digit count-like number outside the list",
+       R"({"x":99999999999999999999,"queries":[]})", kRefused},
+      {"a clock followed by letters", entry_with(R"("queryEvalStats":{"elapsed":5x})"), kRefused},
+      {"a trailing comma in the stats", entry_with(R"("queryEvalStats":{"elapsed":5,})"), kRefused},
+      {"a trailing comma in an entry", R"({"queries":[{"queryId":"a",}]})", kRefused},
+      {"a missing comma between entries", R"({"queries":[{"queryId":"a"}{"queryId":"b"}]})",
+       kRefused},
+      {"a trailing comma in the list", R"({"queries":[{"queryId":"a"},]})", kRefused},
+      {"a trailing comma in the root", R"({"queries":[{"queryId":"a"}],})", kRefused},
+      {"a leading comma in the root", R"({,"queries":[]})", kRefused},
+      // Nothing may follow the root.
+      {"garbage after the root", R"({"queries":[{"queryId":"a"}]} x)", kRefused},
+      {"a second object after the root", R"({"queries":[{"queryId":"a"}]} {"queries":[]})",
+       kRefused},
+      {"a second object glued to the root", R"({"queries":[]}{})", kRefused},
+      {"a closing brace after the root", R"({"queries":[]}})", kRefused},
+      {"a closing bracket after the root", R"({"queries":[]}])", kRefused},
+      {"a string after the root", R"({"queries":[]} "s")", kRefused},
+      {"a number after the root", R"({"queries":[]} 1)", kRefused},
+      {"null after the root", R"({"queries":[]} null)", kRefused},
+      {"whitespace after the root", "{\"queries\":[{\"queryId\":\"a\"}]}\n\r\t ", {"a||0|0|false"}},
+      // A repeated key: its last occurrence counts, as Poco and the whole-body reading keep it.
+      {"repeated fields of an entry",
+       R"({"queries":[{"queryId":"x","queryId":"a","queryString":"p","queryString":"q",)"
+       R"("queryEvalStats":{"elapsed":1},"queryEvalStats":{"waited":2}}]})",
+       {"a|q|0|2|false"}},
+      {"a repeated clock, the last negative",
+       entry_with(R"("queryEvalStats":{"elapsed":1,"elapsed":-1})"),
+       {},
+       {"a: queryEvalStats: 'elapsed' is negative"}},
+      {"a repeated clock, the first negative",
+       entry_with(R"("queryEvalStats":{"elapsed":-1,"elapsed":1})"),
+       {"a||1|0|false"}},
+      {"stats replaced by null",
+       entry_with(R"("queryEvalStats":{"elapsed":-1},"queryEvalStats":null)"),
+       {"a||0|0|false"}},
+      {"stats of the wrong type replaced",
+       entry_with(R"("queryEvalStats":7,"queryEvalStats":{"elapsed":3})"),
+       {"a||3|0|false"}},
+      {"a queryId replaced by an empty one",
+       R"({"queries":[{"queryId":"a","queryId":""}]})",
+       {},
+       {},
+       1},
+      {"a repeated list",
+       R"({"queries":[{"queryId":"a"}],"queries":[{"queryId":"b"}]})",
+       {"b||0|0|false"}},
+      {"a list replaced by null", R"({"queries":[{"queryId":"a"}],"queries":null})", {}, {}, 0},
+      {"a repeated count",
+       R"({"acceptedQueryCount":-1,"acceptedQueryCount":3,"queries":[]})",
+       {},
+       {},
+       0,
+       3},
+      // Numbers at the edges of 64 bits, and other readings of the clocks.
+      {"the largest clock",
+       entry_with(R"("queryEvalStats":{"elapsed":9223372036854775807})"),
+       {"a||9223372036854775807|0|false"}},
+      {"a clock just past int64",
+       entry_with(R"("queryEvalStats":{"elapsed":9223372036854775808})"),
+       {},
+       {"a: queryEvalStats: 'elapsed' is out of range"}},
+      {"a clock past 64 bits",
+       entry_with(R"("queryEvalStats":{"elapsed":100000000000000000000000000000})"),
+       {},
+       {"a: a number is out of range"}},
+      {"a negative zero clock", entry_with(R"("queryEvalStats":{"elapsed":-0})"), {"a||0|0|false"}},
+      {"the most negative clock",
+       entry_with(R"("queryEvalStats":{"elapsed":-9223372036854775808})"),
+       {},
+       {"a: queryEvalStats: 'elapsed' is negative"}},
+      {"a clock with an exponent",
+       entry_with(R"("queryEvalStats":{"elapsed":1E2})"),
+       {},
+       {"a: queryEvalStats: 'elapsed' is not a whole number"}},
+      {"a clock of 0.0",
+       entry_with(R"("queryEvalStats":{"elapsed":0.0})"),
+       {},
+       {"a: queryEvalStats: 'elapsed' is not a whole number"}},
+      {"cancelled as string true",
+       entry_with(R"("queryEvalStats":{"cancelled":"true"})"),
+       {"a||0|0|true"}},
+      {"cancelled as string TRUE",
+       entry_with(R"("queryEvalStats":{"cancelled":"TRUE"})"),
+       {"a||0|0|true"}},
+      {"cancelled as an escaped string true",
+       entry_with(R"("queryEvalStats":{"cancelled":"tru\u0065"})"),
+       {"a||0|0|true"}},
+      {"cancelled as string yes",
+       entry_with(R"("queryEvalStats":{"cancelled":"yes"})"),
+       {},
+       {"a: queryEvalStats: 'cancelled' is not a boolean"}},
+      {"cancelled null", entry_with(R"("queryEvalStats":{"cancelled":null})"), {"a||0|0|false"}},
+      // Escapes in keys and values.
+      {"escaped keys",
+       R"({"quer\u0069es":[{"quer\u0079Id":"a","queryStrin\u0067":"x\ty"}]})",
+       {"a|x\ty|0|0|false"}},
+      {"every escape in the text",
+       entry_with(R"("queryString":"\\\"\/\b\f\n\r\t\u00e9\ud83d\ude00")"),
+       {"a|\\\"/\b\f\n\r\t\xC3\xA9\xF0\x9F\x98\x80|0|0|false"}},
+      {"a text ending in an escaped backslash",
+       entry_with(R"("queryString":"x\\")"),
+       {"a|x\\|0|0|false"}},
+      {"an escaped quote before the end",
+       entry_with(R"("queryString":"say \"hi\"")"),
+       {"a|say \"hi\"|0|0|false"}},
+      {"entries that are not objects",
+       R"({"queries":[1,"s",null,true,[],{},{"queryId":"a"}]})",
+       {"a||0|0|false"},
+       {},
+       6},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    std::string answer = row.body;
+    answer.reserve(answer.size() + 64);
+    for (const auto& result : {parse_status_body(row.body, Language::opencypher),
+                               parse_status_answer(answer, Language::opencypher)}) {
+      if (row.queries == kRefused) {
+        ASSERT_FALSE(result.ok()) << "accepted a body Poco refuses";
+        EXPECT_EQ(result.failure().kind, FailureKind::bad_response);
+        EXPECT_EQ(result.failure().message, poco_refusal(row.body));
+        continue;
+      }
+      ASSERT_TRUE(result.ok()) << result.failure().describe();
+      EXPECT_EQ(summary(result.value()), row.queries);
+      EXPECT_EQ(malformed(result.value()), row.malformed);
+      EXPECT_EQ(result.value().skipped_entries, row.skipped);
+      EXPECT_EQ(result.value().accepted_count, row.accepted);
+    }
+  }
+}
+
 // A single-query answer has nothing else to act on: an entry for the query that cannot be read
 // is no answer (a bad_response, never "the query ended"), while a malformed entry of another
 // query in a status list does not hide the one asked for.
@@ -467,19 +771,26 @@ TEST(ParseErrorBody, ReadsNeptuneErrorObjects) {
     const char* message;
     const char* request_id;
   } rows[] = {
-      {"documented ReadOnlyViolationException", data("error_read_only_violation.json"), true, "ReadOnlyViolationException",
-       "The request is rejected because it violates some read-only restriction, such as a designation of a replica as "
+      {"documented ReadOnlyViolationException", data("error_read_only_violation.json"), true,
+       "ReadOnlyViolationException",
+       "The request is rejected because it violates some read-only restriction, such as a "
+       "designation of a replica as "
        "read-only.",
        "0dbcded3-a9a1-4a25-b419-828c46342e47"},
-      {"documented CancelledByUserException", data("error_cancelled_by_user.json"), true, "CancelledByUserException",
-       "Operation terminated (cancelled by user)", "4d5c4fae-aa30-41cf-9e1f-91e6b7dd6f47"},
-      {"documented openCypher unknown queryId", data("error_opencypher_invalid_query_id.json"), true,
-       "InvalidParameterException", "Supplied queryId ac7d5a03-00cf-4280-b464-edbcbf51ffce is invalid", ""},
-      {"compact TooManyRequests", R"({"requestId":"r","code":"TooManyRequestsException","detailedMessage":"slow down"})",
-       true, "TooManyRequestsException", "slow down", "r"},
+      {"documented CancelledByUserException", data("error_cancelled_by_user.json"), true,
+       "CancelledByUserException", "Operation terminated (cancelled by user)",
+       "4d5c4fae-aa30-41cf-9e1f-91e6b7dd6f47"},
+      {"documented openCypher unknown queryId", data("error_opencypher_invalid_query_id.json"),
+       true, "InvalidParameterException",
+       "Supplied queryId ac7d5a03-00cf-4280-b464-edbcbf51ffce is invalid", ""},
+      {"compact TooManyRequests",
+       R"({"requestId":"r","code":"TooManyRequestsException","detailedMessage":"slow down"})", true,
+       "TooManyRequestsException", "slow down", "r"},
       {"code only", R"({"code":"ThrottlingException"})", true, "ThrottlingException", "", ""},
-      {"message not a string", R"({"code":"X","detailedMessage":5,"requestId":7})", true, "X", "", ""},
-      {"extra fields", R"({"code":"X","detailedMessage":"m","requestId":"r","extra":{"a":[1]}})", true, "X", "m", "r"},
+      {"message not a string", R"({"code":"X","detailedMessage":5,"requestId":7})", true, "X", "",
+       ""},
+      {"extra fields", R"({"code":"X","detailedMessage":"m","requestId":"r","extra":{"a":[1]}})",
+       true, "X", "m", "r"},
       {"documented SPARQL plain-text 400", data("sparql_invalid_query_id.txt"), false, "", "", ""},
       {"empty body", "", false, "", "", ""},
       {"html", "<html><body>403 Forbidden</body></html>", false, "", "", ""},
@@ -488,7 +799,8 @@ TEST(ParseErrorBody, ReadsNeptuneErrorObjects) {
       {"no code", R"({"message":"Forbidden"})", false, "", "", ""},
       {"code not a string", R"({"code":500,"detailedMessage":"x"})", false, "", "", ""},
       {"a status list is not an error", data("gremlin_list.json"), false, "", "", ""},
-      {"documented SPARQL silent-cancel result", data("sparql_silent_cancel_result.json"), false, "", "", ""},
+      {"documented SPARQL silent-cancel result", data("sparql_silent_cancel_result.json"), false,
+       "", "", ""},
       {"documented cancel reply", data("opencypher_cancel_ok.json"), false, "", "", ""},
   };
   for (const auto& row : rows) {
@@ -512,24 +824,30 @@ TEST(ParseErrorBody, DocumentedBodiesClassify) {
     bool retryable;
     const char* describe;
   } rows[] = {
-      {"read-only violation", data("error_read_only_violation.json"), 400, false, FailureKind::neptune_error, false,
-       "ReadOnlyViolationException (HTTP 400): The request is rejected because it violates some read-only "
+      {"read-only violation", data("error_read_only_violation.json"), 400, false,
+       FailureKind::neptune_error, false,
+       "ReadOnlyViolationException (HTTP 400): The request is rejected because it violates some "
+       "read-only "
        "restriction, such as a designation of a replica as read-only."},
-      {"cancelled by user", data("error_cancelled_by_user.json"), 500, false, FailureKind::neptune_error, false,
+      {"cancelled by user", data("error_cancelled_by_user.json"), 500, false,
+       FailureKind::neptune_error, false,
        "CancelledByUserException (HTTP 500): Operation terminated (cancelled by user)"},
-      {"unknown id on cancel: already ended", data("error_opencypher_invalid_query_id.json"), 400, true,
-       FailureKind::query_not_found, false,
-       "InvalidParameterException (HTTP 400): Supplied queryId ac7d5a03-00cf-4280-b464-edbcbf51ffce is invalid"},
+      {"unknown id on cancel: already ended", data("error_opencypher_invalid_query_id.json"), 400,
+       true, FailureKind::query_not_found, false,
+       "InvalidParameterException (HTTP 400): Supplied queryId "
+       "ac7d5a03-00cf-4280-b464-edbcbf51ffce is invalid"},
       {"unknown id on status request", data("error_opencypher_invalid_query_id.json"), 400, false,
        FailureKind::neptune_error, false,
-       "InvalidParameterException (HTTP 400): Supplied queryId ac7d5a03-00cf-4280-b464-edbcbf51ffce is invalid"},
-      {"SPARQL plain-text 400 on cancel", data("sparql_invalid_query_id.txt"), 400, true, FailureKind::neptune_error,
-       false, "error (HTTP 400)"},
+       "InvalidParameterException (HTTP 400): Supplied queryId "
+       "ac7d5a03-00cf-4280-b464-edbcbf51ffce is invalid"},
+      {"SPARQL plain-text 400 on cancel", data("sparql_invalid_query_id.txt"), 400, true,
+       FailureKind::neptune_error, false, "error (HTTP 400)"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
     const auto e = parse_error_body(row.body);
-    const Failure f = classify_neptune_error(row.status, e ? e->code : "", e ? e->message : "", row.is_cancel);
+    const Failure f =
+        classify_neptune_error(row.status, e ? e->code : "", e ? e->message : "", row.is_cancel);
     EXPECT_EQ(f.kind, row.kind);
     EXPECT_EQ(is_retryable(f), row.retryable);
     EXPECT_EQ(f.describe(), row.describe);
@@ -545,10 +863,12 @@ TEST(ParseCancelReply, OnlyAnAcknowledgementCounts) {
       {"documented openCypher reply", data("opencypher_cancel_ok.json"), ""},
       {"compact payload true", R"({"status":"200 OK","payload":true})", ""},
       {"gremlin: no payload", R"({"status":"200 OK"})", ""},
-      {"payload false", R"({"status":"200 OK","payload":false})", "reply payload is false, not true"},
+      {"payload false", R"({"status":"200 OK","payload":false})",
+       "reply payload is false, not true"},
       {"pretty payload false", "{\n  \"status\" : \"200 OK\",\n  \"payload\" : false\n}",
        "reply payload is false, not true"},
-      {"payload as a string", R"({"status":"200 OK","payload":"true"})", "reply payload is true, not true"},
+      {"payload as a string", R"({"status":"200 OK","payload":"true"})",
+       "reply payload is true, not true"},
       {"empty object", "{}", "reply has neither payload true nor status 200"},
       {"a status list", data("sparql_list.json"), "reply has neither payload true nor status 200"},
       {"array", "[]", "reply is not a JSON object"},
