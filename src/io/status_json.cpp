@@ -908,12 +908,12 @@ std::optional<StatusSnapshot> read_on_demand(std::string_view body, Language lan
       }
       ondemand::array list;
       if (type != ondemand::json_type::array || value.get_array().get(list)) return std::nullopt;
-      // Counting skips over the entries without reading them, so a list Neptune could not have
-      // sent builds no QueryStatus, and the one it could gets its room in one allocation.
+      // One pass: counting the entries first would walk the list twice. A list longer than
+      // Neptune could have sent stops being read at the entry past the bound, and the readings
+      // above refuse it (before reading any entry of it).
       std::size_t entries = 0;
-      if (list.count_elements().get(entries) || too_many(entries)) return std::nullopt;
-      snapshot.queries.reserve(entries);
       for (auto element : list) {
+        if (++entries > kMaxStatusEntries) return std::nullopt;
         ondemand::value entry;
         if (std::move(element).get(entry) || !read_entry_on_demand(entry, 2, snapshot, state))
           return std::nullopt;
