@@ -74,13 +74,38 @@ void Scheduler::schedule_at(StrandId strand, TimePoint at, Task task) {
   timers_.push_back(Timed{at, next_seq_++, strand, std::move(task)});
   std::push_heap(timers_.begin(), timers_.end(),
                  [](const Timed& a, const Timed& b) { return later(a, b); });
-  // Only a new earliest deadline concerns the watcher; with no watcher, a follower becomes one.
-  if (timers_.front().seq == next_seq_ - 1) {
-    if (watching_)
-      timer_cv_.notify_one();
+  // Only a new deadline that no watcher wakes for in time concerns them (usually none: a loop
+  // schedules its next step an interval ahead, behind the deadlines already watched).
+  if (!earliest_covered()) {
+    if (!watch_targets_.empty())
+      timer_cv_.notify_all();  // the watchers choose their deadlines again
     else if (idle_followers_ > 0)
       work_cv_.notify_one();
   }
+}
+
+bool Scheduler::earliest_covered() const {
+  return timers_.empty() ||
+         (!watch_targets_.empty() && *watch_targets_.begin() <= timers_.front().at);
+}
+
+bool Scheduler::choose_watch(TimePoint now, TimePoint& target) const {
+  if (timers_.empty()) {
+    if (!watch_targets_.empty()) return false;
+    target = now + options_.idle_exit;
+    return true;
+  }
+  if (!earliest_covered()) {
+    target = timers_.front().at;
+    return true;
+  }
+  if (timers_.size() < 2) return false;
+  // The second deadline: the smaller child of the heap's root.
+  TimePoint second = timers_[1].at;
+  if (timers_.size() > 2) second = std::min(second, timers_[2].at);
+  if (watch_targets_.size() >= 2 && *std::next(watch_targets_.begin()) <= second) return false;
+  target = second;
+  return true;
 }
 
 void Scheduler::make_runnable(StrandId id, Strand& strand) {
@@ -129,14 +154,6 @@ void Scheduler::finished(StrandId id) {
   if (idle_locked()) idle_cv_.notify_all();
 }
 
-void Scheduler::wake_for_work() {
-  // A follower takes the work; with none waiting, the watcher does.
-  if (idle_followers_ > 0)
-    work_cv_.notify_one();
-  else if (watching_)
-    timer_cv_.notify_one();
-}
-
 void Scheduler::worker(bool extra) {
   std::unique_lock<std::mutex> lock(mutex_);
   auto idle_since = std::chrono::steady_clock::now();
@@ -145,26 +162,38 @@ void Scheduler::worker(bool extra) {
     StrandId id = 0;
     Task task;
     if (take(id, task)) {
-      // Keep one worker free to watch the deadlines: the running tasks may be blocked on slow
-      // peers, and what falls due meanwhile must not wait behind them.
-      if (idle_followers_ == 0 && !watching_ && alive_ < options_.max_workers) start_worker(true);
+      // While this task runs, a watcher must wake for the earliest deadline left. Usually one
+      // does already: the one that watched the second deadline. Otherwise a follower is woken
+      // to watch it, or a worker is started (the task may block on a slow peer).
+      const bool covered = earliest_covered();
+      // With no idle worker left at all, one is started: deadlines scheduled from now on need
+      // someone to wake for them.
+      if (watch_targets_.empty() && idle_followers_ == 0 && alive_ < options_.max_workers)
+        start_worker(true);
       // Who to wake, decided under the lock and woken after it is released, so that a woken
       // worker does not at once block on the lock this one still holds.
-      int followers_to_wake = 0;
+      std::size_t followers_to_wake = 0;
       bool wake_watcher = false;
       if (!runnable_.empty()) {
-        // More work: a follower takes it; with none waiting, the watcher does.
+        // More work: a follower takes it; with none waiting, a watcher does.
         if (idle_followers_ > 0)
           ++followers_to_wake;
         else
-          wake_watcher = watching_;
+          wake_watcher = !watch_targets_.empty();
       }
-      // Nobody watches the deadlines while this worker runs its task: hand the watch on.
-      if (!watching_ && idle_followers_ > static_cast<std::size_t>(followers_to_wake))
-        ++followers_to_wake;
+      bool rechoose = false;  // the watchers wait for later deadlines: they choose again
+      if (!covered) {
+        if (idle_followers_ > followers_to_wake)
+          ++followers_to_wake;
+        else
+          rechoose = !watch_targets_.empty();
+      }
       lock.unlock();
-      for (int i = 0; i < followers_to_wake; ++i) work_cv_.notify_one();
-      if (wake_watcher) timer_cv_.notify_one();
+      for (std::size_t i = 0; i < followers_to_wake; ++i) work_cv_.notify_one();
+      if (rechoose)
+        timer_cv_.notify_all();
+      else if (wake_watcher)
+        timer_cv_.notify_one();
       try {
         task();
       } catch (...) {
@@ -178,16 +207,20 @@ void Scheduler::worker(bool extra) {
     }
     const auto now = std::chrono::steady_clock::now();
     // An extra worker idle for long leaves, once another watches the deadlines.
-    if (extra && now - idle_since >= options_.idle_exit && (watching_ || idle_followers_ > 0)) {
-      if (!watching_) work_cv_.notify_one();
+    if (extra && now - idle_since >= options_.idle_exit &&
+        (!watch_targets_.empty() || idle_followers_ > 0)) {
+      if (watch_targets_.empty()) work_cv_.notify_one();
       break;
     }
-    if (!watching_) {
-      // The watcher: the only idle worker that waits for the earliest deadline. The others wait
-      // for work handed to them, so a deadline wakes one thread, not every idle one.
-      watching_ = true;
-      timer_cv_.wait_until(lock, timers_.empty() ? now + options_.idle_exit : timers_.front().at);
-      watching_ = false;
+    TimePoint target;
+    if (choose_watch(now, target)) {
+      // A watcher: waits for the earliest deadline, or for the second one. So when the first
+      // watcher takes its due task, the next deadline is watched already and nobody needs to
+      // be woken to watch it; a worker that finishes its task before that deadline watches the
+      // one after. A deadline wakes one thread, and a short task hands nothing on.
+      const auto mine = watch_targets_.insert(target);
+      timer_cv_.wait_until(lock, target);
+      watch_targets_.erase(mine);
       continue;
     }
     ++idle_followers_;

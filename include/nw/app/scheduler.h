@@ -6,8 +6,10 @@
 // order of their due time (ties: the order they were scheduled), so the state that one strand's
 // tasks share needs no lock. Tasks of different strands run in parallel on the workers.
 //
-// Idle workers take turns (leader/followers): one, the watcher, waits for the earliest
-// deadline; the others wait until work is handed to them. So a deadline wakes one thread.
+// Idle workers take turns: up to two, the watchers, wait for the earliest and for the second
+// deadline; the others wait until work is handed to them. A watcher that wakes takes its due
+// task while the other one already watches the next deadline, and a worker done with its task
+// watches the deadline after that: a deadline wakes one thread, with no hand-off per task.
 //
 // Tasks may block: a Neptune request waits for its answer for up to request_timeout. One
 // worker is kept free to watch the deadlines: when a worker takes a task and none is left
@@ -26,6 +28,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -99,8 +102,11 @@ class Scheduler {
   bool take(StrandId& id, Task& task);
   void finished(StrandId id);
   void start_worker(bool extra);
-  // Under mutex_: something became runnable; wake an idle worker to take it.
-  void wake_for_work();
+  // Under mutex_: whether a sleeping watcher wakes by the earliest deadline.
+  bool earliest_covered() const;
+  // Under mutex_: the deadline an idle worker should watch (the earliest one if no watcher wakes
+  // by it, else the second one if none wakes by that), or false: it follows.
+  bool choose_watch(TimePoint now, TimePoint& target) const;
 
   const Clock& clock_;
   const Options options_;
@@ -115,7 +121,7 @@ class Scheduler {
   StrandId next_strand_ = 1;
   std::size_t running_ = 0;
   std::size_t idle_followers_ = 0;
-  bool watching_ = false;  // an idle worker waits for the earliest deadline
+  std::multiset<TimePoint> watch_targets_;  // what each sleeping watcher waits for
   std::size_t alive_ = 0;
   std::size_t peak_ = 0;
   bool stopping_ = false;
