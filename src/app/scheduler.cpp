@@ -77,8 +77,10 @@ void Scheduler::schedule_at(StrandId strand, TimePoint at, Task task) {
   // Only a new deadline that no watcher wakes for in time concerns them (usually none: a loop
   // schedules its next step an interval ahead, behind the deadlines already watched).
   if (!earliest_covered()) {
+    // One watcher, whichever wakes, takes or watches it: a woken watcher chooses again, and
+    // chooses the earliest deadline no other watcher covers.
     if (!watch_targets_.empty())
-      timer_cv_.notify_all();  // the watchers choose their deadlines again
+      timer_cv_.notify_one();
     else if (idle_followers_ > 0)
       work_cv_.notify_one();
   }
@@ -181,7 +183,7 @@ void Scheduler::worker(bool extra) {
         else
           wake_watcher = !watch_targets_.empty();
       }
-      bool rechoose = false;  // the watchers wait for later deadlines: they choose again
+      bool rechoose = false;  // the watchers wait for later deadlines: one chooses again
       if (!covered) {
         if (idle_followers_ > followers_to_wake)
           ++followers_to_wake;
@@ -190,10 +192,8 @@ void Scheduler::worker(bool extra) {
       }
       lock.unlock();
       for (std::size_t i = 0; i < followers_to_wake; ++i) work_cv_.notify_one();
-      if (rechoose)
-        timer_cv_.notify_all();
-      else if (wake_watcher)
-        timer_cv_.notify_one();
+      if (wake_watcher) timer_cv_.notify_one();  // takes the work
+      if (rechoose) timer_cv_.notify_one();       // watches the earliest deadline
       try {
         task();
       } catch (...) {
