@@ -76,6 +76,7 @@ bool EndpointPoller::poll(const WatchdogConfig& config) {
   }
   StatusSnapshot& snapshot = polled.result.value();
   const std::size_t listed = snapshot.queries.size();
+  const std::string language(to_string(snapshot.language));
   metrics_.entries_skipped(endpoint_.name, std::string(to_string(snapshot.language)),
                            snapshot.skipped_entries + snapshot.malformed.size());
   log_.debug("endpoint {}: {} queries ({} accepted, {} running)", label_, listed,
@@ -92,9 +93,25 @@ bool EndpointPoller::poll(const WatchdogConfig& config) {
       watch_.poll_answered(config, std::move(snapshot), answered, clock_.wall_now());
   metrics_.matching_finished(endpoint_.name, seconds_since(matching_started));
   carry_out(config, std::move(actions));
+  if (!retiring_.load()) report_view(config, language);
   if (!retiring_.load()) status_.cycle_finished(label_, true, listed, "");
   trim_after(listed);
   return true;
+}
+
+void EndpointPoller::report_view(const WatchdogConfig& config, const std::string& language) {
+  // After the poll's actions: a query given up on in this poll counts already.
+  const WatchView view = watch_.view();
+  metrics_.oldest_queries(endpoint_.name, language,
+                          static_cast<double>(view.oldest_running_ms) / 1000.0,
+                          static_cast<double>(view.oldest_queued_ms) / 1000.0);
+  metrics_.queries_given_up(endpoint_.name, language, view.given_up_listed);
+  std::vector<std::pair<std::string, std::size_t>> per_rule;
+  per_rule.reserve(config.policy.rules.size());
+  for (std::size_t i = 0; i < config.policy.rules.size(); ++i)
+    per_rule.emplace_back(config.policy.rules[i].name,
+                          i < view.governed.size() ? view.governed[i] : 0);
+  metrics_.rules_selected(endpoint_.name, language, per_rule);
 }
 
 void EndpointPoller::trim_after(std::size_t listed) {

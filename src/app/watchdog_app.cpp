@@ -207,6 +207,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   StopToken stop;
   ServiceStatus status({});
   Metrics metrics;
+  metrics.config_in_force(config->version);
   SystemClock clock;
   // Every loop's polls and every cancel run on it. Before returning, stop() ends its work, so
   // no task outlives the loops it refers to.
@@ -370,6 +371,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     const std::string version = next.version;
     const std::size_t rules = next.policy.rules.size();
     holder.set(std::make_shared<const WatchdogConfig>(std::move(next)));
+    metrics.config_in_force(version);
     if (next_audit) {
       trail.replace(next_audit);
       audit = next_audit;

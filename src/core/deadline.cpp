@@ -37,6 +37,10 @@ Assessment assess(const StatusSnapshot& snapshot, const Policy& policy,
                   std::chrono::system_clock::time_point now, RuleMemo* memo, bool with_crossings) {
   std::vector<Evaluation> evaluations = evaluate_for_action(snapshot, policy, now, memo);
   Assessment out;
+  out.governed.assign(policy.rules.size(), 0);
+  for (const Evaluation& e : evaluations)
+    if (e.rule_index && (e.verdict == Verdict::act || e.verdict == Verdict::within_limits))
+      ++out.governed.at(*e.rule_index);
   if (with_crossings) out.crossings = crossings_of(evaluations, snapshot, policy);
   out.decisions = decisions_of(std::move(evaluations), policy);
   return out;

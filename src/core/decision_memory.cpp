@@ -53,6 +53,12 @@ CancelHistory DecisionMemory::history(const QueryStatus& query) const {
   return h;
 }
 
+std::size_t DecisionMemory::given_up_listed() const {
+  std::size_t n = 0;
+  for (const auto& [id, r] : queries_) n += r.given_up && r.polls_absent == 0;
+  return n;
+}
+
 void DecisionMemory::poll_listed(const StatusSnapshot& snapshot) {
   std::unordered_map<std::string_view, const QueryStatus*> listed;
   listed.reserve(snapshot.queries.size());

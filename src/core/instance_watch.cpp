@@ -100,6 +100,15 @@ WatchActions InstanceWatch::poll_answered(const WatchdogConfig& config, StatusSn
   // One evaluation, at one instant, gives both what to do now and when to look again.
   const bool deadline = config.watchdog.schedule == Schedule::deadline;
   Assessment assessment = assess(snapshot, config.policy, wall_now, &rule_memo_, deadline);
+  governed_ = std::move(assessment.governed);
+  oldest_running_ms_ = 0;
+  oldest_queued_ms_ = 0;
+  for (const QueryStatus& q : snapshot.queries) {
+    if (q.queued())
+      oldest_queued_ms_ = std::max(oldest_queued_ms_, q.waited_ms);
+    else
+      oldest_running_ms_ = std::max(oldest_running_ms_, q.elapsed_ms);
+  }
   act_on(config, snapshot, std::move(assessment.decisions), Observation::poll, 0, wall_now, out);
   crossings_.clear();
   listed_ = snapshot.queries.size();
@@ -338,6 +347,10 @@ WatchView InstanceWatch::view() const {
   v.remembered = memory_.size();
   v.cancels_in_flight = cancelling_.size();
   v.draining = draining_;
+  v.oldest_running_ms = oldest_running_ms_;
+  v.oldest_queued_ms = oldest_queued_ms_;
+  v.given_up_listed = memory_.given_up_listed();
+  v.governed = governed_;
   return v;
 }
 

@@ -129,6 +129,9 @@ void Metrics::forget_endpoint(const std::string& endpoint) {
   by_first_label(crossing_checks_);
   by_first_label(malformed_entries_);
   by_first_label(seen_);
+  by_first_label(oldest_);
+  by_first_label(given_up_);
+  by_first_label(selected_);
 }
 
 void Metrics::decision_recorded(const std::string& endpoint, const std::string& rule,
@@ -157,6 +160,27 @@ void Metrics::queries_seen(const std::string& endpoint, const std::string& langu
   seen_[{endpoint, language}] = {running, waiting};
 }
 
+void Metrics::oldest_queries(const std::string& endpoint, const std::string& language,
+                             double running_seconds, double queued_seconds) {
+  const auto clean = [](double s) { return std::isnan(s) || s < 0 ? 0.0 : s; };
+  std::lock_guard<std::mutex> lock(mutex_);
+  oldest_[{endpoint, language}] = {clean(running_seconds), clean(queued_seconds)};
+}
+
+void Metrics::queries_given_up(const std::string& endpoint, const std::string& language,
+                               std::size_t listed) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  given_up_[{endpoint, language}] = listed;
+}
+
+void Metrics::rules_selected(const std::string& endpoint, const std::string& language,
+                             const std::vector<std::pair<std::string, std::size_t>>& per_rule) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = selected_.begin(); it != selected_.end();)
+    it = it->first[0] == endpoint && it->first[1] == language ? selected_.erase(it) : std::next(it);
+  for (const auto& [rule, n] : per_rule) selected_[{endpoint, language, rule}] += n;
+}
+
 void Metrics::entries_skipped(const std::string& endpoint, const std::string& language,
                               std::uint64_t entries) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -177,6 +201,12 @@ void Metrics::crossing_checked(const std::string& endpoint, const std::string& r
 void Metrics::config_reloaded(bool ok) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++(ok ? reloads_ok_ : reloads_error_);
+  last_reload_ok_ = ok;
+}
+
+void Metrics::config_in_force(const std::string& version) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  config_version_ = version;
 }
 
 std::string Metrics::render() const {
@@ -240,6 +270,28 @@ std::string Metrics::render() const {
   for (const auto& [labels, seen] : seen_)
     sample(out, "queries_waiting", endpoint_language, labels, seen.second);
 
+  family(out, "oldest_running_query_seconds", "gauge",
+         "Elapsed time of the oldest running query in the endpoint's latest status; 0 if none.");
+  for (const auto& [labels, ages] : oldest_)
+    sample(out, "oldest_running_query_seconds", endpoint_language, labels, number(ages.first));
+
+  family(out, "oldest_queued_query_seconds", "gauge",
+         "Waited time of the oldest queued query in the endpoint's latest status; 0 if none.");
+  for (const auto& [labels, ages] : oldest_)
+    sample(out, "oldest_queued_query_seconds", endpoint_language, labels, number(ages.second));
+
+  family(out, "queries_given_up", "gauge",
+         "Queries given up (still listed after a cancel and a retried cancel) that the "
+         "endpoint's latest status still lists.");
+  for (const auto& [labels, n] : given_up_)
+    sample(out, "queries_given_up", endpoint_language, labels, n);
+
+  family(out, "rule_selected_queries", "gauge",
+         "Queries each rule governed (selected first, within its limits or not) in the "
+         "endpoint's latest status.");
+  for (const auto& [labels, n] : selected_)
+    sample(out, "rule_selected_queries", {"endpoint", "language", "rule"}, labels, n);
+
   family(out, "malformed_entries_total", "counter",
          "Status list entries skipped because they could not be read (no usable queryId, a "
          "malformed field or text), counted at each poll that lists them.");
@@ -277,6 +329,13 @@ std::string Metrics::render() const {
   family(out, "config_reloads_total", "counter", "Configuration reloads, by result.");
   sample(out, "config_reloads_total", {"result"}, {"error"}, reloads_error_);
   sample(out, "config_reloads_total", {"result"}, {"ok"}, reloads_ok_);
+
+  family(out, "last_reload_success", "gauge",
+         "1 if the last configuration reload was applied (or none was tried), 0 if refused.");
+  sample(out, "last_reload_success", {}, {}, last_reload_ok_ ? 1 : 0);
+
+  family(out, "config_info", "gauge", "The configuration version in force; always 1.");
+  if (!config_version_.empty()) sample(out, "config_info", {"version"}, {config_version_}, 1);
 
   return out.str();
 }

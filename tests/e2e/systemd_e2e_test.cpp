@@ -169,7 +169,14 @@ TEST(Metrics, TheDaemonServesMetricsAndHealth) {
   EXPECT_EQ(metrics.first, 200);
   for (const char* sample : {"neptune_watchdog_decisions_total{endpoint=\"writer\",rule=\"long\",outcome=\"cancelled\"} 1",
                              "neptune_watchdog_cancels_total{endpoint=\"writer\",rule=\"long\"} 1",
-                             "neptune_watchdog_build_info{version=\""})
+                             "neptune_watchdog_build_info{version=\"",
+                             // What an on-call engineer alerts on, set by every poll and at start.
+                             "neptune_watchdog_oldest_running_query_seconds{endpoint=\"writer\",language=\"opencypher\"} ",
+                             "neptune_watchdog_oldest_queued_query_seconds{endpoint=\"writer\",language=\"opencypher\"} 0\n",
+                             "neptune_watchdog_queries_given_up{endpoint=\"writer\",language=\"opencypher\"} 0\n",
+                             "neptune_watchdog_rule_selected_queries{endpoint=\"writer\",language=\"opencypher\",rule=\"long\"} ",
+                             "neptune_watchdog_config_info{version=\"",
+                             "neptune_watchdog_last_reload_success 1\n"})
     EXPECT_NE(metrics.second.find(sample), std::string::npos) << sample << "\n" << metrics.second;
   EXPECT_EQ(metrics.second.find("88888888"), std::string::npos) << "a query id in the metrics";
   EXPECT_EQ(http_get(port, "/healthz").first, 200);

@@ -103,6 +103,9 @@ class EndpointPoller {
   }
   // Gives free memory back to the system once a long list is short again.
   void trim_after(std::size_t listed);
+  // After a successful poll: what the watch now knows that an operator alerts on (the oldest
+  // queries' ages, the queries given up on, each rule's selections) goes to the metrics.
+  void report_view(const WatchdogConfig& config, const std::string& language);
 
   EndpointConfig endpoint_;
   std::string label_;  // for logs; the audit and metrics name the endpoint section

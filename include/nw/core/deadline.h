@@ -56,6 +56,9 @@ std::vector<Crossing> crossings_of(const std::vector<Evaluation>& evaluations,
 struct Assessment {
   std::vector<Decision> decisions;  // in snapshot order
   std::vector<Crossing> crossings;  // earliest first; empty unless asked for
+  // Per rule of the policy (by index): the queries it governs, whether it condemns them or
+  // they keep its limits. A rule at 0 poll after poll selects nothing: a dead rule.
+  std::vector<std::size_t> governed;
 };
 Assessment assess(const StatusSnapshot& snapshot, const Policy& policy,
                   std::chrono::system_clock::time_point now, RuleMemo* memo, bool with_crossings);

@@ -55,6 +55,10 @@ class DecisionMemory {
   // entries; the others count one more absence, and are forgotten at kPollsAbsentToForget.
   void poll_listed(const StatusSnapshot& snapshot);
 
+  // How many queries given up on the last poll_listed() listed (or listed unreadable): left
+  // to the operator, and still running.
+  std::size_t given_up_listed() const;
+
   // How many queries are remembered.
   std::size_t size() const { return queries_.size(); }
 

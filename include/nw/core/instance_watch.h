@@ -72,6 +72,12 @@ struct WatchView {
   std::size_t remembered = 0;         // queries with a decision or a cancel remembered
   std::size_t cancels_in_flight = 0;  // with the cancel path, not yet finished
   bool draining = false;
+  // From the last successful poll:
+  std::int64_t oldest_running_ms = 0;  // the greatest `elapsed` of a running query; 0 if none
+  std::int64_t oldest_queued_ms = 0;   // the greatest `waited` of a queued query; 0 if none
+  std::size_t given_up_listed = 0;     // queries given up on that it still listed
+  // Per rule of the policy it was assessed under (by index): the queries the rule governed.
+  std::vector<std::size_t> governed;
 };
 
 class InstanceWatch {
@@ -185,6 +191,9 @@ class InstanceWatch {
   TimePoint observed_at_{};
   std::vector<Crossing> crossings_;
   std::size_t listed_ = 0;
+  std::int64_t oldest_running_ms_ = 0;
+  std::int64_t oldest_queued_ms_ = 0;
+  std::vector<std::size_t> governed_;
 };
 
 }  // namespace nw

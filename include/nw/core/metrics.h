@@ -8,6 +8,7 @@
 // Labels carry only bounded sets (endpoint and rule names from the config, Neptune error
 // codes, outcomes): never a query id or query text, whose cardinality has no bound.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -60,6 +61,27 @@ class Metrics {
   void queries_seen(const std::string& endpoint, const std::string& language, std::int64_t running,
                     std::int64_t waiting);
 
+  // The latest successful poll of `endpoint`'s status for `language`: how long its oldest
+  // running query had run (`elapsed`) and its oldest queued query had waited (`waited`), in
+  // seconds, 0 when there was none. A query that stays stuck shows as a rising line long
+  // before it reaches any limit, and also when no rule selects it.
+  void oldest_queries(const std::string& endpoint, const std::string& language,
+                      double running_seconds, double queued_seconds);
+
+  // Queries of `endpoint`'s `language` loop that were given up (audited `given_up`) and that
+  // its latest successful poll still listed: Neptune keeps running them and an operator has
+  // to act.
+  void queries_given_up(const std::string& endpoint, const std::string& language,
+                        std::size_t listed);
+
+  // How many queries each rule of the policy in force governed (selected first, whether or
+  // not within its limits) in the latest successful poll of `endpoint`'s `language` loop:
+  // every rule is named, a rule that governs nothing at 0, so that a dead rule (a regex that
+  // never matches, a rule shadowed by an earlier one) shows. Replaces that loop's previous
+  // figures: a rule removed by a reload leaves no series behind.
+  void rules_selected(const std::string& endpoint, const std::string& language,
+                      const std::vector<std::pair<std::string, std::size_t>>& per_rule);
+
   // A successful poll of `endpoint`'s status for `language` left out `entries` entries of the
   // list that it could not read (no usable queryId, or a malformed field or text). Counted at
   // each poll that lists them, so the rate shows for how long they stay listed; a poll that
@@ -81,8 +103,13 @@ class Metrics {
   // that a fleet that changes does not grow the registry for ever.
   void forget_endpoint(const std::string& endpoint);
 
-  // A SIGHUP reload was applied (ok) or refused (error).
+  // A SIGHUP reload was applied (ok) or refused (error); the last one's result is a gauge
+  // (1 from the start, when no reload was tried yet).
   void config_reloaded(bool ok);
+
+  // The configuration version in force (at start, and after each reload that applied one):
+  // config_info{version} 1, the previous version's series replaced.
+  void config_in_force(const std::string& version);
 
   // The text exposition format 0.0.4, families in a fixed order, samples sorted by labels.
   std::string render() const;
@@ -123,6 +150,12 @@ class Metrics {
   std::map<Labels, std::uint64_t> malformed_entries_;     // endpoint, language
   // (endpoint, language) -> (running, waiting)
   std::map<std::vector<std::string>, std::pair<std::int64_t, std::int64_t>> seen_;
+  // (endpoint, language) -> (oldest running, oldest queued), in seconds
+  std::map<Labels, std::pair<double, double>> oldest_;
+  std::map<Labels, std::size_t> given_up_;  // endpoint, language
+  std::map<Labels, std::size_t> selected_;  // endpoint, language, rule
+  std::string config_version_;              // empty until one is in force
+  bool last_reload_ok_ = true;
   std::uint64_t reloads_ok_ = 0;
   std::uint64_t reloads_error_ = 0;
 };

@@ -196,8 +196,40 @@ TEST(InstanceWatch, TheCancelLifecycleRetriesOnceThenGivesUp) {
   EXPECT_EQ(given_up[1],
             "error endpoint test: query q1 was still listed after a cancel and a retried cancel; "
             "not cancelling it again");
+  EXPECT_EQ(w.view().given_up_listed, 1u);  // counted from the poll that gave it up
   EXPECT_TRUE(poll(25'000).empty());
   EXPECT_EQ(w.view().cancels_in_flight, 0u);
+  EXPECT_EQ(w.view().given_up_listed, 1u);
+}
+
+// The given-up queries the last poll still listed: an operator's to end. One that ends (its id
+// no longer listed) no longer counts, even while its id is still remembered.
+TEST(InstanceWatch, TheViewCountsTheGivenUpQueriesStillListed) {
+  const auto c = config("[watchdog]\nschedule = fixed\n[rule.long]\nmax_elapsed = 1s\n");
+  InstanceWatch w("test", "test", Language::opencypher, RunMode::service);
+  w.start(t0);
+  TimePoint now = t0;
+  std::int64_t age = 5'000;
+  const auto poll = [&](std::vector<std::string> ids) {
+    std::vector<QueryStatus> listed;
+    for (const auto& id : ids) listed.push_back(running(id, age));
+    auto s = step(w, c, now, listing(listed));
+    now += 5s;
+    age += 5'000;
+    // Every cancel is acknowledged at once and the query stays listed.
+    for (const WatchAction& a : s.polled)
+      if (const auto* intent = std::get_if<CancelIntent>(&a)) {
+        w.cancel_admitted(*intent, true, std::nullopt);
+        w.cancel_finished(intent->query, AuditOutcome::cancelled, false, "", now);
+      }
+    return w.view().given_up_listed;
+  };
+  EXPECT_EQ(poll({"q1", "q2", "q3"}), 0u);  // cancelled
+  EXPECT_EQ(poll({"q1", "q2", "q3"}), 0u);  // cancel_ineffective, retried
+  EXPECT_EQ(poll({"q1", "q2", "q3"}), 3u);  // given up
+  EXPECT_EQ(poll({"q1", "q2", "q3"}), 3u);  // still listed, nothing more sent
+  EXPECT_EQ(poll({"q1", "q3"}), 2u);        // q2 ended
+  EXPECT_EQ(poll({}), 0u);
 }
 
 TEST(InstanceWatch, ABudgetRefusalIsRecordedOncePerQueryAndTheCancelIsDecidedAgain) {
@@ -292,6 +324,45 @@ TEST(InstanceWatch, TheViewSaysWhatItKnows) {
   EXPECT_EQ(v.crossings, 2u);
   EXPECT_EQ(v.cancels_in_flight, 1u);  // q2
   EXPECT_FALSE(v.draining);
+  EXPECT_EQ(v.oldest_running_ms, 20'000);
+  EXPECT_EQ(v.oldest_queued_ms, 0);
+  EXPECT_EQ(v.given_up_listed, 0u);
+  EXPECT_EQ(v.governed, (std::vector<std::size_t>{3}));
+}
+
+TEST(InstanceWatch, TheViewHasTheOldestRunningAndQueuedQueryOfTheLastPoll) {
+  const auto c = config("[watchdog]\nschedule = fixed\n[rule.long]\nmax_elapsed = 1h\n");
+  InstanceWatch w("test", "test", Language::opencypher, RunMode::service);
+  w.start(t0);
+  EXPECT_EQ(w.view().oldest_running_ms, 0);  // before any poll
+  step(w, c, t0,
+       listing({running("r1", 7'000), queued("w1", 300), running("r2", 12'500), queued("w2", 900)}));
+  EXPECT_EQ(w.view().oldest_running_ms, 12'500);
+  EXPECT_EQ(w.view().oldest_queued_ms, 900);
+  // The next poll replaces both; none of a kind is 0.
+  step(w, c, t0 + 5s, listing({queued("w3", 50)}));
+  EXPECT_EQ(w.view().oldest_running_ms, 0);
+  EXPECT_EQ(w.view().oldest_queued_ms, 50);
+  step(w, c, t0 + 10s, listing({}));
+  EXPECT_EQ(w.view().oldest_queued_ms, 0);
+}
+
+// Each rule counts the queries it governs (the first rule that selects them), within its limits
+// or not; a rule an earlier one shadows, or whose regex matches nothing, stays at 0.
+TEST(InstanceWatch, TheViewCountsTheQueriesEachRuleGoverned) {
+  const auto c = config(
+      "[watchdog]\nschedule = fixed\n"
+      "[rule.narrow]\nquery_matches = narrow\nmax_elapsed = 1h\n"
+      "[rule.broad]\nmax_elapsed = 10s\naction = log\n"
+      "[rule.shadowed]\nquery_matches = MATCH\nmax_elapsed = 1s\n"
+      "[rule.dead]\nquery_matches = never-in-any-text\nmax_elapsed = 1s\n");
+  InstanceWatch w("test", "test", Language::opencypher, RunMode::service);
+  w.start(t0);
+  QueryStatus narrow{"n1", "MATCH (n) RETURN n // narrow", 20'000, 0, false};
+  step(w, c, t0, listing({narrow, running("b1", 1'000), running("b2", 60'000), queued("b3", 5)}));
+  EXPECT_EQ(w.view().governed, (std::vector<std::size_t>{1, 3, 0, 0}));
+  step(w, c, t0 + 5s, listing({}));
+  EXPECT_EQ(w.view().governed, (std::vector<std::size_t>{0, 0, 0, 0}));
 }
 
 }  // namespace

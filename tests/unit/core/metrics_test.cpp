@@ -340,6 +340,10 @@ TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
       {"neptune_watchdog_matching_seconds_total", "counter"},
       {"neptune_watchdog_queries_running", "gauge"},
       {"neptune_watchdog_queries_waiting", "gauge"},
+      {"neptune_watchdog_oldest_running_query_seconds", "gauge"},
+      {"neptune_watchdog_oldest_queued_query_seconds", "gauge"},
+      {"neptune_watchdog_queries_given_up", "gauge"},
+      {"neptune_watchdog_rule_selected_queries", "gauge"},
       {"neptune_watchdog_malformed_entries_total", "counter"},
       {"neptune_watchdog_decisions_total", "counter"},
       {"neptune_watchdog_cancels_total", "counter"},
@@ -348,13 +352,17 @@ TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
       {"neptune_watchdog_cancel_lateness_seconds", "histogram"},
       {"neptune_watchdog_crossing_checks_total", "counter"},
       {"neptune_watchdog_config_reloads_total", "counter"},
+      {"neptune_watchdog_last_reload_success", "gauge"},
+      {"neptune_watchdog_config_info", "gauge"},
   };
   EXPECT_EQ(e.types, expected);
   EXPECT_EQ(e.value("neptune_watchdog_build_info", {{"version", "1.2.3"}}), 1);
   // Both results exist from the start, so rate() and alerts work before the first reload.
   EXPECT_EQ(e.value("neptune_watchdog_config_reloads_total", {{"result", "ok"}}), 0);
   EXPECT_EQ(e.value("neptune_watchdog_config_reloads_total", {{"result", "error"}}), 0);
-  EXPECT_EQ(e.samples.size(), 3u);
+  // No reload tried yet counts as a success; no version until one is in force.
+  EXPECT_EQ(e.value("neptune_watchdog_last_reload_success"), 1);
+  EXPECT_EQ(e.samples.size(), 4u);
 }
 
 TEST(Metrics, TheDefaultVersionIsTheBuildsVersion) {
@@ -694,6 +702,60 @@ TEST(MetricsHealth, EveryCase) {
 namespace nw {
 namespace {
 
+TEST(Metrics, TheConfigVersionInForceAndTheLastReloadsResult) {
+  Metrics metrics;
+  metrics.config_in_force("0123456789ab");
+  auto e = parse_ours(metrics.render());
+  EXPECT_EQ(e.value("neptune_watchdog_config_info", {{"version", "0123456789ab"}}), 1);
+  EXPECT_EQ(e.value("neptune_watchdog_last_reload_success"), 1);
+
+  metrics.config_reloaded(false);  // refused: the version in force stays
+  e = parse_ours(metrics.render());
+  EXPECT_EQ(e.value("neptune_watchdog_last_reload_success"), 0);
+  EXPECT_EQ(e.value("neptune_watchdog_config_info", {{"version", "0123456789ab"}}), 1);
+
+  metrics.config_in_force("ba9876543210");
+  metrics.config_reloaded(true);
+  e = parse_ours(metrics.render());
+  EXPECT_EQ(e.value("neptune_watchdog_last_reload_success"), 1);
+  EXPECT_EQ(e.value("neptune_watchdog_config_info", {{"version", "ba9876543210"}}), 1);
+  EXPECT_EQ(e.count("neptune_watchdog_config_info"), 1u);  // the old version's series is gone
+}
+
+TEST(Metrics, OldestQueriesGivenUpQueriesAndRuleSelectionsPerLoop) {
+  Metrics metrics;
+  const std::string p = "neptune_watchdog_";
+  metrics.oldest_queries("writer", "opencypher", 312.5, 0);
+  metrics.oldest_queries("writer", "gremlin", 0, 61.25);
+  metrics.oldest_queries("writer", "gremlin", -1, NAN);  // nonsense reads as none
+  metrics.queries_given_up("writer", "opencypher", 2);
+  metrics.rules_selected("writer", "opencypher", {{"long-reads", 7}, {"dead", 0}});
+  metrics.rules_selected("writer", "gremlin", {{"long-reads", 1}});
+  auto e = parse_ours(metrics.render());
+  const LabelMap cypher = {{"endpoint", "writer"}, {"language", "opencypher"}};
+  const LabelMap gremlin = {{"endpoint", "writer"}, {"language", "gremlin"}};
+  EXPECT_EQ(e.value(p + "oldest_running_query_seconds", cypher), 312.5);
+  EXPECT_EQ(e.value(p + "oldest_queued_query_seconds", cypher), 0);
+  EXPECT_EQ(e.value(p + "oldest_running_query_seconds", gremlin), 0);
+  EXPECT_EQ(e.value(p + "oldest_queued_query_seconds", gremlin), 0);
+  EXPECT_EQ(e.value(p + "queries_given_up", cypher), 2);
+  const auto selected = [&](const char* language, const char* rule) {
+    return e.value(p + "rule_selected_queries",
+                   {{"endpoint", "writer"}, {"language", language}, {"rule", rule}});
+  };
+  EXPECT_EQ(selected("opencypher", "long-reads"), 7);
+  EXPECT_EQ(selected("opencypher", "dead"), 0);
+  EXPECT_EQ(selected("gremlin", "long-reads"), 1);
+
+  // A reload removed the rule `dead`: the loop's next poll leaves no series of it.
+  metrics.rules_selected("writer", "opencypher", {{"long-reads", 3}});
+  e = parse_ours(metrics.render());
+  EXPECT_EQ(selected("opencypher", "long-reads"), 3);
+  EXPECT_EQ(selected("opencypher", "dead"), std::nullopt);
+  EXPECT_EQ(selected("gremlin", "long-reads"), 1);
+  EXPECT_EQ(e.count(p + "rule_selected_queries"), 2u);
+}
+
 TEST(Metrics, AForgottenEndpointLeavesNoSeries) {
   Metrics metrics;
   const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1'790'000'000));
@@ -706,6 +768,9 @@ TEST(Metrics, AForgottenEndpointLeavesNoSeries) {
     metrics.crossing_checked(endpoint, "confirmed");
     metrics.entries_skipped(endpoint, "opencypher", 1);
     metrics.matching_finished(endpoint, 0.5);
+    metrics.oldest_queries(endpoint, "opencypher", 3, 4);
+    metrics.queries_given_up(endpoint, "opencypher", 1);
+    metrics.rules_selected(endpoint, "opencypher", {{"r", 2}});
   }
   metrics.forget_endpoint("gone");
   const std::string text = metrics.render();
