@@ -19,6 +19,7 @@ EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language,
                                const PollerServices& services)
     : endpoint_(std::move(endpoint)),
       label_(label(endpoint_, language)),
+      language_name_(to_string(language)),
       config_(services.config),
       client_(std::move(client)),
       trail_(services.trail),
@@ -57,7 +58,7 @@ bool EndpointPoller::poll(const WatchdogConfig& config) {
         auto result = client_->list_queries();
         answered = clock_.now();
         const std::chrono::duration<double> latency = answered - started;
-        metrics_.poll_finished(endpoint_.name, result.ok(),
+        metrics_.poll_finished(endpoint_.name, language_name_, result.ok(),
                                result.ok() ? "" : metric_code(result.failure()), latency.count(),
                                clock_.wall_now());
         return result;

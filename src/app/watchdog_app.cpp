@@ -215,7 +215,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   Scheduler scheduler(clock, Scheduler::Options{workers, 3 * workers});
   AuditTrail trail(audit);
   trail.observe([&metrics](const AuditRecord& r, bool) {
-    metrics.decision_recorded(r.endpoint, r.rule, r.outcome);
+    metrics.decision_recorded(r.endpoint, std::string(to_string(r.language)), r.rule, r.outcome);
   });
   trail.observe([&log = *log, &holder, &trail](const AuditRecord& r, bool written) {
     log_audit_record(log, r, written, *trail.journal(),

@@ -96,8 +96,8 @@ void Metrics::Histogram::observe(double value) {
 
 Metrics::Metrics(std::string version) : version_(std::move(version)) {}
 
-void Metrics::poll_finished(const std::string& endpoint, bool ok, const std::string& error_code,
-                            double latency_seconds, SystemTime at) {
+void Metrics::poll_finished(const std::string& endpoint, const std::string& language, bool ok,
+                            const std::string& error_code, double latency_seconds, SystemTime at) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++poll_requests_[endpoint];
   poll_latency_.try_emplace(endpoint, kPollLatencyBuckets).first->second.observe(latency_seconds);
@@ -106,7 +106,7 @@ void Metrics::poll_finished(const std::string& endpoint, bool ok, const std::str
     // remembered future instant would keep /healthz green while polls fail.
     last_success_[endpoint] = at;
   } else {
-    ++poll_errors_[{endpoint, error_code.empty() ? "unknown" : error_code}];
+    ++poll_errors_[{endpoint, language, error_code.empty() ? "unknown" : error_code}];
   }
 }
 
@@ -134,13 +134,13 @@ void Metrics::forget_endpoint(const std::string& endpoint) {
   by_first_label(selected_);
 }
 
-void Metrics::decision_recorded(const std::string& endpoint, const std::string& rule,
-                                AuditOutcome typed) {
+void Metrics::decision_recorded(const std::string& endpoint, const std::string& language,
+                                const std::string& rule, AuditOutcome typed) {
   const std::string outcome(to_string(typed));
   std::lock_guard<std::mutex> lock(mutex_);
-  ++decisions_[{endpoint, rule, outcome}];
-  if (typed == AuditOutcome::cancelled) ++cancels_[{endpoint, rule}];
-  if (typed == AuditOutcome::budget_exhausted) ++budget_exhaustions_[{endpoint, rule}];
+  ++decisions_[{endpoint, language, rule, outcome}];
+  if (typed == AuditOutcome::cancelled) ++cancels_[{endpoint, language, rule}];
+  if (typed == AuditOutcome::budget_exhausted) ++budget_exhaustions_[{endpoint, language, rule}];
 }
 
 void Metrics::cancel_refused(const std::string& endpoint) {
@@ -211,7 +211,7 @@ void Metrics::config_in_force(const std::string& version) {
 
 std::string Metrics::render() const {
   const std::vector<std::string> endpoint_label = {"endpoint"};
-  const std::vector<std::string> rule_labels = {"endpoint", "rule"};
+  const std::vector<std::string> rule_labels = {"endpoint", "language", "rule"};
 
   auto histograms = [](std::ostringstream& out, const std::string& name,
                        const std::map<std::string, Histogram>& by_endpoint) {
@@ -242,7 +242,7 @@ std::string Metrics::render() const {
   family(out, "poll_errors_total", "counter",
          "Status requests that failed, by Neptune error code or transport, timeout, bad_response.");
   for (const auto& [labels, n] : poll_errors_)
-    sample(out, "poll_errors_total", {"endpoint", "code"}, labels, n);
+    sample(out, "poll_errors_total", {"endpoint", "language", "code"}, labels, n);
 
   family(out, "poll_duration_seconds", "histogram",
          "Time a status request took to answer or fail.");
@@ -301,7 +301,7 @@ std::string Metrics::render() const {
   family(out, "decisions_total", "counter",
          "Audited decisions, by the rule that governed the query and the outcome.");
   for (const auto& [labels, n] : decisions_)
-    sample(out, "decisions_total", {"endpoint", "rule", "outcome"}, labels, n);
+    sample(out, "decisions_total", {"endpoint", "language", "rule", "outcome"}, labels, n);
 
   family(out, "cancels_total", "counter", "Queries cancelled (outcome cancelled).");
   for (const auto& [labels, n] : cancels_) sample(out, "cancels_total", rule_labels, labels, n);

@@ -146,8 +146,8 @@ struct SwitchableHealth {
 
 TEST(MetricsServer, ServesMetricsInTheTextFormat) {
   Metrics metrics("9.9.9");
-  metrics.poll_finished("writer", true, "", 0.01, std::chrono::system_clock::now());
-  metrics.decision_recorded("writer", "long-reads", AuditOutcome::cancelled);
+  metrics.poll_finished("writer", "opencypher", true, "", 0.01, std::chrono::system_clock::now());
+  metrics.decision_recorded("writer", "opencypher", "long-reads", AuditOutcome::cancelled);
   MetricsServer server("127.0.0.1:0", metrics, [] { return HealthReport{}; });
   ASSERT_NE(server.port(), 0);
 
@@ -158,14 +158,14 @@ TEST(MetricsServer, ServesMetricsInTheTextFormat) {
   EXPECT_NE(reply.body.find("neptune_watchdog_build_info{version=\"9.9.9\"} 1\n"),
             std::string::npos);
   EXPECT_NE(reply.body.find(
-                "neptune_watchdog_cancels_total{endpoint=\"writer\",rule=\"long-reads\"} 1\n"),
+                "neptune_watchdog_cancels_total{endpoint=\"writer\",language=\"opencypher\",rule=\"long-reads\"} 1\n"),
             std::string::npos);
 
   // Each scrape renders afresh.
-  metrics.decision_recorded("writer", "long-reads", AuditOutcome::cancelled);
+  metrics.decision_recorded("writer", "opencypher", "long-reads", AuditOutcome::cancelled);
   EXPECT_NE(
       fetch(server.port(), "/metrics?x=1")
-          .body.find("neptune_watchdog_cancels_total{endpoint=\"writer\",rule=\"long-reads\"} 2\n"),
+          .body.find("neptune_watchdog_cancels_total{endpoint=\"writer\",language=\"opencypher\",rule=\"long-reads\"} 2\n"),
       std::string::npos);
 }
 
@@ -197,7 +197,7 @@ TEST(MetricsServer, HealthzUsesTheRegistrysVerdict) {
   Reply reply = fetch(server.port(), "/healthz");
   EXPECT_EQ(reply.status, 503);
   EXPECT_EQ(reply.body, "endpoint writer: never polled successfully\n");
-  metrics.poll_finished("writer", true, "", 0.01, now);
+  metrics.poll_finished("writer", "opencypher", true, "", 0.01, now);
   reply = fetch(server.port(), "/healthz");
   EXPECT_EQ(reply.status, 200);
   EXPECT_EQ(reply.body, "ok\n");

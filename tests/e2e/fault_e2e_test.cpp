@@ -108,7 +108,7 @@ class Daemon {
   // The poll errors the metrics count for the endpoint: all codes together, or one code
   // (transport, timeout, bad_response, a Neptune error code).
   long poll_errors(const std::string& code = "") {
-    return sum_of("neptune_watchdog_poll_errors_total{endpoint=\"writer\"" +
+    return sum_of("neptune_watchdog_poll_errors_total{endpoint=\"writer\",language=\"opencypher\"" +
                   (code.empty() ? "" : ",code=\"" + code + "\"}"));
   }
 

@@ -167,8 +167,8 @@ TEST(Metrics, TheDaemonServesMetricsAndHealth) {
 
   const auto metrics = http_get(port, "/metrics");
   EXPECT_EQ(metrics.first, 200);
-  for (const char* sample : {"neptune_watchdog_decisions_total{endpoint=\"writer\",rule=\"long\",outcome=\"cancelled\"} 1",
-                             "neptune_watchdog_cancels_total{endpoint=\"writer\",rule=\"long\"} 1",
+  for (const char* sample : {"neptune_watchdog_decisions_total{endpoint=\"writer\",language=\"opencypher\",rule=\"long\",outcome=\"cancelled\"} 1",
+                             "neptune_watchdog_cancels_total{endpoint=\"writer\",language=\"opencypher\",rule=\"long\"} 1",
                              "neptune_watchdog_build_info{version=\"",
                              // What an on-call engineer alerts on, set by every poll and at start.
                              "neptune_watchdog_oldest_running_query_seconds{endpoint=\"writer\",language=\"opencypher\"} ",

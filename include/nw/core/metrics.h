@@ -36,18 +36,18 @@ class Metrics {
   // `version` goes into neptune_watchdog_build_info.
   explicit Metrics(std::string version = NW_VERSION);
 
-  // One status request to `endpoint` ended: one HTTP try, so report every retry too and a
-  // throttled Neptune shows even when the retry succeeds. `error_code` is Neptune's code
+  // One status request to `endpoint`'s `language` status ended: one HTTP try, so report every retry
+  // too and a throttled Neptune shows even when the retry succeeds. `error_code` is Neptune's code
   // ("TooManyRequestsException") or "transport", "timeout", "bad_response" for failures that
   // are not Neptune's; it is ignored when `ok`. A failure without a code counts as "unknown".
   // `at` (when it ended) feeds health() and the last-success gauge.
-  void poll_finished(const std::string& endpoint, bool ok, const std::string& error_code,
-                     double latency_seconds, SystemTime at);
+  void poll_finished(const std::string& endpoint, const std::string& language, bool ok,
+                     const std::string& error_code, double latency_seconds, SystemTime at);
 
-  // One audited decision, by its outcome. `cancelled` also counts as a cancel and
-  // `budget_exhausted` as a budget exhaustion.
-  void decision_recorded(const std::string& endpoint, const std::string& rule,
-                         AuditOutcome outcome);
+  // One audited decision about a query of `endpoint`'s `language` status, by its outcome.
+  // `cancelled` also counts as a cancel and `budget_exhausted` as a budget exhaustion.
+  void decision_recorded(const std::string& endpoint, const std::string& language,
+                         const std::string& rule, AuditOutcome outcome);
 
   // Neptune refused a cancel (AccessDenied): the watchdog's IAM policy lacks
   // neptune-db:CancelQuery, or a resource policy forbids it.
@@ -137,12 +137,12 @@ class Metrics {
   std::string version_;
   mutable std::mutex mutex_;
   std::map<std::string, std::uint64_t> poll_requests_;    // endpoint
-  std::map<Labels, std::uint64_t> poll_errors_;           // endpoint, code
+  std::map<Labels, std::uint64_t> poll_errors_;           // endpoint, language, code
   std::map<std::string, Histogram> poll_latency_;         // endpoint
   std::map<std::string, SystemTime> last_success_;        // endpoint
-  std::map<Labels, std::uint64_t> decisions_;             // endpoint, rule, outcome
-  std::map<Labels, std::uint64_t> cancels_;               // endpoint, rule
-  std::map<Labels, std::uint64_t> budget_exhaustions_;    // endpoint, rule
+  std::map<Labels, std::uint64_t> decisions_;             // endpoint, language, rule, outcome
+  std::map<Labels, std::uint64_t> cancels_;               // endpoint, language, rule
+  std::map<Labels, std::uint64_t> budget_exhaustions_;    // endpoint, language, rule
   std::map<std::string, Histogram> cancel_lateness_;      // endpoint
   std::map<std::string, std::uint64_t> cancels_refused_;  // endpoint
   std::map<std::string, double> matching_seconds_;        // endpoint

@@ -372,20 +372,23 @@ TEST(Metrics, TheDefaultVersionIsTheBuildsVersion) {
 
 TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   Metrics metrics("0.1.0");
-  metrics.poll_finished("writer", true, "", 0.004, kT0);
-  metrics.poll_finished("writer", false, "TooManyRequestsException", 0.02, kT0 + seconds(5));
-  metrics.poll_finished("writer", true, "ignored when ok", 0.3, kT0 + milliseconds(5250));
-  metrics.poll_finished("writer", false, "TooManyRequestsException", 0.5, kT0 + seconds(10));
-  metrics.poll_finished("reader", false, "transport", 10, kT0);
-  metrics.poll_finished("reader", false, "", 45, kT0);
-  metrics.decision_recorded("writer", "long-reads", AuditOutcome::cancelled);
-  metrics.decision_recorded("writer", "long-reads", AuditOutcome::cancelled);
-  metrics.decision_recorded("writer", "long-reads", AuditOutcome::not_found);
-  metrics.decision_recorded("writer", "long-reads", AuditOutcome::budget_exhausted);
-  metrics.decision_recorded("reader", "audit-only", AuditOutcome::logged);
-  metrics.decision_recorded("reader", "long-reads", AuditOutcome::dry_run);
-  metrics.decision_recorded("writer", "long-reads", AuditOutcome::cancel_ineffective);
-  metrics.decision_recorded("writer", "long-reads", AuditOutcome::failed);
+  metrics.poll_finished("writer", "opencypher", true, "", 0.004, kT0);
+  metrics.poll_finished("writer", "opencypher", false, "TooManyRequestsException", 0.02,
+                        kT0 + seconds(5));
+  metrics.poll_finished("writer", "opencypher", true, "ignored when ok", 0.3,
+                        kT0 + milliseconds(5250));
+  metrics.poll_finished("writer", "opencypher", false, "TooManyRequestsException", 0.5,
+                        kT0 + seconds(10));
+  metrics.poll_finished("reader", "opencypher", false, "transport", 10, kT0);
+  metrics.poll_finished("reader", "opencypher", false, "", 45, kT0);
+  metrics.decision_recorded("writer", "opencypher", "long-reads", AuditOutcome::cancelled);
+  metrics.decision_recorded("writer", "opencypher", "long-reads", AuditOutcome::cancelled);
+  metrics.decision_recorded("writer", "opencypher", "long-reads", AuditOutcome::not_found);
+  metrics.decision_recorded("writer", "opencypher", "long-reads", AuditOutcome::budget_exhausted);
+  metrics.decision_recorded("reader", "opencypher", "audit-only", AuditOutcome::logged);
+  metrics.decision_recorded("reader", "opencypher", "long-reads", AuditOutcome::dry_run);
+  metrics.decision_recorded("writer", "opencypher", "long-reads", AuditOutcome::cancel_ineffective);
+  metrics.decision_recorded("writer", "opencypher", "long-reads", AuditOutcome::failed);
   metrics.cancel_lateness("writer", 0.5);
   metrics.cancel_lateness("writer", 2);
   metrics.cancel_lateness("writer", 400);
@@ -414,11 +417,16 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   EXPECT_EQ(e.value(p + "poll_requests_total", kWriter), 4);
   EXPECT_EQ(e.value(p + "poll_requests_total", kReader), 2);
   EXPECT_EQ(e.count(p + "poll_requests_total"), 2u);
-  EXPECT_EQ(e.value(p + "poll_errors_total",
-                    {{"endpoint", "writer"}, {"code", "TooManyRequestsException"}}),
+  EXPECT_EQ(e.value(p + "poll_errors_total", {{"endpoint", "writer"},
+                                              {"language", "opencypher"},
+                                              {"code", "TooManyRequestsException"}}),
             2);
-  EXPECT_EQ(e.value(p + "poll_errors_total", {{"endpoint", "reader"}, {"code", "transport"}}), 1);
-  EXPECT_EQ(e.value(p + "poll_errors_total", {{"endpoint", "reader"}, {"code", "unknown"}}), 1);
+  EXPECT_EQ(e.value(p + "poll_errors_total",
+                    {{"endpoint", "reader"}, {"language", "opencypher"}, {"code", "transport"}}),
+            1);
+  EXPECT_EQ(e.value(p + "poll_errors_total",
+                    {{"endpoint", "reader"}, {"language", "opencypher"}, {"code", "unknown"}}),
+            1);
   EXPECT_EQ(e.count(p + "poll_errors_total"), 3u);
 
   // Latency buckets: 0.004 <= 0.005; 0.02 <= 0.025; 0.3 <= 0.5; 0.5 <= 0.5 (le is inclusive).
@@ -452,8 +460,9 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   EXPECT_EQ(e.value(p + "queries_waiting", cypher("reader")), 5);
 
   const auto decision = [&](const char* endpoint, const char* rule, const char* outcome) {
-    return e.value(p + "decisions_total",
-                   {{"endpoint", endpoint}, {"rule", rule}, {"outcome", outcome}});
+    return e.value(
+        p + "decisions_total",
+        {{"endpoint", endpoint}, {"language", "opencypher"}, {"rule", rule}, {"outcome", outcome}});
   };
   EXPECT_EQ(decision("writer", "long-reads", "cancelled"), 2);
   EXPECT_EQ(decision("writer", "long-reads", "not_found"), 1);
@@ -463,10 +472,13 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   EXPECT_EQ(decision("reader", "audit-only", "logged"), 1);
   EXPECT_EQ(decision("reader", "long-reads", "dry_run"), 1);
   EXPECT_EQ(e.count(p + "decisions_total"), 7u);
-  EXPECT_EQ(e.value(p + "cancels_total", {{"endpoint", "writer"}, {"rule", "long-reads"}}), 2);
+  EXPECT_EQ(e.value(p + "cancels_total",
+                    {{"endpoint", "writer"}, {"language", "opencypher"}, {"rule", "long-reads"}}),
+            2);
   EXPECT_EQ(e.count(p + "cancels_total"), 1u);
-  EXPECT_EQ(
-      e.value(p + "budget_exhaustions_total", {{"endpoint", "writer"}, {"rule", "long-reads"}}), 1);
+  EXPECT_EQ(e.value(p + "budget_exhaustions_total",
+                    {{"endpoint", "writer"}, {"language", "opencypher"}, {"rule", "long-reads"}}),
+            1);
   EXPECT_EQ(e.count(p + "budget_exhaustions_total"), 1u);
 
   const std::vector<std::pair<std::string, double>> lateness = {
@@ -480,9 +492,11 @@ TEST(Metrics, ExactValuesAfterASequenceOfEvents) {
   EXPECT_EQ(e.value(p + "cancel_lateness_seconds_sum", kWriter), 402.5);
   EXPECT_EQ(e.value(p + "cancel_lateness_seconds_count", kWriter), 3);
 
-  EXPECT_EQ(e.value(p + "crossing_checks_total", {{"endpoint", "writer"}, {"result", "confirmed"}}), 2);
+  EXPECT_EQ(e.value(p + "crossing_checks_total", {{"endpoint", "writer"}, {"result", "confirmed"}}),
+            2);
   EXPECT_EQ(e.value(p + "crossing_checks_total", {{"endpoint", "writer"}, {"result", "ended"}}), 1);
-  EXPECT_EQ(e.value(p + "crossing_checks_total", {{"endpoint", "reader"}, {"result", "failed"}}), 1);
+  EXPECT_EQ(e.value(p + "crossing_checks_total", {{"endpoint", "reader"}, {"result", "failed"}}),
+            1);
   EXPECT_EQ(e.count(p + "crossing_checks_total"), 3u);
 
   EXPECT_EQ(e.value(p + "malformed_entries_total", cypher("writer")), 0);
@@ -503,18 +517,20 @@ TEST(Metrics, LabelValuesAreEscapedAndReadBackIntact) {
   Metrics metrics("v\"1\\\n");
   const std::string endpoint = "odd \"name\" with \\ and\nnewline";
   const std::string rule = "rule,with}braces{and=\"";
-  metrics.poll_finished(endpoint, false, "Code\"X", 1, kT0);
-  metrics.decision_recorded(endpoint, rule, AuditOutcome::cancelled);
+  metrics.poll_finished(endpoint, "opencypher", false, "Code\"X", 1, kT0);
+  metrics.decision_recorded(endpoint, "opencypher", rule, AuditOutcome::cancelled);
   const std::string text = metrics.render();
   EXPECT_NE(text.find(R"(endpoint="odd \"name\" with \\ and\nnewline")"), std::string::npos)
       << text;
   EXPECT_NE(text.find(R"(build_info{version="v\"1\\\n"} 1)"), std::string::npos) << text;
   const auto e = parse_ours(text);
-  EXPECT_EQ(
-      e.value("neptune_watchdog_poll_errors_total", {{"endpoint", endpoint}, {"code", "Code\"X"}}),
-      1);
-  EXPECT_EQ(e.value("neptune_watchdog_decisions_total",
-                    {{"endpoint", endpoint}, {"rule", rule}, {"outcome", "cancelled"}}),
+  EXPECT_EQ(e.value("neptune_watchdog_poll_errors_total",
+                    {{"endpoint", endpoint}, {"language", "opencypher"}, {"code", "Code\"X"}}),
+            1);
+  EXPECT_EQ(e.value("neptune_watchdog_decisions_total", {{"endpoint", endpoint},
+                                                         {"language", "opencypher"},
+                                                         {"rule", rule},
+                                                         {"outcome", "cancelled"}}),
             1);
   EXPECT_EQ(e.value("neptune_watchdog_build_info", {{"version", "v\"1\\\n"}}), 1);
 }
@@ -533,18 +549,18 @@ TEST(Metrics, HistogramsClampNegativeObservationsAndIgnoreNaN) {
 
 TEST(Metrics, OnlyBoundedLabelsEverAppear) {
   Metrics metrics;
-  metrics.poll_finished("writer", false, "timeout", 1, kT0);
-  metrics.poll_finished("writer", true, "", 1, kT0);
+  metrics.poll_finished("writer", "opencypher", false, "timeout", 1, kT0);
+  metrics.poll_finished("writer", "opencypher", true, "", 1, kT0);
   for (AuditOutcome outcome :
        {AuditOutcome::sending, AuditOutcome::cancelled, AuditOutcome::dry_run, AuditOutcome::logged,
         AuditOutcome::not_found, AuditOutcome::failed, AuditOutcome::budget_exhausted,
         AuditOutcome::cancel_ineffective, AuditOutcome::given_up})
-    metrics.decision_recorded("writer", "r", outcome);
+    metrics.decision_recorded("writer", "opencypher", "r", outcome);
   metrics.cancel_lateness("writer", 1);
   metrics.queries_seen("writer", "opencypher", 1, 1);
   metrics.config_reloaded(true);
   const auto e = parse_ours(metrics.render());
-  const std::set<std::string> allowed = {"endpoint", "language", "code", "rule",
+  const std::set<std::string> allowed = {"endpoint", "language", "code",    "rule",
                                          "outcome",  "result",   "version", "le"};
   std::set<std::string> used;
   for (const auto& s : e.samples)
@@ -561,18 +577,20 @@ TEST(Metrics, ConcurrentReportersLoseNoCount) {
     threads.emplace_back([&metrics, t] {
       const std::string endpoint = t % 2 ? "writer" : "reader";
       for (int i = 0; i < kEach; ++i) {
-        metrics.poll_finished(endpoint, i % 4 != 0, "timeout", 0.01, kT0 + milliseconds(i));
-        metrics.decision_recorded(endpoint, "r", AuditOutcome::cancelled);
+        metrics.poll_finished(endpoint, "opencypher", i % 4 != 0, "timeout", 0.01,
+                              kT0 + milliseconds(i));
+        metrics.decision_recorded(endpoint, "opencypher", "r", AuditOutcome::cancelled);
         if (i % 100 == 0) metrics.render();
       }
     });
   for (auto& t : threads) t.join();
   const auto e = parse_ours(metrics.render());
   EXPECT_EQ(e.value("neptune_watchdog_poll_requests_total", kWriter), 2 * kEach);
-  EXPECT_EQ(
-      e.value("neptune_watchdog_poll_errors_total", {{"endpoint", "reader"}, {"code", "timeout"}}),
-      2 * kEach / 4);
-  EXPECT_EQ(e.value("neptune_watchdog_cancels_total", {{"endpoint", "writer"}, {"rule", "r"}}),
+  EXPECT_EQ(e.value("neptune_watchdog_poll_errors_total",
+                    {{"endpoint", "reader"}, {"language", "opencypher"}, {"code", "timeout"}}),
+            2 * kEach / 4);
+  EXPECT_EQ(e.value("neptune_watchdog_cancels_total",
+                    {{"endpoint", "writer"}, {"language", "opencypher"}, {"rule", "r"}}),
             2 * kEach);
   EXPECT_EQ(e.value("neptune_watchdog_poll_duration_seconds_count", kReader), 2 * kEach);
 }
@@ -687,9 +705,9 @@ TEST(MetricsHealth, EveryCase) {
     SCOPED_TRACE(row.name);
     Metrics metrics;
     for (const auto& [endpoint, at] : row.successes)
-      metrics.poll_finished(endpoint, true, "", 0.1, at);
+      metrics.poll_finished(endpoint, "opencypher", true, "", 0.1, at);
     for (const auto& [endpoint, at] : row.failures)
-      metrics.poll_finished(endpoint, false, "transport", 0.1, at);
+      metrics.poll_finished(endpoint, "opencypher", false, "transport", 0.1, at);
     const HealthReport report = metrics.health(row.now, row.interval, row.endpoints);
     EXPECT_EQ(report.healthy, row.healthy);
     EXPECT_EQ(report.reason, row.reason);
@@ -701,6 +719,34 @@ TEST(MetricsHealth, EveryCase) {
 
 namespace nw {
 namespace {
+
+// A loop per language: its decisions and poll errors are told apart, not summed.
+TEST(Metrics, DecisionsAndPollErrorsCarryTheLanguage) {
+  Metrics metrics;
+  metrics.decision_recorded("writer", "opencypher", "long", AuditOutcome::cancelled);
+  metrics.decision_recorded("writer", "gremlin", "long", AuditOutcome::cancelled);
+  metrics.decision_recorded("writer", "gremlin", "long", AuditOutcome::budget_exhausted);
+  metrics.poll_finished("writer", "sparql", false, "timeout", 1, kT0);
+  const auto e = parse_ours(metrics.render());
+  const std::string p = "neptune_watchdog_";
+  const auto rule = [](const char* language) {
+    return LabelMap{{"endpoint", "writer"}, {"language", language}, {"rule", "long"}};
+  };
+  auto with_outcome = [&](const char* language, const char* outcome) {
+    LabelMap labels = rule(language);
+    labels["outcome"] = outcome;
+    return labels;
+  };
+  EXPECT_EQ(e.value(p + "decisions_total", with_outcome("opencypher", "cancelled")), 1);
+  EXPECT_EQ(e.value(p + "decisions_total", with_outcome("gremlin", "cancelled")), 1);
+  EXPECT_EQ(e.value(p + "decisions_total", with_outcome("gremlin", "budget_exhausted")), 1);
+  EXPECT_EQ(e.value(p + "cancels_total", rule("opencypher")), 1);
+  EXPECT_EQ(e.value(p + "cancels_total", rule("gremlin")), 1);
+  EXPECT_EQ(e.value(p + "budget_exhaustions_total", rule("gremlin")), 1);
+  EXPECT_EQ(e.value(p + "poll_errors_total",
+                    {{"endpoint", "writer"}, {"language", "sparql"}, {"code", "timeout"}}),
+            1);
+}
 
 TEST(Metrics, TheConfigVersionInForceAndTheLastReloadsResult) {
   Metrics metrics;
@@ -760,9 +806,9 @@ TEST(Metrics, AForgottenEndpointLeavesNoSeries) {
   Metrics metrics;
   const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1'790'000'000));
   for (const std::string endpoint : {"gone", "kept"}) {
-    metrics.poll_finished(endpoint, false, "timeout", 1, t0);
-    metrics.poll_finished(endpoint, true, "", 1, t0);
-    metrics.decision_recorded(endpoint, "r", AuditOutcome::cancelled);
+    metrics.poll_finished(endpoint, "opencypher", false, "timeout", 1, t0);
+    metrics.poll_finished(endpoint, "opencypher", true, "", 1, t0);
+    metrics.decision_recorded(endpoint, "opencypher", "r", AuditOutcome::cancelled);
     metrics.cancel_lateness(endpoint, 1);
     metrics.queries_seen(endpoint, "opencypher", 1, 1);
     metrics.crossing_checked(endpoint, "confirmed");
