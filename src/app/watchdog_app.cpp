@@ -214,8 +214,24 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   const auto workers = static_cast<std::size_t>(config->watchdog.workers);
   Scheduler scheduler(clock, Scheduler::Options{workers, 3 * workers});
   AuditTrail trail(audit);
-  trail.observe([&metrics](const AuditRecord& r, bool) {
-    metrics.decision_recorded(r.endpoint, std::string(to_string(r.language)), r.rule, r.outcome);
+  // Whether cancelling is paused, for the gauge and /healthz: judged here, on the writing thread
+  // right after a write, because the journal's state is guarded by the lock its writes hold,
+  // which the metrics server's thread must never wait for.
+  const auto report_audit_health = [&metrics, &holder, &trail] {
+    const auto journal = trail.journal();
+    const bool paused = holder.get()->watchdog.pause_on_audit_failure && !journal->healthy();
+    metrics.cancelling_paused(paused, paused ? "the audit log " + journal->path() +
+                                                   " cannot be written (" + journal->last_error() +
+                                                   "); on_audit_failure = pause"
+                                             : std::string());
+  };
+  trail.observe([&metrics, &report_audit_health](const AuditRecord& r, bool written) {
+    // Decisions are what the audit log holds: a record it could not take is a write error.
+    if (written)
+      metrics.decision_recorded(r.endpoint, std::string(to_string(r.language)), r.rule, r.outcome);
+    else
+      metrics.audit_write_failed();
+    report_audit_health();
   });
   trail.observe([&log = *log, &holder, &trail](const AuditRecord& r, bool written) {
     log_audit_record(log, r, written, *trail.journal(),
@@ -422,6 +438,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     } else if (sig == SIGHUP) {
       systemd.reloading();
       metrics.config_reloaded(reload());
+      report_audit_health();  // another audit_log or on_audit_failure may be in force
       systemd.ready();
     } else if (sig == SIGUSR1) {
       if (audit->reopen())
@@ -431,6 +448,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
             "SIGUSR1: cannot reopen the audit log {}: {}; still writing the old file, and the "
             "audit log counts as failed until a reopen succeeds",
             audit->path(), audit->last_error());
+      report_audit_health();  // a reopen changes whether the log can be written
     } else if (sig > 0) {
       log->info("received {}, stopping", sig == SIGTERM  ? "SIGTERM"
                                          : sig == SIGINT ? "SIGINT"

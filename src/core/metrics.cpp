@@ -204,6 +204,17 @@ void Metrics::config_reloaded(bool ok) {
   last_reload_ok_ = ok;
 }
 
+void Metrics::audit_write_failed() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++audit_write_errors_;
+}
+
+void Metrics::cancelling_paused(bool paused, const std::string& cause) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  cancelling_paused_ = paused;
+  paused_cause_ = paused ? cause : std::string();
+}
+
 void Metrics::config_in_force(const std::string& version) {
   std::lock_guard<std::mutex> lock(mutex_);
   config_version_ = version;
@@ -326,6 +337,15 @@ std::string Metrics::render() const {
   for (const auto& [labels, n] : crossing_checks_)
     sample(out, "crossing_checks_total", {"endpoint", "result"}, labels, n);
 
+  family(out, "audit_write_errors_total", "counter",
+         "Audit records that could not be written (a full disk, a failed rotation).");
+  sample(out, "audit_write_errors_total", {}, {}, audit_write_errors_);
+
+  family(out, "cancelling_paused", "gauge",
+         "1 while cancelling is paused because the audit log cannot be written "
+         "(on_audit_failure = pause), else 0.");
+  sample(out, "cancelling_paused", {}, {}, cancelling_paused_ ? 1 : 0);
+
   family(out, "config_reloads_total", "counter", "Configuration reloads, by result.");
   sample(out, "config_reloads_total", {"result"}, {"error"}, reloads_error_);
   sample(out, "config_reloads_total", {"result"}, {"ok"}, reloads_ok_);
@@ -345,6 +365,11 @@ HealthReport Metrics::health(SystemTime now, std::chrono::milliseconds poll_inte
   const auto limit = 3 * poll_interval;
   HealthReport report;
   std::lock_guard<std::mutex> lock(mutex_);
+  if (cancelling_paused_) {
+    // First: a watchdog that polls but cancels nothing is the most urgent thing to say.
+    report.healthy = false;
+    report.reason = "cancelling paused: " + paused_cause_;
+  }
   for (const auto& endpoint : endpoints) {
     std::string problem;
     const auto it = last_success_.find(endpoint);

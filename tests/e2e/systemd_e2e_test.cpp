@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "e2e/e2e_support.h"
@@ -144,6 +146,54 @@ std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path
   std::string body;
   Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
   return {response.getStatus(), body};
+}
+
+// A watchdog that cannot write its audit log (here /dev/full, whose every flush fails) polls
+// but cancels nothing under on_audit_failure = pause: /healthz answers 503 with the cause, and
+// the metrics show the pause and the failed writes, and count no unwritten record as a decision.
+TEST(Metrics, APausedWatchdogIsVisibleInHealthAndMetrics) {
+  Simulator sim;
+  sim.inject(SimQuery{"99999999-9999-4999-8999-999999999999", "MATCH (n) RETURN n", "running", 600000, 0});
+  Workspace ws;
+  std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n",
+                                       "metrics_listen = 127.0.0.1:0\non_audit_failure = pause\n");
+  {
+    std::ifstream in(config);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string s = text.str();
+    const auto at = s.find("audit_log = ");
+    s.replace(at, s.find('\n', at) - at, "audit_log = /dev/full");
+    std::ofstream(config) << s;
+  }
+  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
+  const auto line = watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("metrics on http://127.0.0.1:") != std::string::npos; },
+      milliseconds(20000));
+  ASSERT_TRUE(line);
+  const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(line->find("127.0.0.1:") + 10)));
+  ASSERT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("cancelling is paused") != std::string::npos; },
+      milliseconds(20000)));
+
+  std::pair<int, std::string> health;
+  for (int i = 0; i < 100 && (health = http_get(port, "/healthz")).first == 200; ++i)
+    std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_EQ(health.first, 503);
+  EXPECT_EQ(health.second.find("cancelling paused: the audit log /dev/full cannot be written ("), 0u)
+      << health.second;
+
+  const std::string metrics = http_get(port, "/metrics").second;
+  EXPECT_NE(metrics.find("\nneptune_watchdog_cancelling_paused 1\n"), std::string::npos) << metrics;
+  const std::string errors = "\nneptune_watchdog_audit_write_errors_total ";
+  const auto at = metrics.find(errors);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_GE(std::stol(metrics.substr(at + errors.size())), 1);
+  EXPECT_EQ(metrics.find("neptune_watchdog_decisions_total{"), std::string::npos)
+      << "an unwritten record counted as a decision\n" << metrics;
+  EXPECT_TRUE(sim.cancels()->empty());
+  watchdog.signal(SIGTERM);
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(5000)), 0);
 }
 
 // The daemon's own /metrics and /healthz, fed by real polls and cancels.

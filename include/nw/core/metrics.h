@@ -103,6 +103,15 @@ class Metrics {
   // that a fleet that changes does not grow the registry for ever.
   void forget_endpoint(const std::string& endpoint);
 
+  // A record could not be written to the audit journal (a full disk, a failed rotation): the
+  // operator's proof is missing a line. Such a record does not count as a decision.
+  void audit_write_failed();
+
+  // Whether cancelling is paused because the audit log cannot be written (on_audit_failure =
+  // pause), and why (`cause` names the log and its error; empty when not paused). While
+  // paused, health() is false with the cause: the watchdog polls but cancels nothing.
+  void cancelling_paused(bool paused, const std::string& cause);
+
   // A SIGHUP reload was applied (ok) or refused (error); the last one's result is a gauge
   // (1 from the start, when no reload was tried yet).
   void config_reloaded(bool ok);
@@ -114,8 +123,9 @@ class Metrics {
   // The text exposition format 0.0.4, families in a fixed order, samples sorted by labels.
   std::string render() const;
 
-  // Healthy iff every endpoint in `endpoints` had a successful poll within 3 × poll_interval
-  // of `now`. Otherwise the reason, e.g. "endpoint writer: no successful poll for 17s (limit
+  // Healthy iff cancelling is not paused and every endpoint in `endpoints` had a successful
+  // poll within 3 × poll_interval of `now`. Otherwise the reason, e.g. "cancelling paused: the
+  // audit log ... cannot be written: ...", "endpoint writer: no successful poll for 17s (limit
   // 15s)" or "endpoint writer: never polled successfully".
   HealthReport health(SystemTime now, std::chrono::milliseconds poll_interval,
                       const std::vector<std::string>& endpoints) const;
@@ -156,6 +166,9 @@ class Metrics {
   std::map<Labels, std::size_t> selected_;  // endpoint, language, rule
   std::string config_version_;              // empty until one is in force
   bool last_reload_ok_ = true;
+  std::uint64_t audit_write_errors_ = 0;
+  bool cancelling_paused_ = false;
+  std::string paused_cause_;
   std::uint64_t reloads_ok_ = 0;
   std::uint64_t reloads_error_ = 0;
 };

@@ -351,6 +351,8 @@ TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
       {"neptune_watchdog_cancels_refused_total", "counter"},
       {"neptune_watchdog_cancel_lateness_seconds", "histogram"},
       {"neptune_watchdog_crossing_checks_total", "counter"},
+      {"neptune_watchdog_audit_write_errors_total", "counter"},
+      {"neptune_watchdog_cancelling_paused", "gauge"},
       {"neptune_watchdog_config_reloads_total", "counter"},
       {"neptune_watchdog_last_reload_success", "gauge"},
       {"neptune_watchdog_config_info", "gauge"},
@@ -362,7 +364,9 @@ TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
   EXPECT_EQ(e.value("neptune_watchdog_config_reloads_total", {{"result", "error"}}), 0);
   // No reload tried yet counts as a success; no version until one is in force.
   EXPECT_EQ(e.value("neptune_watchdog_last_reload_success"), 1);
-  EXPECT_EQ(e.samples.size(), 4u);
+  EXPECT_EQ(e.value("neptune_watchdog_audit_write_errors_total"), 0);
+  EXPECT_EQ(e.value("neptune_watchdog_cancelling_paused"), 0);
+  EXPECT_EQ(e.samples.size(), 6u);
 }
 
 TEST(Metrics, TheDefaultVersionIsTheBuildsVersion) {
@@ -746,6 +750,33 @@ TEST(Metrics, DecisionsAndPollErrorsCarryTheLanguage) {
   EXPECT_EQ(e.value(p + "poll_errors_total",
                     {{"endpoint", "writer"}, {"language", "sparql"}, {"code", "timeout"}}),
             1);
+}
+
+// While the audit log cannot be written, cancelling pauses: the gauge and /healthz say so, with
+// the cause first, and both clear when the pause ends.
+TEST(Metrics, APausedWatchdogIsUnhealthyAndSaysWhy) {
+  Metrics metrics;
+  metrics.poll_finished("writer", "opencypher", true, "", 0.01, kT0);
+  metrics.audit_write_failed();
+  metrics.audit_write_failed();
+  metrics.cancelling_paused(true, "the audit log /var/log/a.jsonl cannot be written (ENOSPC)");
+  auto e = parse_ours(metrics.render());
+  EXPECT_EQ(e.value("neptune_watchdog_audit_write_errors_total"), 2);
+  EXPECT_EQ(e.value("neptune_watchdog_cancelling_paused"), 1);
+  auto health = metrics.health(kT0 + seconds(1), seconds(5), {"writer"});
+  EXPECT_FALSE(health.healthy);
+  EXPECT_EQ(health.reason,
+            "cancelling paused: the audit log /var/log/a.jsonl cannot be written (ENOSPC)");
+  health = metrics.health(kT0 + seconds(20), seconds(5), {"writer"});
+  EXPECT_EQ(health.reason,
+            "cancelling paused: the audit log /var/log/a.jsonl cannot be written (ENOSPC); "
+            "endpoint writer: no successful poll for 20s (limit 15s)");
+
+  metrics.cancelling_paused(false, "ignored when not paused");
+  e = parse_ours(metrics.render());
+  EXPECT_EQ(e.value("neptune_watchdog_cancelling_paused"), 0);
+  EXPECT_EQ(e.value("neptune_watchdog_audit_write_errors_total"), 2);  // a counter stays
+  EXPECT_TRUE(metrics.health(kT0 + seconds(1), seconds(5), {"writer"}).healthy);
 }
 
 TEST(Metrics, TheConfigVersionInForceAndTheLastReloadsResult) {
