@@ -44,16 +44,13 @@ Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand,
     return {Admission::stopping, std::nullopt};
   }
   // No cancel without a record: while the audit log cannot be written, cancels are not sent.
-  // Each is still recorded as not sent, and the first such record that can be written again
-  // ends the pause.
+  // Each is still recorded as not sent (record_held_back()), and the first such record that
+  // can be written again ends the pause.
   if (order.pause_on_audit_failure && !trail_.healthy()) {
     record.outcome = AuditOutcome::failed;
     record.error = "not sent: the audit log cannot be written (" + trail_.journal()->last_error() +
                    "); cancelling is paused (on_audit_failure = pause)";
-    trail_.record(record);
-    if (trail_.healthy())
-      log_.warn("audit log {} is writable again: cancelling resumes", trail_.journal()->path());
-    return {Admission::paused, std::nullopt};
+    return {Admission::paused, std::move(record)};
   }
   // The line gate comes before the budget: a cancel not queued spends nothing, and the next
   // poll decides it again while the query is listed.
@@ -99,6 +96,12 @@ Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand,
   lane.waiting.push_back(Pending{std::move(order), std::move(record_id), strand, std::move(done)});
   start_waiting(lane);
   return {Admission::sent, std::nullopt};
+}
+
+void CancelDispatcher::record_held_back(const AuditRecord& record, bool tell) {
+  const bool written = tell ? trail_.record(record) : trail_.record_quietly(record);
+  if (written && trail_.healthy())
+    log_.warn("audit log {} is writable again: cancelling resumes", trail_.journal()->path());
 }
 
 bool CancelDispatcher::write_ahead(AuditRecord& record, bool pause_on_audit_failure) {

@@ -198,9 +198,14 @@ void EndpointPoller::submit(const WatchdogConfig& config, CancelIntent intent) {
   Admitted admitted = cancels_.submit(
       std::move(order), strand_,
       [this, q = intent.query](const CancelResult& result) { cancel_finished(q, result); });
-  if (auto refusal = watch_.cancel_admitted(intent, admitted.admission == Admission::sent,
-                                            std::move(admitted.refusal)))
-    trail_.record(*refusal);
+  std::optional<AuditRecord> held;
+  if (admitted.admission == Admission::paused) held = admitted.refusal;
+  auto due = watch_.cancel_admitted(intent, admitted.admission == Admission::sent,
+                                    std::move(admitted.refusal));
+  if (held)
+    cancels_.record_held_back(*held, due.has_value());
+  else if (due)
+    trail_.record(*due);
 }
 
 void EndpointPoller::start(Clock::time_point first_poll) {

@@ -310,8 +310,13 @@ std::optional<AuditRecord> InstanceWatch::cancel_admitted(const CancelIntent& in
                                                           std::optional<AuditRecord> refusal) {
   if (sent) return std::nullopt;
   cancelling_.erase(intent.query.id);
-  // A budget refusal is recorded once per query and rule, not on every poll.
-  if (refusal && memory_.first_time(intent.query, "budget:" + refusal->rule)) return refusal;
+  // A budget refusal is recorded once per query and rule, a held-back cancel once per query,
+  // not on every poll.
+  if (!refusal) return std::nullopt;
+  const std::string key = refusal->outcome == AuditOutcome::budget_exhausted
+                              ? "budget:" + refusal->rule
+                              : std::string("held_back");
+  if (memory_.first_time(intent.query, key)) return refusal;
   return std::nullopt;
 }
 

@@ -37,6 +37,12 @@ class AuditTrail {
   // Appends `record` to the journal, then tells every observer. Returns whether it was written.
   bool record(const AuditRecord& record);
 
+  // Appends `record` to the journal without telling the observers: a decision they were told
+  // of already (a cancel held back again while the audit log cannot be written) is still
+  // offered to the journal, whose first success ends the pause, but is not logged or counted
+  // again. Returns whether it was written.
+  bool record_quietly(const AuditRecord& record) { return journal()->write(record); }
+
   // A new id that pairs a `sending` record with its outcome: unique within this process's
   // audit trail and, with a random prefix per start, across restarts ("3f9c0a7e-42").
   std::string next_record_id();

@@ -60,7 +60,8 @@ struct CancelOrder {
 enum class Admission {
   sent,          // the `sending` record is written; the cancel is on its way
   stopping,      // shutting down: recorded as failed, not sent
-  paused,        // the audit log cannot be written: recorded as failed, not sent
+  paused,        // the audit log cannot be written: not sent; `refusal` is the `failed`
+                 // record to hand to record_held_back()
   over_budget,   // not sent; `refusal` is the record to write if the caller wants it
   not_recorded,  // the `sending` record could not be written: not sent
   line_full,     // kMaxWaitingCancels of the instance wait their turn already: not queued,
@@ -74,7 +75,7 @@ inline constexpr std::size_t kMaxWaitingCancels = 1024;
 
 struct Admitted {
   Admission admission = Admission::sent;
-  std::optional<AuditRecord> refusal;  // with over_budget
+  std::optional<AuditRecord> refusal;  // with over_budget and paused
 };
 
 // What the instance learns of its cancel.
@@ -101,6 +102,12 @@ class CancelDispatcher {
   // written). The instance's cancels share one lane: at most order.max_in_flight of them are
   // sent at a time, at most kMaxWaitingCancels wait their turn.
   Admitted submit(CancelOrder order, Scheduler::StrandId strand, Done done);
+
+  // A cancel submit() held back (Admission::paused): its `failed` record is offered to the
+  // journal, and the first that is written ends the pause. `tell`: the observers (log,
+  // metrics) see it, which the instance asks for once per query while it stays listed, so
+  // that a long pause does not log and count the same decision at every poll.
+  void record_held_back(const AuditRecord& record, bool tell);
 
   // Shutdown: audits every cancel whose `sending` record has no outcome yet as failed,
   // abandoned, and logs per instance how many were still waiting their turn (not sent, not

@@ -118,7 +118,8 @@ class InstanceWatch {
   TimePoint retry_later(const WatchdogConfig& config, TimePoint now);
 
   // The cancel path's answer to handing it `intent`: sent, or not (then `refusal` is a budget
-  // refusal, to be recorded once per query and rule: returned when it is due).
+  // refusal, to be recorded once per query and rule, or a cancel held back while the audit log
+  // cannot be written, outcome `failed`, to be told once per query: returned when it is due).
   std::optional<AuditRecord> cancel_admitted(const CancelIntent& intent, bool sent,
                                              std::optional<AuditRecord> refusal);
   // A sent cancel's outcome. `refused`: Neptune refused it (AccessDenied), so it is given up

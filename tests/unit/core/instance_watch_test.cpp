@@ -248,6 +248,41 @@ TEST(InstanceWatch, ABudgetRefusalIsRecordedOncePerQueryAndTheCancelIsDecidedAga
   }
 }
 
+// While the audit log cannot be written, each query's cancel is held back at every poll (the
+// next poll decides again), but its `failed` record is told once per query while it stays
+// listed; a query that comes back under a new text is another query, told again.
+TEST(InstanceWatch, AHeldBackCancelIsToldOncePerQuery) {
+  const auto c = config("[watchdog]\nschedule = fixed\n[rule.long]\nmax_elapsed = 1s\n");
+  InstanceWatch w("test", "test", Language::opencypher, RunMode::service);
+  w.start(t0);
+  AuditRecord held;
+  held.rule = "long";
+  held.outcome = AuditOutcome::failed;
+  held.error = "not sent: the audit log cannot be written";
+  std::vector<std::string> told;
+  for (int poll = 0; poll < 4; ++poll) {
+    const auto s =
+        step(w, c, t0 + poll * 5s,
+             listing({running("q1", 5'000 + poll * 5'000), running("q2", 6'000 + poll * 5'000)}));
+    for (const WatchAction& a : s.polled) {
+      const auto* intent = std::get_if<CancelIntent>(&a);
+      ASSERT_NE(intent, nullptr);
+      AuditRecord r = held;
+      r.query_id = intent->query.id;
+      if (const auto due = w.cancel_admitted(*intent, false, r))
+        told.push_back(std::to_string(poll) + " " + due->query_id);
+    }
+    EXPECT_EQ(w.view().cancels_in_flight, 0u);
+  }
+  EXPECT_EQ(told, (std::vector<std::string>{"0 q2", "0 q1"}));
+  // Held back and also over budget: each is recorded once, on its own account.
+  const auto s = step(w, c, t0 + 20s, listing({running("q1", 25'000)}));
+  AuditRecord refusal;
+  refusal.rule = "long";
+  refusal.outcome = AuditOutcome::budget_exhausted;
+  EXPECT_TRUE(w.cancel_admitted(only_cancel(s.polled), false, refusal).has_value());
+}
+
 TEST(InstanceWatch, ARefusedCancelIsGivenUpAndTheMissingPermissionSaidOnceAMinute) {
   const auto c = config("[watchdog]\nschedule = fixed\n[rule.long]\nmax_elapsed = 1s\n");
   InstanceWatch w("test", "test", Language::opencypher, RunMode::service);
@@ -335,8 +370,9 @@ TEST(InstanceWatch, TheViewHasTheOldestRunningAndQueuedQueryOfTheLastPoll) {
   InstanceWatch w("test", "test", Language::opencypher, RunMode::service);
   w.start(t0);
   EXPECT_EQ(w.view().oldest_running_ms, 0);  // before any poll
-  step(w, c, t0,
-       listing({running("r1", 7'000), queued("w1", 300), running("r2", 12'500), queued("w2", 900)}));
+  step(
+      w, c, t0,
+      listing({running("r1", 7'000), queued("w1", 300), running("r2", 12'500), queued("w2", 900)}));
   EXPECT_EQ(w.view().oldest_running_ms, 12'500);
   EXPECT_EQ(w.view().oldest_queued_ms, 900);
   // The next poll replaces both; none of a kind is 0.
