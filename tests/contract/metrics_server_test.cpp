@@ -157,16 +157,16 @@ TEST(MetricsServer, ServesMetricsInTheTextFormat) {
   EXPECT_EQ(reply.body, metrics.render());
   EXPECT_NE(reply.body.find("neptune_watchdog_build_info{version=\"9.9.9\"} 1\n"),
             std::string::npos);
-  EXPECT_NE(reply.body.find(
-                "neptune_watchdog_cancels_total{endpoint=\"writer\",language=\"opencypher\",rule=\"long-reads\"} 1\n"),
+  EXPECT_NE(reply.body.find("neptune_watchdog_cancels_total{endpoint=\"writer\",language="
+                            "\"opencypher\",rule=\"long-reads\"} 1\n"),
             std::string::npos);
 
   // Each scrape renders afresh.
   metrics.decision_recorded("writer", "opencypher", "long-reads", AuditOutcome::cancelled);
-  EXPECT_NE(
-      fetch(server.port(), "/metrics?x=1")
-          .body.find("neptune_watchdog_cancels_total{endpoint=\"writer\",language=\"opencypher\",rule=\"long-reads\"} 2\n"),
-      std::string::npos);
+  EXPECT_NE(fetch(server.port(), "/metrics?x=1")
+                .body.find("neptune_watchdog_cancels_total{endpoint=\"writer\",language="
+                           "\"opencypher\",rule=\"long-reads\"} 2\n"),
+            std::string::npos);
 }
 
 TEST(MetricsServer, HealthzAnswers200ThenTheReasonWith503) {
