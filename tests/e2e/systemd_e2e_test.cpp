@@ -203,6 +203,64 @@ TEST(Metrics, APausedWatchdogIsVisibleInHealthAndMetrics) {
   EXPECT_EQ(watchdog.wait_exit(milliseconds(5000)), 0);
 }
 
+// The configuration version in force and the last reload's result, as an alert sees them: a
+// refused reload keeps the version and sets last_reload_success to 0; an applied one replaces
+// the version's series and sets it back to 1.
+TEST(Metrics, TheConfigVersionAndTheLastReloadFollowSighup) {
+  Simulator sim;
+  Workspace ws;
+  const std::string metrics_key = "metrics_listen = 127.0.0.1:0\n";
+  const std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n", metrics_key);
+  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
+  const auto line = watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("metrics on http://127.0.0.1:") != std::string::npos; },
+      milliseconds(20000));
+  ASSERT_TRUE(line);
+  const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(line->find("127.0.0.1:") + 10)));
+  // The version in force: the only config_info series.
+  const auto in_force = [&] {
+    const std::string text = http_get(port, "/metrics").second;
+    const std::string prefix = "\nneptune_watchdog_config_info{version=\"";
+    const auto at = text.find(prefix);
+    if (at == std::string::npos || text.find(prefix, at + 1) != std::string::npos) return std::string("?");
+    return text.substr(at + prefix.size(), text.find('"', at + prefix.size()) - at - prefix.size());
+  };
+  const auto last_reload = [&] {
+    const std::string text = http_get(port, "/metrics").second;
+    const std::string key = "\nneptune_watchdog_last_reload_success ";
+    const auto at = text.find(key);
+    return at == std::string::npos ? std::string("?") : text.substr(at + key.size(), 1);
+  };
+  // The result is reported once the reload has ended, just after its log line: wait for it.
+  const auto reload_reported = [&](const char* value) {
+    for (int i = 0; i < 100 && last_reload() != value; ++i)
+      std::this_thread::sleep_for(milliseconds(50));
+    return last_reload();
+  };
+  const std::string first = in_force();
+  EXPECT_EQ(first.size(), 12u) << first;
+  EXPECT_EQ(last_reload(), "1");
+
+  ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\nquery_matches = (\n", metrics_key);
+  watchdog.signal(SIGHUP);
+  ASSERT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("reload rejected") != std::string::npos; }, milliseconds(20000)));
+  EXPECT_EQ(reload_reported("0"), "0");
+  EXPECT_EQ(in_force(), first);
+
+  ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 40s\n", metrics_key);
+  watchdog.signal(SIGHUP);
+  ASSERT_TRUE(watchdog.wait_for_stderr(
+      [](const std::string& l) { return l.find("configuration reloaded") != std::string::npos; },
+      milliseconds(20000)));
+  EXPECT_EQ(reload_reported("1"), "1");
+  const std::string second = in_force();
+  EXPECT_EQ(second.size(), 12u) << second;
+  EXPECT_NE(second, first);
+  watchdog.signal(SIGTERM);
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(5000)), 0);
+}
+
 // The daemon's own /metrics and /healthz, fed by real polls and cancels.
 TEST(Metrics, TheDaemonServesMetricsAndHealth) {
   auto sim = std::make_unique<Simulator>();
@@ -222,7 +280,14 @@ TEST(Metrics, TheDaemonServesMetricsAndHealth) {
       [](const std::string& l) { return l.find("cancelled by rule long") != std::string::npos; },
       milliseconds(20000)));
 
-  const auto metrics = http_get(port, "/metrics");
+  // The per-poll gauges are set once the poll's actions are handed on, which may be after the
+  // cancel they started has ended: wait for them.
+  std::pair<int, std::string> metrics;
+  for (int i = 0; i < 100; ++i) {
+    metrics = http_get(port, "/metrics");
+    if (metrics.second.find("neptune_watchdog_rule_selected_queries{") != std::string::npos) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
   EXPECT_EQ(metrics.first, 200);
   for (const char* sample : {"neptune_watchdog_decisions_total{endpoint=\"writer\",language=\"opencypher\",rule=\"long\",outcome=\"cancelled\"} 1",
                              "neptune_watchdog_cancels_total{endpoint=\"writer\",language=\"opencypher\",rule=\"long\"} 1",
