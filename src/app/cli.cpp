@@ -8,6 +8,8 @@
 #include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
 
+#include "nw/core/rfc3339.h"
+
 namespace nw {
 namespace {
 
@@ -29,6 +31,15 @@ OptionSet option_set() {
              "evaluate captured status JSON (files, or directories of *.json) against the "
              "policies offline, print one line per query, and exit; no network")
           .argument("FILE..."));
+  set.addOption(Option("language", "",
+                       "with --test-matching: read every body as this language's status "
+                       "(opencypher, gremlin or sparql; default: read from each body, "
+                       "openCypher when the body does not say)")
+                    .argument("LANGUAGE"));
+  set.addOption(Option("at", "",
+                       "with --test-matching: judge time windows and expiries at this RFC 3339 "
+                       "instant (e.g. 2026-12-02T03:00:00Z) instead of now")
+                    .argument("TIME"));
   set.addOption(Option("help", "h", "print this help and exit"));
   set.addOption(Option("version", "", "print the version and exit"));
   return set;
@@ -45,8 +56,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     for (const auto& arg : args) {
       std::string name, value;
       if (!processor.process(arg, name, value)) {
-        // After --test-matching FILE, further words are more files.
-        if (!parse.options.test_matching.empty() && (arg.empty() || arg[0] != '-')) {
+        // After --test-matching FILE, further words are more files ("-" is standard input).
+        if (!parse.options.test_matching.empty() && (arg.empty() || arg[0] != '-' || arg == "-")) {
           parse.options.test_matching.push_back(arg);
           continue;
         }
@@ -69,8 +80,25 @@ CliParse parse_cli(const std::vector<std::string>& args) {
         o.version = true;
       else if (name == "test-matching")
         o.test_matching.push_back(value);
+      else if (name == "language") {
+        o.language = language_named(value);
+        if (!o.language) {
+          parse.error = "--language: unknown language '" + value +
+                        "' (expected opencypher, gremlin or sparql)";
+          return parse;
+        }
+      } else if (name == "at") {
+        o.at = parse_rfc3339(value);
+        if (!o.at) {
+          parse.error = "--at: '" + value + "' is not an RFC 3339 time (e.g. 2026-12-02T03:00:00Z)";
+          return parse;
+        }
+      }
     }
     processor.checkRequired();
+    // Both only change how --test-matching judges; elsewhere they would be silently ignored.
+    if ((parse.options.language || parse.options.at) && parse.options.test_matching.empty())
+      parse.error = "--language and --at apply to --test-matching only";
   } catch (const Poco::Util::OptionException& e) {
     parse.error = e.displayText();
   }

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "nw/core/decide.h"
+#include "nw/core/rule_memo.h"
+#include "nw/io/status_body_kind.h"
 #include "nw/io/status_json.h"
 
 namespace nw {
@@ -13,12 +16,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> expand(const std::vector<std::string>& paths, std::ostream& err,
-                                bool& ok) {
+constexpr const char* kStdin = "-";
+
+std::vector<std::string> expand(const std::vector<std::string>& paths, bool has_stdin,
+                                std::ostream& err, bool& ok) {
   std::vector<std::string> files;
   for (const auto& path : paths) {
     std::error_code ec;
-    if (fs::is_directory(path, ec)) {
+    if (!(has_stdin && path == kStdin) && fs::is_directory(path, ec)) {
       std::vector<std::string> found;
       for (const auto& entry : fs::directory_iterator(path, ec))
         if (entry.is_regular_file() && entry.path().extension() == ".json")
@@ -45,32 +50,103 @@ std::string describe(const Evaluation& e, const Policy& policy) {
   return action + " by [rule." + rule.name + "]: " + e.reason;
 }
 
+// Whether some rule would judge a query differently as openCypher than as Gremlin: then a
+// body that does not say which it is (their syntax is the same) needs --language.
+bool tells_opencypher_from_gremlin(const Policy& policy) {
+  return std::any_of(policy.rules.begin(), policy.rules.end(), [](const Rule& r) {
+    return r.covers(Language::opencypher) != r.covers(Language::gremlin);
+  });
+}
+
+std::string language_name(Language language) {
+  switch (language) {
+    case Language::opencypher:
+      return "openCypher";
+    case Language::gremlin:
+      return "Gremlin";
+    case Language::sparql:
+      return "SPARQL";
+  }
+  return "openCypher";
+}
+
 }  // namespace
 
 int run_test_matching(const WatchdogConfig& config, const std::vector<std::string>& paths,
-                      std::chrono::system_clock::time_point now, std::ostream& out,
-                      std::ostream& err) {
+                      const TestMatchingOptions& options, std::ostream& out, std::ostream& err) {
+  const Policy& policy = config.policy;
+  // One memo for the run, as the daemon keeps one per poll loop: every rule's filters in one
+  // pass per query text (nw/core/rule_memo.h). It compares texts, so ids repeated across
+  // captures are matched again when their text differs.
+  RuleMemo memo;
+  const bool has_stdin = options.standard_input != nullptr;
+  bool stdin_read = false;
   bool ok = true;
-  for (const auto& file : expand(paths, err, ok)) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      err << file << ": cannot read the file\n";
-      ok = false;
-      continue;
+  for (const auto& file : expand(paths, has_stdin, err, ok)) {
+    std::string text;
+    if (has_stdin && file == kStdin) {
+      if (stdin_read) {
+        err << file << ": standard input was already read\n";
+        ok = false;
+        continue;
+      }
+      stdin_read = true;
+      text.assign(std::istreambuf_iterator<char>(*options.standard_input),
+                  std::istreambuf_iterator<char>());
+    } else {
+      std::ifstream in(file, std::ios::binary);
+      if (!in) {
+        err << file << ": cannot read the file\n";
+        ok = false;
+        continue;
+      }
+      std::stringstream body;
+      body << in.rdbuf();
+      text = body.str();
     }
-    std::stringstream body;
-    body << in.rdbuf();
-    const auto parsed = parse_status_body(body.str(), Language::opencypher);
+
+    const StatusBodyKind kind = classify_status_body(text);
+    if (kind.shape == StatusBodyShape::error) {
+      // A 429 or an AccessDenied captured by mistake is no empty list: it says nothing of the
+      // queries that were running.
+      if (const auto error = parse_error_body(text)) {
+        err << file << ": an error reply, not a status: " << error->code
+            << (error->message.empty() ? "" : ": " + error->message) << "\n";
+        ok = false;
+        continue;
+      }
+    }
+    Language language = options.language.value_or(Language::opencypher);
+    if (kind.sparql) {
+      if (options.language && *options.language != Language::sparql) {
+        err << file << ": a SPARQL status (queryEvalStats has subqueries and no waited), not "
+            << language_name(*options.language) << "'s\n";
+        ok = false;
+        continue;
+      }
+      language = Language::sparql;
+    }
+    // One query's status (GET .../status/{id}) is read as the one entry of a list: the same
+    // reading as the daemon's of a list entry.
+    const auto parsed = kind.shape == StatusBodyShape::single_query
+                            ? parse_status_body("{\"queries\":[" + text + "]}", language)
+                            : parse_status_body(text, language);
     if (!parsed) {
       err << file << ": " << parsed.failure().message << "\n";
       ok = false;
       continue;
     }
     const StatusSnapshot& snapshot = parsed.value();
+    if (!options.language && !kind.sparql && !snapshot.queries.empty() &&
+        tells_opencypher_from_gremlin(policy))
+      err << file
+          << ": read as openCypher's status; a Gremlin status looks the same and the "
+             "rules judge the two differently: for a Gremlin capture give "
+             "--language gremlin\n";
     if (snapshot.queries.empty() && snapshot.malformed.empty()) out << file << ": no queries\n";
-    for (const auto& e : evaluate(snapshot, config.policy, now)) {
+    for (const auto& e : evaluate(snapshot, policy, options.at, &memo)) {
       const QueryStatus& q = snapshot.queries[e.query_index];
-      out << file << ": " << q.id << ": " << describe(e, config.policy) << "\n";
+      out << file << ": " << q.id << ": " << describe(e, policy) << "\n";
     }
     // As the daemon skips them: named, so that a capture does not seem to lack the query.
     for (const MalformedEntry& m : snapshot.malformed)

@@ -140,7 +140,9 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   if (opts.dry_run) loaded.config.policy.dry_run = true;
   const auto now = std::chrono::system_clock::now();
   if (!opts.test_matching.empty())
-    return run_test_matching(loaded.config, opts.test_matching, now, std::cout, std::cerr);
+    return run_test_matching(loaded.config, opts.test_matching,
+                             TestMatchingOptions{opts.at.value_or(now), opts.language, &std::cin},
+                             std::cout, std::cerr);
   if (opts.check_config) {
     // The same TLS set-up as the daemon's (no connection is made), so a bad ca_file fails here.
     // Every endpoint is tried, so that one run lists every error.

@@ -343,13 +343,6 @@ KeyCodec bounded_byte_size_key(std::uint64_t& target, std::uint64_t minimum, std
       [&target]() -> std::optional<std::string> { return std::to_string(target); }};
 }
 
-std::optional<Language> language_named(const std::string& name) {
-  if (name == "opencypher") return Language::opencypher;
-  if (name == "gremlin") return Language::gremlin;
-  if (name == "sparql") return Language::sparql;
-  return std::nullopt;
-}
-
 // "opencypher, gremlin, sparql": at least one, no repeats.
 template <class Add>
 std::optional<std::string> parse_languages(const std::string& v, Add add) {

@@ -14,4 +14,10 @@ std::string_view to_string(Language language) {
   return "opencypher";
 }
 
+std::optional<Language> language_named(std::string_view name) {
+  for (Language language : {Language::opencypher, Language::gremlin, Language::sparql})
+    if (name == to_string(language)) return language;
+  return std::nullopt;
+}
+
 }  // namespace nw

@@ -1,7 +1,11 @@
 #pragma once
 // The command line of neptune-watchdog (README.md "Running it", man/neptune-watchdog.8).
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "nw/core/query_status.h"
 
 namespace nw {
 
@@ -14,7 +18,12 @@ struct CliOptions {
   bool dry_run = false;
   bool help = false;
   bool version = false;
-  std::vector<std::string> test_matching;  // files or directories of captured status JSON
+  // Files or directories of captured status JSON; "-" reads standard input.
+  std::vector<std::string> test_matching;
+  // --test-matching only. --language: how to read every body (unset: from each body).
+  // --at: the instant at which time windows and protection expiries are judged (unset: now).
+  std::optional<Language> language;
+  std::optional<std::chrono::system_clock::time_point> at;
 };
 
 struct CliParse {

@@ -1,6 +1,7 @@
 #pragma once
 // The status model: what one poll of an instance's status endpoint tells us.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,9 @@ namespace nw {
 enum class Language { opencypher, gremlin, sparql };
 
 std::string_view to_string(Language language);
+// The language of a name as to_string() writes it ("opencypher", "gremlin", "sparql"), else
+// nullopt: the one spelling shared by config files and the command line.
+std::optional<Language> language_named(std::string_view name);
 
 // One entry of the `queries` list. Times are Neptune's own millisecond counters, kept as
 // 64-bit because the SDKs' 32-bit fields overflow after 24.8 days.

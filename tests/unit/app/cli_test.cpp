@@ -71,10 +71,49 @@ TEST(ParseCli, UsageErrors) {
   }
 }
 
+TEST(ParseCli, TestMatchingTakesFilesStandardInputALanguageAndAnInstant) {
+  const CliParse p = parse_cli({"--test-matching", "a.json", "-", "b", "--language", "gremlin", "--at",
+                                "2026-12-02T03:00:00Z", "c.json"});
+  EXPECT_EQ(p.error, "");
+  EXPECT_EQ(p.options.test_matching, (Args{"a.json", "-", "b", "c.json"}));
+  EXPECT_EQ(p.options.language, Language::gremlin);
+  ASSERT_TRUE(p.options.at.has_value());
+  EXPECT_EQ(std::chrono::system_clock::to_time_t(*p.options.at), 1796180400);
+
+  const CliParse dash = parse_cli({"--at=2026-12-02T04:00:00+01:00", "--test-matching", "-"});
+  EXPECT_EQ(dash.error, "");
+  EXPECT_EQ(dash.options.test_matching, Args{"-"});
+  EXPECT_EQ(dash.options.language, std::nullopt);
+  ASSERT_TRUE(dash.options.at.has_value());
+  EXPECT_EQ(std::chrono::system_clock::to_time_t(*dash.options.at), 1796180400);
+}
+
+TEST(ParseCli, TestMatchingOptionErrors) {
+  struct Row {
+    const char* name;
+    Args args;
+    const char* error;
+  } rows[] = {
+      {"unknown language", {"--test-matching", "a", "--language", "cypher"},
+       "--language: unknown language 'cypher' (expected opencypher, gremlin or sparql)"},
+      {"not a time", {"--test-matching", "a", "--at", "tomorrow"},
+       "--at: 'tomorrow' is not an RFC 3339 time (e.g. 2026-12-02T03:00:00Z)"},
+      {"a time without its zone", {"--test-matching", "a", "--at", "2026-12-02T03:00:00"},
+       "--at: '2026-12-02T03:00:00' is not an RFC 3339 time (e.g. 2026-12-02T03:00:00Z)"},
+      {"--language alone", {"--language", "sparql"}, "--language and --at apply to --test-matching only"},
+      {"--at with --once", {"--once", "--at", "2026-12-02T03:00:00Z"},
+       "--language and --at apply to --test-matching only"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    EXPECT_EQ(parse_cli(row.args).error, row.error);
+  }
+}
+
 TEST(HelpText, DocumentsEveryOptionAndExitCodes) {
   const std::string help = help_text();
   const char* parts[] = {"neptune-watchdog", "--config", "-c", "FILE", "--check-config", "--once", "--dry-run",
-                         "--help", "--version", kDefaultConfigPath, "64", "78"};
+                         "--help", "--version", "--test-matching", "--language", "--at", kDefaultConfigPath, "64", "78"};
   for (const char* part : parts) {
     SCOPED_TRACE(part);
     EXPECT_NE(help.find(part), std::string::npos) << help;

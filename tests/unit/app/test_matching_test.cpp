@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -86,9 +87,10 @@ struct Outcome {
   Lines err;
 };
 
-Outcome run(const WatchdogConfig& c, const std::vector<std::string>& paths) {
+Outcome run(const WatchdogConfig& c, const std::vector<std::string>& paths,
+            TestMatchingOptions options = TestMatchingOptions{kNow}) {
   std::ostringstream out, err;
-  const int code = run_test_matching(c, paths, kNow, out, err);
+  const int code = run_test_matching(c, paths, options, out, err);
   return {code, lines(out.str()), lines(err.str())};
 }
 
@@ -258,6 +260,141 @@ TEST(TestMatching, EachErrorAloneFailsTheRun) {
     ASSERT_EQ(r.err.size(), 1u);
     EXPECT_EQ(r.err[0].rfind(row.err_prefix, 0), 0u) << r.err[0];
   }
+}
+
+// Neptune's bodies differ by language only in SPARQL's queryEvalStats (subqueries, no waited):
+// such a body is read as SPARQL's, and rules limited to other languages do not select it.
+const std::string kSparql =
+    "{\"acceptedQueryCount\":9, \"runningQueryCount\":1, \"queries\":[{\"queryId\":\"s1\","
+    "\"queryEvalStats\":{\"subqueries\":0,\"elapsed\":400000,\"cancelled\":false},"
+    "\"queryString\":\"SELECT ?s WHERE { ?s ?p ?o }\"}]}";
+const std::string kByLanguage =
+    "[endpoint.e]\nurl = http://127.0.0.1:1\n"
+    "[rule.cypher]\nmax_elapsed = 1s\nlanguages = opencypher\n"
+    "[rule.gremlin]\nmax_elapsed = 2s\nlanguages = gremlin\n"
+    "[rule.sparql]\nmax_elapsed = 3s\nlanguages = sparql\n";
+
+TEST(TestMatching, ReadsTheLanguageFromTheBodyOrFromTheOption) {
+  TempDir dir;
+  const std::string sparql = dir.write("sparql.json", kSparql);
+  const std::string plain = dir.write("plain.json", body({entry("q1", "g.V().count()", 400000)}));
+  const std::string note = plain +
+                           ": read as openCypher's status; a Gremlin status looks the same and the "
+                           "rules judge the two differently: for a Gremlin capture give "
+                           "--language gremlin";
+  struct Row {
+    const char* name;
+    std::optional<Language> language;
+    std::string path;
+    int code;
+    Lines out, err;
+  } rows[] = {
+      {"SPARQL from the body", std::nullopt, sparql, 0,
+       {sparql + ": s1: cancel by [rule.sparql]: elapsed 400000ms > max_elapsed 3000ms"}, {}},
+      {"SPARQL from the body and the option", Language::sparql, sparql, 0,
+       {sparql + ": s1: cancel by [rule.sparql]: elapsed 400000ms > max_elapsed 3000ms"}, {}},
+      {"a SPARQL body is not Gremlin's", Language::gremlin, sparql, 1, {},
+       {sparql + ": a SPARQL status (queryEvalStats has subqueries and no waited), not Gremlin's"}},
+      {"openCypher when the body does not say, with a note", std::nullopt, plain, 0,
+       {plain + ": q1: cancel by [rule.cypher]: elapsed 400000ms > max_elapsed 1000ms"}, {note}},
+      {"--language opencypher", Language::opencypher, plain, 0,
+       {plain + ": q1: cancel by [rule.cypher]: elapsed 400000ms > max_elapsed 1000ms"}, {}},
+      {"--language gremlin", Language::gremlin, plain, 0,
+       {plain + ": q1: cancel by [rule.gremlin]: elapsed 400000ms > max_elapsed 2000ms"}, {}},
+      {"--language sparql", Language::sparql, plain, 0,
+       {plain + ": q1: cancel by [rule.sparql]: elapsed 400000ms > max_elapsed 3000ms"}, {}},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const Outcome r = run(config(kByLanguage), {row.path}, TestMatchingOptions{kNow, row.language});
+    EXPECT_EQ(r.code, row.code);
+    EXPECT_EQ(r.out, row.out);
+    EXPECT_EQ(r.err, row.err);
+  }
+}
+
+// Without a rule limited to some languages, the language changes nothing: no note.
+TEST(TestMatching, NoLanguageNoteWhenTheRulesTreatEveryLanguageAlike) {
+  TempDir dir;
+  const std::string plain = dir.write("plain.json", body({entry("q1", "MATCH (n)", 400000)}));
+  const Outcome r = run(config(kConfig), {plain});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, Lines{plain + ": q1: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms"});
+  EXPECT_EQ(r.err, Lines{});
+}
+
+// An error reply captured instead of a status says nothing of the queries: an error, not
+// "no queries".
+TEST(TestMatching, AnErrorReplyIsAnErrorNotAnEmptyList) {
+  TempDir dir;
+  const std::string throttled = dir.write(
+      "429.json",
+      "{\"requestId\":\"r1\",\"code\":\"TooManyRequestsException\",\"detailedMessage\":\"Too many requests\"}");
+  const std::string denied =
+      dir.write("403.json", "{\"code\":\"AccessDeniedException\",\"detailedMessage\":\"not authorized\"}");
+  const std::string bare = dir.write("bare.json", "{\"code\":\"ThrottlingException\"}");
+  const std::string good = dir.write("good.json", body({entry("g", "MATCH (n)", 400000)}));
+  const Outcome r = run(config(kConfig), {throttled, denied, bare, good});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, Lines{good + ": g: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms"});
+  EXPECT_EQ(r.err, (Lines{
+                       throttled + ": an error reply, not a status: TooManyRequestsException: Too many requests",
+                       denied + ": an error reply, not a status: AccessDeniedException: not authorized",
+                       bare + ": an error reply, not a status: ThrottlingException",
+                   }));
+}
+
+// One query's status (GET /opencypher/status/{id}) is judged as that query.
+TEST(TestMatching, JudgesASingleQueryAnswer) {
+  const std::string single = std::string(NW_TEST_DATA_DIR) + "/opencypher_single_query.json";
+  const Outcome r = run(config(kConfig), {single});
+  EXPECT_EQ(r.code, 0);
+  ASSERT_EQ(r.out.size(), 1u);
+  EXPECT_EQ(r.out[0], single + ": eadc6eea-698b-4a2f-8554-5270ab17ebee: none: within the limits of [rule.reads]");
+  EXPECT_EQ(r.err, Lines{});
+}
+
+// Windows are judged at --at, not at the machine's time.
+TEST(TestMatching, JudgesWindowsAtTheGivenInstant) {
+  TempDir dir;
+  const std::string f = dir.write("c.json", body({entry("q1", "MATCH (n)", 400000)}));
+  const std::string windowed =
+      "[endpoint.e]\nurl = http://127.0.0.1:1\n"
+      "[rule.day]\nmax_elapsed = 300s\nquery_matches = ^MATCH\nactive = Mon-Fri 07:00-19:00 UTC\n"
+      "[rule.night]\nmax_elapsed = 10m\naction = log\n";
+  // Wednesday 2026-12-02: 12:00 and 03:00 UTC.
+  const auto noon = std::chrono::system_clock::from_time_t(1796212800);
+  const auto night = std::chrono::system_clock::from_time_t(1796180400);
+  const Outcome day = run(config(windowed), {f}, TestMatchingOptions{noon});
+  EXPECT_EQ(day.out, Lines{f + ": q1: cancel by [rule.day]: elapsed 400000ms > max_elapsed 300000ms"});
+  const Outcome at_night = run(config(windowed), {f}, TestMatchingOptions{night});
+  EXPECT_EQ(at_night.out, Lines{f + ": q1: none: within the limits of [rule.night]; [rule.day] selects it but "
+                                    "is outside its window (Mon-Fri 07:00-19:00 UTC)"});
+}
+
+TEST(TestMatching, ReadsStandardInputForADash) {
+  TempDir dir;
+  const std::string f = dir.write("c.json", body({entry("f1", "MATCH (n)", 10)}));
+  std::istringstream in(body({entry("s1", "MATCH (n)", 400000)}));
+  TestMatchingOptions options{kNow};
+  options.standard_input = &in;
+  const Outcome r = run(config(kConfig), {"-", f, "-"}, options);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, (Lines{"-: s1: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms",
+                          f + ": f1: none: within the limits of [rule.reads]"}));
+  EXPECT_EQ(r.err, Lines{"-: standard input was already read"});
+}
+
+// The memo is keyed by query id but checks the text: one id in two captures, with two texts,
+// is judged by each text.
+TEST(TestMatching, AnIdReusedWithAnotherTextIsJudgedByItsOwnText) {
+  TempDir dir;
+  const std::string a = dir.write("a.json", body({entry("same", "MATCH (n)", 400000)}));
+  const std::string b = dir.write("b.json", body({entry("same", "CREATE (n)", 400000)}));
+  const Outcome r = run(config(kConfig), {a, b, a});
+  EXPECT_EQ(r.out, (Lines{a + ": same: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms",
+                          b + ": same: none: no active rule selects it",
+                          a + ": same: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms"}));
 }
 
 }  // namespace

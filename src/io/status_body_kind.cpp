@@ -1,0 +1,75 @@
+#include "nw/io/status_body_kind.h"
+
+#include <cstddef>
+#include <vector>
+
+namespace nw {
+namespace {
+
+struct Frame {
+  bool object = false;
+  bool eval_stats = false;  // the value of a `queryEvalStats` key
+  bool subqueries = false;
+  bool waited = false;
+};
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+}  // namespace
+
+StatusBodyKind classify_status_body(std::string_view body) {
+  StatusBodyKind kind;
+  bool queries = false, query_id = false, code = false;
+  std::vector<Frame> stack;
+  std::string_view last_key;  // the key whose value comes next; empty in arrays
+  const std::size_t n = body.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = body[i];
+    if (c == '"') {
+      // A string: to its closing quote, past escaped characters. Raw text is enough: every key
+      // looked for is plain ASCII, which an escaped spelling would not compare equal to.
+      const std::size_t start = i + 1;
+      std::size_t j = start;
+      while (j < n && body[j] != '"') j += body[j] == '\\' ? 2 : 1;
+      if (j >= n) break;  // truncated
+      const std::string_view text = body.substr(start, j - start);
+      std::size_t k = j + 1;
+      while (k < n && is_space(body[k])) ++k;
+      i = j;
+      if (k < n && body[k] == ':' && !stack.empty() && stack.back().object) {
+        Frame& frame = stack.back();
+        last_key = text;
+        if (stack.size() == 1) {
+          queries = queries || text == "queries";
+          query_id = query_id || text == "queryId";
+          code = code || text == "code";
+        }
+        if (frame.eval_stats) {
+          frame.subqueries = frame.subqueries || text == "subqueries";
+          frame.waited = frame.waited || text == "waited";
+        }
+        i = k;
+      }
+    } else if (c == '{' || c == '[') {
+      stack.push_back(Frame{c == '{', c == '{' && last_key == "queryEvalStats"});
+      last_key = {};
+    } else if (c == '}' || c == ']') {
+      if (stack.empty()) break;
+      const Frame frame = stack.back();
+      stack.pop_back();
+      if (frame.eval_stats && frame.subqueries && !frame.waited) kind.sparql = true;
+      last_key = {};
+    } else if (c == ',') {
+      last_key = {};
+    }
+  }
+  kind.shape = queries    ? StatusBodyShape::list
+               : query_id ? StatusBodyShape::single_query
+               : code     ? StatusBodyShape::error
+                          : StatusBodyShape::unknown;
+  return kind;
+}
+
+}  // namespace nw
