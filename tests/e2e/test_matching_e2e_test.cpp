@@ -1,8 +1,10 @@
-// --test-matching end to end: the real neptune-watchdog on captures of every kind (a list,
-// one query, an error reply, SPARQL, standard input), offline.
+// --test-matching end to end: the real neptune-watchdog on the shipped configurations, and on
+// captures of every kind (a list, one query, an error reply, SPARQL, standard input), offline.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,7 +22,17 @@ using test::ChildProcess;
 constexpr milliseconds kWait{30000};
 
 const std::string kSource = NW_SOURCE_DIR;
+const std::string kData = kSource + "/tests/data/test_matching/";
+const std::string kProduction = kSource + "/etc/neptune-watchdog/neptune-watchdog.ini";
 const std::string kDemo = kSource + "/etc/demo/neptune-watchdog.ini";
+
+// An .expected file holds one line per query without the "FILE: " that the binary prints first.
+Lines expected(const std::string& name, const std::string& file) {
+  std::ifstream in(kData + name);
+  Lines out;
+  for (std::string line; std::getline(in, line);) out.push_back(file + ": " + line);
+  return out;
+}
 
 struct Outcome {
   int code;
@@ -32,6 +44,41 @@ Outcome run(const std::vector<std::string>& args) {
   const auto code = watchdog.wait_exit(kWait);
   if (!code) ADD_FAILURE() << "neptune-watchdog did not exit";
   return {code.value_or(-1), watchdog.stdout_lines(), watchdog.stderr_lines()};
+}
+
+// The shipped production example does what its comments say, on reads, writes that start
+// like reads, exempt and protected queries: writes are only recorded, never cancelled, and
+// the interactive-reads rule governs only in its window. Every line is checked, so the
+// example cannot drift from its comments.
+TEST(TestMatchingEndToEnd, TheProductionExampleCancelsReadsAndOnlyRecordsWrites) {
+  const std::string capture = kData + "production_capture.json";
+  struct Row {
+    const char* at;
+    const char* expected;
+  } rows[] = {
+      {"2026-12-02T12:00:00Z", "production_business_hours.expected"},  // a Wednesday, 12:00 UTC
+      {"2026-12-02T03:00:00Z", "production_night.expected"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.at);
+    const Outcome r = run({"--config", kProduction, "--test-matching", capture, "--at", row.at,
+                       "--language", "opencypher"});
+    EXPECT_EQ(r.code, 0) << joined(r.err);
+    const Lines want = expected(row.expected, capture);
+    ASSERT_EQ(want.size(), 18u);
+    EXPECT_EQ(r.out, want);
+    EXPECT_EQ(r.err, Lines{});
+  }
+}
+
+TEST(TestMatchingEndToEnd, TheDemoConfigurationCancelsReadsAndOnlyRecordsWrites) {
+  const std::string capture = kData + "demo_capture.json";
+  const Outcome r = run({"--config", kDemo, "--test-matching", capture});
+  EXPECT_EQ(r.code, 0) << joined(r.err);
+  const Lines want = expected("demo.expected", capture);
+  ASSERT_EQ(want.size(), 12u);
+  EXPECT_EQ(r.out, want);
+  EXPECT_EQ(r.err, Lines{});
 }
 
 // Standard input, an error reply, a SPARQL list and one query's status, in one run: every
@@ -58,7 +105,7 @@ TEST(TestMatchingEndToEnd, ReadsStandardInputAndReportsAnErrorReply) {
 }
 
 TEST(TestMatchingEndToEnd, RefusesABadInstantOrLanguageAsAUsageError) {
-  const std::string capture = kSource + "/tests/data/sparql_list.json";
+  const std::string capture = kData + "demo_capture.json";
   EXPECT_EQ(run({"--config", kDemo, "--test-matching", capture, "--at", "noon"}).code, 64);
   EXPECT_EQ(run({"--config", kDemo, "--test-matching", capture, "--language", "cypher"}).code, 64);
 }
