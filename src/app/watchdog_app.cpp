@@ -7,6 +7,8 @@
 #include <map>
 #include <thread>
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 #include "nw/app/audit_trail.h"
@@ -25,6 +27,7 @@
 #include "nw/io/exchange_reaper.h"
 #include "nw/io/logging.h"
 #include "nw/io/metrics_server.h"
+#include "nw/io/stream_journal.h"
 #include "nw/io/systemd_notify.h"
 
 namespace nw {
@@ -189,14 +192,23 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     log->warn("{}", w.format(config->origin));
   CancelBudget budget(config->policy);
 
-  std::shared_ptr<AuditLog> audit;
-  try {
-    audit = std::make_shared<AuditLog>(config->watchdog);
-  } catch (const AuditOpenError& e) {
-    std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
-    return kExitConfig;
+  // --once --dry-run is a rehearsal, often next to the running service: its records go to
+  // standard output as JSON lines, and the service's audit file (its proof) is not touched.
+  const bool rehearsal = opts.once && opts.dry_run;
+  std::shared_ptr<AuditLog> audit;  // null in a rehearsal
+  std::shared_ptr<AuditJournal> journal;
+  if (rehearsal) {
+    journal = std::make_shared<StreamJournal>(STDOUT_FILENO, "standard output");
+  } else {
+    try {
+      audit = std::make_shared<AuditLog>(config->watchdog);
+    } catch (const AuditOpenError& e) {
+      std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
+      return kExitConfig;
+    }
+    journal = audit;
   }
-  if (!config->watchdog.audit_log.empty()) {
+  if (audit && !config->watchdog.audit_log.empty()) {
     if (const std::size_t unanswered = unanswered_cancels(config->watchdog.audit_log);
         unanswered > 0)
       log->warn(
@@ -215,7 +227,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   // no task outlives the loops it refers to.
   const auto workers = static_cast<std::size_t>(config->watchdog.workers);
   Scheduler scheduler(clock, Scheduler::Options{workers, 3 * workers});
-  AuditTrail trail(audit);
+  AuditTrail trail(journal);
   // Whether cancelling is paused, for the gauge and /healthz: judged here, on the writing thread
   // right after a write, because the journal's state is guarded by the lock its writes hold,
   // which the metrics server's thread must never wait for.
@@ -293,7 +305,9 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
                           names);
   };
   std::unique_ptr<MetricsServer> metrics_server;
-  if (!config->watchdog.metrics_listen.empty()) {
+  // --once serves no metrics: it is over before a scrape, and the service next to it holds the
+  // port (binding it would fail the run).
+  if (!config->watchdog.metrics_listen.empty() && !opts.once) {
     try {
       metrics_server =
           std::make_unique<MetricsServer>(config->watchdog.metrics_listen, metrics, health);
@@ -323,7 +337,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       "{}audit to {}",
       NW_VERSION, config->version, loops.size(), config->policy.rules.size(),
       format_duration(config->watchdog.poll_interval),
-      config->policy.dry_run ? "DRY RUN (no cancels), " : "", audit->destinations());
+      config->policy.dry_run ? "DRY RUN (no cancels), " : "",
+      audit ? audit->destinations() : journal->path());
 
   // Under --once each loop runs one cycle.
   Completion completion;
@@ -442,6 +457,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       metrics.config_reloaded(reload());
       report_audit_health();  // another audit_log or on_audit_failure may be in force
       systemd.ready();
+    } else if (sig == SIGUSR1 && !audit) {
+      log->info("SIGUSR1 ignored: records go to {}", journal->path());
     } else if (sig == SIGUSR1) {
       if (audit->reopen())
         log->info("SIGUSR1: reopened the audit log {}", audit->path());
@@ -496,7 +513,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       // promise wins; no record can be written after close(), so none is left half-written.
       log->error("a worker did not return {}ms after its requests were aborted; leaving without it",
                  kAbortGrace.count());
-      audit->close();
+      trail.journal()->close();
       log->flush();
       std::fflush(nullptr);
       std::_Exit(kExitOk);

@@ -112,19 +112,64 @@ TEST(WatchdogEndToEnd, LegacyServletFormCancelsToo) {
   EXPECT_TRUE(cancels->getObject(0)->getValue<bool>("silent"));
 }
 
-TEST(WatchdogEndToEnd, DryRunFlagSendsNoCancelButAudits) {
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A rehearsal next to the running service: the service holds the metrics port and writes the
+// audit file. --once --dry-run serves no metrics (so the held port does not fail it), cancels
+// nothing, leaves the audit file as it was, and prints its records as JSON lines on stdout.
+TEST(WatchdogEndToEnd, OnceDryRunNextToTheServicePrintsItsRecordsAndLeavesTheAuditFile) {
   Simulator sim;
   sim.inject(kLong);
   sim.inject(kShort);
   Workspace ws;
-  ASSERT_EQ(run_once(ws.write_config(sim.url(), kLongReadsRule), {"--dry-run"}), 0);
+  Poco::Net::ServerSocket service_metrics(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const std::string config = ws.write_config(
+      sim.url(), kLongReadsRule,
+      "metrics_listen = 127.0.0.1:" + std::to_string(service_metrics.address().port()) + "\n");
+  const std::string service_record = "{\"outcome\":\"cancelled\",\"mode\":\"service\"}\n";
+  std::ofstream(ws.audit_path(), std::ios::binary) << service_record;
+
+  ChildProcess rehearsal(NW_WATCHDOG_BIN, {"--config", config, "--once", "--dry-run"});
+  ASSERT_EQ(rehearsal.wait_exit(milliseconds(30000)), 0) << e2e::joined(rehearsal.stderr_lines());
   EXPECT_EQ(sim.cancels()->size(), 0u);
+  EXPECT_EQ(file_text(ws.audit_path()), service_record);
+
+  const auto lines = rehearsal.stdout_lines();
+  ASSERT_EQ(lines.size(), 1u) << e2e::joined(lines);
+  const auto record = Poco::JSON::Parser().parse(lines[0]).extract<Object::Ptr>();
+  EXPECT_EQ(record->getValue<std::string>("query_id"), kLong.id);
+  EXPECT_EQ(record->getValue<std::string>("outcome"), "dry_run");
+  EXPECT_EQ(record->getValue<std::string>("mode"), "once");
+  EXPECT_EQ(record->getValue<std::string>("rule"), "long-reads");
+  EXPECT_TRUE(record->getValue<bool>("dry_run"));
+  EXPECT_EQ(record->getValue<int>("attempts"), 0);
+}
+
+// --once that acts serves no metrics either, and audits to the file, each record saying which
+// process wrote it.
+TEST(WatchdogEndToEnd, OnceIgnoresAHeldMetricsPortAndAuditsItsModeToTheFile) {
+  Simulator sim;
+  sim.inject(kLong);
+  sim.inject(kShort);
+  Workspace ws;
+  Poco::Net::ServerSocket service_metrics(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const std::string config = ws.write_config(
+      sim.url(), kLongReadsRule,
+      "metrics_listen = 127.0.0.1:" + std::to_string(service_metrics.address().port()) + "\n");
+  ChildProcess once(NW_WATCHDOG_BIN, {"--config", config, "--once"});
+  ASSERT_EQ(once.wait_exit(milliseconds(30000)), 0) << e2e::joined(once.stderr_lines());
+  EXPECT_EQ(sim.cancelled_ids(), std::vector<std::string>{kLong.id});
+  EXPECT_EQ(once.stdout_lines(), std::vector<std::string>{});
   const auto records = ws.audit_records();
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0]->getValue<std::string>("query_id"), kLong.id);
-  EXPECT_EQ(records[0]->getValue<std::string>("outcome"), "dry_run");
-  EXPECT_TRUE(records[0]->getValue<bool>("dry_run"));
-  EXPECT_EQ(records[0]->getValue<int>("attempts"), 0);
+  EXPECT_EQ(records[0]->getValue<std::string>("outcome"), "cancelled");
+  EXPECT_EQ(records[0]->getValue<std::string>("mode"), "once");
 }
 
 TEST(WatchdogEndToEnd, RetriesAThrottledCancelAndRecordsTheAttempts) {
