@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 
 #include "nw/core/decide.h"
 #include "nw/core/rule_memo.h"
@@ -39,6 +38,26 @@ std::vector<std::string> expand(const std::vector<std::string>& paths, bool has_
     }
   }
   return files;
+}
+
+// A capture of 8,192 queries is megabytes: a file of known size is read in one piece; a pipe
+// (standard input, a process substitution) as it comes.
+std::string read_all(std::istream& in) {
+  std::string text;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.good() ? static_cast<std::streamoff>(in.tellg()) : -1;
+  if (size >= 0) {
+    in.seekg(0, std::ios::beg);
+    text.resize(static_cast<std::size_t>(size));
+    in.read(text.data(), size);
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    // A file that grew while read: the rest as it comes.
+    if (in) text.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return text;
+  }
+  in.clear();
+  text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return text;
 }
 
 std::string describe(const Evaluation& e, const Policy& policy) {
@@ -91,8 +110,7 @@ int run_test_matching(const WatchdogConfig& config, const std::vector<std::strin
         continue;
       }
       stdin_read = true;
-      text.assign(std::istreambuf_iterator<char>(*options.standard_input),
-                  std::istreambuf_iterator<char>());
+      text = read_all(*options.standard_input);
     } else {
       std::ifstream in(file, std::ios::binary);
       if (!in) {
@@ -100,9 +118,7 @@ int run_test_matching(const WatchdogConfig& config, const std::vector<std::strin
         ok = false;
         continue;
       }
-      std::stringstream body;
-      body << in.rdbuf();
-      text = body.str();
+      text = read_all(in);
     }
 
     const StatusBodyKind kind = classify_status_body(text);

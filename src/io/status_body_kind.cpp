@@ -1,6 +1,7 @@
 #include "nw/io/status_body_kind.h"
 
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 namespace nw {
@@ -30,9 +31,22 @@ StatusBodyKind classify_status_body(std::string_view body) {
     if (c == '"') {
       // A string: to its closing quote, past escaped characters. Raw text is enough: every key
       // looked for is plain ASCII, which an escaped spelling would not compare equal to.
+      // Most of a status body is query texts: memchr finds each quote, and a quote after an
+      // odd run of backslashes is escaped.
       const std::size_t start = i + 1;
       std::size_t j = start;
-      while (j < n && body[j] != '"') j += body[j] == '\\' ? 2 : 1;
+      for (;;) {
+        const void* quote = j < n ? std::memchr(body.data() + j, '"', n - j) : nullptr;
+        if (!quote) {
+          j = n;
+          break;
+        }
+        j = static_cast<std::size_t>(static_cast<const char*>(quote) - body.data());
+        std::size_t backslashes = 0;
+        while (j - backslashes > start && body[j - backslashes - 1] == '\\') ++backslashes;
+        if (backslashes % 2 == 0) break;
+        ++j;
+      }
       if (j >= n) break;  // truncated
       const std::string_view text = body.substr(start, j - start);
       std::size_t k = j + 1;
