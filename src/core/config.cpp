@@ -1,8 +1,12 @@
 #include "nw/core/config.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
+#include <set>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "nw/core/audit_record.h"
 #include "nw/core/config_schema.h"
@@ -37,7 +41,7 @@ std::string_view to_string(Schedule schedule) {
 }
 
 std::string ConfigError::format(std::string_view origin) const {
-  std::string out(origin);
+  std::string out = terminal_safe(origin);  // a path given on the command line
   out += ": ";
   // Keys and messages can quote the file's own bytes: never raw controls on a terminal.
   if (!key.empty())
@@ -127,6 +131,7 @@ class ConfigBuilder {
         error(key, "unknown key", entry.line);
         continue;
       }
+      if (entry.comment_refused) continue;  // its error is the comment's
       if (auto problem = it->parse(entry.value)) error(key, *problem, entry.line);
     }
   }
@@ -156,18 +161,31 @@ class ConfigBuilder {
     EndpointConfig& e = result_.config.endpoints[index];
     if (!valid_name(e.name))
       error(section.name, "endpoint name must use letters, digits, '-', '_' or '.'", section.line);
+    const std::size_t errors_before = result_.errors.size();
     apply(section, endpoint_keys(e));
 
     const std::string url_key = section.name + ".url";
     if (line_of(section, "url") == 0) error(url_key, "missing required key", section.line);
     // The url's own error is reported; a check that depends on its scheme waits for a good one.
+    // Only this section's errors can name its url (a duplicate is the tokenizer's, and leaves
+    // the first url in force; one with a comment was not parsed): looking at every error would
+    // make many sections quadratic.
+    const IniEntry* const url_entry = entry_of(section, "url");
     const bool url_ok =
-        line_of(section, "url") != 0 &&
-        std::none_of(result_.errors.begin(), result_.errors.end(),
+        url_entry != nullptr && !url_entry->comment_refused &&
+        std::none_of(result_.errors.begin() + static_cast<std::ptrdiff_t>(errors_before),
+                     result_.errors.end(),
                      [&](const ConfigError& problem) { return problem.key == url_key; });
     if (e.auth == AuthMode::iam && e.region.empty())
       error(section.name + ".region",
             "required with auth = iam (the cluster's region, e.g. us-east-1)", section.line);
+    // A signed request carries the session token and can be replayed by whoever reads it.
+    if (e.auth == AuthMode::iam && url_ok && !e.url.https && !is_loopback_host(e.url.host))
+      error(url_key,
+            "auth = iam needs https://: over plain http:// the signed requests and the session "
+            "token would cross the network in the clear (http:// is accepted only for a loopback "
+            "host: 127.0.0.0/8, ::1 or localhost)",
+            line_of(section, "url"));
     if (!e.profile.empty() && e.auth != AuthMode::iam)
       error(section.name + ".profile", "only used with auth = iam", line_of(section, "profile"));
     if (!e.ca_file.empty() && url_ok && !e.url.https)
@@ -189,6 +207,29 @@ class ConfigBuilder {
       error(section.name,
             "a rule needs at least one limit (max_elapsed, max_waited, max_running or max_queued)",
             section.line);
+    // A zero limit is broken by every query the rule selects: with action = cancel that is a
+    // cancel of everything it selects, which is never what a limit is for. Recording them all
+    // (action = log) is a legitimate census, so it stays allowed.
+    if (r.action == RuleAction::log) return;
+    const char* const only_record = ", or action = log to only record them";
+    if (r.max_elapsed && r.max_elapsed->count() == 0)
+      error(section.name + ".max_elapsed",
+            std::string("0s would cancel every running query this rule selects as soon as it is "
+                        "seen: write the longest a query may run (e.g. max_elapsed = 300s)") +
+                only_record,
+            line_of(section, "max_elapsed"));
+    if (r.max_waited && r.max_waited->count() == 0)
+      error(section.name + ".max_waited",
+            std::string("0s would cancel every queued query this rule selects as soon as it is "
+                        "seen: write the longest a query may wait (e.g. max_waited = 60s)") +
+                only_record,
+            line_of(section, "max_waited"));
+    if (r.max_running && *r.max_running == 0)
+      error(section.name + ".max_running",
+            std::string("0 would cancel every running query this rule selects: write how many "
+                        "may run at once (e.g. max_running = 20)") +
+                only_record,
+            line_of(section, "max_running"));
   }
 
   void protect_section(const IniSection& section, std::size_t index) {
@@ -201,10 +242,16 @@ class ConfigBuilder {
       error(section.name, "a protection needs query_ids or query_matches", section.line);
   }
 
-  static int line_of(const IniSection& section, std::string_view key) {
+  // A scan of the section: called a fixed number of times per section, so linear overall.
+  static const IniEntry* entry_of(const IniSection& section, std::string_view key) {
     for (const auto& e : section.entries)
-      if (e.key == key) return e.line;
-    return 0;
+      if (e.key == key) return &e;
+    return nullptr;
+  }
+
+  static int line_of(const IniSection& section, std::string_view key) {
+    const IniEntry* e = entry_of(section, key);
+    return e ? e->line : 0;
   }
 
   void check_whole() {
@@ -238,6 +285,10 @@ std::string describe_config(const WatchdogConfig& c) {
   WatchdogConfig copy = c;
   std::string out = "# effective configuration of " + c.origin + "\n";
   out += "[watchdog]\n" + print_keys(watchdog_keys(copy));
+  // No budget is a value the key cannot take (it is left out), so it is said in a comment:
+  // an operator reading --check-config sees that nothing caps the cancels.
+  if (!copy.policy.max_cancels_per_minute)
+    out += "# max_cancels_per_minute: unlimited (no budget across endpoints)\n";
   out += "\n[retry]\n" + print_keys(retry_keys(copy.retry));
   for (const auto& e : c.endpoints) out += "\n" + describe_endpoint(e);
   if (!copy.policy.protections.empty())
@@ -245,7 +296,17 @@ std::string describe_config(const WatchdogConfig& c) {
   for (auto& p : copy.policy.protections)
     out += "\n[" + p.section + "]\n" + print_keys(protect_keys(p));
   out += "\n# rules in evaluation order: the first that selects a query governs it\n";
-  for (auto& r : copy.policy.rules) out += "\n[rule." + r.name + "]\n" + print_keys(rule_keys(r));
+  for (auto& r : copy.policy.rules) {
+    KeyTable keys = rule_keys(r);
+    // Under [watchdog] dry_run = true no rule cancels, whatever its own dry_run says: a rule's
+    // `dry_run = false` beside it would read as if that rule cancelled.
+    if (copy.policy.dry_run)
+      keys.erase(std::remove_if(keys.begin(), keys.end(),
+                                [](const ConfigKey& k) { return k.name == "dry_run"; }),
+                 keys.end());
+    out += "\n[rule." + r.name + "]\n" + print_keys(keys);
+    if (copy.policy.dry_run) out += "# dry_run: true, as [watchdog] dry_run = true\n";
+  }
   return out;
 }
 
@@ -256,9 +317,47 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c,
     return re ? re->pattern() : "";
   };
   const auto& rules = c.policy.rules;
+  // An earlier rule shadows a later one when it is not windowed (a windowed rule leaves the
+  // others room outside its window), covers the later one's languages (a rule for fewer
+  // languages leaves the others' queries to later rules), and either has no filters or the same
+  // ones. The earlier rules are indexed by (languages, filters), first one kept, so that each
+  // rule looks up the few language sets that cover its own instead of comparing itself with
+  // every earlier rule: a file of many rules is checked in n log n, not n squared.
+  using FilterKey = std::tuple<std::string, std::string, std::string>;
+  std::map<FilterKey, std::size_t> first_with;
+  const auto filter_key = [&](const std::set<Language>& languages, const Rule& r) {
+    return FilterKey{language_list(languages), pattern(r.query_matches), pattern(r.query_excludes)};
+  };
+  // Every language set that covers a rule's: all languages (empty), and each superset.
+  const auto covering_sets = [](const std::set<Language>& languages) {
+    std::vector<std::set<Language>> out = {{}};
+    if (languages.empty()) return out;
+    constexpr Language kAll[] = {Language::opencypher, Language::gremlin, Language::sparql};
+    for (unsigned mask = 1; mask < 8; ++mask) {
+      std::set<Language> candidate;
+      for (unsigned bit = 0; bit < 3; ++bit)
+        if (mask & (1u << bit)) candidate.insert(kAll[bit]);
+      if (std::includes(candidate.begin(), candidate.end(), languages.begin(), languages.end()))
+        out.push_back(std::move(candidate));
+    }
+    return out;
+  };
+  const auto first_shadowing_rule = [&](std::size_t i) -> std::optional<std::size_t> {
+    const Rule& r = rules[i];
+    std::optional<std::size_t> first;
+    const Rule no_filters;
+    for (const auto& languages : covering_sets(r.languages))
+      for (const FilterKey& k : {filter_key(languages, no_filters), filter_key(languages, r)})
+        // Rule i itself is indexed already (it is kept only when no earlier rule has its key).
+        if (const auto it = first_with.find(k);
+            it != first_with.end() && it->second < i && (!first || it->second < *first))
+          first = it->second;
+    return first;
+  };
   for (std::size_t i = 0; i < rules.size(); ++i) {
     const Rule& r = rules[i];
     const std::string key = "rule." + r.name;
+    if (!r.active) first_with.emplace(filter_key(r.languages, r), i);
     if (r.query_excludes && re2::RE2::PartialMatch("", *r.query_excludes)) {
       warnings.push_back({key,
                           "can never match: query_excludes '" + r.query_excludes->pattern() +
@@ -272,31 +371,25 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c,
           {key, "can never match: query_matches and query_excludes are the same", 0});
       continue;
     }
-    for (std::size_t j = 0; j < i; ++j) {
-      const Rule& earlier = rules[j];
-      if (earlier.active) continue;  // a windowed rule leaves the others room outside its window
-      // A rule for fewer languages leaves the others' queries to later rules.
-      const bool covers_languages =
-          earlier.languages.empty() ||
-          (!r.languages.empty() && std::includes(earlier.languages.begin(), earlier.languages.end(),
-                                                 r.languages.begin(), r.languages.end()));
-      if (!covers_languages) continue;
+    if (const auto j = first_shadowing_rule(i)) {
+      const Rule& earlier = rules[*j];
       const bool catch_all = !earlier.query_matches && !earlier.query_excludes;
-      const bool same_filters = pattern(earlier.query_matches) == pattern(r.query_matches) &&
-                                pattern(earlier.query_excludes) == pattern(r.query_excludes);
-      if (catch_all || same_filters) {
-        // "every gremlin, sparql query" for a catch-all of some languages.
-        const std::string every =
-            earlier.languages.empty() ? "every" : "every " + language_list(earlier.languages);
-        warnings.push_back(
-            {key,
-             "never governs a query: [rule." + earlier.name + "] comes first and " +
-                 (catch_all ? "selects " + every + " query" : "has the same filters"),
-             0});
-        break;
-      }
+      // "every gremlin, sparql query" for a catch-all of some languages.
+      const std::string every =
+          earlier.languages.empty() ? "every" : "every " + language_list(earlier.languages);
+      warnings.push_back({key,
+                          "never governs a query: [rule." + earlier.name + "] comes first and " +
+                              (catch_all ? "selects " + every + " query" : "has the same filters"),
+                          0});
     }
   }
+  for (const auto& e : c.endpoints)
+    if (e.auth == AuthMode::iam && !e.url.https)  // a non-loopback host is already an error
+      warnings.push_back({"endpoint." + e.name + ".url",
+                          "auth = iam over plain http:// to " + e.url.host +
+                              ": the signed requests and the session token go unencrypted to "
+                              "whatever listens on that port of this machine; prefer https://",
+                          0});
   for (const auto& p : c.policy.protections)
     if (p.until && *p.until <= now)
       warnings.push_back(

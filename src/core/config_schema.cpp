@@ -248,6 +248,10 @@ KeyCodec id_list_key(std::set<std::string>& target) {
             std::string error;
             const auto ids = split_list(v, error);
             if (!ids) return error;
+            // Printed back as "a, b", such an id would follow a blank and read as a comment.
+            for (const auto& id : *ids)
+              if (id.front() == '#' || id.front() == ';')
+                return "query id '" + id + "' may not start with '#' or ';' (they start comments)";
             target.insert(ids->begin(), ids->end());
             if (target.empty()) return "must list at least one query id";
             return std::nullopt;

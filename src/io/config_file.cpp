@@ -11,8 +11,15 @@ ConfigResult load_config_file(const std::string& path) {
   if (!file.text) {
     ConfigResult result;
     result.config.origin = path;
-    result.errors.push_back(
-        {"", file.refused.empty() ? "cannot read the file: " + file.open_error : file.refused, 0});
+    std::string message =
+        file.refused.empty() ? "cannot read the file: " + file.open_error : file.refused;
+    if (file.is_directory) {
+      std::string dir = path;
+      while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+      message = "is a directory, not a configuration file: give --config the file itself, e.g. " +
+                dir + (dir == "/" ? "" : "/") + "neptune-watchdog.ini";
+    }
+    result.errors.push_back({"", message, 0});
     return result;
   }
   ConfigResult result = parse_config(*file.text, path);

@@ -62,6 +62,12 @@ TrustedFileRead read_trusted_file(const std::string& path, const std::string& ha
     ::close(fd);
     return result;
   }
+  if (S_ISDIR(st.st_mode)) {  // open() takes a directory for reading; read() would fail later
+    result.is_directory = true;
+    result.open_error = std::strerror(EISDIR);
+    ::close(fd);
+    return result;
+  }
   result.refused = untrusted_file_problem(st, path, harm);
   if (!result.refused.empty()) {
     ::close(fd);

@@ -7,7 +7,12 @@
 //
 // Syntax: `[section]` headers; `key = value` lines; a line whose first non-blank character is
 // `;` or `#` is a comment. Comments stand on their own lines: a value runs to the end of its
-// line, so a regex may contain `;` or `#`. Blanks around keys and values are trimmed.
+// line, and one that starts with `;` or `#`, or in which a blank is followed by one, is
+// refused, because it is almost always a comment the operator meant to end the value with (a
+// regex that silently matches nothing, a path that does not exist). A regex writes those
+// characters as `[#]` or `\x23`, `[;]` or `\x3b`; `a;b` and `a#b` stay values. Blanks around keys
+// and values are trimmed. A line with a control character (other than a tab, or the '\r' of
+// a CRLF line end) is refused whole, and the error shows the byte as `\x01`, never raw.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,8 +21,11 @@ namespace nw {
 
 struct IniEntry {
   std::string key;
-  std::string value;
+  std::string value;  // with a refused comment: the text before it
   int line = 0;
+  // A blank followed by `;` or `#` in the value: already an error, so the value is not parsed
+  // (one message per line), but the key still counts as present.
+  bool comment_refused = false;
 };
 
 struct IniSection {

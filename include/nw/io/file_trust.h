@@ -30,6 +30,9 @@ struct TrustedFileRead {
   std::string open_error;           // strerror() text when it could not be opened
   std::string refused;              // untrusted_file_problem() when it was refused
   bool too_large = false;           // larger than max_size
+  // A directory where a file was expected (open_error then says "Is a directory" too): worth
+  // its own message, since it is usually the right directory with the file name left out.
+  bool is_directory = false;
 };
 
 // Opens `path` (following symbolic links), judges the opened file with

@@ -1,5 +1,6 @@
 #include "nw/core/config.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -350,6 +351,16 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
        endpoint("auth = iam"),
        {"f.ini: endpoint.x.region: required with auth = iam (the cluster's region, e.g. us-east-1) "
         "(line 1)"}},
+      {"iam over plain http",
+       endpoint("auth = iam\nregion = us-east-1", "url = http://db-1.example.com:8182"),
+       {"f.ini: endpoint.x.url: auth = iam needs https://: over plain http:// the signed requests "
+        "and the session token would cross the network in the clear (http:// is accepted only "
+        "for a loopback host: 127.0.0.0/8, ::1 or localhost) (line 4)"}},
+      {"iam over plain http to an address that is not loopback",
+       endpoint("auth = iam\nregion = us-east-1", "url = http://10.0.0.7:8182"),
+       {"f.ini: endpoint.x.url: auth = iam needs https://: over plain http:// the signed requests "
+        "and the session token would cross the network in the clear (http:// is accepted only "
+        "for a loopback host: 127.0.0.0/8, ::1 or localhost) (line 4)"}},
       {"profile without iam",
        endpoint("profile = prod"),
        {"f.ini: endpoint.x.profile: only used with auth = iam (line 2)"}},
@@ -683,8 +694,14 @@ TEST(ParseConfig, AcceptsThePolicyKeys) {
          EXPECT_EQ(rx(c).max_running, 3);
          EXPECT_EQ(rx(c).max_elapsed, std::nullopt);
        }},
-      {"max_running 0", rule("max_running = 0"),
+      {"max_running 0 with action = log", rule("max_running = 0", "action = log"),
        [rx](auto& c) { EXPECT_EQ(rx(c).max_running, 0); }},
+      {"zero time limits with action = log",
+       rule("max_elapsed = 0s\nmax_waited = 0ms", "action = log"),
+       [rx](auto& c) {
+         EXPECT_EQ(rx(c).max_elapsed, Millis(0));
+         EXPECT_EQ(rx(c).max_waited, Millis(0));
+       }},
       {"max_running 1000000", rule("max_running = 1000000"),
        [rx](auto& c) { EXPECT_EQ(rx(c).max_running, 1'000'000); }},
       {"max_queued as the only limit", rule("max_queued = 2", "action = log"),
@@ -801,6 +818,25 @@ TEST(ParseConfig, RejectsBadPolicyValuesWithExactMessages) {
       {"max_running empty",
        rule("max_running ="),
        {"f.ini: rule.x.max_running: " + count + "'' (line 2)"}},
+      {"a query id that would read as a comment",
+       protect("query_ids = a,#b\n"),
+       {"f.ini: protect.query_ids: query id '#b' may not start with '#' or ';' (they start "
+        "comments) (line 2)"}},
+      {"max_elapsed 0s cancels everything",
+       rule("max_elapsed = 0s", "action = cancel"),
+       {"f.ini: rule.x.max_elapsed: 0s would cancel every running query this rule selects as soon "
+        "as it is seen: write the longest a query may run (e.g. max_elapsed = 300s), or action = "
+        "log to only record them (line 2)"}},
+      {"max_waited 0ms cancels everything, action left to its default",
+       rule("max_waited = 0ms", "query_matches = x"),
+       {"f.ini: rule.x.max_waited: 0s would cancel every queued query this rule selects as soon "
+        "as it is seen: write the longest a query may wait (e.g. max_waited = 60s), or action = "
+        "log to only record them (line 2)"}},
+      {"max_running 0 cancels everything, with a generous limit beside it",
+       rule("max_running = 0", "max_elapsed = 1h"),
+       {"f.ini: rule.x.max_running: 0 would cancel every running query this rule selects: write "
+        "how many may run at once (e.g. max_running = 20), or action = log to only record them "
+        "(line 2)"}},
       {"max_queued negative",
        rule("max_queued = -3"),
        {"f.ini: rule.x.max_queued: " + count + "'-3' (line 2)"}},
@@ -1003,6 +1039,17 @@ TEST(ConfigWarnings, ShadowedAndNeverMatchingRulesAndExpiredProtections) {
                    "[rule.g]\nmax_elapsed = 1h\nlanguages = gremlin\n",
        {"f.ini: rule.g: never governs a query: [rule.gs] comes first and selects every gremlin, "
         "sparql query"}},
+      // Of several earlier rules that shadow a later one, the first in file order is named,
+      // whichever way (catch-all of its languages, same filters) it shadows it.
+      {"the first shadowing rule is named",
+       kEndpoint + "[rule.a]\nmax_elapsed = 1m\nlanguages = gremlin\n"
+                   "[rule.b]\nmax_elapsed = 1m\nquery_matches = X\n"
+                   "[rule.c]\nmax_elapsed = 1m\n"
+                   "[rule.d]\nmax_elapsed = 1m\nquery_matches = X\nlanguages = gremlin\n"
+                   "[rule.e]\nmax_elapsed = 1m\nquery_matches = X\nlanguages = sparql\n",
+       {"f.ini: rule.d: never governs a query: [rule.a] comes first and selects every gremlin "
+        "query",
+        "f.ini: rule.e: never governs a query: [rule.b] comes first and has the same filters"}},
       {"excludes that match every text",
        kEndpoint + "[rule.x]\nmax_elapsed = 1m\nquery_excludes = .*\n",
        {"f.ini: rule.x: can never match: query_excludes '.*' matches every text"}},
@@ -1018,6 +1065,18 @@ TEST(ConfigWarnings, ShadowedAndNeverMatchingRulesAndExpiredProtections) {
       {"protection expiring now",
        "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:00Z\n" + kEndpoint + kRule,
        {"f.ini: protect.until: expired: this protection no longer protects anything"}},
+      {"iam over plain http to a loopback address",
+       "[endpoint.tunnel]\nurl = http://127.0.0.1:18182\nauth = iam\nregion = us-east-1\n"
+       "[endpoint.v6]\nurl = http://[::1]:18182\nauth = iam\nregion = us-east-1\n"
+       "[endpoint.tls]\nurl = https://127.0.0.1:8182\nauth = iam\nregion = us-east-1\n"
+       "[endpoint.plain]\nurl = http://127.0.0.1:8183\n" +
+           kRule,
+       {"f.ini: endpoint.tunnel.url: auth = iam over plain http:// to 127.0.0.1: the signed "
+        "requests and the session token go unencrypted to whatever listens on that port of this "
+        "machine; prefer https://",
+        "f.ini: endpoint.v6.url: auth = iam over plain http:// to ::1: the signed requests and the "
+        "session token go unencrypted to whatever listens on that port of this machine; prefer "
+        "https://"}},
       {"protection still in force",
        "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:01Z\n" + kEndpoint + kRule,
        {}},
@@ -1106,7 +1165,7 @@ TEST(DescribeConfig, LeavesOutPolicyKeysThatAreNotSet) {
   const ConfigResult r = parse_config(kEndpoint + kRule, "f.ini");
   ASSERT_EQ(formatted(r), Lines{});
   const std::string described = describe_config(r.config);
-  for (const char* absent : {"max_cancels_per_minute", "[protect", "# protections", "max_running",
+  for (const char* absent : {"max_cancels_per_minute =", "[protect", "# protections", "max_running",
                              "max_queued", "active ="}) {
     SCOPED_TRACE(absent);
     EXPECT_EQ(described.find(absent), std::string::npos) << described;
@@ -1115,6 +1174,51 @@ TEST(DescribeConfig, LeavesOutPolicyKeysThatAreNotSet) {
                 "[rule.r]\nmax_elapsed = 5m\naction = cancel\nsilent = false\ndry_run = false\n"),
             std::string::npos)
       << described;
+}
+
+// What is in force, without contradiction: no budget is said to be none, and under a global
+// dry run no rule is shown as one that cancels.
+TEST(DescribeConfig, ShowsAnUnlimitedBudgetAndTheGlobalDryRunAsInForce) {
+  const std::string unlimited =
+      "# max_cancels_per_minute: unlimited (no budget across endpoints)\n";
+  const std::string dry = "# dry_run: true, as [watchdog] dry_run = true\n";
+  struct Row {
+    const char* name;
+    std::string text;
+    std::vector<std::string> present, absent;
+  } rows[] = {
+      {"no budget",
+       kEndpoint + kRule,
+       {"log_level = info\n" + unlimited, "silent = false\ndry_run = false\n"},
+       {"max_cancels_per_minute =", dry}},
+      {"a budget",
+       "[watchdog]\nmax_cancels_per_minute = 30\n" + kEndpoint + kRule,
+       {"max_cancels_per_minute = 30\n"},
+       {unlimited}},
+      {"global dry run over rules that say otherwise",
+       "[watchdog]\ndry_run = true\n" + kEndpoint + kRule +
+           "[rule.b]\nmax_waited = 1m\ndry_run = false\n[rule.c]\nmax_running = 5\ndry_run = "
+           "true\n",
+       {"[watchdog]\npoll_interval = 5s\nschedule = deadline\nconfirm_by_id = false\ndry_run = "
+        "true\n",
+        "[rule.r]\nmax_elapsed = 5m\naction = cancel\nsilent = false\n" + dry,
+        "[rule.b]\nmax_waited = 1m\naction = cancel\nsilent = false\n" + dry,
+        "[rule.c]\nmax_running = 5\naction = cancel\nsilent = false\n" + dry},
+       {"dry_run = false"}},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const ConfigResult r = parse_config(row.text, "f.ini");
+    ASSERT_EQ(formatted(r), Lines{});
+    const std::string described = describe_config(r.config);
+    for (const auto& part : row.present)
+      EXPECT_NE(described.find(part), std::string::npos) << part << "\nin:\n" << described;
+    for (const auto& part : row.absent)
+      EXPECT_EQ(described.find(part), std::string::npos) << part << "\nin:\n" << described;
+    const ConfigResult again = parse_config(described, "f.ini");
+    ASSERT_EQ(formatted(again), Lines{}) << described;
+    EXPECT_EQ(describe_config(again.config), described);
+  }
 }
 
 }  // namespace
@@ -1201,6 +1305,53 @@ std::string read_source_file(const std::string& relative) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// A comment after a value once turned `query_matches = /\*\s*vip\s*\*/   # never cancel VIP
+// traffic` into a regex that matched nothing. Every key refuses it, whatever its value would be.
+TEST(ParseConfig, ACommentAfterAnyValueIsAnError) {
+  const std::string message =
+      "a comment after a value is not allowed: comments go on their own line (in a regex, write "
+      "# as [#] or \\x23 and ; as [;] or \\x3b)";
+  for (const std::string& key : known_config_keys()) {
+    SCOPED_TRACE(key);
+    const std::string section = key.substr(0, key.rfind('.'));
+    const std::string name = key.substr(key.rfind('.') + 1);
+    for (const char* comment : {"  # note", "\t; note"}) {
+      const ConfigResult r =
+          parse_config("[" + section + "]\n" + name + " = x" + comment + "\n", "f.ini");
+      const Lines errors = formatted(r);
+      const std::string expected = "f.ini: " + section + "." + name + ": " + message + " (line 2)";
+      EXPECT_NE(std::find(errors.begin(), errors.end(), expected), errors.end())
+          << ::testing::PrintToString(errors);
+    }
+  }
+  const ConfigResult vip = parse_config(
+      rule("query_matches = /\\*\\s*vip\\s*\\*/   # never cancel VIP traffic"), "f.ini");
+  EXPECT_EQ(formatted(vip), Lines{"f.ini: rule.x.query_matches: " + message + " (line 2)"});
+  // Written as the message says, the same characters are a regex again.
+  const ConfigResult literal = parse_config(rule("query_matches = [#] vip \\x23"), "f.ini");
+  ASSERT_EQ(formatted(literal), Lines{});
+  EXPECT_TRUE(
+      re2::RE2::PartialMatch("x # vip #", *literal.config.policy.rules.at(0).query_matches));
+}
+
+// Whatever bytes the file (or its path) holds, an error message shows them escaped: a file
+// that is not text must not drive the operator's terminal.
+TEST(ParseConfig, ControlCharactersAreShownEscapedNeverRaw) {
+  const std::string garbage("\x01\x1b[2J\x00\x7f\xff\xfe", 9);
+  const std::string text = "[rule.x]\nmax_elapsed = 5m\nquery_matches = a" + garbage + "\n" +
+                           garbage + " = 1\n[" + garbage + "]\n" + kEndpoint;
+  const ConfigResult r = parse_config(text, "f\x1b.ini");
+  Lines errors;
+  for (const auto& e : r.errors) errors.push_back(e.format("f\x1b.ini"));
+  const std::string tail = ": a configuration file is text (is this file binary or damaged?)";
+  EXPECT_EQ(errors, (Lines{"f\\u001b.ini: line 3: control character \\x01 at column 18" + tail,
+                           "f\\u001b.ini: line 4: control character \\x01 at column 1" + tail,
+                           "f\\u001b.ini: line 5: control character \\x01 at column 2" + tail}));
+  for (const auto& line : errors)
+    for (const char c : line)
+      EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f) << line;
 }
 
 // A key the parser takes but the documentation does not name is a key no operator finds; the

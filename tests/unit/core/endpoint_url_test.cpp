@@ -56,10 +56,14 @@ TEST(ParseEndpointUrl, RejectsWithReason) {
       {"no scheme", "db:8182", "must start with http:// or https://"},
       {"other scheme", "ftp://db:8182", "must start with http:// or https://"},
       {"websocket", "wss://db:8182/gremlin", "must start with http:// or https://"},
-      {"path", "https://db:8182/opencypher/status", "must be scheme://host:port only: the status paths are fixed"},
-      {"double slash", "https://db:8182//", "must be scheme://host:port only: the status paths are fixed"},
-      {"query", "https://db:8182?x=1", "must be scheme://host:port only: the status paths are fixed"},
-      {"fragment", "https://db:8182#top", "must be scheme://host:port only: the status paths are fixed"},
+      {"path", "https://db:8182/opencypher/status",
+       "must be scheme://host:port only: the status paths are fixed"},
+      {"double slash", "https://db:8182//",
+       "must be scheme://host:port only: the status paths are fixed"},
+      {"query", "https://db:8182?x=1",
+       "must be scheme://host:port only: the status paths are fixed"},
+      {"fragment", "https://db:8182#top",
+       "must be scheme://host:port only: the status paths are fixed"},
       {"credentials", "https://user:secret@db:8182", "must not contain credentials"},
       {"user only", "https://user@db", "must not contain credentials"},
       {"scheme only", "https://", "missing host"},
@@ -84,6 +88,22 @@ TEST(ParseEndpointUrl, RejectsWithReason) {
     const auto url = parse_endpoint_url(row.text, error);
     EXPECT_FALSE(url.has_value()) << url->to_string();
     EXPECT_EQ(error, row.error);
+  }
+}
+
+// Plain http:// with auth = iam is tolerated only where the traffic cannot leave the machine.
+TEST(IsLoopbackHost, OnlyAddressesThatNameThisMachine) {
+  for (const char* host : {"localhost", "LocalHost", "127.0.0.1", "127.255.255.254", "127.1.2.3",
+                           "::1", "0:0:0:0:0:0:0:1", "0::1", "::0:1", "::ffff:127.0.0.1"}) {
+    SCOPED_TRACE(host);
+    EXPECT_TRUE(is_loopback_host(host));
+  }
+  for (const char* host :
+       {"db.example.com", "localhost.example.com", "mylocalhost", "128.0.0.1", "10.0.0.1",
+        "127.0.0", "127.0.0.1.5", "127.0.0.256", "0.0.0.0", "::", "::2", "1::1", "::1:1",
+        "::ffff:10.0.0.1", "1:2:3:4:5:6:7:8:9", "::1::", "127.0.0.1.nip.io", ""}) {
+    SCOPED_TRACE(host);
+    EXPECT_FALSE(is_loopback_host(host));
   }
 }
 

@@ -112,6 +112,25 @@ TEST_F(ConfigFileTrust, AMissingFileIsStillCannotRead) {
   EXPECT_EQ(r.errors[0].format(path), path + ": cannot read the file: No such file or directory");
 }
 
+// Usually the right directory with the file name left out: said as such, not as a read error.
+TEST_F(ConfigFileTrust, ADirectoryIsSaidToBeADirectory) {
+  const std::string path = dir_.string();
+  for (const std::string& given : {path, path + "/"}) {
+    SCOPED_TRACE(given);
+    const ConfigResult r = load_config_file(given);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].format(given),
+              given +
+                  ": is a directory, not a configuration file: give --config the file "
+                  "itself, e.g. " +
+                  path + "/neptune-watchdog.ini");
+  }
+  const TrustedFileRead read = read_trusted_file(path, kCredentialFileHarm);
+  EXPECT_TRUE(read.is_directory);
+  EXPECT_FALSE(read.text.has_value());
+  EXPECT_EQ(read.open_error, "Is a directory");
+}
+
 // A stream the caller hands over (a pipe, /dev/stdin) is the caller's own, not a file kept on
 // disk for others to change.
 TEST(FileTrust, OnlyRegularFilesAreJudged) {
