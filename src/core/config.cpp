@@ -63,7 +63,9 @@ bool valid_name(std::string_view name) {
 
 class ConfigBuilder {
  public:
-  explicit ConfigBuilder(std::string origin) { result_.config.origin = std::move(origin); }
+  ConfigBuilder(std::string origin, ZoneLookup zones) : zones_(std::move(zones)) {
+    result_.config.origin = std::move(origin);
+  }
 
   ConfigResult build(const IniDocument& doc) {
     for (const auto& e : doc.errors) error(e.key, e.message, e.line);
@@ -199,7 +201,7 @@ class ConfigBuilder {
     Rule& r = result_.config.policy.rules[index];
     if (!valid_name(r.name))
       error(section.name, "rule name must use letters, digits, '-', '_' or '.'", section.line);
-    apply(section, rule_keys(r));
+    apply(section, rule_keys(r, zones_));
     bool has_limit = false;
     for (const char* key : {"max_elapsed", "max_waited", "max_running", "max_queued"})
       has_limit = has_limit || line_of(section, key) != 0;
@@ -262,6 +264,7 @@ class ConfigBuilder {
     if (c.policy.rules.empty()) error("rule", "no [rule.NAME] section: nothing to enforce", 0);
   }
 
+  ZoneLookup zones_;
   ConfigResult result_;
 };
 
@@ -271,8 +274,8 @@ std::vector<std::string> known_config_keys() {
   return ConfigBuilder::all_keys();
 }
 
-ConfigResult parse_config(std::string_view text, std::string origin) {
-  return ConfigBuilder(std::move(origin)).build(parse_ini(text));
+ConfigResult parse_config(std::string_view text, std::string origin, ZoneLookup zones) {
+  return ConfigBuilder(std::move(origin), std::move(zones)).build(parse_ini(text));
 }
 
 // Printed from the key tables, bound to a copy: what is printed is what the parser takes.

@@ -194,10 +194,10 @@ KeyCodec optional_rate_key(std::optional<int>& target) {
           }};
 }
 
-KeyCodec window_key(std::optional<TimeWindow>& target) {
-  return {[&target](const std::string& v) -> std::optional<std::string> {
+KeyCodec window_key(std::optional<TimeWindow>& target, const ZoneLookup& zones) {
+  return {[&target, zones](const std::string& v) -> std::optional<std::string> {
             std::string error;
-            target = parse_time_window(v, error);
+            target = parse_time_window(v, error, zones);
             if (!target) return "bad window '" + v + "': " + error;
             return std::nullopt;
           },
@@ -482,7 +482,7 @@ KeyTable endpoint_keys(EndpointConfig& e) {
 }
 
 // The policy is read from the configuration in force at each evaluation.
-KeyTable rule_keys(Rule& r) {
+KeyTable rule_keys(Rule& r, const ZoneLookup& zones) {
   return {
       {"max_elapsed", optional_duration_key(r.max_elapsed), Reload::live},
       {"max_waited", optional_duration_key(r.max_waited), Reload::live},
@@ -490,7 +490,7 @@ KeyTable rule_keys(Rule& r) {
       {"query_excludes", regex_key(r.query_excludes), Reload::live},
       {"max_running", optional_count_key(r.max_running), Reload::live},
       {"max_queued", optional_count_key(r.max_queued), Reload::live},
-      {"active", window_key(r.active), Reload::live},
+      {"active", window_key(r.active, zones), Reload::live},
       {"action", enum_key(r.action, {{"cancel", RuleAction::cancel}, {"log", RuleAction::log}}),
        Reload::live},
       {"silent", bool_key(r.silent), Reload::live},

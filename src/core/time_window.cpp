@@ -56,24 +56,42 @@ bool parse_days(std::string_view spec, std::bitset<7>& days) {
   return days.any();
 }
 
-bool parse_zone(std::string_view zone, TimeWindow& w) {
-  if (zone.empty() || zone == "UTC" || zone == "utc" || zone == "Z") return true;
+// Empty when `zone` is good, else the error.
+std::string parse_zone(std::string_view zone, TimeWindow& w, const ZoneLookup& zones) {
+  const std::string bad = "bad time zone '" + std::string(zone) +
+                          "' (use UTC, an offset such as +02:00, local, or a tz database name "
+                          "such as Europe/Berlin)";
+  if (zone.empty() || zone == "UTC" || zone == "utc" || zone == "Z") return {};
   if (zone == "local") {
     w.zone = TimeWindow::Zone::local;
-    return true;
+    return {};
   }
-  if (zone.rfind("UTC", 0) == 0) zone.remove_prefix(3);
-  if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-')) return false;
-  const auto hm = minute_of_day(zone.substr(1));
-  if (!hm || *hm > 14 * 60) return false;
-  w.zone = TimeWindow::Zone::fixed_offset;
-  w.offset_minutes = zone[0] == '-' ? -*hm : *hm;
-  return true;
+  // What starts like an offset is read as one: "UTC+5" is a bad offset, not a zone name.
+  const bool offset_like = zone.rfind("UTC", 0) == 0 || zone[0] == '+' || zone[0] == '-' ||
+                           std::isdigit(static_cast<unsigned char>(zone[0]));
+  if (offset_like) {
+    if (zone.rfind("UTC", 0) == 0) zone.remove_prefix(3);
+    if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-')) return bad;
+    const auto hm = minute_of_day(zone.substr(1));
+    if (!hm || *hm > 14 * 60) return bad;
+    w.zone = TimeWindow::Zone::fixed_offset;
+    w.offset_minutes = zone[0] == '-' ? -*hm : *hm;
+    return {};
+  }
+  if (!zones)
+    return "bad time zone '" + std::string(zone) +
+           "': tz database names are looked up only when the file is loaded";
+  std::string why;
+  w.named_zone = zones(std::string(zone), why);
+  if (!w.named_zone) return bad;
+  w.zone = TimeWindow::Zone::named;
+  return {};
 }
 
 }  // namespace
 
-std::optional<TimeWindow> parse_time_window(std::string_view text, std::string& error) {
+std::optional<TimeWindow> parse_time_window(std::string_view text, std::string& error,
+                                            const ZoneLookup& zones) {
   std::vector<std::string> words;
   std::stringstream in{std::string(text)};
   for (std::string w; in >> w;) words.push_back(w);
@@ -101,9 +119,11 @@ std::optional<TimeWindow> parse_time_window(std::string_view text, std::string& 
   }
   window.start_minute = *start;
   window.end_minute = *end;
-  if (words.size() == 3 && !parse_zone(words[2], window)) {
-    error = "bad time zone '" + words[2] + "' (use UTC, an offset such as +02:00, or local)";
-    return std::nullopt;
+  if (words.size() == 3) {
+    if (auto problem = parse_zone(words[2], window, zones); !problem.empty()) {
+      error = std::move(problem);
+      return std::nullopt;
+    }
   }
   return window;
 }
@@ -114,6 +134,11 @@ bool TimeWindow::contains(std::chrono::system_clock::time_point t) const {
   std::tm tm{};
   if (zone == Zone::local) {
     localtime_r(&secs, &tm);
+  } else if (zone == Zone::named && named_zone) {
+    // The offset in force at `t`: across a daylight-saving change the same wall-clock window
+    // moves by an hour in UTC, as the operator who wrote it in local time means.
+    secs += static_cast<std::time_t>(named_zone->offset_at(t).count());
+    gmtime_r(&secs, &tm);
   } else {
     secs += static_cast<std::time_t>(offset_minutes) * 60;
     gmtime_r(&secs, &tm);

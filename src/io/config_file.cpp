@@ -3,6 +3,7 @@
 #include <Poco/SHA2Engine.h>
 
 #include "nw/io/file_trust.h"
+#include "nw/io/time_zones.h"
 
 namespace nw {
 
@@ -22,7 +23,7 @@ ConfigResult load_config_file(const std::string& path) {
     result.errors.push_back({"", message, 0});
     return result;
   }
-  ConfigResult result = parse_config(*file.text, path);
+  ConfigResult result = parse_config(*file.text, path, tz_database_zones());
   Poco::SHA2Engine sha256(Poco::SHA2Engine::SHA_256);
   sha256.update(*file.text);
   result.config.version = Poco::DigestEngine::digestToHex(sha256.digest()).substr(0, 12);

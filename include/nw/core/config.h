@@ -111,8 +111,9 @@ struct ConfigResult {
 
 // Parses and validates the text of a config file. `origin` names it in errors.
 // Unknown sections and keys, bad values and missing required keys are all errors: a watchdog
-// that cancels queries fails closed on a typo.
-ConfigResult parse_config(std::string_view text, std::string origin);
+// that cancels queries fails closed on a typo. `zones` resolves the tz database names of
+// windows (nw/core/time_window.h); without it such a name is an error.
+ConfigResult parse_config(std::string_view text, std::string origin, ZoneLookup zones = {});
 
 // The effective configuration, defaults filled in, in the file's own syntax (what
 // --check-config prints): each key written by the printer declared with its parser

@@ -58,7 +58,8 @@ using KeyTable = std::vector<ConfigKey>;
 KeyTable watchdog_keys(WatchdogConfig& config);
 KeyTable retry_keys(RetrySettings& retry);
 KeyTable endpoint_keys(EndpointConfig& endpoint);
-KeyTable rule_keys(Rule& rule);
+// `zones` resolves a window's tz database name (only parsing needs it).
+KeyTable rule_keys(Rule& rule, const ZoneLookup& zones = {});
 KeyTable protect_keys(Protection& protection);
 
 struct ConfigSection {
