@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "nw/app/retry.h"
+#include "nw/core/duration.h"
 
 namespace nw {
 namespace {
@@ -201,6 +202,13 @@ void CancelDispatcher::send(Pending& pending) {
   } else {
     outcome.outcome = AuditOutcome::failed;
     outcome.error = sent.result.failure().describe();
+    if (sent.result.failure().kind == FailureKind::timeout) {
+      // The DELETE may have reached Neptune and been carried out: a timed-out cancel is not
+      // known to have failed. The next poll shows whether the query is still listed.
+      outcome.error += " (request_timeout = " + format_duration(order.request_timeout) +
+                       "); Neptune may still have carried out the cancel: the next poll shows "
+                       "whether the query is still listed";
+    }
   }
   release();
   {

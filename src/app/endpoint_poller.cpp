@@ -195,6 +195,7 @@ void EndpointPoller::submit(const WatchdogConfig& config, CancelIntent intent) {
   order.pause_on_audit_failure = config.watchdog.pause_on_audit_failure;
   order.label = label_;
   order.max_in_flight = static_cast<std::size_t>(config.watchdog.max_cancels_in_flight);
+  order.request_timeout = endpoint_.request_timeout;
   Admitted admitted = cancels_.submit(
       std::move(order), strand_,
       [this, q = intent.query](const CancelResult& result) { cancel_finished(q, result); });

@@ -54,6 +54,7 @@ struct CancelOrder {
   RetrySettings retry;
   bool pause_on_audit_failure = true;
   std::size_t max_in_flight = 4;  // of this instance's cancels at a time
+  Millis request_timeout{0};      // the endpoint's, named when a cancel timed out
   std::string label;              // the loop's name in log lines ("writer", "writer/gremlin")
 };
 

@@ -195,6 +195,23 @@ TEST_F(LoopOnFakes, ARefusedCancelIsGivenUpAfterOneTry) {
       << metrics_.render();
 }
 
+// A cancel whose answer never came is not known to have failed: its record says which timeout
+// ran out and that Neptune may still have carried it out.
+TEST_F(LoopOnFakes, ATimedOutCancelSaysNeptuneMayStillHaveCarriedItOut) {
+  auto& p = loop("[watchdog]\nschedule = fixed\n[rule.long]\nmax_elapsed = 10s\n");
+  client_->script_list(listing({running("q-t", 60000)}));
+  for (int i = 0; i < 2; ++i)  // [retry] max_attempts = 2
+    client_->script_cancel(
+        Failure{FailureKind::timeout, 0, "", "no answer within request_timeout"});
+  p.start(clock_.now());
+  run_for(1s);
+  ASSERT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending", "failed"}));
+  EXPECT_NE(journal_.records()[1].error.find("no answer within request_timeout (request_timeout = "
+                                             "10s); Neptune may still have carried out the cancel"),
+            std::string::npos)
+      << journal_.records()[1].error;
+}
+
 // The retry of a query that survived its cancel is over budget: cancel_ineffective is recorded
 // once, the refusal once, and neither again on every poll while the query stays listed.
 TEST_F(LoopOnFakes, AnIneffectiveCancelOverBudgetIsRecordedOnce) {
