@@ -101,6 +101,15 @@ int run_test_matching(const WatchdogConfig& config, const std::vector<std::strin
   const bool has_stdin = options.standard_input != nullptr;
   bool stdin_read = false;
   bool ok = true;
+  // A capture does not say which endpoint it came from: the snapshots name none, and a rule or
+  // protection limited to endpoints is judged as if it applied to the capture's.
+  const bool limited = std::any_of(policy.rules.begin(), policy.rules.end(),
+                                   [](const Rule& r) { return !r.endpoints.empty(); }) ||
+                       std::any_of(policy.protections.begin(), policy.protections.end(),
+                                   [](const Protection& p) { return !p.endpoints.empty(); });
+  if (limited && !paths.empty())
+    err << "note: rules and protections limited to endpoints (endpoints = ...) are judged as if "
+           "they applied to every capture\n";
   for (const auto& file : expand(paths, has_stdin, err, ok)) {
     std::string text;
     if (has_stdin && file == kStdin) {

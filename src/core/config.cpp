@@ -360,7 +360,8 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c,
   for (std::size_t i = 0; i < rules.size(); ++i) {
     const Rule& r = rules[i];
     const std::string key = "rule." + r.name;
-    if (!r.active) first_with.emplace(filter_key(r.languages, r), i);
+    // A rule limited to endpoints leaves the others' queries to later rules: it shadows none.
+    if (!r.active && r.endpoints.empty()) first_with.emplace(filter_key(r.languages, r), i);
     if (r.query_excludes && re2::RE2::PartialMatch("", *r.query_excludes)) {
       warnings.push_back({key,
                           "can never match: query_excludes '" + r.query_excludes->pattern() +
@@ -393,6 +394,17 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c,
                               ": the signed requests and the session token go unencrypted to "
                               "whatever listens on that port of this machine; prefer https://",
                           0});
+  // An endpoint pattern that names no configured endpoint is likely a typo: the rule or
+  // protection then does nothing there.
+  const auto unmatched_endpoints = [&](const std::string& key, const std::vector<std::string>& ps) {
+    for (const auto& pattern : ps)
+      if (std::none_of(c.endpoints.begin(), c.endpoints.end(),
+                       [&](const EndpointConfig& e) { return glob_matches(pattern, e.name); }))
+        warnings.push_back(
+            {key + ".endpoints", "'" + pattern + "' matches no configured endpoint", 0});
+  };
+  for (const auto& r : rules) unmatched_endpoints("rule." + r.name, r.endpoints);
+  for (const auto& p : c.policy.protections) unmatched_endpoints(p.section, p.endpoints);
   for (const auto& p : c.policy.protections)
     if (p.until && *p.until <= now)
       warnings.push_back(

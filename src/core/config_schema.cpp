@@ -1,6 +1,7 @@
 #include "nw/core/config_schema.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <set>
 #include <sstream>
@@ -385,6 +386,36 @@ KeyCodec language_set_key(std::set<Language>& target) {
           }};
 }
 
+// A rule's or protection's endpoints: names or globs (`*`, `?`) of [endpoint.NAME] sections,
+// in the order written; none: every endpoint.
+KeyCodec endpoint_list_key(std::vector<std::string>& target) {
+  return {
+      [&target](const std::string& v) -> std::optional<std::string> {
+        std::string error;
+        const auto patterns = split_list(v, error);
+        if (!patterns) return error;
+        std::set<std::string> seen;
+        for (const auto& pattern : *patterns) {
+          const bool name_chars = std::all_of(pattern.begin(), pattern.end(), [](unsigned char c) {
+            return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '*' || c == '?';
+          });
+          if (!name_chars)
+            return "bad endpoint name or glob '" + pattern +
+                   "' (use letters, digits, '-', '_', '.', and '*' or '?' as wildcards)";
+          if (!seen.insert(pattern).second) return "'" + pattern + "' given twice";
+        }
+        if (patterns->empty()) return "must name at least one endpoint";
+        target = *patterns;
+        return std::nullopt;
+      },
+      [&target]() -> std::optional<std::string> {
+        if (target.empty()) return std::nullopt;
+        std::string out;
+        for (const auto& pattern : target) out += (out.empty() ? "" : ", ") + pattern;
+        return out;
+      }};
+}
+
 KeyCodec regex_key(std::shared_ptr<const re2::RE2>& target) {
   return {[&target](const std::string& v) -> std::optional<std::string> {
             if (v.empty()) return "empty pattern (remove the key to match every query)";
@@ -497,6 +528,7 @@ KeyTable rule_keys(Rule& r, const ZoneLookup& zones) {
       {"dry_run", bool_key(r.dry_run), Reload::live},
       {"max_cancels_per_minute", optional_rate_key(r.max_cancels_per_minute), Reload::live},
       {"languages", language_set_key(r.languages), Reload::live},
+      {"endpoints", endpoint_list_key(r.endpoints), Reload::live},
   };
 }
 
@@ -505,6 +537,7 @@ KeyTable protect_keys(Protection& p) {
       {"query_ids", id_list_key(p.query_ids), Reload::live},
       {"query_matches", regex_key(p.query_matches), Reload::live},
       {"until", until_key(p.until), Reload::live},
+      {"endpoints", endpoint_list_key(p.endpoints), Reload::live},
   };
 }
 

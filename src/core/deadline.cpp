@@ -50,6 +50,7 @@ StatusSnapshot project(const StatusSnapshot& seen, const std::vector<std::size_t
                        std::int64_t since_ms) {
   StatusSnapshot projected;
   projected.language = seen.language;
+  projected.endpoint = seen.endpoint;
   projected.accepted_count = seen.accepted_count;
   projected.running_count = seen.running_count;
   projected.queries.reserve(indexes.size());

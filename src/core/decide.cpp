@@ -78,10 +78,11 @@ void apply_guard(std::vector<Evaluation*> candidates, std::optional<std::int64_t
 // "; [rule.x] selects it but is outside its active window" for the first rule before
 // `before` that would have governed the query at another time: the operator's likely question.
 std::string outside_window_note(const Policy& policy, const std::string& text, std::size_t before,
-                                std::chrono::system_clock::time_point now, Language language) {
+                                std::chrono::system_clock::time_point now, Language language,
+                                std::string_view endpoint) {
   for (std::size_t i = 0; i < before; ++i) {
     const Rule& r = policy.rules[i];
-    if (r.covers(language) && !r.active_at(now) && r.selects(text))
+    if (r.covers(language, endpoint) && !r.active_at(now) && r.selects(text))
       return "; [rule." + r.name + "] selects it but is outside its window (" + r.active->text +
              ")";
   }
@@ -93,19 +94,19 @@ std::string outside_window_note(const Policy& policy, const std::string& text, s
 std::optional<std::size_t> governing_of(const Policy& policy,
                                         const std::vector<std::uint32_t>& selecting,
                                         std::chrono::system_clock::time_point now,
-                                        Language language) {
+                                        Language language, std::string_view endpoint) {
   for (std::uint32_t i : selecting)
-    if (policy.rules[i].covers(language) && policy.rules[i].active_at(now)) return i;
+    if (policy.rules[i].covers(language, endpoint) && policy.rules[i].active_at(now)) return i;
   return std::nullopt;
 }
 
 std::string outside_window_note(const Policy& policy, const std::vector<std::uint32_t>& selecting,
                                 std::size_t before, std::chrono::system_clock::time_point now,
-                                Language language) {
+                                Language language, std::string_view endpoint) {
   for (std::uint32_t i : selecting) {
     if (i >= before) break;
     const Rule& r = policy.rules[i];
-    if (r.covers(language) && !r.active_at(now))
+    if (r.covers(language, endpoint) && !r.active_at(now))
       return "; [rule." + r.name + "] selects it but is outside its window (" + r.active->text +
              ")";
   }
@@ -163,7 +164,7 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
     const char* how = nullptr;
     const Protection* protection = nullptr;
     for (const auto& p : policy.protections)
-      if ((how = p.covers(q, now))) {
+      if ((how = p.covers(q, now, snapshot.endpoint))) {
         protection = &p;
         break;
       }
@@ -192,11 +193,16 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
     // From the memo, the rules whose text filters select the text; valid until its next lookup.
     const std::vector<std::uint32_t>* selecting = memo ? &memo->selecting(q.id, q.text) : nullptr;
     const auto note = [&](std::size_t before) {
-      return selecting ? outside_window_note(policy, *selecting, before, now, snapshot.language)
-                       : outside_window_note(policy, q.text, before, now, snapshot.language);
+      return selecting ? outside_window_note(policy, *selecting, before, now, snapshot.language,
+                                             snapshot.endpoint)
+                       : outside_window_note(policy, q.text, before, now, snapshot.language,
+                                             snapshot.endpoint);
     };
-    e.rule_index = selecting ? governing_of(policy, *selecting, now, snapshot.language)
-                             : policy.governing_rule(q.text, now, snapshot.language);
+    // Languages, endpoints and windows are applied after the memo's lookup: the memo and the
+    // shared matcher stay per configuration version, whatever endpoint a loop polls.
+    e.rule_index = selecting
+                       ? governing_of(policy, *selecting, now, snapshot.language, snapshot.endpoint)
+                       : policy.governing_rule(q.text, now, snapshot.language, snapshot.endpoint);
     if (!e.rule_index) {
       e.verdict = Verdict::unselected;
       if (explain) e.reason = "no active rule selects it" + note(policy.rules.size());

@@ -86,6 +86,7 @@ WatchActions InstanceWatch::checked(const WatchdogConfig& config, QueryStatus fr
   if (draining_) return out;
   StatusSnapshot snapshot;
   snapshot.language = language_;
+  snapshot.endpoint = endpoint_;
   snapshot.queries.push_back(std::move(fresh));
   act_on(config, snapshot, assess(snapshot, config.policy, wall_now, nullptr, false).decisions,
          Observation::checked_by_id, 0, wall_now, out);
@@ -95,6 +96,7 @@ WatchActions InstanceWatch::checked(const WatchdogConfig& config, QueryStatus fr
 WatchActions InstanceWatch::poll_answered(const WatchdogConfig& config, StatusSnapshot snapshot,
                                           TimePoint answered, WallTime wall_now) {
   WatchActions out;
+  snapshot.endpoint = endpoint_;  // rules and protections limited to endpoints look at it
   report_skipped(snapshot, answered, out);
   memory_.poll_listed(snapshot);
   // One evaluation, at one instant, gives both what to do now and when to look again.

@@ -24,17 +24,50 @@ bool Rule::selects(std::string_view text) const {
   return true;
 }
 
+bool glob_matches(std::string_view pattern, std::string_view name) {
+  // Greedy with one backtrack point: the last `*` seen takes one more character each time
+  // what follows it fails to match.
+  std::size_t p = 0, n = 0;
+  std::size_t star = std::string_view::npos, star_n = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
+      ++p;
+      ++n;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      star_n = n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++star_n;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool applies_to_endpoint(const std::vector<std::string>& patterns, std::string_view endpoint) {
+  if (patterns.empty() || endpoint.empty()) return true;
+  for (const auto& pattern : patterns)
+    if (glob_matches(pattern, endpoint)) return true;
+  return false;
+}
+
 std::optional<std::size_t> Policy::governing_rule(std::string_view text,
                                                   std::chrono::system_clock::time_point now,
-                                                  Language language) const {
+                                                  Language language,
+                                                  std::string_view endpoint) const {
   for (std::size_t i = 0; i < rules.size(); ++i)
-    if (rules[i].covers(language) && rules[i].active_at(now) && rules[i].selects(text)) return i;
+    if (rules[i].covers(language, endpoint) && rules[i].active_at(now) && rules[i].selects(text))
+      return i;
   return std::nullopt;
 }
 
-const char* Protection::covers(const QueryStatus& query,
-                               std::chrono::system_clock::time_point now) const {
+const char* Protection::covers(const QueryStatus& query, std::chrono::system_clock::time_point now,
+                               std::string_view endpoint) const {
   if (until && now >= *until) return nullptr;
+  if (!applies_to_endpoint(endpoints, endpoint)) return nullptr;
   if (query_ids.count(query.id)) return "id";
   if (query_matches && re2::RE2::PartialMatch(
                            re2::StringPiece(query.text.data(), query.text.size()), *query_matches))

@@ -34,6 +34,17 @@ std::string_view to_string(RuleAction action);
 // (UTF-8 code points), so whatever followed may be missing.
 bool possibly_truncated(std::string_view text);
 
+// True when `name` matches the glob `pattern` whole: `*` stands for any run of characters,
+// `?` for any one, everything else for itself (no character classes, no escapes). A small
+// matcher of our own rather than libc's fnmatch, so that the core stays standard C++ only;
+// linear in practice, O(pattern x name) at worst.
+bool glob_matches(std::string_view pattern, std::string_view name);
+
+// True when a rule or protection limited to `patterns` (endpoint names or globs) applies to
+// the endpoint named `endpoint`. No patterns: every endpoint. An empty `endpoint` (a snapshot
+// that names none, e.g. one built by hand or judged by --test-matching): every rule applies.
+bool applies_to_endpoint(const std::vector<std::string>& patterns, std::string_view endpoint);
+
 struct Rule {
   std::string name;                   // the NAME of [rule.NAME]
   std::optional<Millis> max_elapsed;  // running longer than this breaks the rule
@@ -52,9 +63,15 @@ struct Rule {
   std::optional<TimeWindow> active;  // outside its window the rule does not exist
   std::optional<int> max_cancels_per_minute;
   std::set<Language> languages;  // empty: every language
+  // Endpoint names or globs (`*`, `?`), as written; empty: every endpoint. Elsewhere the rule
+  // does not exist: the next rule in order may govern the query.
+  std::vector<std::string> endpoints;
 
   bool covers(Language language) const {
     return languages.empty() || languages.count(language) > 0;
+  }
+  bool covers(Language language, std::string_view endpoint) const {
+    return covers(language) && applies_to_endpoint(endpoints, endpoint);
   }
   // True when the text filters admit `text` (searched, not anchored). With query_excludes set,
   // text that is empty or may have been cut by Neptune is never selected: the marker that
@@ -71,9 +88,14 @@ struct Protection {
   std::set<std::string> query_ids;
   std::shared_ptr<const re2::RE2> query_matches;
   std::optional<std::chrono::system_clock::time_point> until;  // expiry; absent: forever
+  // Endpoint names or globs (`*`, `?`), as written; empty: every endpoint. Elsewhere it
+  // protects nothing.
+  std::vector<std::string> endpoints;
 
-  // "id" or "text" when this protection covers the query at `now`, else nullptr.
-  const char* covers(const QueryStatus& query, std::chrono::system_clock::time_point now) const;
+  // "id" or "text" when this protection covers the query at `now` on `endpoint` (empty: any
+  // endpoint), else nullptr.
+  const char* covers(const QueryStatus& query, std::chrono::system_clock::time_point now,
+                     std::string_view endpoint = {}) const;
 };
 
 struct Policy {
@@ -86,10 +108,12 @@ struct Policy {
   // hand, and then each RuleMemo compiles its own.
   std::shared_ptr<const RuleMatcher> matcher;
 
-  // The index of the first rule for `language`, active at `now`, that selects `text`, if any.
+  // The index of the first rule for `language` and `endpoint` (empty: any), active at `now`,
+  // that selects `text`, if any.
   std::optional<std::size_t> governing_rule(std::string_view text,
                                             std::chrono::system_clock::time_point now,
-                                            Language language = Language::opencypher) const;
+                                            Language language = Language::opencypher,
+                                            std::string_view endpoint = {}) const;
 };
 
 // Compiles an operator's regex. Returns the RE2 error text in `error` when it is invalid.

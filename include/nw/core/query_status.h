@@ -39,6 +39,9 @@ struct MalformedEntry {
 
 struct StatusSnapshot {
   Language language = Language::opencypher;
+  // The [endpoint.NAME] polled, for rules and protections limited to endpoints. Empty: not
+  // known (a snapshot built by hand), and every rule and protection applies.
+  std::string endpoint;
   std::vector<QueryStatus> queries;
   std::int64_t accepted_count = 0;
   std::int64_t running_count = 0;

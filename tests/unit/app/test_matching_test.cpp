@@ -323,6 +323,21 @@ TEST(TestMatching, NoLanguageNoteWhenTheRulesTreatEveryLanguageAlike) {
   EXPECT_EQ(r.err, Lines{});
 }
 
+// A capture names no endpoint: a rule limited to endpoints is judged as if it applied, and a
+// note on standard error says so.
+TEST(TestMatching, RulesLimitedToEndpointsAreJudgedAsIfTheyAppliedWithANote) {
+  TempDir dir;
+  const std::string plain = dir.write("plain.json", body({entry("q1", "MATCH (n)", 5000)}));
+  const Outcome r = run(config("[endpoint.writer]\nurl = http://127.0.0.1:1\n"
+                               "[rule.writer]\nmax_elapsed = 1s\nendpoints = writer\n"
+                               "[rule.all]\nmax_elapsed = 1h\n"),
+                        {plain});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, Lines{plain + ": q1: cancel by [rule.writer]: elapsed 5000ms > max_elapsed 1000ms"});
+  EXPECT_EQ(r.err, Lines{"note: rules and protections limited to endpoints (endpoints = ...) are "
+                         "judged as if they applied to every capture"});
+}
+
 // An error reply captured instead of a status says nothing of the queries: an error, not
 // "no queries".
 TEST(TestMatching, AnErrorReplyIsAnErrorNotAnEmptyList) {

@@ -34,10 +34,11 @@ const std::string kEveryKey =
     "profile = ops\nca_file = /etc/ssl/n.pem\ntls_server_name = db-1.example\n"
     "languages = gremlin, sparql\n"
     "[protect.ops]\nquery_ids = a, b\nquery_matches = backup\nuntil = 2026-12-01T00:00:00Z\n"
+    "endpoints = writer\n"
     "[rule.r]\nmax_elapsed = 5m\nmax_waited = 1m\nquery_matches = ^MATCH\n"
     "query_excludes = exempt\nmax_running = 3\nmax_queued = 0\n"
     "active = Mon-Fri 08:00-18:00 UTC\naction = log\nsilent = true\ndry_run = true\n"
-    "max_cancels_per_minute = 5\nlanguages = gremlin\n";
+    "max_cancels_per_minute = 5\nlanguages = gremlin\nendpoints = writer, reader-?, *-analytics\n";
 
 const std::string kBase = "[endpoint.e]\nurl = https://db:8182\n[rule.r]\nmax_elapsed = 5m\n";
 

@@ -1080,6 +1080,20 @@ TEST(ConfigWarnings, ShadowedAndNeverMatchingRulesAndExpiredProtections) {
       {"protection still in force",
        "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:01Z\n" + kEndpoint + kRule,
        {}},
+      {"an earlier catch-all limited to endpoints leaves room",
+       kEndpoint + "[rule.e-only]\nmax_elapsed = 1m\nendpoints = e\n[rule.all]\nmax_elapsed = 1h\n",
+       {}},
+      {"an earlier catch-all shadows a later rule limited to endpoints",
+       kEndpoint + "[rule.all]\nmax_elapsed = 1m\n[rule.e-only]\nmax_elapsed = 1h\nendpoints = e\n",
+       {"f.ini: rule.e-only: never governs a query: [rule.all] comes first and selects every "
+        "query"}},
+      {"endpoint patterns that match no configured endpoint",
+       "[endpoint.writer]\nurl = https://w:8182\n[endpoint.reader-1]\nurl = https://r:8182\n"
+       "[protect.p]\nquery_ids = a\nendpoints = reader-?, analytics\n"
+       "[rule.r]\nmax_elapsed = 1m\nendpoints = writer, reader-*, writr, *-x\n",
+       {"f.ini: rule.r.endpoints: 'writr' matches no configured endpoint",
+        "f.ini: rule.r.endpoints: '*-x' matches no configured endpoint",
+        "f.ini: protect.p.endpoints: 'analytics' matches no configured endpoint"}},
       {"limits shorter than poll_interval",
        "[watchdog]\npoll_interval = 5s\n" + kEndpoint +
            "[rule.fast]\nmax_elapsed = 2s\nmax_waited = 4500ms\n",
@@ -1378,6 +1392,58 @@ TEST(ConfigKeys, EveryKeyIsInTheReadmeAndTheProductionExample) {
                             example.find("\n# " + name + " = ") != std::string::npos ||
                             example.find("\n" + name + " =\n") != std::string::npos;
     EXPECT_TRUE(in_example) << "the production example does not show " << name;
+  }
+}
+
+}  // namespace
+}  // namespace nw
+
+namespace nw {
+namespace {
+
+TEST(ParseConfigEndpoints, RuleAndProtectionEndpoints) {
+  const std::string base =
+      "[endpoint.writer]\nurl = http://w:8182\n[endpoint.reader-1]\nurl = http://r:8182\n";
+  {
+    const auto r = parse_config(base +
+                                    "[protect.p]\nquery_ids = a\nendpoints = reader-*\n"
+                                    "[rule.r]\nmax_elapsed = 1s\nendpoints = writer , reader-?\n",
+                                "f.ini");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.config.policy.rules[0].endpoints, (std::vector<std::string>{"writer", "reader-?"}));
+    EXPECT_EQ(r.config.policy.protections[0].endpoints, std::vector<std::string>{"reader-*"});
+    const std::string described = describe_config(r.config);
+    EXPECT_NE(described.find("endpoints = writer, reader-?\n"), std::string::npos) << described;
+    EXPECT_NE(described.find("endpoints = reader-*\n"), std::string::npos) << described;
+  }
+  {
+    const auto r = parse_config(base + "[rule.r]\nmax_elapsed = 1s\n", "f.ini");
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r.config.policy.rules[0].endpoints.empty());
+    EXPECT_EQ(describe_config(r.config).find("\nendpoints = "), std::string::npos);
+  }
+  struct Row {
+    std::string value;
+    std::string error;
+  } rows[] = {
+      {"writer,", "f.ini: rule.r.endpoints: empty entry in the list 'writer,' (line 7)"},
+      {"writer,,reader-1",
+       "f.ini: rule.r.endpoints: empty entry in the list 'writer,,reader-1' (line 7)"},
+      {"", "f.ini: rule.r.endpoints: must name at least one endpoint (line 7)"},
+      {"reader-[12]",
+       "f.ini: rule.r.endpoints: bad endpoint name or glob 'reader-[12]' (use letters, digits, "
+       "'-', '_', '.', and '*' or '?' as wildcards) (line 7)"},
+      {"writer/x",
+       "f.ini: rule.r.endpoints: bad endpoint name or glob 'writer/x' (use letters, digits, "
+       "'-', '_', '.', and '*' or '?' as wildcards) (line 7)"},
+      {"writer, writer", "f.ini: rule.r.endpoints: 'writer' given twice (line 7)"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.value);
+    const auto r =
+        parse_config(base + "[rule.r]\nmax_elapsed = 1s\nendpoints = " + row.value + "\n", "f.ini");
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].format("f.ini"), row.error);
   }
 }
 

@@ -1,6 +1,7 @@
 // evaluate() and decide() with the policy features of issue 3: protections, per-rule dry run,
 // concurrency guards, time windows, repeated ids and the query_excludes fail-safe.
 #include "nw/core/decide.h"
+#include "nw/core/rule_memo.h"
 
 #include <gtest/gtest.h>
 
@@ -433,6 +434,78 @@ TEST(EvaluateLanguages, ARuleRestrictedToALanguageGovernsOnlyItsQueries) {
     ASSERT_TRUE(e.rule_index);
     EXPECT_EQ(policy.rules[*e.rule_index].name, language == Language::gremlin ? "gremlin-only" : "all");
     EXPECT_EQ(e.verdict, language == Language::gremlin ? Verdict::act : Verdict::within_limits);
+  }
+}
+
+TEST(GlobMatches, StarAndQuestionMark) {
+  struct Row {
+    const char* pattern;
+    const char* name;
+    bool matches;
+  } rows[] = {
+      {"writer", "writer", true},     {"writer", "writer-1", false}, {"writer", "write", false},
+      {"reader-*", "reader-1", true}, {"reader-*", "reader-", true},  {"reader-*", "reader", false},
+      {"reader-?", "reader-1", true}, {"reader-?", "reader-12", false}, {"*", "", true},
+      {"*", "anything", true},        {"?", "", false},              {"*-analytics", "eu-analytics", true},
+      {"*-analytics", "analytics", false}, {"a*b*c", "aXbYbZc", true}, {"a*b*c", "aXbYbZ", false},
+      {"*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false}, {"**", "x", true}, {"r?a*", "reader", true},
+      {"", "", true},                 {"", "x", false},              {"Writer", "writer", false},
+  };
+  for (const auto& row : rows)
+    EXPECT_EQ(glob_matches(row.pattern, row.name), row.matches) << row.pattern << " ~ " << row.name;
+  EXPECT_TRUE(applies_to_endpoint({}, "writer"));
+  EXPECT_TRUE(applies_to_endpoint({"reader-*"}, ""));  // no endpoint named: every rule applies
+  EXPECT_TRUE(applies_to_endpoint({"writer", "reader-*"}, "reader-2"));
+  EXPECT_FALSE(applies_to_endpoint({"writer", "reader-*"}, "analytics"));
+}
+
+// A strict rule for the writer, a lenient one for the readers, a protection on the readers
+// only: each endpoint's queries are judged by the rules and protections that apply to it,
+// with and without a RuleMemo (the memo is shared whatever the endpoint).
+TEST(EvaluateEndpoints, RulesAndProtectionsApplyOnlyToTheirEndpoints) {
+  Rule writer = R("writer-strict").elapsed(1000);
+  writer.endpoints = {"writer"};
+  Rule readers = R("readers-lenient").elapsed(60'000);
+  readers.endpoints = {"reader-*"};
+  Protection backups = P("protect.backups").matches("backup");
+  backups.endpoints = {"reader-?"};
+  const Policy p = policy({writer, readers, R("all").elapsed(10'000)}, {backups});
+  const std::vector<QueryStatus> queries = {q("a", 5000), q("b", 5000, 0, "CALL backup()")};
+  struct Case {
+    const char* endpoint;
+    Lines expected;
+  } cases[] = {
+      {"writer",
+       {"0:act:writer-strict:elapsed 5000ms > max_elapsed 1000ms",
+        "1:act:writer-strict:elapsed 5000ms > max_elapsed 1000ms"}},
+      {"reader-1",
+       {"0:within limits:readers-lenient:within the limits of [rule.readers-lenient]",
+        "1:protected:-:protected by [protect.backups] text"}},
+      {"reader-10",  // reader-* but not reader-?
+       {"0:within limits:readers-lenient:within the limits of [rule.readers-lenient]",
+        "1:within limits:readers-lenient:within the limits of [rule.readers-lenient]"}},
+      {"analytics",  // neither: the next rule in order governs
+       {"0:within limits:all:within the limits of [rule.all]",
+        "1:within limits:all:within the limits of [rule.all]"}},
+      {"",  // a snapshot that names no endpoint: every rule and protection applies
+       {"0:act:writer-strict:elapsed 5000ms > max_elapsed 1000ms",
+        "1:protected:-:protected by [protect.backups] text"}},
+  };
+  RuleMemo memo;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.endpoint);
+    StatusSnapshot snapshot;
+    snapshot.endpoint = c.endpoint;
+    snapshot.queries = queries;
+    for (RuleMemo* m : {static_cast<RuleMemo*>(nullptr), &memo}) {
+      Lines out;
+      for (const auto& e : evaluate(snapshot, p, kNow, m))
+        out.push_back(std::to_string(e.query_index) + ":" + std::string(to_string(e.verdict)) +
+                      ":" + (e.rule_index ? p.rules.at(*e.rule_index).name : "-") + ":" + e.reason);
+      EXPECT_EQ(out, c.expected) << (m ? "with a memo" : "without a memo");
+    }
+    EXPECT_EQ(p.governing_rule("MATCH", kNow, Language::opencypher, c.endpoint),
+              evaluate(snapshot, p, kNow).at(0).rule_index);
   }
 }
 

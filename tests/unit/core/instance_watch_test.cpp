@@ -140,6 +140,30 @@ TEST(InstanceWatch, WithConfirmByIdACrossingIsCheckedAndDecidedOnTheFreshStatus)
   EXPECT_NE(only_cancel(acted).record.reason.find("checked by id at its limit"), std::string::npos);
 }
 
+// The watch names its endpoint in what it assesses: on polls, projections and checks by id,
+// a rule limited to other endpoints leaves its queries to the next rule.
+TEST(InstanceWatch, ARuleLimitedToOtherEndpointsDoesNotGovernItsQueries) {
+  const auto c = config(
+      "[watchdog]\npoll_interval = 5s\n[rule.writer]\nmax_elapsed = 1s\nendpoints = writer\n"
+      "[rule.long]\nmax_elapsed = 10s\n");
+  {
+    InstanceWatch w("test", "test", Language::opencypher, RunMode::service);
+    w.start(t0);
+    auto s = step(w, c, t0, listing({running("q1", 8'000)}));
+    EXPECT_TRUE(summary(s.polled).empty());
+    EXPECT_EQ(s.wake, t0 + 2001ms);
+    EXPECT_EQ(only_cancel(w.begin_step(c, t0 + 2001ms, kWall).actions).record.rule, "long");
+    EXPECT_TRUE(w.checked(c, running("q2", 9'000), kWall).empty());
+  }
+  {
+    InstanceWatch w("writer", "writer", Language::opencypher, RunMode::service);
+    w.start(t0);
+    auto s = step(w, c, t0, listing({running("q1", 8'000)}));
+    EXPECT_EQ(only_cancel(s.polled).record.rule, "writer");
+    EXPECT_EQ(only_cancel(w.checked(c, running("q2", 9'000), kWall)).record.rule, "writer");
+  }
+}
+
 TEST(InstanceWatch, AQueuedCrossingAsksForAFreshPollNeverSoonerThanAFifthOfTheInterval) {
   const auto c = config("[watchdog]\npoll_interval = 10s\n[rule.queue]\nmax_waited = 1s\n");
   InstanceWatch w("test", "test", Language::opencypher, RunMode::service);

@@ -476,6 +476,12 @@ Rule random_matcher_rule(std::mt19937& rng, int i) {
   if (chance(rng, 0.3)) r.active = pick(rng, pools().windows);
   if (chance(rng, 0.2)) r.languages.insert(static_cast<Language>(between(rng, 0, 2)));
   if (chance(rng, 0.1)) r.languages.insert(static_cast<Language>(between(rng, 0, 2)));
+  if (chance(rng, 0.2)) {
+    static const std::vector<std::string> patterns = {"writer", "reader-*", "reader-?",
+                                                      "*",      "w?iter",   "nowhere"};
+    const int n = static_cast<int>(between(rng, 1, 2));
+    for (int k = 0; k < n; ++k) r.endpoints.push_back(pick(rng, patterns));
+  }
   return r;
 }
 
@@ -500,17 +506,29 @@ TEST(PolicyProperty, OnePassSelectsExactlyWhatEachRuleSelects) {
     for (int t = 0; t < 40; ++t) {
       const std::string text = random_text(rng);
       const Language language = static_cast<Language>(between(rng, 0, 2));
+      static const std::vector<std::string> endpoints = {"", "writer", "reader-1", "reader-10",
+                                                         "analytics"};
+      const std::string endpoint = pick(rng, endpoints);
       SCOPED_TRACE("case " + std::to_string(c) + " text '" + text.substr(0, 60) + "'");
       matcher.selecting(text, fast);
       ASSERT_EQ(fast, selecting_one_by_one(policy, text));
-      // First rule in file order, language and window applied: as governing_rule.
+      // First rule in file order, language, endpoint and window applied: as governing_rule.
       std::optional<std::size_t> first;
-      for (std::uint32_t i : fast)
-        if (policy.rules[i].covers(language) && policy.rules[i].active_at(now)) {
+      for (std::uint32_t i : fast) {
+        const Rule& r = policy.rules[i];
+        const bool on_endpoint =
+            endpoint.empty() || r.endpoints.empty() ||
+            std::any_of(r.endpoints.begin(), r.endpoints.end(), [&](const std::string& p) {
+              return p == "*" || p == endpoint || (p == "w?iter" && endpoint == "writer") ||
+                     (p == "reader-*" && endpoint.rfind("reader-", 0) == 0) ||
+                     (p == "reader-?" && endpoint == "reader-1");
+            });
+        if (r.covers(language) && on_endpoint && r.active_at(now)) {
           first = i;
           break;
         }
-      ASSERT_EQ(first, policy.governing_rule(text, now, language));
+      }
+      ASSERT_EQ(first, policy.governing_rule(text, now, language, endpoint));
       selected += fast.size();
       empty += fast.empty();
     }
