@@ -33,7 +33,9 @@ EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language,
       strand_(services.scheduler.make_strand()),
       mode_(services.mode),
       watch_(endpoint_.name, label_, language, services.mode),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()) {
+  role_.store(endpoint_.role, std::memory_order_relaxed);
+}
 
 double EndpointPoller::seconds_since(Clock::time_point start) const {
   return std::chrono::duration<double>(clock_.now() - start).count();
@@ -45,6 +47,7 @@ void EndpointPoller::promise_progress_within(std::chrono::steady_clock::duration
 }
 
 bool EndpointPoller::poll_once() {
+  watch_.set_role(role_.load(std::memory_order_relaxed));
   return poll(*config_.get());
 }
 
@@ -249,6 +252,7 @@ void EndpointPoller::guarded_step() {
 void EndpointPoller::step() {
   if (stop_.stop_requested() || retired_.load()) return;
   if (retiring_.load()) watch_.drain();
+  watch_.set_role(role_.load(std::memory_order_relaxed));
   const std::shared_ptr<const WatchdogConfig> config = config_.get();
   StepPlan plan = watch_.begin_step(*config, clock_.now(), clock_.wall_now());
   carry_out(*config, std::move(plan.actions));

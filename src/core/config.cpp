@@ -61,6 +61,15 @@ bool valid_name(std::string_view name) {
   });
 }
 
+// Whether the glob `pattern` can match an instance of cluster `cluster` ("CLUSTER/INSTANCE_ID")
+// whatever its id: its part before the first '/' matches the cluster's name, or it has no '/'
+// and a '*' could span one.
+bool may_match_instance_of(const std::string& pattern, const std::string& cluster) {
+  const auto slash = pattern.find('/');
+  if (slash != std::string::npos) return glob_matches(pattern.substr(0, slash), cluster);
+  return glob_matches(pattern, cluster + "/x");
+}
+
 class ConfigBuilder {
  public:
   ConfigBuilder(std::string origin, ZoneLookup zones) : zones_(std::move(zones)) {
@@ -71,7 +80,7 @@ class ConfigBuilder {
     for (const auto& e : doc.errors) error(e.key, e.message, e.line);
     // Endpoints and rules are stored first so the key parsers can bind to stable addresses.
     for (const auto& section : doc.sections) reserve(section);
-    std::size_t endpoint = 0, rule = 0, protect = 0;
+    std::size_t endpoint = 0, cluster = 0, rule = 0, protect = 0;
     for (const auto& section : doc.sections) {
       if (section.name == "watchdog")
         apply(section, watchdog_keys(result_.config));
@@ -79,14 +88,16 @@ class ConfigBuilder {
         apply(section, retry_keys(result_.config.retry));
       else if (is_kind(section.name, "endpoint."))
         endpoint_section(section, endpoint++);
+      else if (is_kind(section.name, "cluster."))
+        cluster_section(section, cluster++);
       else if (is_kind(section.name, "rule."))
         rule_section(section, rule++);
       else if (section.name == "protect" || is_kind(section.name, "protect."))
         protect_section(section, protect++);
       else
         error(section.name,
-              "unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, protect or "
-              "protect.NAME)",
+              "unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, rule.NAME, "
+              "protect or protect.NAME)",
               section.line);
     }
     check_whole();
@@ -115,6 +126,9 @@ class ConfigBuilder {
     if (is_kind(section.name, "endpoint.")) {
       c.endpoints.emplace_back();
       c.endpoints.back().name = section.name.substr(9);
+    } else if (is_kind(section.name, "cluster.")) {
+      c.clusters.emplace_back();
+      c.clusters.back().name = section.name.substr(8);
     } else if (is_kind(section.name, "rule.")) {
       c.policy.rules.emplace_back();
       c.policy.rules.back().name = section.name.substr(5);
@@ -151,6 +165,8 @@ class ConfigBuilder {
     add("retry.", retry_keys(config.retry));
     EndpointConfig endpoint;
     add("endpoint.NAME.", endpoint_keys(endpoint));
+    ClusterConfig cluster;
+    add("cluster.NAME.", cluster_keys(cluster));
     Rule rule;
     add("rule.NAME.", rule_keys(rule));
     Protection protection;
@@ -194,6 +210,38 @@ class ConfigBuilder {
       error(section.name + ".ca_file", "set for a plain http:// url", line_of(section, "ca_file"));
     if (!e.tls_server_name.empty() && url_ok && !e.url.https)
       error(section.name + ".tls_server_name", "set for a plain http:// url",
+            line_of(section, "tls_server_name"));
+  }
+
+  void cluster_section(const IniSection& section, std::size_t index) {
+    ClusterConfig& k = result_.config.clusters[index];
+    if (!valid_name(k.name))
+      error(section.name, "cluster name must use letters, digits, '-', '_' or '.'", section.line);
+    apply(section, cluster_keys(k));
+    EndpointConfig& e = k.instance;
+    e.cluster = k.name;
+    if (line_of(section, "cluster_id") == 0)
+      error(section.name + ".cluster_id", "missing required key (the DB cluster identifier)",
+            section.line);
+    // The management API is signed for a region whatever the instances' auth.
+    if (e.region.empty())
+      error(section.name + ".region",
+            "missing required key (the cluster's region, e.g. us-east-1: the management API is "
+            "signed for it)",
+            section.line);
+    if (k.management_url && !k.management_url->https && !is_loopback_host(k.management_url->host))
+      error(section.name + ".management_url",
+            "needs https://: the management requests are signed and carry the session token "
+            "(http:// is accepted only for a loopback host: 127.0.0.0/8, ::1 or localhost)",
+            line_of(section, "management_url"));
+    if (!e.profile.empty() && e.auth != AuthMode::iam)
+      error(section.name + ".profile",
+            "only used with auth = iam (the management API is signed with the default chain)",
+            line_of(section, "profile"));
+    if (!e.ca_file.empty() && !k.https)
+      error(section.name + ".ca_file", "set with scheme = http", line_of(section, "ca_file"));
+    if (!e.tls_server_name.empty() && !k.https)
+      error(section.name + ".tls_server_name", "set with scheme = http",
             line_of(section, "tls_server_name"));
   }
 
@@ -260,7 +308,8 @@ class ConfigBuilder {
     const auto& c = result_.config;
     if (c.retry.initial_backoff > c.retry.max_backoff)
       error("retry.initial_backoff", "is larger than retry.max_backoff", 0);
-    if (c.endpoints.empty()) error("endpoint", "no [endpoint.NAME] section: nothing to watch", 0);
+    if (c.endpoints.empty() && c.clusters.empty())
+      error("endpoint", "no [endpoint.NAME] or [cluster.NAME] section: nothing to watch", 0);
     if (c.policy.rules.empty()) error("rule", "no [rule.NAME] section: nothing to enforce", 0);
   }
 
@@ -284,6 +333,11 @@ std::string describe_endpoint(const EndpointConfig& e) {
   return "[endpoint." + e.name + "]\n" + print_keys(endpoint_keys(copy));
 }
 
+std::string describe_cluster(const ClusterConfig& k) {
+  ClusterConfig copy = k;
+  return "[cluster." + k.name + "]\n" + print_keys(cluster_keys(copy));
+}
+
 std::string describe_config(const WatchdogConfig& c) {
   WatchdogConfig copy = c;
   std::string out = "# effective configuration of " + c.origin + "\n";
@@ -294,6 +348,11 @@ std::string describe_config(const WatchdogConfig& c) {
     out += "# max_cancels_per_minute: unlimited (no budget across endpoints)\n";
   out += "\n[retry]\n" + print_keys(retry_keys(copy.retry));
   for (const auto& e : c.endpoints) out += "\n" + describe_endpoint(e);
+  if (!c.clusters.empty())
+    out +=
+        "\n# clusters: instances are discovered at start and every refresh_interval (their "
+        "endpoints are named CLUSTER/INSTANCE_ID); nothing is resolved here\n";
+  for (const auto& k : c.clusters) out += "\n" + describe_cluster(k);
   if (!copy.policy.protections.empty())
     out += "\n# protections apply before any rule, budget or guard\n";
   for (auto& p : copy.policy.protections)
@@ -399,7 +458,10 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c,
   const auto unmatched_endpoints = [&](const std::string& key, const std::vector<std::string>& ps) {
     for (const auto& pattern : ps)
       if (std::none_of(c.endpoints.begin(), c.endpoints.end(),
-                       [&](const EndpointConfig& e) { return glob_matches(pattern, e.name); }))
+                       [&](const EndpointConfig& e) { return glob_matches(pattern, e.name); }) &&
+          std::none_of(c.clusters.begin(), c.clusters.end(), [&](const ClusterConfig& k) {
+            return may_match_instance_of(pattern, k.name);
+          }))
         warnings.push_back(
             {key + ".endpoints", "'" + pattern + "' matches no configured endpoint", 0});
   };

@@ -389,31 +389,33 @@ KeyCodec language_set_key(std::set<Language>& target) {
 // A rule's or protection's endpoints: names or globs (`*`, `?`) of [endpoint.NAME] sections,
 // in the order written; none: every endpoint.
 KeyCodec endpoint_list_key(std::vector<std::string>& target) {
-  return {
-      [&target](const std::string& v) -> std::optional<std::string> {
-        std::string error;
-        const auto patterns = split_list(v, error);
-        if (!patterns) return error;
-        std::set<std::string> seen;
-        for (const auto& pattern : *patterns) {
-          const bool name_chars = std::all_of(pattern.begin(), pattern.end(), [](unsigned char c) {
-            return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '*' || c == '?';
-          });
-          if (!name_chars)
-            return "bad endpoint name or glob '" + pattern +
-                   "' (use letters, digits, '-', '_', '.', and '*' or '?' as wildcards)";
-          if (!seen.insert(pattern).second) return "'" + pattern + "' given twice";
-        }
-        if (patterns->empty()) return "must name at least one endpoint";
-        target = *patterns;
-        return std::nullopt;
-      },
-      [&target]() -> std::optional<std::string> {
-        if (target.empty()) return std::nullopt;
-        std::string out;
-        for (const auto& pattern : target) out += (out.empty() ? "" : ", ") + pattern;
-        return out;
-      }};
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            std::string error;
+            const auto patterns = split_list(v, error);
+            if (!patterns) return error;
+            std::set<std::string> seen;
+            for (const auto& pattern : *patterns) {
+              const bool name_chars =
+                  std::all_of(pattern.begin(), pattern.end(), [](unsigned char c) {
+                    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/' ||
+                           c == '*' || c == '?';
+                  });
+              if (!name_chars)
+                return "bad endpoint name or glob '" + pattern +
+                       "' (use letters, digits, '-', '_', '.', '/' between a cluster and its "
+                       "instance, and '*' or '?' as wildcards)";
+              if (!seen.insert(pattern).second) return "'" + pattern + "' given twice";
+            }
+            if (patterns->empty()) return "must name at least one endpoint";
+            target = *patterns;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (target.empty()) return std::nullopt;
+            std::string out;
+            for (const auto& pattern : target) out += (out.empty() ? "" : ", ") + pattern;
+            return out;
+          }};
 }
 
 KeyCodec regex_key(std::shared_ptr<const re2::RE2>& target) {
@@ -440,6 +442,72 @@ KeyCodec url_key(EndpointUrl& target) {
             return std::nullopt;
           },
           [&target]() -> std::optional<std::string> { return target.to_string(); }};
+}
+
+// An optional url (the management API's): unset is left out.
+KeyCodec optional_url_key(std::optional<EndpointUrl>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            if (v.empty()) return "must not be empty";
+            std::string why;
+            const auto url = parse_endpoint_url(v, why);
+            if (!url) return "bad url '" + v + "': " + why;
+            target = *url;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (!target) return std::nullopt;
+            return target->to_string();
+          }};
+}
+
+// Instance roles in a cluster: "writer", "reader" or both. A rule's or protection's: none
+// written, any endpoint; a cluster's (`always`): always printed, it says what is watched.
+KeyCodec role_set_key(std::set<InstanceRole>& target, bool always) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            std::string error;
+            const auto names = split_list(v, error);
+            if (!names) return error;
+            std::set<InstanceRole> roles;
+            for (const auto& name : *names) {
+              const InstanceRole role = name == "writer"   ? InstanceRole::writer
+                                        : name == "reader" ? InstanceRole::reader
+                                                           : InstanceRole::unknown;
+              if (role == InstanceRole::unknown)
+                return "unknown role '" + name + "' (expected writer, reader or both)";
+              if (!roles.insert(role).second) return "'" + name + "' given twice";
+            }
+            if (roles.empty()) return "must name at least one role (writer, reader)";
+            target = roles;
+            return std::nullopt;
+          },
+          [&target, always]() -> std::optional<std::string> {
+            if (target.empty() && !always) return std::nullopt;
+            std::string out;
+            for (InstanceRole role : target)
+              out += (out.empty() ? "" : ", ") + std::string(to_string(role));
+            return out;
+          }};
+}
+
+// A DB cluster identifier as RDS allows it: 1 to 63 letters, digits or hyphens, starting with a
+// letter, no two hyphens in a row, not ending with one.
+KeyCodec cluster_id_key(std::string& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            const bool ok =
+                !v.empty() && v.size() <= 63 && std::isalpha(static_cast<unsigned char>(v[0])) &&
+                v.back() != '-' && v.find("--") == std::string::npos &&
+                std::all_of(v.begin(), v.end(),
+                            [](unsigned char ch) { return std::isalnum(ch) || ch == '-'; });
+            if (!ok)
+              return "bad cluster identifier '" + v +
+                     "' (1 to 63 letters, digits or hyphens, starting with a letter)";
+            target = v;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (target.empty()) return std::nullopt;
+            return target;
+          }};
 }
 
 KeyChange change(std::string key, const std::optional<std::string>& before,
@@ -529,6 +597,7 @@ KeyTable rule_keys(Rule& r, const ZoneLookup& zones) {
       {"max_cancels_per_minute", optional_rate_key(r.max_cancels_per_minute), Reload::live},
       {"languages", language_set_key(r.languages), Reload::live},
       {"endpoints", endpoint_list_key(r.endpoints), Reload::live},
+      {"roles", role_set_key(r.roles, false), Reload::live},
   };
 }
 
@@ -538,7 +607,24 @@ KeyTable protect_keys(Protection& p) {
       {"query_matches", regex_key(p.query_matches), Reload::live},
       {"until", until_key(p.until), Reload::live},
       {"endpoints", endpoint_list_key(p.endpoints), Reload::live},
+      {"roles", role_set_key(p.roles, false), Reload::live},
   };
+}
+
+KeyTable cluster_keys(ClusterConfig& c) {
+  KeyTable keys = {
+      {"cluster_id", cluster_id_key(c.cluster_id), Reload::restarts_watch},
+      // Which instances are watched, judged at each refresh.
+      {"roles", role_set_key(c.roles, true), Reload::live},
+      {"refresh_interval", min_duration_key(c.refresh_interval, Millis(1000)), Reload::live},
+      {"management_url", optional_url_key(c.management_url), Reload::restarts_watch},
+      {"scheme", enum_key(c.https, {{"https", true}, {"http", false}}), Reload::restarts_watch},
+  };
+  // The instances' template: an instance whose template keys changed has its loops replaced,
+  // as a typed endpoint's (endpoint_restart_changes on what discovery builds from it).
+  for (ConfigKey& key : endpoint_keys(c.instance))
+    if (key.name != "url") keys.push_back(std::move(key));
+  return keys;
 }
 
 std::vector<ConfigSection> config_sections(WatchdogConfig& c) {
@@ -546,6 +632,7 @@ std::vector<ConfigSection> config_sections(WatchdogConfig& c) {
   out.push_back({"watchdog", watchdog_keys(c)});
   out.push_back({"retry", retry_keys(c.retry)});
   for (auto& e : c.endpoints) out.push_back({"endpoint." + e.name, endpoint_keys(e)});
+  for (auto& k : c.clusters) out.push_back({"cluster." + k.name, cluster_keys(k)});
   for (auto& p : c.policy.protections) out.push_back({p.section, protect_keys(p)});
   for (auto& r : c.policy.rules) out.push_back({"rule." + r.name, rule_keys(r)});
   return out;
@@ -586,6 +673,12 @@ std::vector<KeyChange> restart_only_changes(const WatchdogConfig& before,
     }
   }
   return out;
+}
+
+std::vector<KeyChange> cluster_restart_changes(const ClusterConfig& before,
+                                               const ClusterConfig& after) {
+  ClusterConfig old_copy = before, new_copy = after;
+  return changed_keys(cluster_keys(old_copy), cluster_keys(new_copy), Reload::restarts_watch);
 }
 
 std::vector<KeyChange> endpoint_restart_changes(const EndpointConfig& before,

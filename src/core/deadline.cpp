@@ -51,6 +51,7 @@ StatusSnapshot project(const StatusSnapshot& seen, const std::vector<std::size_t
   StatusSnapshot projected;
   projected.language = seen.language;
   projected.endpoint = seen.endpoint;
+  projected.role = seen.role;
   projected.accepted_count = seen.accepted_count;
   projected.running_count = seen.running_count;
   projected.queries.reserve(indexes.size());

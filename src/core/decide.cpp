@@ -79,7 +79,7 @@ void apply_guard(std::vector<Evaluation*> candidates, std::optional<std::int64_t
 // `before` that would have governed the query at another time: the operator's likely question.
 std::string outside_window_note(const Policy& policy, const std::string& text, std::size_t before,
                                 std::chrono::system_clock::time_point now, Language language,
-                                std::string_view endpoint) {
+                                EndpointScope endpoint) {
   for (std::size_t i = 0; i < before; ++i) {
     const Rule& r = policy.rules[i];
     if (r.covers(language, endpoint) && !r.active_at(now) && r.selects(text))
@@ -94,7 +94,7 @@ std::string outside_window_note(const Policy& policy, const std::string& text, s
 std::optional<std::size_t> governing_of(const Policy& policy,
                                         const std::vector<std::uint32_t>& selecting,
                                         std::chrono::system_clock::time_point now,
-                                        Language language, std::string_view endpoint) {
+                                        Language language, EndpointScope endpoint) {
   for (std::uint32_t i : selecting)
     if (policy.rules[i].covers(language, endpoint) && policy.rules[i].active_at(now)) return i;
   return std::nullopt;
@@ -102,7 +102,7 @@ std::optional<std::size_t> governing_of(const Policy& policy,
 
 std::string outside_window_note(const Policy& policy, const std::vector<std::uint32_t>& selecting,
                                 std::size_t before, std::chrono::system_clock::time_point now,
-                                Language language, std::string_view endpoint) {
+                                Language language, EndpointScope endpoint) {
   for (std::uint32_t i : selecting) {
     if (i >= before) break;
     const Rule& r = policy.rules[i];
@@ -164,7 +164,7 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
     const char* how = nullptr;
     const Protection* protection = nullptr;
     for (const auto& p : policy.protections)
-      if ((how = p.covers(q, now, snapshot.endpoint))) {
+      if ((how = p.covers(q, now, snapshot.scope()))) {
         protection = &p;
         break;
       }
@@ -194,15 +194,15 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
     const std::vector<std::uint32_t>* selecting = memo ? &memo->selecting(q.id, q.text) : nullptr;
     const auto note = [&](std::size_t before) {
       return selecting ? outside_window_note(policy, *selecting, before, now, snapshot.language,
-                                             snapshot.endpoint)
+                                             snapshot.scope())
                        : outside_window_note(policy, q.text, before, now, snapshot.language,
-                                             snapshot.endpoint);
+                                             snapshot.scope());
     };
     // Languages, endpoints and windows are applied after the memo's lookup: the memo and the
     // shared matcher stay per configuration version, whatever endpoint a loop polls.
     e.rule_index = selecting
-                       ? governing_of(policy, *selecting, now, snapshot.language, snapshot.endpoint)
-                       : policy.governing_rule(q.text, now, snapshot.language, snapshot.endpoint);
+                       ? governing_of(policy, *selecting, now, snapshot.language, snapshot.scope())
+                       : policy.governing_rule(q.text, now, snapshot.language, snapshot.scope());
     if (!e.rule_index) {
       e.verdict = Verdict::unselected;
       if (explain) e.reason = "no active rule selects it" + note(policy.rules.size());

@@ -87,6 +87,7 @@ WatchActions InstanceWatch::checked(const WatchdogConfig& config, QueryStatus fr
   StatusSnapshot snapshot;
   snapshot.language = language_;
   snapshot.endpoint = endpoint_;
+  snapshot.role = role_;
   snapshot.queries.push_back(std::move(fresh));
   act_on(config, snapshot, assess(snapshot, config.policy, wall_now, nullptr, false).decisions,
          Observation::checked_by_id, 0, wall_now, out);
@@ -97,6 +98,7 @@ WatchActions InstanceWatch::poll_answered(const WatchdogConfig& config, StatusSn
                                           TimePoint answered, WallTime wall_now) {
   WatchActions out;
   snapshot.endpoint = endpoint_;  // rules and protections limited to endpoints look at it
+  snapshot.role = role_;          // ... and those limited to roles, at this poll's topology
   report_skipped(snapshot, answered, out);
   memory_.poll_listed(snapshot);
   // One evaluation, at one instant, gives both what to do now and when to look again.

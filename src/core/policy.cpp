@@ -54,10 +54,16 @@ bool applies_to_endpoint(const std::vector<std::string>& patterns, std::string_v
   return false;
 }
 
+bool applies_to_scope(const std::vector<std::string>& patterns, const std::set<InstanceRole>& roles,
+                      EndpointScope scope) {
+  if (scope.name.empty()) return true;
+  if (!applies_to_endpoint(patterns, scope.name)) return false;
+  return roles.empty() || roles.count(scope.role) > 0;
+}
+
 std::optional<std::size_t> Policy::governing_rule(std::string_view text,
                                                   std::chrono::system_clock::time_point now,
-                                                  Language language,
-                                                  std::string_view endpoint) const {
+                                                  Language language, EndpointScope endpoint) const {
   for (std::size_t i = 0; i < rules.size(); ++i)
     if (rules[i].covers(language, endpoint) && rules[i].active_at(now) && rules[i].selects(text))
       return i;
@@ -65,9 +71,9 @@ std::optional<std::size_t> Policy::governing_rule(std::string_view text,
 }
 
 const char* Protection::covers(const QueryStatus& query, std::chrono::system_clock::time_point now,
-                               std::string_view endpoint) const {
+                               EndpointScope endpoint) const {
   if (until && now >= *until) return nullptr;
-  if (!applies_to_endpoint(endpoints, endpoint)) return nullptr;
+  if (!applies_to_scope(endpoints, roles, endpoint)) return nullptr;
   if (query_ids.count(query.id)) return "id";
   if (query_matches && re2::RE2::PartialMatch(
                            re2::StringPiece(query.text.data(), query.text.size()), *query_matches))

@@ -14,6 +14,18 @@ std::string_view to_string(Language language) {
   return "opencypher";
 }
 
+std::string_view to_string(InstanceRole role) {
+  switch (role) {
+    case InstanceRole::writer:
+      return "writer";
+    case InstanceRole::reader:
+      return "reader";
+    case InstanceRole::unknown:
+      break;
+  }
+  return "unknown";
+}
+
 std::optional<Language> language_named(std::string_view name) {
   for (Language language : {Language::opencypher, Language::gremlin, Language::sparql})
     if (name == to_string(language)) return language;

@@ -76,6 +76,11 @@ class EndpointPoller {
   void retire();
   bool retired() const { return retired_.load(std::memory_order_acquire); }
 
+  // The instance's role in its cluster from now on (a failover); any thread. The loop's next
+  // step judges rules and protections limited to roles by it.
+  void set_role(InstanceRole role) { role_.store(role, std::memory_order_relaxed); }
+  InstanceRole role() const { return role_.load(std::memory_order_relaxed); }
+
   const std::string& name() const { return label_; }
   const std::string& endpoint_name() const { return endpoint_.name; }
 
@@ -124,6 +129,7 @@ class EndpointPoller {
   const RunMode mode_;
   std::atomic<bool> retiring_{false};  // retire() was called
   std::atomic<bool> retired_{false};   // ... and nothing of the loop runs any more
+  std::atomic<InstanceRole> role_{InstanceRole::unknown};
 
   InstanceWatch watch_;  // touched on strand_ only
   // The most queries a successful poll listed since free memory was last given back to the

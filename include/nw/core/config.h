@@ -3,6 +3,7 @@
 // parse_config() no code looks up a string key.
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,30 @@ struct EndpointConfig {
   std::string tls_server_name;
   // The query languages whose status this instance is polled for, each by its own loop.
   std::vector<Language> languages = {Language::opencypher};
+
+  // Not keys of the file: an instance a [cluster.NAME] section discovered (named
+  // "NAME/INSTANCE_ID") has its cluster section's NAME and its role at discovery; a typed
+  // endpoint has neither.
+  std::string cluster;
+  InstanceRole role = InstanceRole::unknown;
+};
+
+// One [cluster.NAME] section: a Neptune DB cluster whose instances the watchdog finds through
+// the management API (DescribeDBClusters, DescribeDBInstances) and follows as they come, go
+// and fail over. Each `available` instance of a role in `roles` is watched as an endpoint named
+// "NAME/INSTANCE_ID", built from `instance` (the template: every [endpoint.NAME] key but url)
+// and the address and port discovery found.
+struct ClusterConfig {
+  std::string name;        // the NAME of [cluster.NAME]
+  std::string cluster_id;  // the DB cluster identifier
+  std::set<InstanceRole> roles = {InstanceRole::writer, InstanceRole::reader};
+  Millis refresh_interval{60'000};
+  // The management API; unset: AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL, then
+  // https://rds.REGION.amazonaws.com.
+  std::optional<EndpointUrl> management_url;
+  // How discovered instances are reached: https (Neptune's) or http (a simulator, a tunnel).
+  bool https = true;
+  EndpointConfig instance;  // the template; its url is unused, region is required
 };
 
 struct WatchdogSettings {
@@ -91,6 +116,7 @@ struct WatchdogConfig {
   WatchdogSettings watchdog;
   RetrySettings retry;
   std::vector<EndpointConfig> endpoints;  // in file order
+  std::vector<ClusterConfig> clusters;    // in file order
   Policy policy;                          // rules in file order, and [watchdog] dry_run
 };
 
@@ -124,6 +150,8 @@ std::string describe_config(const WatchdogConfig& config);
 // One [endpoint.NAME] section as describe_config prints it: every key with its effective
 // value. (A reload compares endpoints key by key: endpoint_restart_changes.)
 std::string describe_endpoint(const EndpointConfig& endpoint);
+// One [cluster.NAME] section, the same way: its own keys, then its instances' template.
+std::string describe_cluster(const ClusterConfig& cluster);
 
 // Every key the configuration file takes, as "watchdog.poll_interval", "retry.max_attempts",
 // "endpoint.NAME.url", "rule.NAME.max_elapsed", "protect.until" (protect.NAME takes the same):

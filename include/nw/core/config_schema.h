@@ -58,6 +58,8 @@ using KeyTable = std::vector<ConfigKey>;
 KeyTable watchdog_keys(WatchdogConfig& config);
 KeyTable retry_keys(RetrySettings& retry);
 KeyTable endpoint_keys(EndpointConfig& endpoint);
+// A cluster's own keys, then its instances' template: every endpoint key but url.
+KeyTable cluster_keys(ClusterConfig& cluster);
 // `zones` resolves a window's tz database name (only parsing needs it).
 KeyTable rule_keys(Rule& rule, const ZoneLookup& zones = {});
 KeyTable protect_keys(Protection& protection);
@@ -95,6 +97,11 @@ std::vector<KeyChange> changed_keys(const KeyTable& before, const KeyTable& afte
 // over every section the two have in common, as "section.key".
 std::vector<KeyChange> restart_only_changes(const WatchdogConfig& before,
                                             const WatchdogConfig& after);
+
+// The changes of one cluster that restart its discovery (Reload::restarts_watch of its own keys:
+// cluster_id, management_url, the credentials), as the key alone.
+std::vector<KeyChange> cluster_restart_changes(const ClusterConfig& before,
+                                               const ClusterConfig& after);
 
 // The changes of one endpoint that replace its loops (Reload::restarts_watch), as the key alone.
 std::vector<KeyChange> endpoint_restart_changes(const EndpointConfig& before,

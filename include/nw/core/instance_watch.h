@@ -92,6 +92,10 @@ class InstanceWatch {
   // The first poll is due at `first_poll`.
   void start(TimePoint first_poll) { next_poll_ = first_poll; }
 
+  // The instance's role in its cluster from now on (discovery saw a failover), for rules and
+  // protections limited to roles.
+  void set_role(InstanceRole role) { role_ = role; }
+
   // At the start of a step at `now`: consumes the crossings due (under schedule = deadline),
   // and says whether to poll. A queued query's crossing asks for a poll (its `waited` clock
   // cannot be projected), but never sooner than a fifth of poll_interval after the last one,
@@ -158,6 +162,7 @@ class InstanceWatch {
   const std::string endpoint_;
   const std::string label_;
   const Language language_;
+  InstanceRole role_ = InstanceRole::unknown;
   const RunMode mode_;
   bool draining_ = false;
 

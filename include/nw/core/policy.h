@@ -45,6 +45,12 @@ bool glob_matches(std::string_view pattern, std::string_view name);
 // that names none, e.g. one built by hand or judged by --test-matching): every rule applies.
 bool applies_to_endpoint(const std::vector<std::string>& patterns, std::string_view endpoint);
 
+// True when a rule or protection limited to `patterns` and `roles` applies to `scope`: its
+// name matches (above) and, with roles given, the instance has one of them (an endpoint of
+// unknown role, a typed one, has none). An unnamed scope: every rule applies.
+bool applies_to_scope(const std::vector<std::string>& patterns, const std::set<InstanceRole>& roles,
+                      EndpointScope scope);
+
 struct Rule {
   std::string name;                   // the NAME of [rule.NAME]
   std::optional<Millis> max_elapsed;  // running longer than this breaks the rule
@@ -66,12 +72,15 @@ struct Rule {
   // Endpoint names or globs (`*`, `?`), as written; empty: every endpoint. Elsewhere the rule
   // does not exist: the next rule in order may govern the query.
   std::vector<std::string> endpoints;
+  // Instance roles (writer, reader) in a discovered cluster; empty: any endpoint. Judged with
+  // the topology at the time of the poll, so the rule follows a failover.
+  std::set<InstanceRole> roles;
 
   bool covers(Language language) const {
     return languages.empty() || languages.count(language) > 0;
   }
-  bool covers(Language language, std::string_view endpoint) const {
-    return covers(language) && applies_to_endpoint(endpoints, endpoint);
+  bool covers(Language language, EndpointScope endpoint) const {
+    return covers(language) && applies_to_scope(endpoints, roles, endpoint);
   }
   // True when the text filters admit `text` (searched, not anchored). With query_excludes set,
   // text that is empty or may have been cut by Neptune is never selected: the marker that
@@ -91,11 +100,12 @@ struct Protection {
   // Endpoint names or globs (`*`, `?`), as written; empty: every endpoint. Elsewhere it
   // protects nothing.
   std::vector<std::string> endpoints;
+  std::set<InstanceRole> roles;  // as a rule's: empty, any endpoint
 
   // "id" or "text" when this protection covers the query at `now` on `endpoint` (empty: any
   // endpoint), else nullptr.
   const char* covers(const QueryStatus& query, std::chrono::system_clock::time_point now,
-                     std::string_view endpoint = {}) const;
+                     EndpointScope endpoint = {}) const;
 };
 
 struct Policy {
@@ -113,7 +123,7 @@ struct Policy {
   std::optional<std::size_t> governing_rule(std::string_view text,
                                             std::chrono::system_clock::time_point now,
                                             Language language = Language::opencypher,
-                                            std::string_view endpoint = {}) const;
+                                            EndpointScope endpoint = {}) const;
 };
 
 // Compiles an operator's regex. Returns the RE2 error text in `error` when it is invalid.

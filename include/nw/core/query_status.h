@@ -37,11 +37,31 @@ struct MalformedEntry {
   std::string why;  // e.g. "queryEvalStats: 'elapsed' is negative"
 };
 
+// An instance's role in its cluster as discovery last saw it. Known only for the instances of a
+// [cluster.NAME] section; a typed [endpoint.NAME] has no role.
+enum class InstanceRole { unknown, writer, reader };
+std::string_view to_string(InstanceRole role);
+
+// Where a status answer came from, for rules and protections limited to endpoints or roles.
+struct EndpointScope {
+  std::string_view name;  // empty: not known (a snapshot built by hand): every rule applies
+  InstanceRole role = InstanceRole::unknown;
+
+  EndpointScope() = default;
+  EndpointScope(std::string_view n, InstanceRole r = InstanceRole::unknown) : name(n), role(r) {}
+  EndpointScope(const std::string& n, InstanceRole r = InstanceRole::unknown) : name(n), role(r) {}
+  EndpointScope(const char* n, InstanceRole r = InstanceRole::unknown) : name(n), role(r) {}
+};
+
 struct StatusSnapshot {
   Language language = Language::opencypher;
-  // The [endpoint.NAME] polled, for rules and protections limited to endpoints. Empty: not
-  // known (a snapshot built by hand), and every rule and protection applies.
+  // The [endpoint.NAME] polled (or NAME/INSTANCE of a cluster), for rules and protections
+  // limited to endpoints. Empty: not known (a snapshot built by hand), and every rule and
+  // protection applies.
   std::string endpoint;
+  // The instance's role at the time of the poll, for rules and protections limited to roles.
+  InstanceRole role = InstanceRole::unknown;
+  EndpointScope scope() const { return {endpoint, role}; }
   std::vector<QueryStatus> queries;
   std::int64_t accepted_count = 0;
   std::int64_t running_count = 0;

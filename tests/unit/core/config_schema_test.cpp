@@ -33,12 +33,18 @@ const std::string kEveryKey =
     "request_timeout = 30s\nmax_response_bytes = 1M\nauth = iam\nregion = eu-west-1\n"
     "profile = ops\nca_file = /etc/ssl/n.pem\ntls_server_name = db-1.example\n"
     "languages = gremlin, sparql\n"
+    "[cluster.prod]\ncluster_id = prod-graph\nroles = reader\nrefresh_interval = 30s\n"
+    "management_url = http://127.0.0.1:9000\nscheme = https\napi = legacy\n"
+    "include_waiting = false\nrequest_timeout = 30s\nmax_response_bytes = 1M\nauth = iam\n"
+    "region = eu-west-1\nprofile = ops\nca_file = /etc/ssl/n.pem\ntls_server_name = db-1.example\n"
+    "languages = gremlin, sparql\n"
     "[protect.ops]\nquery_ids = a, b\nquery_matches = backup\nuntil = 2026-12-01T00:00:00Z\n"
-    "endpoints = writer\n"
+    "endpoints = writer\nroles = writer\n"
     "[rule.r]\nmax_elapsed = 5m\nmax_waited = 1m\nquery_matches = ^MATCH\n"
     "query_excludes = exempt\nmax_running = 3\nmax_queued = 0\n"
     "active = Mon-Fri 08:00-18:00 UTC\naction = log\nsilent = true\ndry_run = true\n"
-    "max_cancels_per_minute = 5\nlanguages = gremlin\nendpoints = writer, reader-?, *-analytics\n";
+    "max_cancels_per_minute = 5\nlanguages = gremlin\nendpoints = writer, reader-?, *-analytics\n"
+    "roles = writer, reader\n";
 
 const std::string kBase = "[endpoint.e]\nurl = https://db:8182\n[rule.r]\nmax_elapsed = 5m\n";
 
@@ -51,6 +57,7 @@ WatchdogConfig parsed(const std::string& text) {
 // "watchdog.workers" for "[watchdog] workers": the form known_config_keys() uses.
 std::string generic_key(const std::string& section, const std::string& key) {
   if (section.rfind("endpoint.", 0) == 0) return "endpoint.NAME." + key;
+  if (section.rfind("cluster.", 0) == 0) return "cluster.NAME." + key;
   if (section.rfind("rule.", 0) == 0) return "rule.NAME." + key;
   if (section.rfind("protect", 0) == 0) return "protect." + key;
   return section + "." + key;
@@ -69,7 +76,7 @@ TEST(ConfigSchema, EveryKeyHasAParserAndAPrinterThatWritesItsValue) {
   WatchdogConfig config = parsed(kEveryKey);
   std::set<std::string> seen;
   const auto sections = config_sections(config);
-  ASSERT_EQ(sections.size(), 5u);
+  ASSERT_EQ(sections.size(), 6u);
   for (const auto& section : sections) {
     std::set<std::string> names;
     for (const auto& key : section.keys) {

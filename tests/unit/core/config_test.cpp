@@ -425,21 +425,23 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
        {"f.ini: rule.a/b: rule name must use letters, digits, '-', '_' or '.' (line 1)"}},
       {"unknown section",
        "[metrics]\nport = 9100\n" + kEndpoint + kRule,
-       {"f.ini: metrics: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, "
+       {"f.ini: metrics: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, rule.NAME, "
         "protect or protect.NAME) (line 1)"}},
       {"section without name",
        "[endpoint]\nurl = https://db:8182\n" + kEndpoint + kRule,
-       {"f.ini: endpoint: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, "
+       {"f.ini: endpoint: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, rule.NAME, "
         "protect or protect.NAME) (line 1)"}},
       {"section name case",
        "[Watchdog]\n" + kEndpoint + kRule,
-       {"f.ini: Watchdog: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, "
+       {"f.ini: Watchdog: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, rule.NAME, "
         "protect or protect.NAME) (line 1)"}},
-      {"no endpoint", kRule, {"f.ini: endpoint: no [endpoint.NAME] section: nothing to watch"}},
+      {"no endpoint",
+       kRule,
+       {"f.ini: endpoint: no [endpoint.NAME] or [cluster.NAME] section: nothing to watch"}},
       {"no rule", kEndpoint, {"f.ini: rule: no [rule.NAME] section: nothing to enforce"}},
       {"empty file",
        "",
-       {"f.ini: endpoint: no [endpoint.NAME] section: nothing to watch",
+       {"f.ini: endpoint: no [endpoint.NAME] or [cluster.NAME] section: nothing to watch",
         "f.ini: rule: no [rule.NAME] section: nothing to enforce"}},
       {"ini: line without equals",
        kEndpoint + "oops\n" + kRule,
@@ -498,7 +500,7 @@ TEST(ParseConfig, ReportsAllErrorsInLineOrder) {
       "f.ini: rule.first.query_matches: bad regex '(': missing ): ( (line 10)",
       "f.ini: rule.first.colour: unknown key (line 11)",
       "f.ini: rule.second.max_elapsed: bad duration '5x'" + d + " (line 13)",
-      "f.ini: mystery: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, "
+      "f.ini: mystery: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, rule.NAME, "
       "protect or protect.NAME) (line 14)",
       "f.ini: line 15: expected 'key = value', '[section]' or a comment",
   };
@@ -939,7 +941,7 @@ TEST(ParseConfig, RejectsBadPolicyValuesWithExactMessages) {
        {"f.ini: protect.: protection name must use letters, digits, '-', '_' or '.' (line 1)"}},
       {"protection section name case",
        "[Protect]\nquery_ids = a\n" + kEndpoint + kRule,
-       {"f.ini: Protect: unknown section (expected watchdog, retry, endpoint.NAME, rule.NAME, "
+       {"f.ini: Protect: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, rule.NAME, "
         "protect or protect.NAME) "
         "(line 1)"}},
   };
@@ -1432,10 +1434,12 @@ TEST(ParseConfigEndpoints, RuleAndProtectionEndpoints) {
       {"", "f.ini: rule.r.endpoints: must name at least one endpoint (line 7)"},
       {"reader-[12]",
        "f.ini: rule.r.endpoints: bad endpoint name or glob 'reader-[12]' (use letters, digits, "
-       "'-', '_', '.', and '*' or '?' as wildcards) (line 7)"},
-      {"writer/x",
-       "f.ini: rule.r.endpoints: bad endpoint name or glob 'writer/x' (use letters, digits, "
-       "'-', '_', '.', and '*' or '?' as wildcards) (line 7)"},
+       "'-', '_', '.', '/' between a cluster and its instance, and '*' or '?' as wildcards) "
+       "(line 7)"},
+      {"writer:x",
+       "f.ini: rule.r.endpoints: bad endpoint name or glob 'writer:x' (use letters, digits, "
+       "'-', '_', '.', '/' between a cluster and its instance, and '*' or '?' as wildcards) "
+       "(line 7)"},
       {"writer, writer", "f.ini: rule.r.endpoints: 'writer' given twice (line 7)"},
   };
   for (const auto& row : rows) {
@@ -1444,6 +1448,84 @@ TEST(ParseConfigEndpoints, RuleAndProtectionEndpoints) {
         parse_config(base + "[rule.r]\nmax_elapsed = 1s\nendpoints = " + row.value + "\n", "f.ini");
     ASSERT_EQ(r.errors.size(), 1u);
     EXPECT_EQ(r.errors[0].format("f.ini"), row.error);
+  }
+}
+
+}  // namespace
+}  // namespace nw
+
+namespace nw {
+namespace {
+
+TEST(ParseConfigClusters, TemplateRolesAndDefaults) {
+  const auto r = parse_config(
+      "[cluster.prod]\ncluster_id = prod-graph\nregion = us-east-1\nlanguages = opencypher, "
+      "gremlin\nauth = iam\n[rule.w]\nmax_elapsed = 30s\nroles = writer\nendpoints = prod/*\n"
+      "[protect.r]\nquery_ids = a\nroles = reader\n",
+      "f.ini");
+  ASSERT_TRUE(r.ok()) << r.errors.at(0).format("f.ini");
+  ASSERT_EQ(r.config.clusters.size(), 1u);
+  const ClusterConfig& k = r.config.clusters[0];
+  EXPECT_EQ(k.name, "prod");
+  EXPECT_EQ(k.cluster_id, "prod-graph");
+  EXPECT_EQ(k.roles, (std::set<InstanceRole>{InstanceRole::writer, InstanceRole::reader}));
+  EXPECT_EQ(k.refresh_interval, Millis(60'000));
+  EXPECT_TRUE(k.https);
+  EXPECT_FALSE(k.management_url);
+  EXPECT_EQ(k.instance.region, "us-east-1");
+  EXPECT_EQ(k.instance.auth, AuthMode::iam);
+  EXPECT_EQ(k.instance.cluster, "prod");
+  EXPECT_EQ(k.instance.languages, (std::vector<Language>{Language::opencypher, Language::gremlin}));
+  EXPECT_EQ(r.config.policy.rules[0].roles, std::set<InstanceRole>{InstanceRole::writer});
+  EXPECT_EQ(r.config.policy.protections[0].roles, std::set<InstanceRole>{InstanceRole::reader});
+  const std::string described = describe_config(r.config);
+  EXPECT_NE(described.find("[cluster.prod]\ncluster_id = prod-graph\nroles = writer, reader\n"
+                           "refresh_interval = 1m\nscheme = https\n"),
+            std::string::npos)
+      << described;
+  // Printed, it parses back to the same.
+  const auto again = parse_config(described, "f.ini");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(describe_config(again.config), described);
+  EXPECT_TRUE(config_warnings(r.config, epoch(0)).empty());
+}
+
+TEST(ParseConfigClusters, RejectsWhatCannotWork) {
+  const std::string rule = "[rule.r]\nmax_elapsed = 1s\n";
+  struct Row {
+    std::string section;
+    std::vector<std::string> errors;
+  } rows[] = {
+      {"[cluster.prod]\nregion = us-east-1\n",
+       {"f.ini: cluster.prod.cluster_id: missing required key (the DB cluster identifier) (line "
+        "1)"}},
+      {"[cluster.prod]\ncluster_id = prod\n",
+       {"f.ini: cluster.prod.region: missing required key (the cluster's region, e.g. us-east-1: "
+        "the management API is signed for it) (line 1)"}},
+      {"[cluster.prod]\ncluster_id = 1prod\nregion = us-east-1\n",
+       {"f.ini: cluster.prod.cluster_id: bad cluster identifier '1prod' (1 to 63 letters, digits "
+        "or hyphens, starting with a letter) (line 2)"}},
+      {"[cluster.prod]\ncluster_id = prod\nregion = us-east-1\nroles = primary\n",
+       {"f.ini: cluster.prod.roles: unknown role 'primary' (expected writer, reader or both) (line "
+        "4)"}},
+      {"[cluster.prod]\ncluster_id = prod\nregion = us-east-1\nurl = https://x:8182\n",
+       {"f.ini: cluster.prod.url: unknown key (line 4)"}},
+      {"[cluster.prod]\ncluster_id = prod\nregion = us-east-1\nmanagement_url = "
+       "http://rds.example\n",
+       {"f.ini: cluster.prod.management_url: needs https://: the management requests are signed "
+        "and carry the session token (http:// is accepted only for a loopback host: 127.0.0.0/8, "
+        "::1 or localhost) (line 4)"}},
+      {"[cluster.prod]\ncluster_id = prod\nregion = us-east-1\nrefresh_interval = 10ms\n",
+       {"f.ini: cluster.prod.refresh_interval: must be at least 1s (line 4)"}},
+      {"[cluster.prod/x]\ncluster_id = prod\nregion = us-east-1\n",
+       {"f.ini: cluster.prod/x: cluster name must use letters, digits, '-', '_' or '.' (line 1)"}},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.section);
+    const auto r = parse_config(row.section + rule, "f.ini");
+    std::vector<std::string> got;
+    for (const auto& e : r.errors) got.push_back(e.format("f.ini"));
+    EXPECT_EQ(got, row.errors);
   }
 }
 
