@@ -24,6 +24,9 @@ OptionSet option_set() {
   set.addOption(Option("check-config", "",
                        "validate the configuration, print the effective policies and exit "
                        "(0 valid, 78 invalid)"));
+  set.addOption(Option("show-topology", "",
+                       "ask the management API once for the instances of every [cluster.NAME] "
+                       "and print them with their roles, then exit (0 all found, 1 not)"));
   set.addOption(Option("once", "", "run one poll-and-act cycle over every endpoint, then exit"));
   set.addOption(Option("dry-run", "", "decide and audit, never cancel (overrides the file)"));
   set.addOption(
@@ -70,6 +73,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
         o.config_path = value;
       else if (name == "check-config")
         o.check_config = true;
+      else if (name == "show-topology")
+        o.show_topology = true;
       else if (name == "once")
         o.once = true;
       else if (name == "dry-run")

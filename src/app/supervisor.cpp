@@ -16,8 +16,14 @@ Supervisor::Plan Supervisor::prepare(const std::vector<EndpointConfig>& endpoint
   std::map<std::string, Watch>& fresh = plan.fresh;
   for (const auto& endpoint : endpoints) {
     const auto kept = watches_.find(endpoint.name);
-    if (kept != watches_.end() && endpoint_restart_changes(kept->second.settings, endpoint).empty())
+    if (kept != watches_.end() &&
+        endpoint_restart_changes(kept->second.settings, endpoint).empty()) {
+      if (kept->second.settings.role != endpoint.role) {
+        plan.roles[endpoint.name] = endpoint.role;
+        changes.roles_changed.push_back(endpoint.name);
+      }
       continue;
+    }
     (kept == watches_.end() ? changes.added : changes.changed).push_back(endpoint.name);
     Watch watch;
     watch.settings = endpoint;
@@ -57,6 +63,12 @@ Supervisor::Changes Supervisor::commit(Plan plan, Clock::time_point start, Clock
       ++started;
     }
     watches_.emplace(name, std::move(f->second));
+  }
+  for (const auto& [name, role] : plan.roles) {
+    auto kept = watches_.find(name);
+    if (kept == watches_.end()) continue;
+    kept->second.settings.role = role;
+    for (auto& loop : kept->second.loops) loop->set_role(role);
   }
   order_ = names;
   return plan.changes;

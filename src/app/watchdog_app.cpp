@@ -1,12 +1,12 @@
 #include "nw/app/watchdog_app.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <thread>
-
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -14,6 +14,7 @@
 #include "nw/app/audit_trail.h"
 #include "nw/app/cancel_dispatcher.h"
 #include "nw/app/cli.h"
+#include "nw/app/cluster_discovery.h"
 #include "nw/app/config_holder.h"
 #include "nw/app/endpoint_poller.h"
 #include "nw/app/rule_cost.h"
@@ -27,6 +28,7 @@
 #include "nw/io/exchange_reaper.h"
 #include "nw/io/logging.h"
 #include "nw/io/metrics_server.h"
+#include "nw/io/rds_client.h"
 #include "nw/io/stream_journal.h"
 #include "nw/io/systemd_notify.h"
 
@@ -85,6 +87,38 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
+// --show-topology's output: each cluster's instances as the management API described them.
+int print_topology(std::ostream& out, const WatchdogConfig& config,
+                   const ClusterDiscovery& discovery, const std::vector<std::string>& problems) {
+  if (config.clusters.empty()) {
+    out << "no [cluster.NAME] section in " << config.origin << "\n";
+    return kExitOk;
+  }
+  const auto topologies = discovery.topologies();
+  for (const auto& cluster : config.clusters) {
+    out << "[cluster." << cluster.name << "] " << cluster.cluster_id << " ("
+        << cluster.instance.region << ")\n";
+    const auto it = topologies.find(cluster.name);
+    if (it == topologies.end() || !it->second) {
+      out << "  not described (see below)\n";
+      continue;
+    }
+    const auto watched = cluster_endpoints(cluster, *it->second);
+    for (const auto& i : it->second->instances) {
+      const bool is_watched = std::any_of(watched.begin(), watched.end(), [&](const auto& e) {
+        return e.name == cluster.name + "/" + i.id;
+      });
+      out << "  " << i.id << "  " << to_string(i.role()) << "  " << i.status << "  "
+          << (i.address.empty() ? std::string("(no endpoint)")
+                                : i.address + ":" + std::to_string(i.port))
+          << "  " << (is_watched ? "watched as " + cluster.name + "/" + i.id : "not watched")
+          << "\n";
+    }
+  }
+  for (const auto& problem : problems) std::cerr << "neptune-watchdog: " << problem << "\n";
+  return problems.empty() ? kExitOk : kExitFailure;
+}
+
 void log_metrics_address(spdlog::logger& log, const std::string& listen, std::uint16_t port) {
   log.info("metrics on http://{}:{}/metrics, health on /healthz",
            listen.substr(0, listen.rfind(':')), port);
@@ -93,6 +127,14 @@ void log_metrics_address(spdlog::logger& log, const std::string& listen, std::ui
 // The diagnostic log's line for an audit record (an observer of the audit trail).
 void log_audit_record(spdlog::logger& log, const AuditRecord& r, bool written,
                       const AuditJournal& audit, bool pause_on_audit_failure) {
+  if (r.event == AuditEvent::topology) {
+    log.info("cluster {}: instance {} {}: {}", r.cluster, r.instance, r.change,
+             printable(r.detail));
+    if (!written)
+      log.error("audit log {}: topology record of {} NOT written: {}", audit.path(), r.endpoint,
+                audit.last_error());
+    return;
+  }
   const std::string loop = r.language == Language::opencypher
                                ? r.endpoint
                                : r.endpoint + "/" + std::string(to_string(r.language));
@@ -162,6 +204,26 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         setup_ok = false;
       }
     }
+    for (const auto& cluster : loaded.config.clusters) {
+      try {
+        // The management client is built but not asked: --show-topology asks.
+        make_rds_directory(cluster, std::make_shared<CredentialChain>(CredentialChainOptions{}),
+                           nullptr, process_environment());
+        // The instances' TLS set-up, as one found would have it.
+        EndpointConfig instance = cluster.instance;
+        instance.name = cluster.name;
+        instance.url.https = cluster.https;
+        instance.url.host = "instance";
+        instance.url.port = 8182;
+        make_neptune_client(instance, Language::opencypher,
+                            instance.auth == AuthMode::iam
+                                ? std::make_shared<CredentialChain>(CredentialChainOptions{})
+                                : nullptr);
+      } catch (const EndpointSetupError& e) {
+        std::cerr << opts.config_path << ": " << e.key << ": " << e.what() << "\n";
+        setup_ok = false;
+      }
+    }
     // The group is looked up here, not in the core's parser (no system calls there); the file
     // itself is not created: --check-config changes nothing.
     if (!loaded.config.watchdog.audit_group.empty()) {
@@ -180,6 +242,9 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       std::cout << "# warning: " << w.format(opts.config_path) << "\n";
     std::cout << "\n# configuration OK: version " << loaded.config.version << ", "
               << loaded.config.endpoints.size() << " endpoint(s), "
+              << (loaded.config.clusters.empty()
+                      ? std::string()
+                      : std::to_string(loaded.config.clusters.size()) + " cluster(s), ")
               << loaded.config.policy.rules.size() << " rule(s), "
               << loaded.config.policy.protections.size() << " protection(s)\n";
     return kExitOk;
@@ -194,7 +259,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
 
   // --once --dry-run is a rehearsal, often next to the running service: its records go to
   // standard output as JSON lines, and the service's audit file (its proof) is not touched.
-  const bool rehearsal = opts.once && opts.dry_run;
+  const bool rehearsal = (opts.once && opts.dry_run) || opts.show_topology;
   std::shared_ptr<AuditLog> audit;  // null in a rehearsal
   std::shared_ptr<AuditJournal> journal;
   if (rehearsal) {
@@ -241,7 +306,9 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   };
   trail.observe([&metrics, &report_audit_health](const AuditRecord& r, bool written) {
     // Decisions are what the audit log holds: a record it could not take is a write error.
-    if (written)
+    if (written && r.event == AuditEvent::topology) {
+      // Not a decision: counted by discovery's own series.
+    } else if (written)
       metrics.decision_recorded(r.endpoint, std::string(to_string(r.language)), r.rule, r.outcome);
     else
       metrics.audit_write_failed();
@@ -264,8 +331,9 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   // One credential chain per profile and region, shared by the endpoints that sign with it, so
   // temporary credentials are fetched and refreshed once. Only auth = iam consults the chain.
   std::map<std::pair<std::string, std::string>, std::shared_ptr<CredentialChain>> chains;
-  const auto chain_for = [&](const EndpointConfig& endpoint) -> std::shared_ptr<CredentialChain> {
-    if (endpoint.auth != AuthMode::iam) return nullptr;
+  // The management API of a cluster is signed whatever its instances' auth.
+  const auto signing_chain =
+      [&](const EndpointConfig& endpoint) -> std::shared_ptr<CredentialChain> {
     auto& chain = chains[{endpoint.profile, endpoint.region}];
     if (!chain) {
       CredentialChainOptions options;
@@ -278,9 +346,21 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     }
     return chain;
   };
+  const auto chain_for = [&](const EndpointConfig& endpoint) -> std::shared_ptr<CredentialChain> {
+    return endpoint.auth == AuthMode::iam ? signing_chain(endpoint) : nullptr;
+  };
   Supervisor supervisor(services, [&](const EndpointConfig& endpoint, Language language) {
     return make_neptune_client(endpoint, language, chain_for(endpoint), reaper);
   });
+  // Follows every [cluster.NAME] through the management API; the loops of the instances it
+  // finds are the supervisor's, like the typed endpoints'.
+  ClusterDiscovery discovery(
+      ClusterDiscovery::Services{holder, trail, metrics, *log, stop, clock, scheduler,
+                                 opts.once ? RunMode::once : RunMode::service, !opts.show_topology},
+      [&](const ClusterConfig& cluster) {
+        return make_rds_directory(cluster, signing_chain(cluster.instance), reaper,
+                                  process_environment());
+      });
   // The daemon spreads its loops' first polls over the first second (or poll_interval, if
   // shorter), so that a large fleet is not polled in bursts.
   const auto spread = [&] {
@@ -307,7 +387,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   std::unique_ptr<MetricsServer> metrics_server;
   // --once serves no metrics: it is over before a scrape, and the service next to it holds the
   // port (binding it would fail the run).
-  if (!config->watchdog.metrics_listen.empty() && !opts.once) {
+  if (!config->watchdog.metrics_listen.empty() && !opts.once && !opts.show_topology) {
     try {
       metrics_server =
           std::make_unique<MetricsServer>(config->watchdog.metrics_listen, metrics, health);
@@ -320,16 +400,56 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     }
     log_metrics_address(*log, config->watchdog.metrics_listen, metrics_server->port());
   }
+  // Every cluster is described once before the first poll, so that its instances are watched
+  // from the start; one that cannot be described is asked again within seconds.
   try {
-    supervisor.apply(config->endpoints, clock.now(), spread(), !opts.once);
+    discovery.commit(discovery.prepare(config->clusters));
   } catch (const EndpointSetupError& e) {
     std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
     return kExitConfig;
   }
+  const auto discovery_problems = discovery.describe_now();
+  if (opts.show_topology) return print_topology(std::cout, *config, discovery, discovery_problems);
+  for (const auto& problem : discovery_problems) log->error("{}", problem);
+  if (!opts.once) discovery.start(true);
+  // The typed endpoints of the configuration in force and the instances its clusters have now.
+  const auto fleet = [&] {
+    std::vector<EndpointConfig> all = holder.get()->endpoints;
+    for (auto& e : discovery.endpoints()) all.push_back(std::move(e));
+    return all;
+  };
+  try {
+    supervisor.apply(fleet(), clock.now(), spread(), !opts.once);
+  } catch (const EndpointSetupError& e) {
+    std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
+    return kExitConfig;
+  }
+  std::uint64_t fleet_generation = discovery.generation();
   {
     std::lock_guard<std::mutex> lock(endpoint_names_mutex);
     endpoint_names = supervisor.endpoint_names();
   }
+  // A topology changed: the instances it adds are polled, those it removes drain, a failover
+  // moves the roles. A client that cannot be built (an unreadable ca_file) leaves the loops as
+  // they are until the next change.
+  const auto follow_topology = [&] {
+    fleet_generation = discovery.generation();
+    Supervisor::Changes changes;
+    try {
+      changes = supervisor.apply(fleet(), clock.now(), spread());
+    } catch (const EndpointSetupError& e) {
+      log->error("topology change not applied: {}: {}", e.key, e.what());
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(endpoint_names_mutex);
+      endpoint_names = supervisor.endpoint_names();
+    }
+    if (changes.any())
+      log->info("topology: endpoints added [{}], removed [{}], changed [{}], new roles [{}]",
+                join(changes.added), join(changes.removed), join(changes.changed),
+                join(changes.roles_changed));
+  };
 
   const auto loops = supervisor.loops();
   log->info(
@@ -385,8 +505,12 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       }
     }
     Supervisor::Plan plan;
+    ClusterDiscovery::Plan clusters;
     try {
-      plan = supervisor.prepare(next.endpoints);
+      clusters = discovery.prepare(next.clusters);
+      std::vector<EndpointConfig> endpoints = next.endpoints;
+      for (auto& e : ClusterDiscovery::endpoints(clusters)) endpoints.push_back(std::move(e));
+      plan = supervisor.prepare(endpoints);
     } catch (const EndpointSetupError& e) {
       return reject(opts.config_path + ": " + e.key + ": " + e.what());
     }
@@ -418,6 +542,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         log->info("reload: metrics are no longer served");
     }
     const auto changes = supervisor.commit(std::move(plan), clock.now(), spread());
+    // Every cluster is asked again at once: a SIGHUP is also how an operator says "look now".
+    discovery.commit(std::move(clusters));
+    discovery.start(false);
+    fleet_generation = discovery.generation();
     {
       std::lock_guard<std::mutex> lock(endpoint_names_mutex);
       endpoint_names = supervisor.endpoint_names();
@@ -475,6 +603,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       signalled = true;
       break;
     }
+    if (!opts.once && discovery.generation() != fleet_generation) follow_topology();
     supervisor.collect();
     const auto now = std::chrono::steady_clock::now();
     if (!ready && status.all_polled_once()) {

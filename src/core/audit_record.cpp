@@ -139,7 +139,38 @@ void append_json_string(std::string& out, std::string_view text, std::size_t max
   out += '"';
 }
 
+AuditRecord topology_record(std::chrono::system_clock::time_point time, const std::string& cluster,
+                            const std::string& instance, const std::string& change,
+                            const std::string& detail, const std::string& config_version,
+                            RunMode mode) {
+  AuditRecord r;
+  r.event = AuditEvent::topology;
+  r.time = time;
+  r.cluster = cluster;
+  r.instance = instance;
+  r.endpoint = cluster + "/" + instance;
+  r.change = change;
+  r.detail = detail;
+  r.config_version = config_version;
+  r.mode = mode;
+  return r;
+}
+
 std::vector<std::string> journal_fields(const AuditRecord& r) {
+  if (r.event == AuditEvent::topology)
+    return {"MESSAGE=" + to_json_line(r),
+            "PRIORITY=5",
+            "SYSLOG_IDENTIFIER=neptune-watchdog",
+            "NEPTUNE_WATCHDOG_AUDIT=1",
+            "EVENT=topology",
+            "TIME=" + format_rfc3339_ms(r.time),
+            "CLUSTER=" + r.cluster,
+            "INSTANCE=" + r.instance,
+            "ENDPOINT=" + r.endpoint,
+            "CHANGE=" + r.change,
+            "DETAIL=" + printable(r.detail),
+            "CONFIG_VERSION=" + r.config_version,
+            "MODE=" + std::string(to_string(r.mode))};
   const bool notice = r.outcome == AuditOutcome::cancelled || r.outcome == AuditOutcome::failed ||
                       r.outcome == AuditOutcome::cancel_ineffective;
   std::vector<std::string> f = {
@@ -230,6 +261,18 @@ std::string to_json_line(const AuditRecord& r) {
   };
 
   text("time", format_rfc3339_ms(r.time));
+  if (r.event == AuditEvent::topology) {
+    text("event", "topology");
+    text("cluster", r.cluster);
+    text("instance", r.instance);
+    text("endpoint", r.endpoint);
+    text("change", r.change);
+    text("detail", r.detail);
+    text("config_version", r.config_version);
+    text("mode", to_string(r.mode));
+    out += '}';
+    return out;
+  }
   text("endpoint", r.endpoint);
   text("language", to_string(r.language));
   text("query_id", r.query_id);

@@ -444,6 +444,23 @@ KeyCodec url_key(EndpointUrl& target) {
           [&target]() -> std::optional<std::string> { return target.to_string(); }};
 }
 
+// HOST[:PORT]=ADDR[:PORT] entries, comma-separated; none: left out.
+KeyCodec connect_to_key(std::vector<ConnectTo>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            std::string error;
+            auto rules = parse_connect_to(v, error);
+            if (!rules) return error;
+            target = std::move(*rules);
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (target.empty()) return std::nullopt;
+            std::string out;
+            for (const auto& r : target) out += (out.empty() ? "" : ", ") + r.to_string();
+            return out;
+          }};
+}
+
 // An optional url (the management API's): unset is left out.
 KeyCodec optional_url_key(std::optional<EndpointUrl>& target) {
   return {[&target](const std::string& v) -> std::optional<std::string> {
@@ -577,6 +594,7 @@ KeyTable endpoint_keys(EndpointConfig& e) {
       {"ca_file", string_key(e.ca_file, false, Blank::shown), Reload::restarts_watch},
       {"tls_server_name", string_key(e.tls_server_name, true), Reload::restarts_watch},
       {"languages", language_sequence_key(e.languages), Reload::restarts_watch},
+      {"connect_to", connect_to_key(e.connect_to), Reload::restarts_watch},
   };
 }
 

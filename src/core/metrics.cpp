@@ -209,6 +209,27 @@ void Metrics::audit_write_failed() {
   ++audit_write_errors_;
 }
 
+void Metrics::discovery_refreshed(const std::string& cluster, bool ok,
+                                  const std::string& error_code, int consecutive_failures,
+                                  const std::string& error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++discovery_refreshes_[{cluster, ok ? "ok" : (error_code.empty() ? "unknown" : error_code)}];
+  discovery_failing_[cluster] = {ok ? 0 : consecutive_failures, ok ? std::string() : error};
+}
+
+void Metrics::cluster_instances(const std::string& cluster, std::size_t watched) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  cluster_instances_[cluster] = watched;
+}
+
+void Metrics::forget_cluster(const std::string& cluster) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  cluster_instances_.erase(cluster);
+  discovery_failing_.erase(cluster);
+  for (auto it = discovery_refreshes_.begin(); it != discovery_refreshes_.end();)
+    it = it->first.at(0) == cluster ? discovery_refreshes_.erase(it) : std::next(it);
+}
+
 void Metrics::cancelling_paused(bool paused, const std::string& cause) {
   std::lock_guard<std::mutex> lock(mutex_);
   cancelling_paused_ = paused;
@@ -346,6 +367,22 @@ std::string Metrics::render() const {
          "(on_audit_failure = pause), else 0.");
   sample(out, "cancelling_paused", {}, {}, cancelling_paused_ ? 1 : 0);
 
+  family(out, "discovery_refreshes_total", "counter",
+         "Refreshes of a cluster's topology through the management API, by outcome (ok, or the "
+         "error code: Throttling, AccessDenied, transport, timeout, bad_response, ...).");
+  for (const auto& [labels, n] : discovery_refreshes_)
+    sample(out, "discovery_refreshes_total", {"cluster", "outcome"}, labels, n);
+
+  family(out, "discovery_consecutive_failures", "gauge",
+         "Failed refreshes of the cluster's topology in a row (0 after a success); the last "
+         "topology found stays watched meanwhile.");
+  for (const auto& [cluster, failing] : discovery_failing_)
+    sample(out, "discovery_consecutive_failures", {"cluster"}, {cluster}, failing.first);
+
+  family(out, "cluster_instances", "gauge", "The cluster's instances watched now.");
+  for (const auto& [cluster, n] : cluster_instances_)
+    sample(out, "cluster_instances", {"cluster"}, {cluster}, n);
+
   family(out, "config_reloads_total", "counter", "Configuration reloads, by result.");
   sample(out, "config_reloads_total", {"result"}, {"error"}, reloads_error_);
   sample(out, "config_reloads_total", {"result"}, {"ok"}, reloads_ok_);
@@ -384,6 +421,13 @@ HealthReport Metrics::health(SystemTime now, std::chrono::milliseconds poll_inte
     report.healthy = false;
     if (!report.reason.empty()) report.reason += "; ";
     report.reason += "endpoint " + endpoint + ": " + problem;
+  }
+  for (const auto& [cluster, failing] : discovery_failing_) {
+    if (failing.first < 3) continue;
+    if (!report.degraded.empty()) report.degraded += "; ";
+    report.degraded +=
+        "cluster " + cluster + ": discovery failed " + std::to_string(failing.first) +
+        " times in a row, the last topology found is still watched (" + failing.second + ")";
   }
   return report;
 }

@@ -242,7 +242,8 @@ Result<HttpAnswer> HttpConnections::exchange_on(Session& session, const HttpCall
     // are only a second line, so they are not set again for each exchange (two system calls).
 
     HTTPRequest request(call.method, call.target, Poco::Net::HTTPMessage::HTTP_1_1);
-    request.setHost(origin_.server_name, origin_.port);
+    request.setHost(origin_.server_name,
+                    origin_.server_port != 0 ? origin_.server_port : origin_.port);
     request.set("User-Agent", "neptune-watchdog/" NW_VERSION);
     request.setKeepAlive(true);
     for (const auto& [name, value] : call.headers) request.set(name, value);

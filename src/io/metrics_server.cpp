@@ -289,6 +289,8 @@ struct MetricsServer::Loop {
         return r;
       }
       const HealthReport report = health();
+      if (report.healthy && !report.degraded.empty())
+        return text(200, "OK", "degraded: " + report.degraded + "\n");
       if (report.healthy) return text(200, "OK", "ok\n");
       return text(503, "Service Unavailable", report.reason + "\n");
     } catch (const std::exception& e) {

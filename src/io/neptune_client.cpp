@@ -12,7 +12,7 @@
 #include "nw/core/url_encode.h"
 #include "nw/io/credentials.h"
 #include "nw/io/http_exchange.h"
-#include "nw/io/sigv4.h"
+#include "nw/io/request_signer.h"
 #include "nw/io/tls_context.h"
 
 namespace nw {
@@ -52,6 +52,14 @@ HttpOrigin origin_of(const EndpointConfig& endpoint) {
   origin.host = endpoint.url.host;
   origin.port = endpoint.url.port;
   origin.server_name = endpoint.tls_server_name;
+  // connect_to: dial elsewhere, but speak to the real name and port.
+  if (const auto target =
+          connect_to_target(endpoint.connect_to, endpoint.url.host, endpoint.url.port)) {
+    origin.host = target->first;
+    origin.port = target->second;
+    if (origin.server_name.empty()) origin.server_name = endpoint.url.host;
+    origin.server_port = endpoint.url.port;
+  }
   if (origin.https) {
     try {
       origin.tls = make_client_tls_context(endpoint.ca_file);
@@ -181,39 +189,13 @@ class PocoNeptuneClient final : public NeptuneClient {
     const ExchangeLimits limits{std::chrono::steady_clock::now() + endpoint_.request_timeout,
                                 endpoint_.max_response_bytes};
     HttpConnections::Prepare prepare;
-    if (credentials_) prepare = [&](HTTPRequest& request) { return sign(request, req); };
+    // Nothing is sent when no credentials can be had (nw/io/request_signer.h).
+    if (credentials_)
+      prepare = [&](HTTPRequest& request) {
+        return sign_request(request, req.target, req.form_body, *credentials_, endpoint_.region,
+                            "neptune-db");
+      };
     return connections_.exchange(call, limits, prepare);
-  }
-
-  // SigV4 over exactly what goes on the wire: the Host value Poco will send, the path and
-  // query as sent, the content type of a form, and the body. Returns a Failure when no
-  // credentials can be had; nothing is sent then.
-  std::optional<Failure> sign(HTTPRequest& request, const WireRequest& req) {
-    const auto now = std::chrono::system_clock::now();
-    auto credentials = credentials_->get(now);
-    if (!credentials) {
-      Failure f = credentials.failure();
-      f.kind = FailureKind::credentials;
-      return f;
-    }
-    const auto q = req.target.find('?');
-    SigningRequest signing;
-    signing.method = req.method;
-    signing.path = req.target.substr(0, q);
-    signing.query = q == std::string::npos ? "" : req.target.substr(q + 1);
-    signing.headers.emplace_back("Host", request.getHost());
-    if (req.method == HTTPRequest::HTTP_POST)
-      signing.headers.emplace_back("Content-Type", request.getContentType());
-    signing.body = req.form_body;
-    try {
-      nw::sign(signing, credentials.value(), endpoint_.region, "neptune-db", now);
-    } catch (const std::invalid_argument& e) {
-      return Failure{FailureKind::credentials, 0, "",
-                     std::string("cannot sign the request: ") + e.what()};
-    }
-    for (const auto& [name, value] : signing.headers)
-      if (name != "Host" && name != "Content-Type") request.set(name, value);
-    return std::nullopt;
   }
 
   EndpointConfig endpoint_;

@@ -1,13 +1,13 @@
 // The real Neptune client against a real HTTP server on loopback: what goes on the wire, and
 // how every kind of answer Neptune (or the network) can give comes back.
-#include <gtest/gtest.h>
+#include "nw/io/neptune_client.h"
 
 #include <optional>
-
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "nw/app/retry.h"
-#include "nw/io/neptune_client.h"
 #include "support/scripted_http_server.h"
 
 namespace nw {
@@ -97,7 +97,8 @@ TEST(NeptuneClientLegacy, ListAndCancelUseTheServletForm) {
   EXPECT_EQ(requests[0].body, "includeWaiting=true");
   EXPECT_EQ(requests[0].content_type, "application/x-www-form-urlencoded");
   EXPECT_EQ(requests[1].method, "POST");
-  EXPECT_EQ(requests[1].body, "cancelQuery&queryId=588af350-cfde-4222-bee6-b9cedc87180d&silent=true");
+  EXPECT_EQ(requests[1].body,
+            "cancelQuery&queryId=588af350-cfde-4222-bee6-b9cedc87180d&silent=true");
 }
 
 TEST(NeptuneClientErrors, ClassifiesEveryKindOfAnswer) {
@@ -111,28 +112,78 @@ TEST(NeptuneClientErrors, ClassifiesEveryKindOfAnswer) {
     bool retryable;
   };
   const std::vector<Row> rows = {
-      {"429 TooManyRequests", {429, error_body("TooManyRequestsException", "Too many requests")}, false,
-       FailureKind::neptune_error, 429, "TooManyRequestsException", true},
-      {"408 ClientTimeout", {408, error_body("ClientTimeoutException", "timed out")}, false,
-       FailureKind::neptune_error, 408, "ClientTimeoutException", true},
-      {"500 Throttling", {500, error_body("ThrottlingException", "queue full")}, false,
-       FailureKind::neptune_error, 500, "ThrottlingException", true},
-      {"403 AccessDenied", {403, error_body("AccessDeniedException", "denied")}, false,
-       FailureKind::neptune_error, 403, "AccessDeniedException", false},
-      {"502 HTML from a proxy", {502, "<html>Bad Gateway</html>", "text/html"}, false,
-       FailureKind::neptune_error, 502, "", false},
+      {"429 TooManyRequests",
+       {429, error_body("TooManyRequestsException", "Too many requests")},
+       false,
+       FailureKind::neptune_error,
+       429,
+       "TooManyRequestsException",
+       true},
+      {"408 ClientTimeout",
+       {408, error_body("ClientTimeoutException", "timed out")},
+       false,
+       FailureKind::neptune_error,
+       408,
+       "ClientTimeoutException",
+       true},
+      {"500 Throttling",
+       {500, error_body("ThrottlingException", "queue full")},
+       false,
+       FailureKind::neptune_error,
+       500,
+       "ThrottlingException",
+       true},
+      {"403 AccessDenied",
+       {403, error_body("AccessDeniedException", "denied")},
+       false,
+       FailureKind::neptune_error,
+       403,
+       "AccessDeniedException",
+       false},
+      {"502 HTML from a proxy",
+       {502, "<html>Bad Gateway</html>", "text/html"},
+       false,
+       FailureKind::neptune_error,
+       502,
+       "",
+       false},
       {"429 without a body", {429, ""}, false, FailureKind::neptune_error, 429, "", true},
-      {"200 truncated JSON", {200, kListBody.substr(0, 120)}, false, FailureKind::bad_response, 200, "", false},
+      {"200 truncated JSON",
+       {200, kListBody.substr(0, 120)},
+       false,
+       FailureKind::bad_response,
+       200,
+       "",
+       false},
       {"200 not JSON", {200, "OK", "text/plain"}, false, FailureKind::bad_response, 200, "", false},
       {"cancel of an ended query",
-       {400, error_body("InvalidParameterException", "Supplied queryId ac7d5a03 is invalid")}, true,
-       FailureKind::query_not_found, 400, "InvalidParameterException", false},
-      {"cancel plain-text 400", {400, "Invalid queryId (not a UUID): x", "text/plain"}, true,
-       FailureKind::neptune_error, 400, "", false},
-      {"cancel payload false", {200, R"({"status":"200 OK","payload":false})"}, true,
-       FailureKind::bad_response, 200, "", false},
-      {"cancel answered by a proxy page", {200, "<html>ok</html>", "text/html"}, true,
-       FailureKind::bad_response, 200, "", false},
+       {400, error_body("InvalidParameterException", "Supplied queryId ac7d5a03 is invalid")},
+       true,
+       FailureKind::query_not_found,
+       400,
+       "InvalidParameterException",
+       false},
+      {"cancel plain-text 400",
+       {400, "Invalid queryId (not a UUID): x", "text/plain"},
+       true,
+       FailureKind::neptune_error,
+       400,
+       "",
+       false},
+      {"cancel payload false",
+       {200, R"({"status":"200 OK","payload":false})"},
+       true,
+       FailureKind::bad_response,
+       200,
+       "",
+       false},
+      {"cancel answered by a proxy page",
+       {200, "<html>ok</html>", "text/html"},
+       true,
+       FailureKind::bad_response,
+       200,
+       "",
+       false},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
@@ -210,7 +261,8 @@ TEST(NeptuneClientErrors, ServerSlowerThanRequestTimeoutIsATimeout) {
   ScriptedResponse slow{200, kListBody};
   slow.delay = milliseconds(3000);
   server.set_fallback(slow);
-  const auto result = make_neptune_client(server.endpoint(ApiForm::rest, milliseconds(300)))->list_queries();
+  const auto result =
+      make_neptune_client(server.endpoint(ApiForm::rest, milliseconds(300)))->list_queries();
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.failure().kind, FailureKind::timeout) << result.failure().describe();
 }
@@ -235,8 +287,8 @@ TEST(NeptuneClientRetry, TooManyRequestsThenSuccess) {
   StopToken stop;
   RetrySettings retry{5, milliseconds(1), milliseconds(5)};
   int observed = 0;
-  auto polled = call_with_retries<StatusSnapshot>([&] { return client->list_queries(); }, retry, stop,
-                                                  [] { return 0.5; },
+  auto polled = call_with_retries<StatusSnapshot>([&] { return client->list_queries(); }, retry,
+                                                  stop, [] { return 0.5; },
                                                   [&](const Failure&, int, Millis) { ++observed; });
   ASSERT_TRUE(polled.result.ok());
   EXPECT_EQ(polled.attempts, 3);
@@ -249,9 +301,9 @@ TEST(NeptuneClientRetry, NonRetryableErrorIsTriedOnce) {
   server.set_fallback({400, error_body("BadRequestException", "no")});
   auto client = make_neptune_client(server.endpoint());
   StopToken stop;
-  auto polled = call_with_retries<StatusSnapshot>([&] { return client->list_queries(); },
-                                                  RetrySettings{5, milliseconds(1), milliseconds(5)}, stop,
-                                                  [] { return 0.5; });
+  auto polled = call_with_retries<StatusSnapshot>(
+      [&] { return client->list_queries(); }, RetrySettings{5, milliseconds(1), milliseconds(5)},
+      stop, [] { return 0.5; });
   EXPECT_FALSE(polled.result.ok());
   EXPECT_EQ(polled.attempts, 1);
   EXPECT_EQ(server.requests().size(), 1u);
@@ -287,8 +339,10 @@ using test::ScriptedHttpServer;
 
 TEST(NeptuneClientGremlin, RestAndLegacyFormsWithoutSilent) {
   ScriptedHttpServer server;
-  server.enqueue({200, R"j({"acceptedQueryCount":1,"runningQueryCount":1,"queries":[{"queryId":"g1",)j"
-                       R"j("queryEvalStats":{"waited":0,"elapsed":23,"cancelled":false},"queryString":"g.V().count()"}]})j"});
+  server.enqueue(
+      {200,
+       R"j({"acceptedQueryCount":1,"runningQueryCount":1,"queries":[{"queryId":"g1",)j"
+       R"j("queryEvalStats":{"waited":0,"elapsed":23,"cancelled":false},"queryString":"g.V().count()"}]})j"});
   server.enqueue({200, "{\n  \"status\" : \"200 OK\"\n}"});
   server.enqueue({200, R"({"status":"200 OK"})"});
   auto rest = make_neptune_client(server.endpoint(), Language::gremlin);
@@ -297,7 +351,9 @@ TEST(NeptuneClientGremlin, RestAndLegacyFormsWithoutSilent) {
   EXPECT_EQ(listed.value().language, Language::gremlin);
   EXPECT_EQ(listed.value().queries.at(0).text, "g.V().count()");
   EXPECT_TRUE(rest->cancel_query("g1", true).ok());
-  EXPECT_TRUE(make_neptune_client(server.endpoint(ApiForm::legacy), Language::gremlin)->cancel_query("g2", true).ok());
+  EXPECT_TRUE(make_neptune_client(server.endpoint(ApiForm::legacy), Language::gremlin)
+                  ->cancel_query("g2", true)
+                  .ok());
   const auto requests = server.requests();
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_EQ(requests[0].uri, "/gremlin/status?includeWaiting=true");
@@ -309,14 +365,16 @@ TEST(NeptuneClientGremlin, RestAndLegacyFormsWithoutSilent) {
 
 TEST(NeptuneClientSparql, LegacyServletOnlyAndItsCancelReplies) {
   ScriptedHttpServer server;
-  const std::string list = R"({"acceptedQueryCount":9,"runningQueryCount":1,"queries":[{"queryId":"s1",)"
-                           R"("queryEvalStats":{"subqueries":0,"elapsed":29256,"cancelled":false},)"
-                           R"("queryString":"SELECT ?s ?p ?o WHERE {?s ?p ?o}"}]})";
+  const std::string list =
+      R"({"acceptedQueryCount":9,"runningQueryCount":1,"queries":[{"queryId":"s1",)"
+      R"("queryEvalStats":{"subqueries":0,"elapsed":29256,"cancelled":false},)"
+      R"("queryString":"SELECT ?s ?p ?o WHERE {?s ?p ?o}"}]})";
   server.enqueue({200, list});
-  server.enqueue({200, list});                                                       // cancel: the status list
-  server.enqueue({200, ""});                                                         // unknown id: empty 200
-  server.enqueue({400, "Invalid queryId (not a UUID): nope", "text/plain"});         // unusable id
-  auto client = make_neptune_client(server.endpoint(ApiForm::rest), Language::sparql);  // rest falls back
+  server.enqueue({200, list});  // cancel: the status list
+  server.enqueue({200, ""});    // unknown id: empty 200
+  server.enqueue({400, "Invalid queryId (not a UUID): nope", "text/plain"});  // unusable id
+  auto client =
+      make_neptune_client(server.endpoint(ApiForm::rest), Language::sparql);  // rest falls back
   const auto listed = client->list_queries();
   ASSERT_TRUE(listed.ok()) << listed.failure().describe();
   EXPECT_EQ(listed.value().queries.at(0).elapsed_ms, 29256);
@@ -350,40 +408,137 @@ TEST(NeptuneClientGetQuery, AsksByIdInEachFormAndReadsOnlyThatQuerysStatus) {
     const char* body;
     std::optional<FailureKind> failure;  // none: the query's status, read
   } rows[] = {
-      {"openCypher REST", ApiForm::rest, Language::opencypher, {200, one}, "GET", "/opencypher/status/q%201", "", {}},
-      {"openCypher servlet", ApiForm::legacy, Language::opencypher, {200, one}, "POST", "/openCypher/status",
-       "queryId=q%201", {}},
-      {"Gremlin REST", ApiForm::rest, Language::gremlin, {200, one}, "GET", "/gremlin/status/q%201", "", {}},
-      {"SPARQL (servlet only)", ApiForm::rest, Language::sparql, {200, one}, "POST", "/sparql/status",
-       "queryId=q%201", {}},
-      {"unknown id: ended", ApiForm::rest, Language::opencypher, {400, invalid}, "GET", "/opencypher/status/q%201",
-       "", FailureKind::query_not_found},
-      {"SPARQL's empty 200: ended", ApiForm::rest, Language::sparql, {200, ""}, "POST", "/sparql/status",
-       "queryId=q%201", FailureKind::query_not_found},
-      {"an empty 200 elsewhere is no answer", ApiForm::rest, Language::opencypher, {200, ""}, "GET",
-       "/opencypher/status/q%201", "", FailureKind::bad_response},
-      {"another query's status", ApiForm::rest, Language::opencypher,
-       {200, R"({"queryId":"q 2","queryEvalStats":{"elapsed":5}})"}, "GET", "/opencypher/status/q%201", "",
+      {"openCypher REST",
+       ApiForm::rest,
+       Language::opencypher,
+       {200, one},
+       "GET",
+       "/opencypher/status/q%201",
+       "",
+       {}},
+      {"openCypher servlet",
+       ApiForm::legacy,
+       Language::opencypher,
+       {200, one},
+       "POST",
+       "/openCypher/status",
+       "queryId=q%201",
+       {}},
+      {"Gremlin REST",
+       ApiForm::rest,
+       Language::gremlin,
+       {200, one},
+       "GET",
+       "/gremlin/status/q%201",
+       "",
+       {}},
+      {"SPARQL (servlet only)",
+       ApiForm::rest,
+       Language::sparql,
+       {200, one},
+       "POST",
+       "/sparql/status",
+       "queryId=q%201",
+       {}},
+      {"unknown id: ended",
+       ApiForm::rest,
+       Language::opencypher,
+       {400, invalid},
+       "GET",
+       "/opencypher/status/q%201",
+       "",
+       FailureKind::query_not_found},
+      {"SPARQL's empty 200: ended",
+       ApiForm::rest,
+       Language::sparql,
+       {200, ""},
+       "POST",
+       "/sparql/status",
+       "queryId=q%201",
+       FailureKind::query_not_found},
+      {"an empty 200 elsewhere is no answer",
+       ApiForm::rest,
+       Language::opencypher,
+       {200, ""},
+       "GET",
+       "/opencypher/status/q%201",
+       "",
        FailureKind::bad_response},
-      {"a status list showing the query", ApiForm::rest, Language::sparql,
-       {200, R"({"acceptedQueryCount":2,"queries":[{"queryId":"x","queryEvalStats":{"elapsed":7}},)" + one + "]}"},
-       "POST", "/sparql/status", "queryId=q%201", {}},
-      {"a status list without it: ended", ApiForm::rest, Language::opencypher, {200, kListBody}, "GET",
-       "/opencypher/status/q%201", "", FailureKind::query_not_found},
-      {"a list showing it twice", ApiForm::rest, Language::opencypher, {200, R"({"queries":[)" + one + "," + one + "]}"},
-       "GET", "/opencypher/status/q%201", "", FailureKind::bad_response},
-      {"a broken body that wrapping would mend", ApiForm::rest, Language::opencypher,
-       {200, R"({"queryId":"q 1","queryEvalStats":{"elapsed":99999}}],"x":[)"}, "GET", "/opencypher/status/q%201", "",
+      {"another query's status",
+       ApiForm::rest,
+       Language::opencypher,
+       {200, R"({"queryId":"q 2","queryEvalStats":{"elapsed":5}})"},
+       "GET",
+       "/opencypher/status/q%201",
+       "",
        FailureKind::bad_response},
-      {"a broken body that wrapping would turn into another list", ApiForm::rest, Language::opencypher,
-       {200, R"({"queryId":"q 2"}],"queries":[{"queryId":"q 1","queryEvalStats":{"elapsed":99999}})"}, "GET",
-       "/opencypher/status/q%201", "", FailureKind::bad_response},
-      {"not an object", ApiForm::rest, Language::opencypher, {200, "[1]"}, "GET", "/opencypher/status/q%201", "",
+      {"a status list showing the query",
+       ApiForm::rest,
+       Language::sparql,
+       {200,
+        R"({"acceptedQueryCount":2,"queries":[{"queryId":"x","queryEvalStats":{"elapsed":7}},)" +
+            one + "]}"},
+       "POST",
+       "/sparql/status",
+       "queryId=q%201",
+       {}},
+      {"a status list without it: ended",
+       ApiForm::rest,
+       Language::opencypher,
+       {200, kListBody},
+       "GET",
+       "/opencypher/status/q%201",
+       "",
+       FailureKind::query_not_found},
+      {"a list showing it twice",
+       ApiForm::rest,
+       Language::opencypher,
+       {200, R"({"queries":[)" + one + "," + one + "]}"},
+       "GET",
+       "/opencypher/status/q%201",
+       "",
        FailureKind::bad_response},
-      {"two objects are not one", ApiForm::rest, Language::opencypher, {200, one + "," + one}, "GET",
-       "/opencypher/status/q%201", "", FailureKind::bad_response},
-      {"a web page", ApiForm::rest, Language::opencypher, {200, one, "text/html"}, "GET", "/opencypher/status/q%201",
-       "", FailureKind::bad_response},
+      {"a broken body that wrapping would mend",
+       ApiForm::rest,
+       Language::opencypher,
+       {200, R"({"queryId":"q 1","queryEvalStats":{"elapsed":99999}}],"x":[)"},
+       "GET",
+       "/opencypher/status/q%201",
+       "",
+       FailureKind::bad_response},
+      {"a broken body that wrapping would turn into another list",
+       ApiForm::rest,
+       Language::opencypher,
+       {200,
+        R"({"queryId":"q 2"}],"queries":[{"queryId":"q 1","queryEvalStats":{"elapsed":99999}})"},
+       "GET",
+       "/opencypher/status/q%201",
+       "",
+       FailureKind::bad_response},
+      {"not an object",
+       ApiForm::rest,
+       Language::opencypher,
+       {200, "[1]"},
+       "GET",
+       "/opencypher/status/q%201",
+       "",
+       FailureKind::bad_response},
+      {"two objects are not one",
+       ApiForm::rest,
+       Language::opencypher,
+       {200, one + "," + one},
+       "GET",
+       "/opencypher/status/q%201",
+       "",
+       FailureKind::bad_response},
+      {"a web page",
+       ApiForm::rest,
+       Language::opencypher,
+       {200, one, "text/html"},
+       "GET",
+       "/opencypher/status/q%201",
+       "",
+       FailureKind::bad_response},
   };
   for (const Row& row : rows) {
     SCOPED_TRACE(row.name);
@@ -406,6 +561,32 @@ TEST(NeptuneClientGetQuery, AsksByIdInEachFormAndReadsOnlyThatQuerysStatus) {
     EXPECT_EQ(got.value().elapsed_ms, 1203);
     EXPECT_EQ(got.value().waited_ms, 3);
   }
+}
+
+}  // namespace
+}  // namespace nw
+
+namespace nw {
+namespace {
+
+// connect_to: the request goes to the mapped loopback address, but the Host header (and so
+// a signature) names the real instance and its port.
+TEST(NeptuneClientConnectTo, DialsTheMappedAddressAndKeepsTheRealName) {
+  test::ScriptedHttpServer server;
+  server.enqueue(test::ScriptedResponse{
+      200, R"({"acceptedQueryCount":0,"runningQueryCount":0,"queries":[]})"});
+  EndpointConfig endpoint = server.endpoint();
+  endpoint.url.host = "prod-graph-2.cxmpl0example.us-east-1.neptune.amazonaws.com";
+  endpoint.url.port = 8182;
+  std::string error;
+  endpoint.connect_to = *parse_connect_to(
+      "*.neptune.amazonaws.com:8182=127.0.0.1:" + std::to_string(server.port()), error);
+  auto client = make_neptune_client(endpoint);
+  const auto listed = client->list_queries();
+  ASSERT_TRUE(listed) << listed.failure().describe();
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].host_header,
+            "prod-graph-2.cxmpl0example.us-east-1.neptune.amazonaws.com:8182");
 }
 
 }  // namespace

@@ -14,6 +14,8 @@ inline constexpr const char* kDefaultConfigPath = "/etc/neptune-watchdog/neptune
 struct CliOptions {
   std::string config_path = kDefaultConfigPath;
   bool check_config = false;
+  // Asks the management API once for every [cluster.NAME] and prints the instances found.
+  bool show_topology = false;
   bool once = false;
   bool dry_run = false;
   bool help = false;

@@ -20,15 +20,19 @@ struct Attempted {
 // Called before each pause: the failure, the number of tries so far and the pause chosen.
 using RetryObserver = std::function<void(const Failure&, int attempts, Millis pause)>;
 
+// `retryable` says which failures are tried again; empty: Neptune's (is_retryable).
 template <class T, class Call>
 Attempted<T> call_with_retries(Call&& call, const RetrySettings& settings, StopToken& stop,
                                const std::function<double()>& unit_random,
-                               const RetryObserver& on_retry = {}) {
+                               const RetryObserver& on_retry = {},
+                               const std::function<bool(const Failure&)>& retryable = {}) {
   int attempts = 0;
   for (;;) {
     Result<T> result = call();
     if (result.ok() || result.failure().kind != FailureKind::credentials) ++attempts;
-    if (result.ok() || !is_retryable(result.failure()) || attempts >= settings.max_attempts)
+    if (result.ok() ||
+        !(retryable ? retryable(result.failure()) : is_retryable(result.failure())) ||
+        attempts >= settings.max_attempts)
       return {std::move(result), attempts};
     const Millis pause = backoff_delay(settings, attempts, unit_random());
     if (on_retry) on_retry(result.failure(), attempts, pause);

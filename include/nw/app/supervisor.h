@@ -30,7 +30,10 @@ class Supervisor {
 
   struct Changes {
     std::vector<std::string> added, removed, changed;  // endpoint names
-    bool any() const { return !added.empty() || !removed.empty() || !changed.empty(); }
+    std::vector<std::string> roles_changed;            // kept endpoints with another role now
+    bool any() const {
+      return !added.empty() || !removed.empty() || !changed.empty() || !roles_changed.empty();
+    }
   };
 
  private:
@@ -45,6 +48,8 @@ class Supervisor {
     Changes changes;
     std::map<std::string, Watch> fresh;
     std::vector<std::string> names;  // every endpoint, in file order
+    // Kept endpoints whose role changed (a failover): their loops go on with the new role.
+    std::map<std::string, InstanceRole> roles;
   };
 
   // Builds the loops that `endpoints` adds or changes. Throws EndpointSetupError; changes

@@ -32,7 +32,14 @@ std::string_view to_string(RunMode mode);
 
 std::string_view to_string(AuditOutcome outcome);
 
+// What a record is about: a decision on a query (the fields below), or a change of a
+// discovered cluster's topology (`"event": "topology"`: time, cluster, instance, endpoint,
+// change, detail, config_version, mode), which shares the file so that one trail tells
+// what was watched when.
+enum class AuditEvent { decision, topology };
+
 struct AuditRecord {
+  AuditEvent event = AuditEvent::decision;
   std::chrono::system_clock::time_point time;
   std::string endpoint;  // the NAME of [endpoint.NAME]
   Language language = Language::opencypher;
@@ -53,7 +60,20 @@ struct AuditRecord {
   // Pairs a `sending` record with the outcome record of the same cancel; empty on records of
   // decisions that send nothing.
   std::string record_id;
+
+  // Topology records: the [cluster.NAME], the DB instance, what changed ("added", "removed",
+  // "status", "role", "address") and the detail ("reader, available at host:8182").
+  std::string cluster;
+  std::string instance;
+  std::string change;
+  std::string detail;
 };
+
+// A topology record of `cluster`'s `instance` (whose endpoint is "CLUSTER/INSTANCE").
+AuditRecord topology_record(std::chrono::system_clock::time_point time, const std::string& cluster,
+                            const std::string& instance, const std::string& change,
+                            const std::string& detail, const std::string& config_version,
+                            RunMode mode);
 
 // The `query` field keeps at most this many characters (whole UTF-8 characters).
 inline constexpr std::size_t kMaxQueryChars = 512;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nw/core/backoff.h"
+#include "nw/core/connect_to.h"
 #include "nw/core/duration.h"
 #include "nw/core/endpoint_url.h"
 #include "nw/core/policy.h"
@@ -51,6 +52,9 @@ struct EndpointConfig {
   std::string tls_server_name;
   // The query languages whose status this instance is polled for, each by its own loop.
   std::vector<Language> languages = {Language::opencypher};
+  // Dial another address for this host (a port-forward, a test's loopback server); TLS, SNI,
+  // Host and the signature keep the real name (nw/core/connect_to.h).
+  std::vector<ConnectTo> connect_to;
 
   // Not keys of the file: an instance a [cluster.NAME] section discovered (named
   // "NAME/INSTANCE_ID") has its cluster section's NAME and its role at discovery; a typed

@@ -23,6 +23,9 @@ namespace nw {
 struct HealthReport {
   bool healthy = true;
   std::string reason;  // empty when healthy; one clause per unhealthy endpoint, "; "-joined
+  // Healthy, but something is not as it should be: a cluster whose discovery failed 3 times in
+  // a row (its last known topology is still watched). "; "-joined clauses; empty when not.
+  std::string degraded;
 };
 
 class Metrics {
@@ -120,6 +123,17 @@ class Metrics {
   // config_info{version} 1, the previous version's series replaced.
   void config_in_force(const std::string& version);
 
+  // One refresh of `cluster`'s topology ended: ok, or failed with `error_code` (the service's
+  // code, or transport, timeout, bad_response, credentials); `consecutive_failures` counts the
+  // failed ones in a row (0 after a success). From 3 in a row health() says degraded, with
+  // `error` (one line, no secret).
+  void discovery_refreshed(const std::string& cluster, bool ok, const std::string& error_code,
+                           int consecutive_failures, const std::string& error);
+  // How many of `cluster`'s instances are watched now.
+  void cluster_instances(const std::string& cluster, std::size_t watched);
+  // A cluster a reload removed: its series are dropped.
+  void forget_cluster(const std::string& cluster);
+
   // The text exposition format 0.0.4, families in a fixed order, samples sorted by labels.
   std::string render() const;
 
@@ -169,6 +183,10 @@ class Metrics {
   std::uint64_t audit_write_errors_ = 0;
   bool cancelling_paused_ = false;
   std::string paused_cause_;
+  std::map<Labels, std::uint64_t> discovery_refreshes_;   // cluster, outcome (ok or error code)
+  std::map<std::string, std::size_t> cluster_instances_;  // cluster
+  // cluster -> (failed refreshes in a row, the last one's error)
+  std::map<std::string, std::pair<int, std::string>> discovery_failing_;
   std::uint64_t reloads_ok_ = 0;
   std::uint64_t reloads_error_ = 0;
 };

@@ -47,6 +47,8 @@ struct HttpOrigin {
   // The name the certificate must carry, the SNI and the Host header, when `host` is only the
   // address to dial (a tunnel's 127.0.0.1). Empty: `host`.
   std::string server_name;
+  // The port of the Host header when `port` is only the port to dial (connect_to). 0: `port`.
+  std::uint16_t server_port = 0;
   Poco::Net::Context::Ptr tls;  // required for https (make_client_tls_context)
 };
 

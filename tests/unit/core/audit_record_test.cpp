@@ -1,12 +1,12 @@
 #include "nw/core/audit_record.h"
-#include "nw/core/rfc3339.h"
 
-#include <gtest/gtest.h>
+#include <string>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
 
-#include <string>
+#include "nw/core/rfc3339.h"
 
 namespace nw {
 namespace {
@@ -14,7 +14,9 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::system_clock;
 
-system_clock::time_point at_ms(long long ms) { return system_clock::time_point(milliseconds(ms)); }
+system_clock::time_point at_ms(long long ms) {
+  return system_clock::time_point(milliseconds(ms));
+}
 
 AuditRecord sample() {
   AuditRecord r;
@@ -66,7 +68,8 @@ TEST(AuditRecord, ToJsonLineExact) {
        R"("waited_ms":0,"action":"cancel","silent":true,"dry_run":false,"outcome":"cancelled","attempts":1,)"
        R"("query":"MATCH (n) RETURN n","reason":"elapsed 312000ms > max_elapsed 300000ms",)"
        R"("config_version":"0123456789ab","mode":"service"})"},
-      {"failed has error", [] {
+      {"failed has error",
+       [] {
          AuditRecord r = sample();
          r.outcome = AuditOutcome::failed;
          r.attempts = 5;
@@ -78,7 +81,8 @@ TEST(AuditRecord, ToJsonLineExact) {
        R"("waited_ms":0,"action":"cancel","silent":true,"dry_run":false,"outcome":"failed","attempts":5,)"
        R"("query":"MATCH (n) RETURN n","reason":"elapsed 312000ms > max_elapsed 300000ms",)"
        R"("error":"TooManyRequestsException (HTTP 429): Too many requests","config_version":"0123456789ab","mode":"service"})"},
-      {"queued, sparql, log, dry run, no reason", [] {
+      {"queued, sparql, log, dry run, no reason",
+       [] {
          AuditRecord r = sample();
          r.language = Language::sparql;
          r.elapsed_ms = 0;
@@ -112,14 +116,17 @@ TEST(AuditRecord, EveryOutcomeParsesBackWithRequiredFields) {
     const char* language_text;
     bool has_error;
   } rows[] = {
-      {"cancelled", AuditOutcome::cancelled, Language::opencypher, "cancelled", "opencypher", false},
+      {"cancelled", AuditOutcome::cancelled, Language::opencypher, "cancelled", "opencypher",
+       false},
       {"dry_run", AuditOutcome::dry_run, Language::gremlin, "dry_run", "gremlin", false},
       {"logged", AuditOutcome::logged, Language::sparql, "logged", "sparql", false},
-      {"not_found", AuditOutcome::not_found, Language::opencypher, "not_found", "opencypher", false},
+      {"not_found", AuditOutcome::not_found, Language::opencypher, "not_found", "opencypher",
+       false},
       {"failed", AuditOutcome::failed, Language::gremlin, "failed", "gremlin", true},
   };
-  const char* required[] = {"time", "endpoint", "language", "query_id", "rule", "elapsed_ms", "waited_ms",
-                            "action", "silent", "dry_run", "outcome", "attempts", "query"};
+  const char* required[] = {"time",       "endpoint",  "language", "query_id", "rule",
+                            "elapsed_ms", "waited_ms", "action",   "silent",   "dry_run",
+                            "outcome",    "attempts",  "query"};
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
     AuditRecord r = sample();
@@ -203,7 +210,8 @@ TEST(AppendJsonString, EscapesAndRepairs) {
       {"carriage return and tab", "a\r\tb", std::string::npos, R"("a\r\tb")"},
       {"slash untouched", "a/b", std::string::npos, R"("a/b")"},
       {"nul", std::string("a\0b", 3), std::string::npos, R"("a\u0000b")"},
-      {"other controls", "\x01\x08\x0b\x0c\x1b\x1f", std::string::npos, R"("\u0001\u0008\u000b\u000c\u001b\u001f")"},
+      {"other controls", "\x01\x08\x0b\x0c\x1b\x1f", std::string::npos,
+       R"("\u0001\u0008\u000b\u000c\u001b\u001f")"},
       {"delete", "\x7f", std::string::npos, R"("\u007f")"},
       {"space and tilde kept", " ~", std::string::npos, R"(" ~")"},
       {"valid two-byte kept", "caf\xC3\xA9", std::string::npos, "\"caf\xC3\xA9\""},
@@ -250,7 +258,8 @@ TEST(FormatRfc3339Ms, UtcWithMilliseconds) {
       {"leap day", at_ms(1709208000500), "2024-02-29T12:00:00.500Z"},
       {"end of year", at_ms(1767225599999), "2025-12-31T23:59:59.999Z"},
       {"after 2038", at_ms(4102444800000), "2100-01-01T00:00:00.000Z"},
-      {"sub-millisecond truncated", system_clock::time_point(microseconds(1234999)), "1970-01-01T00:00:01.234Z"},
+      {"sub-millisecond truncated", system_clock::time_point(microseconds(1234999)),
+       "1970-01-01T00:00:01.234Z"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
@@ -279,13 +288,27 @@ TEST(JournalFields, OneFieldPerAuditFieldForJournalctlMatches) {
   r.query = "MATCH (n)\nRETURN n " + std::string(600, 'x');
   const auto fields = journal_fields(r);
   const std::vector<std::string> expected = {
-      "MESSAGE=" + to_json_line(r), "PRIORITY=4", "SYSLOG_IDENTIFIER=neptune-watchdog",
-      "NEPTUNE_WATCHDOG_AUDIT=1", "TIME=2026-11-25T12:00:00.123Z", "ENDPOINT=writer", "LANGUAGE=opencypher",
-      "QUERY_ID=q-1", "RULE=long-reads", "ACTION=cancel", "OUTCOME=failed", "SILENT=false", "DRY_RUN=false",
-      "ELAPSED_MS=2", "WAITED_MS=0", "ATTEMPTS=5", "QUERY=MATCH (n)\\nRETURN n " + std::string(512 - 19, 'x'),
+      "MESSAGE=" + to_json_line(r),
+      "PRIORITY=4",
+      "SYSLOG_IDENTIFIER=neptune-watchdog",
+      "NEPTUNE_WATCHDOG_AUDIT=1",
+      "TIME=2026-11-25T12:00:00.123Z",
+      "ENDPOINT=writer",
+      "LANGUAGE=opencypher",
+      "QUERY_ID=q-1",
+      "RULE=long-reads",
+      "ACTION=cancel",
+      "OUTCOME=failed",
+      "SILENT=false",
+      "DRY_RUN=false",
+      "ELAPSED_MS=2",
+      "WAITED_MS=0",
+      "ATTEMPTS=5",
+      "QUERY=MATCH (n)\\nRETURN n " + std::string(512 - 19, 'x'),
       "CONFIG_VERSION=0123456789ab",
       "MODE=service",
-      "REASON=elapsed 2ms > max_elapsed 1ms", "ERROR=ThrottlingException (HTTP 500): busy"};
+      "REASON=elapsed 2ms > max_elapsed 1ms",
+      "ERROR=ThrottlingException (HTTP 500): busy"};
   EXPECT_EQ(fields, expected);
 }
 
@@ -293,9 +316,10 @@ TEST(JournalFields, PriorityFollowsTheOutcome) {
   struct Row {
     AuditOutcome outcome;
     const char* priority;
-  } rows[] = {{AuditOutcome::cancelled, "PRIORITY=5"}, {AuditOutcome::cancel_ineffective, "PRIORITY=5"},
-              {AuditOutcome::failed, "PRIORITY=4"},    {AuditOutcome::logged, "PRIORITY=6"},
-              {AuditOutcome::dry_run, "PRIORITY=6"},   {AuditOutcome::budget_exhausted, "PRIORITY=6"}};
+  } rows[] = {
+      {AuditOutcome::cancelled, "PRIORITY=5"}, {AuditOutcome::cancel_ineffective, "PRIORITY=5"},
+      {AuditOutcome::failed, "PRIORITY=4"},    {AuditOutcome::logged, "PRIORITY=6"},
+      {AuditOutcome::dry_run, "PRIORITY=6"},   {AuditOutcome::budget_exhausted, "PRIORITY=6"}};
   for (const auto& row : rows) {
     AuditRecord r;
     r.outcome = row.outcome;
@@ -312,11 +336,20 @@ namespace {
 // C1 controls (CSI, OSC) and bidirectional overrides reach neither a log line nor an audit
 // line raw; the audit line stays valid JSON.
 TEST(Printable, EscapesWhatATerminalWouldActOn) {
-  EXPECT_EQ(printable("a\xc2\x9b" "31mb"), "a\\u009b31mb");
-  EXPECT_EQ(printable("x\xc2\x9d" "0;t\x07"), "x\\u009d0;t\\u0007");
-  EXPECT_EQ(printable("admin\xe2\x80\xae" "txt.exe"), "admin\\u202etxt.exe");
-  EXPECT_EQ(printable("\xe2\x81\xa6" "iso"), "\\u2066iso");
-  EXPECT_EQ(printable("caf\xc3\xa9 \xe2\x82\xac"), "caf\xc3\xa9 \xe2\x82\xac");  // ordinary text unchanged
+  EXPECT_EQ(printable("a\xc2\x9b"
+                      "31mb"),
+            "a\\u009b31mb");
+  EXPECT_EQ(printable("x\xc2\x9d"
+                      "0;t\x07"),
+            "x\\u009d0;t\\u0007");
+  EXPECT_EQ(printable("admin\xe2\x80\xae"
+                      "txt.exe"),
+            "admin\\u202etxt.exe");
+  EXPECT_EQ(printable("\xe2\x81\xa6"
+                      "iso"),
+            "\\u2066iso");
+  EXPECT_EQ(printable("caf\xc3\xa9 \xe2\x82\xac"),
+            "caf\xc3\xa9 \xe2\x82\xac");  // ordinary text unchanged
   std::string out;
   append_json_string(out, "q\xc2\x9b\xe2\x80\xae");
   EXPECT_EQ(out, "\"q\\u009b\\u202e\"");

@@ -1,10 +1,10 @@
 #include "nw/core/cancel_budget.h"
 
-#include <gtest/gtest.h>
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace nw {
 namespace {
@@ -31,7 +31,8 @@ Policy policy(std::optional<int> global, std::vector<Rule> rules) {
 }
 
 // "ok" or the refusal text for each try_spend(rule, t), in order.
-std::vector<std::string> spend(CancelBudget& budget, const Rule& r, int times, Clock::time_point t) {
+std::vector<std::string> spend(CancelBudget& budget, const Rule& r, int times,
+                               Clock::time_point t) {
   std::vector<std::string> out;
   for (int i = 0; i < times; ++i) out.push_back(budget.try_spend(r, t).value_or("ok"));
   return out;
@@ -69,7 +70,8 @@ TEST(TokenBucket, AnEmptyBucketHasNoTokenJustBeforeTheRefill) {
       {60, milliseconds(999), false},   {120, milliseconds(499), false},
   };
   for (const auto& row : rows) {
-    SCOPED_TRACE(std::to_string(row.per_minute) + "/min after " + std::to_string(row.after.count()) + "ms");
+    SCOPED_TRACE(std::to_string(row.per_minute) + "/min after " +
+                 std::to_string(row.after.count()) + "ms");
     TokenBucket bucket(row.per_minute, kT0);
     for (int i = 0; i < row.per_minute; ++i) bucket.take();
     EXPECT_EQ(bucket.has_token(kT0 + row.after), row.token);
@@ -104,20 +106,45 @@ TEST(CancelBudget, LimitsAndRefusalTexts) {
     int times;
     Lines expected;
   } rows[] = {
-      {"no limits at all", policy(std::nullopt, {rule("r")}), rule("r"), 5, {"ok", "ok", "ok", "ok", "ok"}},
-      {"global burst is the per-minute figure", policy(3, {rule("r")}), rule("r"), 5,
+      {"no limits at all",
+       policy(std::nullopt, {rule("r")}),
+       rule("r"),
+       5,
+       {"ok", "ok", "ok", "ok", "ok"}},
+      {"global burst is the per-minute figure",
+       policy(3, {rule("r")}),
+       rule("r"),
+       5,
        {"ok", "ok", "ok", global3, global3}},
-      {"global applies to a rule it does not list", policy(3, {rule("r")}), rule("other"), 4,
+      {"global applies to a rule it does not list",
+       policy(3, {rule("r")}),
+       rule("other"),
+       4,
        {"ok", "ok", "ok", global3}},
-      {"rule burst", policy(std::nullopt, {rule("r", 2)}), rule("r", 2), 4,
+      {"rule burst",
+       policy(std::nullopt, {rule("r", 2)}),
+       rule("r", 2),
+       4,
        {"ok", "ok", "[rule.r] max_cancels_per_minute 2", "[rule.r] max_cancels_per_minute 2"}},
-      {"the rule's bucket is found by name", policy(std::nullopt, {rule("r", 2)}), rule("r"), 3,
+      {"the rule's bucket is found by name",
+       policy(std::nullopt, {rule("r", 2)}),
+       rule("r"),
+       3,
        {"ok", "ok", "[rule.r] max_cancels_per_minute 2"}},
-      {"a rule without a limit", policy(std::nullopt, {rule("r", 2), rule("free")}), rule("free"), 4,
+      {"a rule without a limit",
+       policy(std::nullopt, {rule("r", 2), rule("free")}),
+       rule("free"),
+       4,
        {"ok", "ok", "ok", "ok"}},
-      {"the smaller of global and rule", policy(5, {rule("r", 1)}), rule("r", 1), 2,
+      {"the smaller of global and rule",
+       policy(5, {rule("r", 1)}),
+       rule("r", 1),
+       2,
        {"ok", "[rule.r] max_cancels_per_minute 1"}},
-      {"global checked first when both are empty", policy(1, {rule("r", 1)}), rule("r", 1), 2,
+      {"global checked first when both are empty",
+       policy(1, {rule("r", 1)}),
+       rule("r", 1),
+       2,
        {"ok", "[watchdog] max_cancels_per_minute 1"}},
   };
   for (auto& row : rows) {
@@ -142,10 +169,11 @@ TEST(CancelBudget, ARuleRefusalSpendsNoGlobalToken) {
   const Rule tight = rule("tight", 1);
   const Rule other = rule("other");
   CancelBudget budget(policy(3, {tight, other}), kT0);
-  EXPECT_EQ(spend(budget, tight, 3, kT0),
-            (Lines{"ok", "[rule.tight] max_cancels_per_minute 1", "[rule.tight] max_cancels_per_minute 1"}));
+  EXPECT_EQ(spend(budget, tight, 3, kT0), (Lines{"ok", "[rule.tight] max_cancels_per_minute 1",
+                                                 "[rule.tight] max_cancels_per_minute 1"}));
   // The two refusals took nothing from the global bucket: two of its three tokens are left.
-  EXPECT_EQ(spend(budget, other, 3, kT0), (Lines{"ok", "ok", "[watchdog] max_cancels_per_minute 3"}));
+  EXPECT_EQ(spend(budget, other, 3, kT0),
+            (Lines{"ok", "ok", "[watchdog] max_cancels_per_minute 3"}));
 }
 
 TEST(CancelBudget, AGlobalRefusalSpendsNoRuleToken) {
@@ -170,24 +198,50 @@ TEST(CancelBudget, ReconfigureKeepsUnchangedRatesAndResetsChangedOnes) {
     Rule spender;
     Lines after_reload;  // spending right after the reload, at the same instant
   } rows[] = {
-      {"unchanged global rate keeps its empty bucket", policy(2, {rule("r")}), policy(2, {rule("r")}), rule("r"),
+      {"unchanged global rate keeps its empty bucket",
+       policy(2, {rule("r")}),
+       policy(2, {rule("r")}),
+       rule("r"),
        {"[watchdog] max_cancels_per_minute 2"}},
-      {"unchanged global rate with other rule changes", policy(2, {rule("r")}),
-       policy(2, {rule("r"), rule("new", 9)}), rule("r"), {"[watchdog] max_cancels_per_minute 2"}},
-      {"changed global rate starts full", policy(2, {rule("r")}), policy(3, {rule("r")}), rule("r"),
+      {"unchanged global rate with other rule changes",
+       policy(2, {rule("r")}),
+       policy(2, {rule("r"), rule("new", 9)}),
+       rule("r"),
+       {"[watchdog] max_cancels_per_minute 2"}},
+      {"changed global rate starts full",
+       policy(2, {rule("r")}),
+       policy(3, {rule("r")}),
+       rule("r"),
        {"ok", "ok", "ok", "[watchdog] max_cancels_per_minute 3"}},
-      {"lowered global rate starts full too", policy(2, {rule("r")}), policy(1, {rule("r")}), rule("r"),
+      {"lowered global rate starts full too",
+       policy(2, {rule("r")}),
+       policy(1, {rule("r")}),
+       rule("r"),
        {"ok", "[watchdog] max_cancels_per_minute 1"}},
-      {"removed global limit", policy(2, {rule("r")}), policy(std::nullopt, {rule("r")}), rule("r"),
+      {"removed global limit",
+       policy(2, {rule("r")}),
+       policy(std::nullopt, {rule("r")}),
+       rule("r"),
        {"ok", "ok", "ok"}},
-      {"unchanged rule rate keeps its empty bucket", policy(std::nullopt, {rule("r", 2)}),
-       policy(std::nullopt, {rule("x", 5), rule("r", 2)}), rule("r", 2), {"[rule.r] max_cancels_per_minute 2"}},
-      {"changed rule rate starts full", policy(std::nullopt, {rule("r", 2)}), policy(std::nullopt, {rule("r", 3)}),
-       rule("r", 3), {"ok", "ok", "ok", "[rule.r] max_cancels_per_minute 3"}},
-      {"removed rule limit", policy(std::nullopt, {rule("r", 2)}), policy(std::nullopt, {rule("r")}), rule("r"),
+      {"unchanged rule rate keeps its empty bucket",
+       policy(std::nullopt, {rule("r", 2)}),
+       policy(std::nullopt, {rule("x", 5), rule("r", 2)}),
+       rule("r", 2),
+       {"[rule.r] max_cancels_per_minute 2"}},
+      {"changed rule rate starts full",
+       policy(std::nullopt, {rule("r", 2)}),
+       policy(std::nullopt, {rule("r", 3)}),
+       rule("r", 3),
+       {"ok", "ok", "ok", "[rule.r] max_cancels_per_minute 3"}},
+      {"removed rule limit",
+       policy(std::nullopt, {rule("r", 2)}),
+       policy(std::nullopt, {rule("r")}),
+       rule("r"),
        {"ok", "ok", "ok"}},
-      {"a renamed rule is a new bucket", policy(std::nullopt, {rule("r", 2)}),
-       policy(std::nullopt, {rule("renamed", 2)}), rule("renamed", 2),
+      {"a renamed rule is a new bucket",
+       policy(std::nullopt, {rule("r", 2)}),
+       policy(std::nullopt, {rule("renamed", 2)}),
+       rule("renamed", 2),
        {"ok", "ok", "[rule.renamed] max_cancels_per_minute 2"}},
   };
   for (auto& row : rows) {
@@ -196,7 +250,8 @@ TEST(CancelBudget, ReconfigureKeepsUnchangedRatesAndResetsChangedOnes) {
     // Empty every bucket the spender draws on.
     for (int i = 0; i < 10; ++i) budget.try_spend(row.spender, kT0);
     budget.reconfigure(row.after, kT0);
-    EXPECT_EQ(spend(budget, row.spender, static_cast<int>(row.after_reload.size()), kT0), row.after_reload);
+    EXPECT_EQ(spend(budget, row.spender, static_cast<int>(row.after_reload.size()), kT0),
+              row.after_reload);
   }
 }
 
@@ -206,7 +261,8 @@ TEST(CancelBudget, AKeptBucketKeepsRefillingFromWhereItWas) {
   EXPECT_EQ(spend(budget, r, 2, kT0), (Lines{"ok", "ok"}));
   budget.reconfigure(policy(std::nullopt, {r}), kT0 + seconds(20));
   EXPECT_EQ(spend(budget, r, 1, kT0 + seconds(15)), Lines{"[rule.r] max_cancels_per_minute 2"});
-  EXPECT_EQ(spend(budget, r, 2, kT0 + seconds(30)), (Lines{"ok", "[rule.r] max_cancels_per_minute 2"}));
+  EXPECT_EQ(spend(budget, r, 2, kT0 + seconds(30)),
+            (Lines{"ok", "[rule.r] max_cancels_per_minute 2"}));
 }
 
 TEST(CancelBudget, WarnsAtMostOncePerMinute) {

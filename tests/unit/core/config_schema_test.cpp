@@ -32,12 +32,12 @@ const std::string kEveryKey =
     "[endpoint.writer]\nurl = https://127.0.0.1:8182\napi = legacy\ninclude_waiting = false\n"
     "request_timeout = 30s\nmax_response_bytes = 1M\nauth = iam\nregion = eu-west-1\n"
     "profile = ops\nca_file = /etc/ssl/n.pem\ntls_server_name = db-1.example\n"
-    "languages = gremlin, sparql\n"
+    "languages = gremlin, sparql\nconnect_to = db-1.example:8182=127.0.0.1:18182\n"
     "[cluster.prod]\ncluster_id = prod-graph\nroles = reader\nrefresh_interval = 30s\n"
     "management_url = http://127.0.0.1:9000\nscheme = https\napi = legacy\n"
     "include_waiting = false\nrequest_timeout = 30s\nmax_response_bytes = 1M\nauth = iam\n"
     "region = eu-west-1\nprofile = ops\nca_file = /etc/ssl/n.pem\ntls_server_name = db-1.example\n"
-    "languages = gremlin, sparql\n"
+    "languages = gremlin, sparql\nconnect_to = *.sim.internal=127.0.0.1\n"
     "[protect.ops]\nquery_ids = a, b\nquery_matches = backup\nuntil = 2026-12-01T00:00:00Z\n"
     "endpoints = writer\nroles = writer\n"
     "[rule.r]\nmax_elapsed = 5m\nmax_waited = 1m\nquery_matches = ^MATCH\n"
@@ -114,7 +114,8 @@ TEST(ConfigSchema, AnIamEndpointPrintsItsModeRegionAndProfileOnly) {
             "[endpoint.writer]\nurl = https://127.0.0.1:8182\napi = legacy\n"
             "include_waiting = false\nrequest_timeout = 30s\nmax_response_bytes = 1048576\n"
             "auth = iam\nregion = eu-west-1\nprofile = ops\nca_file = /etc/ssl/n.pem\n"
-            "tls_server_name = db-1.example\nlanguages = gremlin, sparql\n");
+            "tls_server_name = db-1.example\nlanguages = gremlin, sparql\n"
+            "connect_to = db-1.example:8182=127.0.0.1:18182\n");
 }
 
 // A made-up section: which keys a comparison reports comes from their declarations alone.

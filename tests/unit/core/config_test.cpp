@@ -425,15 +425,18 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
        {"f.ini: rule.a/b: rule name must use letters, digits, '-', '_' or '.' (line 1)"}},
       {"unknown section",
        "[metrics]\nport = 9100\n" + kEndpoint + kRule,
-       {"f.ini: metrics: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, rule.NAME, "
+       {"f.ini: metrics: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, "
+        "rule.NAME, "
         "protect or protect.NAME) (line 1)"}},
       {"section without name",
        "[endpoint]\nurl = https://db:8182\n" + kEndpoint + kRule,
-       {"f.ini: endpoint: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, rule.NAME, "
+       {"f.ini: endpoint: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, "
+        "rule.NAME, "
         "protect or protect.NAME) (line 1)"}},
       {"section name case",
        "[Watchdog]\n" + kEndpoint + kRule,
-       {"f.ini: Watchdog: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, rule.NAME, "
+       {"f.ini: Watchdog: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, "
+        "rule.NAME, "
         "protect or protect.NAME) (line 1)"}},
       {"no endpoint",
        kRule,
@@ -500,7 +503,8 @@ TEST(ParseConfig, ReportsAllErrorsInLineOrder) {
       "f.ini: rule.first.query_matches: bad regex '(': missing ): ( (line 10)",
       "f.ini: rule.first.colour: unknown key (line 11)",
       "f.ini: rule.second.max_elapsed: bad duration '5x'" + d + " (line 13)",
-      "f.ini: mystery: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, rule.NAME, "
+      "f.ini: mystery: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, "
+      "rule.NAME, "
       "protect or protect.NAME) (line 14)",
       "f.ini: line 15: expected 'key = value', '[section]' or a comment",
   };
@@ -941,7 +945,8 @@ TEST(ParseConfig, RejectsBadPolicyValuesWithExactMessages) {
        {"f.ini: protect.: protection name must use letters, digits, '-', '_' or '.' (line 1)"}},
       {"protection section name case",
        "[Protect]\nquery_ids = a\n" + kEndpoint + kRule,
-       {"f.ini: Protect: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, rule.NAME, "
+       {"f.ini: Protect: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, "
+        "rule.NAME, "
         "protect or protect.NAME) "
         "(line 1)"}},
   };

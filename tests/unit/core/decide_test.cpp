@@ -1,10 +1,10 @@
 #include "nw/core/decide.h"
 
-#include <gtest/gtest.h>
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace nw {
 namespace {
@@ -40,8 +40,8 @@ Policy make_policy(std::initializer_list<RuleSpec> specs, bool dry_run = false) 
   return p;
 }
 
-QueryStatus q(const char* id, long long elapsed, long long waited, const char* text = "MATCH (n) RETURN n",
-              bool cancelled = false) {
+QueryStatus q(const char* id, long long elapsed, long long waited,
+              const char* text = "MATCH (n) RETURN n", bool cancelled = false) {
   return QueryStatus{id, text, elapsed, waited, cancelled};
 }
 
@@ -49,7 +49,8 @@ QueryStatus q(const char* id, long long elapsed, long long waited, const char* t
 std::vector<std::string> summary(const std::vector<Decision>& decisions, const Policy& policy) {
   std::vector<std::string> out;
   for (const auto& d : decisions)
-    out.push_back(std::to_string(d.query_index) + ":" + policy.rules.at(d.rule_index).name + ":" + d.reason);
+    out.push_back(std::to_string(d.query_index) + ":" + policy.rules.at(d.rule_index).name + ":" +
+                  d.reason);
   return out;
 }
 
@@ -65,38 +66,70 @@ TEST(Decide, JudgesOneQueryAgainstItsLimits) {
     QueryStatus query;
     Lines expected;
   } rows[] = {
-      {"over max_elapsed", {"r", 300'000, {}}, q("a", 312'000, 0), {"0:r:elapsed 312000ms > max_elapsed 300000ms"}},
-      {"one ms over", {"r", 300'000, {}}, q("a", 300'001, 0), {"0:r:elapsed 300001ms > max_elapsed 300000ms"}},
+      {"over max_elapsed",
+       {"r", 300'000, {}},
+       q("a", 312'000, 0),
+       {"0:r:elapsed 312000ms > max_elapsed 300000ms"}},
+      {"one ms over",
+       {"r", 300'000, {}},
+       q("a", 300'001, 0),
+       {"0:r:elapsed 300001ms > max_elapsed 300000ms"}},
       {"equal to max_elapsed", {"r", 300'000, {}}, q("a", 300'000, 0), {}},
       {"under max_elapsed", {"r", 300'000, {}}, q("a", 299'999, 0), {}},
-      {"64-bit elapsed", {"r", 300'000, {}}, q("a", 3'000'000'000, 0),
+      {"64-bit elapsed",
+       {"r", 300'000, {}},
+       q("a", 3'000'000'000, 0),
        {"0:r:elapsed 3000000000ms > max_elapsed 300000ms"}},
-      {"running query with long wait behind it", {"r", 300'000, {}}, q("a", 312'000, 999'999),
+      {"running query with long wait behind it",
+       {"r", 300'000, {}},
+       q("a", 312'000, 999'999),
        {"0:r:elapsed 312000ms > max_elapsed 300000ms"}},
-      {"queued over max_waited", {"r", {}, 60'000}, q("a", 0, 61'000), {"0:r:waited 61000ms > max_waited 60000ms"}},
+      {"queued over max_waited",
+       {"r", {}, 60'000},
+       q("a", 0, 61'000),
+       {"0:r:waited 61000ms > max_waited 60000ms"}},
       {"queued equal to max_waited", {"r", {}, 60'000}, q("a", 0, 60'000), {}},
       {"queued under max_waited", {"r", {}, 60'000}, q("a", 0, 59'999), {}},
-      {"queued judged by waited only", {"r", 300'000, 60'000}, q("a", 0, 61'000),
+      {"queued judged by waited only",
+       {"r", 300'000, 60'000},
+       q("a", 0, 61'000),
        {"0:r:waited 61000ms > max_waited 60000ms"}},
       {"queued without max_waited", {"r", 1, {}}, q("a", 0, 999'999'999), {}},
       {"running not judged by max_waited", {"r", {}, 60'000}, q("a", 1, 999'999), {}},
       {"running under elapsed, over waited", {"r", 300'000, 60'000}, q("a", 10, 999'999), {}},
-      {"zero limit cancels any running query", {"r", 0, {}}, q("a", 1, 0), {"0:r:elapsed 1ms > max_elapsed 0ms"}},
+      {"zero limit cancels any running query",
+       {"r", 0, {}},
+       q("a", 1, 0),
+       {"0:r:elapsed 1ms > max_elapsed 0ms"}},
       {"brand new queued query", {"r", 0, 0}, q("a", 0, 0), {}},
-      {"matches selects", {"r", 1000, {}, "^\\s*MATCH"}, q("a", 5000, 0, "  MATCH (n) RETURN n"),
+      {"matches selects",
+       {"r", 1000, {}, "^\\s*MATCH"},
+       q("a", 5000, 0, "  MATCH (n) RETURN n"),
        {"0:r:elapsed 5000ms > max_elapsed 1000ms"}},
-      {"matches searched not anchored", {"r", 1000, {}, "RETURN"}, q("a", 5000, 0, "MATCH (n) RETURN n"),
+      {"matches searched not anchored",
+       {"r", 1000, {}, "RETURN"},
+       q("a", 5000, 0, "MATCH (n) RETURN n"),
        {"0:r:elapsed 5000ms > max_elapsed 1000ms"}},
       {"matches misses", {"r", 1000, {}, "^\\s*MATCH"}, q("a", 5000, 0, "CREATE (n)"), {}},
-      {"excludes protects", {"r", 1000, {}, "", "watchdog:exempt"},
-       q("a", 5000, 0, "MATCH (n) /* watchdog:exempt */ RETURN n"), {}},
-      {"excludes does not match", {"r", 1000, {}, "", "watchdog:exempt"}, q("a", 5000, 0),
+      {"excludes protects",
+       {"r", 1000, {}, "", "watchdog:exempt"},
+       q("a", 5000, 0, "MATCH (n) /* watchdog:exempt */ RETURN n"),
+       {}},
+      {"excludes does not match",
+       {"r", 1000, {}, "", "watchdog:exempt"},
+       q("a", 5000, 0),
        {"0:r:elapsed 5000ms > max_elapsed 1000ms"}},
-      {"matches and excludes both hit", {"r", 1000, {}, "MATCH", "exempt"}, q("a", 5000, 0, "MATCH exempt"), {}},
+      {"matches and excludes both hit",
+       {"r", 1000, {}, "MATCH", "exempt"},
+       q("a", 5000, 0, "MATCH exempt"),
+       {}},
       {"empty text with a matches filter", {"r", 1000, {}, "MATCH"}, q("a", 5000, 0, ""), {}},
       {"empty id never decided", {"r", 1, 1}, q("", 5000, 0), {}},
       {"cancelled never decided", {"r", 1, 1}, q("a", 5000, 0, "MATCH (n) RETURN n", true), {}},
-      {"cancelled queued never decided", {"r", 1, 1}, q("a", 0, 5000, "MATCH (n) RETURN n", true), {}},
+      {"cancelled queued never decided",
+       {"r", 1, 1},
+       q("a", 0, 5000, "MATCH (n) RETURN n", true),
+       {}},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
@@ -118,33 +151,52 @@ TEST(Decide, FirstSelectingRuleInFileOrderGoverns) {
     std::vector<QueryStatus> queries;
     Lines expected;
   } rows[] = {
-      {"generous early rule shields from strict later one", make_policy({exempt, strict}),
-       {q("a", 500'000, 0, "MATCH (n) /* watchdog:exempt */ RETURN n")}, {}},
-      {"same query decided by strict when it comes first", make_policy({strict, exempt}),
+      {"generous early rule shields from strict later one",
+       make_policy({exempt, strict}),
+       {q("a", 500'000, 0, "MATCH (n) /* watchdog:exempt */ RETURN n")},
+       {}},
+      {"same query decided by strict when it comes first",
+       make_policy({strict, exempt}),
        {q("a", 500'000, 0, "MATCH (n) /* watchdog:exempt */ RETURN n")},
        {"0:strict:elapsed 500000ms > max_elapsed 1000ms"}},
-      {"shielded rule's own limit still applies", make_policy({exempt, strict}),
+      {"shielded rule's own limit still applies",
+       make_policy({exempt, strict}),
        {q("a", 3'600'001, 0, "MATCH /* watchdog:exempt */")},
        {"0:exempt:elapsed 3600001ms > max_elapsed 3600000ms"}},
-      {"non-selecting rule is skipped", make_policy({reports, reads, strict}),
-       {q("a", 400'000, 0, "MATCH (n) RETURN n")}, {"0:reads:elapsed 400000ms > max_elapsed 300000ms"}},
-      {"falls through to catch-all", make_policy({reports, reads, strict}), {q("a", 2'000, 0, "CREATE (n)")},
+      {"non-selecting rule is skipped",
+       make_policy({reports, reads, strict}),
+       {q("a", 400'000, 0, "MATCH (n) RETURN n")},
+       {"0:reads:elapsed 400000ms > max_elapsed 300000ms"}},
+      {"falls through to catch-all",
+       make_policy({reports, reads, strict}),
+       {q("a", 2'000, 0, "CREATE (n)")},
        {"0:strict:elapsed 2000ms > max_elapsed 1000ms"}},
-      {"governing rule without max_waited shields queued query", make_policy({reports, strict}),
-       {q("a", 0, 999'999, "/* job:nightly */ MATCH (n)")}, {}},
-      {"no rule selects", make_policy({reports, reads}), {q("a", 999'999'999, 0, "CREATE (n)")}, {}},
+      {"governing rule without max_waited shields queued query",
+       make_policy({reports, strict}),
+       {q("a", 0, 999'999, "/* job:nightly */ MATCH (n)")},
+       {}},
+      {"no rule selects",
+       make_policy({reports, reads}),
+       {q("a", 999'999'999, 0, "CREATE (n)")},
+       {}},
       {"no rules at all", make_policy({}), {q("a", 999'999'999, 999'999)}, {}},
-      {"mixed snapshot in snapshot order", make_policy({exempt, reads, strict}),
+      {"mixed snapshot in snapshot order",
+       make_policy({exempt, reads, strict}),
        {q("q0", 10, 0), q("q1", 400'000, 0), q("q2", 0, 70'000), q("q3", 2'000, 0, "CREATE (n)"),
-        q("q4", 500'000, 0, "MATCH /* watchdog:exempt */"), q("", 999'999, 0), q("q6", 999'999, 0, "MATCH", true),
-        q("q7", 0, 1'500, "MERGE (n)")},
-       {"1:reads:elapsed 400000ms > max_elapsed 300000ms", "2:reads:waited 70000ms > max_waited 60000ms",
-        "3:strict:elapsed 2000ms > max_elapsed 1000ms", "7:strict:waited 1500ms > max_waited 1000ms"}},
-      {"an id naming several queries is never acted on", make_policy({strict}),
+        q("q4", 500'000, 0, "MATCH /* watchdog:exempt */"), q("", 999'999, 0),
+        q("q6", 999'999, 0, "MATCH", true), q("q7", 0, 1'500, "MERGE (n)")},
+       {"1:reads:elapsed 400000ms > max_elapsed 300000ms",
+        "2:reads:waited 70000ms > max_waited 60000ms",
+        "3:strict:elapsed 2000ms > max_elapsed 1000ms",
+        "7:strict:waited 1500ms > max_waited 1000ms"}},
+      {"an id naming several queries is never acted on",
+       make_policy({strict}),
        {q("dup", 5'000, 0), q("dup", 6'000, 0), q("other", 7'000, 0), q("dup", 8'000, 0)},
        {"2:strict:elapsed 7000ms > max_elapsed 1000ms"}},
-      {"duplicate id: an exempt copy shields the other", make_policy({exempt, strict}),
-       {q("dup", 10'000'000, 0, "MATCH /* watchdog:exempt */"), q("dup", 6'000, 0)}, {}},
+      {"duplicate id: an exempt copy shields the other",
+       make_policy({exempt, strict}),
+       {q("dup", 10'000'000, 0, "MATCH /* watchdog:exempt */"), q("dup", 6'000, 0)},
+       {}},
       {"empty snapshot", make_policy({strict}), {}, {}},
   };
   for (const auto& row : rows) {
@@ -171,8 +223,9 @@ TEST(Decide, CarriesActionSilentAndDryRun) {
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
-    const Policy policy = make_policy({{"first", 1, {}, "^CREATE"}, {"r", 1'000, {}, "", "", row.action, row.silent}},
-                                      row.dry_run);
+    const Policy policy =
+        make_policy({{"first", 1, {}, "^CREATE"}, {"r", 1'000, {}, "", "", row.action, row.silent}},
+                    row.dry_run);
     StatusSnapshot snapshot;
     snapshot.queries = {q("a", 10, 0), q("b", 2'000, 0)};
     const auto decisions = decide(snapshot, policy, kNow);

@@ -1,14 +1,14 @@
 #include "nw/core/decision_memory.h"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace nw {
 namespace {
 
-QueryStatus query(const char* id, std::int64_t elapsed = 1000, const char* text = "MATCH (n) RETURN n",
-                  std::int64_t waited = 0) {
+QueryStatus query(const char* id, std::int64_t elapsed = 1000,
+                  const char* text = "MATCH (n) RETURN n", std::int64_t waited = 0) {
   return QueryStatus{id, text, elapsed, waited, false};
 }
 
@@ -46,11 +46,13 @@ TEST(DecisionMemory, FirstTimeIsTrueOncePerQueryAndRule) {
       {"other query same rule", query("q2"), "r1", true, 2},
       {"second pair repeated", query("q1", 6000), "r2", false, 2},
       {"empty id is a query too", query(""), "r1", true, 3},
-      {"the id with another text is a new query", query("q1", 7000, "MATCH (m) RETURN m"), "r1", true, 3},
+      {"the id with another text is a new query", query("q1", 7000, "MATCH (m) RETURN m"), "r1",
+       true, 3},
       {"the id younger again is a new query", query("q1", 10, "MATCH (m) RETURN m"), "r1", true, 3},
       {"which is then remembered", query("q1", 20, "MATCH (m) RETURN m"), "r1", false, 3},
       {"queued time counts into the age", query("q3", 0, "MATCH (n) RETURN n", 300), "r1", true, 4},
-      {"started running: the same query", query("q3", 5, "MATCH (n) RETURN n", 300), "r1", false, 4},
+      {"started running: the same query", query("q3", 5, "MATCH (n) RETURN n", 300), "r1", false,
+       4},
   };
   DecisionMemory memory;
   EXPECT_EQ(memory.size(), 0u);
@@ -89,28 +91,46 @@ TEST(DecisionMemory, ForgetsAQueryAfterTwoPollsWithoutItOrAtOnceWhenItsIdNamesAn
   } rows[] = {
       {"all listed", {snapshot_of({"q1", "q2", "q3"})}, true, true, true},
       {"one poll leaves q2 out", {snapshot_of({"q1", "q3", "other"})}, true, true, true},
-      {"two polls in a row leave q2 out", {snapshot_of({"q1", "q3"}), snapshot_of({"q1", "q3"})}, true, false, true},
+      {"two polls in a row leave q2 out",
+       {snapshot_of({"q1", "q3"}), snapshot_of({"q1", "q3"})},
+       true,
+       false,
+       true},
       {"q2 back in between resets its count",
        {snapshot_of({"q1", "q3"}), snapshot_of({"q1", "q2", "q3"}), snapshot_of({"q1", "q3"})},
-       true, true, true},
+       true,
+       true,
+       true},
       {"one empty list forgets nothing", {listing({})}, true, true, true},
       {"two empty lists forget all", {listing({}), listing({})}, false, false, false},
       {"q2's id listed younger: another query",
-       {listing({query("q1", 2000), query("q2", 400), query("q3", 2000)})}, true, false, true},
+       {listing({query("q1", 2000), query("q2", 400), query("q3", 2000)})},
+       true,
+       false,
+       true},
       {"q3's id listed with another text: another query",
-       {listing({query("q1", 2000), query("q2", 2000), query("q3", 2000, "CREATE (n)")})}, true, true, false},
+       {listing({query("q1", 2000), query("q2", 2000), query("q3", 2000, "CREATE (n)")})},
+       true,
+       true,
+       false},
       {"q2 listed malformed twice: still listed",
        {with_malformed(snapshot_of({"q1", "q3"}), {"q2"}),
         with_malformed(snapshot_of({"q1", "q3"}), {"q2"})},
-       true, true, true},
+       true,
+       true,
+       true},
       {"q1 malformed, then readable: the same query, its cancel remembered",
        {with_malformed(snapshot_of({"q2", "q3"}), {"q1"}),
         with_malformed(snapshot_of({"q2", "q3"}), {"q1"}), snapshot_of({"q1", "q2", "q3"})},
-       true, true, true},
+       true,
+       true,
+       true},
       {"a malformed entry under another id keeps nothing",
        {with_malformed(snapshot_of({"q1", "q3"}), {"q4"}),
         with_malformed(snapshot_of({"q1", "q3"}), {"q4"})},
-       true, false, true},
+       true,
+       false,
+       true},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);

@@ -1,9 +1,9 @@
 #include "nw/core/duration.h"
 
-#include <gtest/gtest.h>
-
 #include <optional>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace nw {
 namespace {
@@ -98,8 +98,8 @@ TEST(FormatDuration, ShortestExactForm) {
 }
 
 TEST(FormatDuration, RoundTripsThroughParse) {
-  const char* texts[] = {"0ms", "1ms", "999ms", "1500ms", "1s", "59s", "61s", "1m",
-                         "59m", "90m", "1h", "25h", "87600h", "3600001ms"};
+  const char* texts[] = {"0ms", "1ms", "999ms", "1500ms", "1s",  "59s",    "61s",
+                         "1m",  "59m", "90m",   "1h",     "25h", "87600h", "3600001ms"};
   for (const char* text : texts) {
     SCOPED_TRACE(text);
     const auto d = parse_duration(text);

@@ -146,7 +146,9 @@ namespace {
 // (100 endpoints x 3 languages used to compile 300 identical sets).
 TEST(RuleMemo, LoopsShareTheConfigurationsCompiledMatcher) {
   const ConfigResult parsed = parse_config(
-      "[endpoint.a]\nurl = http://127.0.0.1:1\n[rule.r]\nmax_elapsed = 1s\nquery_matches = ^MATCH\n", "t.ini");
+      "[endpoint.a]\nurl = http://127.0.0.1:1\n[rule.r]\nmax_elapsed = 1s\nquery_matches = "
+      "^MATCH\n",
+      "t.ini");
   ASSERT_TRUE(parsed.ok());
   ASSERT_NE(parsed.config.policy.matcher, nullptr);
   RuleMemo first, second;
