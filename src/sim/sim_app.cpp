@@ -10,9 +10,9 @@
 #include <vector>
 
 #include <Poco/Exception.h>
-#include <Poco/ThreadPool.h>
 
-#include "nw/sim/seeded_random.h"
+#include "nw/sim/instance_fleet.h"
+#include "nw/sim/management_service.h"
 #include "nw/sim/sim_options.h"
 #include "nw/sim/sim_server.h"
 #include "nw/sim/sim_service.h"
@@ -27,6 +27,12 @@ constexpr int kExitUsage = 64;
 std::int64_t steady_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t wall_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -73,25 +79,6 @@ int run_neptune_sim(const std::vector<std::string>& args, std::ostream& out, std
     return 0;
   }
 
-  // Cancels of all instances come from their handler threads: one line at a time.
-  std::mutex out_mutex;
-  const bool many = options.instances > 1;
-  std::vector<std::unique_ptr<SimService>> services;
-  for (int i = 0; i < options.instances; ++i) {
-    SimService::CancelObserver print_cancel;
-    if (!options.quiet) {
-      print_cancel = [&out, &out_mutex, many, i](const CancelRecord& record) {
-        const std::lock_guard<std::mutex> lock(out_mutex);
-        out << cancel_log_line(record, many ? std::optional<int>(i) : std::nullopt) << std::endl;
-      };
-    }
-    WorkloadConfig workload = options.workload;
-    workload.seed = instance_seed(options.workload.seed, static_cast<std::uint64_t>(i));
-    services.push_back(std::make_unique<SimService>(workload, options.languages,
-                                                    FaultPlan(options.faults, workload.seed),
-                                                    steady_now_ms, print_cancel));
-  }
-
   Poco::Net::Context::Ptr tls;
   if (!options.tls_cert.empty()) {
     try {
@@ -103,15 +90,29 @@ int run_neptune_sim(const std::vector<std::string>& args, std::ostream& out, std
     }
   }
 
-  // One pool for every server (declared after the services, so it goes first, and
-  // before the servers, so it outlives them).
-  const std::unique_ptr<Poco::ThreadPool> pool = make_shared_server_pool(options.instances);
-  std::vector<std::unique_ptr<SimServer>> servers;
-  for (int i = 0; i < options.instances; ++i) {
+  const bool managed = !options.cluster.empty();
+  const int instances = options.total_instances();
+  // Cancels of all instances come from their handler threads: one line at a time.
+  std::mutex out_mutex;
+  FleetSettings settings;
+  settings.host = options.host;
+  settings.workload = options.workload;
+  settings.languages = options.languages;
+  settings.faults = options.faults;
+  settings.tls = tls;
+  settings.quiet = options.quiet;
+  // Instances come and go under a management API: every cancel line says whose it is.
+  settings.label_instances = instances > 1 || managed;
+  settings.clock = steady_now_ms;
+  // With a management API, instances may be added up to the limit: the pool's ceiling
+  // allows for them (its threads start only with connections).
+  InstanceFleet fleet(settings, out, out_mutex, managed ? kMaxInstances + 1 : instances);
+
+  std::vector<const SimServer*> servers;
+  for (int i = 0; i < instances; ++i) {
     const std::uint16_t port = options.port == 0 ? 0 : static_cast<std::uint16_t>(options.port + i);
     try {
-      servers.push_back(std::make_unique<SimServer>(*services[static_cast<std::size_t>(i)],
-                                                    options.host, port, *pool, tls));
+      servers.push_back(&fleet.open(i, port));
     } catch (const Poco::Exception& e) {
       err << "neptune-sim: cannot listen on " << options.host << ":" << port << ": "
           << e.displayText() << std::endl;
@@ -129,23 +130,72 @@ int run_neptune_sim(const std::vector<std::string>& args, std::ostream& out, std
         << " without authentication" << std::endl;
   }
 
+  std::unique_ptr<ManagementService> management;
+  std::unique_ptr<SimServer> management_server;
+  if (managed) {
+    ManagementConfig config;
+    config.settings.region = options.region;
+    config.settings.advertise_domain = options.advertise_domain;
+    config.settings.instance_host = options.host;
+    config.page_size = options.management_page_size;
+    config.max_instances = kMaxInstances;
+    config.seed = options.workload.seed;
+    config.tls = static_cast<bool>(tls);
+    management = std::make_unique<ManagementService>(config, fleet, steady_now_ms, wall_now_ms);
+    for (const std::string& id : options.cluster_ids()) management->add_cluster(id);
+    const std::vector<std::string> clusters = options.cluster_ids();
+    for (int i = 0; i < instances; ++i) {
+      const std::string& cluster = clusters[static_cast<std::size_t>(i / options.instances)];
+      const auto added = management->add_started_instance(
+          cluster, options.instance_id(i), i, servers[static_cast<std::size_t>(i)]->port());
+      if (!added) {
+        err << "neptune-sim: " << added.error << std::endl;
+        return kExitUsage;
+      }
+    }
+    const std::string host =
+        options.management_host.empty() ? options.host : options.management_host;
+    try {
+      // Plain HTTP even with --tls-cert: the management plane is a separate service, and
+      // a client reaches it through its own override (management_url) in tests.
+      management_server =
+          std::make_unique<SimServer>(*management, host, options.management_port, fleet.pool());
+    } catch (const Poco::Exception& e) {
+      err << "neptune-sim: cannot listen on " << host << ":" << options.management_port
+          << " for the management API: " << e.displayText() << std::endl;
+      return kExitFailure;
+    }
+    if (!management_server->is_loopback() && options.management_host.empty() &&
+        !options.listen_given) {
+      err << "neptune-sim: refusing to serve the management API on non-loopback "
+          << management_server->url() << std::endl;
+      return kExitUsage;
+    }
+  }
+
   {
     // The sockets are already listening: a client that reads a line and connects at
     // once waits in the backlog until start(). Nothing is printed before these lines,
     // and no cancel line before "ready" (observers wait for out_mutex).
     const std::lock_guard<std::mutex> lock(out_mutex);
-    for (const auto& server : servers) out << "neptune-sim: listening on " << server->url() << "\n";
+    for (const SimServer* server : servers)
+      out << "neptune-sim: listening on " << server->url() << "\n";
+    // Worded apart from the instances' lines, which scripts collect by "listening on".
+    if (management_server)
+      out << "neptune-sim: management API on " << management_server->url() << "\n";
     out << std::flush;
-    for (const auto& server : servers) server->start();
+    fleet.start_all();
+    if (management_server) management_server->start();
     out << "neptune-sim: ready" << std::endl;
   }
 
   wait_for_stop(options.duration_ms);
 
-  for (const auto& service : services) service->shut_down();
-  stop_servers(servers);
-  // Handlers run on the shared pool: wait for them so none outlives its service.
-  pool->joinAll();
+  if (management) management->shut_down();
+  if (management_server) management_server->stop();
+  // Stops every instance and waits for every handler on the shared pool (the management
+  // API's too), so that none outlives its service.
+  fleet.shut_down();
   out << std::flush;
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
 
+#include "nw/sim/cluster_topology.h"
 #include "nw/sim/duration_text.h"
 
 namespace nw::sim {
@@ -76,6 +77,35 @@ Poco::Util::OptionSet option_set() {
                            "Default: run until SIGTERM or SIGINT.")
                         .argument("SECONDS"));
   options.addOption(Option("quiet", "", "Do not print a line for each cancel received."));
+  options.addOption(
+      Option("cluster", "",
+             "Make the instances members of DB cluster ID and serve Neptune's "
+             "management API for it (DescribeDBClusters, DescribeDBInstances; see "
+             "MANAGEMENT API below). Instances are ID-instance-1, ID-instance-2, ...; "
+             "the first is the writer. The identifier is kept in lower case.")
+          .argument("ID"));
+  options.addOption(Option("clusters", "",
+                           "With --cluster: K clusters, ID-1 ... ID-K, each of --instances "
+                           "instances (at most 1000 instances in all).")
+                        .argument("K"));
+  options.addOption(Option("region", "",
+                           "With --cluster: the region in ARNs, zones and cluster endpoints "
+                           "(default us-east-1).")
+                        .argument("REGION"));
+  options.addOption(Option("management-listen", "",
+                           "With --cluster: the management API's address (default the --listen "
+                           "host, a free port). Its line on stdout is 'neptune-sim: management "
+                           "API on http://HOST:PORT'.")
+                        .argument("HOST:PORT"));
+  options.addOption(Option("management-page-size", "",
+                           "With --cluster: at most N records per Describe answer, whatever "
+                           "MaxRecords asks (default 100), to exercise Marker pagination.")
+                        .argument("N"));
+  options.addOption(Option("advertise-domain", "",
+                           "With --cluster: instance addresses are INSTANCE_ID.DOMAIN instead of "
+                           "the listen host (names that need not resolve: a client maps them to "
+                           "the listen host and keeps the port).")
+                        .argument("DOMAIN"));
   return options;
 }
 
@@ -150,6 +180,41 @@ std::string apply(SimOptions& options, const std::string& name, const std::strin
   } else if (name == "tls-cert" || name == "tls-key") {
     if (value.empty()) return bad_value(name, value, "expected a file name");
     (name == "tls-cert" ? options.tls_cert : options.tls_key) = value;
+  } else if (name == "cluster") {
+    if (const auto problem = identifier_problem(value)) return bad_value(name, value, *problem);
+    // Room for "-K" and "-instance-N" within RDS's 63 characters.
+    if (value.size() > 40) return bad_value(name, value, "at most 40 characters");
+    options.cluster = lower_case(value);
+  } else if (name == "clusters") {
+    const auto clusters = parse_unsigned(value);
+    if (!clusters || *clusters < 1 || *clusters > static_cast<std::uint64_t>(kMaxInstances))
+      return bad_value(name, value, "expected a whole number from 1 to 1000");
+    options.clusters = static_cast<int>(*clusters);
+  } else if (name == "region") {
+    const bool ok =
+        !value.empty() && value.size() <= 32 &&
+        value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+    if (!ok) return bad_value(name, value, "expected a region name such as us-east-1");
+    options.region = value;
+  } else if (name == "management-listen") {
+    const auto address = parse_listen_address(value);
+    if (!address) return bad_value(name, value, address.error);
+    options.management_host = address.value->first;
+    options.management_port = address.value->second;
+  } else if (name == "management-page-size") {
+    const auto size = parse_unsigned(value);
+    if (!size || *size < 1 || *size > 100)
+      return bad_value(name, value, "expected a whole number from 1 to 100");
+    options.management_page_size = static_cast<int>(*size);
+  } else if (name == "advertise-domain") {
+    bool ok = !value.empty() && value.size() <= 200 && value.front() != '.' &&
+              value.back() != '.' && value.find("..") == std::string::npos;
+    for (const char c : value) {
+      ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '.');
+    }
+    if (!ok) return bad_value(name, value, "expected a DNS domain such as neptune.test");
+    options.advertise_domain = lower_case(value);
   } else if (name == "duration") {
     const auto seconds = parse_unsigned(value);
     const auto ms = seconds
@@ -164,6 +229,21 @@ std::string apply(SimOptions& options, const std::string& name, const std::strin
 }
 
 }  // namespace
+
+std::vector<std::string> SimOptions::cluster_ids() const {
+  std::vector<std::string> ids;
+  if (cluster.empty()) return ids;
+  if (clusters == 0) return {cluster};
+  for (int k = 1; k <= clusters; ++k) ids.push_back(cluster + "-" + std::to_string(k));
+  return ids;
+}
+
+std::string SimOptions::instance_id(int i) const {
+  const std::vector<std::string> ids = cluster_ids();
+  const std::size_t cluster_index = static_cast<std::size_t>(i / instances);
+  const std::string& owner = cluster_index < ids.size() ? ids[cluster_index] : cluster;
+  return owner + "-instance-" + std::to_string(i % instances + 1);
+}
 
 Parsed<std::vector<Language>> parse_language_list(std::string_view text) {
   using Result = Parsed<std::vector<Language>>;
@@ -214,6 +294,8 @@ Parsed<SimOptions> parse_sim_options(const std::vector<std::string>& args) {
   processor.setUnixStyle(true);
 
   SimOptions parsed;
+  bool given_region = false;
+  bool given_page_size = false;
   try {
     for (const std::string& arg : args) {
       std::string name;
@@ -221,6 +303,8 @@ Parsed<SimOptions> parse_sim_options(const std::vector<std::string>& args) {
       if (!processor.process(arg, name, value))
         return Result::fail("unexpected argument '" + arg + "'");
       if (name.empty()) continue;  // "--listen" whose value is the next argument
+      given_region = given_region || name == "region";
+      given_page_size = given_page_size || name == "management-page-size";
       const std::string problem = apply(parsed, name, value);
       if (!problem.empty()) return Result::fail(problem);
     }
@@ -230,8 +314,23 @@ Parsed<SimOptions> parse_sim_options(const std::vector<std::string>& args) {
   }
   if (parsed.tls_cert.empty() != parsed.tls_key.empty())
     return Result::fail("--tls-cert and --tls-key go together: give both or neither");
-  if (parsed.port != 0 && parsed.port + parsed.instances - 1 > 65535) {
-    return Result::fail("--instances " + std::to_string(parsed.instances) + " from port " +
+  if (parsed.cluster.empty()) {
+    for (const auto& [given, option] : {std::pair{parsed.clusters != 0, "--clusters"},
+                                        {given_region, "--region"},
+                                        {!parsed.management_host.empty(), "--management-listen"},
+                                        {given_page_size, "--management-page-size"},
+                                        {!parsed.advertise_domain.empty(), "--advertise-domain"}}) {
+      if (given) return Result::fail(std::string(option) + " needs --cluster");
+    }
+  }
+  if (parsed.total_instances() > kMaxInstances) {
+    return Result::fail("--clusters " + std::to_string(parsed.clusters) + " of --instances " +
+                        std::to_string(parsed.instances) + " would be " +
+                        std::to_string(parsed.total_instances()) + " instances, more than " +
+                        std::to_string(kMaxInstances));
+  }
+  if (parsed.port != 0 && parsed.port + parsed.total_instances() - 1 > 65535) {
+    return Result::fail("--instances " + std::to_string(parsed.total_instances()) + " from port " +
                         std::to_string(parsed.port) + " would need ports past 65535");
   }
   return Result::ok(std::move(parsed));

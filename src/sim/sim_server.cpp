@@ -23,7 +23,7 @@
 #include <Poco/ThreadPool.h>
 #include <Poco/Timespan.h>
 
-#include "nw/sim/sim_service.h"
+#include "nw/sim/sim_handler.h"
 #include "nw/sim/wire_fault.h"
 
 namespace nw::sim {
@@ -34,7 +34,7 @@ constexpr std::int64_t kResetGraceMs = 50;
 
 class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  explicit SimRequestHandler(SimService& service) : service_(service) {}
+  explicit SimRequestHandler(SimHandler& service) : service_(service) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
@@ -202,12 +202,12 @@ class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
     return true;
   }
 
-  SimService& service_;
+  SimHandler& service_;
 };
 
 class SimRequestHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  explicit SimRequestHandlerFactory(SimService& service) : service_(service) {}
+  explicit SimRequestHandlerFactory(SimHandler& service) : service_(service) {}
 
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const Poco::Net::HTTPServerRequest&) override {
@@ -215,7 +215,7 @@ class SimRequestHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
   }
 
  private:
-  SimService& service_;
+  SimHandler& service_;
 };
 
 }  // namespace
@@ -228,18 +228,18 @@ std::unique_ptr<Poco::ThreadPool> make_shared_server_pool(int servers) {
                                             /*idleTime=*/30);
 }
 
-SimServer::SimServer(SimService& service, const std::string& host, std::uint16_t port,
+SimServer::SimServer(SimHandler& service, const std::string& host, std::uint16_t port,
                      Poco::Net::Context::Ptr tls)
     : own_threads_(std::make_unique<Poco::ThreadPool>(2, kMaxThreadsPerServer)) {
   init(service, host, port, *own_threads_, std::move(tls));
 }
 
-SimServer::SimServer(SimService& service, const std::string& host, std::uint16_t port,
+SimServer::SimServer(SimHandler& service, const std::string& host, std::uint16_t port,
                      Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls) {
   init(service, host, port, pool, std::move(tls));
 }
 
-void SimServer::init(SimService& service, const std::string& host, std::uint16_t port,
+void SimServer::init(SimHandler& service, const std::string& host, std::uint16_t port,
                      Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls) {
   const Poco::Net::SocketAddress address(host, port);
   Poco::Net::ServerSocket socket =

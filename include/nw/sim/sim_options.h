@@ -30,6 +30,23 @@ struct SimOptions {
   std::string tls_cert;
   std::string tls_key;
   std::int64_t duration_ms = 0;  // 0: run until SIGTERM/SIGINT
+  // The management API (--cluster): empty cluster, none. With clusters > 0, that many
+  // clusters named CLUSTER-1 ... CLUSTER-K, each of `instances` instances; else one cluster.
+  std::string cluster;
+  int clusters = 0;
+  std::string region = "us-east-1";
+  std::string management_host;  // empty: `host`
+  std::uint16_t management_port = 0;
+  int management_page_size = 100;
+  std::string advertise_domain;  // empty: instance addresses are `host`
+
+  // Instances served at start: instances, times clusters with --clusters.
+  int total_instances() const { return clusters > 0 ? clusters * instances : instances; }
+  // The clusters' identifiers, in order (none without --cluster).
+  std::vector<std::string> cluster_ids() const;
+  // Instance `i` (of total_instances()) of cluster_ids()[i / instances]: CLUSTER-instance-N,
+  // N from 1.
+  std::string instance_id(int i) const;
   bool quiet = false;
   bool help = false;
 };

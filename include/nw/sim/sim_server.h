@@ -1,6 +1,7 @@
 #pragma once
 // The simulator's HTTP front: a Poco HTTPServer with keep-alive (the watchdog reuses its
-// connections) that hands every request to a SimService. Binds in the constructor, so a
+// connections) that hands every request to a SimHandler (an instance's SimService, or the
+// management API). Binds in the constructor, so a
 // port-0 caller knows its port before anything is served.
 //
 // Threads: each server has one thread that accepts connections, and handles each open
@@ -24,7 +25,7 @@ class HTTPServer;
 
 namespace nw::sim {
 
-class SimService;
+class SimHandler;
 
 // Request bodies larger than this are refused (413): status and control requests are
 // tiny, and the simulator should not buffer whatever a client sends.
@@ -42,12 +43,12 @@ class SimServer {
   // Throws Poco::Exception when the address cannot be resolved or bound. The service
   // must outlive the server. With a `tls` context (a server one, see
   // make_server_tls_context in sim_tls.h) it serves HTTPS; without, plain HTTP.
-  SimServer(SimService& service, const std::string& host, std::uint16_t port,
+  SimServer(SimHandler& service, const std::string& host, std::uint16_t port,
             Poco::Net::Context::Ptr tls = nullptr);
   // Handles connections on `pool`, which it shares with other servers; the pool must
   // outlive the server. stop() then cannot wait for the pool: after stopping every
   // server that uses it, call pool.joinAll() before any of their services goes.
-  SimServer(SimService& service, const std::string& host, std::uint16_t port,
+  SimServer(SimHandler& service, const std::string& host, std::uint16_t port,
             Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls = nullptr);
   ~SimServer();
 
@@ -56,7 +57,7 @@ class SimServer {
 
   void start();
   // Stops accepting, closes open connections (idle keep-alive ones included) and, with a
-  // pool of its own, waits for handlers to return. Call SimService::shut_down() first to
+  // pool of its own, waits for handlers to return. Call the handler's shut_down() first to
   // cut delays short.
   void stop();
 
@@ -67,7 +68,7 @@ class SimServer {
   bool is_loopback() const { return loopback_; }
 
  private:
-  void init(SimService& service, const std::string& host, std::uint16_t port,
+  void init(SimHandler& service, const std::string& host, std::uint16_t port,
             Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls);
 
   std::unique_ptr<Poco::ThreadPool> own_threads_;  // null with a shared pool

@@ -21,34 +21,11 @@
 #include "nw/sim/query_language.h"
 #include "nw/sim/request_router.h"
 #include "nw/sim/seeded_random.h"
+#include "nw/sim/sim_handler.h"
 #include "nw/sim/wire_fault.h"
 #include "nw/sim/workload.h"
 
 namespace nw::sim {
-
-inline constexpr const char* kJsonContentType = "application/json; charset=UTF-8";
-// SPARQL's servlet refuses a malformed queryId in plain text.
-inline constexpr const char* kTextContentType = "text/plain; charset=UTF-8";
-// What the wrong-type fault labels a JSON body with.
-inline constexpr const char* kHtmlContentType = "text/html; charset=UTF-8";
-
-struct SimRequest {
-  std::string method;
-  std::string target;  // "/path?query" as received, still percent-encoded
-  std::string content_type;
-  std::string body;
-};
-
-struct SimResponse {
-  SimResponse() = default;
-  SimResponse(int status_code, std::string type, std::string text)
-      : status(status_code), content_type(std::move(type)), body(std::move(text)) {}
-
-  int status = 200;
-  std::string content_type = kJsonContentType;
-  std::string body;
-  WireFault wire;  // how SimServer is to misbehave while sending it
-};
 
 // One cancel as the simulator received it (also the ones for unknown ids).
 struct CancelRecord {
@@ -71,7 +48,7 @@ struct CancelRecord {
 // holds. One cancel is always one line.
 std::string cancel_log_line(const CancelRecord& record, std::optional<int> instance = {});
 
-class SimService {
+class SimService : public SimHandler {
  public:
   using Clock = std::function<std::int64_t()>;  // monotonic milliseconds
   using CancelObserver = std::function<void(const CancelRecord&)>;
@@ -85,19 +62,19 @@ class SimService {
   SimService(WorkloadConfig workload, const std::vector<Language>& synthetic, FaultPlan faults,
              Clock clock, CancelObserver on_cancel = {});
 
-  SimResponse handle(const SimRequest& request);
+  SimResponse handle(const SimRequest& request) override;
 
   // An error in Neptune's shape with a fresh requestId, for failures the HTTP layer
   // detects itself (an oversized body).
-  SimResponse error_response(int status, std::string_view code, std::string_view message);
+  SimResponse error_response(int status, std::string_view code, std::string_view message) override;
 
   // Cuts injected delays short so that the server can stop at once.
   void shut_down();
 
   // Waits `ms` (the HTTP layer's slow answers) unless the service is shutting down or
   // does so meanwhile; false then, and the caller should stop sending.
-  bool pause(std::int64_t ms);
-  bool stopping() const;
+  bool pause(std::int64_t ms) override;
+  bool stopping() const override;
 
   std::vector<CancelRecord> cancels() const;
 
