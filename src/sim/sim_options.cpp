@@ -445,12 +445,62 @@ CONTROL API (never faulted; each instance has its own, on its own port)
                      text; "" when no query had that id)
   GET  /sim/stats    request, fault and query counters, totals and "byLanguage"
 
+MANAGEMENT API (with --cluster; on its own listener, never faulted by --fault)
+  Neptune's management plane, the RDS Query API (version 2014-10-31): POST / with a
+  form body (Content-Type application/x-www-form-urlencoded), or GET / with a query
+  string. Signatures are not checked (as on the instances: Authorization is ignored).
+  Action=DescribeDBClusters  [DBClusterIdentifier=ID] [Filters.Filter.N.Name=
+             db-cluster-id|engine, Filters.Filter.N.Values.Value.M=...]
+             -> DescribeDBClustersResponse/DescribeDBClustersResult/DBClusters/DBCluster
+                with DBClusterMembers/DBClusterMember (DBInstanceIdentifier,
+                IsClusterWriter), Endpoint, ReaderEndpoint, ...
+  Action=DescribeDBInstances [DBInstanceIdentifier=ID] [Filters.Filter.N.Name=
+             db-cluster-id|db-instance-id|engine, ...Values.Value.M=ID or ARN]
+             -> .../DBInstances/DBInstance with DBInstanceIdentifier, DBInstanceStatus,
+                Endpoint (Address, Port), DBClusterIdentifier, ... (no Endpoint while
+                an instance is 'creating')
+  MaxRecords (20..100, default 100) and Marker page both; --management-page-size caps
+  the page. Answers are text/xml, with ResponseMetadata/RequestId. Errors:
+  ErrorResponse/Error (Type Sender|Receiver, Code, Message) and RequestId:
+  DBClusterNotFoundFault 404, DBInstanceNotFound 404, InvalidParameterValue 400,
+  MissingAction 400, MissingParameter (Version) 400, InvalidAction 400 (another
+  action or version).
+  Endpoint/Address is the listen host, or INSTANCE_ID.DOMAIN with --advertise-domain;
+  Endpoint/Port is the instance's real port.
+
+  Control API, on the management listener (JSON bodies; errors as the instances'):
+  GET  /sim/clusters   every cluster, its writer and instances (instanceId, status,
+                       writer, address, port, url, instance), and request counters
+  POST /sim/clusters/ID/instances  add a reader (a new listener on a free port),
+                       body {} or {"instanceId":"...", "status":"creating",
+                       "availableAfter":ms, "promotionTier":N}      -> 201, the instance
+  DELETE /sim/instances/ID   remove it: it stops listening and leaves the answers
+                       (a writer that goes hands the role on, as in a failover)
+  POST /sim/instances/ID/status  {"status":"rebooting"|"modifying"|"available"|...,
+                       "availableAfter":ms (optional: available again then)}; the
+                       instance keeps serving whatever its status says
+  POST /sim/clusters/ID/failover  {} (the next available member after the writer)
+                       or {"target":"INSTANCE_ID"}  -> {"writer","previousWriter"}
+  POST /sim/management/fault  {"fault":KIND, "count":N (optional: until cleared),
+                       "action":"DescribeDBClusters"|"DescribeDBInstances" (optional)}
+                       KIND: throttling (400 Throttling), access-denied (403
+                       AccessDenied), internal-failure (500 InternalFailure),
+                       unavailable (503 ServiceUnavailable), not-xml (200, an HTML
+                       page), broken-xml (200, the XML cut mid-document), truncated
+                       (Content-Length of the whole answer, half of it, close),
+                       reset (part of the answer, then a TCP reset)
+  DELETE /sim/management/fault   clear it
+  Example: curl -d '{}' http://127.0.0.1:PORT/sim/clusters/demo/instances
+
 OUTPUT
   stdout: one 'neptune-sim: listening on http://HOST:PORT' line per instance, in
-  order, then 'neptune-sim: ready', then one line per cancel received:
+  order, with --cluster 'neptune-sim: management API on http://HOST:PORT', then
+  'neptune-sim: ready', then one line per cancel received (and, with --cluster,
+  'neptune-sim: instance ID added at URL' / 'neptune-sim: instance ID removed'):
   cancel query_id=ID silent=BOOL api=rest|legacy found=BOOL elapsed_ms=N waited_ms=N
     language=opencypher|gremlin|sparql[ instance=I] query="TEXT"
-  (instance=I with --instances > 1; query is the cancelled query's full text as a
+  (instance=I with --instances > 1 or --cluster, I counting from 0 in order of
+  creation; query is the cancelled query's full text as a
   JSON string, "" for an unknown id, and always last on the line)
   SIGTERM or SIGINT stops it (exit 0). Usage errors exit 64, other failures 1.
 )";

@@ -209,3 +209,91 @@ TEST(SimOptions, ListenAcceptsIpv6InBrackets) {
 
 }  // namespace
 }  // namespace nw::sim
+
+namespace nw::sim {
+namespace {
+
+TEST(SimOptions, ClusterOptionsNameTheInstances) {
+  const Parsed<SimOptions> one =
+      parse_sim_options({"--cluster", "Prod-Graph", "--instances", "3", "--region", "eu-west-1",
+                         "--management-listen", "127.0.0.1:0", "--management-page-size", "2",
+                         "--advertise-domain", "Neptune.Test"});
+  ASSERT_TRUE(one) << one.error;
+  const SimOptions& o = *one.value;
+  EXPECT_EQ(o.cluster, "prod-graph") << "kept in lower case, as RDS stores identifiers";
+  EXPECT_EQ(o.region, "eu-west-1");
+  EXPECT_EQ(o.management_host, "127.0.0.1");
+  EXPECT_EQ(o.management_port, 0);
+  EXPECT_EQ(o.management_page_size, 2);
+  EXPECT_EQ(o.advertise_domain, "neptune.test");
+  EXPECT_EQ(o.total_instances(), 3);
+  EXPECT_EQ(o.cluster_ids(), std::vector<std::string>{"prod-graph"});
+  EXPECT_EQ(o.instance_id(0), "prod-graph-instance-1");
+  EXPECT_EQ(o.instance_id(2), "prod-graph-instance-3");
+
+  // A fleet: 60 clusters of 16 instances.
+  const Parsed<SimOptions> fleet =
+      parse_sim_options({"--cluster", "fleet", "--clusters", "60", "--instances", "16"});
+  ASSERT_TRUE(fleet) << fleet.error;
+  EXPECT_EQ(fleet.value->total_instances(), 960);
+  EXPECT_EQ(fleet.value->cluster_ids().size(), 60u);
+  EXPECT_EQ(fleet.value->cluster_ids().back(), "fleet-60");
+  EXPECT_EQ(fleet.value->instance_id(0), "fleet-1-instance-1");
+  EXPECT_EQ(fleet.value->instance_id(16), "fleet-2-instance-1");
+  EXPECT_EQ(fleet.value->instance_id(959), "fleet-60-instance-16");
+
+  const Parsed<SimOptions> plain = parse_sim_options({});
+  EXPECT_TRUE(plain.value->cluster.empty()) << "no management API unless asked for";
+  EXPECT_EQ(plain.value->region, "us-east-1");
+  EXPECT_EQ(plain.value->management_page_size, 100);
+}
+
+TEST(SimOptions, ClusterUsageErrorsNameTheOption) {
+  const struct {
+    std::vector<std::string> args;
+    const char* expected;
+  } rows[] = {
+      {{"--cluster", "1abc"}, "--cluster '1abc'"},
+      {{"--cluster", "a--b"}, "--cluster"},
+      {{"--cluster", "a_b"}, "--cluster"},
+      {{"--cluster", std::string(41, 'a')}, "--cluster"},
+      {{"--clusters", "2"}, "--clusters needs --cluster"},
+      {{"--region", "us-east-1"}, "--region needs --cluster"},
+      {{"--management-listen", "127.0.0.1:0"}, "--management-listen needs --cluster"},
+      {{"--management-page-size", "5"}, "--management-page-size needs --cluster"},
+      {{"--advertise-domain", "x.test"}, "--advertise-domain needs --cluster"},
+      {{"--cluster", "c", "--clusters", "0"}, "--clusters"},
+      {{"--cluster", "c", "--clusters", "many"}, "--clusters"},
+      {{"--cluster", "c", "--clusters", "61", "--instances", "17"}, "more than 1000"},
+      {{"--cluster", "c", "--region", "US East"}, "--region"},
+      {{"--cluster", "c", "--management-listen", "8183"}, "--management-listen"},
+      {{"--cluster", "c", "--management-page-size", "0"}, "--management-page-size"},
+      {{"--cluster", "c", "--management-page-size", "101"}, "--management-page-size"},
+      {{"--cluster", "c", "--advertise-domain", ".test"}, "--advertise-domain"},
+      {{"--cluster", "c", "--advertise-domain", "a..test"}, "--advertise-domain"},
+      {{"--cluster", "c", "--advertise-domain", "a/b"}, "--advertise-domain"},
+      {{"--cluster", "c", "--clusters", "10", "--instances", "100", "--listen", "127.0.0.1:65000"},
+       "past 65535"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.args.front() + " " + row.args.back());
+    const Parsed<SimOptions> parsed = parse_sim_options(row.args);
+    ASSERT_FALSE(parsed);
+    EXPECT_NE(parsed.error.find(row.expected), std::string::npos) << parsed.error;
+  }
+}
+
+TEST(SimOptions, HelpDocumentsTheManagementApi) {
+  const std::string help = sim_help_text();
+  for (const char* word :
+       {"--cluster", "--clusters", "--region", "--management-listen", "--management-page-size",
+        "--advertise-domain", "DescribeDBClusters", "DescribeDBInstances",
+        "POST /sim/clusters/ID/instances", "DELETE /sim/instances/ID",
+        "POST /sim/instances/ID/status", "POST /sim/clusters/ID/failover",
+        "POST /sim/management/fault", "GET  /sim/clusters", "management API on"}) {
+    EXPECT_NE(help.find(word), std::string::npos) << word;
+  }
+}
+
+}  // namespace
+}  // namespace nw::sim

@@ -348,5 +348,39 @@ TEST(SimApp, PrintsOneListeningLinePerInstanceThenReady) {
   EXPECT_EQ(got[3], "neptune-sim: ready");
 }
 
+// With --cluster: the instances' lines as before (scripts collect them by "listening on"),
+// then the management API's, then "ready".
+TEST(SimApp, PrintsTheManagementApiBeforeReady) {
+  std::ostringstream out;
+  std::ostringstream err;
+  const int code =
+      run_neptune_sim({"--listen", "127.0.0.1:0", "--cluster", "demo", "--clusters", "2",
+                       "--instances", "2", "--duration", "200ms", "--arrival-rate", "0"},
+                      out, err);
+  EXPECT_EQ(code, 0) << err.str();
+  std::istringstream lines(out.str());
+  std::vector<std::string> got;
+  for (std::string line; std::getline(lines, line);) got.push_back(line);
+  ASSERT_EQ(got.size(), 6u) << out.str();
+  for (std::size_t i = 0; i < 4; ++i)
+    EXPECT_EQ(got[i].rfind("neptune-sim: listening on http://127.0.0.1:", 0), 0u) << got[i];
+  EXPECT_EQ(got[4].rfind("neptune-sim: management API on http://127.0.0.1:", 0), 0u) << got[4];
+  EXPECT_EQ(got[4].find("listening on"), std::string::npos);
+  EXPECT_EQ(got[5], "neptune-sim: ready");
+}
+
+TEST(SimApp, UsageErrorsExit64NamingTheOption) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--clusters", "3"},
+        std::vector<std::string>{"--cluster", "9lives"},
+        std::vector<std::string>{"--cluster", "c", "--management-page-size", "500"}}) {
+    std::ostringstream out;
+    std::ostringstream err;
+    EXPECT_EQ(run_neptune_sim(args, out, err), 64) << args.front();
+    const std::string option = args.size() == 2 ? args.front() : args[2];
+    EXPECT_NE(err.str().find(option), std::string::npos) << err.str();
+  }
+}
+
 }  // namespace
 }  // namespace nw::sim
