@@ -227,6 +227,12 @@ class ManagementServerTest : public ::testing::Test {
     return exchange(server_->port(), method, path, body, body.empty() ? "" : "application/json");
   }
 
+  // What the fleet printed; written by handler threads under out_mutex_.
+  std::string output() {
+    const std::lock_guard<std::mutex> lock(out_mutex_);
+    return out_.str();
+  }
+
   std::ostringstream out_;
   std::mutex out_mutex_;
   std::atomic<std::int64_t> now_ms_{1'000'000};
@@ -341,9 +347,9 @@ TEST_F(ManagementServerTest, AddStatusFailoverAndRemoveAreReflected) {
   EXPECT_FALSE(instance->getValue<bool>("writer"));
   const auto new_port = static_cast<std::uint16_t>(instance->getValue<int>("port"));
   EXPECT_EQ(exchange(new_port, "GET", "/opencypher/status").status, 200) << "it serves";
-  EXPECT_NE(out_.str().find("neptune-sim: instance alpha-instance-3 added at http://127.0.0.1:"),
+  EXPECT_NE(output().find("neptune-sim: instance alpha-instance-3 added at http://127.0.0.1:"),
             std::string::npos)
-      << out_.str();
+      << output();
 
   InstancesPage page = instances_page(describe_instances().body);
   ASSERT_EQ(page.instances.size(), 3u);
@@ -385,7 +391,7 @@ TEST_F(ManagementServerTest, AddStatusFailoverAndRemoveAreReflected) {
   EXPECT_THROW(exchange(new_port, "GET", "/opencypher/status"), Poco::Exception)
       << "a removed instance stops listening";
   EXPECT_EQ(describe_instances("&DBInstanceIdentifier=alpha-instance-3").status, 404);
-  EXPECT_NE(out_.str().find("neptune-sim: instance alpha-instance-3 removed"), std::string::npos);
+  EXPECT_NE(output().find("neptune-sim: instance alpha-instance-3 removed"), std::string::npos);
 
   const auto topology = json_object(control("GET", "/sim/clusters").body);
   EXPECT_EQ(topology->getArray("clusters")->getObject(0)->getValue<std::string>("writer"),
