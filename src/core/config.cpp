@@ -206,6 +206,12 @@ class ConfigBuilder {
             line_of(section, "url"));
     if (!e.profile.empty() && e.auth != AuthMode::iam)
       error(section.name + ".profile", "only used with auth = iam", line_of(section, "profile"));
+    if (!e.role_arn.empty() && e.auth != AuthMode::iam)
+      error(section.name + ".role_arn", "only used with auth = iam (the role's credentials sign)",
+            line_of(section, "role_arn"));
+    for (const char* key : {"external_id", "role_session_name"})
+      if (line_of(section, key) != 0 && line_of(section, "role_arn") == 0)
+        error(section.name + "." + key, "only used with role_arn", line_of(section, key));
     if (!e.ca_file.empty() && url_ok && !e.url.https)
       error(section.name + ".ca_file", "set for a plain http:// url", line_of(section, "ca_file"));
     if (!e.tls_server_name.empty() && url_ok && !e.url.https)

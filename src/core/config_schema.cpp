@@ -8,6 +8,7 @@
 #include <utility>
 #include <variant>
 
+#include "nw/core/aws_role.h"
 #include "nw/core/listen_address.h"
 #include "nw/core/rfc3339.h"
 
@@ -148,6 +149,33 @@ KeyCodec string_key(std::string& target, bool required_non_empty, Blank blank = 
           },
           [&target, blank]() -> std::optional<std::string> {
             if (target.empty() && blank == Blank::omitted) return std::nullopt;
+            return target;
+          }};
+}
+
+// A string checked by `problem` (nullopt: acceptable).
+KeyCodec checked_string_key(std::string& target,
+                            std::optional<std::string> (*problem)(const std::string&)) {
+  return {[&target, problem](const std::string& v) -> std::optional<std::string> {
+            if (auto why = problem(v)) return why;
+            target = v;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (target.empty()) return std::nullopt;
+            return target;
+          }};
+}
+
+// Printed only when there is a role to name the session of (its default is always set).
+KeyCodec role_session_name_key(std::string& target, const std::string& role_arn) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            if (auto why = role_session_name_problem(v)) return why;
+            target = v;
+            return std::nullopt;
+          },
+          [&target, &role_arn]() -> std::optional<std::string> {
+            if (role_arn.empty()) return std::nullopt;
             return target;
           }};
 }
@@ -590,6 +618,11 @@ KeyTable endpoint_keys(EndpointConfig& e) {
        Reload::restarts_watch},
       {"region", string_key(e.region, false), Reload::restarts_watch},
       {"profile", string_key(e.profile, true), Reload::restarts_watch},
+      {"role_arn", checked_string_key(e.role_arn, role_arn_problem), Reload::restarts_watch},
+      {"external_id", checked_string_key(e.external_id, external_id_problem),
+       Reload::restarts_watch},
+      {"role_session_name", role_session_name_key(e.role_session_name, e.role_arn),
+       Reload::restarts_watch},
       // Empty is printed: it says the system trust store is used.
       {"ca_file", string_key(e.ca_file, false, Blank::shown), Reload::restarts_watch},
       {"tls_server_name", string_key(e.tls_server_name, true), Reload::restarts_watch},

@@ -46,6 +46,11 @@ struct EndpointConfig {
   AuthMode auth = AuthMode::none;
   std::string region;   // required with auth = iam
   std::string profile;  // the shared-files profile for auth = iam; empty: AWS_PROFILE or default
+  // Cross-account access: the role assumed with STS AssumeRole, using the credentials of the
+  // chain above (profile or default), whose credentials then sign this endpoint's requests.
+  std::string role_arn;  // empty: the chain's own credentials sign
+  std::string external_id;
+  std::string role_session_name = "neptune-watchdog";  // kDefaultRoleSessionName
   std::string ca_file;  // empty: the system trust store. Verification is never off.
   // Verify the certificate (and send SNI and Host) for this name while connecting to `url`:
   // for an SSH tunnel or port-forward (url = https://127.0.0.1:8182).

@@ -31,13 +31,16 @@ const std::string kEveryKey =
     "[retry]\nmax_attempts = 3\ninitial_backoff = 200ms\nmax_backoff = 10s\n"
     "[endpoint.writer]\nurl = https://127.0.0.1:8182\napi = legacy\ninclude_waiting = false\n"
     "request_timeout = 30s\nmax_response_bytes = 1M\nauth = iam\nregion = eu-west-1\n"
-    "profile = ops\nca_file = /etc/ssl/n.pem\ntls_server_name = db-1.example\n"
+    "profile = ops\nrole_arn = arn:aws:iam::210987654321:role/watchdog\nexternal_id = ext-7\n"
+    "role_session_name = wd-eu\nca_file = /etc/ssl/n.pem\ntls_server_name = db-1.example\n"
     "languages = gremlin, sparql\nconnect_to = db-1.example:8182=127.0.0.1:18182\n"
     "[cluster.prod]\ncluster_id = prod-graph\nroles = reader\nrefresh_interval = 30s\n"
     "management_url = http://127.0.0.1:9000\nscheme = https\napi = legacy\n"
     "include_waiting = false\nrequest_timeout = 30s\nmax_response_bytes = 1M\nauth = iam\n"
-    "region = eu-west-1\nprofile = ops\nca_file = /etc/ssl/n.pem\ntls_server_name = db-1.example\n"
-    "languages = gremlin, sparql\nconnect_to = *.sim.internal=127.0.0.1\n"
+    "region = eu-west-1\nprofile = ops\nrole_arn = arn:aws:iam::210987654321:role/watchdog\n"
+    "external_id = ext-7\nrole_session_name = wd-eu\nca_file = /etc/ssl/n.pem\n"
+    "tls_server_name = db-1.example\nlanguages = gremlin, sparql\n"
+    "connect_to = *.sim.internal=127.0.0.1\n"
     "[protect.ops]\nquery_ids = a, b\nquery_matches = backup\nuntil = 2026-12-01T00:00:00Z\n"
     "endpoints = writer\nroles = writer\n"
     "[rule.r]\nmax_elapsed = 5m\nmax_waited = 1m\nquery_matches = ^MATCH\n"
@@ -113,9 +116,32 @@ TEST(ConfigSchema, AnIamEndpointPrintsItsModeRegionAndProfileOnly) {
   EXPECT_EQ(describe_endpoint(config.endpoints.at(0)),
             "[endpoint.writer]\nurl = https://127.0.0.1:8182\napi = legacy\n"
             "include_waiting = false\nrequest_timeout = 30s\nmax_response_bytes = 1048576\n"
-            "auth = iam\nregion = eu-west-1\nprofile = ops\nca_file = /etc/ssl/n.pem\n"
+            "auth = iam\nregion = eu-west-1\nprofile = ops\n"
+            "role_arn = arn:aws:iam::210987654321:role/watchdog\nexternal_id = ext-7\n"
+            "role_session_name = wd-eu\nca_file = /etc/ssl/n.pem\n"
             "tls_server_name = db-1.example\nlanguages = gremlin, sparql\n"
             "connect_to = db-1.example:8182=127.0.0.1:18182\n");
+}
+
+// Without a role there is no session to name: the default is printed only with role_arn.
+TEST(ConfigSchema, TheDefaultSessionNameIsPrintedWithARoleOnly) {
+  const WatchdogConfig plain = parsed(
+      "[endpoint.e]\nurl = https://db:8182\nauth = iam\nregion = us-east-1\n"
+      "[rule.r]\nmax_elapsed = 5m\n");
+  EXPECT_EQ(describe_endpoint(plain.endpoints.at(0)).find("role"), std::string::npos);
+  const WatchdogConfig role = parsed(
+      "[endpoint.e]\nurl = https://db:8182\nauth = iam\nregion = us-east-1\n"
+      "role_arn = arn:aws:iam::123456789012:role/w\n[rule.r]\nmax_elapsed = 5m\n");
+  EXPECT_NE(describe_endpoint(role.endpoints.at(0))
+                .find("role_arn = arn:aws:iam::123456789012:role/w\n"
+                      "role_session_name = neptune-watchdog\n"),
+            std::string::npos);
+  // A new role replaces the endpoint's loops, as a new profile does.
+  EndpointConfig other = role.endpoints.at(0);
+  other.role_arn = "arn:aws:iam::123456789012:role/v";
+  const auto changes = endpoint_restart_changes(role.endpoints.at(0), other);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].key, "role_arn");
 }
 
 // A made-up section: which keys a comparison reports comes from their declarations alone.

@@ -364,6 +364,61 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
       {"profile without iam",
        endpoint("profile = prod"),
        {"f.ini: endpoint.x.profile: only used with auth = iam (line 2)"}},
+      {"role_arn without iam",
+       endpoint("role_arn = arn:aws:iam::123456789012:role/watchdog"),
+       {"f.ini: endpoint.x.role_arn: only used with auth = iam (the role's credentials sign) "
+        "(line 2)"}},
+      {"role_arn not an arn",
+       endpoint("role_arn = watchdog\nauth = iam\nregion = us-east-1"),
+       {"f.ini: endpoint.x.role_arn: expected arn:PARTITION:iam::ACCOUNT:role/NAME (line 2)"}},
+      {"role_arn of a user",
+       endpoint("role_arn = arn:aws:iam::123456789012:user/ops\nauth = iam\nregion = us-east-1"),
+       {"f.ini: endpoint.x.role_arn: expected arn:PARTITION:iam::ACCOUNT:role/NAME (a role, not "
+        "another kind of IAM resource) (line 2)"}},
+      {"role_arn with a short account",
+       endpoint("role_arn = arn:aws:iam::1234:role/w\nauth = iam\nregion = us-east-1"),
+       {"f.ini: endpoint.x.role_arn: expected arn:PARTITION:iam::ACCOUNT:role/NAME (ACCOUNT is the "
+        "12-digit account id) (line 2)"}},
+      {"role_arn with a region",
+       endpoint("role_arn = arn:aws:iam:us-east-1:123456789012:role/w\nauth = iam\n"
+                "region = us-east-1"),
+       {"f.ini: endpoint.x.role_arn: expected arn:PARTITION:iam::ACCOUNT:role/NAME (a role's ARN "
+        "has no region: iam::) (line 2)"}},
+      {"role_arn of another partition",
+       endpoint("role_arn = arn:gcp:iam::123456789012:role/w\nauth = iam\nregion = us-east-1"),
+       {"f.ini: endpoint.x.role_arn: expected arn:PARTITION:iam::ACCOUNT:role/NAME (PARTITION is "
+        "aws, aws-cn, aws-us-gov, ...) (line 2)"}},
+      {"role name with a space",
+       endpoint("role_arn = arn:aws:iam::123456789012:role/a b\nauth = iam\nregion = us-east-1"),
+       {"f.ini: endpoint.x.role_arn: expected arn:PARTITION:iam::ACCOUNT:role/NAME (NAME is 1 to "
+        "64 "
+        "letters, digits or +=,.@_-) (line 2)"}},
+      {"external_id without role_arn",
+       endpoint("external_id = ops-7\nauth = iam\nregion = us-east-1"),
+       {"f.ini: endpoint.x.external_id: only used with role_arn (line 2)"}},
+      {"role_session_name without role_arn",
+       endpoint("role_session_name = wd\nauth = iam\nregion = us-east-1"),
+       {"f.ini: endpoint.x.role_session_name: only used with role_arn (line 2)"}},
+      {"role_session_name too short",
+       endpoint("role_session_name = w\nrole_arn = arn:aws:iam::123456789012:role/w\n"
+                "auth = iam\nregion = us-east-1"),
+       {"f.ini: endpoint.x.role_session_name: expected 2 to 64 letters, digits or +=,.@_- (STS "
+        "RoleSessionName) (line 2)"}},
+      {"role_session_name with a slash",
+       endpoint("role_session_name = a/b\nrole_arn = arn:aws:iam::123456789012:role/w\n"
+                "auth = iam\nregion = us-east-1"),
+       {"f.ini: endpoint.x.role_session_name: expected 2 to 64 letters, digits or +=,.@_- (STS "
+        "RoleSessionName) (line 2)"}},
+      {"role_session_name too long",
+       endpoint("role_session_name = " + std::string(65, 'w') +
+                "\nrole_arn = arn:aws:iam::123456789012:role/w\nauth = iam\nregion = us-east-1"),
+       {"f.ini: endpoint.x.role_session_name: expected 2 to 64 letters, digits or +=,.@_- (STS "
+        "RoleSessionName) (line 2)"}},
+      {"external_id with a space",
+       endpoint("external_id = a b\nrole_arn = arn:aws:iam::123456789012:role/w\n"
+                "auth = iam\nregion = us-east-1"),
+       {"f.ini: endpoint.x.external_id: expected 2 to 1224 letters, digits or +=,.@:/_- (STS "
+        "ExternalId) (line 2)"}},
       {"auth unknown",
        endpoint("auth = basic"),
        {"f.ini: endpoint.x.auth: unknown value 'basic' (expected one of: none, iam) (line 2)"}},
@@ -1454,6 +1509,28 @@ TEST(ParseConfigEndpoints, RuleAndProtectionEndpoints) {
     ASSERT_EQ(r.errors.size(), 1u);
     EXPECT_EQ(r.errors[0].format("f.ini"), row.error);
   }
+}
+
+TEST(ParseConfig, EndpointRoleKeys) {
+  const ConfigResult r = parse_config(
+      "[endpoint.x]\nurl = https://db:8182\nauth = iam\nregion = eu-west-1\n"
+      "role_arn = arn:aws:iam::123456789012:role/ops/neptune-watchdog\nexternal_id = ext-42\n"
+      "role_session_name = wd@host.example\n"
+      "[endpoint.y]\nurl = https://db2:8182\nauth = iam\nregion = eu-west-1\n"
+      "role_arn = arn:aws-cn:iam::123456789012:role/w\n" +
+          kRule,
+      "f.ini");
+  ASSERT_EQ(formatted(r), Lines{});
+  ASSERT_EQ(r.config.endpoints.size(), 2u);
+  const EndpointConfig& x = r.config.endpoints[0];
+  EXPECT_EQ(x.role_arn, "arn:aws:iam::123456789012:role/ops/neptune-watchdog");
+  EXPECT_EQ(x.external_id, "ext-42");
+  EXPECT_EQ(x.role_session_name, "wd@host.example");
+  const EndpointConfig& y = r.config.endpoints[1];
+  EXPECT_EQ(y.role_arn, "arn:aws-cn:iam::123456789012:role/w");
+  EXPECT_EQ(y.external_id, "");
+  EXPECT_EQ(y.role_session_name, "neptune-watchdog");
+  EXPECT_EQ(r.config.endpoints.size(), 2u);
 }
 
 }  // namespace
