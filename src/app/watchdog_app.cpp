@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <thread>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "nw/core/config_schema.h"
 #include "nw/io/audit_log.h"
 #include "nw/io/config_file.h"
+#include "nw/io/credential_chains.h"
 #include "nw/io/credentials.h"
 #include "nw/io/exchange_reaper.h"
 #include "nw/io/logging.h"
@@ -328,29 +328,15 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   // and at shutdown ends those still waiting on a peer, so that no worker outlives run().
   const auto reaper = std::make_shared<ExchangeReaper>();
 
-  // One credential chain per profile and region, shared by the endpoints that sign with it, so
-  // temporary credentials are fetched and refreshed once. Only auth = iam consults the chain.
-  std::map<std::pair<std::string, std::string>, std::shared_ptr<CredentialChain>> chains;
-  // The management API of a cluster is signed whatever its instances' auth.
-  const auto signing_chain =
-      [&](const EndpointConfig& endpoint) -> std::shared_ptr<CredentialChain> {
-    auto& chain = chains[{endpoint.profile, endpoint.region}];
-    if (!chain) {
-      CredentialChainOptions options;
-      options.profile = endpoint.profile;
-      options.region = endpoint.region;
-      options.request_timeout = endpoint.request_timeout;
-      options.log = log;
-      options.reaper = reaper;
-      chain = std::make_shared<CredentialChain>(std::move(options));
-    }
-    return chain;
-  };
-  const auto chain_for = [&](const EndpointConfig& endpoint) -> std::shared_ptr<CredentialChain> {
-    return endpoint.auth == AuthMode::iam ? signing_chain(endpoint) : nullptr;
-  };
+  // One credential chain per identity (profile, region, role), shared by the endpoints that
+  // sign with it, so temporary credentials are fetched and refreshed once. Only auth = iam
+  // consults a chain.
+  CredentialChainOptions chain_options;
+  chain_options.log = log;
+  chain_options.reaper = reaper;
+  CredentialChains chains(chain_options);
   Supervisor supervisor(services, [&](const EndpointConfig& endpoint, Language language) {
-    return make_neptune_client(endpoint, language, chain_for(endpoint), reaper);
+    return make_neptune_client(endpoint, language, chains.for_endpoint(endpoint), reaper);
   });
   // Follows every [cluster.NAME] through the management API; the loops of the instances it
   // finds are the supervisor's, like the typed endpoints'.
@@ -358,8 +344,11 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       ClusterDiscovery::Services{holder, trail, metrics, *log, stop, clock, scheduler,
                                  opts.once ? RunMode::once : RunMode::service, !opts.show_topology},
       [&](const ClusterConfig& cluster) {
-        return make_rds_directory(cluster, signing_chain(cluster.instance), reaper,
-                                  process_environment());
+        // The management API is signed whatever the instances' auth: with the identity the
+        // cluster's instances would use (its profile and role), or the default chain's.
+        return make_rds_directory(
+            cluster, chains.get(credential_chain_key(cluster.instance), cluster.instance.request_timeout),
+            reaper, process_environment());
       });
   // The daemon spreads its loops' first polls over the first second (or poll_interval, if
   // shorter), so that a large fleet is not polled in bursts.

@@ -1,36 +1,21 @@
-// The credential chain, and the two local providers (environment, shared files). The three
-// that ask a service over HTTP are in credentials_remote.cpp.
+// The credential chain, and the environment provider. The shared files are read in
+// credentials_shared_files.cpp; the three providers that ask a service over HTTP are in
+// credentials_remote.cpp.
 #include "nw/io/credentials.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <ctime>
-#include <map>
-#include <sstream>
 
 #include <spdlog/logger.h>
 
 #include "nw/core/rfc3339.h"
-#include "nw/io/file_trust.h"
 #include "nw/io/tls_context.h"
 
 namespace nw {
 namespace {
 
 using std::chrono::system_clock;
-
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string non_empty(const EnvLookup& env, const std::string& name) {
   auto value = env(name);
@@ -68,163 +53,6 @@ class EnvironmentProvider final : public CredentialsProvider {
   }
 };
 
-// --- shared credentials and config files ---------------------------------------------------
-
-using Profile = std::map<std::string, std::string>;  // lower-case key -> value
-using Profiles = std::map<std::string, Profile>;
-
-// The AWS files' INI dialect: `[section]`, `key = value`, whole-line `#`/`;` comments. Indented
-// lines are sub-settings (`s3 =` blocks) and are skipped. In the config file profiles are
-// `[profile NAME]` and `[default]`; other sections (sso-session, services) are not profiles.
-Profiles parse_profiles(const std::string& text, bool config_file) {
-  Profiles profiles;
-  Profile* current = nullptr;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string t = trim(line);
-    if (t.empty() || t[0] == '#' || t[0] == ';') continue;
-    if (t[0] == '[') {
-      current = nullptr;
-      const auto close = t.find(']');
-      if (close == std::string::npos) continue;
-      std::string section = trim(std::string_view(t).substr(1, close - 1));
-      if (config_file) {
-        if (section.rfind("profile", 0) == 0 && section.size() > 7 &&
-            std::isspace(static_cast<unsigned char>(section[7]))) {
-          section = trim(std::string_view(section).substr(7));
-        } else if (section != "default") {
-          continue;
-        }
-      }
-      if (!section.empty()) current = &profiles[section];
-      continue;
-    }
-    if (!current || std::isspace(static_cast<unsigned char>(line[0]))) continue;
-    const auto eq = t.find('=');
-    if (eq == std::string::npos) continue;
-    (*current)[lower(trim(std::string_view(t).substr(0, eq)))] =
-        trim(std::string_view(t).substr(eq + 1));
-  }
-  return profiles;
-}
-
-std::string file_path(const EnvLookup& env, const std::string& variable,
-                      const std::string& fallback) {
-  std::string path = non_empty(env, variable);
-  const std::string home = non_empty(env, "HOME");
-  if (path.empty()) return home.empty() ? std::string() : home + "/" + fallback;
-  if (path == "~" || path.rfind("~/", 0) == 0)
-    return home.empty() ? std::string() : home + path.substr(1);
-  return path;
-}
-
-class SharedFilesProvider final : public CredentialsProvider {
- public:
-  std::string_view name() const override { return "shared files"; }
-
-  ProviderAttempt fetch(const CredentialRequest& request) override {
-    ProviderAttempt attempt;
-    std::string profile = request.profile;
-    if (profile.empty()) profile = non_empty(request.env, "AWS_PROFILE");
-    const bool explicit_profile = !profile.empty() && profile != "default";
-    if (profile.empty()) profile = "default";
-    attempt.detail = "profile " + profile;
-
-    struct Source {
-      std::string path;
-      bool config;
-    };
-    const Source sources[] = {
-        {file_path(request.env, "AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials"), false},
-        {file_path(request.env, "AWS_CONFIG_FILE", ".aws/config"), true},
-    };
-    std::vector<std::string> searched;
-    bool profile_seen = false;
-    for (const Source& source : sources) {
-      if (source.path.empty()) continue;
-      searched.push_back(source.path);
-      // Files larger than 1 MiB are not credentials files.
-      const TrustedFileRead file = read_trusted_file(source.path, kCredentialFileHarm, 1u << 20);
-      if (file.too_large) {
-        attempt.outcome = ProviderAttempt::Outcome::failed;
-        attempt.failure = {FailureKind::bad_response, 0, "",
-                           source.path + " is larger than 1 MiB: not a credentials file"};
-        attempt.ends_chain = true;
-        return attempt;
-      }
-      if (!file.refused.empty()) {
-        // Not another source's credentials either: whoever can write the file should be
-        // noticed, not worked around.
-        attempt.outcome = ProviderAttempt::Outcome::failed;
-        attempt.failure = {FailureKind::service_error, 0, "UntrustedFile",
-                           source.path + " " + file.refused};
-        attempt.ends_chain = true;
-        return attempt;
-      }
-      if (!file.text) continue;  // no such file
-      const Profiles profiles = parse_profiles(*file.text, source.config);
-      const auto found = profiles.find(profile);
-      if (found == profiles.end()) continue;
-      profile_seen = true;
-      const Profile& p = found->second;
-      const auto get = [&](const char* key) {
-        const auto it = p.find(key);
-        return it == p.end() ? std::string() : it->second;
-      };
-      const std::string key = get("aws_access_key_id");
-      const std::string secret = get("aws_secret_access_key");
-      if (key.empty() && secret.empty()) {
-        // Sources of credentials the AWS CLI knows but this daemon does not: say so rather
-        // than silently falling through to another identity's credentials.
-        for (const char* unsupported : {"role_arn", "credential_process", "sso_session",
-                                        "sso_start_url", "web_identity_token_file"}) {
-          if (!get(unsupported).empty()) {
-            attempt.outcome = ProviderAttempt::Outcome::failed;
-            attempt.failure = {FailureKind::service_error, 0, "UnsupportedProfile",
-                               "profile " + profile + " in " + source.path + " uses " +
-                                   unsupported +
-                                   ", which neptune-watchdog does not support; give the profile "
-                                   "aws_access_key_id and aws_secret_access_key, or use web "
-                                   "identity, container or instance credentials"};
-            return attempt;
-          }
-        }
-        continue;  // e.g. a config-file profile that only sets the region
-      }
-      if (key.empty() || secret.empty()) {
-        attempt.outcome = ProviderAttempt::Outcome::failed;
-        attempt.failure = {FailureKind::service_error, 0, "PartialCredentials",
-                           "profile " + profile + " in " + source.path + " has " +
-                               (key.empty() ? "aws_secret_access_key but no aws_access_key_id"
-                                            : "aws_access_key_id but no aws_secret_access_key")};
-        attempt.ends_chain = true;
-        return attempt;
-      }
-      attempt.outcome = ProviderAttempt::Outcome::found;
-      attempt.credentials.access_key_id = key;
-      attempt.credentials.secret_access_key = secret;
-      attempt.credentials.session_token = get("aws_session_token");
-      attempt.detail = "profile " + profile + " in " + source.path;
-      return attempt;
-    }
-    std::string where;
-    for (const auto& path : searched) where += (where.empty() ? "" : " or ") + path;
-    if (where.empty()) where = "no file (HOME is not set)";
-    if (explicit_profile && !profile_seen) {
-      // As the AWS CLI does: a profile asked for by name must exist.
-      attempt.outcome = ProviderAttempt::Outcome::failed;
-      attempt.failure = {FailureKind::service_error, 0, "ProfileNotFound",
-                         "profile " + profile + " not found in " + where};
-      attempt.ends_chain = true;
-      return attempt;
-    }
-    attempt.detail += profile_seen ? ": no keys" : ": not found";
-    return attempt;
-  }
-};
-
 }  // namespace
 
 EnvLookup process_environment() {
@@ -237,10 +65,6 @@ EnvLookup process_environment() {
 
 std::unique_ptr<CredentialsProvider> make_environment_provider() {
   return std::make_unique<EnvironmentProvider>();
-}
-
-std::unique_ptr<CredentialsProvider> make_shared_files_provider() {
-  return std::make_unique<SharedFilesProvider>();
 }
 
 std::vector<std::unique_ptr<CredentialsProvider>> default_credential_providers() {

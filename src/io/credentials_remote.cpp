@@ -8,10 +8,6 @@
 #include <mutex>
 #include <utility>
 
-#include <Poco/DOM/DOMParser.h>
-#include <Poco/DOM/Document.h>
-#include <Poco/DOM/Element.h>
-#include <Poco/DOM/Node.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -26,10 +22,10 @@
 #include <Poco/URI.h>
 
 #include "nw/core/rfc3339.h"
-#include "nw/io/aws_query.h"
 #include "nw/io/credentials.h"
 #include "nw/io/file_trust.h"
 #include "nw/io/http_exchange.h"
+#include "nw/io/sts.h"
 
 namespace nw {
 namespace {
@@ -200,18 +196,6 @@ Result<AwsCredentials> parse_credentials_json(const std::string& body, const std
 
 // --- web identity (STS AssumeRoleWithWebIdentity) -------------------------------------------
 
-// Printable, bounded, and without the caller's token even if a service were to echo it.
-std::string sanitize(std::string text, const std::string& secret) {
-  if (secret.size() >= 8) {
-    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
-      text.replace(pos, secret.size(), "<redacted>");
-  }
-  if (text.size() > 300) text = text.substr(0, 300) + "...";
-  for (char& c : text)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
-  return text;
-}
-
 class WebIdentityProvider final : public CredentialsProvider {
  public:
   std::string_view name() const override { return "web identity"; }
@@ -240,32 +224,6 @@ class WebIdentityProvider final : public CredentialsProvider {
                          (token ? " is empty" : " cannot be read")});
     }
 
-    std::string url = env_value(request.env, "AWS_ENDPOINT_URL_STS");
-    if (url.empty()) {
-      std::string region = env_value(request.env, "AWS_REGION");
-      if (region.empty()) region = env_value(request.env, "AWS_DEFAULT_REGION");
-      if (region.empty()) region = request.region;
-      if (region.empty() || !std::all_of(region.begin(), region.end(), [](char c) {
-            return std::islower(static_cast<unsigned char>(c)) ||
-                   std::isdigit(static_cast<unsigned char>(c)) || c == '-';
-          })) {
-        return failed({FailureKind::service_error, 0, "",
-                       "no valid region for STS: set AWS_REGION or the endpoint's region"});
-      }
-      url = "https://sts." + region + ".amazonaws.com" +
-            (region.rfind("cn-", 0) == 0 ? ".cn" : "") + "/";
-    }
-    const auto target = parse_target(url);
-    if (!target)
-      return failed(
-          {FailureKind::service_error, 0, "", "STS endpoint " + url + " is not an http(s) URL"});
-    if (!target->https && !is_loopback(target->host)) {
-      return failed(
-          {FailureKind::service_error, 0, "",
-           "STS endpoint " + url +
-               " must be https (or loopback): the web identity token would travel in clear"});
-    }
-
     std::string session_name = env_value(request.env, "AWS_ROLE_SESSION_NAME");
     if (session_name.empty()) {
       session_name = "neptune-watchdog-" +
@@ -273,54 +231,9 @@ class WebIdentityProvider final : public CredentialsProvider {
                                         request.now.time_since_epoch())
                                         .count());
     }
-    const std::string body = aws_query_body({{"Action", "AssumeRoleWithWebIdentity"},
-                                             {"Version", "2011-06-15"},
-                                             {"RoleArn", role_arn},
-                                             {"RoleSessionName", session_name},
-                                             {"WebIdentityToken", *token}});
-    const std::string what = "STS AssumeRoleWithWebIdentity";
-    HttpExchange http(*target, request);
-    auto reply = http.send(HTTPRequest::HTTP_POST, target->path_etc, {{"Accept", "text/xml"}}, what,
-                           body, kAwsQueryContentType);
-    if (!reply) return failed(reply.failure());
-    const int status = reply.value().status;
-
-    const AwsXml document(reply.value().body);
-    Poco::XML::Element* root = document.root();
-    if (status / 100 != 2) {
-      const auto error = aws_query_error(root);
-      if (!error) {
-        return failed(
-            {FailureKind::service_error, status, "",
-             what + " answered HTTP " + std::to_string(status) + " without an STS error document"});
-      }
-      const std::string message = sanitize(error->message, *token);
-      return failed({FailureKind::service_error, status, error->code,
-                     what + ": " + (message.empty() ? "(no message)" : message)});
-    }
-    Poco::XML::Element* credentials =
-        xml_child(xml_child(root, "AssumeRoleWithWebIdentityResult"), "Credentials");
-    if (!root || !credentials) {
-      return failed({FailureKind::bad_response, status, "",
-                     what + ": the answer is not an AssumeRoleWithWebIdentityResponse"});
-    }
-    AwsCredentials c;
-    c.access_key_id = xml_child_text(credentials, "AccessKeyId");
-    c.secret_access_key = xml_child_text(credentials, "SecretAccessKey");
-    c.session_token = xml_child_text(credentials, "SessionToken");
-    for (auto [field, value] :
-         {std::pair<const char*, const std::string*>{"AccessKeyId", &c.access_key_id},
-          {"SecretAccessKey", &c.secret_access_key},
-          {"SessionToken", &c.session_token}}) {
-      if (value->empty())
-        return failed(
-            {FailureKind::bad_response, status, "", what + ": the answer has no " + field});
-    }
-    c.expiration = parse_rfc3339(xml_child_text(credentials, "Expiration"));
-    if (!c.expiration)
-      return failed({FailureKind::bad_response, status, "",
-                     what + ": Expiration is missing or not an ISO-8601 time"});
-    return found(std::move(c), "role " + role_arn);
+    auto c = sts_assume_role_with_web_identity(request, role_arn, session_name, *token);
+    if (!c) return failed(c.failure());
+    return found(std::move(c.value()), "role " + role_arn);
   }
 };
 

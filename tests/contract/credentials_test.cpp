@@ -26,6 +26,7 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include "support/aws_fixtures.h"
 #include "support/scripted_http_server.h"
 
 namespace nw {
@@ -36,8 +37,11 @@ using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 using std::chrono::system_clock;
+using test::decode_form;
 using test::ScriptedHttpServer;
 using test::ScriptedResponse;
+using test::sts_error;
+using test::TempDir;
 
 // 2024-05-01T12:00:00Z
 const system_clock::time_point kNow{seconds(1714564800)};
@@ -87,37 +91,7 @@ std::string sts_success(const std::string& key_id) {
 </AssumeRoleWithWebIdentityResponse>)";
 }
 
-std::string sts_error(const std::string& code, const std::string& message) {
-  return R"(<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <Error><Type>Sender</Type><Code>)" +
-         code + "</Code><Message>" + message + R"(</Message></Error>
-  <RequestId>4fb9ba41-8e6a-4b2c-9b4a-0c1f1b3e2d11</RequestId>
-</ErrorResponse>)";
-}
-
 // --- test scaffolding ---------------------------------------------------------------------
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "nw-creds-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string write(const std::string& name, const std::string& text) const {
-    const auto p = path_ / name;
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    // Whatever the umask: a file others can write is refused (tested below on purpose).
-    std::filesystem::permissions(
-        p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-    return p.string();
-  }
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // An injected environment. It starts with the metadata service off and the shared files
 // pointing at files that do not exist, so a test only enables what it is about.
@@ -255,20 +229,6 @@ struct Harness {
     return log_text.str();
   }
 };
-
-std::map<std::string, std::string> decode_form(const std::string& body) {
-  std::map<std::string, std::string> fields;
-  std::istringstream in(body);
-  std::string pair;
-  while (std::getline(in, pair, '&')) {
-    const auto eq = pair.find('=');
-    std::string key, value;
-    Poco::URI::decode(pair.substr(0, eq), key);
-    if (eq != std::string::npos) Poco::URI::decode(pair.substr(eq + 1), value);
-    fields[key] = value;
-  }
-  return fields;
-}
 
 // --- environment ------------------------------------------------------------------------------
 
@@ -415,14 +375,13 @@ TEST(CredentialsSharedFiles, PartialAndUnsupportedProfilesAreClearFailures) {
             std::string::npos);
 
   h.env.set("AWS_SHARED_CREDENTIALS_FILE", h.dir.path("absent-credentials"));
-  h.env.set("AWS_CONFIG_FILE",
-            h.dir.write(
-                "config",
-                "[profile assume]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = default\n"));
-  auto unsupported = h.chain("assume").get(kNow);
+  h.env.set(
+      "AWS_CONFIG_FILE",
+      h.dir.write("config", "[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\n"));
+  auto unsupported = h.chain("sso").get(kNow);
   ASSERT_FALSE(unsupported.ok());
   EXPECT_EQ(unsupported.failure().code, "UnsupportedProfile");
-  EXPECT_NE(unsupported.failure().message.find("uses role_arn"), std::string::npos)
+  EXPECT_NE(unsupported.failure().message.find("uses sso_session"), std::string::npos)
       << unsupported.failure().message;
 }
 

@@ -5,7 +5,11 @@
 //
 //   1. environment        AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
 //   2. shared files       AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials), AWS_CONFIG_FILE
-//                         (~/.aws/config), the profile from `profile =`, AWS_PROFILE or "default"
+//                         (~/.aws/config), the profile from `profile =`, AWS_PROFILE or "default":
+//                         its keys; or role_arn (+ external_id, role_session_name,
+//                         duration_seconds) assumed with STS AssumeRole using source_profile's
+//                         credentials (profiles chained, loops refused) or credential_source's
+//                         (Environment, Ec2InstanceMetadata, EcsContainer); or credential_process
 //   3. web identity       AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME):
 //                         STS AssumeRoleWithWebIdentity (AWS_ENDPOINT_URL_STS overrides the host)
 //   4. container          AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI, with
@@ -93,6 +97,23 @@ std::unique_ptr<CredentialsProvider> make_instance_metadata_provider();
 
 // The five above, in order.
 std::vector<std::unique_ptr<CredentialsProvider>> default_credential_providers();
+
+class CredentialChain;
+
+// A role to assume with STS AssumeRole.
+struct AssumeRoleSettings {
+  std::string role_arn;
+  std::string external_id;              // empty: not sent
+  std::string session_name;             // empty: kDefaultRoleSessionName
+  std::optional<int> duration_seconds;  // nullopt: STS's default (one hour)
+};
+
+// An endpoint's `role_arn`: STS AssumeRole signed with what `source` (the endpoint's chain
+// without the role) hands out. Alone in a CredentialChain, whose cache then holds the role's
+// credentials and refreshes them ahead of their expiration. When STS says the source's
+// credentials are expired or invalid, `source` is told to look them up afresh.
+std::unique_ptr<CredentialsProvider> make_assume_role_provider(
+    std::shared_ptr<CredentialChain> source, AssumeRoleSettings role);
 
 struct CredentialChainOptions {
   EnvLookup env;        // empty: process_environment()
