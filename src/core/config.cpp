@@ -244,6 +244,11 @@ class ConfigBuilder {
       error(section.name + ".profile",
             "only used with auth = iam (the management API is signed with the default chain)",
             line_of(section, "profile"));
+    // role_arn without auth = iam is allowed here: the management requests are signed with the
+    // role even when the instances take unsigned requests.
+    for (const char* key : {"external_id", "role_session_name"})
+      if (line_of(section, key) != 0 && line_of(section, "role_arn") == 0)
+        error(section.name + "." + key, "only used with role_arn", line_of(section, key));
     if (!e.ca_file.empty() && !k.https)
       error(section.name + ".ca_file", "set with scheme = http", line_of(section, "ca_file"));
     if (!e.tls_server_name.empty() && !k.https)
