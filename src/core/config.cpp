@@ -431,7 +431,8 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c,
     const Rule& r = rules[i];
     const std::string key = "rule." + r.name;
     // A rule limited to endpoints leaves the others' queries to later rules: it shadows none.
-    if (!r.active && r.endpoints.empty()) first_with.emplace(filter_key(r.languages, r), i);
+    if (!r.active && r.endpoints.empty() && r.roles.empty())
+      first_with.emplace(filter_key(r.languages, r), i);
     if (r.query_excludes && re2::RE2::PartialMatch("", *r.query_excludes)) {
       warnings.push_back({key,
                           "can never match: query_excludes '" + r.query_excludes->pattern() +

@@ -65,10 +65,26 @@ class Simulator {
   }
 
   std::size_t instances() const { return ports_.size(); }
+  // With --cluster: the management API's address ("http://127.0.0.1:PORT").
+  std::string management_url() const {
+    for (const auto& l : process_->stdout_lines())
+      if (const auto at = l.find("management API on "); at != std::string::npos)
+        return l.substr(at + 18);
+    return "";
+  }
+  // A control request to the management listener (add or remove an instance, fail over, ...).
+  std::pair<int, std::string> manage(const std::string& method, const std::string& path,
+                                     const std::string& body = "{}") {
+    const std::string url = management_url();
+    return request_to(static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1))),
+                      method, path, body);
+  }
   std::uint16_t port(std::size_t instance = 0) const { return ports_.at(instance); }
   std::string url(std::size_t instance = 0) const { return "http://127.0.0.1:" + std::to_string(port(instance)); }
 
-  void inject(const SimQuery& q, std::size_t instance = 0) {
+  void inject(const SimQuery& q, std::size_t instance = 0) { inject_at_port(q, port(instance)); }
+  // An instance added while the simulator runs (its port from the control API's answer).
+  void inject_at_port(const SimQuery& q, std::uint16_t port) {
     Poco::JSON::Object body;
     body.set("queryId", q.id);
     body.set("queryString", q.text);
@@ -79,7 +95,7 @@ class Simulator {
     if (!q.language.empty()) body.set("language", q.language);
     std::ostringstream text;
     body.stringify(text);
-    ASSERT_EQ(request("POST", "/sim/queries", text.str(), instance).first, 201);
+    ASSERT_EQ(request_to(port, "POST", "/sim/queries", text.str()).first, 201);
   }
 
   // Every cancel the simulator (instance) received, in order.
@@ -100,7 +116,11 @@ class Simulator {
  private:
   std::pair<int, std::string> request(const std::string& method, const std::string& path,
                                       const std::string& body, std::size_t instance) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port(instance));
+    return request_to(port(instance), method, path, body);
+  }
+  std::pair<int, std::string> request_to(std::uint16_t port, const std::string& method,
+                                         const std::string& path, const std::string& body) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", port);
     Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
     if (!body.empty()) {
       req.setContentType("application/json");
@@ -171,12 +191,24 @@ class Workspace {
     return records;
   }
 
+  // The topology records of discovered clusters, as "ENDPOINT CHANGE: DETAIL".
+  std::vector<std::string> topology_records() const {
+    std::vector<std::string> out;
+    for (const auto& r : all_audit_records())
+      if (r->has("event") && r->getValue<std::string>("event") == "topology")
+        out.push_back(r->getValue<std::string>("endpoint") + " " +
+                      r->getValue<std::string>("change") + ": " +
+                      r->getValue<std::string>("detail"));
+    return out;
+  }
+
   // The decisions' records: all but the write-ahead `sending` ones. Checks on the way that
   // each record of a sent cancel's outcome follows the `sending` record with its record_id.
   std::vector<Poco::JSON::Object::Ptr> audit_records() const {
     std::vector<Poco::JSON::Object::Ptr> records;
     std::set<std::string> sending;
     for (const auto& r : all_audit_records()) {
+      if (r->has("event")) continue;  // a topology record: topology_records()
       const std::string outcome = r->getValue<std::string>("outcome");
       const std::string id = r->has("record_id") ? r->getValue<std::string>("record_id") : "";
       if (outcome == "sending") {
