@@ -640,7 +640,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     log->warn("{} cancel(s) not answered at shutdown, audited as failed", abandoned);
   }
   log->info("stopped");
-  if (opts.once && !signalled && !completion.all_ok()) return kExitFailure;
+  // --once fails when an endpoint could not be polled, or a cluster could not be described
+  // (its instances were not looked at).
+  if (opts.once && !signalled && (!completion.all_ok() || !discovery_problems.empty()))
+    return kExitFailure;
   return kExitOk;
 }
 
