@@ -1,6 +1,7 @@
 #include "nw/app/cluster_discovery.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -236,11 +237,36 @@ std::vector<std::string> ClusterDiscovery::describe_now() {
     trackers = trackers_;
   }
   std::vector<std::string> problems;
+  const auto problem = [](const Tracker& t, const Failure& failure) {
+    return "cluster " + t.config.name + " (" + t.config.cluster_id + " via " +
+           t.directory->where() + "): " + printable(failure.describe());
+  };
+  if (services_.scheduler.threads() == 0) {  // manual mode: here, one after another
+    for (auto& t : trackers)
+      if (const auto failure = refresh(*t)) problems.push_back(problem(*t, *failure));
+    return problems;
+  }
+  // Every cluster at once on the workers, so that a fleet of slow management answers costs
+  // the start one answer's time, not their sum.
+  struct Pending {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t left = 0;
+    std::vector<std::string> problems;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->left = trackers.size();
   for (auto& t : trackers)
-    if (const auto failure = refresh(*t))
-      problems.push_back("cluster " + t->config.name + " (" + t->config.cluster_id + " via " +
-                         t->directory->where() + "): " + printable(failure->describe()));
-  return problems;
+    services_.scheduler.post(t->strand, [this, t, pending, problem] {
+      const auto failure = refresh(*t);
+      std::lock_guard<std::mutex> lock(pending->mutex);
+      if (failure) pending->problems.push_back(problem(*t, *failure));
+      if (--pending->left == 0) pending->done.notify_all();
+    });
+  std::unique_lock<std::mutex> lock(pending->mutex);
+  pending->done.wait(lock, [&] { return pending->left == 0; });
+  std::sort(pending->problems.begin(), pending->problems.end());
+  return pending->problems;
 }
 
 std::vector<EndpointConfig> ClusterDiscovery::endpoints() const {

@@ -78,8 +78,9 @@ class ClusterDiscovery {
   // The endpoints a plan's topologies describe (what a reload will watch once committed).
   static std::vector<EndpointConfig> endpoints(const Plan& plan);
 
-  // Describes every cluster in force now, on the calling thread, with the [retry] policy
-  // (--once, --show-topology). Returns one line per cluster that could not be described.
+  // Describes every cluster in force now, all at once on the scheduler's workers (in manual
+  // mode on the calling thread), with the [retry] policy, and waits for them (start-up, --once,
+  // --show-topology). Returns one line per cluster that could not be described.
   std::vector<std::string> describe_now();
 
   // The endpoints of every cluster's topology in force, in cluster order, then id order.
