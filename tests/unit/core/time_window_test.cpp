@@ -7,22 +7,15 @@
 
 #include <gtest/gtest.h>
 
+#include "support/utc_time.h"
+
 namespace nw {
 namespace {
 
 using std::chrono::system_clock;
 
 // November 2026: Mon 23, Tue 24, Wed 25, Thu 26, Fri 27, Sat 28, Sun 29, Mon 30.
-system_clock::time_point utc(int year, int month, int day, int hour, int minute, int second = 0) {
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  return system_clock::from_time_t(timegm(&tm));
-}
+using test::utc;
 
 system_clock::time_point nov(int day, int hour, int minute, int second = 0) {
   return utc(2026, 11, day, hour, minute, second);

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "nw/io/config_file.h"
+#include "support/utc_time.h"
 
 namespace nw {
 namespace {
@@ -21,15 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::system_clock;
 
-system_clock::time_point utc(int year, int month, int day, int hour, int minute) {
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  return system_clock::from_time_t(timegm(&tm));
-}
+using test::utc;
 
 TimeWindow window(const std::string& text) {
   std::string error;
