@@ -322,6 +322,18 @@ class ConfigBuilder {
     if (c.endpoints.empty() && c.clusters.empty())
       error("endpoint", "no [endpoint.NAME] or [cluster.NAME] section: nothing to watch", 0);
     if (c.policy.rules.empty()) error("rule", "no [rule.NAME] section: nothing to enforce", 0);
+    // Two sections for one cluster would poll (and cancel on) each instance twice.
+    std::map<std::pair<std::string, std::string>, std::string> clusters;
+    for (const auto& k : c.clusters) {
+      if (k.cluster_id.empty()) continue;
+      const auto [it, added] =
+          clusters.emplace(std::make_pair(k.cluster_id, k.instance.region), k.name);
+      if (!added)
+        error("cluster." + k.name + ".cluster_id",
+              k.cluster_id + " in " + k.instance.region + " is already watched by [cluster." +
+                  it->second + "]",
+              0);
+    }
   }
 
   ZoneLookup zones_;

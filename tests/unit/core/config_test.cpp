@@ -1599,6 +1599,9 @@ TEST(ParseConfigClusters, RejectsWhatCannotWork) {
         "::1 or localhost) (line 4)"}},
       {"[cluster.prod]\ncluster_id = prod\nregion = us-east-1\nrefresh_interval = 10ms\n",
        {"f.ini: cluster.prod.refresh_interval: must be at least 1s (line 4)"}},
+      {"[cluster.a]\ncluster_id = prod\nregion = us-east-1\n[cluster.b]\ncluster_id = prod\n"
+       "region = us-east-1\n",
+       {"f.ini: cluster.b.cluster_id: prod in us-east-1 is already watched by [cluster.a]"}},
       {"[cluster.prod/x]\ncluster_id = prod\nregion = us-east-1\n",
        {"f.ini: cluster.prod/x: cluster name must use letters, digits, '-', '_' or '.' (line 1)"}},
   };
