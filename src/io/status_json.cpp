@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <simdjson.h>
 #include <string>
@@ -604,13 +605,28 @@ constexpr std::size_t kKeptCapacity = std::size_t{1} << 20;
 constexpr std::size_t kShrinkRatio = 4;
 
 struct OnDemandState {
+  // The structural index of the body being read (IndexedReader), allocated on first use.
+  std::unique_ptr<simdjson::internal::dom_parser_implementation> structure;
+  // For the bodies IndexedReader does not read whole.
   ondemand::parser parser;
   // A padded copy of a body that cannot be read where it is: simdjson reads up to
   // SIMDJSON_PADDING bytes past the end of its input, which a string_view cannot promise.
   std::string padded;
-  // Where a string with escapes is unescaped, one string at a time (a string without escapes,
-  // the usual case, is read where it is in the body).
+  // Where a string with escapes is unescaped (a string without escapes, the usual case, is read
+  // where it is in the body): keys and values that are only checked share `unescaped`, one
+  // string at a time; an entry's id, text and `cancelled` are held until the entry is built,
+  // so each has a buffer of its own.
   std::string unescaped;
+  std::string id_text;
+  std::string query_text;
+  std::string cancelled_text;
+  // A string with escapes copied out of the body, with its closing quote and padding, for
+  // simdjson's unescaping, which reads past the string (IndexedReader).
+  std::string escaped;
+  // The previous list read with this state: its entries and its body's size, to size the next
+  // list's vector once instead of growing it (a poller's lists look alike from poll to poll).
+  std::size_t last_entries = 0;
+  std::size_t last_body_size = 0;
   // The end of the body being read.
   const char* input_end = nullptr;
 
@@ -624,6 +640,37 @@ struct OnDemandState {
     if (capacity < wanted || (capacity > kKeptCapacity && capacity / kShrinkRatio > wanted)) {
       if (const auto error = parser.allocate(wanted, kMaxDepth)) return error;
     }
+    const char* const input = prepare(body, readable_past_end);
+    return parser.iterate(input, body.size(), body.size() + simdjson::SIMDJSON_PADDING);
+  }
+
+  // Indexes `body` (stage 1 of simdjson: the positions of its structural characters, its UTF-8
+  // and its strings' control characters checked) into `structure`, as On-Demand's iterate()
+  // does, with the implementation simdjson chose for this CPU; false when the indexing failed.
+  // Stage 1 reads no byte past the body (its last block is copied into a padded one), and
+  // IndexedReader reads none either, so the body is read where it is, padded or not.
+  bool index(std::string_view body) {
+    const std::size_t wanted = std::max<std::size_t>(body.size(), 4096);
+    if (!structure || structure->capacity() < wanted ||
+        (structure->capacity() > kKeptCapacity && structure->capacity() / kShrinkRatio > wanted)) {
+      structure.reset();  // before allocating anew: the old buffers are not kept alongside
+      if (simdjson::get_active_implementation()->create_dom_parser_implementation(wanted, kMaxDepth,
+                                                                                  structure)) {
+        structure.reset();
+        return false;
+      }
+    }
+    // The On-Demand parser is only for the bodies this index does not read: one that a large
+    // such body grew does not keep its buffers.
+    if (parser.capacity() > kKeptCapacity && parser.capacity() / kShrinkRatio > wanted)
+      parser = ondemand::parser{};
+    return !structure->stage1(reinterpret_cast<const std::uint8_t*>(body.data()), body.size(),
+                              simdjson::stage1_mode::regular);
+  }
+
+ private:
+  // Where `body` can be read with SIMDJSON_PADDING bytes after it: where it is, or in `padded`.
+  const char* prepare(std::string_view body, bool readable_past_end) {
     if (padded.capacity() > kKeptCapacity &&
         (readable_past_end || padded.capacity() / kShrinkRatio > body.size())) {
       padded.clear();
@@ -631,25 +678,31 @@ struct OnDemandState {
     }
     // Only a string of over a megabyte with escapes grows it that far (Neptune cuts texts at
     // 1,024 characters): it is not kept for the next one.
-    if (unescaped.capacity() > kKeptCapacity) {
-      unescaped.clear();
-      unescaped.shrink_to_fit();
+    for (std::string* buffer : {&unescaped, &id_text, &query_text, &cancelled_text, &escaped}) {
+      if (buffer->capacity() > kKeptCapacity) {
+        buffer->clear();
+        buffer->shrink_to_fit();
+      }
     }
     if (readable_past_end) {
       input_end = body.data() + body.size();
-      return parser.iterate(body.data(), body.size(), body.size() + simdjson::SIMDJSON_PADDING);
+      return body.data();
     }
     padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
     std::copy(body.begin(), body.end(), padded.begin());
     input_end = padded.data() + body.size();
-    return parser.iterate(padded.data(), body.size(), padded.size());
+    return padded.data();
   }
 
+ public:
   // The text of the JSON string whose opening quote precedes `raw`; false for an escape that is
   // not valid (malformed, or a lone UTF-16 surrogate), as the DOM would refuse it. UTF-8 and
   // control characters were checked for the whole body when it was indexed. The text lives in
-  // the body or in `unescaped`, until the next string is read.
+  // the body or in `buffer` (by default `unescaped`), until the next string is read into it.
   bool text_of(ondemand::raw_json_string raw, std::string_view& text) {
+    return text_of(raw, text, unescaped);
+  }
+  bool text_of(ondemand::raw_json_string raw, std::string_view& text, std::string& buffer) {
     const char* const begin = raw.raw();
     // The indexing found the closing quote (an unclosed string fails it): the first quote ends
     // the string unless a backslash comes before it. memchr finds both at SIMD speed; the texts
@@ -667,9 +720,36 @@ struct OnDemandState {
       text = std::string_view(begin, static_cast<std::size_t>(end - begin));
       return true;
     }
-    const std::size_t needed = static_cast<std::size_t>(end - begin) + simdjson::SIMDJSON_PADDING;
-    if (unescaped.size() < needed) unescaped.resize(needed);
-    auto* out = reinterpret_cast<std::uint8_t*>(unescaped.data());
+    return unescape(raw, static_cast<std::size_t>(end - begin), text, buffer);
+  }
+
+  // The text of the string value `value` (of type string, not yet read): its token runs from
+  // the opening quote to the next structural character, so it is the string and whitespace, and
+  // a string without a backslash is its token's inside, with no search for its end. Validity as
+  // text_of() checks it.
+  bool string_value(ondemand::value value, std::string_view& text, std::string& buffer) {
+    ondemand::raw_json_string raw;
+    if (value.get_raw_json_string().get(raw)) return false;
+    std::string_view token = value.raw_json_token();
+    while (!token.empty() && is_json_whitespace(token.back())) token.remove_suffix(1);
+    if (token.size() < 2 || token.back() != '"') return false;
+    const std::string_view inside = token.substr(1, token.size() - 2);
+    if (!std::memchr(inside.data(), '\\', inside.size())) {
+      text = inside;
+      return true;
+    }
+    return unescape(raw, inside.size(), text, buffer);
+  }
+
+  static bool is_json_whitespace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+ private:
+  // Unescapes the string at `raw`, of `length` bytes as written, into `buffer`.
+  bool unescape(ondemand::raw_json_string raw, std::size_t length, std::string_view& text,
+                std::string& buffer) {
+    const std::size_t needed = length + simdjson::SIMDJSON_PADDING;
+    if (buffer.size() < needed) buffer.resize(needed);
+    auto* out = reinterpret_cast<std::uint8_t*>(buffer.data());
     return !parser.unescape(raw, out).get(text);
   }
 };
@@ -677,21 +757,43 @@ struct OnDemandState {
 // A value read and validated, with what the rules of a named field need to know of it.
 struct ReadValue {
   enum class Kind { absent, null, integer, big_integer, fraction, boolean, string, object, array };
+  // Only `kind` is set when a ReadValue is made: the member for its kind is set with it, and
+  // the others are never read (six are made per entry of a list).
   Kind kind = Kind::absent;
-  std::int64_t integer = 0;  // integer: as simdjson's DOM types it, one that fits int64
-  std::uint64_t big = 0;     // big_integer: past int64, within uint64
-  bool boolean = false;
-  std::string text;  // string
+  std::int64_t integer;  // integer: as simdjson's DOM types it, one that fits int64
+  std::uint64_t big;     // big_integer: past int64, within uint64
+  bool boolean;
+  // string: where it is in the body, or in the buffer it was unescaped into (valid until that
+  // buffer's next string)
+  std::string_view text;
 };
 
 bool check_value(ondemand::value value, int depth, OnDemandState& state);
 
+// A whole number of at most 18 digits as JSON writes it (no leading zero), read from its token
+// (the number, then whitespace); false for any other token, which simdjson then reads. Such a
+// number fits int64 whatever its digits, and it is what every clock and count of Neptune's is.
+bool small_integer(std::string_view token, std::int64_t& n) {
+  const char* p = token.data();
+  const char* const end = p + token.size();
+  const bool negative = p != end && *p == '-';
+  if (negative) ++p;
+  const char* const digits = p;
+  std::int64_t value = 0;
+  while (p != end && *p >= '0' && *p <= '9' && p - digits < 18) value = value * 10 + (*p++ - '0');
+  if (p == digits || (*digits == '0' && p - digits > 1)) return false;
+  for (; p != end; ++p)
+    if (!OnDemandState::is_json_whitespace(*p)) return false;  // a 19th digit, '.', 'e', ...
+  n = negative ? -value : value;
+  return true;
+}
+
 // Reads `value` into `out` (an object or an array is only checked, unless it is an object and
 // `object` is given: then that reads its fields); false when it is not valid as the DOM reads
-// it, or deeper than this path goes.
+// it, or deeper than this path goes. A string is unescaped, if it must be, into `buffer`.
 template <typename ObjectReader>
 bool read_value(ondemand::value value, int depth, OnDemandState& state, ReadValue& out,
-                ObjectReader&& object) {
+                ObjectReader&& object, std::string& buffer) {
   using Kind = ReadValue::Kind;
   out = ReadValue{};
   ondemand::json_type type;
@@ -705,18 +807,17 @@ bool read_value(ondemand::value value, int depth, OnDemandState& state, ReadValu
     case ondemand::json_type::boolean:
       out.kind = Kind::boolean;
       return !value.get_bool().get(out.boolean);
-    case ondemand::json_type::string: {
-      ondemand::raw_json_string raw;
-      std::string_view text;
-      if (value.get_raw_json_string().get(raw) || !state.text_of(raw, text)) return false;
+    case ondemand::json_type::string:
       out.kind = Kind::string;
-      out.text.assign(text);
-      return true;
-    }
+      return state.string_value(value, out.text, buffer);
     case ondemand::json_type::number: {
       // simdjson's DOM types a number with a fraction or an exponent as a double, an integer
       // as int64 when it fits and as uint64 when only that fits; anything else it refuses.
       const std::string_view token = value.raw_json_token();
+      if (small_integer(token, out.integer)) {
+        out.kind = Kind::integer;
+        return true;
+      }
       if (token.find_first_of(".eE") != std::string_view::npos) {
         double fraction = 0;
         out.kind = Kind::fraction;
@@ -739,10 +840,15 @@ bool read_value(ondemand::value value, int depth, OnDemandState& state, ReadValu
   return false;
 }
 
+bool read_value(ondemand::value value, int depth, OnDemandState& state, ReadValue& out,
+                std::string& buffer) {
+  return read_value(
+      value, depth, state, out,
+      [&state](ondemand::value object, int at) { return check_value(object, at, state); }, buffer);
+}
+
 bool read_value(ondemand::value value, int depth, OnDemandState& state, ReadValue& out) {
-  return read_value(value, depth, state, out, [&state](ondemand::value object, int at) {
-    return check_value(object, at, state);
-  });
+  return read_value(value, depth, state, out, state.unescaped);
 }
 
 // Calls `field(key, value)` for each member of the object `value` (the key lives until the
@@ -808,12 +914,51 @@ bool cancelled_read(const ReadValue& v) {
   throw ShapeError{"'cancelled' is not a boolean"};
 }
 
+// Calls `field(key, value)` for each member of the object `value`, with the key as written
+// (not yet read or checked: see which_key()); false when the object is not valid or `field`
+// returns false.
+template <typename Field>
+bool for_each_raw_field(ondemand::value value, Field&& field) {
+  ondemand::object object;
+  if (value.get_object().get(object)) return false;
+  for (auto member : object) {
+    ondemand::field read;
+    if (std::move(member).get(read)) return false;
+    if (!field(read.key(), read.value())) return false;
+  }
+  return true;
+}
+
+// Which of the names `a`, `b`, `c` the key `raw` is: 0, 1 or 2; 3 for another key; -1 for a key
+// that is not a valid string. A key written as one of the names followed by its closing quote
+// is that name, with nothing to unescape or check (no backslash can hide in it): that is found
+// by comparing its first bytes (the body's padding makes them readable). Any other key is read
+// and checked as text_of() does, and compared once unescaped.
+template <std::size_t A, std::size_t B, std::size_t C>
+int which_key(ondemand::raw_json_string raw, OnDemandState& state, const char (&a)[A],
+              const char (&b)[B], const char (&c)[C]) {
+  const char* const k = raw.raw();
+  if (k[A - 1] == '"' && std::memcmp(k, a, A - 1) == 0) return 0;
+  if (k[B - 1] == '"' && std::memcmp(k, b, B - 1) == 0) return 1;
+  if (k[C - 1] == '"' && std::memcmp(k, c, C - 1) == 0) return 2;
+  std::string_view key;
+  if (!state.text_of(raw, key)) return -1;
+  if (key == std::string_view(a, A - 1)) return 0;
+  if (key == std::string_view(b, B - 1)) return 1;
+  if (key == std::string_view(c, C - 1)) return 2;
+  return 3;
+}
+
+void add_entry(const ReadValue& id, const ReadValue& text, const ReadValue& stats,
+               const ReadValue& elapsed, const ReadValue& waited, const ReadValue& cancelled,
+               StatusSnapshot& snapshot);
+
 // Reads the entry `value` (at nesting `depth`) into `snapshot`, as read_entry() reads the same
 // entry; false when it is not provably valid. Of a repeated key the last occurrence counts, as
-// in the other readings.
+// in the other readings. The id and text are held as views (into the body, or into the state's
+// buffers when they had escapes) and copied once, into the entry's QueryStatus.
 bool read_entry_on_demand(ondemand::value value, int depth, StatusSnapshot& snapshot,
                           OnDemandState& state) {
-  using Kind = ReadValue::Kind;
   ondemand::json_type type;
   if (value.type().get(type)) return false;
   if (type != ondemand::json_type::object) {
@@ -825,53 +970,441 @@ bool read_entry_on_demand(ondemand::value value, int depth, StatusSnapshot& snap
   const auto read_stats = [&](ondemand::value object, int at) {
     elapsed = waited = cancelled = ReadValue{};
     if (at >= kOnDemandDepth) return false;
-    return for_each_field(object, state, [&](std::string_view key, ondemand::value member) {
-      if (key == "elapsed") return read_value(member, at + 1, state, elapsed);
-      if (key == "waited") return read_value(member, at + 1, state, waited);
-      if (key == "cancelled") return read_value(member, at + 1, state, cancelled);
-      return check_value(member, at + 1, state);
+    return for_each_raw_field(object, [&](ondemand::raw_json_string key, ondemand::value member) {
+      switch (which_key(key, state, "elapsed", "waited", "cancelled")) {
+        case 0:
+          return read_value(member, at + 1, state, elapsed);
+        case 1:
+          return read_value(member, at + 1, state, waited);
+        case 2:
+          return read_value(member, at + 1, state, cancelled, state.cancelled_text);
+        case 3:
+          return check_value(member, at + 1, state);
+        default:
+          return false;
+      }
     });
   };
   if (depth >= kOnDemandDepth) return false;
   const bool valid =
-      for_each_field(value, state, [&](std::string_view key, ondemand::value member) {
-        if (key == "queryId") return read_value(member, depth + 1, state, id);
-        if (key == "queryString") return read_value(member, depth + 1, state, text);
-        if (key == "queryEvalStats") {
-          // A stats object that an later one replaces must not leave its clocks behind.
-          elapsed = waited = cancelled = ReadValue{};
-          return read_value(member, depth + 1, state, stats, read_stats);
+      for_each_raw_field(value, [&](ondemand::raw_json_string key, ondemand::value member) {
+        switch (which_key(key, state, "queryId", "queryString", "queryEvalStats")) {
+          case 0:
+            return read_value(member, depth + 1, state, id, state.id_text);
+          case 1:
+            return read_value(member, depth + 1, state, text, state.query_text);
+          case 2:
+            // A stats object that a later one replaces must not leave its clocks behind.
+            elapsed = waited = cancelled = ReadValue{};
+            return read_value(member, depth + 1, state, stats, read_stats, state.unescaped);
+          case 3:
+            return check_value(member, depth + 1, state);
+          default:
+            return false;
         }
-        return check_value(member, depth + 1, state);
       });
   if (!valid) return false;
+  add_entry(id, text, stats, elapsed, waited, cancelled, snapshot);
+  return true;
+}
+
+// Adds the entry whose fields were read as these values to `snapshot`, as read_entry() does.
+// Its strings are made once each, in place (not assigned into empty ones).
+void add_entry(const ReadValue& id, const ReadValue& text, const ReadValue& stats,
+               const ReadValue& elapsed, const ReadValue& waited, const ReadValue& cancelled,
+               StatusSnapshot& snapshot) {
+  using Kind = ReadValue::Kind;
   if (id.kind != Kind::string || id.text.empty()) {
     ++snapshot.skipped_entries;
-    return true;
+    return;
   }
-  QueryStatus q;
-  q.id = std::move(id.text);
+  std::int64_t elapsed_ms = 0;
+  std::int64_t waited_ms = 0;
+  bool is_cancelled = false;
   try {
-    if (text.kind == Kind::string)
-      q.text = std::move(text.text);
-    else if (text.kind != Kind::absent && text.kind != Kind::null)
+    if (text.kind != Kind::string && text.kind != Kind::absent && text.kind != Kind::null)
       throw ShapeError{"queryString is not a string"};
     if (stats.kind != Kind::absent && stats.kind != Kind::null) {
       if (stats.kind != Kind::object) throw ShapeError{"queryEvalStats is not an object"};
       try {
-        q.elapsed_ms = millis_read(elapsed, "elapsed");
-        q.waited_ms = millis_read(waited, "waited");
-        q.cancelled = cancelled_read(cancelled);
+        elapsed_ms = millis_read(elapsed, "elapsed");
+        waited_ms = millis_read(waited, "waited");
+        is_cancelled = cancelled_read(cancelled);
       } catch (const ShapeError& e) {
         throw ShapeError{"queryEvalStats: " + e.what};
       }
     }
   } catch (ShapeError& e) {
-    snapshot.malformed.push_back(MalformedEntry{std::move(q.id), std::move(e.what)});
+    snapshot.malformed.push_back(MalformedEntry{std::string(id.text), std::move(e.what)});
+    return;
+  }
+  snapshot.queries.push_back(QueryStatus{
+      std::string(id.text), text.kind == Kind::string ? std::string(text.text) : std::string(),
+      elapsed_ms, waited_ms, is_cancelled});
+}
+
+// The size to reserve for the entries of a list in a body of `body_size` bytes: the previous
+// list's entries per byte of body, so that the vector is allocated once, not grown and copied a
+// dozen times (a poller's lists look alike from poll to poll). A list unlike the last one only
+// grows it; an estimate too large is still bounded by the bound on entries.
+std::size_t expected_entries(const OnDemandState& state, std::size_t body_size) {
+  if (state.last_body_size == 0) return 0;
+  return std::min<std::size_t>(kMaxStatusEntries,
+                               static_cast<std::size_t>(static_cast<unsigned long long>(body_size) *
+                                                        state.last_entries / state.last_body_size));
+}
+
+// --- The fast path of the fast path: the structural index read directly. ---
+//
+// On-Demand's value, object and array iterators cost more than the reading they do: most of
+// the time of a list went into them. This reader walks simdjson's structural index (the
+// position of every {}[],: and of the start of every string and scalar, found at SIMD speed,
+// with the body's UTF-8 and its strings' control characters checked) itself, and checks the
+// grammar as it goes: every value is read, keys are strings followed by ':', members and
+// elements are separated by ',' and closed by their own bracket, nothing follows the root.
+// It reads only what the status lists Neptune sends hold, and reads it as the On-Demand reader
+// above does: strings (escapes unescaped by simdjson's own routine, which refuses a malformed
+// one or a lone surrogate), whole numbers of at most 18 digits, true, false, null, and objects
+// and arrays of them up to the same depth. For anything else (a fraction, an exponent, a larger
+// number, a repeated `queries`, a count that is not a whole number, deeper nesting, an error of
+// any kind) it gives up, and the On-Demand reader reads the body from the start and decides.
+// The reader's smallest steps run once per structural character: a call each would cost more
+// than the step.
+#define NW_INLINE __attribute__((always_inline)) inline
+
+class IndexedReader {
+ public:
+  IndexedReader(const char* input, std::size_t size, OnDemandState& state)
+      : buf_(input),
+        size_(static_cast<std::uint32_t>(size)),
+        index_(state.structure->structural_indexes.get()),
+        count_(state.structure->n_structural_indexes),
+        state_(state) {}
+
+  std::optional<StatusSnapshot> read(Language language) {
+    if (current() != '{') return std::nullopt;
+    StatusSnapshot snapshot;
+    snapshot.language = language;
+    ReadValue accepted, running;
+    bool listed = false;
+    const bool valid = object(0, [&](std::string_view key, int depth, auto& self) {
+      if (is(key, "acceptedQueryCount")) return value(depth, accepted, state_.unescaped);
+      if (is(key, "runningQueryCount")) return value(depth, running, state_.unescaped);
+      if (is(key, "queries")) {
+        if (listed) return false;  // a second list would replace the first
+        listed = true;
+        if (current() == '[') return list(depth, snapshot);
+        ReadValue null;
+        return value(depth, null, state_.unescaped) && null.kind == ReadValue::Kind::null;
+      }
+      return other_member(key, depth, self);
+    });
+    if (!valid || at_ != count_) return std::nullopt;  // nothing may follow the root
+    try {
+      snapshot.accepted_count = millis_read(accepted, "acceptedQueryCount");
+      snapshot.running_count = millis_read(running, "runningQueryCount");
+    } catch (const ShapeError&) {
+      return std::nullopt;
+    }
+    return snapshot;
+  }
+
+ private:
+  // Whether `key` is `name`: a comparison of a known length, which the compiler inlines.
+  template <std::size_t N>
+  NW_INLINE static bool is(std::string_view key, const char (&name)[N]) {
+    constexpr std::size_t n = N - 1;
+    if (key.size() != n) return false;
+    // Two overlapping loads of the first and last bytes compare names of 4 to 16 bytes (a call
+    // to memcmp would cost more than the comparison).
+    if constexpr (n >= 8 && n <= 16) {
+      return load<std::uint64_t>(key.data()) == load<std::uint64_t>(name) &&
+             load<std::uint64_t>(key.data() + n - 8) == load<std::uint64_t>(name + n - 8);
+    } else if constexpr (n >= 4 && n < 8) {
+      return load<std::uint32_t>(key.data()) == load<std::uint32_t>(name) &&
+             load<std::uint32_t>(key.data() + n - 4) == load<std::uint32_t>(name + n - 4);
+    } else {
+      return std::memcmp(key.data(), name, n) == 0;
+    }
+  }
+  template <typename Word>
+  NW_INLINE static Word load(const char* p) {
+    Word word;
+    std::memcpy(&word, p, sizeof word);
+    return word;
+  }
+
+  // The character at the current structural position; 0 past the last one.
+  NW_INLINE char current() const { return at_ < count_ ? buf_[index_[at_]] : '\0'; }
+  // Where the current token ends: at the next structural position (or the end), so a scalar's
+  // token is the scalar and the whitespace after it.
+  NW_INLINE std::uint32_t token_end() const { return at_ + 1 < count_ ? index_[at_ + 1] : size_; }
+  // Consumes `c` at the current position.
+  NW_INLINE bool take(char c) {
+    if (current() != c) return false;
+    ++at_;
     return true;
   }
-  snapshot.queries.push_back(std::move(q));
-  return true;
+
+  // The inside of the string at the current position (an opening quote), as written, and
+  // consumes it. Its closing quote is the last character of its token but whitespace: anything
+  // else after it would have been indexed.
+  NW_INLINE bool string_as_written(std::string_view& inside) {
+    const std::uint32_t begin = index_[at_];
+    std::uint32_t end = token_end();
+    while (end > begin + 1 && OnDemandState::is_json_whitespace(buf_[end - 1])) --end;
+    if (end < begin + 2 || buf_[end - 1] != '"') return false;
+    inside = std::string_view(buf_ + begin + 1, end - begin - 2);
+    ++at_;
+    return true;
+  }
+
+  // `inside` unescaped into `buffer` (simdjson's routine: false for a malformed escape or a
+  // lone surrogate). The routine reads in blocks past the closing quote, so it reads a padded
+  // copy, not the body.
+  bool unescape(std::string_view inside, std::string_view& text, std::string& buffer) {
+    std::string& source = state_.escaped;
+    if (source.size() < inside.size() + 1 + simdjson::SIMDJSON_PADDING)
+      source.resize(inside.size() + 1 + simdjson::SIMDJSON_PADDING);
+    std::memcpy(source.data(), inside.data(), inside.size());
+    source[inside.size()] = '"';
+    if (buffer.size() < inside.size() + simdjson::SIMDJSON_PADDING)
+      buffer.resize(inside.size() + simdjson::SIMDJSON_PADDING);
+    auto* const out = reinterpret_cast<std::uint8_t*>(buffer.data());
+    const std::uint8_t* const end =
+        state_.structure->parse_string(reinterpret_cast<const std::uint8_t*>(source.data()), out);
+    if (!end) return false;
+    text = std::string_view(buffer.data(), static_cast<std::size_t>(end - out));
+    return true;
+  }
+
+  // Whether `text` holds a backslash, eight bytes at a time: the strings are short, and a call
+  // to memchr costs more than the search. The last word may read past `text`, never past the
+  // body (`text` in the body) or the buffer (`text` unescaped); what lies there is masked off.
+  NW_INLINE bool has_backslash(std::string_view text) const {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+    constexpr std::uint64_t kBackslashes = kOnes * static_cast<unsigned char>('\\');
+    const char* p = text.data();
+    std::size_t left = text.size();
+    const bool in_body = p >= buf_ && p <= buf_ + size_;
+    if (left == 0) return false;
+    if (in_body && static_cast<std::size_t>(buf_ + size_ - p) < ((left + 7) & ~std::size_t{7}))
+      return std::memchr(p, '\\', left) != nullptr;  // at the very end of the body
+    for (;; p += 8, left -= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, p, 8);
+      word ^= kBackslashes;  // a byte that was a backslash is now zero
+      // The lowest zero byte sets its high bit here (a borrow can only mark bytes above a zero).
+      std::uint64_t zeros = (word - kOnes) & ~word & kHighs;
+      if (left <= 8) {
+        if (left < 8) zeros &= (std::uint64_t{1} << (8 * left)) - 1;
+        return zeros != 0;
+      }
+      if (zeros) return true;
+    }
+  }
+
+  // The text of the string at the current position; a string with escapes is unescaped into
+  // `buffer`.
+  NW_INLINE bool string(std::string_view& text, std::string& buffer) {
+    std::string_view inside;
+    if (!string_as_written(inside)) return false;
+    if (!has_backslash(inside)) {
+      text = inside;
+      return true;
+    }
+    return unescape(inside, text, buffer);
+  }
+
+  // `word` (true, false or null) at the current position, with nothing but whitespace after it.
+  template <std::size_t N>
+  NW_INLINE bool literal(const char (&word)[N]) {
+    static_assert(N - 1 >= 4 && N - 1 <= 8);
+    const std::uint32_t begin = index_[at_];
+    const std::uint32_t end = token_end();
+    // The token is at least as long as the word, so both loads stay in it.
+    if (end - begin < N - 1 || load<std::uint32_t>(buf_ + begin) != load<std::uint32_t>(word) ||
+        load<std::uint32_t>(buf_ + begin + N - 5) != load<std::uint32_t>(word + N - 5))
+      return false;
+    for (std::uint32_t i = begin + N - 1; i < end; ++i)
+      if (!OnDemandState::is_json_whitespace(buf_[i])) return false;
+    ++at_;
+    return true;
+  }
+
+  // Any value, at nesting `depth`, into `out` (objects and arrays only checked); a string is
+  // unescaped, if it must be, into `buffer`. The values of Neptune's fields, a string or a
+  // whole number, are read here, the others by any_value().
+  NW_INLINE bool value(int depth, ReadValue& out, std::string& buffer) {
+    using Kind = ReadValue::Kind;
+    const char c = current();
+    if (c == '"') {
+      out.kind = Kind::string;
+      return string(out.text, buffer);
+    }
+    if (c >= '0' && c <= '9') {
+      out.kind = Kind::integer;
+      const std::uint32_t begin = index_[at_];
+      if (!small_integer(std::string_view(buf_ + begin, token_end() - begin), out.integer))
+        return false;
+      ++at_;
+      return true;
+    }
+    if (c == 'f') {
+      out.kind = Kind::boolean;
+      out.boolean = false;
+      return literal("false");
+    }
+    if (c == 't') {
+      out.kind = Kind::boolean;
+      out.boolean = true;
+      return literal("true");
+    }
+    return any_value(depth, out, buffer);
+  }
+
+  bool any_value(int depth, ReadValue& out, std::string& buffer) {
+    using Kind = ReadValue::Kind;
+    switch (current()) {
+      case '{':
+        out.kind = Kind::object;
+        return object(depth, [this](std::string_view key, int at, auto& self) {
+          return other_member(key, at, self);
+        });
+      case '[':
+        out.kind = Kind::array;
+        return array(depth);
+      case '"':
+        out.kind = Kind::string;
+        return string(out.text, buffer);
+      case 'n':
+        out.kind = Kind::null;
+        return literal("null");
+      case '-': {
+        out.kind = Kind::integer;
+        const std::uint32_t begin = index_[at_];
+        if (!small_integer(std::string_view(buf_ + begin, token_end() - begin), out.integer))
+          return false;
+        ++at_;
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // The object at the current position, at nesting `depth`: `member(key, depth + 1, member)`
+  // reads each member's value (the key lives until then). The key is as written: one that is a
+  // name `member` looks for is that name (no name has a backslash), and `member` hands any
+  // other to other_member(), which checks and unescapes it and asks `member` again.
+  template <typename Member>
+  bool object(int depth, Member&& member) {
+    if (depth >= kOnDemandDepth || !take('{')) return false;
+    if (take('}')) return true;
+    for (;;) {
+      std::string_view name;
+      if (current() != '"' || !string_as_written(name) || !take(':') ||
+          !member(name, depth + 1, member))
+        return false;
+      if (take('}')) return true;
+      if (!take(',')) return false;
+    }
+  }
+
+  // A member whose key `member` did not look for: when the key has escapes, it may still be a
+  // name it looks for once unescaped; otherwise its value is read and checked.
+  template <typename Member>
+  bool other_member(std::string_view key, int depth, Member& member) {
+    if (key.data() != state_.unescaped.data() && has_backslash(key)) {
+      std::string_view unescaped;
+      if (!unescape(key, unescaped, state_.unescaped)) return false;
+      return member(unescaped, depth, member);
+    }
+    ReadValue other;
+    return value(depth, other, state_.unescaped);
+  }
+
+  bool array(int depth) {
+    if (depth >= kOnDemandDepth || !take('[')) return false;
+    if (take(']')) return true;
+    for (;;) {
+      ReadValue element;
+      if (!value(depth + 1, element, state_.unescaped)) return false;
+      if (take(']')) return true;
+      if (!take(',')) return false;
+    }
+  }
+
+  // The list at the current position, at nesting `depth`, into `snapshot`.
+  bool list(int depth, StatusSnapshot& snapshot) {
+    if (!take('[')) return false;
+    snapshot.queries.reserve(expected_entries(state_, size_));
+    std::size_t entries = 0;
+    if (!take(']')) {
+      for (;;) {
+        // A list longer than Neptune could have sent is left to the readings above, which
+        // refuse it before reading any entry of it.
+        if (++entries > kMaxStatusEntries || !entry(depth + 1, snapshot)) return false;
+        if (take(']')) break;
+        if (!take(',')) return false;
+      }
+    }
+    state_.last_entries = entries;
+    state_.last_body_size = size_;
+    return true;
+  }
+
+  // The entry at the current position, at nesting `depth`, into `snapshot`, as
+  // read_entry_on_demand() reads it.
+  bool entry(int depth, StatusSnapshot& snapshot) {
+    if (current() != '{') {
+      ReadValue other;
+      if (!value(depth, other, state_.unescaped)) return false;
+      ++snapshot.skipped_entries;
+      return true;
+    }
+    ReadValue id, text, stats, elapsed, waited, cancelled;
+    const auto read_stats = [&](std::string_view name, int at, auto& self) {
+      if (is(name, "elapsed")) return value(at, elapsed, state_.unescaped);
+      if (is(name, "waited")) return value(at, waited, state_.unescaped);
+      if (is(name, "cancelled")) return value(at, cancelled, state_.cancelled_text);
+      return other_member(name, at, self);
+    };
+    const bool valid = object(depth, [&](std::string_view name, int at, auto& self) {
+      if (is(name, "queryId")) return value(at, id, state_.id_text);
+      if (is(name, "queryString")) return value(at, text, state_.query_text);
+      if (is(name, "queryEvalStats")) {
+        // A stats object that a later one replaces must not leave its clocks behind. (Only the
+        // kind is reset: what else a ReadValue holds is read only for its kind, and a copy of
+        // a whole empty one costs a block copy.)
+        elapsed.kind = waited.kind = cancelled.kind = ReadValue::Kind::absent;
+        if (current() != '{') return value(at, stats, state_.unescaped);
+        stats.kind = ReadValue::Kind::object;
+        return object(at, read_stats);
+      }
+      return other_member(name, at, self);
+    });
+    if (!valid) return false;
+    add_entry(id, text, stats, elapsed, waited, cancelled, snapshot);
+    return true;
+  }
+
+  const char* const buf_;
+  const std::uint32_t size_;
+  const std::uint32_t* const index_;
+  const std::uint32_t count_;
+  std::uint32_t at_ = 0;
+  OnDemandState& state_;
+};
+
+#undef NW_INLINE
+
+// The snapshot of `body` read by IndexedReader; nullopt when it gives up.
+std::optional<StatusSnapshot> read_indexed(std::string_view body, Language language,
+                                           OnDemandState& state) {
+  if (!state.index(body)) return std::nullopt;
+  return IndexedReader(body.data(), body.size(), state).read(language);
 }
 
 // The snapshot of `body` read On-Demand; nullopt when the body is not provably valid and read
@@ -911,6 +1444,7 @@ std::optional<StatusSnapshot> read_on_demand(std::string_view body, Language lan
       // One pass: counting the entries first would walk the list twice. A list longer than
       // Neptune could have sent stops being read at the entry past the bound, and the readings
       // above refuse it (before reading any entry of it).
+      snapshot.queries.reserve(expected_entries(state, body.size()));
       std::size_t entries = 0;
       for (auto element : list) {
         if (++entries > kMaxStatusEntries) return std::nullopt;
@@ -918,6 +1452,8 @@ std::optional<StatusSnapshot> read_on_demand(std::string_view body, Language lan
         if (std::move(element).get(entry) || !read_entry_on_demand(entry, 2, snapshot, state))
           return std::nullopt;
       }
+      state.last_entries = entries;
+      state.last_body_size = body.size();
     } else if (!check_value(value, 1, state)) {
       return std::nullopt;
     }
@@ -939,12 +1475,16 @@ std::optional<StatusSnapshot> read_on_demand(std::string_view body, Language lan
 Result<StatusSnapshot> parse_list(std::string_view body, Language language,
                                   bool reuse_thread_parser, bool readable_past_end = false) {
   std::optional<StatusSnapshot> read;
+  const auto read_with = [&](OnDemandState& state) {
+    read = read_indexed(body, language, state);
+    if (!read) read = read_on_demand(body, language, state, readable_past_end);
+  };
   if (reuse_thread_parser && body.size() <= kReusedCapacity) {
     thread_local OnDemandState state;
-    read = read_on_demand(body, language, state, readable_past_end);
+    read_with(state);
   } else {
     OnDemandState state;
-    read = read_on_demand(body, language, state, readable_past_end);
+    read_with(state);
   }
   if (read) return std::move(*read);
   // A body the fast path did not accept: when its structure is sound and only some entries hold
