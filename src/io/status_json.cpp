@@ -570,7 +570,8 @@ std::optional<Result<StatusSnapshot>> read_entry_by_entry(std::string_view body,
   return Result<StatusSnapshot>(std::move(snapshot));
 }
 
-// --- The fast path: simdjson On-Demand, which reads the list where it is. ---
+// --- The fast paths: simdjson's structural index (IndexedReader, below) for the lists Neptune
+// sends, and simdjson On-Demand for the bodies that reader leaves. ---
 //
 // On-Demand indexes the body's structure in one pass (a 32-bit index per structural character
 // and per scalar) and checks, for the whole body, that it is valid UTF-8 and that no string
@@ -1054,7 +1055,7 @@ std::size_t expected_entries(const OnDemandState& state, std::size_t body_size) 
                                                         state.last_entries / state.last_body_size));
 }
 
-// --- The fast path of the fast path: the structural index read directly. ---
+// --- The first fast path: the structural index read directly. ---
 //
 // On-Demand's value, object and array iterators cost more than the reading they do: most of
 // the time of a list went into them. This reader walks simdjson's structural index (the
@@ -1343,7 +1344,7 @@ class IndexedReader {
     std::size_t entries = 0;
     if (!take(']')) {
       for (;;) {
-        // A list longer than Neptune could have sent is left to the readings above, which
+        // A list longer than Neptune could have sent is left to the other readings, which
         // refuse it before reading any entry of it.
         if (++entries > kMaxStatusEntries || !entry(depth + 1, snapshot)) return false;
         if (take(']')) break;
