@@ -182,10 +182,10 @@ void HttpConnections::give_back(std::unique_ptr<Session> session) {
 }
 
 Result<HttpAnswer> HttpConnections::exchange(const HttpCall& call, const ExchangeLimits& limits,
-                                             const Prepare& prepare) {
+                                             const Prepare& prepare, const BodySink& body_sink) {
   std::unique_ptr<Session> session = lease();
   bool reusable = false;
-  Result<HttpAnswer> answer = exchange_on(*session, call, limits, prepare, reusable);
+  Result<HttpAnswer> answer = exchange_on(*session, call, limits, prepare, body_sink, reusable);
   // A connection that may carry stale bytes is closed with its buffer, never reused.
   if (reusable) give_back(std::move(session));
   return answer;
@@ -193,7 +193,8 @@ Result<HttpAnswer> HttpConnections::exchange(const HttpCall& call, const Exchang
 
 Result<HttpAnswer> HttpConnections::exchange_on(Session& session, const HttpCall& call,
                                                 const ExchangeLimits& limits,
-                                                const Prepare& prepare, bool& reusable) {
+                                                const Prepare& prepare, const BodySink& body_sink,
+                                                bool& reusable) {
   using Poco::Net::HTTPRequest;
   const std::string what = call.what.empty() ? "" : call.what + ": ";
   const auto fail = [&](FailureKind kind, int status, const std::string& message) {
@@ -269,6 +270,15 @@ Result<HttpAnswer> HttpConnections::exchange_on(Session& session, const HttpCall
                       " bytes exceeds the limit of " + std::to_string(limits.max_body_bytes));
     in.exceptions(std::ios::badbit);
     HttpAnswer answer{status, {}, response.getContentType()};
+    if (body_sink) {
+      char piece[16384];
+      while (in.peek() != std::char_traits<char>::eof()) {
+        const auto n = in.readsome(piece, sizeof piece);
+        if (!body_sink(piece, static_cast<std::size_t>(n))) return answer;  // not reusable
+      }
+      reusable = response.getKeepAlive() && !session.has_leftover(false);
+      return answer;
+    }
     // Sized once: growing by doubling would copy the body and could hold twice its size.
     if (response.hasContentLength() && response.getContentLength64() > 0)
       answer.body.reserve(static_cast<std::size_t>(response.getContentLength64()) + kAnswerPadding);

@@ -4,10 +4,14 @@
 
 namespace nw {
 
-Poco::Net::Context::Ptr make_client_tls_context(const std::string& ca_file) {
+Poco::Net::Context::Ptr make_client_tls_context(const std::string& ca_file,
+                                                const std::string& cert_file,
+                                                const std::string& key_file) {
   Poco::Net::initializeSSL();
   Poco::Net::Context::Params params;
   params.caLocation = ca_file;
+  params.certificateFile = cert_file;
+  params.privateKeyFile = key_file;
   params.loadDefaultCAs = ca_file.empty();
   params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
   params.cipherList = "HIGH:!aNULL:!MD5";

@@ -103,8 +103,14 @@ class HttpConnections {
   // `prepare` sees the request as it will be sent (Host, Content-Type and Content-Length set)
   // and may add headers, e.g. a signature; a Failure from it sends nothing.
   using Prepare = std::function<std::optional<Failure>(Poco::Net::HTTPRequest&)>;
+  // A streamed answer (etcd's watch: one JSON message per line, for as long as the watch
+  // lasts). When given, the body is handed over piece by piece as it arrives instead of being
+  // collected in the answer, and the body cap does not apply (the sink bounds what it keeps).
+  // It returns false to stop reading; the connection is then closed, never reused. The
+  // deadline still ends the exchange: a stream is read in windows, each its own exchange.
+  using BodySink = std::function<bool(const char* data, std::size_t size)>;
   Result<HttpAnswer> exchange(const HttpCall& call, const ExchangeLimits& limits,
-                              const Prepare& prepare = {});
+                              const Prepare& prepare = {}, const BodySink& body_sink = {});
 
   const HttpOrigin& origin() const { return origin_; }
 
@@ -116,7 +122,7 @@ class HttpConnections {
   // `reusable`: the connection may go back to the pool (a complete answer, nothing left over).
   Result<HttpAnswer> exchange_on(Session& session, const HttpCall& call,
                                  const ExchangeLimits& limits, const Prepare& prepare,
-                                 bool& reusable);
+                                 const BodySink& body_sink, bool& reusable);
 
   HttpOrigin origin_;
   std::shared_ptr<ExchangeReaper> reaper_;

@@ -11,8 +11,11 @@
 
 namespace nw {
 
-// `ca_file` empty: the system's trust store. Throws Poco::Exception when the trust store or
-// the file cannot be loaded.
-Poco::Net::Context::Ptr make_client_tls_context(const std::string& ca_file = {});
+// `ca_file` empty: the system's trust store. `cert_file` and `key_file` (PEM, both or neither):
+// a client certificate, for peers that authenticate clients by certificate (etcd's
+// --client-cert-auth). Throws Poco::Exception when the trust store or a file cannot be loaded.
+Poco::Net::Context::Ptr make_client_tls_context(const std::string& ca_file = {},
+                                                const std::string& cert_file = {},
+                                                const std::string& key_file = {});
 
 }  // namespace nw

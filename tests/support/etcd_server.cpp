@@ -1,0 +1,100 @@
+#include "support/etcd_server.h"
+
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <unistd.h>
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+
+namespace nw::test {
+
+std::uint16_t EtcdServer::free_port() {
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const std::uint16_t port = socket.address().port();
+  socket.close();
+  return port;
+}
+
+EtcdServer::EtcdServer(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
+  if (::access(kBinary, X_OK) != 0)
+    throw std::runtime_error(std::string(kBinary) +
+                             " is missing: install Debian's etcd-server (scripts/setup)");
+  char dir[] = "/tmp/nw-etcd-XXXXXX";
+  if (!::mkdtemp(dir)) throw std::runtime_error("cannot create a temporary directory");
+  data_dir_ = dir;
+  for (int attempt = 0; attempt < 3; ++attempt)
+    if (start()) return;
+  std::filesystem::remove_all(data_dir_);
+  throw std::runtime_error("etcd did not start on loopback within 3 attempts");
+}
+
+EtcdServer::~EtcdServer() {
+  process_.reset();  // SIGKILL and reaped
+  std::error_code ignored;
+  std::filesystem::remove_all(data_dir_, ignored);
+}
+
+bool EtcdServer::start() {
+  process_.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(data_dir_ + "/member", ignored);
+  client_port_ = free_port();
+  peer_port_ = free_port();
+  const std::string client = client_url();
+  const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
+  std::vector<std::string> args{"--name",
+                                "nw-test",
+                                "--data-dir",
+                                data_dir_,
+                                "--listen-client-urls",
+                                client,
+                                "--advertise-client-urls",
+                                client,
+                                "--listen-peer-urls",
+                                peer,
+                                "--initial-advertise-peer-urls",
+                                peer,
+                                "--initial-cluster",
+                                "nw-test=" + peer,
+                                "--log-level",
+                                "error"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  process_ = std::make_unique<ChildProcess>(kBinary, args);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (process_->wait_exit(std::chrono::milliseconds(0))) return false;  // a port was taken
+    try {
+      if (post("/v3/kv/range", R"({"key":"AA=="})").find("\"header\"") != std::string::npos)
+        return true;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+std::string EtcdServer::post(const std::string& path, const std::string& body,
+                             const std::string& token) const {
+  Poco::Net::HTTPClientSession session("127.0.0.1", client_port_);
+  session.setTimeout(Poco::Timespan(5, 0));
+  Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, path,
+                                 Poco::Net::HTTPMessage::HTTP_1_1);
+  request.setContentType("application/json");
+  request.setContentLength(static_cast<std::streamsize>(body.size()));
+  if (!token.empty()) request.set("Authorization", token);
+  session.sendRequest(request) << body;
+  Poco::Net::HTTPResponse response;
+  std::istream& in = session.receiveResponse(response);
+  std::ostringstream out;
+  Poco::StreamCopier::copyStream(in, out);
+  return out.str();
+}
+
+}  // namespace nw::test

@@ -1,0 +1,49 @@
+#pragma once
+// A real etcd (Debian's etcd-server, /usr/bin/etcd) for the etcd client's contract tests: one
+// member on free loopback ports with a temporary data directory, started and answering when
+// constructed, killed and its directory removed when destroyed. etcd cannot bind a client URL
+// to port 0, so the ports are found free by binding and releasing them, and a start that lost
+// its port to another process is tried again on new ones.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/child_process.h"
+
+namespace nw::test {
+
+class EtcdServer {
+ public:
+  // Where the tests look for etcd; missing is a test failure, not a skip (scripts/setup
+  // installs it).
+  static constexpr const char* kBinary = "/usr/bin/etcd";
+
+  // `extra_args`: more flags for etcd (e.g. --auth-token-ttl). Throws std::runtime_error when
+  // etcd is missing or never answers.
+  explicit EtcdServer(std::vector<std::string> extra_args = {});
+  ~EtcdServer();
+  EtcdServer(const EtcdServer&) = delete;
+  EtcdServer& operator=(const EtcdServer&) = delete;
+
+  std::string client_url() const { return "http://127.0.0.1:" + std::to_string(client_port_); }
+
+  // A POST to the member's JSON gateway (for set-up the client under test does not do, such
+  // as enabling auth). Returns the body; throws on a transport error.
+  std::string post(const std::string& path, const std::string& body,
+                   const std::string& token = {}) const;
+
+  // A loopback port nobody listens on (bound and released): a dead member.
+  static std::uint16_t free_port();
+
+ private:
+  bool start();
+
+  std::vector<std::string> extra_args_;
+  std::string data_dir_;
+  std::uint16_t client_port_ = 0;
+  std::uint16_t peer_port_ = 0;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+}  // namespace nw::test
