@@ -313,6 +313,54 @@ TEST(HttpExchange, AbortAllEndsAnExchangeInProgressAndRefusesLaterOnes) {
   EXPECT_EQ(later.failure().message, "GET /status: not sent: shutting down");
 }
 
+// A chunked answer that never ends (etcd's watch): one line every 50 ms until the client goes.
+RawServer::Script streaming() {
+  return [](Poco::Net::StreamSocket& socket, const std::atomic<bool>& stopping) {
+    read_request(socket);
+    send_all(socket,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n");
+    while (!stopping) {
+      send_all(socket, "6\r\nline1\n\r\n");
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+  };
+}
+
+TEST(HttpExchange, AStreamedAnswerGoesToTheSinkAsItArrivesUntilTheSinkStops) {
+  RawServer server({streaming(), [](Poco::Net::StreamSocket& socket, const std::atomic<bool>&) {
+                      read_request(socket);
+                      send_all(socket, response("{}"));
+                    }});
+  HttpConnections connections(loopback(server.port()), nullptr);
+  std::string got;
+  const auto start = steady_clock::now();
+  auto answer = connections.exchange(get("/watch"), within(milliseconds(5000)), {},
+                                     [&](const char* data, std::size_t size) {
+                                       got.append(data, size);
+                                       return got.size() < 18;
+                                     });
+  ASSERT_TRUE(answer.ok()) << answer.failure().describe();
+  EXPECT_EQ(answer.value().status, 200);
+  EXPECT_TRUE(answer.value().body.empty());
+  EXPECT_EQ(got.substr(0, 18), "line1\nline1\nline1\n");
+  EXPECT_LT(steady_clock::now() - start, milliseconds(2000));
+  // A stream stopped halfway is never reused: the next request opens a new connection.
+  ASSERT_TRUE(connections.exchange(get("/a"), within(milliseconds(2000))).ok());
+  EXPECT_EQ(server.accepted(), 2);
+}
+
+TEST(HttpExchange, AStreamedAnswerEndsAtTheDeadline) {
+  RawServer server({streaming()});
+  HttpConnections connections(loopback(server.port()), nullptr);
+  std::size_t pieces = 0;
+  auto answer = connections.exchange(get("/watch"), within(milliseconds(300)), {},
+                                     [&](const char*, std::size_t) { return ++pieces > 0; });
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.failure().kind, FailureKind::timeout);
+  EXPECT_GE(pieces, 2u);
+}
+
 TEST(HttpExchange, ABodyBeyondTheCapIsRefused) {
   test::ScriptedHttpServer server;
   server.set_fallback({200, std::string(5000, 'x')});
