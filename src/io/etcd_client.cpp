@@ -283,10 +283,12 @@ Result<EtcdClient::Answer> EtcdClient::post(const std::string& path, const std::
       current = token();
       if (current.empty()) {
         auto got = authenticate(member);
-        if (got)
-          current = got.value(), fresh = true;
-        else
+        if (got) {
+          current = got.value();
+          fresh = true;  // a token refused right after login is not retried with another
+        } else {
           answer = got.failure();
+        }
       }
     }
     if (options_.username.empty() || !current.empty()) {

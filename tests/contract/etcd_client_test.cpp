@@ -5,11 +5,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "nw/io/tls_context.h"
 #include "support/etcd_server.h"
 
 namespace nw {
@@ -235,6 +239,65 @@ TEST_F(EtcdClientTest, BadMemberUrlsAreRefused) {
     EXPECT_NE(made.failure().message.find(url), std::string::npos);
   }
   EXPECT_FALSE(EtcdClient::create(EtcdOptions{}, nullptr).ok());
+}
+
+// A self-signed certificate (its own trust anchor), made for the test with openssl.
+void make_certificate(const std::string& base, const std::string& cn, const std::string& san) {
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=" + cn +
+                          " -addext subjectAltName=" + san + " -keyout " + base + ".key -out " +
+                          base + ".crt >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl failed: " + cmd);
+}
+
+TEST_F(EtcdClientTest, HttpsWithAClientCertificate) {
+  char made[] = "/tmp/nw-etcd-tls-XXXXXX";
+  ASSERT_NE(::mkdtemp(made), nullptr);
+  const std::string dir = made;
+  make_certificate(dir + "/server", "localhost", "DNS:localhost,IP:127.0.0.1");
+  make_certificate(dir + "/client", "watchdog", "DNS:watchdog.test");
+  // etcd's gateway dials etcd's own gRPC server with the server certificate as its client
+  // certificate: with --client-cert-auth, the server's certificate must be trusted too.
+  ASSERT_EQ(
+      std::system(
+          ("cat " + dir + "/client.crt " + dir + "/server.crt > " + dir + "/trusted.pem").c_str()),
+      0);
+  server_ = std::make_unique<EtcdServer>(
+      std::vector<std::string>{"--cert-file", dir + "/server.crt", "--key-file",
+                               dir + "/server.key", "--client-cert-auth", "--trusted-ca-file",
+                               dir + "/trusted.pem"},
+      make_client_tls_context(dir + "/server.crt", dir + "/client.crt", dir + "/client.key"));
+  ASSERT_EQ(server_->client_url().rfind("https://", 0), 0u);
+
+  EtcdOptions options;
+  options.ca_file = dir + "/server.crt";
+  options.cert_file = dir + "/client.crt";
+  options.key_file = dir + "/client.key";
+  auto etcd = client(options);
+  auto lease = etcd->grant(5);
+  ASSERT_TRUE(lease.ok()) << lease.failure().describe();
+  ASSERT_TRUE(etcd->put_if_absent("/t", "1", lease.value().id).value().succeeded);
+  std::atomic<bool> stop{false};
+  std::vector<EtcdEvent> seen;
+  auto watched = etcd->watch(
+      "/t", 1,
+      [&](const std::vector<EtcdEvent>& events) {
+        seen = events;
+        stop = true;
+      },
+      stop);
+  ASSERT_TRUE(watched.ok()) << watched.failure().describe();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kv.value, "1");
+
+  // Without a client certificate etcd ends the handshake.
+  options.cert_file.clear();
+  options.key_file.clear();
+  auto anonymous = client(options);
+  EXPECT_FALSE(anonymous->range("/t").ok());
+  // cert_file without key_file is refused before anything is sent.
+  options.cert_file = dir + "/client.crt";
+  EXPECT_FALSE(EtcdClient::create(options, nullptr).ok());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(EtcdClientTest, AuthenticatesAndAuthenticatesAgainWhenTheTokenIsRefused) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <signal.h>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -10,6 +11,7 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
 
@@ -22,7 +24,8 @@ std::uint16_t EtcdServer::free_port() {
   return port;
 }
 
-EtcdServer::EtcdServer(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
+EtcdServer::EtcdServer(std::vector<std::string> extra_args, Poco::Net::Context::Ptr tls)
+    : extra_args_(std::move(extra_args)), tls_(std::move(tls)) {
   if (::access(kBinary, X_OK) != 0)
     throw std::runtime_error(std::string(kBinary) +
                              " is missing: install Debian's etcd-server (scripts/setup)");
@@ -31,8 +34,14 @@ EtcdServer::EtcdServer(std::vector<std::string> extra_args) : extra_args_(std::m
   data_dir_ = dir;
   for (int attempt = 0; attempt < 3; ++attempt)
     if (start()) return;
+  std::string said;
+  if (process_) {
+    process_->signal(SIGKILL);
+    process_->wait_exit(std::chrono::seconds(5));
+    for (const std::string& line : process_->stderr_lines()) said += "\n  " + line;
+  }
   std::filesystem::remove_all(data_dir_);
-  throw std::runtime_error("etcd did not start on loopback within 3 attempts");
+  throw std::runtime_error("etcd did not start on loopback within 3 attempts; it said:" + said);
 }
 
 EtcdServer::~EtcdServer() {
@@ -48,6 +57,7 @@ bool EtcdServer::start() {
   client_port_ = free_port();
   peer_port_ = free_port();
   const std::string client = client_url();
+  // The peer URL stays http: one member has no peers to talk to.
   const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
   std::vector<std::string> args{"--name",
                                 "nw-test",
@@ -82,7 +92,11 @@ bool EtcdServer::start() {
 
 std::string EtcdServer::post(const std::string& path, const std::string& body,
                              const std::string& token) const {
-  Poco::Net::HTTPClientSession session("127.0.0.1", client_port_);
+  std::unique_ptr<Poco::Net::HTTPClientSession> https;
+  if (tls_)
+    https = std::make_unique<Poco::Net::HTTPSClientSession>("127.0.0.1", client_port_, tls_);
+  Poco::Net::HTTPClientSession plain("127.0.0.1", client_port_);
+  Poco::Net::HTTPClientSession& session = https ? *https : plain;
   session.setTimeout(Poco::Timespan(5, 0));
   Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, path,
                                  Poco::Net::HTTPMessage::HTTP_1_1);

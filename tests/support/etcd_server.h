@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <Poco/Net/Context.h>
+
 #include "support/child_process.h"
 
 namespace nw::test {
@@ -19,14 +21,18 @@ class EtcdServer {
   // installs it).
   static constexpr const char* kBinary = "/usr/bin/etcd";
 
-  // `extra_args`: more flags for etcd (e.g. --auth-token-ttl). Throws std::runtime_error when
-  // etcd is missing or never answers.
-  explicit EtcdServer(std::vector<std::string> extra_args = {});
+  // `extra_args`: more flags for etcd (e.g. --auth-token-ttl). `tls`: the client URL is https
+  // (extra_args then carry etcd's --cert-file and --key-file), and this context is how the
+  // server itself is reached. Throws std::runtime_error when etcd is missing or never answers.
+  explicit EtcdServer(std::vector<std::string> extra_args = {},
+                      Poco::Net::Context::Ptr tls = nullptr);
   ~EtcdServer();
   EtcdServer(const EtcdServer&) = delete;
   EtcdServer& operator=(const EtcdServer&) = delete;
 
-  std::string client_url() const { return "http://127.0.0.1:" + std::to_string(client_port_); }
+  std::string client_url() const {
+    return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(client_port_);
+  }
 
   // A POST to the member's JSON gateway (for set-up the client under test does not do, such
   // as enabling auth). Returns the body; throws on a transport error.
@@ -40,6 +46,7 @@ class EtcdServer {
   bool start();
 
   std::vector<std::string> extra_args_;
+  Poco::Net::Context::Ptr tls_;
   std::string data_dir_;
   std::uint16_t client_port_ = 0;
   std::uint16_t peer_port_ = 0;
