@@ -99,11 +99,17 @@ void ClusterDiscovery::commit(Plan plan) {
 void ClusterDiscovery::start(bool described) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto now = services_.clock.now();
+  // After the start's description, the next refreshes are spread over the first interval (the
+  // i-th of n at (i+1)/n of it), so that a large fleet does not ask the management API all at
+  // once every interval: its Describe calls are rate-limited per account and region.
+  const auto n = static_cast<long>(trackers_.size());
+  long i = 0;
   for (const auto& t : trackers_) {
     Clock::duration wait{0};
     if (described)
-      wait = t->topology ? Clock::duration(t->config.refresh_interval)
+      wait = t->topology ? Clock::duration(t->config.refresh_interval) * (i + 1) / n
                          : std::chrono::duration_cast<Clock::duration>(kFirstRetry);
+    ++i;
     schedule(t, now + wait);
   }
 }
@@ -123,7 +129,16 @@ void ClusterDiscovery::schedule(const std::shared_ptr<Tracker>& tracker, Clock::
 
 void ClusterDiscovery::step(const std::shared_ptr<Tracker>& tracker) {
   if (tracker->retired.load() || services_.stop.stop_requested()) return;
+  // A refresh blocks its worker for as long as the management API takes to answer (or not):
+  // at most kMaxRefreshing at a time, so that a management API that does not answer never
+  // holds the workers the polls and cancels need. The others try again shortly.
+  if (refreshing_.fetch_add(1) >= kMaxRefreshing) {
+    refreshing_.fetch_sub(1);
+    schedule(tracker, services_.clock.now() + kBusyRetry);
+    return;
+  }
   refresh(*tracker);
+  refreshing_.fetch_sub(1);
   if (tracker->retired.load() || services_.stop.stop_requested()) return;
   Clock::duration wait = tracker->config.refresh_interval;
   {
@@ -230,7 +245,8 @@ void ClusterDiscovery::failed(Tracker& tracker, const Failure& failure) {
                              : "none of its instances is watched yet");
 }
 
-std::vector<std::string> ClusterDiscovery::describe_now() {
+std::vector<std::string> ClusterDiscovery::describe_now(
+    std::optional<std::chrono::steady_clock::time_point> deadline) {
   std::vector<std::shared_ptr<Tracker>> trackers;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -264,7 +280,15 @@ std::vector<std::string> ClusterDiscovery::describe_now() {
       if (--pending->left == 0) pending->done.notify_all();
     });
   std::unique_lock<std::mutex> lock(pending->mutex);
-  pending->done.wait(lock, [&] { return pending->left == 0; });
+  const auto all_done = [&] { return pending->left == 0; };
+  if (!deadline) {
+    pending->done.wait(lock, all_done);
+  } else if (!pending->done.wait_until(lock, *deadline, all_done)) {
+    // The ones still asking go on on their strands; what they find is taken in when it comes.
+    pending->problems.push_back(std::to_string(pending->left) +
+                                " cluster(s) not described yet: their instances are watched as "
+                                "soon as the management API answers");
+  }
   std::sort(pending->problems.begin(), pending->problems.end());
   return pending->problems;
 }

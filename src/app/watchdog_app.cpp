@@ -347,7 +347,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         // The management API is signed whatever the instances' auth: with the identity the
         // cluster's instances would use (its profile and role), or the default chain's.
         return make_rds_directory(
-            cluster, chains.get(credential_chain_key(cluster.instance), cluster.instance.request_timeout),
+            cluster,
+            chains.get(credential_chain_key(cluster.instance), cluster.instance.request_timeout),
             reaper, process_environment());
       });
   // The daemon spreads its loops' first polls over the first second (or poll_interval, if
@@ -397,7 +398,16 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
     return kExitConfig;
   }
-  const auto discovery_problems = discovery.describe_now();
+  // The service waits for one management answer's time at most; --once and --show-topology wait
+  // for every cluster's answer.
+  std::optional<std::chrono::steady_clock::time_point> describe_deadline;
+  if (!opts.once && !opts.show_topology) {
+    Millis longest{0};
+    for (const auto& cluster : config->clusters)
+      longest = std::max(longest, cluster.instance.request_timeout);
+    describe_deadline = std::chrono::steady_clock::now() + longest;
+  }
+  const auto discovery_problems = discovery.describe_now(describe_deadline);
   if (opts.show_topology) return print_topology(std::cout, *config, discovery, discovery_problems);
   for (const auto& problem : discovery_problems) log->error("{}", problem);
   if (!opts.once) discovery.start(true);

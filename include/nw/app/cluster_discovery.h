@@ -81,7 +81,11 @@ class ClusterDiscovery {
   // Describes every cluster in force now, all at once on the scheduler's workers (in manual
   // mode on the calling thread), with the [retry] policy, and waits for them (start-up, --once,
   // --show-topology). Returns one line per cluster that could not be described.
-  std::vector<std::string> describe_now();
+  // With a deadline (the daemon's start: typed endpoints are not held up by a management API
+  // that does not answer), it returns then, and the clusters still being described are taken
+  // in when their answers come.
+  std::vector<std::string> describe_now(
+      std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
   // The endpoints of every cluster's topology in force, in cluster order, then id order.
   std::vector<EndpointConfig> endpoints() const;
@@ -94,6 +98,10 @@ class ClusterDiscovery {
 
   // The shortest delay before a cluster that was never described is asked again.
   static constexpr std::chrono::seconds kFirstRetry{5};
+  // Refreshes that may hold a scheduler worker at once (describe_now() at start-up, before any
+  // poll, is not limited), and how soon one that found them all busy tries again.
+  static constexpr int kMaxRefreshing = 2;
+  static constexpr std::chrono::milliseconds kBusyRetry{200};
 
  private:
   // One refresh of `tracker` (with retries), its result taken in. Returns the failure, if any.
@@ -108,6 +116,7 @@ class ClusterDiscovery {
   mutable std::mutex mutex_;  // guards trackers_ and every tracker's topology and failures
   std::vector<std::shared_ptr<Tracker>> trackers_;
   std::atomic<std::uint64_t> generation_{0};
+  std::atomic<int> refreshing_{0};  // refreshes running on the scheduler's workers now
 };
 
 // Whether a failed management call is worth another try: throttling, a server error, a lost

@@ -3,7 +3,11 @@
 // every change audited as a topology record. Deterministic; no real time passes.
 #include "nw/app/cluster_discovery.h"
 
+#include <condition_variable>
 #include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -173,6 +177,87 @@ TEST_F(ClusterDiscoveryTest, AReloadKeepsTheTopologyAndRefreshesAtOnce) {
   EXPECT_EQ(directory_->calls, 1);  // the new tracker's own directory, asked at once
   // No change, so no new topology record.
   EXPECT_EQ(topology_records(), std::vector<std::string>{"prod/db-1 added"});
+}
+
+}  // namespace
+}  // namespace nw
+
+namespace nw {
+namespace {
+
+// A management API that does not answer: every describe() waits until the test lets it go.
+class StuckDirectory : public ClusterDirectory {
+ public:
+  struct Gate {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool open = false;
+    int inside = 0, most_inside = 0, calls = 0;
+  };
+  explicit StuckDirectory(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {}
+  Result<ClusterTopology> describe(std::chrono::steady_clock::time_point) override {
+    std::unique_lock<std::mutex> lock(gate_->mutex);
+    ++gate_->calls;
+    gate_->most_inside = std::max(gate_->most_inside, ++gate_->inside);
+    gate_->changed.notify_all();
+    gate_->changed.wait(lock, [&] { return gate_->open; });
+    --gate_->inside;
+    return ClusterTopology{{instance("db-1", true)}};
+  }
+  std::string where() const override { return "http://127.0.0.1:1"; }
+
+ private:
+  std::shared_ptr<Gate> gate_;
+};
+
+// However many clusters wait on their management API, they hold at most kMaxRefreshing
+// workers: the polls and cancels of every endpoint still find one.
+TEST(ClusterDiscoveryThreads, RefreshesThatHangHoldAtMostTwoWorkers) {
+  std::string clusters;
+  for (int i = 1; i <= 5; ++i)
+    clusters += "[cluster.c" + std::to_string(i) + "]\ncluster_id = c" + std::to_string(i) +
+                "\nregion = us-east-1\nscheme = http\n";
+  ConfigResult parsed = parse_config(clusters + "[rule.long]\nmax_elapsed = 10s\n", "t.ini");
+  ASSERT_TRUE(parsed.ok());
+  ConfigHolder holder(std::make_shared<const WatchdogConfig>(std::move(parsed.config)));
+  SystemClock clock;
+  Scheduler scheduler(clock, Scheduler::Options{4, 12});
+  test::RecordingJournal journal;
+  AuditTrail trail(journal);
+  StopToken stop;
+  Metrics metrics;
+  auto log = make_diagnostic_logger(LogLevel::error);
+  auto gate = std::make_shared<StuckDirectory::Gate>();
+  {
+    ClusterDiscovery discovery(
+        ClusterDiscovery::Services{holder, trail, metrics, *log, stop, clock, scheduler},
+        [gate](const ClusterConfig&) { return std::make_unique<StuckDirectory>(gate); });
+    discovery.commit(discovery.prepare(holder.get()->clusters));
+    discovery.start(false);
+    {
+      std::unique_lock<std::mutex> lock(gate->mutex);
+      ASSERT_TRUE(
+          gate->changed.wait_for(lock, std::chrono::seconds(5), [&] { return gate->inside == 2; }));
+    }
+    // Another strand's task still runs while both refreshes hang.
+    std::promise<void> ran;
+    scheduler.post(scheduler.make_strand(), [&ran] { ran.set_value(); });
+    EXPECT_EQ(ran.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the others keep trying
+    {
+      std::lock_guard<std::mutex> lock(gate->mutex);
+      EXPECT_EQ(gate->most_inside, ClusterDiscovery::kMaxRefreshing);
+      gate->open = true;
+    }
+    gate->changed.notify_all();
+    // Once the API answers, every cluster is described.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (discovery.endpoints().size() < 5 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(discovery.endpoints().size(), 5u);
+    stop.request_stop();
+    scheduler.stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  }
 }
 
 }  // namespace
