@@ -158,8 +158,8 @@ int run_neptune_sim(const std::vector<std::string>& args, std::ostream& out, std
     try {
       // Plain HTTP even with --tls-cert: the management plane is a separate service, and
       // a client reaches it through its own override (management_url) in tests.
-      management_server =
-          std::make_unique<SimServer>(*management, host, options.management_port, fleet.pool());
+      management_server = std::make_unique<SimServer>(*management, host, options.management_port,
+                                                      nullptr, kMaxManagementThreads);
     } catch (const Poco::Exception& e) {
       err << "neptune-sim: cannot listen on " << host << ":" << options.management_port
           << " for the management API: " << e.displayText() << std::endl;

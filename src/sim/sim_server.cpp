@@ -229,18 +229,18 @@ std::unique_ptr<Poco::ThreadPool> make_shared_server_pool(int servers) {
 }
 
 SimServer::SimServer(SimHandler& service, const std::string& host, std::uint16_t port,
-                     Poco::Net::Context::Ptr tls)
-    : own_threads_(std::make_unique<Poco::ThreadPool>(2, kMaxThreadsPerServer)) {
-  init(service, host, port, *own_threads_, std::move(tls));
+                     Poco::Net::Context::Ptr tls, int max_threads)
+    : own_threads_(std::make_unique<Poco::ThreadPool>(2, max_threads)) {
+  init(service, host, port, *own_threads_, std::move(tls), max_threads);
 }
 
 SimServer::SimServer(SimHandler& service, const std::string& host, std::uint16_t port,
                      Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls) {
-  init(service, host, port, pool, std::move(tls));
+  init(service, host, port, pool, std::move(tls), kMaxThreadsPerServer);
 }
 
 void SimServer::init(SimHandler& service, const std::string& host, std::uint16_t port,
-                     Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls) {
+                     Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls, int max_threads) {
   const Poco::Net::SocketAddress address(host, port);
   Poco::Net::ServerSocket socket =
       tls ? Poco::Net::SecureServerSocket(tls) : Poco::Net::ServerSocket();
@@ -258,7 +258,7 @@ void SimServer::init(SimHandler& service, const std::string& host, std::uint16_t
   // Longer than any sensible poll interval, so a polling watchdog keeps one connection.
   params->setKeepAliveTimeout(Poco::Timespan(60, 0));
   params->setMaxKeepAliveRequests(0);
-  params->setMaxThreads(kMaxThreadsPerServer);
+  params->setMaxThreads(max_threads);
   params->setMaxQueued(128);
   server_ = std::make_unique<Poco::Net::HTTPServer>(new SimRequestHandlerFactory(service), pool,
                                                     socket, params);

@@ -34,6 +34,12 @@ inline constexpr std::size_t kMaxRequestBody = 1 << 20;
 // Connections one server handles at once; more wait in its queue.
 inline constexpr int kMaxThreadsPerServer = 32;
 
+// Connections the management API handles at once. A watchdog keeps one connection per
+// cluster it follows (each alive between refreshes), and the real API is not limited to a
+// few dozen clients: at 32, a daemon following 60 clusters waited for idle connections to
+// time out before the rest of its clusters were answered.
+inline constexpr int kMaxManagementThreads = 256;
+
 // A pool for `servers` servers to share: threads are started on demand and idle ones
 // are ended, so its capacity is only a ceiling.
 std::unique_ptr<Poco::ThreadPool> make_shared_server_pool(int servers);
@@ -43,8 +49,9 @@ class SimServer {
   // Throws Poco::Exception when the address cannot be resolved or bound. The service
   // must outlive the server. With a `tls` context (a server one, see
   // make_server_tls_context in sim_tls.h) it serves HTTPS; without, plain HTTP.
+  // It handles at most `max_threads` connections at once, on a pool of its own.
   SimServer(SimHandler& service, const std::string& host, std::uint16_t port,
-            Poco::Net::Context::Ptr tls = nullptr);
+            Poco::Net::Context::Ptr tls = nullptr, int max_threads = kMaxThreadsPerServer);
   // Handles connections on `pool`, which it shares with other servers; the pool must
   // outlive the server. stop() then cannot wait for the pool: after stopping every
   // server that uses it, call pool.joinAll() before any of their services goes.
@@ -69,7 +76,7 @@ class SimServer {
 
  private:
   void init(SimHandler& service, const std::string& host, std::uint16_t port,
-            Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls);
+            Poco::ThreadPool& pool, Poco::Net::Context::Ptr tls, int max_threads);
 
   std::unique_ptr<Poco::ThreadPool> own_threads_;  // null with a shared pool
   std::unique_ptr<Poco::Net::HTTPServer> server_;
