@@ -13,7 +13,8 @@ scheme = http) and footprint.py's three rules. Two measurements:
              resident memory and threads (/proc/PID/status) and CPU (/proc/PID/stat) over the
              run after the warm-up, and the management requests (DescribeDB*, counted by the
              simulator) per cluster per hour. The daemon's CPU for serving the scrapes is
-             measured at the end (a burst of scrapes) and reported separately.
+             measured at the end (a burst of scrapes) and reported separately; --no-gaps
+             leaves /metrics alone, for the daemon's CPU and memory as they are unobserved.
   discovery  --repeat times: add an instance to a cluster through the simulator's control API
              as `creating`, available after a random delay within one refresh_interval (so
              that availability falls anywhere in the refresh cycle), and time from the moment
@@ -66,6 +67,15 @@ def scrape(port):
 def last_success(text):
     """{endpoint: unix time of its latest successful poll} from a /metrics page."""
     return {m.group(1): float(m.group(2)) for m in TIMESTAMP.finditer(text)}
+
+
+def refresh_outcomes(text):
+    """{outcome: refreshes} over every cluster, from a /metrics page."""
+    out = {}
+    for m in re.finditer(r'^neptune_watchdog_discovery_refreshes_total\{cluster="[^"]*",outcome="([^"]*)"\} (\S+)$',
+                         text, re.M):
+        out[m.group(1)] = out.get(m.group(1), 0) + int(float(m.group(2)))
+    return out
 
 
 def management_requests(management):
@@ -163,7 +173,7 @@ def scale(args, fleet):
     while time.monotonic() - fleet.started < warm_up + args.minutes * 60:
         time.sleep(args.sample_seconds)
         fleet.check()
-        text = scrape(fleet.metrics_port)
+        text = scrape(fleet.metrics_port) if args.gaps else ""
         now = time.monotonic()
         if now - fleet.started < warm_up:
             continue
@@ -182,7 +192,7 @@ def scale(args, fleet):
     requests_end = (time.monotonic(), management_requests(fleet.management))
     hwm = status_kb(fleet.watchdog.pid, "VmHWM")
     # The daemon's CPU for one scrape of /metrics, from a burst of them.
-    burst = 20
+    burst = 20 if args.gaps else 1
     before = cpu_seconds(fleet.watchdog.pid)
     size = sum(len(scrape(fleet.metrics_port)) for _ in range(burst)) / burst
     per_scrape = (cpu_seconds(fleet.watchdog.pid) - before) / burst
@@ -190,6 +200,8 @@ def scale(args, fleet):
     wall = cpu_end[0] - cpu_start[0]
     cpu = cpu_end[1] - cpu_start[1]
     gaps, p99s = [], []
+    if not args.gaps:
+        scrapes = 0
     late = 0
     for endpoint, series in seen.items():
         # The first timestamp may predate the window; every gap after it is one the run saw.
@@ -202,10 +214,11 @@ def scale(args, fleet):
             late += 1
     print(f"  measured {wall:.0f}s after a {warm_up:.0f}s warm-up, {scrapes} scrapes of /metrics "
           f"every {args.sample_seconds:g}s")
-    print(f"  poll gaps: {len(gaps)} over {len(p99s)} endpoints (of {endpoints}); all gaps: median "
-          f"{statistics.median(gaps):.3f}s, p99 {percentile(gaps, 99):.3f}s, max {max(gaps):.3f}s")
-    print(f"  per-endpoint p99 gap: median {statistics.median(p99s):.3f}s, max {max(p99s):.3f}s "
-          f"= {max(p99s) / interval:.3f}x the interval; {late} endpoints over 1.1x")
+    if gaps:
+        print(f"  poll gaps: {len(gaps)} over {len(p99s)} endpoints (of {endpoints}); all gaps: median "
+              f"{statistics.median(gaps):.3f}s, p99 {percentile(gaps, 99):.3f}s, max {max(gaps):.3f}s")
+        print(f"  per-endpoint p99 gap: median {statistics.median(p99s):.3f}s, max {max(p99s):.3f}s "
+              f"= {max(p99s) / interval:.3f}x the interval; {late} endpoints over 1.1x")
     print(f"  RSS MB: median {statistics.median(rss) / 1024:.1f}, max {max(rss) / 1024:.1f}, "
           f"first {rss[0] / 1024:.1f}, last {rss[-1] / 1024:.1f}; VmHWM {hwm / 1024:.1f}")
     fifths = [rss[len(rss) * i // 5:len(rss) * (i + 1) // 5] for i in range(5)]
@@ -220,7 +233,8 @@ def scale(args, fleet):
     window = requests_end[0] - requests_start[0]
     print(f"  management requests: {made} in {window:.0f}s = "
           f"{made * 3600 / window / args.clusters:.1f} per cluster per hour "
-          f"(refresh_interval {args.refresh_interval})")
+          f"(refresh_interval {args.refresh_interval}); refreshes since start by outcome: "
+          f"{refresh_outcomes(scrape(fleet.metrics_port))}")
 
 
 def discovery(args, fleet):
@@ -275,6 +289,8 @@ def main():
     parser.add_argument("--poll-interval", default=None, help="default 5s (scale), 1s (discovery)")
     parser.add_argument("--refresh-interval", default=None, help="default 60s (scale), 10s (discovery)")
     parser.add_argument("--languages", default="opencypher")
+    parser.add_argument("--no-gaps", dest="gaps", action="store_false",
+                        help="scale: no /metrics scrapes (and so no poll gaps), only memory and CPU")
     args = parser.parse_args()
     scale_mode = args.mode == "scale"
     args.poll_interval = args.poll_interval or ("5s" if scale_mode else "1s")
