@@ -79,7 +79,11 @@ def refresh_outcomes(text):
 
 
 def management_requests(management):
-    counters = http_json("GET", management + "/sim/clusters")["requests"]
+    """DescribeDB* requests the simulator has answered, or None when it does not answer."""
+    try:
+        counters = http_json("GET", management + "/sim/clusters")["requests"]
+    except OSError:
+        return None
     return counters["DescribeDBClusters"] + counters["DescribeDBInstances"]
 
 
@@ -229,12 +233,14 @@ def scale(args, fleet):
           f"serving /metrics {100 * scrape_share:.2f}% ({1000 * per_scrape:.1f} ms per {size / 1e6:.1f} MB "
           f"scrape); without the scrapes {100 * (cpu / wall - scrape_share):.2f}%")
     print(f"  threads: median {statistics.median(threads):.0f}, max {max(threads)}")
-    made = requests_end[1] - requests_start[1]
     window = requests_end[0] - requests_start[0]
-    print(f"  management requests: {made} in {window:.0f}s = "
-          f"{made * 3600 / window / args.clusters:.1f} per cluster per hour "
-          f"(refresh_interval {args.refresh_interval}); refreshes since start by outcome: "
-          f"{refresh_outcomes(scrape(fleet.metrics_port))}")
+    if requests_start[1] is None or requests_end[1] is None:
+        made = "(the management API did not answer /sim/clusters)"
+    else:
+        made = requests_end[1] - requests_start[1]
+        made = f"{made} in {window:.0f}s = {made * 3600 / window / args.clusters:.1f} per cluster per hour"
+    print(f"  management requests: {made} (refresh_interval {args.refresh_interval}); "
+          f"refreshes since start by outcome: {refresh_outcomes(scrape(fleet.metrics_port))}")
 
 
 def discovery(args, fleet):
