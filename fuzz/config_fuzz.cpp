@@ -89,10 +89,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!result.ok()) return 0;
 
   const WatchdogConfig& c = result.config;
-  FUZZ_CHECK(!c.endpoints.empty() && !c.policy.rules.empty(), "valid config without endpoint or rule");
+  FUZZ_CHECK((!c.endpoints.empty() || !c.clusters.empty()) && !c.policy.rules.empty(),
+             "valid config without endpoint, cluster or rule");
   for (const auto& r : c.policy.rules)
     FUZZ_CHECK(r.max_elapsed || r.max_waited || r.max_running || r.max_queued, "rule without a limit");
   for (const auto& e : c.endpoints) FUZZ_CHECK(!e.name.empty(), "endpoint without a name");
+  for (const auto& k : c.clusters)
+    FUZZ_CHECK(!k.name.empty() && !k.cluster_id.empty() && !k.instance.region.empty(),
+               "cluster without a name, id or region");
   FUZZ_CHECK(c.retry.initial_backoff <= c.retry.max_backoff, "initial_backoff > max_backoff accepted");
 
   // What --check-config prints is itself a valid configuration, and describes the same one.
