@@ -376,23 +376,7 @@ Result<EtcdTxn> EtcdClient::put_if_absent(const std::string& key, const std::str
   put.set("key", base64(key));
   put.set("value", base64(value));
   if (lease != 0) put.set("lease", std::to_string(lease));
-  Poco::JSON::Object op;
-  op.set("request_put", put);
-  Poco::JSON::Array compares, success;
-  compares.add(cmp);
-  success.add(op);
-  Poco::JSON::Object request;
-  request.set("compare", compares);
-  request.set("success", success);
-  const std::string what = "etcd txn put_if_absent";
-  auto answer = post("/v3/kv/txn", to_json(request), what);
-  if (!answer) return answer.failure();
-  try {
-    const JsonObject& body = answer.value().body;
-    return EtcdTxn{bool_of(body, "succeeded"), header_revision(body)};
-  } catch (const std::exception& e) {
-    return Failure{FailureKind::bad_response, 200, "", what + ": " + e.what()};
-  }
+  return txn(cmp, "request_put", put, "etcd txn put_if_absent");
 }
 
 Result<EtcdTxn> EtcdClient::compare_and_delete(const std::string& key, const std::string& value) {
@@ -400,15 +384,19 @@ Result<EtcdTxn> EtcdClient::compare_and_delete(const std::string& key, const std
   cmp.set("value", base64(value));
   Poco::JSON::Object del;
   del.set("key", base64(key));
+  return txn(cmp, "request_delete_range", del, "etcd txn compare_and_delete");
+}
+
+Result<EtcdTxn> EtcdClient::txn(const Poco::JSON::Object& cmp, const std::string& op_name,
+                                const Poco::JSON::Object& op_body, const std::string& what) {
   Poco::JSON::Object op;
-  op.set("request_delete_range", del);
+  op.set(op_name, op_body);
   Poco::JSON::Array compares, success;
   compares.add(cmp);
   success.add(op);
   Poco::JSON::Object request;
   request.set("compare", compares);
   request.set("success", success);
-  const std::string what = "etcd txn compare_and_delete";
   auto answer = post("/v3/kv/txn", to_json(request), what);
   if (!answer) return answer.failure();
   try {

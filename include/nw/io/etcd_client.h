@@ -37,6 +37,10 @@
 #include "nw/core/failure.h"
 #include "nw/io/exchange_reaper.h"
 
+namespace Poco::JSON {
+class Object;
+}
+
 namespace nw {
 
 class HttpConnections;
@@ -129,6 +133,10 @@ class EtcdClient {
   std::size_t preferred_member() const { return preferred_.load(); }
 
  private:
+  // One compare-then-op transaction: `op_name` ("request_put", "request_delete_range") with
+  // `op_body` runs if `cmp` holds; succeeded and the header revision come back.
+  Result<EtcdTxn> txn(const Poco::JSON::Object& cmp, const std::string& op_name,
+                      const Poco::JSON::Object& op_body, const std::string& what);
   struct Member;
   EtcdClient(EtcdOptions options, std::vector<std::unique_ptr<Member>> members,
              std::shared_ptr<ExchangeReaper> reaper);
