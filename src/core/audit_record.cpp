@@ -156,21 +156,78 @@ AuditRecord topology_record(std::chrono::system_clock::time_point time, const st
   return r;
 }
 
+AuditRecord ownership_record(std::chrono::system_clock::time_point time, const std::string& unit,
+                             const std::string& replica, std::int64_t revision,
+                             const std::string& change, const std::string& detail,
+                             const std::string& config_version) {
+  AuditRecord r;
+  r.event = AuditEvent::ownership;
+  r.time = time;
+  r.unit = unit;
+  r.replica = replica;
+  r.owner_revision = revision;
+  r.change = change;
+  r.detail = detail;
+  r.config_version = config_version;
+  return r;
+}
+
+AuditRecord ha_record(std::chrono::system_clock::time_point time, const std::string& replica,
+                      const std::string& change, const std::string& detail,
+                      const std::string& config_version) {
+  AuditRecord r;
+  r.event = AuditEvent::ha;
+  r.time = time;
+  r.replica = replica;
+  r.change = change;
+  r.detail = detail;
+  r.config_version = config_version;
+  return r;
+}
+
+std::string_view to_string(AuditEvent event) {
+  switch (event) {
+    case AuditEvent::decision:
+      return "decision";
+    case AuditEvent::topology:
+      return "topology";
+    case AuditEvent::ownership:
+      return "ownership";
+    case AuditEvent::ha:
+      return "ha";
+  }
+  return "decision";
+}
+
 std::vector<std::string> journal_fields(const AuditRecord& r) {
+  std::vector<std::string> fence;
+  if (!r.replica.empty()) fence.push_back("REPLICA=" + r.replica);
+  if (r.owner_revision != 0) fence.push_back("OWNER_REVISION=" + std::to_string(r.owner_revision));
+  const auto with_fence = [&fence](std::vector<std::string> f) {
+    f.insert(f.end(), fence.begin(), fence.end());
+    return f;
+  };
+  if (r.event == AuditEvent::ownership || r.event == AuditEvent::ha) {
+    std::vector<std::string> f = {
+        "MESSAGE=" + to_json_line(r),
+        r.change == "lost" || r.change == "stopped" ? "PRIORITY=4" : "PRIORITY=5",
+        "SYSLOG_IDENTIFIER=neptune-watchdog",
+        "NEPTUNE_WATCHDOG_AUDIT=1",
+        "EVENT=" + std::string(to_string(r.event)),
+        "TIME=" + format_rfc3339_ms(r.time),
+        "CHANGE=" + r.change,
+        "DETAIL=" + printable(r.detail),
+        "CONFIG_VERSION=" + r.config_version};
+    if (!r.unit.empty()) f.push_back("UNIT=" + r.unit);
+    return with_fence(std::move(f));
+  }
   if (r.event == AuditEvent::topology)
-    return {"MESSAGE=" + to_json_line(r),
-            "PRIORITY=5",
-            "SYSLOG_IDENTIFIER=neptune-watchdog",
-            "NEPTUNE_WATCHDOG_AUDIT=1",
-            "EVENT=topology",
-            "TIME=" + format_rfc3339_ms(r.time),
-            "CLUSTER=" + r.cluster,
-            "INSTANCE=" + r.instance,
-            "ENDPOINT=" + r.endpoint,
-            "CHANGE=" + r.change,
-            "DETAIL=" + printable(r.detail),
-            "CONFIG_VERSION=" + r.config_version,
-            "MODE=" + std::string(to_string(r.mode))};
+    return with_fence(
+        {"MESSAGE=" + to_json_line(r), "PRIORITY=5", "SYSLOG_IDENTIFIER=neptune-watchdog",
+         "NEPTUNE_WATCHDOG_AUDIT=1", "EVENT=topology", "TIME=" + format_rfc3339_ms(r.time),
+         "CLUSTER=" + r.cluster, "INSTANCE=" + r.instance, "ENDPOINT=" + r.endpoint,
+         "CHANGE=" + r.change, "DETAIL=" + printable(r.detail),
+         "CONFIG_VERSION=" + r.config_version, "MODE=" + std::string(to_string(r.mode))});
   const bool notice = r.outcome == AuditOutcome::cancelled || r.outcome == AuditOutcome::failed ||
                       r.outcome == AuditOutcome::cancel_ineffective;
   std::vector<std::string> f = {
@@ -200,7 +257,7 @@ std::vector<std::string> journal_fields(const AuditRecord& r) {
   if (!r.record_id.empty()) f.push_back("RECORD_ID=" + r.record_id);
   if (!r.reason.empty()) f.push_back("REASON=" + r.reason);
   if (r.outcome == AuditOutcome::failed) f.push_back("ERROR=" + r.error);
-  return f;
+  return with_fence(std::move(f));
 }
 
 std::string printable(std::string_view text, std::size_t max_chars) {
@@ -260,7 +317,22 @@ std::string to_json_line(const AuditRecord& r) {
     out += value ? "true" : "false";
   };
 
+  const auto fence = [&] {
+    if (!r.replica.empty()) text("replica", r.replica);
+    if (r.owner_revision != 0) number("owner_revision", r.owner_revision);
+  };
+
   text("time", format_rfc3339_ms(r.time));
+  if (r.event == AuditEvent::ownership || r.event == AuditEvent::ha) {
+    text("event", to_string(r.event));
+    if (!r.unit.empty()) text("unit", r.unit);
+    fence();
+    text("change", r.change);
+    text("detail", r.detail);
+    text("config_version", r.config_version);
+    out += '}';
+    return out;
+  }
   if (r.event == AuditEvent::topology) {
     text("event", "topology");
     text("cluster", r.cluster);
@@ -270,6 +342,7 @@ std::string to_json_line(const AuditRecord& r) {
     text("detail", r.detail);
     text("config_version", r.config_version);
     text("mode", to_string(r.mode));
+    fence();
     out += '}';
     return out;
   }
@@ -291,6 +364,7 @@ std::string to_json_line(const AuditRecord& r) {
   text("config_version", r.config_version);
   text("mode", to_string(r.mode));
   if (!r.record_id.empty()) text("record_id", r.record_id);
+  fence();
   out += '}';
   return out;
 }

@@ -35,8 +35,12 @@ std::string_view to_string(AuditOutcome outcome);
 // What a record is about: a decision on a query (the fields below), or a change of a
 // discovered cluster's topology (`"event": "topology"`: time, cluster, instance, endpoint,
 // change, detail, config_version, mode), which shares the file so that one trail tells
-// what was watched when.
-enum class AuditEvent { decision, topology };
+// what was watched when. With replicas (docs/HA.md) two more: `"event": "ownership"` (time,
+// unit, replica, owner_revision, change: acquired | released | lost, detail, config_version,
+// mode) when this replica takes or gives up a unit, and `"event": "ha"` (time, replica, change:
+// stopped | resumed, detail, config_version, mode) when it stops or resumes acting at all.
+enum class AuditEvent { decision, topology, ownership, ha };
+std::string_view to_string(AuditEvent event);
 
 struct AuditRecord {
   AuditEvent event = AuditEvent::decision;
@@ -67,6 +71,13 @@ struct AuditRecord {
   std::string instance;
   std::string change;
   std::string detail;
+
+  // With replicas: the replica that wrote the record and, for a record of a unit it owns, the
+  // unit's owner key's creation revision in etcd (the fencing token; 0: none). Left out of the
+  // record when empty, as without replicas.
+  std::string replica;
+  std::int64_t owner_revision = 0;
+  std::string unit;  // ownership records: "cluster.NAME" or "endpoint.NAME"
 };
 
 // A topology record of `cluster`'s `instance` (whose endpoint is "CLUSTER/INSTANCE").
@@ -74,6 +85,17 @@ AuditRecord topology_record(std::chrono::system_clock::time_point time, const st
                             const std::string& instance, const std::string& change,
                             const std::string& detail, const std::string& config_version,
                             RunMode mode);
+
+// An ownership record: `replica` acquired, released or lost `unit` (owner key revision
+// `revision`).
+AuditRecord ownership_record(std::chrono::system_clock::time_point time, const std::string& unit,
+                             const std::string& replica, std::int64_t revision,
+                             const std::string& change, const std::string& detail,
+                             const std::string& config_version);
+// An ha record: `replica` stopped or resumed acting, and why.
+AuditRecord ha_record(std::chrono::system_clock::time_point time, const std::string& replica,
+                      const std::string& change, const std::string& detail,
+                      const std::string& config_version);
 
 // The `query` field keeps at most this many characters (whole UTF-8 characters).
 inline constexpr std::size_t kMaxQueryChars = 512;

@@ -1,5 +1,6 @@
 #include "nw/core/audit_record.h"
 
+#include <algorithm>
 #include <string>
 
 #include <Poco/JSON/Object.h>
@@ -105,6 +106,40 @@ TEST(AuditRecord, ToJsonLineExact) {
     SCOPED_TRACE(row.name);
     EXPECT_EQ(to_json_line(row.record), row.line);
   }
+}
+
+TEST(AuditRecord, ReplicasAddTheirNameAndTheFencingTokenToEveryRecord) {
+  AuditRecord r = sample();
+  r.record_id = "r-1";
+  r.replica = "watchdog-2";
+  r.owner_revision = 4711;
+  const std::string line = to_json_line(r);
+  EXPECT_NE(line.find(R"("record_id":"r-1","replica":"watchdog-2","owner_revision":4711})"),
+            std::string::npos)
+      << line;
+  const auto fields = journal_fields(r);
+  EXPECT_NE(std::find(fields.begin(), fields.end(), "REPLICA=watchdog-2"), fields.end());
+  EXPECT_NE(std::find(fields.begin(), fields.end(), "OWNER_REVISION=4711"), fields.end());
+  // Without replicas nothing changes.
+  EXPECT_EQ(to_json_line(sample()).find("replica"), std::string::npos);
+}
+
+TEST(AuditRecord, OwnershipAndHaRecords) {
+  EXPECT_EQ(to_json_line(ownership_record(at_ms(1234), "cluster.prod", "watchdog-1", 12, "acquired",
+                                          "members watchdog-1, watchdog-2", "0123456789ab")),
+            R"({"time":"1970-01-01T00:00:01.234Z","event":"ownership","unit":"cluster.prod",)"
+            R"("replica":"watchdog-1","owner_revision":12,"change":"acquired",)"
+            R"("detail":"members watchdog-1, watchdog-2","config_version":"0123456789ab"})");
+  const AuditRecord ha =
+      ha_record(at_ms(1234), "watchdog-1", "stopped",
+                "lease not confirmed for 9.8s: etcd unreachable", "0123456789ab");
+  EXPECT_EQ(to_json_line(ha),
+            R"({"time":"1970-01-01T00:00:01.234Z","event":"ha","replica":"watchdog-1",)"
+            R"("change":"stopped","detail":"lease not confirmed for 9.8s: etcd unreachable",)"
+            R"("config_version":"0123456789ab"})");
+  const auto fields = journal_fields(ha);
+  EXPECT_NE(std::find(fields.begin(), fields.end(), "EVENT=ha"), fields.end());
+  EXPECT_NE(std::find(fields.begin(), fields.end(), "PRIORITY=4"), fields.end());
 }
 
 TEST(AuditRecord, EveryOutcomeParsesBackWithRequiredFields) {

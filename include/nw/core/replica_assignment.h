@@ -1,0 +1,35 @@
+#pragma once
+// Which replica of a group should watch which unit (docs/HA.md). The units are the sections
+// that name what is watched: "cluster.NAME" (a cluster moves as a whole, with every instance
+// discovery finds in it) and "endpoint.NAME" (a typed endpoint). Each unit's owner among the
+// live members is chosen by rendezvous (highest-random-weight) hashing: every member scores
+// every unit and the highest score wins, so a member that joins takes only the units it now
+// scores highest on and one that leaves hands over only its own share. Every replica computes
+// the same answer from the same member list with no coordination; what makes ownership safe is
+// the owner key in etcd, never this function (two replicas that disagree for a moment, say
+// while one has not yet seen a member join, only delay a hand-over).
+//
+// The weight is a fixed function of the two names (FNV-1a 64 then a 64-bit finalizer): it must
+// not change between versions, or replicas of two versions would pull units back and forth
+// during a rolling upgrade. A test pins values.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nw {
+
+// The unit names of a cluster section and of a typed endpoint section.
+std::string cluster_unit(std::string_view cluster_name);
+std::string endpoint_unit(std::string_view endpoint_name);
+// The unit an endpoint belongs to, by its name: a discovered instance ("CLUSTER/INSTANCE")
+// belongs to its cluster's unit, a typed endpoint (no '/' in its name) to its own.
+std::string unit_of_endpoint(std::string_view endpoint_name);
+
+// The score of `replica` for `unit`; the highest score owns the unit.
+std::uint64_t rendezvous_weight(std::string_view unit, std::string_view replica);
+// The member that should own `unit` (ties, which need a 64-bit collision, go to the smaller
+// name); empty when there are no members.
+std::string rendezvous_owner(std::string_view unit, const std::vector<std::string>& members);
+
+}  // namespace nw
