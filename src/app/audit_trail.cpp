@@ -25,9 +25,23 @@ std::shared_ptr<AuditJournal> AuditTrail::journal() const {
 }
 
 bool AuditTrail::record(const AuditRecord& record) {
+  if (stamp_) {
+    AuditRecord stamped = record;
+    stamp_(stamped);
+    const bool written = journal()->write(stamped);
+    for (const auto& observer : observers_) observer(stamped, written);
+    return written;
+  }
   const bool written = journal()->write(record);
   for (const auto& observer : observers_) observer(record, written);
   return written;
+}
+
+bool AuditTrail::record_quietly(const AuditRecord& record) {
+  if (!stamp_) return journal()->write(record);
+  AuditRecord stamped = record;
+  stamp_(stamped);
+  return journal()->write(stamped);
 }
 
 std::string AuditTrail::next_record_id() {

@@ -10,6 +10,7 @@
 
 #include "nw/app/retry.h"
 #include "nw/core/duration.h"
+#include "nw/core/replica_assignment.h"
 
 namespace nw {
 namespace {
@@ -44,6 +45,7 @@ Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand,
     trail_.record(record);
     return {Admission::stopping, std::nullopt};
   }
+  if (!owned(order)) return {Admission::not_owner, std::nullopt};
   // No cancel without a record: while the audit log cannot be written, cancels are not sent.
   // Each is still recorded as not sent (record_held_back()), and the first such record that
   // can be written again ends the pause.
@@ -97,6 +99,15 @@ Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand,
   lane.waiting.push_back(Pending{std::move(order), std::move(record_id), strand, std::move(done)});
   start_waiting(lane);
   return {Admission::sent, std::nullopt};
+}
+
+bool CancelDispatcher::owned(CancelOrder& order) const {
+  if (!gate_) return true;
+  const auto fence = gate_(unit_of_endpoint(order.record.endpoint), order.request_timeout);
+  if (!fence) return false;
+  order.record.replica = fence->replica;
+  order.record.owner_revision = fence->revision;
+  return true;
 }
 
 void CancelDispatcher::record_held_back(const AuditRecord& record, bool tell) {
@@ -160,11 +171,14 @@ void CancelDispatcher::send(Pending& pending) {
       release();  // never sent, never recorded: as if still waiting
       return;
     }
-    if (!write_ahead(pending.order.record, pending.order.pause_on_audit_failure)) {
+    const bool owned_now = owned(pending.order);
+    if (!owned_now || !write_ahead(pending.order.record, pending.order.pause_on_audit_failure)) {
       release();
       CancelResult result{pending.order.record, false};
       result.outcome.outcome = AuditOutcome::failed;
-      result.outcome.error = "not sent: its record could not be written";
+      result.outcome.error = owned_now ? "not sent: its record could not be written"
+                                       : "not sent: this replica no longer owns " +
+                                             unit_of_endpoint(pending.order.record.endpoint);
       scheduler_.post(pending.strand, [done = pending.done, result] { done(result); });
       return;
     }
@@ -173,7 +187,16 @@ void CancelDispatcher::send(Pending& pending) {
   const CancelOrder& order = pending.order;
   const std::string& record_id = pending.record_id;
   const std::string& id = order.record.query_id;
-  const auto attempt = [&] {
+  bool last_refused = false;
+  const auto attempt = [&]() -> Result<CancelAck> {
+    // Checked before every attempt: a retry may come after the lease stopped being sure.
+    if (gate_ && !gate_(unit_of_endpoint(order.record.endpoint), order.request_timeout)) {
+      last_refused = true;
+      return Failure{FailureKind::aborted, 0, "",
+                     "not sent: this replica is no longer sure it owns " +
+                         unit_of_endpoint(order.record.endpoint) +
+                         " (its etcd lease is not confirmed, or the unit moved)"};
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = in_flight_.find(record_id);
@@ -191,7 +214,7 @@ void CancelDispatcher::send(Pending& pending) {
       });
   AuditRecord outcome = order.record;
   outcome.time = clock_.wall_now();
-  outcome.attempts = sent.attempts;
+  outcome.attempts = sent.attempts - (last_refused ? 1 : 0);  // the refused one sent nothing
   if (sent.result) {
     outcome.outcome = AuditOutcome::cancelled;
   } else if (sent.result.failure().kind == FailureKind::query_not_found) {

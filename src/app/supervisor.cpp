@@ -4,6 +4,7 @@
 #include <set>
 
 #include "nw/core/config_schema.h"
+#include "nw/core/replica_assignment.h"
 
 namespace nw {
 
@@ -111,6 +112,14 @@ std::vector<EndpointPoller*> Supervisor::loops() const {
     for (const auto& loop : it->second.loops) out.push_back(loop.get());
   }
   return out;
+}
+
+bool Supervisor::has_loops_of(const std::string& unit) const {
+  for (const auto& [name, watch] : watches_)
+    if (unit_of_endpoint(name) == unit) return true;
+  return std::any_of(retired_.begin(), retired_.end(), [&](const auto& loop) {
+    return unit_of_endpoint(loop->endpoint_name()) == unit;
+  });
 }
 
 std::vector<std::string> Supervisor::endpoint_names() const {

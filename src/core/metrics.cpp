@@ -383,6 +383,24 @@ std::string Metrics::render() const {
   for (const auto& [cluster, n] : cluster_instances_)
     sample(out, "cluster_instances", {"cluster"}, {cluster}, n);
 
+  if (ha_) {
+    family(out, "ha_member", "gauge",
+           "1 while this replica acts for its group: a member whose etcd lease is confirmed; 0 "
+           "while it polls but may not cancel.");
+    sample(out, "ha_member", {"group", "replica"}, {ha_group_, ha_replica_}, ha_acting_ ? 1 : 0);
+    family(out, "ha_owned_units", "gauge",
+           "The units (clusters, typed endpoints) this replica owns.");
+    sample(out, "ha_owned_units", {}, {}, static_cast<double>(ha_owned_));
+    family(out, "ha_lease_remaining_seconds", "gauge",
+           "How long this replica's etcd lease is still sure to live by its own clock (0: it is "
+           "not, and no cancel is sent).");
+    sample(out, "ha_lease_remaining_seconds", {}, {}, ha_lease_remaining_);
+    family(out, "ha_handovers_total", "counter",
+           "Units this replica acquired, released (handed over) or lost (its lease or key went).");
+    for (const auto& [change, n] : ha_handovers_)
+      sample(out, "ha_handovers_total", {"change"}, {change}, static_cast<double>(n));
+  }
+
   family(out, "config_reloads_total", "counter", "Configuration reloads, by result.");
   sample(out, "config_reloads_total", {"result"}, {"error"}, reloads_error_);
   sample(out, "config_reloads_total", {"result"}, {"ok"}, reloads_ok_);
@@ -397,6 +415,28 @@ std::string Metrics::render() const {
   return out.str();
 }
 
+void Metrics::ha_configured(const std::string& group, const std::string& replica) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ha_ = true;
+  ha_group_ = group;
+  ha_replica_ = replica;
+  for (const char* change : {"acquired", "released", "lost"}) ha_handovers_[change];
+}
+
+void Metrics::ha_state(bool acting, std::size_t owned_units, double lease_remaining_seconds,
+                       const std::string& not_acting_cause) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ha_acting_ = acting;
+  ha_owned_ = owned_units;
+  ha_lease_remaining_ = lease_remaining_seconds;
+  ha_cause_ = acting ? std::string() : not_acting_cause;
+}
+
+void Metrics::ha_handover(const std::string& change) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++ha_handovers_[change];
+}
+
 HealthReport Metrics::health(SystemTime now, std::chrono::milliseconds poll_interval,
                              const std::vector<std::string>& endpoints) const {
   const auto limit = 3 * poll_interval;
@@ -406,6 +446,12 @@ HealthReport Metrics::health(SystemTime now, std::chrono::milliseconds poll_inte
     // First: a watchdog that polls but cancels nothing is the most urgent thing to say.
     report.healthy = false;
     report.reason = "cancelling paused: " + paused_cause_;
+  }
+  if (ha_ && !ha_acting_) {
+    // A replica that polls but may not cancel: as urgent, and for the same reason.
+    report.healthy = false;
+    if (!report.reason.empty()) report.reason += "; ";
+    report.reason += "not acting for replica group " + ha_group_ + ": " + ha_cause_;
   }
   for (const auto& endpoint : endpoints) {
     std::string problem;

@@ -50,12 +50,24 @@ EtcdServer::~EtcdServer() {
   std::filesystem::remove_all(data_dir_, ignored);
 }
 
-bool EtcdServer::start() {
+void EtcdServer::kill() {
+  process_.reset();  // SIGKILL and reaped
+}
+
+void EtcdServer::restart() {
+  for (int attempt = 0; attempt < 3; ++attempt)
+    if (start(false)) return;
+  throw std::runtime_error("etcd did not start again on its ports");
+}
+
+bool EtcdServer::start(bool fresh) {
   process_.reset();
-  std::error_code ignored;
-  std::filesystem::remove_all(data_dir_ + "/member", ignored);
-  client_port_ = free_port();
-  peer_port_ = free_port();
+  if (fresh) {
+    std::error_code ignored;
+    std::filesystem::remove_all(data_dir_ + "/member", ignored);
+    client_port_ = free_port();
+    peer_port_ = free_port();
+  }
   const std::string client = client_url();
   // The peer URL stays http: one member has no peers to talk to.
   const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);

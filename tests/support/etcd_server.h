@@ -39,11 +39,17 @@ class EtcdServer {
   std::string post(const std::string& path, const std::string& body,
                    const std::string& token = {}) const;
 
+  // An outage: etcd is killed (SIGKILL), its data kept; restart() brings it back on the same
+  // ports with the same data (leases survive, as they do a leader change).
+  void kill();
+  void restart();
+
   // A loopback port nobody listens on (bound and released): a dead member.
   static std::uint16_t free_port();
 
  private:
-  bool start();
+  // `fresh`: new ports and an empty data directory; otherwise the same ports and data.
+  bool start(bool fresh = true);
 
   std::vector<std::string> extra_args_;
   Poco::Net::Context::Ptr tls_;

@@ -34,6 +34,12 @@ class AuditTrail {
   // Observers are added while the daemon starts, before any record is written.
   void observe(Observer observer) { observers_.push_back(std::move(observer)); }
 
+  // Fills in what every record carries but its writer does not know: with replicas, the
+  // replica's name and the fencing token of the record's unit (nw/app/replica_group.h). Set
+  // while the daemon starts, before any record is written; it must not block.
+  using Stamp = std::function<void(AuditRecord& record)>;
+  void stamp_with(Stamp stamp) { stamp_ = std::move(stamp); }
+
   // Appends `record` to the journal, then tells every observer. Returns whether it was written.
   bool record(const AuditRecord& record);
 
@@ -41,7 +47,7 @@ class AuditTrail {
   // of already (a cancel held back again while the audit log cannot be written) is still
   // offered to the journal, whose first success ends the pause, but is not logged or counted
   // again. Returns whether it was written.
-  bool record_quietly(const AuditRecord& record) { return journal()->write(record); }
+  bool record_quietly(const AuditRecord& record);
 
   // A new id that pairs a `sending` record with its outcome: unique within this process's
   // audit trail and, with a random prefix per start, across restarts ("3f9c0a7e-42").
@@ -54,6 +60,7 @@ class AuditTrail {
   mutable std::mutex mutex_;  // guards the pointer only, never held across a write
   std::shared_ptr<AuditJournal> journal_;
   std::vector<Observer> observers_;
+  Stamp stamp_;
   std::string id_prefix_;
   std::atomic<std::uint64_t> next_id_{1};
 };

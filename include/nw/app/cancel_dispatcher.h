@@ -2,14 +2,17 @@
 // The one path every cancel takes: rule-driven now; manual and quarantine cancels later.
 //
 //   submit (on the instance's strand)
-//     ─▶ gates, checked here once: shutting down, audit health (on_audit_failure = pause),
-//        room in the instance's waiting line, the cancel budget
+//     ─▶ gates, checked here once: shutting down, ownership (with replicas), audit health
+//        (on_audit_failure = pause), room in the instance's waiting line, the cancel budget
 //     ─▶ the send, on a worker of the scheduler (off the poll path), with the [retry] policy;
 //        at most max_cancels_in_flight of one instance at a time, the others waiting their
 //        turn in the order they were decided (at most kMaxWaitingCancels of them)
 //     ─▶ the write-ahead record (outcome `sending`, a fresh record_id), written and flushed
 //        when the cancel's send starts (at submit when it starts at once); if it could not be
 //        written, nothing is sent
+//     ─▶ with replicas, the ownership gate again before every attempt: an attempt goes out only
+//        while this replica owns the unit and its lease is sure to outlive the attempt's
+//        request timeout (nw/app/ownership_gate.h); otherwise the cancel ends `failed`, not sent
 //     ─▶ the outcome record (`cancelled` | `not_found` | `failed`, the same record_id)
 //     ─▶ `done` on the instance's strand, which updates what the instance remembers.
 //
@@ -30,6 +33,7 @@
 #include <string>
 
 #include "nw/app/audit_trail.h"
+#include "nw/app/ownership_gate.h"
 #include "nw/app/scheduler.h"
 #include "nw/app/service_status.h"
 #include "nw/app/stop_token.h"
@@ -65,6 +69,8 @@ enum class Admission {
                  // record to hand to record_held_back()
   over_budget,   // not sent; `refusal` is the record to write if the caller wants it
   not_recorded,  // the `sending` record could not be written: not sent
+  not_owner,     // with replicas: this replica does not own the unit now, or is not sure of
+                 // its lease; nothing recorded (the owner decides; an `ha` record says why)
   line_full,     // kMaxWaitingCancels of the instance wait their turn already: not queued,
                  // nothing recorded; the next poll decides again while the query is listed
 };
@@ -104,6 +110,10 @@ class CancelDispatcher {
   // sent at a time, at most kMaxWaitingCancels wait their turn.
   Admitted submit(CancelOrder order, Scheduler::StrandId strand, Done done);
 
+  // With replicas: every cancel passes `gate` (see the top of this file). Set at start-up,
+  // before any cancel.
+  void gate_with(OwnershipGate gate) { gate_ = std::move(gate); }
+
   // A cancel submit() held back (Admission::paused): its `failed` record is offered to the
   // journal, and the first that is written ends the pause. `tell`: the observers (log,
   // metrics) see it, which the instance asks for once per query while it stays listed, so
@@ -142,6 +152,9 @@ class CancelDispatcher {
   StopToken& stop_;
   Scheduler& scheduler_;
   const Clock& clock_;
+  OwnershipGate gate_;
+  // Whether `order` may be sent now; stamps the fence on its record.
+  bool owned(CancelOrder& order) const;
 
   // Cancels whose `sending` record is written and whose outcome is not, by record_id, each
   // already saying how it ends if shutdown abandons it now. Whoever removes an entry writes its

@@ -72,6 +72,9 @@ class Supervisor {
   // The endpoint names in force (for /healthz).
   std::vector<std::string> endpoint_names() const;
   std::size_t retiring() const { return retired_.size(); }
+  // Whether a loop of `unit` ("cluster.NAME", "endpoint.NAME") runs or still drains: a unit
+  // handed to another replica is released only once this is false.
+  bool has_loops_of(const std::string& unit) const;
 
  private:
   void retire(Watch& watch);

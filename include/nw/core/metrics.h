@@ -134,6 +134,15 @@ class Metrics {
   // A cluster a reload removed: its series are dropped.
   void forget_cluster(const std::string& cluster);
 
+  // Replicas (docs/HA.md). Only a daemon with an [ha] section exports the ha_ series.
+  void ha_configured(const std::string& group, const std::string& replica);
+  // Whether this replica acts (a member with a lease it is sure of), the units it owns, how
+  // long its lease is still sure to live, and, when it does not act, why (for /healthz).
+  void ha_state(bool acting, std::size_t owned_units, double lease_remaining_seconds,
+                const std::string& not_acting_cause);
+  // A unit acquired, released or lost.
+  void ha_handover(const std::string& change);
+
   // The text exposition format 0.0.4, families in a fixed order, samples sorted by labels.
   std::string render() const;
 
@@ -185,6 +194,13 @@ class Metrics {
   std::string paused_cause_;
   std::map<Labels, std::uint64_t> discovery_refreshes_;   // cluster, outcome (ok or error code)
   std::map<std::string, std::size_t> cluster_instances_;  // cluster
+  bool ha_ = false;
+  std::string ha_group_, ha_replica_;
+  bool ha_acting_ = false;
+  std::size_t ha_owned_ = 0;
+  double ha_lease_remaining_ = 0;
+  std::string ha_cause_ = "not joined yet";
+  std::map<std::string, std::uint64_t> ha_handovers_;  // by change
   // cluster -> (failed refreshes in a row, the last one's error)
   std::map<std::string, std::pair<int, std::string>> discovery_failing_;
   std::uint64_t reloads_ok_ = 0;
