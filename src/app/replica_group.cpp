@@ -54,10 +54,29 @@ struct ReplicaGroup::View {
   }
 };
 
+Result<std::unique_ptr<ReplicaGroup>> ReplicaGroup::create(Services services, EtcdOptions etcd,
+                                                           ReplicaGroupOptions options,
+                                                           std::shared_ptr<ExchangeReaper> reaper) {
+  etcd.watch_window = std::min<milliseconds>(
+      std::chrono::duration_cast<milliseconds>(options.lease_ttl) / 2, std::chrono::seconds(5));
+  auto requests = EtcdClient::create(etcd, std::move(reaper));
+  if (!requests) return requests.failure();
+  auto watch_reaper = std::make_shared<ExchangeReaper>();
+  auto watches = EtcdClient::create(etcd, watch_reaper);
+  if (!watches) return watches.failure();
+  return std::unique_ptr<ReplicaGroup>(
+      new ReplicaGroup(services, std::move(requests.value()), std::move(watches.value()),
+                       std::move(watch_reaper), std::move(options)));
+}
+
 ReplicaGroup::ReplicaGroup(Services services, std::unique_ptr<EtcdClient> etcd,
+                           std::unique_ptr<EtcdClient> watch_etcd,
+                           std::shared_ptr<ExchangeReaper> watch_reaper,
                            ReplicaGroupOptions options)
     : services_(services),
       etcd_(std::move(etcd)),
+      watch_etcd_(std::move(watch_etcd)),
+      watch_reaper_(std::move(watch_reaper)),
       options_(std::move(options)),
       guard_(options_.max_clock_drift),
       view_(std::make_unique<View>()) {
@@ -175,6 +194,7 @@ void ReplicaGroup::start() {
 void ReplicaGroup::stop() {
   if (stop_.exchange(true)) return;
   wake_.notify_all();
+  watch_reaper_->abort_all();  // the watch window being read ends now
   for (auto* t : {&keeper_thread_, &watcher_thread_, &balancer_thread_})
     if (t->joinable()) t->join();
   std::int64_t lease = 0;
@@ -307,7 +327,7 @@ void ReplicaGroup::watcher() {
       view_ok_ = true;
     }
     wake_.notify_all();
-    auto watched = etcd_->watch(
+    auto watched = watch_etcd_->watch(
         p, read.value().revision + 1,
         [&](const std::vector<EtcdEvent>& events) {
           {

@@ -30,12 +30,16 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
   return condition();
 }
 
-std::unique_ptr<EtcdClient> etcd_client(const EtcdServer& server) {
+EtcdOptions etcd_options(const EtcdServer& server) {
   EtcdOptions options;
   options.endpoints = {server.client_url()};
   options.request_timeout = 800ms;
   options.watch_window = 300ms;
-  auto made = EtcdClient::create(std::move(options), nullptr);
+  return options;
+}
+
+std::unique_ptr<EtcdClient> etcd_client(const EtcdServer& server) {
+  auto made = EtcdClient::create(etcd_options(server), nullptr);
   EXPECT_TRUE(made.ok()) << (made ? "" : made.failure().describe());
   return std::move(made.value());
 }
@@ -51,8 +55,10 @@ struct Replica {
         }())),
         trail(journal),
         log(make_diagnostic_logger(LogLevel::error)),
-        group(ReplicaGroup::Services{holder, trail, metrics, *log, clock}, etcd_client(server),
-              ReplicaGroupOptions{"test", name, "host-of-" + name, 3s, 0.01}) {}
+        made(ReplicaGroup::create(
+            ReplicaGroup::Services{holder, trail, metrics, *log, clock}, etcd_options(server),
+            ReplicaGroupOptions{"test", name, "host-of-" + name, 3s, 0.01}, nullptr)),
+        group(*made.value()) {}
 
   std::optional<std::string> join() { return group.join(std::chrono::steady_clock::now() + 8s); }
   void start(const std::vector<std::string>& units) {
@@ -75,7 +81,8 @@ struct Replica {
   Metrics metrics;
   std::shared_ptr<spdlog::logger> log;
   SystemClock clock;
-  ReplicaGroup group;
+  Result<std::unique_ptr<ReplicaGroup>> made;
+  ReplicaGroup& group;
 };
 
 std::vector<std::string> units(int n) {

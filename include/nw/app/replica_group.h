@@ -65,7 +65,14 @@ class ReplicaGroup {
     const Clock& clock;
   };
 
-  ReplicaGroup(Services services, std::unique_ptr<EtcdClient> etcd, ReplicaGroupOptions options);
+  // Builds the group's etcd clients: requests go through `reaper` (the daemon's: shutdown
+  // ends them); the watch has a reaper of its own, which stop() aborts, so that a watch window
+  // (lease_ttl/2, at most 5 s: a few requests per lease period) never holds up a stop. A
+  // Failure (service_error) when the etcd settings cannot work (a bad URL, an unreadable
+  // ca_file).
+  static Result<std::unique_ptr<ReplicaGroup>> create(Services services, EtcdOptions etcd,
+                                                      ReplicaGroupOptions options,
+                                                      std::shared_ptr<ExchangeReaper> reaper);
   ~ReplicaGroup();
   ReplicaGroup(const ReplicaGroup&) = delete;
   ReplicaGroup& operator=(const ReplicaGroup&) = delete;
@@ -123,8 +130,14 @@ class ReplicaGroup {
   std::string member_value() const;
   bool sleep_for(std::chrono::milliseconds pause);
 
+  ReplicaGroup(Services services, std::unique_ptr<EtcdClient> etcd,
+               std::unique_ptr<EtcdClient> watch_etcd, std::shared_ptr<ExchangeReaper> watch_reaper,
+               ReplicaGroupOptions options);
+
   Services services_;
   std::unique_ptr<EtcdClient> etcd_;
+  std::unique_ptr<EtcdClient> watch_etcd_;
+  std::shared_ptr<ExchangeReaper> watch_reaper_;
   ReplicaGroupOptions options_;
   std::string member_value_;
 
