@@ -98,6 +98,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!k.name.empty() && !k.cluster_id.empty() && !k.instance.region.empty(),
                "cluster without a name, id or region");
   FUZZ_CHECK(c.retry.initial_backoff <= c.retry.max_backoff, "initial_backoff > max_backoff accepted");
+  if (c.ha) {
+    const HaSettings& h = *c.ha;
+    FUZZ_CHECK(!h.etcd.empty(), "[ha] without an etcd URL accepted");
+    const std::set<std::string> members(h.etcd.begin(), h.etcd.end());
+    FUZZ_CHECK(members.size() == h.etcd.size(), "an etcd URL given twice accepted");
+    for (const auto& url : h.etcd)
+      FUZZ_CHECK((url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) &&
+                     url.find('@') == std::string::npos,
+                 "bad etcd URL accepted: " + url);
+    FUZZ_CHECK(!h.group.empty(), "empty group accepted");
+    FUZZ_CHECK(h.lease_ttl >= Millis(3000) && h.lease_ttl <= Millis(300000) &&
+                   h.lease_ttl.count() % 1000 == 0,
+               "lease_ttl out of bounds accepted");
+    FUZZ_CHECK(h.request_timeout >= Millis(100) && 3 * h.request_timeout < h.lease_ttl,
+               "request_timeout not under a third of lease_ttl accepted");
+    FUZZ_CHECK(h.cert_file.empty() == h.key_file.empty(), "cert_file without key_file accepted");
+    FUZZ_CHECK(h.username.empty() == h.password_file.empty(),
+               "username without password_file accepted");
+  }
 
   // What --check-config prints is itself a valid configuration, and describes the same one.
   const std::string described = describe_config(c);
@@ -105,6 +124,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(again.ok(), "describe_config output does not re-parse:" + joined(again.errors) +
                              "\n  --- described:\n" + described);
   FUZZ_CHECK(describe_config(again.config) == described, "describe_config is not a fixed point:\n" + described);
+  FUZZ_CHECK(again.config.ha.has_value() == c.ha.has_value(),
+             "[ha] lost or made by the round trip");
 
   const auto warnings = config_warnings(c, kNow);
   const auto warnings_again = config_warnings(again.config, kNow);

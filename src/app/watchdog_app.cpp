@@ -1,13 +1,18 @@
 #include "nw/app/watchdog_app.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
 #include <iostream>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
+#include <Poco/Exception.h>
 #include <spdlog/spdlog.h>
 
 #include "nw/app/audit_trail.h"
@@ -25,12 +30,15 @@
 #include "nw/io/config_file.h"
 #include "nw/io/credential_chains.h"
 #include "nw/io/credentials.h"
+#include "nw/io/etcd_client.h"
 #include "nw/io/exchange_reaper.h"
+#include "nw/io/file_trust.h"
 #include "nw/io/logging.h"
 #include "nw/io/metrics_server.h"
 #include "nw/io/rds_client.h"
 #include "nw/io/stream_journal.h"
 #include "nw/io/systemd_notify.h"
+#include "nw/io/tls_context.h"
 
 namespace nw {
 namespace {
@@ -151,6 +159,84 @@ void log_audit_record(spdlog::logger& log, const AuditRecord& r, bool written,
               pause_on_audit_failure ? "; cancelling is paused until it can be written" : "");
 }
 
+// Why `path` cannot be read as a file, or empty.
+std::string unreadable_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::strerror(errno);
+  struct stat st {};
+  const bool directory = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+  ::close(fd);
+  return directory ? "is a directory, not a file" : "";
+}
+
+// What --check-config finds wrong with the files [ha] names, as "ha.KEY: message", without
+// contacting etcd: the password file is read as the daemon reads it, and the TLS context is
+// built as the etcd client builds it (nw/io/tls_context.h), then the client itself.
+std::vector<std::string> ha_setup_problems(const HaSettings& ha) {
+  std::vector<std::string> out;
+  if (!ha.password_file.empty()) {
+    const std::string& path = ha.password_file;
+    const TrustedFileRead file = read_trusted_file(path, kEtcdPasswordFileHarm, 4096);
+    std::string why;
+    if (file.is_directory)
+      why = path + " is a directory, not a file";
+    else if (!file.refused.empty())
+      why = path + " " + file.refused;
+    else if (file.too_large)
+      why = path + " is larger than 4096 bytes: it holds the password alone";
+    else if (!file.text)
+      why = "cannot read " + path + ": " + file.open_error;
+    else if (file.text->find_first_not_of(" \t\r\n") == std::string::npos)
+      why = path + " is empty: it holds the etcd user's password";
+    if (!why.empty()) out.push_back("ha.password_file: " + why);
+  }
+  bool files_ok = true;
+  for (const auto& [key, path] :
+       {std::pair<const char*, const std::string*>{"ca_file", &ha.ca_file},
+        {"cert_file", &ha.cert_file},
+        {"key_file", &ha.key_file}}) {
+    if (path->empty()) continue;
+    if (const std::string why = unreadable_file(*path); !why.empty()) {
+      out.push_back(std::string("ha.") + key + ": cannot read " + *path + ": " + why);
+      files_ok = false;
+    }
+  }
+  if (!files_ok) return out;
+  const bool https = std::any_of(ha.etcd.begin(), ha.etcd.end(), [](const std::string& url) {
+    return url.rfind("https://", 0) == 0;
+  });
+  if (https) {
+    // The trust first, then the client certificate with it, so that the message names the
+    // key whose file is wrong.
+    try {
+      make_client_tls_context(ha.ca_file);
+    } catch (const Poco::Exception& e) {
+      out.push_back(std::string(ha.ca_file.empty() ? "ha.etcd" : "ha.ca_file") +
+                    ": cannot set up TLS: " + e.displayText());
+      return out;
+    }
+    if (!ha.cert_file.empty()) {
+      try {
+        make_client_tls_context(ha.ca_file, ha.cert_file, ha.key_file);
+      } catch (const Poco::Exception& e) {
+        out.push_back("ha.cert_file: cannot load cert_file and key_file: " + e.displayText());
+        return out;
+      }
+    }
+  }
+  EtcdOptions options;
+  options.endpoints = ha.etcd;
+  options.username = ha.username;
+  options.ca_file = ha.ca_file;
+  options.cert_file = ha.cert_file;
+  options.key_file = ha.key_file;
+  options.request_timeout = ha.request_timeout;
+  // Built, never asked: --check-config contacts nothing.
+  const auto client = EtcdClient::create(std::move(options), nullptr);
+  if (!client.ok()) out.push_back("ha.etcd: " + client.failure().message);
+  return out;
+}
+
 }  // namespace
 
 void block_process_signals() {
@@ -234,6 +320,11 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         setup_ok = false;
       }
     }
+    if (loaded.config.ha)
+      for (const std::string& problem : ha_setup_problems(*loaded.config.ha)) {
+        std::cerr << opts.config_path << ": " << problem << "\n";
+        setup_ok = false;
+      }
     if (!setup_ok) return kExitConfig;
     std::cout << describe_config(loaded.config);
     for (const auto& w : config_warnings(loaded.config, now))

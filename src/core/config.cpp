@@ -86,6 +86,8 @@ class ConfigBuilder {
         apply(section, watchdog_keys(result_.config));
       else if (section.name == "retry")
         apply(section, retry_keys(result_.config.retry));
+      else if (section.name == "ha")
+        ha_section(section);
       else if (is_kind(section.name, "endpoint."))
         endpoint_section(section, endpoint++);
       else if (is_kind(section.name, "cluster."))
@@ -96,8 +98,8 @@ class ConfigBuilder {
         protect_section(section, protect++);
       else
         error(section.name,
-              "unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, rule.NAME, "
-              "protect or protect.NAME)",
+              "unknown section (expected watchdog, retry, ha, endpoint.NAME, cluster.NAME, "
+              "rule.NAME, protect or protect.NAME)",
               section.line);
     }
     check_whole();
@@ -123,7 +125,9 @@ class ConfigBuilder {
 
   void reserve(const IniSection& section) {
     auto& c = result_.config;
-    if (is_kind(section.name, "endpoint.")) {
+    if (section.name == "ha") {
+      c.ha.emplace();
+    } else if (is_kind(section.name, "endpoint.")) {
       c.endpoints.emplace_back();
       c.endpoints.back().name = section.name.substr(9);
     } else if (is_kind(section.name, "cluster.")) {
@@ -138,13 +142,22 @@ class ConfigBuilder {
     }
   }
 
+  // A key no table declares. A password is refused with where it goes instead: a secret in
+  // the configuration file would be in every copy of it, and in its backups.
+  static std::string unknown_key_message(const std::string& key) {
+    if (key == "ha.password")
+      return "unknown key; the password is read from password_file so that it is never in this "
+             "file";
+    return "unknown key";
+  }
+
   void apply(const IniSection& section, const KeyTable& keys) {
     for (const auto& entry : section.entries) {
       const std::string key = section.name + "." + entry.key;
       auto it = std::find_if(keys.begin(), keys.end(),
                              [&](const ConfigKey& k) { return k.name == entry.key; });
       if (it == keys.end()) {
-        error(key, "unknown key", entry.line);
+        error(key, unknown_key_message(key), entry.line);
         continue;
       }
       if (entry.comment_refused) continue;  // its error is the comment's
@@ -163,6 +176,8 @@ class ConfigBuilder {
     WatchdogConfig config;
     add("watchdog.", watchdog_keys(config));
     add("retry.", retry_keys(config.retry));
+    HaSettings ha;
+    add("ha.", ha_keys(ha));
     EndpointConfig endpoint;
     add("endpoint.NAME.", endpoint_keys(endpoint));
     ClusterConfig cluster;
@@ -175,6 +190,59 @@ class ConfigBuilder {
   }
 
  private:
+  void ha_section(const IniSection& section) {
+    HaSettings& h = *result_.config.ha;
+    const std::size_t errors_before = result_.errors.size();
+    apply(section, ha_keys(h));
+    // Whether a key's own value was refused (or not parsed): checks that combine it with
+    // another wait for a good one. Only this section's errors can name it.
+    const auto refused = [&](const std::string& key) {
+      const IniEntry* const entry = entry_of(section, key);
+      return entry != nullptr &&
+             (entry->comment_refused ||
+              std::any_of(result_.errors.begin() + static_cast<std::ptrdiff_t>(errors_before),
+                          result_.errors.end(),
+                          [&](const ConfigError& e) { return e.key == "ha." + key; }));
+    };
+    if (line_of(section, "etcd") == 0)
+      error("ha.etcd",
+            "missing required key (the etcd client URLs, e.g. https://etcd-1:2379, "
+            "https://etcd-2:2379)",
+            section.line);
+    const bool any_https = std::any_of(h.etcd.begin(), h.etcd.end(), [](const std::string& url) {
+      return url.rfind("https://", 0) == 0;
+    });
+    if (line_of(section, "etcd") != 0 && !refused("etcd") && !any_https)
+      for (const char* key : {"ca_file", "cert_file", "key_file"})
+        if (line_of(section, key) != 0)
+          error(std::string("ha.") + key, "only used with https:// etcd URLs",
+                line_of(section, key));
+    const auto together = [&](const char* key, const char* other, const char* why) {
+      if (line_of(section, key) != 0 && line_of(section, other) == 0)
+        error(std::string("ha.") + key, std::string("given without ") + other + " (" + why + ")",
+              line_of(section, key));
+    };
+    together("cert_file", "key_file", "a client certificate needs its key: both or neither");
+    together("key_file", "cert_file", "a client certificate needs its key: both or neither");
+    together("username", "password_file",
+             "the password is read from password_file: both or neither");
+    together("password_file", "username", "the password is that user's: both or neither");
+    // A keep-alive that takes longer than a third of the lease leaves no time to try another
+    // member before the lease, and the replica's share of the fleet, is lost.
+    if (!refused("request_timeout") && !refused("lease_ttl") &&
+        3 * h.request_timeout >= h.lease_ttl) {
+      const int line = line_of(section, "request_timeout") != 0
+                           ? line_of(section, "request_timeout")
+                       : line_of(section, "lease_ttl") != 0 ? line_of(section, "lease_ttl")
+                                                            : section.line;
+      error("ha.request_timeout",
+            format_duration(h.request_timeout) + " must be less than a third of ha.lease_ttl (" +
+                format_duration(h.lease_ttl) +
+                "): a keep-alive must be able to finish within a third of the lease",
+            line);
+    }
+  }
+
   void endpoint_section(const IniSection& section, std::size_t index) {
     EndpointConfig& e = result_.config.endpoints[index];
     if (!valid_name(e.name))
@@ -370,6 +438,10 @@ std::string describe_config(const WatchdogConfig& c) {
   if (!copy.policy.max_cancels_per_minute)
     out += "# max_cancels_per_minute: unlimited (no budget across endpoints)\n";
   out += "\n[retry]\n" + print_keys(retry_keys(copy.retry));
+  if (copy.ha) {
+    out += "\n# replicas share the fleet through etcd\n[ha]\n" + print_keys(ha_keys(*copy.ha));
+    if (copy.ha->replica.empty()) out += "# replica: the host name\n";
+  }
   for (const auto& e : c.endpoints) out += "\n" + describe_endpoint(e);
   if (!c.clusters.empty())
     out +=

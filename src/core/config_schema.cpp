@@ -555,6 +555,108 @@ KeyCodec cluster_id_key(std::string& target) {
           }};
 }
 
+// One etcd client URL, http(s)://HOST:PORT with the port written out; the normalised form
+// (scheme://host:port, host in lower case) or why not.
+std::optional<std::string> etcd_url(const std::string& v, std::string& error) {
+  const auto bad = [&](const std::string& why) {
+    error = "bad etcd URL '" + v + "': " + why;
+    return std::nullopt;
+  };
+  if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+    return bad("must start with http:// or https://");
+  std::string_view authority(v);
+  authority.remove_prefix(v.find("://") + 3);
+  if (!authority.empty() && authority.back() == '/') authority.remove_suffix(1);
+  // Not quoted: what comes before the '@' may be a password.
+  if (authority.find('@') != std::string_view::npos) {
+    error = "bad etcd URL: must not hold a user or password (use username and password_file)";
+    return std::nullopt;
+  }
+  if (authority.find_first_of("/?#") != std::string_view::npos)
+    return bad("must be scheme://HOST:PORT, without a path or query");
+  const bool has_port = !authority.empty() && authority.front() == '['
+                            ? authority.find("]:") != std::string_view::npos
+                            : authority.find(':') != std::string_view::npos;
+  if (!has_port) return bad("needs a port (etcd's client port is usually 2379)");
+  std::string why;
+  const auto url = parse_endpoint_url(v, why);
+  if (!url) return bad(why);
+  EndpointUrl normal = *url;
+  normal.host = lower(normal.host);
+  return normal.to_string();
+}
+
+// "https://etcd-1:2379, https://etcd-2:2379": at least one, no two alike once normalised.
+KeyCodec etcd_urls_key(std::vector<std::string>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            std::string error;
+            const auto entries = split_list(v, error);
+            if (!entries) return error;
+            std::vector<std::string> urls;
+            for (const auto& entry : *entries) {
+              const auto url = etcd_url(entry, error);
+              if (!url) return error;
+              if (std::find(urls.begin(), urls.end(), *url) != urls.end())
+                return "etcd URL '" + *url + "' given twice";
+              urls.push_back(*url);
+            }
+            if (urls.empty()) return "must list at least one etcd client URL";
+            target = std::move(urls);
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (target.empty()) return std::nullopt;
+            std::string out;
+            for (const auto& url : target) out += (out.empty() ? "" : ", ") + url;
+            return out;
+          }};
+}
+
+// A name that becomes part of an etcd key (the group, the replica): letters, digits, '-', '_'
+// and '.'. Empty is refused: `replica` left out means the host name, `group` its default.
+KeyCodec etcd_name_key(std::string& target, const char* what) {
+  return {[&target, what](const std::string& v) -> std::optional<std::string> {
+            if (v.empty())
+              return std::string("must not be empty (leave the key out for ") + what + ")";
+            const bool ok = std::all_of(v.begin(), v.end(), [](unsigned char c) {
+              return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+            });
+            if (!ok)
+              return "bad name '" + v +
+                     "' (use letters, digits, '-', '_' or '.': it becomes part of etcd keys)";
+            target = v;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (target.empty()) return std::nullopt;
+            return target;
+          }};
+}
+
+// An etcd lease's time to live: granted in whole seconds, 3s to 5m.
+KeyCodec lease_ttl_key(Millis& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            auto d = parse_duration(v);
+            if (!d) return "bad duration '" + v + kBadDuration;
+            if (*d < Millis(3'000)) return "must be at least 3s";
+            if (*d > Millis(300'000)) return "must be at most 5m";
+            if (d->count() % 1000 != 0)
+              return "must be a whole number of seconds (etcd grants leases in seconds), got '" +
+                     v + "'";
+            target = *d;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> { return format_duration(target); }};
+}
+
+// An [ha] section in one line, for the reload's warning: "group G at URL, URL", or "(none)".
+std::string ha_summary(const std::optional<HaSettings>& ha) {
+  if (!ha) return "(none)";
+  std::string out = "group " + ha->group + " at ";
+  for (std::size_t i = 0; i < ha->etcd.size(); ++i) out += (i ? ", " : "") + ha->etcd[i];
+  return out;
+}
+
 KeyChange change(std::string key, const std::optional<std::string>& before,
                  const std::optional<std::string>& after) {
   return {std::move(key), before.value_or("(not set)"), after.value_or("(not set)")};
@@ -598,6 +700,22 @@ KeyTable retry_keys(RetrySettings& r) {
       {"max_attempts", int_key(r.max_attempts, 1, 100), Reload::live},
       {"initial_backoff", duration_key(r.initial_backoff, true), Reload::live},
       {"max_backoff", duration_key(r.max_backoff, true), Reload::live},
+  };
+}
+
+// The replica joins the group once, at start: a reload keeps every [ha] value in force.
+KeyTable ha_keys(HaSettings& h) {
+  return {
+      {"etcd", etcd_urls_key(h.etcd), Reload::next_start},
+      {"group", etcd_name_key(h.group, "the group 'default'"), Reload::next_start},
+      {"replica", etcd_name_key(h.replica, "the host name"), Reload::next_start},
+      {"lease_ttl", lease_ttl_key(h.lease_ttl), Reload::next_start},
+      {"request_timeout", min_duration_key(h.request_timeout, Millis(100)), Reload::next_start},
+      {"ca_file", string_key(h.ca_file, true), Reload::next_start},
+      {"cert_file", string_key(h.cert_file, true), Reload::next_start},
+      {"key_file", string_key(h.key_file, true), Reload::next_start},
+      {"username", string_key(h.username, true), Reload::next_start},
+      {"password_file", string_key(h.password_file, true), Reload::next_start},
   };
 }
 
@@ -682,6 +800,7 @@ std::vector<ConfigSection> config_sections(WatchdogConfig& c) {
   std::vector<ConfigSection> out;
   out.push_back({"watchdog", watchdog_keys(c)});
   out.push_back({"retry", retry_keys(c.retry)});
+  if (c.ha) out.push_back({"ha", ha_keys(*c.ha)});
   for (auto& e : c.endpoints) out.push_back({"endpoint." + e.name, endpoint_keys(e)});
   for (auto& k : c.clusters) out.push_back({"cluster." + k.name, cluster_keys(k)});
   for (auto& p : c.policy.protections) out.push_back({p.section, protect_keys(p)});
@@ -723,6 +842,9 @@ std::vector<KeyChange> restart_only_changes(const WatchdogConfig& before,
       out.push_back(std::move(c));
     }
   }
+  // Replicas are joined (or not) once, at start: [ha] added or removed waits for it too.
+  if (before.ha.has_value() != after.ha.has_value())
+    out.push_back({"ha", ha_summary(before.ha), ha_summary(after.ha)});
   return out;
 }
 

@@ -462,6 +462,64 @@ TEST(WatchdogEndToEnd, AnUnknownAuditGroupIsAConfigurationError) {
   EXPECT_FALSE(std::filesystem::exists(ws.audit_path()));
 }
 
+// --check-config reads [ha]'s password_file as the daemon will (trusted, not empty) and the
+// TLS files, without contacting etcd: each problem names its key.
+TEST(WatchdogEndToEnd, CheckConfigReportsTheHaFilesItCannotUse) {
+  Workspace ws;
+  const std::string password = ws.path("etcd-password");
+  const auto config_with = [&](const std::string& ha_keys) {
+    return ws.write_config("http://127.0.0.1:1",
+                           "\n[ha]\netcd = https://127.0.0.1:1\nusername = wd\npassword_file = " +
+                               password + "\n" + ha_keys + kLongReadsRule);
+  };
+  const auto check = [&](const std::string& config, int expected_code) {
+    ChildProcess p(NW_WATCHDOG_BIN, {"--config", config, "--check-config"});
+    EXPECT_EQ(p.wait_exit(milliseconds(10000)), expected_code);
+    return expected_code == 0 ? p.stdout_lines() : p.stderr_lines();
+  };
+  const auto has = [](const std::vector<std::string>& lines, const std::string& line) {
+    return std::find(lines.begin(), lines.end(), line) != lines.end();
+  };
+  const std::string config = config_with("");
+  auto lines = check(config, 78);
+  EXPECT_TRUE(has(lines, config + ": ha.password_file: cannot read " + password +
+                             ": No such file or directory"))
+      << e2e::joined(lines);
+
+  std::ofstream(password) << "\n";
+  std::filesystem::permissions(
+      password, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  lines = check(config, 78);
+  EXPECT_TRUE(has(lines, config + ": ha.password_file: " + password +
+                             " is empty: it holds the etcd user's password"))
+      << e2e::joined(lines);
+
+  std::ofstream(password) << "s3cret\n";
+  std::filesystem::permissions(password, std::filesystem::perms::others_write,
+                               std::filesystem::perm_options::add);
+  lines = check(config, 78);
+  EXPECT_TRUE(has(lines, config + ": ha.password_file: " + password +
+                             " is writable by others (mode 0602): anyone could change the "
+                             "password the daemon logs in to etcd with; fix with: chmod go-w " +
+                             password))
+      << e2e::joined(lines);
+
+  std::filesystem::permissions(password, std::filesystem::perms::others_write,
+                               std::filesystem::perm_options::remove);
+  const std::string missing_ca = ws.path("no-ca.pem");
+  const std::string with_ca = config_with("ca_file = " + missing_ca + "\n");
+  lines = check(with_ca, 78);
+  EXPECT_TRUE(has(
+      lines, with_ca + ": ha.ca_file: cannot read " + missing_ca + ": No such file or directory"))
+      << e2e::joined(lines);
+  for (const auto& line : lines) EXPECT_EQ(line.find("s3cret"), std::string::npos) << line;
+
+  lines = check(config_with(""), 0);
+  EXPECT_TRUE(has(lines, "[ha]")) << e2e::joined(lines);
+  EXPECT_TRUE(has(lines, "password_file = " + password)) << e2e::joined(lines);
+  for (const auto& line : lines) EXPECT_EQ(line.find("s3cret"), std::string::npos) << line;
+}
+
 TEST(WatchdogEndToEnd, OnceExitsNonZeroWhenAnEndpointCannotBePolled) {
   Workspace ws;
   std::string url;

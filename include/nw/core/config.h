@@ -119,11 +119,26 @@ struct WatchdogSettings {
   int max_cancels_in_flight = 4;
 };
 
+// The [ha] section: replicas of the daemon that share the fleet through etcd. Absent: one daemon
+// watches everything, as without replicas. Every key takes effect at the next start.
+struct HaSettings {
+  std::vector<std::string> etcd;  // client URLs, scheme://host:port, no two alike
+  std::string group = "default";  // part of the etcd key prefix /neptune-watchdog/GROUP/
+  std::string replica;            // empty: the host name (filled in by the daemon)
+  Millis lease_ttl{10'000};       // a whole number of seconds, 3s to 5m
+  Millis request_timeout{3'000};  // at least 100ms, less than a third of lease_ttl
+  // https:// only: trust (empty: the system store) and, both or neither, a client certificate.
+  std::string ca_file, cert_file, key_file;
+  // etcd auth, both or neither; the password is read from password_file, never from this file.
+  std::string username, password_file;
+};
+
 struct WatchdogConfig {
   std::string origin;   // the file it came from
   std::string version;  // first 12 hex digits of the file's SHA-256; in every audit record
   WatchdogSettings watchdog;
   RetrySettings retry;
+  std::optional<HaSettings> ha;           // present iff the file has an [ha] section
   std::vector<EndpointConfig> endpoints;  // in file order
   std::vector<ClusterConfig> clusters;    // in file order
   Policy policy;                          // rules in file order, and [watchdog] dry_run

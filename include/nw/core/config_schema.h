@@ -57,6 +57,8 @@ using KeyTable = std::vector<ConfigKey>;
 // max_cancels_per_minute too, hence the whole configuration.
 KeyTable watchdog_keys(WatchdogConfig& config);
 KeyTable retry_keys(RetrySettings& retry);
+// [ha]: every key Reload::next_start (the replica's lease and membership are made once).
+KeyTable ha_keys(HaSettings& ha);
 KeyTable endpoint_keys(EndpointConfig& endpoint);
 // A cluster's own keys, then its instances' template: every endpoint key but url.
 KeyTable cluster_keys(ClusterConfig& cluster);
@@ -65,12 +67,14 @@ KeyTable rule_keys(Rule& rule, const ZoneLookup& zones = {});
 KeyTable protect_keys(Protection& protection);
 
 struct ConfigSection {
-  std::string name;  // "watchdog", "retry", "endpoint.NAME", "protect", "protect.NAME", "rule.NAME"
+  // "watchdog", "retry", "ha", "endpoint.NAME", "cluster.NAME", "protect", "protect.NAME",
+  // "rule.NAME"
+  std::string name;
   KeyTable keys;
 };
 
 // Every section of `config`, bound to it, in the order describe_config prints them: watchdog,
-// retry, the endpoints, the protections, the rules.
+// retry, ha (when present), the endpoints, the clusters, the protections, the rules.
 std::vector<ConfigSection> config_sections(WatchdogConfig& config);
 
 // Languages as an operator writes them: "gremlin, sparql".
@@ -94,7 +98,8 @@ struct KeyChange {
 std::vector<KeyChange> changed_keys(const KeyTable& before, const KeyTable& after, Reload reload);
 
 // The changes a reload from `before` to `after` leaves for the next start (Reload::next_start),
-// over every section the two have in common, as "section.key".
+// over every section the two have in common, as "section.key"; and an [ha] section added or
+// removed, as key "ha" with "(none)" on the side that has none.
 std::vector<KeyChange> restart_only_changes(const WatchdogConfig& before,
                                             const WatchdogConfig& after);
 

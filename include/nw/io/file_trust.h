@@ -24,6 +24,9 @@ std::string untrusted_file_problem(const struct stat& st, const std::string& pat
 // What a stranger who could write the file could do, for the messages.
 inline constexpr const char* kConfigFileHarm = "change what gets cancelled";
 inline constexpr const char* kCredentialFileHarm = "change which AWS identity the daemon acts as";
+// [ha] password_file: the password of the etcd user the replicas share the fleet as.
+inline constexpr const char* kEtcdPasswordFileHarm =
+    "change the password the daemon logs in to etcd with";
 
 struct TrustedFileRead {
   std::optional<std::string> text;  // nullopt when the file was not read

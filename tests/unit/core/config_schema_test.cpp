@@ -29,6 +29,10 @@ const std::string kEveryKey =
     "audit_max_files = 3\naudit_group = adm\nmetrics_listen = 127.0.0.1:9464\n"
     "on_audit_failure = continue\nworkers = 8\nmax_cancels_in_flight = 2\nlog_level = debug\n"
     "[retry]\nmax_attempts = 3\ninitial_backoff = 200ms\nmax_backoff = 10s\n"
+    "[ha]\netcd = https://etcd-1:2379, https://etcd-2:2379\ngroup = prod\nreplica = wd-1\n"
+    "lease_ttl = 30s\nrequest_timeout = 2s\nca_file = /etc/etcd/ca.pem\n"
+    "cert_file = /etc/etcd/client.pem\nkey_file = /etc/etcd/client-key.pem\n"
+    "username = watchdog\npassword_file = /etc/neptune-watchdog/etcd-password\n"
     "[endpoint.writer]\nurl = https://127.0.0.1:8182\napi = legacy\ninclude_waiting = false\n"
     "request_timeout = 30s\nmax_response_bytes = 1M\nauth = iam\nregion = eu-west-1\n"
     "profile = ops\nrole_arn = arn:aws:iam::210987654321:role/watchdog\nexternal_id = ext-7\n"
@@ -79,7 +83,7 @@ TEST(ConfigSchema, EveryKeyHasAParserAndAPrinterThatWritesItsValue) {
   WatchdogConfig config = parsed(kEveryKey);
   std::set<std::string> seen;
   const auto sections = config_sections(config);
-  ASSERT_EQ(sections.size(), 6u);
+  ASSERT_EQ(sections.size(), 7u);
   for (const auto& section : sections) {
     std::set<std::string> names;
     for (const auto& key : section.keys) {
@@ -231,6 +235,63 @@ TEST(ConfigSchema, EveryNextStartKeyIsReportedWhenItChanges) {
       const Changes changes = restart_only_changes(defaults, after);
       ASSERT_EQ(changes.size(), 1u);
       EXPECT_EQ(changes[0].key, section.name + "." + key.name);
+    }
+  }
+}
+
+// Every [ha] key waits for the next start, and so does the section coming or going: the
+// replica joins its group once.
+TEST(ConfigSchema, RestartOnlyChangesReportEveryHaKeyAndTheSectionComingOrGoing) {
+  const std::string etcd = "[ha]\netcd = http://127.0.0.1:2379\n";
+  struct Row {
+    const char* name;
+    std::string before, after;
+    Changes expected;
+  } rows[] = {
+      {"the same section", etcd, etcd, {}},
+      {"lease_ttl", etcd, etcd + "lease_ttl = 30s\n", {{"ha.lease_ttl", "10s", "30s"}}},
+      {"another member",
+       etcd,
+       "[ha]\netcd = http://127.0.0.1:2379, http://127.0.0.1:22379\n",
+       {{"ha.etcd", "http://127.0.0.1:2379", "http://127.0.0.1:2379, http://127.0.0.1:22379"}}},
+      {"a replica name set",
+       etcd,
+       etcd + "replica = wd-2\ngroup = eu\n",
+       {{"ha.group", "default", "eu"}, {"ha.replica", "(not set)", "wd-2"}}},
+      {"credentials",
+       etcd,
+       etcd + "username = wd\npassword_file = /p\n",
+       {{"ha.username", "(not set)", "wd"}, {"ha.password_file", "(not set)", "/p"}}},
+      {"the section added", "", etcd, {{"ha", "(none)", "group default at http://127.0.0.1:2379"}}},
+      {"the section removed",
+       etcd + "group = eu\n",
+       "",
+       {{"ha", "group eu at http://127.0.0.1:2379", "(none)"}}},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    EXPECT_EQ(restart_only_changes(parsed(row.before + kBase), parsed(row.after + kBase)),
+              row.expected);
+  }
+  // Each key of a file that sets them all, in turn, against the defaults.
+  const WatchdogConfig defaults = parsed(etcd + kBase);
+  WatchdogConfig full = parsed(kEveryKey);
+  for (const auto& section : config_sections(full)) {
+    if (section.name != "ha") continue;
+    for (const auto& key : section.keys) {
+      SCOPED_TRACE(key.name);
+      EXPECT_EQ(key.reload, Reload::next_start);
+      HaSettings changed = *defaults.ha;
+      for (const auto& target : ha_keys(changed)) {
+        if (target.name == key.name) {
+          EXPECT_EQ(target.parse(key.print().value_or("")), std::nullopt);
+        }
+      }
+      WatchdogConfig after = defaults;
+      after.ha = changed;
+      const Changes changes = restart_only_changes(defaults, after);
+      ASSERT_EQ(changes.size(), 1u);
+      EXPECT_EQ(changes[0].key, "ha." + key.name);
     }
   }
 }

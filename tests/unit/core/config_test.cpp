@@ -480,17 +480,20 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
        {"f.ini: rule.a/b: rule name must use letters, digits, '-', '_' or '.' (line 1)"}},
       {"unknown section",
        "[metrics]\nport = 9100\n" + kEndpoint + kRule,
-       {"f.ini: metrics: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, "
+       {"f.ini: metrics: unknown section (expected watchdog, retry, ha, endpoint.NAME, "
+        "cluster.NAME, "
         "rule.NAME, "
         "protect or protect.NAME) (line 1)"}},
       {"section without name",
        "[endpoint]\nurl = https://db:8182\n" + kEndpoint + kRule,
-       {"f.ini: endpoint: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, "
+       {"f.ini: endpoint: unknown section (expected watchdog, retry, ha, endpoint.NAME, "
+        "cluster.NAME, "
         "rule.NAME, "
         "protect or protect.NAME) (line 1)"}},
       {"section name case",
        "[Watchdog]\n" + kEndpoint + kRule,
-       {"f.ini: Watchdog: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, "
+       {"f.ini: Watchdog: unknown section (expected watchdog, retry, ha, endpoint.NAME, "
+        "cluster.NAME, "
         "rule.NAME, "
         "protect or protect.NAME) (line 1)"}},
       {"no endpoint",
@@ -558,7 +561,7 @@ TEST(ParseConfig, ReportsAllErrorsInLineOrder) {
       "f.ini: rule.first.query_matches: bad regex '(': missing ): ( (line 10)",
       "f.ini: rule.first.colour: unknown key (line 11)",
       "f.ini: rule.second.max_elapsed: bad duration '5x'" + d + " (line 13)",
-      "f.ini: mystery: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, "
+      "f.ini: mystery: unknown section (expected watchdog, retry, ha, endpoint.NAME, cluster.NAME, "
       "rule.NAME, "
       "protect or protect.NAME) (line 14)",
       "f.ini: line 15: expected 'key = value', '[section]' or a comment",
@@ -1000,7 +1003,8 @@ TEST(ParseConfig, RejectsBadPolicyValuesWithExactMessages) {
        {"f.ini: protect.: protection name must use letters, digits, '-', '_' or '.' (line 1)"}},
       {"protection section name case",
        "[Protect]\nquery_ids = a\n" + kEndpoint + kRule,
-       {"f.ini: Protect: unknown section (expected watchdog, retry, endpoint.NAME, cluster.NAME, "
+       {"f.ini: Protect: unknown section (expected watchdog, retry, ha, endpoint.NAME, "
+        "cluster.NAME, "
         "rule.NAME, "
         "protect or protect.NAME) "
         "(line 1)"}},
@@ -1612,6 +1616,255 @@ TEST(ParseConfigClusters, RejectsWhatCannotWork) {
     for (const auto& e : r.errors) got.push_back(e.format("f.ini"));
     EXPECT_EQ(got, row.errors);
   }
+}
+
+}  // namespace
+}  // namespace nw
+
+namespace nw {
+namespace {
+
+// ---- [ha]: replicas that share the fleet through etcd ----
+
+std::string ha(const std::string& lines) {
+  return "[ha]\n" + lines + kEndpoint + kRule;
+}
+
+TEST(ParseConfigHa, AbsentUnlessTheFileHasTheSection) {
+  const ConfigResult r = parse_config(kEndpoint + kRule, "f.ini");
+  ASSERT_EQ(formatted(r), Lines{});
+  EXPECT_FALSE(r.config.ha.has_value());
+  EXPECT_EQ(describe_config(r.config).find("[ha]"), std::string::npos);
+}
+
+TEST(ParseConfigHa, DefaultsForEveryOmittedKey) {
+  const ConfigResult r = parse_config(ha("etcd = http://127.0.0.1:2379\n"), "f.ini");
+  ASSERT_EQ(formatted(r), Lines{});
+  ASSERT_TRUE(r.config.ha.has_value());
+  const HaSettings& h = *r.config.ha;
+  EXPECT_EQ(h.etcd, (std::vector<std::string>{"http://127.0.0.1:2379"}));
+  EXPECT_EQ(h.group, "default");
+  EXPECT_EQ(h.replica, "");  // the host name, filled in by the daemon
+  EXPECT_EQ(h.lease_ttl, Millis(10'000));
+  EXPECT_EQ(h.request_timeout, Millis(3'000));
+  EXPECT_EQ(h.ca_file, "");
+  EXPECT_EQ(h.cert_file, "");
+  EXPECT_EQ(h.key_file, "");
+  EXPECT_EQ(h.username, "");
+  EXPECT_EQ(h.password_file, "");
+}
+
+TEST(ParseConfigHa, AcceptsGoodValuesOfEveryKey) {
+  const ConfigResult r = parse_config(
+      ha("etcd = https://Etcd-1.example:2379/, https://etcd-2.example:2379,https://[::1]:2379\n"
+         "group = prod-eu.1\nreplica = host_7\nlease_ttl = 1m\nrequest_timeout = 19s\n"
+         "ca_file = /etc/etcd/ca.pem\ncert_file = /etc/etcd/client.pem\n"
+         "key_file = /etc/etcd/client-key.pem\nusername = watchdog\n"
+         "password_file = /etc/neptune-watchdog/etcd-password\n"),
+      "f.ini");
+  ASSERT_EQ(formatted(r), Lines{});
+  const HaSettings& h = r.config.ha.value();
+  EXPECT_EQ(h.etcd,
+            (std::vector<std::string>{"https://etcd-1.example:2379", "https://etcd-2.example:2379",
+                                      "https://[::1]:2379"}));
+  EXPECT_EQ(h.group, "prod-eu.1");
+  EXPECT_EQ(h.replica, "host_7");
+  EXPECT_EQ(h.lease_ttl, Millis(60'000));
+  EXPECT_EQ(h.request_timeout, Millis(19'000));
+  EXPECT_EQ(h.ca_file, "/etc/etcd/ca.pem");
+  EXPECT_EQ(h.cert_file, "/etc/etcd/client.pem");
+  EXPECT_EQ(h.key_file, "/etc/etcd/client-key.pem");
+  EXPECT_EQ(h.username, "watchdog");
+  EXPECT_EQ(h.password_file, "/etc/neptune-watchdog/etcd-password");
+  // The bounds themselves.
+  for (const char* lines :
+       {"lease_ttl = 3s\nrequest_timeout = 999ms\n", "lease_ttl = 5m\nrequest_timeout = 99s\n",
+        "request_timeout = 100ms\n", "request_timeout = 3333ms\n"}) {
+    SCOPED_TRACE(lines);
+    EXPECT_EQ(formatted(parse_config(ha("etcd = http://e:2379\n" + std::string(lines)), "f.ini")),
+              Lines{});
+  }
+}
+
+TEST(ParseConfigHa, RejectsBadValuesWithExactMessages) {
+  const std::string etcd = "etcd = http://e:2379\n";
+  const std::string tls = "etcd = https://e:2379\n";
+  const std::string bad_duration = " (use a whole number with ms, s, m or h, e.g. 300s)";
+  struct Row {
+    const char* name;
+    std::string text;
+    Lines errors;
+  } rows[] = {
+      {"no etcd",
+       ha("group = g\n"),
+       {"f.ini: ha.etcd: missing required key (the etcd client URLs, e.g. https://etcd-1:2379, "
+        "https://etcd-2:2379) (line 1)"}},
+      {"etcd empty",
+       ha("etcd =\n"),
+       {"f.ini: ha.etcd: must list at least one etcd client URL (line 2)"}},
+      {"etcd empty entry",
+       ha("etcd = http://a:2379,,http://b:2379\n"),
+       {"f.ini: ha.etcd: empty entry in the list 'http://a:2379,,http://b:2379' (line 2)"}},
+      {"etcd other scheme",
+       ha("etcd = grpc://e:2379\n"),
+       {"f.ini: ha.etcd: bad etcd URL 'grpc://e:2379': must start with http:// or https:// (line "
+        "2)"}},
+      {"etcd without a port",
+       ha("etcd = https://e\n"),
+       {"f.ini: ha.etcd: bad etcd URL 'https://e': needs a port (etcd's client port is usually "
+        "2379) (line 2)"}},
+      {"etcd IPv6 without a port",
+       ha("etcd = https://[::1]\n"),
+       {"f.ini: ha.etcd: bad etcd URL 'https://[::1]': needs a port (etcd's client port is "
+        "usually 2379) (line 2)"}},
+      {"etcd with a path",
+       ha("etcd = http://e:2379/v3\n"),
+       {"f.ini: ha.etcd: bad etcd URL 'http://e:2379/v3': must be scheme://HOST:PORT, without a "
+        "path or query (line 2)"}},
+      {"etcd with a query",
+       ha("etcd = http://e:2379?x=1\n"),
+       {"f.ini: ha.etcd: bad etcd URL 'http://e:2379?x=1': must be scheme://HOST:PORT, without a "
+        "path or query (line 2)"}},
+      {"etcd with a user",
+       ha("etcd = http://root:secret@e:2379\n"),
+       {"f.ini: ha.etcd: bad etcd URL: must not hold a user or password (use username and "
+        "password_file) (line 2)"}},
+      {"etcd bad port",
+       ha("etcd = http://e:99999\n"),
+       {"f.ini: ha.etcd: bad etcd URL 'http://e:99999': bad port '99999' (line 2)"}},
+      {"etcd twice once normalised",
+       ha("etcd = http://e:2379, http://E:2379/\n"),
+       {"f.ini: ha.etcd: etcd URL 'http://e:2379' given twice (line 2)"}},
+      {"group with a slash",
+       ha(etcd + "group = a/b\n"),
+       {"f.ini: ha.group: bad name 'a/b' (use letters, digits, '-', '_' or '.': it becomes part "
+        "of etcd keys) (line 3)"}},
+      {"group empty",
+       ha(etcd + "group =\n"),
+       {"f.ini: ha.group: must not be empty (leave the key out for the group 'default') (line "
+        "3)"}},
+      {"replica with a blank",
+       ha(etcd + "replica = a b\n"),
+       {"f.ini: ha.replica: bad name 'a b' (use letters, digits, '-', '_' or '.': it becomes part "
+        "of etcd keys) (line 3)"}},
+      {"replica empty",
+       ha(etcd + "replica =\n"),
+       {"f.ini: ha.replica: must not be empty (leave the key out for the host name) (line 3)"}},
+      {"lease_ttl bare number",
+       ha(etcd + "lease_ttl = 10\n"),
+       {"f.ini: ha.lease_ttl: bad duration '10'" + bad_duration + " (line 3)"}},
+      {"lease_ttl too short",
+       ha(etcd + "lease_ttl = 2s\n"),
+       {"f.ini: ha.lease_ttl: must be at least 3s (line 3)"}},
+      {"lease_ttl too long",
+       ha(etcd + "lease_ttl = 301s\n"),
+       {"f.ini: ha.lease_ttl: must be at most 5m (line 3)"}},
+      {"lease_ttl not whole seconds",
+       ha(etcd + "lease_ttl = 4500ms\n"),
+       {"f.ini: ha.lease_ttl: must be a whole number of seconds (etcd grants leases in seconds), "
+        "got '4500ms' (line 3)"}},
+      {"request_timeout too short",
+       ha(etcd + "request_timeout = 50ms\n"),
+       {"f.ini: ha.request_timeout: must be at least 100ms (line 3)"}},
+      {"request_timeout a third of the default lease",
+       ha(etcd + "request_timeout = 3334ms\n"),
+       {"f.ini: ha.request_timeout: 3334ms must be less than a third of ha.lease_ttl (10s): a "
+        "keep-alive must be able to finish within a third of the lease (line 3)"}},
+      {"lease_ttl too short for the default request_timeout",
+       ha(etcd + "lease_ttl = 9s\n"),
+       {"f.ini: ha.request_timeout: 3s must be less than a third of ha.lease_ttl (9s): a "
+        "keep-alive must be able to finish within a third of the lease (line 3)"}},
+      {"a refused lease_ttl is not compared",
+       ha(etcd + "lease_ttl = 1s\nrequest_timeout = 4s\n"),
+       {"f.ini: ha.lease_ttl: must be at least 3s (line 3)"}},
+      {"ca_file empty", ha(tls + "ca_file =\n"), {"f.ini: ha.ca_file: must not be empty (line 3)"}},
+      {"TLS files with http:// only",
+       ha("etcd = http://a:2379, http://b:2379\nca_file = /ca.pem\ncert_file = /c.pem\n"
+          "key_file = /k.pem\n"),
+       {"f.ini: ha.ca_file: only used with https:// etcd URLs (line 3)",
+        "f.ini: ha.cert_file: only used with https:// etcd URLs (line 4)",
+        "f.ini: ha.key_file: only used with https:// etcd URLs (line 5)"}},
+      {"TLS files with one https:// member",
+       ha("etcd = http://a:2379, https://b:2379\nca_file = /ca.pem\n"),
+       {}},
+      {"cert_file alone",
+       ha(tls + "cert_file = /c.pem\n"),
+       {"f.ini: ha.cert_file: given without key_file (a client certificate needs its key: both "
+        "or neither) (line 3)"}},
+      {"key_file alone",
+       ha(tls + "key_file = /k.pem\n"),
+       {"f.ini: ha.key_file: given without cert_file (a client certificate needs its key: both "
+        "or neither) (line 3)"}},
+      {"username alone",
+       ha(etcd + "username = watchdog\n"),
+       {"f.ini: ha.username: given without password_file (the password is read from "
+        "password_file: both or neither) (line 3)"}},
+      {"password_file alone",
+       ha(etcd + "password_file = /p\n"),
+       {"f.ini: ha.password_file: given without username (the password is that user's: both or "
+        "neither) (line 3)"}},
+      {"a password in the file",
+       ha(etcd + "username = watchdog\npassword = hunter2\npassword_file = /p\n"),
+       {"f.ini: ha.password: unknown key; the password is read from password_file so that it is "
+        "never in this file (line 4)"}},
+      {"an unknown key", ha(etcd + "ttl = 10s\n"), {"f.ini: ha.ttl: unknown key (line 3)"}},
+      {"the section twice",
+       ha(etcd) + "[ha]\n" + etcd,
+       {"f.ini: ha: section appears twice (line 7)"}},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    EXPECT_EQ(formatted(parse_config(row.text, "f.ini")), row.errors);
+  }
+}
+
+TEST(DescribeConfigHa, PrintsEffectiveValuesAndReparsesToTheSame) {
+  struct Row {
+    const char* name;
+    std::string lines;
+    std::string expected;
+  } rows[] = {
+      {"defaults", "etcd = http://127.0.0.1:2379\n",
+       "\n# replicas share the fleet through etcd\n[ha]\netcd = http://127.0.0.1:2379\n"
+       "group = default\nlease_ttl = 10s\nrequest_timeout = 3s\n# replica: the host name\n"
+       "\n[endpoint.e]\n"},
+      {"every key",
+       "etcd = https://Etcd-1:2379/,https://etcd-2:2379\ngroup = eu\nreplica = r1\n"
+       "lease_ttl = 60000ms\nrequest_timeout = 2000ms\nca_file = /ca.pem\ncert_file = /c.pem\n"
+       "key_file = /k.pem\nusername = wd\npassword_file = /p\n",
+       "\n# replicas share the fleet through etcd\n[ha]\n"
+       "etcd = https://etcd-1:2379, https://etcd-2:2379\ngroup = eu\nreplica = r1\n"
+       "lease_ttl = 1m\nrequest_timeout = 2s\nca_file = /ca.pem\ncert_file = /c.pem\n"
+       "key_file = /k.pem\nusername = wd\npassword_file = /p\n\n[endpoint.e]\n"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    const ConfigResult r = parse_config(ha(row.lines), "f.ini");
+    ASSERT_EQ(formatted(r), Lines{});
+    const std::string described = describe_config(r.config);
+    EXPECT_NE(described.find("[retry]\nmax_attempts = 5\ninitial_backoff = 100ms\nmax_backoff = "
+                             "5s\n" +
+                             row.expected),
+              std::string::npos)
+        << described;
+    const ConfigResult again = parse_config(described, "f.ini");
+    ASSERT_EQ(formatted(again), Lines{}) << described;
+    ASSERT_TRUE(again.config.ha.has_value());
+    EXPECT_EQ(again.config.ha->etcd, r.config.ha->etcd);
+    EXPECT_EQ(again.config.ha->lease_ttl, r.config.ha->lease_ttl);
+    EXPECT_EQ(describe_config(again.config), described);
+  }
+}
+
+TEST(ConfigKeysHa, TheHaKeysAreKnown) {
+  const auto keys = known_config_keys();
+  for (const char* key :
+       {"ha.etcd", "ha.group", "ha.replica", "ha.lease_ttl", "ha.request_timeout", "ha.ca_file",
+        "ha.cert_file", "ha.key_file", "ha.username", "ha.password_file"}) {
+    SCOPED_TRACE(key);
+    EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end());
+  }
+  EXPECT_EQ(std::find(keys.begin(), keys.end(), "ha.password"), keys.end());
 }
 
 }  // namespace
