@@ -710,6 +710,7 @@ KeyTable ha_keys(HaSettings& h) {
       {"group", etcd_name_key(h.group, "the group 'default'"), Reload::next_start},
       {"replica", etcd_name_key(h.replica, "the host name"), Reload::next_start},
       {"lease_ttl", lease_ttl_key(h.lease_ttl), Reload::next_start},
+      // Its default, 3s, is the whole second under a third of the default lease (10s).
       {"request_timeout", min_duration_key(h.request_timeout, Millis(100)), Reload::next_start},
       {"ca_file", string_key(h.ca_file, true), Reload::next_start},
       {"cert_file", string_key(h.cert_file, true), Reload::next_start},
