@@ -27,6 +27,9 @@ OptionSet option_set() {
   set.addOption(Option("show-topology", "",
                        "ask the management API once for the instances of every [cluster.NAME] "
                        "and print them with their roles, then exit (0 all found, 1 not)"));
+  set.addOption(Option("show-ha", "",
+                       "read the [ha] replica group from etcd and print its members and who owns "
+                       "which unit, then exit (0 read, 1 etcd could not be reached)"));
   set.addOption(Option("once", "", "run one poll-and-act cycle over every endpoint, then exit"));
   set.addOption(Option("dry-run", "", "decide and audit, never cancel (overrides the file)"));
   set.addOption(
@@ -75,6 +78,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
         o.check_config = true;
       else if (name == "show-topology")
         o.show_topology = true;
+      else if (name == "show-ha")
+        o.show_ha = true;
       else if (name == "once")
         o.once = true;
       else if (name == "dry-run")

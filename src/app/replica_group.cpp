@@ -69,6 +69,18 @@ Result<std::unique_ptr<ReplicaGroup>> ReplicaGroup::create(Services services, Et
                        std::move(watch_reaper), std::move(options)));
 }
 
+std::string describe_member(const std::string& value) {
+  try {
+    Poco::JSON::Parser parser;
+    const auto o = parser.parse(value).extract<Poco::JSON::Object::Ptr>();
+    return "host " + printable(o->optValue<std::string>("host", "?"), 80) + ", pid " +
+           std::to_string(o->optValue<int>("pid", 0)) + ", started " +
+           printable(o->optValue<std::string>("started", "?"), 40);
+  } catch (const std::exception&) {
+    return "not a replica's key: " + printable(value, 80);
+  }
+}
+
 ReplicaGroup::ReplicaGroup(Services services, std::unique_ptr<EtcdClient> etcd,
                            std::unique_ptr<EtcdClient> watch_etcd,
                            std::shared_ptr<ExchangeReaper> watch_reaper,
@@ -146,7 +158,7 @@ bool ReplicaGroup::register_member(std::int64_t lease) {
       foreign_holder_ = std::make_pair(kv.lease, now);
     if (now - foreign_holder_->second > options_.lease_ttl + std::chrono::seconds(1))
       duplicate_ = "replica name " + options_.replica + " is in use by another process (" +
-                   printable(kv.value) + "); give each replica its own [ha] replica name";
+                   describe_member(kv.value) + "); give each replica its own [ha] replica name";
   }
   return false;
 }
@@ -265,6 +277,7 @@ void ReplicaGroup::keeper() {
         duplicate_logged = false;
         services_.log.info("ha: replica {} joined group {} (lease {:x}, ttl {}s)", options_.replica,
                            options_.group, lease, options_.lease_ttl.count());
+        check_acting();
         wake_.notify_all();
       } else {
         std::string duplicate;
@@ -295,10 +308,15 @@ void ReplicaGroup::keeper() {
         pause = milliseconds(0);
         continue;
       }
-      std::lock_guard<std::mutex> lock(mutex_);
-      guard_.confirmed(lease, sent, std::chrono::seconds(kept.value()));
-      last_etcd_error_.clear();
-      last_sent = steady_clock::now();
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        guard_.confirmed(lease, sent, std::chrono::seconds(kept.value()));
+        last_etcd_error_.clear();
+        last_sent = steady_clock::now();
+      }
+      // At once, not at the balancer's next pass: the `resumed` record comes before the
+      // cancels the confirmed lease lets go.
+      check_acting();
     }
     const auto due = keep_alive_period() -
                      std::chrono::duration_cast<milliseconds>(steady_clock::now() - last_sent);

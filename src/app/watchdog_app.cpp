@@ -1,18 +1,13 @@
 #include "nw/app/watchdog_app.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <fcntl.h>
 #include <iostream>
-#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
-#include <Poco/Exception.h>
 #include <spdlog/spdlog.h>
 
 #include "nw/app/audit_trail.h"
@@ -21,24 +16,26 @@
 #include "nw/app/cluster_discovery.h"
 #include "nw/app/config_holder.h"
 #include "nw/app/endpoint_poller.h"
+#include "nw/app/ha_report.h"
+#include "nw/app/replica_group.h"
 #include "nw/app/rule_cost.h"
 #include "nw/app/scheduler.h"
 #include "nw/app/supervisor.h"
 #include "nw/app/test_matching.h"
 #include "nw/core/config_schema.h"
+#include "nw/core/replica_assignment.h"
 #include "nw/io/audit_log.h"
 #include "nw/io/config_file.h"
 #include "nw/io/credential_chains.h"
 #include "nw/io/credentials.h"
 #include "nw/io/etcd_client.h"
+#include "nw/io/etcd_settings.h"
 #include "nw/io/exchange_reaper.h"
-#include "nw/io/file_trust.h"
 #include "nw/io/logging.h"
 #include "nw/io/metrics_server.h"
 #include "nw/io/rds_client.h"
 #include "nw/io/stream_journal.h"
 #include "nw/io/systemd_notify.h"
-#include "nw/io/tls_context.h"
 
 namespace nw {
 namespace {
@@ -135,6 +132,13 @@ void log_metrics_address(spdlog::logger& log, const std::string& listen, std::ui
 // The diagnostic log's line for an audit record (an observer of the audit trail).
 void log_audit_record(spdlog::logger& log, const AuditRecord& r, bool written,
                       const AuditJournal& audit, bool pause_on_audit_failure) {
+  if (r.event == AuditEvent::ownership || r.event == AuditEvent::ha) {
+    // The replica group logs these itself, as they happen.
+    if (!written)
+      log.error("audit log {}: {} record of {} NOT written: {}", audit.path(), to_string(r.event),
+                r.unit.empty() ? r.replica : r.unit, audit.last_error());
+    return;
+  }
   if (r.event == AuditEvent::topology) {
     log.info("cluster {}: instance {} {}: {}", r.cluster, r.instance, r.change,
              printable(r.detail));
@@ -159,82 +163,39 @@ void log_audit_record(spdlog::logger& log, const AuditRecord& r, bool written,
               pause_on_audit_failure ? "; cancelling is paused until it can be written" : "");
 }
 
-// Why `path` cannot be read as a file, or empty.
-std::string unreadable_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::strerror(errno);
-  struct stat st {};
-  const bool directory = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
-  ::close(fd);
-  return directory ? "is a directory, not a file" : "";
+// This replica's name: [ha] replica, or the host name.
+std::string replica_name(const HaSettings& ha) {
+  if (!ha.replica.empty()) return ha.replica;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "localhost";
+  return host;
 }
 
-// What --check-config finds wrong with the files [ha] names, as "ha.KEY: message", without
-// contacting etcd: the password file is read as the daemon reads it, and the TLS context is
-// built as the etcd client builds it (nw/io/tls_context.h), then the client itself.
-std::vector<std::string> ha_setup_problems(const HaSettings& ha) {
-  std::vector<std::string> out;
-  if (!ha.password_file.empty()) {
-    const std::string& path = ha.password_file;
-    const TrustedFileRead file = read_trusted_file(path, kEtcdPasswordFileHarm, 4096);
-    std::string why;
-    if (file.is_directory)
-      why = path + " is a directory, not a file";
-    else if (!file.refused.empty())
-      why = path + " " + file.refused;
-    else if (file.too_large)
-      why = path + " is larger than 4096 bytes: it holds the password alone";
-    else if (!file.text)
-      why = "cannot read " + path + ": " + file.open_error;
-    else if (file.text->find_first_not_of(" \t\r\n") == std::string::npos)
-      why = path + " is empty: it holds the etcd user's password";
-    if (!why.empty()) out.push_back("ha.password_file: " + why);
+std::string host_name() {
+  char host[256] = {};
+  return ::gethostname(host, sizeof host - 1) == 0 ? host : "";
+}
+
+// --show-ha: the group as etcd has it now.
+int show_ha(const WatchdogConfig& config) {
+  if (!config.ha) {
+    std::cout << "no [ha] section in " << config.origin << ": one daemon watches everything\n";
+    return kExitOk;
   }
-  bool files_ok = true;
-  for (const auto& [key, path] :
-       {std::pair<const char*, const std::string*>{"ca_file", &ha.ca_file},
-        {"cert_file", &ha.cert_file},
-        {"key_file", &ha.key_file}}) {
-    if (path->empty()) continue;
-    if (const std::string why = unreadable_file(*path); !why.empty()) {
-      out.push_back(std::string("ha.") + key + ": cannot read " + *path + ": " + why);
-      files_ok = false;
-    }
+  const EtcdSettings settings = etcd_options_for(*config.ha);
+  if (!settings.options) {
+    std::cerr << config.origin << ": " << settings.error << "\n";
+    return kExitConfig;
   }
-  if (!files_ok) return out;
-  const bool https = std::any_of(ha.etcd.begin(), ha.etcd.end(), [](const std::string& url) {
-    return url.rfind("https://", 0) == 0;
-  });
-  if (https) {
-    // The trust first, then the client certificate with it, so that the message names the
-    // key whose file is wrong.
-    try {
-      make_client_tls_context(ha.ca_file);
-    } catch (const Poco::Exception& e) {
-      out.push_back(std::string(ha.ca_file.empty() ? "ha.etcd" : "ha.ca_file") +
-                    ": cannot set up TLS: " + e.displayText());
-      return out;
-    }
-    if (!ha.cert_file.empty()) {
-      try {
-        make_client_tls_context(ha.ca_file, ha.cert_file, ha.key_file);
-      } catch (const Poco::Exception& e) {
-        out.push_back("ha.cert_file: cannot load cert_file and key_file: " + e.displayText());
-        return out;
-      }
-    }
+  auto etcd = EtcdClient::create(*settings.options, nullptr);
+  if (!etcd) {
+    std::cerr << config.origin << ": ha.etcd: " << etcd.failure().describe() << "\n";
+    return kExitConfig;
   }
-  EtcdOptions options;
-  options.endpoints = ha.etcd;
-  options.username = ha.username;
-  options.ca_file = ha.ca_file;
-  options.cert_file = ha.cert_file;
-  options.key_file = ha.key_file;
-  options.request_timeout = ha.request_timeout;
-  // Built, never asked: --check-config contacts nothing.
-  const auto client = EtcdClient::create(std::move(options), nullptr);
-  if (!client.ok()) out.push_back("ha.etcd: " + client.failure().message);
-  return out;
+  return print_ha_group(std::cout, std::cerr, *etcd.value(), config.ha->group,
+                        config_units(config)) == 0
+             ? kExitOk
+             : kExitFailure;
 }
 
 }  // namespace
@@ -269,7 +230,12 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     return kExitConfig;
   }
   if (opts.dry_run) loaded.config.policy.dry_run = true;
+  // With replicas, cancelling belongs to the replica that owns each unit: a one-off cycle next
+  // to them decides and audits but never cancels.
+  const bool once_beside_replicas = opts.once && loaded.config.ha && !opts.dry_run;
+  if (once_beside_replicas) loaded.config.policy.dry_run = true;
   const auto now = std::chrono::system_clock::now();
+  if (opts.show_ha) return show_ha(loaded.config);
   if (!opts.test_matching.empty())
     return run_test_matching(loaded.config, opts.test_matching,
                              TestMatchingOptions{opts.at.value_or(now), opts.language, &std::cin},
@@ -321,7 +287,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       }
     }
     if (loaded.config.ha)
-      for (const std::string& problem : ha_setup_problems(*loaded.config.ha)) {
+      for (const std::string& problem : etcd_setup_problems(*loaded.config.ha)) {
         std::cerr << opts.config_path << ": " << problem << "\n";
         setup_ok = false;
       }
@@ -397,8 +363,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   };
   trail.observe([&metrics, &report_audit_health](const AuditRecord& r, bool written) {
     // Decisions are what the audit log holds: a record it could not take is a write error.
-    if (written && r.event == AuditEvent::topology) {
-      // Not a decision: counted by discovery's own series.
+    if (written && r.event != AuditEvent::decision) {
+      // Not a decision: counted by discovery's and the replica group's own series.
     } else if (written)
       metrics.decision_recorded(r.endpoint, std::string(to_string(r.language)), r.rule, r.outcome);
     else
@@ -411,6 +377,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   });
   CancelDispatcher cancels(trail, budget, status, metrics, *log, stop, scheduler, clock,
                            3 * workers / 2);
+  if (once_beside_replicas)
+    log->warn("--once with an [ha] section: a dry run; the replicas that own the units cancel");
   const PollerServices services{
       holder, trail, cancels, status,    metrics,
       *log,   stop,  clock,   scheduler, opts.once ? RunMode::once : RunMode::service};
@@ -426,6 +394,81 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   chain_options.log = log;
   chain_options.reaper = reaper;
   CredentialChains chains(chain_options);
+  // With [ha]: this replica's share of the fleet, kept in etcd (docs/HA.md). It acts only on
+  // the units it owns: the supervisor and discovery get those alone, and every cancel passes
+  // the group's gate.
+  std::unique_ptr<ReplicaGroup> group;
+  std::set<std::string> working_units;  // the units watched now (main thread)
+  if (config->ha && !opts.once && !opts.show_topology) {
+    const EtcdSettings settings = etcd_options_for(*config->ha);
+    if (!settings.options) {
+      std::cerr << config->origin << ": " << settings.error << "\n";
+      return kExitConfig;
+    }
+    ReplicaGroupOptions group_options;
+    group_options.group = config->ha->group;
+    group_options.replica = replica_name(*config->ha);
+    group_options.host = host_name();
+    group_options.lease_ttl =
+        std::chrono::duration_cast<std::chrono::seconds>(config->ha->lease_ttl);
+    auto made = ReplicaGroup::create(ReplicaGroup::Services{holder, trail, metrics, *log, clock},
+                                     *settings.options, group_options, reaper);
+    if (!made) {
+      std::cerr << config->origin << ": ha.etcd: " << made.failure().describe() << "\n";
+      return kExitConfig;
+    }
+    group = std::move(made.value());
+    // A replica name held by another live process is found here, within a lease; etcd not
+    // answering is not an error: the group goes on trying once started, and nothing is owned
+    // (nor cancelled) until it answers.
+    if (const auto refused = group->join(std::chrono::steady_clock::now() + config->ha->lease_ttl +
+                                         std::chrono::seconds(3))) {
+      std::cerr << config->origin << ": ha.replica: " << *refused << "\n";
+      return kExitConfig;
+    }
+    trail.stamp_with([g = group.get()](AuditRecord& r) {
+      if (r.replica.empty()) r.replica = g->replica();
+      if (r.owner_revision != 0 ||
+          (r.event != AuditEvent::decision && r.event != AuditEvent::topology))
+        return;
+      if (const auto fence = g->holder_of(unit_of_endpoint(r.endpoint)))
+        r.owner_revision = fence->revision;
+    });
+    cancels.gate_with([g = group.get()](const std::string& unit, Clock::duration needed) {
+      return g->fence(unit, needed);
+    });
+    group->set_units(config_units(*config));
+    group->start();
+    log->info("ha: replica {} of group {} (etcd {})", group->replica(), group_options.group,
+              join(config->ha->etcd));
+  }
+  // Whether a unit is this replica's to watch now (always, without [ha]).
+  const auto watched = [&](const std::string& unit) {
+    return !group || working_units.count(unit) > 0;
+  };
+  // The clusters of `c` this replica describes: those it owns.
+  const auto owned_clusters = [&](const WatchdogConfig& c) {
+    std::vector<ClusterConfig> out;
+    for (const auto& cluster : c.clusters)
+      if (watched(cluster_unit(cluster.name))) out.push_back(cluster);
+    return out;
+  };
+  // The typed endpoints of `c` this replica watches.
+  const auto owned_endpoints = [&](const WatchdogConfig& c) {
+    std::vector<EndpointConfig> out;
+    for (const auto& endpoint : c.endpoints)
+      if (watched(endpoint_unit(endpoint.name))) out.push_back(endpoint);
+    return out;
+  };
+  if (group) {
+    // Its first units are usually taken within milliseconds of joining: start with them.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (group->generation() == 0 && !config_units(*config).empty() &&
+           group->not_acting_cause().empty() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    working_units = group->working_units();
+  }
+  std::uint64_t ownership_generation = group ? group->generation() : 0;
   Supervisor supervisor(services, [&](const EndpointConfig& endpoint, Language language) {
     return make_neptune_client(endpoint, language, chains.for_endpoint(endpoint), reaper);
   });
@@ -484,7 +527,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   // Every cluster is described once before the first poll, so that its instances are watched
   // from the start; one that cannot be described is asked again within seconds.
   try {
-    discovery.commit(discovery.prepare(config->clusters));
+    discovery.commit(discovery.prepare(owned_clusters(*config)));
   } catch (const EndpointSetupError& e) {
     std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
     return kExitConfig;
@@ -504,7 +547,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   if (!opts.once) discovery.start(true);
   // The typed endpoints of the configuration in force and the instances its clusters have now.
   const auto fleet = [&] {
-    std::vector<EndpointConfig> all = holder.get()->endpoints;
+    std::vector<EndpointConfig> all = owned_endpoints(*holder.get());
     for (auto& e : discovery.endpoints()) all.push_back(std::move(e));
     return all;
   };
@@ -539,6 +582,26 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       log->info("topology: endpoints added [{}], removed [{}], changed [{}], new roles [{}]",
                 join(changes.added), join(changes.removed), join(changes.changed),
                 join(changes.roles_changed));
+  };
+
+  // With replicas: the units this replica owns changed. Those it acquired are watched (a
+  // cluster is described at once), those it gives up stop, and are reported drained (so the
+  // group releases them) once none of their loops is left.
+  const auto follow_ownership = [&] {
+    ownership_generation = group->generation();
+    working_units = group->working_units();
+    try {
+      discovery.commit(discovery.prepare(owned_clusters(*holder.get())));
+      discovery.start(false);
+      fleet_generation = discovery.generation();
+    } catch (const EndpointSetupError& e) {
+      log->error("ha: clusters not followed: {}: {}", e.key, e.what());
+    }
+    follow_topology();
+  };
+  const auto report_drained = [&] {
+    for (const auto& unit : group->releasing_units())
+      if (!supervisor.has_loops_of(unit)) group->drained(unit);
   };
 
   const auto loops = supervisor.loops();
@@ -597,8 +660,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     Supervisor::Plan plan;
     ClusterDiscovery::Plan clusters;
     try {
-      clusters = discovery.prepare(next.clusters);
-      std::vector<EndpointConfig> endpoints = next.endpoints;
+      clusters = discovery.prepare(owned_clusters(next));
+      std::vector<EndpointConfig> endpoints = owned_endpoints(next);
       for (auto& e : ClusterDiscovery::endpoints(clusters)) endpoints.push_back(std::move(e));
       plan = supervisor.prepare(endpoints);
     } catch (const EndpointSetupError& e) {
@@ -617,6 +680,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     budget.reconfigure(next.policy);
     const std::string version = next.version;
     const std::size_t rules = next.policy.rules.size();
+    const std::vector<std::string> units = config_units(next);
     holder.set(std::make_shared<const WatchdogConfig>(std::move(next)));
     metrics.config_in_force(version);
     if (next_audit) {
@@ -636,6 +700,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     discovery.commit(std::move(clusters));
     discovery.start(false);
     fleet_generation = discovery.generation();
+    // The group re-balances: units added are taken by their owners, units removed released.
+    if (group) group->set_units(units);
     {
       std::lock_guard<std::mutex> lock(endpoint_names_mutex);
       endpoint_names = supervisor.endpoint_names();
@@ -693,10 +759,13 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       signalled = true;
       break;
     }
+    if (group && group->generation() != ownership_generation) follow_ownership();
     if (!opts.once && discovery.generation() != fleet_generation) follow_topology();
     supervisor.collect();
+    if (group) report_drained();
     const auto now = std::chrono::steady_clock::now();
-    if (!ready && status.all_polled_once()) {
+    // With replicas: ready once a member that acts (etcd answered, the lease is sure).
+    if (!ready && status.all_polled_once() && (!group || group->not_acting_cause().empty())) {
       ready = true;
       systemd.ready();
     }
@@ -740,6 +809,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   } else if (abandoned > 0) {
     log->warn("{} cancel(s) not answered at shutdown, audited as failed", abandoned);
   }
+  // Every cancel is audited by now: the lease goes, and with it this replica's units.
+  if (group) group->stop();
   log->info("stopped");
   // --once fails when an endpoint could not be polled, or a cluster could not be described
   // (its instances were not looked at).

@@ -249,6 +249,7 @@ class ConfigBuilder {
       error(section.name, "endpoint name must use letters, digits, '-', '_' or '.'", section.line);
     const std::size_t errors_before = result_.errors.size();
     apply(section, endpoint_keys(e));
+    if (line_of(section, "request_timeout") != 0) timeout_set_.insert(section.name);
 
     const std::string url_key = section.name + ".url";
     if (line_of(section, "url") == 0) error(url_key, "missing required key", section.line);
@@ -292,6 +293,7 @@ class ConfigBuilder {
     if (!valid_name(k.name))
       error(section.name, "cluster name must use letters, digits, '-', '_' or '.'", section.line);
     apply(section, cluster_keys(k));
+    if (line_of(section, "request_timeout") != 0) timeout_set_.insert(section.name);
     EndpointConfig& e = k.instance;
     e.cluster = k.name;
     if (line_of(section, "cluster_id") == 0)
@@ -402,10 +404,32 @@ class ConfigBuilder {
                   it->second + "]",
               0);
     }
+    // With replicas a cancel is sent only while the lease is sure to outlive its request
+    // timeout (docs/HA.md): one longer than half the lease would rarely, or never, be sent.
+    // A request_timeout left out defaults to half the lease then; one written is an error.
+    if (c.ha) {
+      const Millis half = c.ha->lease_ttl / 2;
+      const auto fit = [&](const std::string& section, Millis& timeout) {
+        if (timeout <= half) return;
+        if (!timeout_set_.count(section)) {
+          timeout = half;
+          return;
+        }
+        error(section + ".request_timeout",
+              format_duration(timeout) + " is more than half of ha.lease_ttl (" +
+                  format_duration(c.ha->lease_ttl) +
+                  "): with replicas a cancel is sent only while the lease is sure to outlive it; "
+                  "lower request_timeout or raise ha.lease_ttl",
+              0);
+      };
+      for (auto& e : result_.config.endpoints) fit("endpoint." + e.name, e.request_timeout);
+      for (auto& k : result_.config.clusters) fit("cluster." + k.name, k.instance.request_timeout);
+    }
   }
 
   ZoneLookup zones_;
   ConfigResult result_;
+  std::set<std::string> timeout_set_;  // sections that write request_timeout
 };
 
 }  // namespace

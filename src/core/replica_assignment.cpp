@@ -1,5 +1,7 @@
 #include "nw/core/replica_assignment.h"
 
+#include "nw/core/config.h"
+
 namespace nw {
 
 std::string cluster_unit(std::string_view cluster_name) {
@@ -14,6 +16,13 @@ std::string unit_of_endpoint(std::string_view endpoint_name) {
   const auto slash = endpoint_name.find('/');
   return slash == std::string_view::npos ? endpoint_unit(endpoint_name)
                                          : cluster_unit(endpoint_name.substr(0, slash));
+}
+
+std::vector<std::string> config_units(const WatchdogConfig& config) {
+  std::vector<std::string> out;
+  for (const auto& e : config.endpoints) out.push_back(endpoint_unit(e.name));
+  for (const auto& c : config.clusters) out.push_back(cluster_unit(c.name));
+  return out;
 }
 
 std::uint64_t rendezvous_weight(std::string_view unit, std::string_view replica) {

@@ -2,9 +2,6 @@
 // Shared by the end-to-end tests: the real neptune-sim binary on a loopback port with its
 // control API, a temporary workspace holding a watchdog config and its audit log, and a
 // one-shot watchdog run.
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -15,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -25,6 +23,7 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
+#include <gtest/gtest.h>
 
 #include "support/child_process.h"
 
@@ -49,13 +48,15 @@ class Simulator {
  public:
   // With "--instances N" among the arguments, waits until all N instances listen.
   explicit Simulator(std::vector<std::string> extra_args = {}) {
-    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--arrival-rate", "0", "--seed", "7"};
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--arrival-rate",
+                                     "0",        "--seed",      "7"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     const bool several = std::find(args.begin(), args.end(), "--instances") != args.end();
     process_ = std::make_unique<test::ChildProcess>(NW_SIM_BIN, args);
     const auto line = process_->wait_for_stdout(
         [several](const std::string& l) {
-          return several ? l == "neptune-sim: ready" : l.find("listening on http://127.0.0.1:") != std::string::npos;
+          return several ? l == "neptune-sim: ready"
+                         : l.find("listening on http://127.0.0.1:") != std::string::npos;
         },
         several ? kStartTimeout * 3 : kStartTimeout);
     if (!line) throw std::runtime_error("neptune-sim did not start");
@@ -76,11 +77,13 @@ class Simulator {
   std::pair<int, std::string> manage(const std::string& method, const std::string& path,
                                      const std::string& body = "{}") {
     const std::string url = management_url();
-    return request_to(static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1))),
-                      method, path, body);
+    return request_to(static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1))), method,
+                      path, body);
   }
   std::uint16_t port(std::size_t instance = 0) const { return ports_.at(instance); }
-  std::string url(std::size_t instance = 0) const { return "http://127.0.0.1:" + std::to_string(port(instance)); }
+  std::string url(std::size_t instance = 0) const {
+    return "http://127.0.0.1:" + std::to_string(port(instance));
+  }
 
   void inject(const SimQuery& q, std::size_t instance = 0) { inject_at_port(q, port(instance)); }
   // An instance added while the simulator runs (its port from the control API's answer).
@@ -143,8 +146,8 @@ class Workspace {
   Workspace() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = std::filesystem::temp_directory_path() /
-           ("nw-e2e-" + std::string(info->test_suite_name()) + "-" + std::string(info->name()) + "-" +
-            std::to_string(::getpid()));
+           ("nw-e2e-" + std::string(info->test_suite_name()) + "-" + std::string(info->name()) +
+            "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
@@ -164,18 +167,19 @@ class Workspace {
     const auto path = dir_ / "watchdog.ini";
     std::ofstream out(path);
     const bool own_interval = watchdog_extra.find("poll_interval") != std::string::npos;
-    out << "[watchdog]\n" << (own_interval ? "" : "poll_interval = 200ms\n") << "audit_log = " << audit_path()
+    out << "[watchdog]\n"
+        << (own_interval ? "" : "poll_interval = 200ms\n") << "audit_log = " << audit_path()
         << "\nlog_level = debug\n"
         << watchdog_extra << "\n[retry]\n"
-        << (retry.empty() ? "max_attempts = 5\ninitial_backoff = 10ms\nmax_backoff = 50ms\n" : retry)
+        << (retry.empty() ? "max_attempts = 5\ninitial_backoff = 10ms\nmax_backoff = 50ms\n"
+                          : retry)
         << "\n[endpoint.writer]\nurl = " << endpoint_url << "\n"
         << endpoint_keys << sections;
     out.close();
     // Whatever the umask: the daemon refuses a config others can write.
-    std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                           std::filesystem::perms::owner_write |
-                                           std::filesystem::perms::group_read |
-                                           std::filesystem::perms::others_read);
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                  std::filesystem::perms::group_read | std::filesystem::perms::others_read);
     return path.string();
   }
 
@@ -217,7 +221,8 @@ class Workspace {
         continue;
       }
       if (!id.empty()) {
-        EXPECT_EQ(sending.erase(id), 1u) << outcome << " record " << id << " without its sending record";
+        EXPECT_EQ(sending.erase(id), 1u)
+            << outcome << " record " << id << " without its sending record";
       }
       records.push_back(r);
     }
@@ -227,6 +232,18 @@ class Workspace {
  private:
   std::filesystem::path dir_;
 };
+
+// One plain-HTTP GET on loopback (the simulator's control API, the daemon's metrics and health).
+inline std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {
+  Poco::Net::HTTPClientSession session("127.0.0.1", port);
+  session.setTimeout(Poco::Timespan(30, 0));
+  Poco::Net::HTTPRequest request("GET", path, Poco::Net::HTTPMessage::HTTP_1_1);
+  session.sendRequest(request);
+  Poco::Net::HTTPResponse response;
+  std::string body;
+  Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+  return {response.getStatus(), body};
+}
 
 // A child's output lines as one text, for a failure message.
 inline std::string joined(const std::vector<std::string>& lines) {

@@ -52,17 +52,7 @@ const SimQuery kRunaway{"f0f0f0f0-0000-4000-8000-000000000001", "MATCH (n) RETUR
                         "running", 600000, 0};
 const std::string kRule = "\n[rule.long]\nmax_elapsed = 30s\n";
 
-// One plain-HTTP request to the simulator's control API or the daemon's metrics.
-std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {
-  Poco::Net::HTTPClientSession session("127.0.0.1", port);
-  session.setTimeout(Poco::Timespan(30, 0));
-  Poco::Net::HTTPRequest request("GET", path, Poco::Net::HTTPMessage::HTTP_1_1);
-  session.sendRequest(request);
-  Poco::Net::HTTPResponse response;
-  std::string body;
-  Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
-  return {response.getStatus(), body};
-}
+using e2e::http_get;
 
 // How often the simulator has applied the fault `name` (a key of /sim/stats faultsInjected).
 std::int64_t faults_injected(std::uint16_t sim_port, const std::string& name) {

@@ -138,15 +138,7 @@ namespace {
 using std::chrono::milliseconds;
 using test::ChildProcess;
 
-std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {
-  Poco::Net::HTTPClientSession session("127.0.0.1", port);
-  Poco::Net::HTTPRequest request("GET", path, Poco::Net::HTTPMessage::HTTP_1_1);
-  session.sendRequest(request);
-  Poco::Net::HTTPResponse response;
-  std::string body;
-  Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
-  return {response.getStatus(), body};
-}
+using e2e::http_get;
 
 // A watchdog that cannot write its audit log (here /dev/full, whose every flush fails) polls
 // but cancels nothing under on_audit_failure = pause: /healthz answers 503 with the cause, the

@@ -16,6 +16,8 @@ struct CliOptions {
   bool check_config = false;
   // Asks the management API once for every [cluster.NAME] and prints the instances found.
   bool show_topology = false;
+  // Reads the [ha] replica group from etcd and prints its members and units' owners.
+  bool show_ha = false;
   bool once = false;
   bool dry_run = false;
   bool help = false;

@@ -55,6 +55,10 @@ struct ReplicaGroupOptions {
   double max_clock_drift = 0.01;  // see nw/core/lease_guard.h
 };
 
+// "host H, pid N, started T" from a member key's value, or the value itself (made printable)
+// when it is not what a replica writes (a key written by hand).
+std::string describe_member(const std::string& value);
+
 class ReplicaGroup {
  public:
   struct Services {

@@ -119,8 +119,8 @@ struct WatchdogSettings {
   int max_cancels_in_flight = 4;
 };
 
-// The [ha] section: replicas of the daemon that share the fleet through etcd. Absent: one daemon
-// watches everything, as without replicas. Every key takes effect at the next start.
+// The [ha] section: replicas of the daemon that share the fleet through etcd (docs/HA.md). Absent:
+// one daemon watches everything, as without replicas. Every key takes effect at the next start.
 struct HaSettings {
   std::vector<std::string> etcd;  // client URLs, scheme://host:port, no two alike
   std::string group = "default";  // part of the etcd key prefix /neptune-watchdog/GROUP/

@@ -26,6 +26,10 @@ std::string endpoint_unit(std::string_view endpoint_name);
 // belongs to its cluster's unit, a typed endpoint (no '/' in its name) to its own.
 std::string unit_of_endpoint(std::string_view endpoint_name);
 
+struct WatchdogConfig;
+// Every unit of `config`: its typed endpoints', then its clusters', in file order.
+std::vector<std::string> config_units(const WatchdogConfig& config);
+
 // The score of `replica` for `unit`; the highest score owns the unit.
 std::uint64_t rendezvous_weight(std::string_view unit, std::string_view replica);
 // The member that should own `unit` (ties, which need a 64-bit collision, go to the smaller

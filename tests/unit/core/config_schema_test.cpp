@@ -30,7 +30,7 @@ const std::string kEveryKey =
     "on_audit_failure = continue\nworkers = 8\nmax_cancels_in_flight = 2\nlog_level = debug\n"
     "[retry]\nmax_attempts = 3\ninitial_backoff = 200ms\nmax_backoff = 10s\n"
     "[ha]\netcd = https://etcd-1:2379, https://etcd-2:2379\ngroup = prod\nreplica = wd-1\n"
-    "lease_ttl = 30s\nrequest_timeout = 2s\nca_file = /etc/etcd/ca.pem\n"
+    "lease_ttl = 1m\nrequest_timeout = 2s\nca_file = /etc/etcd/ca.pem\n"
     "cert_file = /etc/etcd/client.pem\nkey_file = /etc/etcd/client-key.pem\n"
     "username = watchdog\npassword_file = /etc/neptune-watchdog/etcd-password\n"
     "[endpoint.writer]\nurl = https://127.0.0.1:8182\napi = legacy\ninclude_waiting = false\n"

@@ -1686,6 +1686,26 @@ TEST(ParseConfigHa, AcceptsGoodValuesOfEveryKey) {
   }
 }
 
+TEST(ParseConfigHa, ACancelMustFitInHalfTheLease) {
+  // Left out, an endpoint's request_timeout defaults to half the lease with replicas.
+  const ConfigResult fits = parse_config("[ha]\netcd = http://e:2379\n" + kEndpoint +
+                                             "[cluster.c]\ncluster_id = c\nregion = r\n" + kRule,
+                                         "f.ini");
+  ASSERT_EQ(formatted(fits), Lines{});
+  EXPECT_EQ(fits.config.endpoints[0].request_timeout, Millis(5000));
+  EXPECT_EQ(fits.config.clusters[0].instance.request_timeout, Millis(5000));
+  // Written longer, it is an error naming both keys.
+  const ConfigResult too_long = parse_config(
+      "[ha]\netcd = http://e:2379\n" + kEndpoint + "request_timeout = 6s\n" + kRule, "f.ini");
+  EXPECT_EQ(formatted(too_long),
+            Lines{"f.ini: endpoint.e.request_timeout: 6s is more than half of ha.lease_ttl (10s): "
+                  "with replicas a cancel is sent only while the lease is sure to outlive it; "
+                  "lower request_timeout or raise ha.lease_ttl"});
+  // Without replicas the default stays.
+  EXPECT_EQ(parse_config(kEndpoint + kRule, "f.ini").config.endpoints[0].request_timeout,
+            Millis(10'000));
+}
+
 TEST(ParseConfigHa, RejectsBadValuesWithExactMessages) {
   const std::string etcd = "etcd = http://e:2379\n";
   const std::string tls = "etcd = https://e:2379\n";
