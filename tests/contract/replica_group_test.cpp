@@ -4,6 +4,7 @@
 #include "nw/app/replica_group.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "nw/io/logging.h"
 #include "support/etcd_server.h"
 #include "support/recording_journal.h"
+#include "support/scripted_http_server.h"
 
 namespace nw {
 namespace {
@@ -255,6 +257,124 @@ TEST_F(ReplicaGroupTest, AnEtcdOutageStopsCancelsWithinTheLeaseAndTheyResumeAfte
         return false;
       },
       2s));
+}
+
+TEST(ReplicaGroupBadInput, AnEtcdThatAnswersNonsenseGetsNoUnitActedOn) {
+  test::ScriptedHttpServer garbage;
+  garbage.set_fallback(test::ScriptedResponse{200, "<html>not etcd</html>", "text/html"});
+  EtcdOptions options;
+  options.endpoints = {"http://127.0.0.1:" + std::to_string(garbage.port())};
+  options.request_timeout = 500ms;
+  ConfigHolder holder(std::make_shared<const WatchdogConfig>());
+  test::RecordingJournal journal;
+  AuditTrail trail(journal);
+  Metrics metrics;
+  auto log = make_diagnostic_logger(LogLevel::error);
+  SystemClock clock;
+  auto made =
+      ReplicaGroup::create(ReplicaGroup::Services{holder, trail, metrics, *log, clock}, options,
+                           ReplicaGroupOptions{"test", "r1", "h", 3s, 0.01}, nullptr);
+  ASSERT_TRUE(made.ok());
+  ReplicaGroup& group = *made.value();
+  // Not a configuration error: the daemon starts, and keeps trying.
+  EXPECT_EQ(group.join(std::chrono::steady_clock::now() + 2s), std::nullopt);
+  group.set_units(units(3));
+  group.start();
+  std::this_thread::sleep_for(1500ms);
+  for (const auto& unit : units(3)) EXPECT_FALSE(group.fence(unit, 0ms)) << unit;
+  EXPECT_TRUE(group.working_units().empty());
+  EXPECT_NE(group.not_acting_cause().find("etcd:"), std::string::npos) << group.not_acting_cause();
+  EXPECT_FALSE(garbage.requests().empty());
+}
+
+// A clock whose calendar time an operator (or NTP) steps while the monotonic time goes on.
+class SteppedWallClock final : public Clock {
+ public:
+  time_point now() const override { return std::chrono::steady_clock::now(); }
+  std::chrono::system_clock::time_point wall_now() const override {
+    return std::chrono::system_clock::now() + step_.load();
+  }
+  std::atomic<std::chrono::system_clock::duration> step_{std::chrono::system_clock::duration{}};
+};
+
+TEST_F(ReplicaGroupTest, AStepOfTheWallClockChangesNothing) {
+  ConfigHolder holder(std::make_shared<const WatchdogConfig>());
+  test::RecordingJournal journal;
+  AuditTrail trail(journal);
+  Metrics metrics;
+  auto log = make_diagnostic_logger(LogLevel::error);
+  SteppedWallClock clock;
+  auto made = ReplicaGroup::create(ReplicaGroup::Services{holder, trail, metrics, *log, clock},
+                                   etcd_options(*server_),
+                                   ReplicaGroupOptions{"test", "r1", "h", 3s, 0.01}, nullptr);
+  ASSERT_TRUE(made.ok());
+  ReplicaGroup& group = *made.value();
+  ASSERT_EQ(group.join(std::chrono::steady_clock::now() + 5s), std::nullopt);
+  group.set_units(units(3));
+  group.start();
+  ASSERT_TRUE(eventually([&] { return group.working_units().size() == 3; }, 5s));
+  const auto before = journal.records().size();
+  for (const auto step : {std::chrono::hours(-2), std::chrono::hours(3), std::chrono::hours(0)}) {
+    clock.step_ = std::chrono::duration_cast<std::chrono::system_clock::duration>(step);
+    const auto until = std::chrono::steady_clock::now() + 2s;  // more than a keep-alive period
+    while (std::chrono::steady_clock::now() < until) {
+      for (const auto& unit : units(3)) ASSERT_TRUE(group.fence(unit, 0ms)) << unit;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  EXPECT_EQ(journal.records().size(), before);  // nothing lost, stopped or acquired again
+}
+
+TEST(ReplicaGroupMembers, OneEtcdMemberLostOfThreeMovesNothingAndLeavesNoGap) {
+  test::EtcdCluster etcd;
+  EtcdOptions options;
+  options.endpoints = etcd.client_urls();
+  options.request_timeout = 800ms;
+  options.watch_window = 300ms;
+  const auto replica = [&](const std::string& name) {
+    struct R {
+      ConfigHolder holder{std::make_shared<const WatchdogConfig>()};
+      test::RecordingJournal journal;
+      AuditTrail trail{journal};
+      Metrics metrics;
+      std::shared_ptr<spdlog::logger> log = make_diagnostic_logger(LogLevel::error);
+      SystemClock clock;
+      std::unique_ptr<ReplicaGroup> group;
+    };
+    auto r = std::make_unique<R>();
+    auto made = ReplicaGroup::create(
+        ReplicaGroup::Services{r->holder, r->trail, r->metrics, *r->log, r->clock}, options,
+        ReplicaGroupOptions{"test", name, "h", 3s, 0.01}, nullptr);
+    EXPECT_TRUE(made.ok());
+    r->group = std::move(made.value());
+    EXPECT_EQ(r->group->join(std::chrono::steady_clock::now() + 5s), std::nullopt);
+    r->group->set_units(units(8));
+    r->group->start();
+    return r;
+  };
+  auto r1 = replica("r1");
+  auto r2 = replica("r2");
+  const auto settled = [&] {
+    for (const auto* r : {r1.get(), r2.get()})  // the daemon's part: nothing runs to drain
+      for (const auto& unit : r->group->releasing_units()) r->group->drained(unit);
+    return r1->group->working_units().size() + r2->group->working_units().size() == 8 &&
+           r1->group->releasing_units().empty() && r2->group->releasing_units().empty();
+  };
+  ASSERT_TRUE(eventually(settled, 8s));
+  const auto records1 = r1->journal.records().size(), records2 = r2->journal.records().size();
+  etcd.kill(0);  // the member every request went to first
+  // Two lease periods: every unit keeps exactly one owner that may act, all the time.
+  const auto until = std::chrono::steady_clock::now() + 6s;
+  while (std::chrono::steady_clock::now() < until) {
+    for (const auto& unit : units(8)) {
+      const bool one = r1->group->fence(unit, 0ms).has_value();
+      const bool two = r2->group->fence(unit, 0ms).has_value();
+      ASSERT_TRUE(one != two) << unit;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(r1->journal.records().size(), records1);
+  EXPECT_EQ(r2->journal.records().size(), records2);
 }
 
 }  // namespace

@@ -123,4 +123,102 @@ std::string EtcdServer::post(const std::string& path, const std::string& body,
   return out.str();
 }
 
+EtcdCluster::EtcdCluster() {
+  if (::access(EtcdServer::kBinary, X_OK) != 0)
+    throw std::runtime_error(std::string(EtcdServer::kBinary) +
+                             " is missing: install Debian's etcd-server (scripts/setup)");
+  char dir[] = "/tmp/nw-etcd-cluster-XXXXXX";
+  if (!::mkdtemp(dir)) throw std::runtime_error("cannot create a temporary directory");
+  data_dir_ = dir;
+  for (int attempt = 0; attempt < 3; ++attempt)
+    if (start()) return;
+  processes_.clear();
+  std::filesystem::remove_all(data_dir_);
+  throw std::runtime_error("a three-member etcd did not start on loopback within 3 attempts");
+}
+
+EtcdCluster::~EtcdCluster() {
+  processes_.clear();  // SIGKILL and reaped
+  std::error_code ignored;
+  std::filesystem::remove_all(data_dir_, ignored);
+}
+
+std::vector<std::string> EtcdCluster::client_urls() const {
+  std::vector<std::string> out;
+  for (const auto port : client_ports_) out.push_back("http://127.0.0.1:" + std::to_string(port));
+  return out;
+}
+
+void EtcdCluster::kill(std::size_t index) {
+  processes_.at(index).reset();
+}
+
+bool EtcdCluster::start() {
+  processes_.clear();
+  std::error_code ignored;
+  std::filesystem::remove_all(data_dir_, ignored);
+  std::filesystem::create_directories(data_dir_);
+  client_ports_.clear();
+  peer_ports_.clear();
+  std::string initial;
+  for (std::size_t i = 0; i < kMembers; ++i) {
+    client_ports_.push_back(EtcdServer::free_port());
+    peer_ports_.push_back(EtcdServer::free_port());
+    initial += (initial.empty() ? "" : ",") + std::string("m") + std::to_string(i) +
+               "=http://127.0.0.1:" + std::to_string(peer_ports_.back());
+  }
+  for (std::size_t i = 0; i < kMembers; ++i) {
+    const std::string client = "http://127.0.0.1:" + std::to_string(client_ports_[i]);
+    const std::string peer = "http://127.0.0.1:" + std::to_string(peer_ports_[i]);
+    processes_.push_back(std::make_unique<ChildProcess>(
+        EtcdServer::kBinary, std::vector<std::string>{"--name",
+                                                      "m" + std::to_string(i),
+                                                      "--data-dir",
+                                                      data_dir_ + "/m" + std::to_string(i),
+                                                      "--listen-client-urls",
+                                                      client,
+                                                      "--advertise-client-urls",
+                                                      client,
+                                                      "--listen-peer-urls",
+                                                      peer,
+                                                      "--initial-advertise-peer-urls",
+                                                      peer,
+                                                      "--initial-cluster",
+                                                      initial,
+                                                      "--initial-cluster-state",
+                                                      "new",
+                                                      "--initial-cluster-token",
+                                                      "nw-test",
+                                                      "--log-level",
+                                                      "error"}));
+  }
+  // Every member answers a read once the cluster has a leader.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::size_t ready = 0;
+  while (ready < kMembers && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& p : processes_)
+      if (p->wait_exit(std::chrono::milliseconds(0))) return false;  // a port was taken
+    ready = 0;
+    for (const auto port : client_ports_) {
+      try {
+        Poco::Net::HTTPClientSession session("127.0.0.1", port);
+        session.setTimeout(Poco::Timespan(2, 0));
+        Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, "/v3/kv/range",
+                                       Poco::Net::HTTPMessage::HTTP_1_1);
+        const std::string body = R"({"key":"AA=="})";
+        request.setContentType("application/json");
+        request.setContentLength(static_cast<std::streamsize>(body.size()));
+        session.sendRequest(request) << body;
+        Poco::Net::HTTPResponse response;
+        std::ostringstream out;
+        Poco::StreamCopier::copyStream(session.receiveResponse(response), out);
+        ready += out.str().find("\"header\"") != std::string::npos;
+      } catch (const std::exception&) {
+      }
+    }
+    if (ready < kMembers) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return ready == kMembers;
+}
+
 }  // namespace nw::test

@@ -59,4 +59,25 @@ class EtcdServer {
   std::unique_ptr<ChildProcess> process_;
 };
 
+// Three etcd members on loopback, one cluster (quorum 2), for the member-loss tests: started and
+// answering when constructed, killed and their directories removed when destroyed.
+class EtcdCluster {
+ public:
+  static constexpr std::size_t kMembers = 3;
+  EtcdCluster();
+  ~EtcdCluster();
+  EtcdCluster(const EtcdCluster&) = delete;
+  EtcdCluster& operator=(const EtcdCluster&) = delete;
+
+  std::vector<std::string> client_urls() const;
+  // Kills member `index` (SIGKILL); the others keep the quorum.
+  void kill(std::size_t index);
+
+ private:
+  bool start();
+  std::string data_dir_;
+  std::vector<std::uint16_t> client_ports_, peer_ports_;
+  std::vector<std::unique_ptr<ChildProcess>> processes_;
+};
+
 }  // namespace nw::test
