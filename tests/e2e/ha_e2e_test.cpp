@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <set>
 #include <signal.h>
 #include <string>
 #include <thread>
@@ -245,7 +246,7 @@ TEST_F(HaEndToEnd, WithoutEtcdNobodyCancelsAndCancellingResumesWhenItIsBack) {
   }
 }
 
-TEST_F(HaEndToEnd, AReloadThatAddsAnEndpointRebalancesWithoutWatchingTwice) {
+TEST_F(HaEndToEnd, AReloadThatAddsAndRemovesEndpointsRebalancesWithoutWatchingTwice) {
   const std::string config_a = replica_config(ws_, *sim_, *etcd_, "a", kInstances - 2);
   const std::string config_b = replica_config(ws_, *sim_, *etcd_, "b", kInstances - 2);
   Replica a(config_a);
@@ -261,6 +262,26 @@ TEST_F(HaEndToEnd, AReloadThatAddsAnEndpointRebalancesWithoutWatchingTwice) {
   ASSERT_TRUE(eventually([&] { return deletes(*sim_).size() == kInstances; }, milliseconds(10000)));
   std::this_thread::sleep_for(milliseconds(1000));
   for (const auto& [id, count] : deletes(*sim_)) EXPECT_EQ(count, 1) << id;
+  // And back: the two endpoints removed are released by whoever held them.
+  replica_config(ws_, *sim_, *etcd_, "a", kInstances - 2);
+  replica_config(ws_, *sim_, *etcd_, "b", kInstances - 2);
+  a.process->signal(SIGHUP);
+  b.process->signal(SIGHUP);
+  ASSERT_TRUE(
+      eventually([&] { return a.owned() + b.owned() == kInstances - 2; }, milliseconds(15000)));
+}
+
+TEST_F(HaEndToEnd, ThreeReplicasCancelEveryOffenderExactlyOnce) {
+  Replica a(replica_config(ws_, *sim_, *etcd_, "a"));
+  Replica b(replica_config(ws_, *sim_, *etcd_, "b"));
+  Replica c(replica_config(ws_, *sim_, *etcd_, "c"));
+  ASSERT_TRUE(eventually([&] { return a.owned() + b.owned() + c.owned() == kInstances; },
+                         milliseconds(15000)));
+  inject_over_time(700, 3, milliseconds(3000));
+  ASSERT_TRUE(
+      eventually([&] { return deletes(*sim_).size() == 3u * kInstances; }, milliseconds(15000)));
+  std::this_thread::sleep_for(milliseconds(1000));
+  for (const auto& [id, count] : deletes(*sim_)) EXPECT_EQ(count, 1) << id;
 }
 
 TEST_F(HaEndToEnd, ASecondProcessWithTheSameReplicaNameRefusesToStart) {
@@ -274,6 +295,97 @@ TEST_F(HaEndToEnd, ASecondProcessWithTheSameReplicaNameRefusesToStart) {
   const std::string err = joined(again.stderr_lines());
   EXPECT_NE(err.find("replica name a is in use by another process"), std::string::npos) << err;
   EXPECT_NE(err.find("pid " + std::to_string(a.process->pid())), std::string::npos) << err;
+}
+
+TEST_F(HaEndToEnd, EtcdUnreachableAtStartIsNotAnErrorAndTheReplicaJoinsWhenItAnswers) {
+  etcd_->kill();
+  Replica a(replica_config(ws_, *sim_, *etcd_, "a"));
+  ASSERT_NE(a.port, 0) << joined(a.process->stderr_lines());
+  const auto health = http_get(a.port, "/healthz");
+  EXPECT_EQ(health.first, 503);
+  EXPECT_NE(health.second.find("not acting for replica group e2e"), std::string::npos)
+      << health.second;
+  EXPECT_EQ(a.owned(), 0);
+  inject_over_time(500, 1, milliseconds(0));
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_TRUE(deletes(*sim_).empty());
+  etcd_->restart();
+  ASSERT_TRUE(eventually([&] { return a.owned() == kInstances; }, milliseconds(15000)))
+      << joined(a.process->stderr_lines());
+  ASSERT_TRUE(eventually([&] { return deletes(*sim_).size() == kInstances; }, milliseconds(10000)));
+  EXPECT_TRUE(
+      eventually([&] { return http_get(a.port, "/healthz").first == 200; }, milliseconds(5000)));
+}
+
+// Clusters are units too: each moves whole, and only its owner describes it, audits its
+// topology and polls its instances.
+TEST(HaClustersEndToEnd, EachClusterIsDescribedAndWatchedByItsOwnerAlone) {
+  EtcdServer etcd;
+  Simulator sim({"--cluster", "g", "--clusters", "4", "--instances", "2"});
+  Workspace ws;
+  const auto config = [&](const std::string& replica) {
+    const std::string path = ws.path(replica + ".ini");
+    std::ofstream out(path);
+    out << "[watchdog]\npoll_interval = 200ms\naudit_log = " << ws.path(replica + ".jsonl")
+        << "\nmetrics_listen = 127.0.0.1:0\n[retry]\nmax_attempts = 2\ninitial_backoff = 10ms\n"
+        << "max_backoff = 20ms\n[ha]\netcd = " << etcd.client_url()
+        << "\ngroup = clusters\nreplica = " << replica << "\nlease_ttl = 3s\n"
+        << "request_timeout = 800ms\n";
+    for (int c = 1; c <= 4; ++c)
+      out << "[cluster.c" << c << "]\ncluster_id = g-" << c << "\nregion = us-east-1\n"
+          << "management_url = " << sim.management_url() << "\nscheme = http\n"
+          << "refresh_interval = 1s\nrequest_timeout = 1s\n";
+    out << "[rule.runaway]\nmax_elapsed = 1s\n";
+    out.close();
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    return path;
+  };
+  const std::vector<std::string> credentials = {
+      "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+      "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+      "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "AWS_CONFIG_FILE=/nonexistent",
+      "AWS_EC2_METADATA_DISABLED=true"};
+  ChildProcess a(NW_WATCHDOG_BIN, {"--config", config("a")}, credentials);
+  ChildProcess b(NW_WATCHDOG_BIN, {"--config", config("b")}, credentials);
+  for (auto* p : {&a, &b})
+    ASSERT_TRUE(p->wait_for_stderr(
+        [](const std::string& l) { return l.find("started: config version") != std::string::npos; },
+        e2e::kStartTimeout));
+  std::this_thread::sleep_for(milliseconds(3000));  // settled: every cluster owned, described
+  for (std::size_t i = 0; i < sim.instances(); ++i)
+    sim.inject(SimQuery{offender(600 + static_cast<int>(i)), "MATCH (n) RETURN n", "running", 5000},
+               i);
+  ASSERT_TRUE(
+      eventually([&] { return deletes(sim).size() == sim.instances(); }, milliseconds(10000)));
+  std::this_thread::sleep_for(milliseconds(1000));
+  for (const auto& [id, count] : deletes(sim)) EXPECT_EQ(count, 1) << id;
+  a.signal(SIGTERM);
+  b.signal(SIGTERM);
+  ASSERT_EQ(a.wait_exit(milliseconds(10000)), 0);
+  ASSERT_EQ(b.wait_exit(milliseconds(10000)), 0);
+  // A cluster's instances are described (topology records) only by a replica that owned it,
+  // and the offenders of each were cancelled by one replica, with its owner revision.
+  std::map<std::string, std::set<std::string>> described;  // cluster -> replicas
+  std::map<std::string, std::set<std::string>> owned;      // cluster -> replicas
+  std::map<std::string, std::set<std::string>> decided;    // cluster -> replicas
+  for (const char* r : {"a", "b"})
+    for (const auto& rec : records(ws.path(std::string(r) + ".jsonl"))) {
+      const std::string event = rec->has("event") ? rec->getValue<std::string>("event") : "";
+      if (event == "topology") described[rec->getValue<std::string>("cluster")].insert(r);
+      if (event == "ownership" && rec->getValue<std::string>("change") == "acquired")
+        owned[rec->getValue<std::string>("unit").substr(8)].insert(r);
+      if (event.empty()) {
+        const std::string endpoint = rec->getValue<std::string>("endpoint");
+        decided[endpoint.substr(0, endpoint.find('/'))].insert(r);
+        EXPECT_GT(rec->getValue<std::int64_t>("owner_revision"), 0);
+      }
+    }
+  EXPECT_EQ(described.size(), 4u);
+  for (const auto& [cluster, replicas] : described)
+    for (const auto& r : replicas) EXPECT_TRUE(owned[cluster].count(r)) << cluster << " " << r;
+  EXPECT_EQ(decided.size(), 4u);
+  for (const auto& [cluster, replicas] : decided) EXPECT_EQ(replicas.size(), 1u) << cluster;
 }
 
 TEST_F(HaEndToEnd, ShowHaPrintsTheMembersAndOwners) {
