@@ -95,6 +95,7 @@ Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand,
     return {Admission::not_recorded, std::nullopt};
   std::string record_id = record.record_id;
   std::lock_guard<std::mutex> lock(mutex_);
+  ++unfinished_[record.endpoint];
   Lane& lane = lanes_[strand];
   lane.waiting.push_back(Pending{std::move(order), std::move(record_id), strand, std::move(done)});
   start_waiting(lane);
@@ -151,7 +152,24 @@ void CancelDispatcher::start_waiting(Lane& lane) {
   }
 }
 
+bool CancelDispatcher::has_cancels_of(const std::string& unit) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [endpoint, count] : unfinished_)
+    if (count > 0 && unit_of_endpoint(endpoint) == unit) return true;
+  return false;
+}
+
 void CancelDispatcher::send(Pending& pending) {
+  // However this ends, the cancel is finished once its outcome (if any) is recorded.
+  struct Finished {
+    CancelDispatcher& self;
+    const std::string endpoint;
+    ~Finished() {
+      std::lock_guard<std::mutex> lock(self.mutex_);
+      auto it = self.unfinished_.find(endpoint);
+      if (it != self.unfinished_.end() && --it->second == 0) self.unfinished_.erase(it);
+    }
+  } finished{*this, pending.order.record.endpoint};
   // Frees the cancel's place in its lane, and starts those waiting for it.
   const auto release = [&] {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -260,6 +278,7 @@ std::size_t CancelDispatcher::abandon_in_flight() {
     }
     lanes_.clear();
     sending_ = 0;
+    unfinished_.clear();
   }
   for (auto& [id, record] : abandoned) {
     record.time = clock_.wall_now();

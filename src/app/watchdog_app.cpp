@@ -398,6 +398,16 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   // the units it owns: the supervisor and discovery get those alone, and every cancel passes
   // the group's gate.
   std::unique_ptr<ReplicaGroup> group;
+  // The trail and the dispatcher outlive the group: they forget it before it goes (by then the
+  // scheduler has stopped, so nothing records or cancels meanwhile).
+  struct ForgetGroup {
+    AuditTrail& trail;
+    CancelDispatcher& cancels;
+    ~ForgetGroup() {
+      trail.stamp_with({});
+      cancels.gate_with({});
+    }
+  } forget_group{trail, cancels};
   std::set<std::string> working_units;  // the units watched now (main thread)
   if (config->ha && !opts.once && !opts.show_topology) {
     const EtcdSettings settings = etcd_options_for(*config->ha);
@@ -586,7 +596,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
 
   // With replicas: the units this replica owns changed. Those it acquired are watched (a
   // cluster is described at once), those it gives up stop, and are reported drained (so the
-  // group releases them) once none of their loops is left.
+  // group releases them) once none of their loops, and none of their cancels, is left.
   const auto follow_ownership = [&] {
     ownership_generation = group->generation();
     working_units = group->working_units();
@@ -601,7 +611,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   };
   const auto report_drained = [&] {
     for (const auto& unit : group->releasing_units())
-      if (!supervisor.has_loops_of(unit)) group->drained(unit);
+      if (!supervisor.has_loops_of(unit) && !cancels.has_cancels_of(unit)) group->drained(unit);
   };
 
   const auto loops = supervisor.loops();

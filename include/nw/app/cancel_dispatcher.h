@@ -120,6 +120,11 @@ class CancelDispatcher {
   // that a long pause does not log and count the same decision at every poll.
   void record_held_back(const AuditRecord& record, bool tell);
 
+  // Whether a cancel of `unit` ("cluster.NAME", "endpoint.NAME") waits its turn or is being
+  // sent: with replicas, a unit handed over is released only once none is left (its loops
+  // gone is not enough: their cancels finish after them).
+  bool has_cancels_of(const std::string& unit) const;
+
   // Shutdown: audits every cancel whose `sending` record has no outcome yet as failed,
   // abandoned, and logs per instance how many were still waiting their turn (not sent, not
   // audited); returns how many were audited.
@@ -163,6 +168,9 @@ class CancelDispatcher {
   std::map<std::string, AuditRecord> in_flight_;
   std::map<Scheduler::StrandId, Lane> lanes_;  // by the instance's strand
   const std::size_t max_sending_;
+  // Cancels admitted and not yet finished (waiting, being sent, or writing their outcome), by
+  // endpoint name.
+  std::map<std::string, std::size_t> unfinished_;
   std::size_t sending_ = 0;  // across all lanes
 };
 

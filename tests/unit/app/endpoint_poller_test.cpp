@@ -273,6 +273,71 @@ TEST_F(LoopOnFakes, ShutdownWithAHugeBacklogWritesAHandfulOfRecords) {
   EXPECT_TRUE(client_->cancels().empty());
 }
 
+// With replicas every cancel asks the ownership gate: refused, nothing is sent or recorded (the
+// owner decides); allowed, the records carry the replica and the owner revision.
+TEST_F(LoopOnFakes, TheOwnershipGateDecidesWhetherACancelLeaves) {
+  auto& p = loop("[rule.long]\nmax_elapsed = 10s\n", 2);
+  bool owner = false;
+  std::mutex mutex;
+  cancels_->gate_with(
+      [&](const std::string& unit, Clock::duration needed) -> std::optional<OwnerFence> {
+        std::lock_guard<std::mutex> lock(mutex);
+        EXPECT_EQ(unit, "endpoint.test");
+        EXPECT_EQ(needed, std::chrono::milliseconds(10'000));  // the endpoint's request_timeout
+        if (!owner) return std::nullopt;
+        return OwnerFence{"replica-1", 42};
+      });
+  client_->fallback_list(listing({running("q-1", 60000)}));
+  bool ok = false;
+  scheduler_->post(p.strand(), [&] { ok = p.poll_once(); });
+  ASSERT_TRUE(scheduler_->wait_idle(std::chrono::steady_clock::now() + 30s));
+  EXPECT_TRUE(ok);
+  EXPECT_TRUE(client_->cancels().empty());
+  EXPECT_TRUE(journal_.records().empty());
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    owner = true;
+  }
+  scheduler_->post(p.strand(), [&] { ok = p.poll_once(); });
+  ASSERT_TRUE(scheduler_->wait_idle(std::chrono::steady_clock::now() + 30s));
+  EXPECT_EQ(client_->cancels().size(), 1u);
+  EXPECT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending", "cancelled"}));
+  for (const auto& r : journal_.records()) {
+    EXPECT_EQ(r.replica, "replica-1");
+    EXPECT_EQ(r.owner_revision, 42);
+  }
+  EXPECT_FALSE(cancels_->has_cancels_of("endpoint.test"));
+}
+
+// Ownership lost while cancels wait their turn or are about to be sent: none leaves. The one
+// whose `sending` record is written ends `failed` with the reason; those still waiting end
+// without a record. Until they have, the unit is not drained.
+TEST_F(LoopOnFakes, CancelsOfAUnitNoLongerOwnedAreNotSent) {
+  auto& p = loop("[watchdog]\nmax_cancels_in_flight = 1\n[rule.long]\nmax_elapsed = 10s\n");
+  bool owner = true;
+  cancels_->gate_with([&](const std::string&, Clock::duration) -> std::optional<OwnerFence> {
+    if (!owner) return std::nullopt;
+    return OwnerFence{"replica-1", 7};
+  });
+  client_->script_list(
+      listing({running("q-1", 60000), running("q-2", 60001), running("q-3", 60002)}));
+  EXPECT_TRUE(p.poll_once());  // manual scheduler: the send it posts has not run
+  EXPECT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending"}));
+  EXPECT_TRUE(cancels_->has_cancels_of("endpoint.test"));
+  EXPECT_FALSE(cancels_->has_cancels_of("endpoint.other"));
+  owner = false;
+  run_for(1s);
+  EXPECT_TRUE(client_->cancels().empty());
+  const auto records = journal_.records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].outcome, AuditOutcome::failed);
+  EXPECT_EQ(records[1].attempts, 0);
+  EXPECT_NE(records[1].error.find("not sent: this replica is no longer sure it owns endpoint.test"),
+            std::string::npos)
+      << records[1].error;
+  EXPECT_FALSE(cancels_->has_cancels_of("endpoint.test"));
+}
+
 // A full line queues nothing more and records nothing: the query is decided again by the next
 // poll, and is sent once the line has room.
 TEST_F(LoopOnFakes, AFullWaitingLineDefersCancelsToTheNextPoll) {
