@@ -250,6 +250,9 @@ void ReplicaGroup::keeper() {
   milliseconds pause{0};
   auto last_sent = steady_clock::time_point{};  // of the last keep-alive that was answered
   bool duplicate_logged = false;
+  // While etcd does not answer a grant: 1 s, doubling, at most a keep-alive period (so that a
+  // replica joins within seconds of etcd coming back, and an outage is not hammered).
+  milliseconds grant_backoff = 2 * kRetryPeriod;
   while (sleep_for(pause)) {
     std::int64_t lease = 0;
     bool registered = false;
@@ -264,9 +267,12 @@ void ReplicaGroup::keeper() {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!granted) {
         last_etcd_error_ = granted.failure().describe();
-        pause = 2 * kRetryPeriod;
+        pause = grant_backoff;
+        grant_backoff =
+            std::min(2 * grant_backoff, std::max(keep_alive_period(), 2 * kRetryPeriod));
         continue;
       }
+      grant_backoff = 2 * kRetryPeriod;
       guard_.confirmed(granted.value().id, sent, std::chrono::seconds(granted.value().ttl));
       lease = granted.value().id;
       last_sent = steady_clock::now();

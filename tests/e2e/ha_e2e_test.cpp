@@ -388,6 +388,20 @@ TEST(HaClustersEndToEnd, EachClusterIsDescribedAndWatchedByItsOwnerAlone) {
   for (const auto& [cluster, replicas] : decided) EXPECT_EQ(replicas.size(), 1u) << cluster;
 }
 
+TEST_F(HaEndToEnd, OnceBesideTheReplicasDecidesButNeverCancels) {
+  inject_over_time(800, 1, milliseconds(0));
+  const std::string config = replica_config(ws_, *sim_, *etcd_, "a");
+  ChildProcess once(NW_WATCHDOG_BIN, {"--config", config, "--once"});
+  ASSERT_EQ(once.wait_exit(milliseconds(30000)), 0) << joined(once.stderr_lines());
+  EXPECT_TRUE(deletes(*sim_).empty());
+  int dry_runs = 0;
+  for (const auto& rec : records(ws_.path("a.jsonl")))
+    dry_runs += rec->getValue<std::string>("outcome") == "dry_run";
+  EXPECT_EQ(dry_runs, kInstances);
+  EXPECT_NE(joined(once.stderr_lines()).find("--once with an [ha] section: a dry run"),
+            std::string::npos);
+}
+
 TEST_F(HaEndToEnd, ShowHaPrintsTheMembersAndOwners) {
   Replica a(replica_config(ws_, *sim_, *etcd_, "a"));
   ASSERT_TRUE(eventually([&] { return a.owned() == kInstances; }, milliseconds(15000)));

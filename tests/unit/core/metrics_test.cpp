@@ -782,6 +782,41 @@ TEST(Metrics, APausedWatchdogIsUnhealthyAndSaysWhy) {
   EXPECT_TRUE(metrics.health(kT0 + seconds(1), seconds(5), {"writer"}).healthy);
 }
 
+TEST(Metrics, AReplicaShowsItsMembershipOwnershipAndLeaseAndIsUnhealthyWhileNotActing) {
+  Metrics metrics;
+  metrics.poll_finished("writer", "opencypher", true, "", 0.01, kT0);
+  EXPECT_EQ(parse_ours(metrics.render()).types.count("neptune_watchdog_ha_member"), 0u);
+  metrics.ha_configured("prod", "watchdog-2");
+  // Not yet joined: polls go on, but it may not cancel, and says so.
+  auto health = metrics.health(kT0 + seconds(1), seconds(5), {"writer"});
+  EXPECT_FALSE(health.healthy);
+  EXPECT_EQ(health.reason, "not acting for replica group prod: not joined yet");
+  metrics.ha_state(true, 3, 6.5, "");
+  metrics.ha_handover("acquired");
+  metrics.ha_handover("acquired");
+  metrics.ha_handover("lost");
+  auto e = parse_ours(metrics.render());
+  EXPECT_EQ(e.types.at("neptune_watchdog_ha_member"), "gauge");
+  EXPECT_EQ(e.types.at("neptune_watchdog_ha_handovers_total"), "counter");
+  EXPECT_EQ(e.value("neptune_watchdog_ha_member", {{"group", "prod"}, {"replica", "watchdog-2"}}),
+            1);
+  EXPECT_EQ(e.value("neptune_watchdog_ha_owned_units"), 3);
+  EXPECT_EQ(e.value("neptune_watchdog_ha_lease_remaining_seconds"), 6.5);
+  EXPECT_EQ(e.value("neptune_watchdog_ha_handovers_total", {{"change", "acquired"}}), 2);
+  EXPECT_EQ(e.value("neptune_watchdog_ha_handovers_total", {{"change", "released"}}), 0);
+  EXPECT_EQ(e.value("neptune_watchdog_ha_handovers_total", {{"change", "lost"}}), 1);
+  EXPECT_TRUE(metrics.health(kT0 + seconds(1), seconds(5), {"writer"}).healthy);
+  metrics.ha_state(false, 3, 0, "lease not confirmed within lease_ttl (etcd: timeout)");
+  health = metrics.health(kT0 + seconds(1), seconds(5), {"writer"});
+  EXPECT_EQ(health.reason,
+            "not acting for replica group prod: lease not confirmed within lease_ttl (etcd: "
+            "timeout)");
+  EXPECT_EQ(
+      parse_ours(metrics.render())
+          .value("neptune_watchdog_ha_member", {{"group", "prod"}, {"replica", "watchdog-2"}}),
+      0);
+}
+
 TEST(Metrics, TheConfigVersionInForceAndTheLastReloadsResult) {
   Metrics metrics;
   metrics.config_in_force("0123456789ab");
