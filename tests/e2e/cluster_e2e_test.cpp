@@ -25,13 +25,7 @@ using e2e::Workspace;
 using std::chrono::milliseconds;
 using test::ChildProcess;
 
-// Made-up keys in the AWS documentation's example form: the management requests are signed,
-// and the simulator does not check signatures.
-const std::vector<std::string> kExampleCredentials = {
-    "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-    "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-    "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "AWS_CONFIG_FILE=/nonexistent",
-    "AWS_EC2_METADATA_DISABLED=true"};
+using e2e::kExampleCredentials;
 
 std::string cluster_config(Workspace& ws, Simulator& sim, const std::string& rules) {
   const std::string path = ws.path("cluster.ini");

@@ -233,6 +233,14 @@ class Workspace {
   std::filesystem::path dir_;
 };
 
+// Made-up keys in the AWS documentation's example form, for a daemon whose management requests
+// are signed (the simulator does not check signatures), with every other credential source off.
+inline const std::vector<std::string> kExampleCredentials = {
+    "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+    "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "AWS_CONFIG_FILE=/nonexistent",
+    "AWS_EC2_METADATA_DISABLED=true"};
+
 // One plain-HTTP GET on loopback (the simulator's control API, the daemon's metrics and health).
 inline std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {
   Poco::Net::HTTPClientSession session("127.0.0.1", port);

@@ -341,13 +341,8 @@ TEST(HaClustersEndToEnd, EachClusterIsDescribedAndWatchedByItsOwnerAlone) {
         path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return path;
   };
-  const std::vector<std::string> credentials = {
-      "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-      "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-      "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "AWS_CONFIG_FILE=/nonexistent",
-      "AWS_EC2_METADATA_DISABLED=true"};
-  ChildProcess a(NW_WATCHDOG_BIN, {"--config", config("a")}, credentials);
-  ChildProcess b(NW_WATCHDOG_BIN, {"--config", config("b")}, credentials);
+  ChildProcess a(NW_WATCHDOG_BIN, {"--config", config("a")}, e2e::kExampleCredentials);
+  ChildProcess b(NW_WATCHDOG_BIN, {"--config", config("b")}, e2e::kExampleCredentials);
   for (auto* p : {&a, &b})
     ASSERT_TRUE(p->wait_for_stderr(
         [](const std::string& l) { return l.find("started: config version") != std::string::npos; },

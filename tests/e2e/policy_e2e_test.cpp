@@ -1,14 +1,12 @@
 // End to end, the policy engine of issue 3: SIGHUP reload (good and bad file), the cancel
 // budget, a concurrency guard, protections, per-rule dry run, --test-matching and
 // --check-config warnings, with the real neptune-watchdog and neptune-sim over loopback.
-#include <gtest/gtest.h>
-#include <signal.h>
-
 #include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <functional>
 #include <set>
+#include <signal.h>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -16,6 +14,7 @@
 
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
+#include <gtest/gtest.h>
 
 #include "e2e/e2e_support.h"
 #include "support/child_process.h"
@@ -57,7 +56,9 @@ bool has_line(const std::vector<std::string>& lines, const std::string& text) {
                      [&](const std::string& l) { return l.find(text) != std::string::npos; });
 }
 
-bool is_poll(const std::string& line) { return line.find(" queries (") != std::string::npos; }
+bool is_poll(const std::string& line) {
+  return line.find(" queries (") != std::string::npos;
+}
 
 // Waits until the daemon has logged `polls` more completed polls than it had so far.
 void wait_for_polls(ChildProcess& watchdog, int polls) {
@@ -102,14 +103,18 @@ TEST(PolicyEndToEnd, SighupWithAGoodFileSwapsThePolicyIn) {
   const std::string new_version = version_of(config);
   ASSERT_NE(new_version, old_version);
   watchdog.signal(SIGHUP);
-  EXPECT_TRUE(wait_until([&] { return sim.cancels()->size() >= 1; })) << joined(watchdog.stderr_lines());
+  EXPECT_TRUE(wait_until([&] { return sim.cancels()->size() >= 1; }))
+      << joined(watchdog.stderr_lines());
   EXPECT_EQ(sim.cancelled_ids(), std::vector<std::string>{kLongRead.id});
   EXPECT_TRUE(watchdog.wait_for_stderr(
-      [&](const std::string& l) { return l.find("configuration reloaded: version " + new_version) != std::string::npos; },
+      [&](const std::string& l) {
+        return l.find("configuration reloaded: version " + new_version) != std::string::npos;
+      },
       kWait))
       << joined(watchdog.stderr_lines());
   EXPECT_TRUE(wait_until([&] { return !ws.audit_records().empty(); }));
-  EXPECT_EQ(watchdog.wait_exit(milliseconds(0)), std::nullopt) << "the daemon must still run after a reload";
+  EXPECT_EQ(watchdog.wait_exit(milliseconds(0)), std::nullopt)
+      << "the daemon must still run after a reload";
 
   watchdog.signal(SIGTERM);
   EXPECT_EQ(watchdog.wait_exit(milliseconds(10000)), 0);
@@ -132,18 +137,23 @@ TEST(PolicyEndToEnd, SighupWithABadFileKeepsTheRunningPolicy) {
   ws.write_config(sim.url(), "\n[rule.reads]\nmax_elapsed = 30s\nquery_matches = (\n");
   watchdog.signal(SIGHUP);
   ASSERT_TRUE(watchdog.wait_for_stderr(
-      [&](const std::string& l) { return l.find("still running config version " + old_version) != std::string::npos; },
+      [&](const std::string& l) {
+        return l.find("still running config version " + old_version) != std::string::npos;
+      },
       kWait))
       << joined(watchdog.stderr_lines());
   const auto lines = watchdog.stderr_lines();
-  EXPECT_TRUE(has_line(lines, "reload rejected: " + config + ": rule.reads.query_matches: bad regex '('"))
+  EXPECT_TRUE(
+      has_line(lines, "reload rejected: " + config + ": rule.reads.query_matches: bad regex '('"))
       << joined(lines);
-  EXPECT_TRUE(has_line(lines, "reload rejected: 1 error(s); still running config version " + old_version));
+  EXPECT_TRUE(
+      has_line(lines, "reload rejected: 1 error(s); still running config version " + old_version));
   EXPECT_FALSE(has_line(lines, "configuration reloaded"));
 
   // The old rule still decides.
   sim.inject(kLongRead);
-  EXPECT_TRUE(wait_until([&] { return sim.cancels()->size() >= 1; })) << joined(watchdog.stderr_lines());
+  EXPECT_TRUE(wait_until([&] { return sim.cancels()->size() >= 1; }))
+      << joined(watchdog.stderr_lines());
   EXPECT_TRUE(wait_until([&] { return !ws.audit_records().empty(); }));
   EXPECT_EQ(watchdog.wait_exit(milliseconds(0)), std::nullopt);
   watchdog.signal(SIGTERM);
@@ -159,7 +169,8 @@ TEST(PolicyEndToEnd, SighupWithABadFileKeepsTheRunningPolicy) {
 TEST(PolicyEndToEnd, BudgetExhaustionAuditsWhatWasNotSent) {
   Simulator sim;
   std::vector<SimQuery> queries;
-  for (int i = 0; i < 5; ++i) queries.push_back(running(10 + i, "MATCH (n) RETURN n", 600000 + 10000 * i));
+  for (int i = 0; i < 5; ++i)
+    queries.push_back(running(10 + i, "MATCH (n) RETURN n", 600000 + 10000 * i));
   for (const auto& q : queries) sim.inject(q);
   Workspace ws;
   const std::string config = ws.write_config(sim.url(), kReadsRule, "max_cancels_per_minute = 2\n");
@@ -182,7 +193,8 @@ TEST(PolicyEndToEnd, BudgetExhaustionAuditsWhatWasNotSent) {
       EXPECT_EQ(r->getValue<int>("attempts"), 0);
       EXPECT_EQ(r->getValue<std::string>("action"), "cancel");
       const auto reason = r->getValue<std::string>("reason");
-      EXPECT_NE(reason.find("over budget: [watchdog] max_cancels_per_minute 2"), std::string::npos) << reason;
+      EXPECT_NE(reason.find("over budget: [watchdog] max_cancels_per_minute 2"), std::string::npos)
+          << reason;
     } else {
       ADD_FAILURE() << "unexpected outcome " << outcome;
     }
@@ -194,7 +206,8 @@ TEST(PolicyEndToEnd, BudgetExhaustionAuditsWhatWasNotSent) {
   int warnings = 0;
   for (const auto& l : lines) warnings += l.find("cancel budget exhausted") != std::string::npos;
   EXPECT_EQ(warnings, 1) << joined(lines);
-  EXPECT_TRUE(has_line(lines, "cancel budget exhausted ([watchdog] max_cancels_per_minute 2)")) << joined(lines);
+  EXPECT_TRUE(has_line(lines, "cancel budget exhausted ([watchdog] max_cancels_per_minute 2)"))
+      << joined(lines);
 }
 
 TEST(PolicyEndToEnd, ConcurrencyGuardCancelsTheOldestBeyondTheLimit) {
@@ -217,7 +230,8 @@ TEST(PolicyEndToEnd, ConcurrencyGuardCancelsTheOldestBeyondTheLimit) {
     ids.push_back(r->getValue<std::string>("query_id"));
     EXPECT_EQ(r->getValue<std::string>("outcome"), "cancelled");
     EXPECT_EQ(r->getValue<std::string>("rule"), "guard");
-    EXPECT_EQ(r->getValue<std::string>("reason"), "running 5 > max_running 2 (oldest beyond the limit)");
+    EXPECT_EQ(r->getValue<std::string>("reason"),
+              "running 5 > max_running 2 (oldest beyond the limit)");
   }
   EXPECT_EQ(sorted(ids), oldest);
 }
@@ -230,7 +244,8 @@ TEST(PolicyEndToEnd, ProtectedQueriesAreNeverCancelled) {
   for (const auto& q : {by_id, by_text, victim}) sim.inject(q);
   Workspace ws;
   const std::string config =
-      ws.write_config(sim.url(), "\n[protect]\nquery_ids = " + by_id.id + "\nquery_matches = nightly-backup\n" + kReadsRule);
+      ws.write_config(sim.url(), "\n[protect]\nquery_ids = " + by_id.id +
+                                     "\nquery_matches = nightly-backup\n" + kReadsRule);
   ASSERT_EQ(e2e::run_once(config), 0);
   EXPECT_EQ(sim.cancelled_ids(), std::vector<std::string>{victim.id});
   const auto records = ws.audit_records();
@@ -247,7 +262,8 @@ TEST(PolicyEndToEnd, PerRuleDryRunAuditsOncePerQueryAndSendsNothing) {
   sim.inject(write);
   Workspace ws;
   const std::string rules =
-      "\n[rule.rehearse]\nmax_elapsed = 30s\nquery_matches = ^MATCH\ndry_run = true\n" + kWritesOnlyRule;
+      "\n[rule.rehearse]\nmax_elapsed = 30s\nquery_matches = ^MATCH\ndry_run = true\n" +
+      kWritesOnlyRule;
   ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", ws.write_config(sim.url(), rules)});
   wait_for_polls(watchdog, 5);
   watchdog.signal(SIGTERM);
@@ -298,37 +314,45 @@ TEST(PolicyEndToEnd, TestMatchingRehearsesACapturedStatusBodyOffline) {
 }
 )json";
   // Nothing listens on the endpoint: --test-matching makes no request.
-  const std::string config = ws.write_config(
-      "http://127.0.0.1:1", "\n[protect.backups]\nquery_matches = nightly-backup\n"
-                            "\n[rule.reads]\nmax_elapsed = 300s\nmax_waited = 5s\nquery_matches = ^MATCH\nsilent = true\n");
+  const std::string config = ws.write_config("http://127.0.0.1:1",
+                                             "\n[protect.backups]\nquery_matches = nightly-backup\n"
+                                             "\n[rule.reads]\nmax_elapsed = 300s\nmax_waited = "
+                                             "5s\nquery_matches = ^MATCH\nsilent = true\n");
   ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config, "--test-matching", capture});
   ASSERT_EQ(watchdog.wait_exit(milliseconds(30000)), 0) << joined(watchdog.stderr_lines());
-  EXPECT_EQ(watchdog.stdout_lines(),
-            (std::vector<std::string>{
-                capture + ": aaaaaaaa-0000-4000-8000-000000000001: cancel silently by [rule.reads]: "
-                          "elapsed 312000ms > max_elapsed 300000ms",
-                capture + ": aaaaaaaa-0000-4000-8000-000000000002: none: protected by [protect.backups] text",
-                capture + ": aaaaaaaa-0000-4000-8000-000000000003: none: no active rule selects it",
-                capture + ": aaaaaaaa-0000-4000-8000-000000000004: none: within the limits of [rule.reads]",
-            }));
+  EXPECT_EQ(
+      watchdog.stdout_lines(),
+      (std::vector<std::string>{
+          capture + ": aaaaaaaa-0000-4000-8000-000000000001: cancel silently by [rule.reads]: "
+                    "elapsed 312000ms > max_elapsed 300000ms",
+          capture +
+              ": aaaaaaaa-0000-4000-8000-000000000002: none: protected by [protect.backups] text",
+          capture + ": aaaaaaaa-0000-4000-8000-000000000003: none: no active rule selects it",
+          capture +
+              ": aaaaaaaa-0000-4000-8000-000000000004: none: within the limits of [rule.reads]",
+      }));
   EXPECT_FALSE(std::ifstream(ws.audit_path()).good() && !ws.audit_records().empty());
 }
 
 TEST(PolicyEndToEnd, CheckConfigWarnsAboutAShadowedRule) {
   Workspace ws;
-  const std::string config = ws.write_config(
-      "http://127.0.0.1:1", "\n[rule.everything]\nmax_elapsed = 10m\n\n[rule.reads]\nmax_elapsed = 5m\nquery_matches = ^MATCH\n");
+  const std::string config =
+      ws.write_config("http://127.0.0.1:1",
+                      "\n[rule.everything]\nmax_elapsed = 10m\n\n[rule.reads]\nmax_elapsed = "
+                      "5m\nquery_matches = ^MATCH\n");
   ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config, "--check-config"});
   ASSERT_EQ(watchdog.wait_exit(milliseconds(30000)), 0) << joined(watchdog.stderr_lines());
   const auto lines = watchdog.stdout_lines();
-  EXPECT_TRUE(has_line(lines, "# warning: " + config +
-                                  ": rule.reads: never governs a query: [rule.everything] comes first and selects "
-                                  "every query"))
+  EXPECT_TRUE(has_line(
+      lines, "# warning: " + config +
+                 ": rule.reads: never governs a query: [rule.everything] comes first and selects "
+                 "every query"))
       << joined(lines);
   int warnings = 0;
   for (const auto& l : lines) warnings += l.rfind("# warning: ", 0) == 0;
   EXPECT_EQ(warnings, 1) << joined(lines);
-  EXPECT_TRUE(has_line(lines, "# configuration OK: version " + version_of(config) + ", 1 endpoint(s), 2 rule(s), 0 protection(s)"));
+  EXPECT_TRUE(has_line(lines, "# configuration OK: version " + version_of(config) +
+                                  ", 1 endpoint(s), 2 rule(s), 0 protection(s)"));
 }
 
 // A rule with a counted repetition is warned about, with its cost measured at load; the plain
@@ -385,7 +409,8 @@ TEST(PolicyEndToEnd, AnIneffectiveCancelIsRecordedAndRetriedOnce) {
     EXPECT_EQ(r->getValue<std::string>("query_id"), stubborn.id);
     EXPECT_EQ(r->getValue<std::string>("rule"), "reads");
   }
-  EXPECT_EQ(outcomes, (std::vector<std::string>{"cancelled", "cancel_ineffective", "cancelled", "given_up"}));
+  EXPECT_EQ(outcomes,
+            (std::vector<std::string>{"cancelled", "cancel_ineffective", "cancelled", "given_up"}));
   ASSERT_EQ(records.size(), 4u);
   EXPECT_EQ(records[1]->getValue<std::string>("reason"),
             "still running after Neptune acknowledged its cancel; retrying once");
@@ -427,16 +452,24 @@ TEST(PolicyEndToEnd, SighupAppliesEndpointsAuditLogAndMetricsLive) {
   with_audit_log(config, second_audit);
   watchdog.signal(SIGHUP);
   EXPECT_TRUE(watchdog.wait_for_stderr(
-      [](const std::string& l) { return l.find("reload: endpoints added [reader], removed [], changed []") != std::string::npos; },
+      [](const std::string& l) {
+        return l.find("reload: endpoints added [reader], removed [], changed []") !=
+               std::string::npos;
+      },
       kWait))
       << joined(watchdog.stderr_lines());
-  EXPECT_TRUE(wait_until([&] { return sim.cancels(1)->size() >= 1; })) << joined(watchdog.stderr_lines());
+  EXPECT_TRUE(wait_until([&] { return sim.cancels(1)->size() >= 1; }))
+      << joined(watchdog.stderr_lines());
   EXPECT_TRUE(watchdog.wait_for_stderr(
-      [](const std::string& l) { return l.find("metrics on http://127.0.0.1:") != std::string::npos; }, kWait));
+      [](const std::string& l) {
+        return l.find("metrics on http://127.0.0.1:") != std::string::npos;
+      },
+      kWait));
   EXPECT_TRUE(wait_until([&] {
     std::ifstream in(second_audit);
     std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return all.find("\"outcome\":\"cancelled\"") != std::string::npos && all.find("\"endpoint\":\"reader\"") != std::string::npos;
+    return all.find("\"outcome\":\"cancelled\"") != std::string::npos &&
+           all.find("\"endpoint\":\"reader\"") != std::string::npos;
   }));
   EXPECT_TRUE(ws.audit_records().empty()) << "records after the reload go to the new file";
 
@@ -446,7 +479,10 @@ TEST(PolicyEndToEnd, SighupAppliesEndpointsAuditLogAndMetricsLive) {
   std::ofstream(ws.path("not-a-directory")) << "x";
   watchdog.signal(SIGHUP);
   EXPECT_TRUE(watchdog.wait_for_stderr(
-      [](const std::string& l) { return l.find("reload rejected: ") != std::string::npos && l.find("watchdog.audit_log") != std::string::npos; },
+      [](const std::string& l) {
+        return l.find("reload rejected: ") != std::string::npos &&
+               l.find("watchdog.audit_log") != std::string::npos;
+      },
       kWait))
       << joined(watchdog.stderr_lines());
   EXPECT_EQ(watchdog.wait_exit(milliseconds(0)), std::nullopt) << "the daemon must still run";

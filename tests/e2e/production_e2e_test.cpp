@@ -1,9 +1,9 @@
 // Production shapes end to end: one instance polled for openCypher, Gremlin and SPARQL, and
 // one daemon watching a hundred instances, one of them dead.
-#include <gtest/gtest.h>
-
 #include <map>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "e2e/e2e_support.h"
 
@@ -15,15 +15,23 @@ using std::chrono::milliseconds;
 TEST(Languages, EachLanguageIsPolledAndCancelledInItsOwnForm) {
   Simulator sim;
   const std::map<std::string, SimQuery> long_queries = {
-      {"opencypher", {"aaaaaaaa-0000-4000-8000-000000000001", "MATCH (n)-[*]->(m) RETURN m", "running", 600000, 0, false, "opencypher"}},
-      {"gremlin", {"aaaaaaaa-0000-4000-8000-000000000002", "g.V().repeat(out()).times(9).count()", "running", 600000, 0, false, "gremlin"}},
-      {"sparql", {"aaaaaaaa-0000-4000-8000-000000000003", "SELECT ?s WHERE { ?s ?p ?o }", "running", 600000, 0, false, "sparql"}},
+      {"opencypher",
+       {"aaaaaaaa-0000-4000-8000-000000000001", "MATCH (n)-[*]->(m) RETURN m", "running", 600000, 0,
+        false, "opencypher"}},
+      {"gremlin",
+       {"aaaaaaaa-0000-4000-8000-000000000002", "g.V().repeat(out()).times(9).count()", "running",
+        600000, 0, false, "gremlin"}},
+      {"sparql",
+       {"aaaaaaaa-0000-4000-8000-000000000003", "SELECT ?s WHERE { ?s ?p ?o }", "running", 600000,
+        0, false, "sparql"}},
   };
   for (const auto& [language, q] : long_queries) sim.inject(q);
-  sim.inject({"aaaaaaaa-0000-4000-8000-000000000004", "g.V().limit(1)", "running", 1000, 0, false, "gremlin"});
+  sim.inject({"aaaaaaaa-0000-4000-8000-000000000004", "g.V().limit(1)", "running", 1000, 0, false,
+              "gremlin"});
   Workspace ws;
   const std::string config = ws.write_config(
-      sim.url(), "languages = opencypher, gremlin, sparql\n\n[rule.long]\nmax_elapsed = 30s\nsilent = true\n");
+      sim.url(),
+      "languages = opencypher, gremlin, sparql\n\n[rule.long]\nmax_elapsed = 30s\nsilent = true\n");
   ASSERT_EQ(run_once(config), 0);
 
   auto cancels = sim.cancels();
@@ -60,7 +68,8 @@ TEST(ManyInstances, OneDaemonWatchesAHundredInstancesAndADeadOneDelaysNone) {
   // rest; and one endpoint where nothing answers: 100 endpoints in all.
   std::string sections = "\n[endpoint.dead]\nurl = " + dead_url + "\nrequest_timeout = 2s\n";
   for (std::size_t i = 0; i < kInstances; ++i) {
-    if (i > 0) sections += "\n[endpoint.instance-" + std::to_string(i) + "]\nurl = " + sim.url(i) + "\n";
+    if (i > 0)
+      sections += "\n[endpoint.instance-" + std::to_string(i) + "]\nurl = " + sim.url(i) + "\n";
     char id[64];
     std::snprintf(id, sizeof id, "bbbbbbbb-0000-4000-8000-%012zu", i);
     sim.inject({id, "MATCH (n) RETURN n", "running", 600000, 0}, i);

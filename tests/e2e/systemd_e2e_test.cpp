@@ -1,19 +1,19 @@
 // The sd_notify protocol as systemd sees it: a unix datagram socket stands in for systemd's
 // NOTIFY_SOCKET, and the exact messages the real daemon sends are checked.
-#include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <poll.h>
 #include <regex>
+#include <signal.h>
 #include <sstream>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <thread>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
 
 #include "e2e/e2e_support.h"
 
@@ -26,7 +26,8 @@ using test::ChildProcess;
 
 class NotifySocket {
  public:
-  NotifySocket() : path_(fs::temp_directory_path() / ("nw-notify-" + std::to_string(::getpid()) + ".sock")) {
+  NotifySocket()
+      : path_(fs::temp_directory_path() / ("nw-notify-" + std::to_string(::getpid()) + ".sock")) {
     fs::remove(path_);
     fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
@@ -46,7 +47,8 @@ class NotifySocket {
                                       milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return std::nullopt;
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -71,20 +73,21 @@ class NotifySocket {
 
 TEST(SystemdNotify, ReadyStatusWatchdogReloadingAndStopping) {
   Simulator sim;
-  sim.inject(SimQuery{"77777777-7777-4777-8777-777777777777", "MATCH (n) RETURN n", "running", 1000, 0});
+  sim.inject(
+      SimQuery{"77777777-7777-4777-8777-777777777777", "MATCH (n) RETURN n", "running", 1000, 0});
   Workspace ws;
-  const std::string config =
-      ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n");
+  const std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n");
   NotifySocket systemd;
   ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config},
                         {"NOTIFY_SOCKET=" + systemd.path(), "WATCHDOG_USEC=1000000"});
 
   ASSERT_TRUE(systemd.wait_for("READY=1", milliseconds(20000)));
-  const auto status = systemd.wait_for([](const std::string& m) { return m.rfind("STATUS=", 0) == 0; },
-                                       milliseconds(20000));
+  const auto status = systemd.wait_for(
+      [](const std::string& m) { return m.rfind("STATUS=", 0) == 0; }, milliseconds(20000));
   ASSERT_TRUE(status);
-  EXPECT_TRUE(std::regex_match(*status, std::regex(R"(STATUS=1/1 endpoints healthy, 1 queries seen, )"
-                                                   R"(0 cancels in the last minute, last error: none)")))
+  EXPECT_TRUE(
+      std::regex_match(*status, std::regex(R"(STATUS=1/1 endpoints healthy, 1 queries seen, )"
+                                           R"(0 cancels in the last minute, last error: none)")))
       << *status;
   EXPECT_TRUE(systemd.wait_for("WATCHDOG=1", milliseconds(20000)));
 
@@ -114,16 +117,19 @@ TEST(SystemdNotify, StatusReportsAFailingEndpoint) {
   Workspace ws;
   const std::string retry = "max_attempts = 1\ninitial_backoff = 10ms\nmax_backoff = 20ms\n";
   NotifySocket systemd;
-  ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", ws.write_config(url, "\n[rule.long]\nmax_elapsed = 30s\n", "", retry)},
-                        {"NOTIFY_SOCKET=" + systemd.path()});
+  ChildProcess watchdog(
+      NW_WATCHDOG_BIN,
+      {"--config", ws.write_config(url, "\n[rule.long]\nmax_elapsed = 30s\n", "", retry)},
+      {"NOTIFY_SOCKET=" + systemd.path()});
   ASSERT_TRUE(systemd.wait_for("READY=1", milliseconds(20000)));  // polled once, if unsuccessfully
-  const auto status = systemd.wait_for([](const std::string& m) { return m.rfind("STATUS=", 0) == 0; },
-                                       milliseconds(20000));
+  const auto status = systemd.wait_for(
+      [](const std::string& m) { return m.rfind("STATUS=", 0) == 0; }, milliseconds(20000));
   ASSERT_TRUE(status);
-  EXPECT_EQ(status->rfind("STATUS=0/1 endpoints healthy, 0 queries seen, 0 cancels in the last minute, "
-                          "last error: writer: transport error",
-                          0),
-            0u)
+  EXPECT_EQ(
+      status->rfind("STATUS=0/1 endpoints healthy, 0 queries seen, 0 cancels in the last minute, "
+                    "last error: writer: transport error",
+                    0),
+      0u)
       << *status;
   watchdog.signal(SIGTERM);
   EXPECT_EQ(watchdog.wait_exit(milliseconds(5000)), 0);
@@ -146,7 +152,8 @@ using e2e::http_get;
 // the decision held back is logged once, not at every poll.
 TEST(Metrics, APausedWatchdogIsVisibleInHealthAndMetrics) {
   Simulator sim;
-  sim.inject(SimQuery{"99999999-9999-4999-8999-999999999999", "MATCH (n) RETURN n", "running", 600000, 0});
+  sim.inject(
+      SimQuery{"99999999-9999-4999-8999-999999999999", "MATCH (n) RETURN n", "running", 600000, 0});
   Workspace ws;
   std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n",
                                        "metrics_listen = 127.0.0.1:0\non_audit_failure = pause\n");
@@ -161,10 +168,13 @@ TEST(Metrics, APausedWatchdogIsVisibleInHealthAndMetrics) {
   }
   ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
   const auto line = watchdog.wait_for_stderr(
-      [](const std::string& l) { return l.find("metrics on http://127.0.0.1:") != std::string::npos; },
+      [](const std::string& l) {
+        return l.find("metrics on http://127.0.0.1:") != std::string::npos;
+      },
       milliseconds(20000));
   ASSERT_TRUE(line);
-  const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(line->find("127.0.0.1:") + 10)));
+  const auto port =
+      static_cast<std::uint16_t>(std::stoi(line->substr(line->find("127.0.0.1:") + 10)));
   ASSERT_TRUE(watchdog.wait_for_stderr(
       [](const std::string& l) { return l.find("cancelling is paused") != std::string::npos; },
       milliseconds(20000)));
@@ -173,7 +183,8 @@ TEST(Metrics, APausedWatchdogIsVisibleInHealthAndMetrics) {
   for (int i = 0; i < 100 && (health = http_get(port, "/healthz")).first == 200; ++i)
     std::this_thread::sleep_for(milliseconds(100));
   EXPECT_EQ(health.first, 503);
-  EXPECT_EQ(health.second.find("cancelling paused: the audit log /dev/full cannot be written ("), 0u)
+  EXPECT_EQ(health.second.find("cancelling paused: the audit log /dev/full cannot be written ("),
+            0u)
       << health.second;
 
   // Several more polls (every 200 ms) decide the same query again: it is held back each time,
@@ -189,7 +200,8 @@ TEST(Metrics, APausedWatchdogIsVisibleInHealthAndMetrics) {
     held_back_lines += l.find("not sent: the audit log cannot be written") != std::string::npos;
   EXPECT_EQ(held_back_lines, 1u);
   EXPECT_EQ(metrics.find("neptune_watchdog_decisions_total{"), std::string::npos)
-      << "an unwritten record counted as a decision\n" << metrics;
+      << "an unwritten record counted as a decision\n"
+      << metrics;
   EXPECT_TRUE(sim.cancels()->empty());
   watchdog.signal(SIGTERM);
   EXPECT_EQ(watchdog.wait_exit(milliseconds(5000)), 0);
@@ -202,19 +214,24 @@ TEST(Metrics, TheConfigVersionAndTheLastReloadFollowSighup) {
   Simulator sim;
   Workspace ws;
   const std::string metrics_key = "metrics_listen = 127.0.0.1:0\n";
-  const std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n", metrics_key);
+  const std::string config =
+      ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n", metrics_key);
   ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
   const auto line = watchdog.wait_for_stderr(
-      [](const std::string& l) { return l.find("metrics on http://127.0.0.1:") != std::string::npos; },
+      [](const std::string& l) {
+        return l.find("metrics on http://127.0.0.1:") != std::string::npos;
+      },
       milliseconds(20000));
   ASSERT_TRUE(line);
-  const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(line->find("127.0.0.1:") + 10)));
+  const auto port =
+      static_cast<std::uint16_t>(std::stoi(line->substr(line->find("127.0.0.1:") + 10)));
   // The version in force: the only config_info series.
   const auto in_force = [&] {
     const std::string text = http_get(port, "/metrics").second;
     const std::string prefix = "\nneptune_watchdog_config_info{version=\"";
     const auto at = text.find(prefix);
-    if (at == std::string::npos || text.find(prefix, at + 1) != std::string::npos) return std::string("?");
+    if (at == std::string::npos || text.find(prefix, at + 1) != std::string::npos)
+      return std::string("?");
     return text.substr(at + prefix.size(), text.find('"', at + prefix.size()) - at - prefix.size());
   };
   const auto last_reload = [&] {
@@ -236,7 +253,8 @@ TEST(Metrics, TheConfigVersionAndTheLastReloadFollowSighup) {
   ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\nquery_matches = (\n", metrics_key);
   watchdog.signal(SIGHUP);
   ASSERT_TRUE(watchdog.wait_for_stderr(
-      [](const std::string& l) { return l.find("reload rejected") != std::string::npos; }, milliseconds(20000)));
+      [](const std::string& l) { return l.find("reload rejected") != std::string::npos; },
+      milliseconds(20000)));
   EXPECT_EQ(reload_reported("0"), "0");
   EXPECT_EQ(in_force(), first);
 
@@ -256,14 +274,17 @@ TEST(Metrics, TheConfigVersionAndTheLastReloadFollowSighup) {
 // The daemon's own /metrics and /healthz, fed by real polls and cancels.
 TEST(Metrics, TheDaemonServesMetricsAndHealth) {
   auto sim = std::make_unique<Simulator>();
-  sim->inject(SimQuery{"88888888-8888-4888-8888-888888888888", "MATCH (n) RETURN n", "running", 600000, 0});
+  sim->inject(
+      SimQuery{"88888888-8888-4888-8888-888888888888", "MATCH (n) RETURN n", "running", 600000, 0});
   Workspace ws;
-  const std::string config = ws.write_config(sim->url(), "\n[rule.long]\nmax_elapsed = 30s\n",
-                                             "metrics_listen = 127.0.0.1:0\n",
-                                             "max_attempts = 1\ninitial_backoff = 10ms\nmax_backoff = 20ms\n");
+  const std::string config = ws.write_config(
+      sim->url(), "\n[rule.long]\nmax_elapsed = 30s\n", "metrics_listen = 127.0.0.1:0\n",
+      "max_attempts = 1\ninitial_backoff = 10ms\nmax_backoff = 20ms\n");
   ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
   const auto line = watchdog.wait_for_stderr(
-      [](const std::string& l) { return l.find("metrics on http://127.0.0.1:") != std::string::npos; },
+      [](const std::string& l) {
+        return l.find("metrics on http://127.0.0.1:") != std::string::npos;
+      },
       milliseconds(20000));
   ASSERT_TRUE(line);
   const auto port_text = line->substr(line->find("127.0.0.1:") + 10);
@@ -281,16 +302,21 @@ TEST(Metrics, TheDaemonServesMetricsAndHealth) {
     std::this_thread::sleep_for(milliseconds(50));
   }
   EXPECT_EQ(metrics.first, 200);
-  for (const char* sample : {"neptune_watchdog_decisions_total{endpoint=\"writer\",language=\"opencypher\",rule=\"long\",outcome=\"cancelled\"} 1",
-                             "neptune_watchdog_cancels_total{endpoint=\"writer\",language=\"opencypher\",rule=\"long\"} 1",
-                             "neptune_watchdog_build_info{version=\"",
-                             // What an on-call engineer alerts on, set by every poll and at start.
-                             "neptune_watchdog_oldest_running_query_seconds{endpoint=\"writer\",language=\"opencypher\"} ",
-                             "neptune_watchdog_oldest_queued_query_seconds{endpoint=\"writer\",language=\"opencypher\"} 0\n",
-                             "neptune_watchdog_queries_given_up{endpoint=\"writer\",language=\"opencypher\"} 0\n",
-                             "neptune_watchdog_rule_selected_queries{endpoint=\"writer\",language=\"opencypher\",rule=\"long\"} ",
-                             "neptune_watchdog_config_info{version=\"",
-                             "neptune_watchdog_last_reload_success 1\n"})
+  for (const char* sample :
+       {"neptune_watchdog_decisions_total{endpoint=\"writer\",language=\"opencypher\",rule="
+        "\"long\",outcome=\"cancelled\"} 1",
+        "neptune_watchdog_cancels_total{endpoint=\"writer\",language=\"opencypher\",rule=\"long\"} "
+        "1",
+        "neptune_watchdog_build_info{version=\"",
+        // What an on-call engineer alerts on, set by every poll and at start.
+        "neptune_watchdog_oldest_running_query_seconds{endpoint=\"writer\",language=\"opencypher\"}"
+        " ",
+        "neptune_watchdog_oldest_queued_query_seconds{endpoint=\"writer\",language=\"opencypher\"} "
+        "0\n",
+        "neptune_watchdog_queries_given_up{endpoint=\"writer\",language=\"opencypher\"} 0\n",
+        "neptune_watchdog_rule_selected_queries{endpoint=\"writer\",language=\"opencypher\",rule="
+        "\"long\"} ",
+        "neptune_watchdog_config_info{version=\"", "neptune_watchdog_last_reload_success 1\n"})
     EXPECT_NE(metrics.second.find(sample), std::string::npos) << sample << "\n" << metrics.second;
   EXPECT_EQ(metrics.second.find("88888888"), std::string::npos) << "a query id in the metrics";
   EXPECT_EQ(http_get(port, "/healthz").first, 200);
@@ -300,7 +326,8 @@ TEST(Metrics, TheDaemonServesMetricsAndHealth) {
   for (int i = 0; i < 100 && (health = http_get(port, "/healthz")).first == 200; ++i)
     std::this_thread::sleep_for(milliseconds(100));
   EXPECT_EQ(health.first, 503);
-  EXPECT_NE(health.second.find("endpoint writer: no successful poll for"), std::string::npos) << health.second;
+  EXPECT_NE(health.second.find("endpoint writer: no successful poll for"), std::string::npos)
+      << health.second;
   watchdog.signal(SIGTERM);
   EXPECT_EQ(watchdog.wait_exit(milliseconds(5000)), 0);
 }
@@ -308,22 +335,30 @@ TEST(Metrics, TheDaemonServesMetricsAndHealth) {
 // logrotate moves the audit file and sends SIGUSR1: later records go to a new file.
 TEST(AuditLogRotation, SigusrOneReopensTheAuditFile) {
   Simulator sim;
-  sim.inject(SimQuery{"99999999-9999-4999-8999-999999999991", "MATCH (a) RETURN a", "running", 600000, 0});
+  sim.inject(
+      SimQuery{"99999999-9999-4999-8999-999999999991", "MATCH (a) RETURN a", "running", 600000, 0});
   Workspace ws;
-  const std::string config = ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n",
-                                             "audit_max_size = 0\n");
+  const std::string config =
+      ws.write_config(sim.url(), "\n[rule.long]\nmax_elapsed = 30s\n", "audit_max_size = 0\n");
   ChildProcess watchdog(NW_WATCHDOG_BIN, {"--config", config});
   ASSERT_TRUE(watchdog.wait_for_stderr(
-      [](const std::string& l) { return l.find("99999999-9999-4999-8999-999999999991 cancelled") != std::string::npos; },
+      [](const std::string& l) {
+        return l.find("99999999-9999-4999-8999-999999999991 cancelled") != std::string::npos;
+      },
       milliseconds(20000)));
   fs::rename(ws.audit_path(), ws.audit_path() + ".1");
   watchdog.signal(SIGUSR1);
   ASSERT_TRUE(watchdog.wait_for_stderr(
-      [](const std::string& l) { return l.find("SIGUSR1: reopened the audit log") != std::string::npos; },
+      [](const std::string& l) {
+        return l.find("SIGUSR1: reopened the audit log") != std::string::npos;
+      },
       milliseconds(20000)));
-  sim.inject(SimQuery{"99999999-9999-4999-8999-999999999992", "MATCH (b) RETURN b", "running", 600000, 0});
+  sim.inject(
+      SimQuery{"99999999-9999-4999-8999-999999999992", "MATCH (b) RETURN b", "running", 600000, 0});
   ASSERT_TRUE(watchdog.wait_for_stderr(
-      [](const std::string& l) { return l.find("99999999-9999-4999-8999-999999999992 cancelled") != std::string::npos; },
+      [](const std::string& l) {
+        return l.find("99999999-9999-4999-8999-999999999992 cancelled") != std::string::npos;
+      },
       milliseconds(20000)));
   watchdog.signal(SIGTERM);
   EXPECT_EQ(watchdog.wait_exit(milliseconds(5000)), 0);

@@ -1,12 +1,12 @@
 // --test-matching end to end: the real neptune-watchdog on the shipped configurations, and on
 // captures of every kind (a list, one query, an error reply, SPARQL, standard input), offline.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "e2e/e2e_support.h"
 #include "support/child_process.h"
@@ -62,7 +62,7 @@ TEST(TestMatchingEndToEnd, TheProductionExampleCancelsReadsAndOnlyRecordsWrites)
   for (const auto& row : rows) {
     SCOPED_TRACE(row.at);
     const Outcome r = run({"--config", kProduction, "--test-matching", capture, "--at", row.at,
-                       "--language", "opencypher"});
+                           "--language", "opencypher"});
     EXPECT_EQ(r.code, 0) << joined(r.err);
     const Lines want = expected(row.expected, capture);
     ASSERT_EQ(want.size(), 18u);
@@ -85,23 +85,31 @@ TEST(TestMatchingEndToEnd, TheDemoConfigurationCancelsReadsAndOnlyRecordsWrites)
 // readable capture is judged, the error reply fails the run.
 TEST(TestMatchingEndToEnd, ReadsStandardInputAndReportsAnErrorReply) {
   e2e::Workspace ws;
-  const std::string config = ws.write_config(
-      "http://127.0.0.1:1", "\n[rule.sparql]\nmax_elapsed = 20s\nlanguages = sparql\n"
-                            "\n[rule.reads]\nmax_elapsed = 20s\nquery_matches = ^MATCH\n");
+  const std::string config =
+      ws.write_config("http://127.0.0.1:1",
+                      "\n[rule.sparql]\nmax_elapsed = 20s\nlanguages = sparql\n"
+                      "\n[rule.reads]\nmax_elapsed = 20s\nquery_matches = ^MATCH\n");
   const std::string data = kSource + "/tests/data/";
-  const std::string script = std::string("exec \"$0\" --config \"$1\" --test-matching - \"$2\" \"$3\" < \"$4\"");
-  ChildProcess watchdog("/bin/sh", {"-c", script, NW_WATCHDOG_BIN, config, data + "error_read_only_violation.json",
-                                    data + "sparql_list.json", data + "opencypher_single_query.json"});
+  const std::string script =
+      std::string("exec \"$0\" --config \"$1\" --test-matching - \"$2\" \"$3\" < \"$4\"");
+  ChildProcess watchdog(
+      "/bin/sh", {"-c", script, NW_WATCHDOG_BIN, config, data + "error_read_only_violation.json",
+                  data + "sparql_list.json", data + "opencypher_single_query.json"});
   ASSERT_EQ(watchdog.wait_exit(kWait), 1) << joined(watchdog.stderr_lines());
-  EXPECT_EQ(watchdog.stdout_lines(),
-            (Lines{"-: eadc6eea-698b-4a2f-8554-5270ab17ebee: cancel by [rule.reads]: elapsed 23463ms > "
-                   "max_elapsed 20000ms",
-                   data + "sparql_list.json: fb34cd3e-…: cancel by [rule.sparql]: elapsed 29256ms > max_elapsed "
-                          "20000ms"}));
-  EXPECT_EQ(watchdog.stderr_lines(),
-            Lines{data + "error_read_only_violation.json: an error reply, not a status: ReadOnlyViolationException: "
-                         "The request is rejected because it violates some read-only restriction, such as a "
-                         "designation of a replica as read-only."});
+  EXPECT_EQ(
+      watchdog.stdout_lines(),
+      (Lines{"-: eadc6eea-698b-4a2f-8554-5270ab17ebee: cancel by [rule.reads]: elapsed 23463ms > "
+             "max_elapsed 20000ms",
+             data + "sparql_list.json: fb34cd3e-…: cancel by [rule.sparql]: elapsed 29256ms > "
+                    "max_elapsed "
+                    "20000ms"}));
+  EXPECT_EQ(
+      watchdog.stderr_lines(),
+      Lines{data +
+            "error_read_only_violation.json: an error reply, not a status: "
+            "ReadOnlyViolationException: "
+            "The request is rejected because it violates some read-only restriction, such as a "
+            "designation of a replica as read-only."});
 }
 
 TEST(TestMatchingEndToEnd, RefusesABadInstantOrLanguageAsAUsageError) {

@@ -16,6 +16,31 @@
 #include <Poco/StreamCopier.h>
 
 namespace nw::test {
+namespace {
+
+// One member's flags: its name, data, client and peer URLs, and the cluster it starts in.
+std::vector<std::string> member_args(const std::string& name, const std::string& data_dir,
+                                     const std::string& client, const std::string& peer,
+                                     const std::string& initial_cluster) {
+  return {"--name",
+          name,
+          "--data-dir",
+          data_dir,
+          "--listen-client-urls",
+          client,
+          "--advertise-client-urls",
+          client,
+          "--listen-peer-urls",
+          peer,
+          "--initial-advertise-peer-urls",
+          peer,
+          "--initial-cluster",
+          initial_cluster,
+          "--log-level",
+          "error"};
+}
+
+}  // namespace
 
 std::uint16_t EtcdServer::free_port() {
   Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
@@ -71,22 +96,8 @@ bool EtcdServer::start(bool fresh) {
   const std::string client = client_url();
   // The peer URL stays http: one member has no peers to talk to.
   const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
-  std::vector<std::string> args{"--name",
-                                "nw-test",
-                                "--data-dir",
-                                data_dir_,
-                                "--listen-client-urls",
-                                client,
-                                "--advertise-client-urls",
-                                client,
-                                "--listen-peer-urls",
-                                peer,
-                                "--initial-advertise-peer-urls",
-                                peer,
-                                "--initial-cluster",
-                                "nw-test=" + peer,
-                                "--log-level",
-                                "error"};
+  std::vector<std::string> args =
+      member_args("nw-test", data_dir_, client, peer, "nw-test=" + peer);
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   process_ = std::make_unique<ChildProcess>(kBinary, args);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
@@ -170,27 +181,11 @@ bool EtcdCluster::start() {
   for (std::size_t i = 0; i < kMembers; ++i) {
     const std::string client = "http://127.0.0.1:" + std::to_string(client_ports_[i]);
     const std::string peer = "http://127.0.0.1:" + std::to_string(peer_ports_[i]);
-    processes_.push_back(std::make_unique<ChildProcess>(
-        EtcdServer::kBinary, std::vector<std::string>{"--name",
-                                                      "m" + std::to_string(i),
-                                                      "--data-dir",
-                                                      data_dir_ + "/m" + std::to_string(i),
-                                                      "--listen-client-urls",
-                                                      client,
-                                                      "--advertise-client-urls",
-                                                      client,
-                                                      "--listen-peer-urls",
-                                                      peer,
-                                                      "--initial-advertise-peer-urls",
-                                                      peer,
-                                                      "--initial-cluster",
-                                                      initial,
-                                                      "--initial-cluster-state",
-                                                      "new",
-                                                      "--initial-cluster-token",
-                                                      "nw-test",
-                                                      "--log-level",
-                                                      "error"}));
+    std::vector<std::string> args = member_args(
+        "m" + std::to_string(i), data_dir_ + "/m" + std::to_string(i), client, peer, initial);
+    args.insert(args.end(),
+                {"--initial-cluster-state", "new", "--initial-cluster-token", "nw-test"});
+    processes_.push_back(std::make_unique<ChildProcess>(EtcdServer::kBinary, args));
   }
   // Every member answers a read once the cluster has a leader.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
