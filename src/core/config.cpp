@@ -406,15 +406,17 @@ class ConfigBuilder {
     }
     // With replicas a cancel is sent only while the lease is sure to outlive its request
     // timeout (docs/HA.md): one longer than half the lease would rarely, or never, be sent.
-    // A request_timeout left out defaults to half the lease then; one written is an error.
+    // A request_timeout left out defaults to a third of the lease then (a keep-alive that
+    // fails once and succeeds on its retry still leaves cancels room); one written longer than
+    // half the lease is an error.
     if (c.ha) {
       const Millis half = c.ha->lease_ttl / 2;
       const auto fit = [&](const std::string& section, Millis& timeout) {
-        if (timeout <= half) return;
         if (!timeout_set_.count(section)) {
-          timeout = half;
+          timeout = std::min(timeout, c.ha->lease_ttl / 3);
           return;
         }
+        if (timeout <= half) return;
         error(section + ".request_timeout",
               format_duration(timeout) + " is more than half of ha.lease_ttl (" +
                   format_duration(c.ha->lease_ttl) +

@@ -1687,13 +1687,13 @@ TEST(ParseConfigHa, AcceptsGoodValuesOfEveryKey) {
 }
 
 TEST(ParseConfigHa, ACancelMustFitInHalfTheLease) {
-  // Left out, an endpoint's request_timeout defaults to half the lease with replicas.
+  // Left out, an endpoint's request_timeout defaults to a third of the lease with replicas.
   const ConfigResult fits = parse_config("[ha]\netcd = http://e:2379\n" + kEndpoint +
                                              "[cluster.c]\ncluster_id = c\nregion = r\n" + kRule,
                                          "f.ini");
   ASSERT_EQ(formatted(fits), Lines{});
-  EXPECT_EQ(fits.config.endpoints[0].request_timeout, Millis(5000));
-  EXPECT_EQ(fits.config.clusters[0].instance.request_timeout, Millis(5000));
+  EXPECT_EQ(fits.config.endpoints[0].request_timeout, Millis(3333));
+  EXPECT_EQ(fits.config.clusters[0].instance.request_timeout, Millis(3333));
   // Written longer, it is an error naming both keys.
   const ConfigResult too_long = parse_config(
       "[ha]\netcd = http://e:2379\n" + kEndpoint + "request_timeout = 6s\n" + kRule, "f.ini");
