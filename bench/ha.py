@@ -27,7 +27,7 @@ measurements:
   share     60 instances, 3 replicas: the units each owns (the owner keys in etcd and each
             replica's neptune_watchdog_ha_owned_units) and max / (60 / 3). Then --name-sets sets
             of three replica names, each run with the daemon in a fresh group, and the rendezvous
-            share computed (a port of nw::rendezvous_weight, checked against the daemon on every
+            share computed (a port of nw::assign_units, rendezvous with bounded loads, checked against the daemon on every
             set) for --computed-sets random name triples, to show whether the first is typical.
 
 Standard library only; shares footprint.py's and lateness.py's helpers."""
@@ -36,6 +36,7 @@ import base64
 import datetime
 import json
 import os
+import math
 import random
 import re
 import signal
@@ -85,8 +86,25 @@ def rendezvous_owner(unit, members):
     return max(sorted(members), key=lambda m: rendezvous_weight(unit, m))
 
 
+MAX_LOAD = 1.2  # nw::kMaxLoad
+
+
 def expected_owners(units, members):
-    return {u: rendezvous_owner(u, members) for u in units}
+    """nw::assign_units: units in name order, each to the highest-weight member below the bound
+    of MAX_LOAD times the even share (rounded up)."""
+    if not members:
+        return {}
+    order = sorted(set(units))
+    cap = math.ceil(len(order) / len(members) * MAX_LOAD)
+    load = {m: 0 for m in members}
+    out = {}
+    for u in order:
+        for m in sorted(members, key=lambda m: (-rendezvous_weight(u, m), m)):
+            if load[m] < cap:
+                load[m] += 1
+                out[u] = m
+                break
+    return out
 
 
 def share(owners, members):

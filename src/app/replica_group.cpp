@@ -456,6 +456,11 @@ void ReplicaGroup::reconcile() {
   }
   bool changed = false;
   const std::set<std::string> configured(units.begin(), units.end());
+  const std::map<std::string, std::string> plan = assign_units(units, members);
+  const auto planned = [&plan](const std::string& unit) {
+    const auto it = plan.find(unit);
+    return it == plan.end() ? std::string() : it->second;
+  };
   // What this replica holds but no longer has: its key was deleted or replaced behind it.
   for (const auto& [unit, revision] : held) {
     const auto o = owners.find(unit);
@@ -472,7 +477,7 @@ void ReplicaGroup::reconcile() {
   // Units to give up, and units given up that have drained.
   for (const auto& [unit, revision] : held) {
     if (!owners.count(unit) || owners.at(unit).lease != lease) continue;
-    const bool mine = configured.count(unit) && rendezvous_owner(unit, members) == options_.replica;
+    const bool mine = planned(unit) == options_.replica;
     if (mine) {
       if (releasing.count(unit)) {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -498,13 +503,13 @@ void ReplicaGroup::reconcile() {
       drained_.erase(unit);
     }
     changed = true;
-    const std::string to = configured.count(unit) ? rendezvous_owner(unit, members) : "";
+    const std::string to = planned(unit);
     record_ownership(unit, revision, "released",
                      to.empty() ? "no longer configured" : "handed over to " + to);
   }
-  // Units to take: free, configured, and this replica's by rendezvous.
+  // Units to take: free, configured, and this replica's by the plan.
   for (const auto& unit : units) {
-    if (held.count(unit) || rendezvous_owner(unit, members) != options_.replica) continue;
+    if (held.count(unit) || planned(unit) != options_.replica) continue;
     const auto o = owners.find(unit);
     if (o != owners.end() && o->second.lease != lease) {
       if (o->second.lease == 0) {

@@ -575,11 +575,14 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   // A topology changed: the instances it adds are polled, those it removes drain, a failover
   // moves the roles. A client that cannot be built (an unreadable ca_file) leaves the loops as
   // they are until the next change.
-  const auto follow_topology = [&] {
+  // `at_once`: the new loops poll now rather than spread over a second (units taken over from
+  // a replica that died: their offenders have waited for the lease to expire already).
+  const auto follow_topology = [&](bool at_once = false) {
     fleet_generation = discovery.generation();
     Supervisor::Changes changes;
     try {
-      changes = supervisor.apply(fleet(), clock.now(), spread());
+      changes =
+          supervisor.apply(fleet(), clock.now(), at_once ? Clock::duration::zero() : spread());
     } catch (const EndpointSetupError& e) {
       log->error("topology change not applied: {}: {}", e.key, e.what());
       return;
@@ -607,7 +610,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     } catch (const EndpointSetupError& e) {
       log->error("ha: clusters not followed: {}: {}", e.key, e.what());
     }
-    follow_topology();
+    follow_topology(true);
   };
   const auto report_drained = [&] {
     for (const auto& unit : group->releasing_units())

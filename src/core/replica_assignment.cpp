@@ -1,5 +1,8 @@
 #include "nw/core/replica_assignment.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "nw/core/config.h"
 
 namespace nw {
@@ -53,6 +56,38 @@ std::string rendezvous_owner(std::string_view unit, const std::vector<std::strin
     }
   }
   return best;
+}
+
+}  // namespace nw
+
+namespace nw {
+
+std::map<std::string, std::string> assign_units(const std::vector<std::string>& units,
+                                                const std::vector<std::string>& members) {
+  std::map<std::string, std::string> out;
+  if (members.empty()) return out;
+  std::vector<std::string> order = units;
+  std::sort(order.begin(), order.end());
+  order.erase(std::unique(order.begin(), order.end()), order.end());
+  const auto cap = static_cast<std::size_t>(std::ceil(
+      static_cast<double>(order.size()) / static_cast<double>(members.size()) * kMaxLoad));
+  std::map<std::string, std::size_t> load;
+  std::vector<std::pair<std::uint64_t, std::string>> ranked;
+  for (const auto& unit : order) {
+    ranked.clear();
+    for (const auto& m : members) ranked.emplace_back(rendezvous_weight(unit, m), m);
+    // Highest weight first; a tie goes to the smaller name.
+    std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    for (const auto& [weight, member] : ranked) {
+      if (load[member] >= cap) continue;
+      ++load[member];
+      out[unit] = member;
+      break;
+    }
+  }
+  return out;
 }
 
 }  // namespace nw

@@ -61,6 +61,46 @@ TEST(ReplicaAssignment, ALeavingMemberHandsOverOnlyItsOwnUnits) {
   }
 }
 
+std::map<std::string, int> shares(const std::map<std::string, std::string>& plan) {
+  std::map<std::string, int> out;
+  for (const auto& [unit, member] : plan) ++out[member];
+  return out;
+}
+
+TEST(ReplicaAssignment, BoundedLoadsKeepEveryShareWithinTheBound) {
+  // These names give plain rendezvous 29, 15 and 16 of 60 units (1.45 times even).
+  const std::vector<std::string> members = {"watchdog-1", "watchdog-2", "watchdog-3"};
+  const auto plan = assign_units(units(60), members);
+  ASSERT_EQ(plan.size(), 60u);
+  for (const auto& [member, count] : shares(plan)) EXPECT_LE(count, 24) << member;  // 1.2 × 20
+  // Many name sets: never above the bound, whatever the names.
+  for (int set = 0; set < 200; ++set) {
+    const std::vector<std::string> names = {"a" + std::to_string(set), "b" + std::to_string(set),
+                                            "c" + std::to_string(set)};
+    for (const auto& [member, count] : shares(assign_units(units(60), names)))
+      EXPECT_LE(count, 24) << member;
+  }
+  EXPECT_TRUE(assign_units(units(3), {}).empty());
+  EXPECT_EQ(assign_units({}, members).size(), 0u);
+}
+
+TEST(ReplicaAssignment, WithBoundedLoadsAJoiningMemberTakesAboutItsShareAndLittleElseMoves) {
+  for (int set = 0; set < 50; ++set) {
+    const std::vector<std::string> two = {"a" + std::to_string(set), "b" + std::to_string(set)};
+    std::vector<std::string> three = two;
+    three.push_back("c" + std::to_string(set));
+    const auto before = assign_units(units(60), two), after = assign_units(units(60), three);
+    int to_new = 0, between_old = 0;
+    for (const auto& u : units(60)) {
+      if (before.at(u) == after.at(u)) continue;
+      (after.at(u) == three[2] ? to_new : between_old) += 1;
+    }
+    EXPECT_GE(to_new, 12) << set;  // its share of 20: the others hold at most 24 each
+    EXPECT_LE(to_new, 24) << set;
+    EXPECT_LE(between_old, 6) << set;  // of 60
+  }
+}
+
 TEST(ReplicaAssignment, SharesAreNearlyEvenForManyUnits) {
   const std::vector<std::string> members = {"watchdog-1", "watchdog-2", "watchdog-3"};
   std::map<std::string, int> share;
