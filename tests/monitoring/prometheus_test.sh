@@ -8,8 +8,10 @@
 #      evaluation every second, the shipped rules loaded) scrapes it: the cancelling-paused
 #      alert goes to firing while the audit log is /dev/full and is gone once it is writable;
 #   5. every rule loaded by Prometheus evaluates without error, every expression of the rules
-#      and of the dashboard answers `success` through /api/v1/query, and every daemon series
-#      they name (and every recorded series) exists: a renamed metric fails here;
+#      and of the dashboard answers `success` through /api/v1/query, each dashboard target
+#      answers series that carry the labels its legend shows, every label name the rules and
+#      the dashboard use is exported, and every daemon series they name (and every recorded
+#      series) exists: a renamed metric or label fails here;
 #   6. every family the daemon exports is used by the rules or the dashboard, but for the few
 #      listed below.
 #
@@ -343,6 +345,36 @@ while IFS= read -r expr; do
   checked=$((checked + 1))
 done <"$work/expressions.txt"
 echo "$checked expressions answered"
+
+# Each dashboard target answers with series here, and each label its legend shows is set on
+# every one of them: a label the daemon renamed fails here.
+while IFS=$'\t' read -r expr legend; do
+  expr=$(sed -e 's/\$endpoint/.*/g' -e 's/\$__rate_interval/1m/g' <<<"$expr")
+  grep -qE "neptune_watchdog_($no_samples_here)\b" <<<"$expr" && continue
+  answer=$(query "$expr") || fail "query failed: $expr"
+  [ "$(jq '.data.result | length' <<<"$answer")" -gt 0 ] || fail "dashboard expression answers nothing: $expr"
+  for label in $(grep -oE '\{\{ *[a-z_]+ *\}\}' <<<"$legend" | tr -d '{} '); do
+    unset=$(jq --arg l "$label" '[.data.result[] | select((.metric[$l] // "") == "")] | length' <<<"$answer")
+    [ "$unset" = 0 ] || fail "dashboard expression $expr: its legend's label $label is missing on $unset series"
+  done
+done < <(jq -r '.. | objects | select(has("expr")) | [.expr, (.legendFormat // "")] | @tsv' "$dashboard")
+
+# Every label name the rules and the dashboard group, join or match on, or print in an
+# annotation, is one the daemon exports (job and instance are Prometheus's own).
+metrics >"$work/metrics.txt"
+exported_labels=$(grep -v '^#' "$work/metrics.txt" | grep -oE '[{,][a-z_]+=' | tr -d '{,=' | sort -u)
+used_labels=$(
+  {
+    grep -ohE '(by|on|without|group_left|group_right) \([a-z_, ]*\)' "$rules" "$dashboard" |
+      sed -E 's/.*\((.*)\)/\1/' | tr ', ' '\n\n'
+    grep -ohE '\$labels\.[a-z_]+' "$rules" | cut -d. -f2
+    grep -ohP '[{,]\s*\K[a-z_]+(?=\s*(=~|!=|!~|=))' "$rules" "$dashboard"
+  } | grep -vxE '|job|instance' | sort -u
+)
+for label in $used_labels; do
+  grep -qx "$label" <<<"$exported_labels" || fail "label $label is used by the rules or the dashboard but the daemon exports no series with it"
+done
+echo "$(wc -w <<<"$used_labels") label names found"
 
 # Every daemon series named by the rules or the dashboard, and every recorded series, exists.
 # (A recorded series is named neptune_watchdog:... or neptune_watchdog_LEVEL:...: not the
