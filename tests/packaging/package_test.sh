@@ -31,7 +31,10 @@ echo "cmake --install: files placed, existing configuration kept"
 deb=$(ls "$work"/pkg/neptune-watchdog_*_amd64.deb)
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for f in ./usr/bin/neptune-watchdog ./usr/bin/neptune-sim ./usr/lib/systemd/system/neptune-watchdog.service \
-         ./etc/neptune-watchdog/neptune-watchdog.ini ./usr/share/man/man8/neptune-watchdog.8; do
+         ./etc/neptune-watchdog/neptune-watchdog.ini ./usr/share/man/man8/neptune-watchdog.8 \
+         ./usr/share/neptune-watchdog/prometheus/neptune-watchdog.rules.yml \
+         ./usr/share/neptune-watchdog/grafana/neptune-watchdog.json \
+         ./usr/share/doc/neptune-watchdog/RUNBOOK.md ./usr/share/doc/neptune-watchdog/HA.md; do
   grep -qx "$f" <<<"$contents" || fail "$(basename "$deb") lacks $f"
 done
 dpkg-deb -e "$deb" "$work/control"
