@@ -561,6 +561,7 @@ void ReplicaGroup::balancer() {
 // --- the daemon's side -------------------------------------------------------------------------
 
 void ReplicaGroup::set_units(const std::vector<std::string>& units) {
+  services_.metrics.ha_units(units.size());
   {
     std::lock_guard<std::mutex> lock(mutex_);
     units_ = units;

@@ -391,6 +391,10 @@ std::string Metrics::render() const {
     family(out, "ha_owned_units", "gauge",
            "The units (clusters, typed endpoints) this replica owns.");
     sample(out, "ha_owned_units", {}, {}, static_cast<double>(ha_owned_));
+    family(out, "ha_units", "gauge",
+           "The units (clusters, typed endpoints) of this replica's configuration: what its group "
+           "should own between its replicas.");
+    sample(out, "ha_units", {}, {}, static_cast<double>(ha_units_));
     family(out, "ha_lease_remaining_seconds", "gauge",
            "How long this replica's etcd lease is still sure to live by its own clock (0: it is "
            "not, and no cancel is sent).");
@@ -430,6 +434,11 @@ void Metrics::ha_state(bool acting, std::size_t owned_units, double lease_remain
   ha_owned_ = owned_units;
   ha_lease_remaining_ = lease_remaining_seconds;
   ha_cause_ = acting ? std::string() : not_acting_cause;
+}
+
+void Metrics::ha_units(std::size_t units) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ha_units_ = units;
 }
 
 void Metrics::ha_handover(const std::string& change) {

@@ -142,6 +142,8 @@ class Metrics {
                 const std::string& not_acting_cause);
   // A unit acquired, released or lost.
   void ha_handover(const std::string& change);
+  // The units of this replica's configuration (every replica of a group lists the same).
+  void ha_units(std::size_t units);
 
   // The text exposition format 0.0.4, families in a fixed order, samples sorted by labels.
   std::string render() const;
@@ -198,6 +200,7 @@ class Metrics {
   std::string ha_group_, ha_replica_;
   bool ha_acting_ = false;
   std::size_t ha_owned_ = 0;
+  std::size_t ha_units_ = 0;
   double ha_lease_remaining_ = 0;
   std::string ha_cause_ = "not joined yet";
   std::map<std::string, std::uint64_t> ha_handovers_;  // by change

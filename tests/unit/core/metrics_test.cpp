@@ -792,6 +792,7 @@ TEST(Metrics, AReplicaShowsItsMembershipOwnershipAndLeaseAndIsUnhealthyWhileNotA
   EXPECT_FALSE(health.healthy);
   EXPECT_EQ(health.reason, "not acting for replica group prod: not joined yet");
   metrics.ha_state(true, 3, 6.5, "");
+  metrics.ha_units(5);
   metrics.ha_handover("acquired");
   metrics.ha_handover("acquired");
   metrics.ha_handover("lost");
@@ -801,6 +802,7 @@ TEST(Metrics, AReplicaShowsItsMembershipOwnershipAndLeaseAndIsUnhealthyWhileNotA
   EXPECT_EQ(e.value("neptune_watchdog_ha_member", {{"group", "prod"}, {"replica", "watchdog-2"}}),
             1);
   EXPECT_EQ(e.value("neptune_watchdog_ha_owned_units"), 3);
+  EXPECT_EQ(e.value("neptune_watchdog_ha_units"), 5);
   EXPECT_EQ(e.value("neptune_watchdog_ha_lease_remaining_seconds"), 6.5);
   EXPECT_EQ(e.value("neptune_watchdog_ha_handovers_total", {{"change", "acquired"}}), 2);
   EXPECT_EQ(e.value("neptune_watchdog_ha_handovers_total", {{"change", "released"}}), 0);
