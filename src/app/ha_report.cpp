@@ -11,8 +11,7 @@ namespace nw {
 
 int print_ha_group(std::ostream& out, std::ostream& err, EtcdClient& etcd, const std::string& group,
                    const std::vector<std::string>& units) {
-  const std::string prefix = "/neptune-watchdog/" + group + "/";
-  const auto read = etcd.range(prefix);
+  const auto read = etcd.range(group_prefix(group));
   if (!read) {
     err << "neptune-watchdog: cannot read replica group " << group
         << " from etcd: " << read.failure().describe() << "\n";
@@ -20,9 +19,9 @@ int print_ha_group(std::ostream& out, std::ostream& err, EtcdClient& etcd, const
   }
   std::map<std::string, EtcdKeyValue> members, owners;
   for (const auto& kv : read.value().kvs) {
-    const std::string rest = kv.key.substr(prefix.size());
-    if (rest.rfind("members/", 0) == 0) members[rest.substr(8)] = kv;
-    if (rest.rfind("owners/", 0) == 0) owners[rest.substr(7)] = kv;
+    const GroupKey k = parse_group_key(group, kv.key);
+    if (k.kind == GroupKey::Kind::member) members[k.name] = kv;
+    if (k.kind == GroupKey::Kind::owner) owners[k.name] = kv;
   }
   out << "group " << group << " (etcd revision " << read.value().revision << ")\n";
   out << "members (" << members.size() << "):\n";

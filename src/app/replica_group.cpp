@@ -36,21 +36,19 @@ struct ReplicaGroup::View {
     members.clear();
     owners.clear();
   }
-  void put(const std::string& prefix, const EtcdKeyValue& kv) {
-    const std::string rest = kv.key.substr(prefix.size());
-    if (rest.rfind("members/", 0) == 0 && rest.size() > 8)
-      members[rest.substr(8)] = Member{kv.lease, kv.value};
-    else if (rest.rfind("owners/", 0) == 0 && rest.size() > 7)
-      owners[rest.substr(7)] = Owner{kv.value, kv.create_revision, kv.lease};
+  void put(const std::string& group, const EtcdKeyValue& kv) {
+    const GroupKey k = parse_group_key(group, kv.key);
+    if (k.kind == GroupKey::Kind::member)
+      members[k.name] = Member{kv.lease, kv.value};
+    else if (k.kind == GroupKey::Kind::owner)
+      owners[k.name] = Owner{kv.value, kv.create_revision, kv.lease};
     else
       strange.insert(kv.key);
   }
-  void erase(const std::string& prefix, const std::string& key) {
-    const std::string rest = key.substr(prefix.size());
-    if (rest.rfind("members/", 0) == 0)
-      members.erase(rest.substr(8));
-    else if (rest.rfind("owners/", 0) == 0)
-      owners.erase(rest.substr(7));
+  void erase(const std::string& group, const std::string& key) {
+    const GroupKey k = parse_group_key(group, key);
+    if (k.kind == GroupKey::Kind::member) members.erase(k.name);
+    if (k.kind == GroupKey::Kind::owner) owners.erase(k.name);
   }
 };
 
@@ -67,6 +65,30 @@ Result<std::unique_ptr<ReplicaGroup>> ReplicaGroup::create(Services services, Et
   return std::unique_ptr<ReplicaGroup>(
       new ReplicaGroup(services, std::move(requests.value()), std::move(watches.value()),
                        std::move(watch_reaper), std::move(options)));
+}
+
+std::string group_prefix(const std::string& group) {
+  return "/neptune-watchdog/" + group + "/";
+}
+
+std::string member_key(const std::string& group, const std::string& replica) {
+  return group_prefix(group) + "members/" + replica;
+}
+
+std::string owner_key(const std::string& group, const std::string& unit) {
+  return group_prefix(group) + "owners/" + unit;
+}
+
+GroupKey parse_group_key(const std::string& group, const std::string& key) {
+  const std::string prefix = group_prefix(group);
+  if (key.rfind(prefix, 0) != 0) return {};
+  const std::string rest = key.substr(prefix.size());
+  for (const auto& [dir, kind] :
+       {std::pair<std::string, GroupKey::Kind>{"members/", GroupKey::Kind::member},
+        {"owners/", GroupKey::Kind::owner}})
+    if (rest.size() > dir.size() && rest.compare(0, dir.size(), dir) == 0)
+      return {kind, rest.substr(dir.size())};
+  return {};
 }
 
 std::string describe_member(const std::string& value) {
@@ -100,10 +122,6 @@ ReplicaGroup::~ReplicaGroup() {
   stop();
 }
 
-std::string ReplicaGroup::prefix() const {
-  return "/neptune-watchdog/" + options_.group + "/";
-}
-
 std::string ReplicaGroup::member_value() const {
   Poco::JSON::Object o;
   o.set("replica", options_.replica);
@@ -128,7 +146,7 @@ bool ReplicaGroup::sleep_for(milliseconds pause) {
 // --- joining -----------------------------------------------------------------------------------
 
 bool ReplicaGroup::register_member(std::int64_t lease) {
-  const std::string key = prefix() + "members/" + options_.replica;
+  const std::string key = member_key(options_.group, options_.replica);
   auto put = etcd_->put_if_absent(key, member_value_, lease);
   if (!put) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -163,21 +181,38 @@ bool ReplicaGroup::register_member(std::int64_t lease) {
   return false;
 }
 
+std::int64_t ReplicaGroup::grant_lease() {
+  const auto sent = services_.clock.now();
+  auto granted = etcd_->grant(options_.lease_ttl.count());
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!granted) {
+    last_etcd_error_ = granted.failure().describe();
+    return 0;
+  }
+  guard_.confirmed(granted.value().id, sent, std::chrono::seconds(granted.value().ttl));
+  return granted.value().id;
+}
+
+std::optional<std::int64_t> ReplicaGroup::renew(std::int64_t lease) {
+  const auto sent = services_.clock.now();
+  auto kept = etcd_->keep_alive(lease);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!kept) {
+    last_etcd_error_ = kept.failure().describe();
+    return std::nullopt;
+  }
+  if (kept.value() > 0) {
+    guard_.confirmed(lease, sent, std::chrono::seconds(kept.value()));
+    last_etcd_error_.clear();
+  }
+  return kept.value();
+}
+
 std::optional<std::string> ReplicaGroup::join(steady_clock::time_point deadline) {
   std::int64_t lease = 0;
   while (steady_clock::now() < deadline) {
-    if (lease == 0) {
-      const auto sent = services_.clock.now();
-      auto granted = etcd_->grant(options_.lease_ttl.count());
-      if (!granted) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        last_etcd_error_ = granted.failure().describe();
-        return std::nullopt;  // etcd does not answer: the keeper goes on trying
-      }
-      lease = granted.value().id;
-      std::lock_guard<std::mutex> lock(mutex_);
-      guard_.confirmed(lease, sent, std::chrono::seconds(granted.value().ttl));
-    }
+    if (lease == 0 && (lease = grant_lease()) == 0)
+      return std::nullopt;  // etcd does not answer: the keeper goes on trying
     if (register_member(lease)) return std::nullopt;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -189,10 +224,7 @@ std::optional<std::string> ReplicaGroup::join(steady_clock::time_point deadline)
     }
     // Held by another lease: wait for it to expire, keeping ours alive meanwhile.
     std::this_thread::sleep_for(kRetryPeriod);
-    const auto sent = services_.clock.now();
-    auto kept = etcd_->keep_alive(lease);
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (kept && kept.value() > 0) guard_.confirmed(lease, sent, std::chrono::seconds(kept.value()));
+    (void)renew(lease);
   }
   return std::nullopt;
 }
@@ -262,19 +294,13 @@ void ReplicaGroup::keeper() {
       registered = registered_;
     }
     if (lease == 0) {
-      const auto sent = services_.clock.now();
-      auto granted = etcd_->grant(options_.lease_ttl.count());
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!granted) {
-        last_etcd_error_ = granted.failure().describe();
+      if ((lease = grant_lease()) == 0) {
         pause = grant_backoff;
         grant_backoff =
             std::min(2 * grant_backoff, std::max(keep_alive_period(), 2 * kRetryPeriod));
         continue;
       }
       grant_backoff = 2 * kRetryPeriod;
-      guard_.confirmed(granted.value().id, sent, std::chrono::seconds(granted.value().ttl));
-      lease = granted.value().id;
       last_sent = steady_clock::now();
     }
     if (!registered) {
@@ -300,26 +326,18 @@ void ReplicaGroup::keeper() {
     // Renew when a period has passed since the last answered keep-alive (the lease is kept
     // while this replica waits for its name, too).
     if (steady_clock::now() - last_sent >= keep_alive_period()) {
-      const auto sent = services_.clock.now();
-      auto kept = etcd_->keep_alive(lease);
-      if (!kept) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        last_etcd_error_ = kept.failure().describe();
+      const auto ttl = renew(lease);
+      if (!ttl) {
         pause = kRetryPeriod;
         continue;
       }
-      if (kept.value() == 0) {
+      if (*ttl == 0) {
         services_.log.warn("ha: lease {:x} expired in etcd; joining again with a new one", lease);
         lose_everything("the lease expired in etcd before it could be renewed");
         pause = milliseconds(0);
         continue;
       }
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        guard_.confirmed(lease, sent, std::chrono::seconds(kept.value()));
-        last_etcd_error_.clear();
-        last_sent = steady_clock::now();
-      }
+      last_sent = steady_clock::now();
       // At once, not at the balancer's next pass: the `resumed` record comes before the
       // cancels the confirmed lease lets go.
       check_acting();
@@ -333,7 +351,7 @@ void ReplicaGroup::keeper() {
 // --- watcher -----------------------------------------------------------------------------------
 
 void ReplicaGroup::watcher() {
-  const std::string p = prefix();
+  const std::string p = group_prefix(options_.group);
   milliseconds pause{0};
   while (sleep_for(pause)) {
     auto read = etcd_->range(p);
@@ -347,7 +365,7 @@ void ReplicaGroup::watcher() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       view_->clear();
-      for (const auto& kv : read.value().kvs) view_->put(p, kv);
+      for (const auto& kv : read.value().kvs) view_->put(options_.group, kv);
       view_ok_ = true;
     }
     wake_.notify_all();
@@ -358,9 +376,9 @@ void ReplicaGroup::watcher() {
             std::lock_guard<std::mutex> lock(mutex_);
             for (const auto& e : events) {
               if (e.type == EtcdEvent::Type::put)
-                view_->put(p, e.kv);
+                view_->put(options_.group, e.kv);
               else
-                view_->erase(p, e.kv.key);
+                view_->erase(options_.group, e.kv.key);
             }
           }
           wake_.notify_all();
@@ -430,8 +448,14 @@ void ReplicaGroup::check_acting() {
   }
 }
 
+void ReplicaGroup::forget(const std::string& unit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  held_.erase(unit);
+  releasing_.erase(unit);
+  drained_.erase(unit);
+}
+
 void ReplicaGroup::reconcile() {
-  const std::string p = prefix();
   std::vector<std::string> members;
   std::map<std::string, View::Owner> owners;
   std::vector<std::string> units;
@@ -465,12 +489,7 @@ void ReplicaGroup::reconcile() {
   for (const auto& [unit, revision] : held) {
     const auto o = owners.find(unit);
     if (o != owners.end() && o->second.lease == lease && o->second.revision == revision) continue;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      held_.erase(unit);
-      releasing_.erase(unit);
-      drained_.erase(unit);
-    }
+    forget(unit);
     changed = true;
     record_ownership(unit, revision, "lost", "its owner key was deleted or replaced in etcd");
   }
@@ -494,14 +513,9 @@ void ReplicaGroup::reconcile() {
       continue;
     }
     if (!drained.count(unit)) continue;
-    auto deleted = etcd_->compare_and_delete(p + "owners/" + unit, options_.replica);
+    auto deleted = etcd_->compare_and_delete(owner_key(options_.group, unit), options_.replica);
     if (!deleted) continue;  // tried again at the next pass
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      held_.erase(unit);
-      releasing_.erase(unit);
-      drained_.erase(unit);
-    }
+    forget(unit);
     changed = true;
     const std::string to = planned(unit);
     record_ownership(unit, revision, "released",
@@ -516,7 +530,7 @@ void ReplicaGroup::reconcile() {
         // Written by hand, without a lease: it would block the unit forever.
         services_.log.warn("ha: owner key of {} has no lease (written by hand?); deleting it",
                            unit);
-        (void)etcd_->compare_and_delete(p + "owners/" + unit, o->second.replica);
+        (void)etcd_->compare_and_delete(owner_key(options_.group, unit), o->second.replica);
       }
       continue;  // its owner gives it up (or its lease expires); the watch shows when
     }
@@ -524,7 +538,7 @@ void ReplicaGroup::reconcile() {
     if (o != owners.end()) {
       revision = o->second.revision;  // ours already: an answer lost before
     } else {
-      auto put = etcd_->put_if_absent(p + "owners/" + unit, options_.replica, lease);
+      auto put = etcd_->put_if_absent(owner_key(options_.group, unit), options_.replica, lease);
       if (!put) {
         std::lock_guard<std::mutex> lock(mutex_);
         last_etcd_error_ = put.failure().describe();

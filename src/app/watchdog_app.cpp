@@ -163,17 +163,16 @@ void log_audit_record(spdlog::logger& log, const AuditRecord& r, bool written,
               pause_on_audit_failure ? "; cancelling is paused until it can be written" : "");
 }
 
-// This replica's name: [ha] replica, or the host name.
-std::string replica_name(const HaSettings& ha) {
-  if (!ha.replica.empty()) return ha.replica;
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "localhost";
-  return host;
-}
-
 std::string host_name() {
   char host[256] = {};
   return ::gethostname(host, sizeof host - 1) == 0 ? host : "";
+}
+
+// This replica's name: [ha] replica, or the host name.
+std::string replica_name(const HaSettings& ha) {
+  if (!ha.replica.empty()) return ha.replica;
+  const std::string host = host_name();
+  return host.empty() ? "localhost" : host;
 }
 
 // --show-ha: the group as etcd has it now.

@@ -259,6 +259,18 @@ TEST_F(ReplicaGroupTest, AnEtcdOutageStopsCancelsWithinTheLeaseAndTheyResumeAfte
       2s));
 }
 
+TEST(ReplicaGroupKeys, TheLayoutOfAGroupsKeys) {
+  EXPECT_EQ(member_key("prod", "wd-1"), "/neptune-watchdog/prod/members/wd-1");
+  EXPECT_EQ(owner_key("prod", "cluster.c"), "/neptune-watchdog/prod/owners/cluster.c");
+  const GroupKey owner = parse_group_key("prod", "/neptune-watchdog/prod/owners/cluster.c");
+  EXPECT_EQ(owner.kind, GroupKey::Kind::owner);
+  EXPECT_EQ(owner.name, "cluster.c");
+  EXPECT_EQ(parse_group_key("prod", "/neptune-watchdog/prod/members/wd-1").name, "wd-1");
+  for (const char* other : {"/neptune-watchdog/prod/owners/", "/neptune-watchdog/prod/whatever",
+                            "/neptune-watchdog/other/members/wd-1", "members/wd-1"})
+    EXPECT_EQ(parse_group_key("prod", other).kind, GroupKey::Kind::other) << other;
+}
+
 TEST(ReplicaGroupBadInput, AnEtcdThatAnswersNonsenseGetsNoUnitActedOn) {
   test::ScriptedHttpServer garbage;
   garbage.set_fallback(test::ScriptedResponse{200, "<html>not etcd</html>", "text/html"});

@@ -55,6 +55,18 @@ struct ReplicaGroupOptions {
   double max_clock_drift = 0.01;  // see nw/core/lease_guard.h
 };
 
+// The layout of a group's keys in etcd (see the top of this file), for the group and for
+// --show-ha. A key is a member's, a unit's owner key, or something else (written by hand).
+std::string group_prefix(const std::string& group);  // "/neptune-watchdog/GROUP/"
+std::string member_key(const std::string& group, const std::string& replica);
+std::string owner_key(const std::string& group, const std::string& unit);
+struct GroupKey {
+  enum class Kind { member, owner, other };
+  Kind kind = Kind::other;
+  std::string name;  // the replica of a member key, the unit of an owner key
+};
+GroupKey parse_group_key(const std::string& group, const std::string& key);
+
 // "host H, pid N, started T" from a member key's value, or the value itself (made printable)
 // when it is not what a replica writes (a key written by hand).
 std::string describe_member(const std::string& value);
@@ -110,7 +122,6 @@ class ReplicaGroup {
   std::optional<OwnerFence> holder_of(const std::string& unit) const;
 
   const std::string& replica() const { return options_.replica; }
-  std::string prefix() const;
   // Why this replica does not act now (empty while it does), for /healthz and the ha records.
   std::string not_acting_cause() const;
 
@@ -124,8 +135,15 @@ class ReplicaGroup {
   void keeper();
   void watcher();
   void balancer();
+  // A new lease, its grant confirmed to the guard; 0 when etcd did not grant one.
+  std::int64_t grant_lease();
+  // One keep-alive of `lease`, confirmed to the guard: its TTL again (0: the lease is gone), or
+  // nullopt when etcd did not answer.
+  std::optional<std::int64_t> renew(std::int64_t lease);
   // One registration attempt with the lease in force; true when the member key is ours.
   bool register_member(std::int64_t lease);
+  // This replica no longer holds `unit` (released or lost).
+  void forget(const std::string& unit);
   void lose_everything(const std::string& why);
   void reconcile();
   void check_acting();
