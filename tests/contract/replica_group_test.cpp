@@ -14,6 +14,7 @@
 #include "nw/core/replica_assignment.h"
 #include "nw/io/logging.h"
 #include "support/etcd_server.h"
+#include "support/eventually.h"
 #include "support/recording_journal.h"
 #include "support/scripted_http_server.h"
 
@@ -23,14 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::EtcdServer;
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
+using test::eventually;
 
 EtcdOptions etcd_options(const EtcdServer& server) {
   EtcdOptions options;

@@ -30,6 +30,16 @@
 namespace nw::e2e {
 
 namespace fs = std::filesystem;
+
+// Every record of an audit file (one JSON object per line), in order.
+inline std::vector<Poco::JSON::Object::Ptr> read_audit_records(const std::string& path) {
+  std::vector<Poco::JSON::Object::Ptr> records;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty())
+      records.push_back(Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>());
+  return records;
+}
 using test::ChildProcess;
 
 inline constexpr std::chrono::milliseconds kStartTimeout{10000};
@@ -185,14 +195,7 @@ class Workspace {
 
   // Every record in the file, the write-ahead `sending` records included.
   std::vector<Poco::JSON::Object::Ptr> all_audit_records() const {
-    std::vector<Poco::JSON::Object::Ptr> records;
-    std::ifstream in(audit_path());
-    std::string line;
-    while (std::getline(in, line)) {
-      Poco::JSON::Parser parser;
-      records.push_back(parser.parse(line).extract<Poco::JSON::Object::Ptr>());
-    }
-    return records;
+    return read_audit_records(audit_path());
   }
 
   // The topology records of discovered clusters, as "ENDPOINT CHANGE: DETAIL".

@@ -18,6 +18,7 @@
 #include "e2e/e2e_support.h"
 #include "support/child_process.h"
 #include "support/etcd_server.h"
+#include "support/eventually.h"
 
 namespace nw {
 namespace {
@@ -77,14 +78,7 @@ struct Replica {
   std::uint16_t port = 0;
 };
 
-bool eventually(const std::function<bool()>& condition, milliseconds within) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  return condition();
-}
+using test::eventually;
 
 // DELETEs per query id, over every instance of the simulator.
 std::map<std::string, int> deletes(Simulator& sim) {
@@ -95,12 +89,7 @@ std::map<std::string, int> deletes(Simulator& sim) {
 }
 
 std::vector<Poco::JSON::Object::Ptr> records(const std::string& path) {
-  std::vector<Poco::JSON::Object::Ptr> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty())
-      out.push_back(Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>());
-  return out;
+  return e2e::read_audit_records(path);
 }
 
 std::string offender(int n) {
