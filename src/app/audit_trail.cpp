@@ -25,23 +25,26 @@ std::shared_ptr<AuditJournal> AuditTrail::journal() const {
 }
 
 bool AuditTrail::record(const AuditRecord& record) {
-  if (stamp_) {
-    AuditRecord stamped = record;
-    stamp_(stamped);
-    const bool written = journal()->write(stamped);
-    for (const auto& observer : observers_) observer(stamped, written);
-    return written;
-  }
-  const bool written = journal()->write(record);
-  for (const auto& observer : observers_) observer(record, written);
-  return written;
+  if (stamp_) return tell(stamped(record), true);
+  return tell(record, true);
 }
 
 bool AuditTrail::record_quietly(const AuditRecord& record) {
-  if (!stamp_) return journal()->write(record);
-  AuditRecord stamped = record;
-  stamp_(stamped);
-  return journal()->write(stamped);
+  if (stamp_) return tell(stamped(record), false);
+  return tell(record, false);
+}
+
+AuditRecord AuditTrail::stamped(const AuditRecord& record) const {
+  AuditRecord out = record;
+  stamp_(out);
+  return out;
+}
+
+bool AuditTrail::tell(const AuditRecord& record, bool observers) {
+  const bool written = journal()->write(record);
+  if (observers)
+    for (const auto& observer : observers_) observer(record, written);
+  return written;
 }
 
 std::string AuditTrail::next_record_id() {

@@ -57,6 +57,11 @@ class AuditTrail {
   bool healthy() const { return journal()->healthy(); }
 
  private:
+  // `record` with what stamp_ fills in (only when a stamp is set: a copy per record).
+  AuditRecord stamped(const AuditRecord& record) const;
+  // Writes `record`, then tells the observers if asked.
+  bool tell(const AuditRecord& record, bool observers);
+
   mutable std::mutex mutex_;  // guards the pointer only, never held across a write
   std::shared_ptr<AuditJournal> journal_;
   std::vector<Observer> observers_;
