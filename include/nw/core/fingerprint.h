@@ -1,0 +1,59 @@
+#pragma once
+// A query's shape: its text with the values taken out, so that the copies an application
+// sends again and again (with other ids, names, numbers) share one fingerprint. Quarantine,
+// per-shape limits, the audit's `fingerprint` field and `--digest` all use it.
+//
+// The normalised text, per language:
+//   - string and number literals become `?` (booleans too; `null` stays: it is a shape);
+//     a negative number's sign goes with it; two or more `?` separated by commas (in SPARQL
+//     also by blanks) become one `?+`, and so does a one-element list `[?]`, so that lists of
+//     literals of any length share one shape;
+//   - parameters stay as written (`$name` in openCypher); identifiers, labels, property keys,
+//     IRIs (`<http://...>`) and prefixed names stay: they are the shape;
+//   - comments go (`//` and `/* */`; `#` in SPARQL), and so does whitespace: one blank is kept
+//     between two words and around keywords, none elsewhere;
+//   - keywords and function names are case-folded to lower case in openCypher and SPARQL,
+//     whose keywords ignore case; Gremlin's steps are method names and keep their case.
+//   - Gremlin keeps the strings that name things (labels, property keys, step labels:
+//     `hasLabel('person')`, `out('knows')`, `values('name')`) and replaces those that are
+//     values: every argument of V, E, hasId, is, constant, inject and the predicates (eq,
+//     within, gt, ...), the value of has(key, value) and has(label, key, value), the values of
+//     property(key, value, ...), and a map's values (`['name': 'marko']`). Text in bytecode
+//     form as Neptune shows it (`[[], [V(), has(name, marko)]]`, starting with `[[`) has its
+//     bare-word arguments judged the same way.
+//
+// The fingerprint is MurmurHash64A (seed kFingerprintSeed) of the normalised text's bytes,
+// written as 16 lower-case hex digits. Both the normalisation and the hash are part of the
+// audit contract: a fingerprint in last year's audit log means the same shape today. Any
+// change to them is a new kFingerprintVersion, said in the release notes
+// (tests/unit/core/fingerprint_test.cpp pins a fixture set).
+//
+// Pure and total: any bytes (unterminated strings, invalid UTF-8, megabytes of text) give a
+// fingerprint in time linear in the text's length. Neptune cuts query text at 1,024
+// characters, so a longer query's fingerprint is that of its first 1,024 characters.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "nw/core/query_status.h"
+
+namespace nw {
+
+inline constexpr int kFingerprintVersion = 1;
+inline constexpr std::uint64_t kFingerprintSeed = 0x6e657074756e6531ULL;  // "neptune1"
+
+struct Fingerprint {
+  std::uint64_t hash = 0;
+  std::string text;  // the normalised text
+};
+
+// The shape of `text`, a query in `language`.
+Fingerprint fingerprint_query(Language language, std::string_view text);
+
+// 16 lower-case hex digits.
+std::string fingerprint_hex(std::uint64_t hash);
+
+// MurmurHash64A of `bytes` with `seed`: the fingerprint's hash, exposed for its pinned tests.
+std::uint64_t murmur_hash64a(std::string_view bytes, std::uint64_t seed);
+
+}  // namespace nw

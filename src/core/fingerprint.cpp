@@ -1,0 +1,559 @@
+#include "nw/core/fingerprint.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <vector>
+
+namespace nw {
+
+namespace {
+
+enum class Kind : std::uint8_t {
+  word,         // identifiers, labels, prefixed names, language tags: kept as written
+  keyword,      // case-folded
+  function,     // a function's name: case-folded (openCypher, SPARQL)
+  placeholder,  // a literal, replaced
+  string,       // a Gremlin string that names something: kept, re-quoted with '
+  param,        // $name (openCypher), ?name and $name (SPARQL): kept
+  iri,          // <...> (SPARQL): kept
+  open,
+  close,
+  comma,
+  colon,
+  dot,
+  op,  // any other punctuation, runs merged ("->", "<=", "=~")
+};
+
+struct Token {
+  Kind kind;
+  std::uint32_t begin;  // into the text
+  std::uint32_t size;
+};
+
+bool is_space(unsigned char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+bool is_digit(unsigned char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(unsigned char c) {
+  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+// Letters, digits and `_`; any byte of a multi-byte UTF-8 character (or of invalid UTF-8)
+// counts as a letter, so that names in any script stay whole.
+bool is_word_char(unsigned char c) {
+  return is_alpha(c) || is_digit(c) || c == '_' || c >= 0x80;
+}
+bool is_word_start(unsigned char c) {
+  return is_alpha(c) || c == '_' || c >= 0x80;
+}
+bool is_op_char(unsigned char c) {
+  return std::strchr("-+*/%=<>!&|^~?@;\\", c) != nullptr && c != '\0';
+}
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != b[i]) return false;
+  return true;
+}
+
+// Lower case. Words of these lists are case-folded wherever they appear.
+constexpr std::string_view kCypherKeywords[] = {
+    "all",      "and",    "as",     "asc",     "ascending",  "by",       "call",     "case",
+    "contains", "create", "delete", "desc",    "descending", "detach",   "distinct", "else",
+    "end",      "ends",   "exists", "foreach", "in",         "is",       "limit",    "load",
+    "match",    "merge",  "not",    "null",    "on",         "optional", "or",       "order",
+    "remove",   "return", "set",    "skip",    "starts",     "then",     "union",    "unwind",
+    "using",    "when",   "where",  "with",    "xor",        "yield",    "csv"};
+constexpr std::string_view kSparqlKeywords[] = {
+    "add",      "all",       "as",     "asc",      "ask",    "base",    "bind",    "by",
+    "clear",    "construct", "copy",   "create",   "data",   "default", "delete",  "desc",
+    "describe", "distinct",  "drop",   "exists",   "filter", "from",    "graph",   "group",
+    "having",   "in",        "insert", "into",     "limit",  "load",    "minus",   "move",
+    "named",    "not",       "offset", "optional", "order",  "prefix",  "reduced", "select",
+    "service",  "silent",    "to",     "union",    "using",  "values",  "where",   "with",
+    "undef",    "separator"};
+
+template <std::size_t N>
+bool listed(const std::string_view (&words)[N], std::string_view word) {
+  if (word.size() > 12) return false;
+  char buffer[12];
+  for (std::size_t i = 0; i < word.size(); ++i) buffer[i] = lower(word[i]);
+  const std::string_view folded(buffer, word.size());
+  return std::find(std::begin(words), std::end(words), folded) != std::end(words);
+}
+
+// Gremlin steps and predicates whose every argument is a value.
+constexpr std::string_view kGremlinValueCalls[] = {"E",
+                                                   "V",
+                                                   "between",
+                                                   "constant",
+                                                   "containing",
+                                                   "endingWith",
+                                                   "eq",
+                                                   "gt",
+                                                   "gte",
+                                                   "hasId",
+                                                   "hasValue",
+                                                   "inject",
+                                                   "inside",
+                                                   "is",
+                                                   "lt",
+                                                   "lte",
+                                                   "neq",
+                                                   "notContaining",
+                                                   "notEndingWith",
+                                                   "notRegex",
+                                                   "notStartingWith",
+                                                   "outside",
+                                                   "regex",
+                                                   "startingWith",
+                                                   "within",
+                                                   "without"};
+
+class Normaliser {
+ public:
+  Normaliser(Language language, std::string_view text) : language_(language), text_(text) {
+    tokens_.reserve(text.size() / 3 + 8);
+    std::size_t first = 0;
+    while (first < text.size() && is_space(static_cast<unsigned char>(text[first]))) ++first;
+    bytecode_ = language == Language::gremlin && text.substr(first, 2) == "[[";
+  }
+
+  Fingerprint run() {
+    tokenize();
+    Fingerprint out;
+    out.text = emit();
+    out.hash = murmur_hash64a(out.text, kFingerprintSeed);
+    return out;
+  }
+
+ private:
+  struct Frame {
+    std::size_t open;                     // the token index of the bracket
+    bool call = false;                    // a `(` right after a word: a call
+    std::vector<std::size_t> arg_starts;  // token index where each argument starts
+  };
+
+  unsigned char at(std::size_t i) const {
+    return i < text_.size() ? static_cast<unsigned char>(text_[i]) : 0;
+  }
+  std::string_view slice(const Token& t) const { return text_.substr(t.begin, t.size); }
+  void push(Kind kind, std::size_t begin, std::size_t end) {
+    tokens_.push_back(
+        Token{kind, static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end - begin)});
+  }
+  bool sparql() const { return language_ == Language::sparql; }
+  bool gremlin() const { return language_ == Language::gremlin; }
+
+  void tokenize() {
+    std::size_t i = 0;
+    const std::size_t n = text_.size();
+    while (i < n) {
+      const unsigned char c = at(i);
+      if (is_space(c)) {
+        ++i;
+      } else if (!sparql() && c == '/' && at(i + 1) == '/') {
+        i = skip_line(i);
+      } else if (!sparql() && c == '/' && at(i + 1) == '*') {
+        const std::size_t end = text_.find("*/", i + 2);
+        i = end == std::string_view::npos ? n : end + 2;
+      } else if (sparql() && c == '#') {
+        i = skip_line(i);
+      } else if (c == '\'' || c == '"') {
+        i = string_literal(i);
+      } else if (c == '`' && !sparql()) {
+        i = backticked(i);
+      } else if (is_digit(c) || (c == '.' && is_digit(at(i + 1)) && !after_value() &&
+                                 !(tokens_.size() > 0 && tokens_.back().kind == Kind::dot))) {
+        i = number(i);
+      } else if (is_word_start(c) || (sparql() && c == ':')) {
+        i = word(i);
+      } else if (c == '$' && is_word_char(at(i + 1))) {
+        std::size_t j = i + 1;
+        while (j < n && is_word_char(at(j))) ++j;
+        push(Kind::param, i, j);
+        i = j;
+      } else if (sparql() && c == '?' && is_word_char(at(i + 1))) {
+        std::size_t j = i + 1;
+        while (j < n && is_word_char(at(j))) ++j;
+        push(Kind::param, i, j);
+        i = j;
+      } else if (sparql() && c == '<' && iri_end(i) != 0) {
+        const std::size_t end = iri_end(i);
+        push(Kind::iri, i, end);
+        i = end;
+      } else if (sparql() && c == '@' && is_alpha(at(i + 1))) {
+        std::size_t j = i + 1;
+        while (j < n && (is_word_char(at(j)) || at(j) == '-')) ++j;
+        push(Kind::op, i, j);  // a language tag, written against its string
+        i = j;
+      } else if (c == '(' || c == '[' || c == '{') {
+        open(i);
+        ++i;
+      } else if (c == ')' || c == ']' || c == '}') {
+        close(i);
+        ++i;
+      } else if (c == ',') {
+        push(Kind::comma, i, i + 1);
+        if (!frames_.empty()) frames_.back().arg_starts.push_back(tokens_.size());
+        ++i;
+      } else if (c == ':') {
+        push(Kind::colon, i, i + 1);
+        ++i;
+      } else if (c == '.') {
+        push(Kind::dot, i, i + 1);
+        ++i;
+      } else {
+        i = op(i);
+      }
+    }
+    // Unclosed calls (text cut by Neptune) are judged with what they hold.
+    while (!frames_.empty()) close(n);
+  }
+
+  std::size_t skip_line(std::size_t i) const {
+    const std::size_t end = text_.find('\n', i);
+    return end == std::string_view::npos ? text_.size() : end + 1;
+  }
+
+  // A quoted string, with backslash escapes; ''' and """ (Gremlin's Groovy, SPARQL) run to
+  // the same three quotes. Unterminated: to the end of the text.
+  std::size_t string_literal(std::size_t i) {
+    const unsigned char quote = at(i);
+    const bool triple =
+        !(language_ == Language::opencypher) && at(i + 1) == quote && at(i + 2) == quote;
+    const std::size_t content = i + (triple ? 3 : 1);
+    std::size_t j = content;
+    std::size_t end = text_.size();
+    std::size_t after = text_.size();
+    while (j < text_.size()) {
+      const unsigned char c = at(j);
+      if (c == '\\') {
+        j += 2;
+        continue;
+      }
+      if (c == quote && (!triple || (at(j + 1) == quote && at(j + 2) == quote))) {
+        end = j;
+        after = j + (triple ? 3 : 1);
+        break;
+      }
+      ++j;
+    }
+    end = std::min(end, text_.size());
+    const bool key = gremlin() && !(tokens_.size() > 0 && tokens_.back().kind == Kind::colon);
+    push(key ? Kind::string : Kind::placeholder, content, end);
+    return std::min(after, text_.size());
+  }
+
+  std::size_t backticked(std::size_t i) {
+    std::size_t j = i + 1;
+    while (j < text_.size()) {
+      if (at(j) == '`') {
+        if (at(j + 1) == '`') {
+          j += 2;
+          continue;
+        }
+        ++j;
+        push(Kind::word, i, j);
+        return j;
+      }
+      ++j;
+    }
+    push(Kind::word, i, text_.size());
+    return text_.size();
+  }
+
+  // Whether the token before is something a minus sign would subtract from.
+  bool after_value() const {
+    if (tokens_.empty()) return false;
+    switch (tokens_.back().kind) {
+      case Kind::word:
+      case Kind::keyword:
+      case Kind::function:
+      case Kind::placeholder:
+      case Kind::string:
+      case Kind::param:
+      case Kind::iri:
+      case Kind::close:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  std::size_t number(std::size_t i) {
+    std::size_t j = i;
+    while (is_digit(at(j))) ++j;
+    if (at(j) == '.' && is_digit(at(j + 1))) {
+      ++j;
+      while (is_digit(at(j))) ++j;
+    }
+    if ((at(j) | 0x20) == 'e' &&
+        (is_digit(at(j + 1)) || ((at(j + 1) == '-' || at(j + 1) == '+') && is_digit(at(j + 2))))) {
+      j += 2;
+      while (is_digit(at(j))) ++j;
+    }
+    while (is_word_char(at(j))) ++j;  // 0x1F, 10L, 1.5d
+    // A sign that is not a subtraction belongs to the literal: `-5` is the value minus five.
+    if (!tokens_.empty() && tokens_.back().kind == Kind::op && slice(tokens_.back()) == "-") {
+      const Token minus = tokens_.back();
+      tokens_.pop_back();
+      if (after_value()) tokens_.push_back(minus);
+    }
+    push(Kind::placeholder, i, j);
+    return j;
+  }
+
+  std::size_t word(std::size_t i) {
+    std::size_t j = i + 1;
+    while (j < text_.size()) {
+      const unsigned char c = at(j);
+      if (is_word_char(c) || (gremlin() && c == '$')) {
+        ++j;
+      } else if (sparql() && (c == ':' || c == '-')) {
+        ++j;
+      } else if (sparql() && c == '.' && is_word_char(at(j + 1))) {
+        ++j;
+      } else {
+        break;
+      }
+    }
+    const std::string_view w = text_.substr(i, j - i);
+    if (iequals(w, "true") || iequals(w, "false")) {
+      push(Kind::placeholder, i, j);
+    } else if ((language_ == Language::opencypher && listed(kCypherKeywords, w)) ||
+               (sparql() && listed(kSparqlKeywords, w))) {
+      push(Kind::keyword, i, j);
+    } else if (!gremlin() && followed_by_paren(j) && w.find(':') == std::string_view::npos) {
+      push(Kind::function, i, j);  // function names ignore case too
+    } else {
+      push(Kind::word, i, j);
+    }
+    return j;
+  }
+
+  bool followed_by_paren(std::size_t j) const {
+    while (j < text_.size() && is_space(at(j))) ++j;
+    return at(j) == '(';
+  }
+
+  // The end of an IRI `<...>` starting at `i`, or 0 when `<` is an operator here.
+  std::size_t iri_end(std::size_t i) const {
+    for (std::size_t j = i + 1; j < text_.size(); ++j) {
+      const unsigned char c = at(j);
+      if (c == '>') return j + 1;
+      if (is_space(c) || std::strchr("<\"{}|^`", c)) return 0;
+    }
+    return 0;
+  }
+
+  std::size_t op(std::size_t i) {
+    std::size_t j = i + 1;
+    // A run of operator characters is one token; a `-` that starts a number ends the run.
+    while (is_op_char(at(j)) && !(at(j) == '-' && is_digit(at(j + 1))) &&
+           !(sparql() && at(j) == '?' && is_word_char(at(j + 1))) &&
+           !(sparql() && at(j) == '<' && iri_end(j) != 0))
+      ++j;
+    push(Kind::op, i, j);
+    return j;
+  }
+
+  void open(std::size_t i) {
+    Frame frame;
+    frame.open = tokens_.size();
+    frame.call = text_[i] == '(' && !tokens_.empty() &&
+                 (tokens_.back().kind == Kind::word || tokens_.back().kind == Kind::keyword ||
+                  tokens_.back().kind == Kind::function);
+    frame.arg_starts.push_back(tokens_.size() + 1);
+    push(Kind::open, i, i + 1);
+    frames_.push_back(std::move(frame));
+  }
+
+  void close(std::size_t i) {
+    if (i < text_.size()) push(Kind::close, i, i + 1);
+    if (frames_.empty()) return;
+    const Frame frame = std::move(frames_.back());
+    frames_.pop_back();
+    if (gremlin() && frame.call)
+      judge_gremlin_call(frame, i < text_.size() ? tokens_.size() - 1 : tokens_.size());
+  }
+
+  // Which arguments of a Gremlin call are values (replaced) and which name things (kept).
+  void judge_gremlin_call(const Frame& frame, std::size_t end) {
+    const std::string_view callee = slice(tokens_[frame.open - 1]);
+    std::vector<std::pair<std::size_t, std::size_t>> args;  // [begin, end) token ranges
+    for (std::size_t a = 0; a < frame.arg_starts.size(); ++a) {
+      const std::size_t begin = frame.arg_starts[a];
+      const std::size_t stop = a + 1 < frame.arg_starts.size() ? frame.arg_starts[a + 1] - 1 : end;
+      if (stop > begin) args.emplace_back(begin, stop);
+    }
+    const auto replace = [&](std::size_t a) {
+      if (a >= args.size() || args[a].second - args[a].first != 1) return;
+      Token& t = tokens_[args[a].first];
+      if (t.kind == Kind::string || (bytecode_ && t.kind == Kind::word)) t.kind = Kind::placeholder;
+    };
+    if (std::find(std::begin(kGremlinValueCalls), std::end(kGremlinValueCalls), callee) !=
+        std::end(kGremlinValueCalls)) {
+      for (std::size_t a = 0; a < args.size(); ++a) replace(a);
+    } else if (callee == "has") {
+      if (args.size() >= 2) replace(args.size() - 1);
+    } else if (callee == "property") {
+      std::size_t first = 0;
+      if (!args.empty()) {
+        const std::string_view last_word = slice(tokens_[args[0].second - 1]);
+        if (last_word == "single" || last_word == "list" || last_word == "set") first = 1;
+      }
+      for (std::size_t a = first + 1; a < args.size(); a += 2) replace(a);
+    }
+  }
+
+  static bool wordish(Kind k) {
+    return k == Kind::word || k == Kind::keyword || k == Kind::function || k == Kind::placeholder ||
+           k == Kind::string || k == Kind::param || k == Kind::iri;
+  }
+
+  // One blank between two words and around keywords; none elsewhere.
+  static bool blank_between(Kind prev, Kind next) {
+    if (wordish(prev) && wordish(next)) return true;
+    if (prev == Kind::keyword && next != Kind::comma && next != Kind::close && next != Kind::dot)
+      return true;
+    return next == Kind::keyword && prev != Kind::open && prev != Kind::dot;
+  }
+
+  void append(std::string& out, const Token& t) const {
+    switch (t.kind) {
+      case Kind::keyword:
+      case Kind::function:
+        for (char ch : slice(t)) out.push_back(lower(ch));
+        return;
+      case Kind::placeholder:
+        out.push_back('?');
+        return;
+      case Kind::string:
+        out.push_back('\'');
+        out.append(slice(t));
+        out.push_back('\'');
+        return;
+      default:
+        out.append(slice(t));
+    }
+  }
+
+  std::string emit() const {
+    std::string out;
+    out.reserve(text_.size());
+    Kind prev = Kind::comma;
+    bool first = true;
+    for (std::size_t i = 0; i < tokens_.size(); ++i) {
+      const Token& t = tokens_[i];
+      if (!first && blank_between(prev, t.kind)) out.push_back(' ');
+      first = false;
+      if (t.kind != Kind::placeholder) {
+        append(out, t);
+        prev = t.kind;
+        continue;
+      }
+      // A run of literals: `?`, `?,?`, `? ?` ... become one `?+` (from two on, or one alone
+      // in a list's brackets).
+      std::size_t j = i;
+      std::size_t count = 1;
+      while (true) {
+        if (j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::placeholder) {
+          j += 1;
+        } else if (j + 2 < tokens_.size() && tokens_[j + 1].kind == Kind::comma &&
+                   tokens_[j + 2].kind == Kind::placeholder) {
+          j += 2;
+        } else {
+          break;
+        }
+        ++count;
+      }
+      const bool lone_in_list = count == 1 && i > 0 && text_[tokens_[i - 1].begin] == '[' &&
+                                tokens_[i - 1].kind == Kind::open && j + 1 < tokens_.size() &&
+                                tokens_[j + 1].kind == Kind::close;
+      out.append(count >= 2 || lone_in_list ? "?+" : "?");
+      prev = Kind::placeholder;
+      i = j;
+    }
+    return out;
+  }
+
+  const Language language_;
+  const std::string_view text_;
+  bool bytecode_ = false;
+  std::vector<Token> tokens_;
+  std::vector<Frame> frames_;
+};
+
+}  // namespace
+
+Fingerprint fingerprint_query(Language language, std::string_view text) {
+  // Token offsets are 32-bit; Neptune never shows more than 1,024 characters anyway.
+  constexpr std::size_t kMaxText = std::size_t{1} << 30;
+  if (text.size() > kMaxText) text = text.substr(0, kMaxText);
+  return Normaliser(language, text).run();
+}
+
+std::string fingerprint_hex(std::uint64_t hash) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, hash >>= 4) out[static_cast<std::size_t>(i)] = kDigits[hash & 0xf];
+  return out;
+}
+
+std::uint64_t murmur_hash64a(std::string_view bytes, std::uint64_t seed) {
+  constexpr std::uint64_t m = 0xc6a4a7935bd1e995ULL;
+  constexpr int r = 47;
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t len = bytes.size();
+  std::uint64_t h = seed ^ (static_cast<std::uint64_t>(len) * m);
+  const std::size_t blocks = len / 8;
+  for (std::size_t b = 0; b < blocks; ++b) {
+    // Little-endian whatever the machine, so that a fingerprint is the same everywhere.
+    std::uint64_t k = 0;
+    for (int byte = 7; byte >= 0; --byte)
+      k = (k << 8) | data[b * 8 + static_cast<std::size_t>(byte)];
+    k *= m;
+    k ^= k >> r;
+    k *= m;
+    h ^= k;
+    h *= m;
+  }
+  const unsigned char* tail = data + blocks * 8;
+  switch (len & 7) {
+    case 7:
+      h ^= std::uint64_t{tail[6]} << 48;
+      [[fallthrough]];
+    case 6:
+      h ^= std::uint64_t{tail[5]} << 40;
+      [[fallthrough]];
+    case 5:
+      h ^= std::uint64_t{tail[4]} << 32;
+      [[fallthrough]];
+    case 4:
+      h ^= std::uint64_t{tail[3]} << 24;
+      [[fallthrough]];
+    case 3:
+      h ^= std::uint64_t{tail[2]} << 16;
+      [[fallthrough]];
+    case 2:
+      h ^= std::uint64_t{tail[1]} << 8;
+      [[fallthrough]];
+    case 1:
+      h ^= std::uint64_t{tail[0]};
+      h *= m;
+  }
+  h ^= h >> r;
+  h *= m;
+  h ^= h >> r;
+  return h;
+}
+
+}  // namespace nw
