@@ -46,6 +46,9 @@ OptionSet option_set() {
                        "with --test-matching: judge time windows and expiries at this RFC 3339 "
                        "instant (e.g. 2026-12-02T03:00:00Z) instead of now")
                     .argument("TIME"));
+  set.addOption(Option("fingerprints", "",
+                       "with --test-matching: also print each query's fingerprint and its "
+                       "normalised text (fingerprint_text) on a line of its own"));
   set.addOption(Option("help", "h", "print this help and exit"));
   set.addOption(Option("version", "", "print the version and exit"));
   return set;
@@ -84,6 +87,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
         o.once = true;
       else if (name == "dry-run")
         o.dry_run = true;
+      else if (name == "fingerprints")
+        o.fingerprints = true;
       else if (name == "help")
         o.help = true;
       else if (name == "version")
@@ -107,8 +112,9 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     }
     processor.checkRequired();
     // Both only change how --test-matching judges; elsewhere they would be silently ignored.
-    if ((parse.options.language || parse.options.at) && parse.options.test_matching.empty())
-      parse.error = "--language and --at apply to --test-matching only";
+    if ((parse.options.language || parse.options.at || parse.options.fingerprints) &&
+        parse.options.test_matching.empty())
+      parse.error = "--language, --at and --fingerprints apply to --test-matching only";
   } catch (const Poco::Util::OptionException& e) {
     parse.error = e.displayText();
   }

@@ -17,13 +17,16 @@
 #include "nw/app/config_holder.h"
 #include "nw/app/endpoint_poller.h"
 #include "nw/app/ha_report.h"
+#include "nw/app/quarantine_book.h"
 #include "nw/app/replica_group.h"
 #include "nw/app/rule_cost.h"
 #include "nw/app/scheduler.h"
 #include "nw/app/supervisor.h"
 #include "nw/app/test_matching.h"
 #include "nw/core/config_schema.h"
+#include "nw/core/fingerprint.h"
 #include "nw/core/replica_assignment.h"
+#include "nw/core/rfc3339.h"
 #include "nw/io/audit_log.h"
 #include "nw/io/config_file.h"
 #include "nw/io/credential_chains.h"
@@ -33,6 +36,7 @@
 #include "nw/io/exchange_reaper.h"
 #include "nw/io/logging.h"
 #include "nw/io/metrics_server.h"
+#include "nw/io/quarantine_state.h"
 #include "nw/io/rds_client.h"
 #include "nw/io/stream_journal.h"
 #include "nw/io/systemd_notify.h"
@@ -236,9 +240,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   const auto now = std::chrono::system_clock::now();
   if (opts.show_ha) return show_ha(loaded.config);
   if (!opts.test_matching.empty())
-    return run_test_matching(loaded.config, opts.test_matching,
-                             TestMatchingOptions{opts.at.value_or(now), opts.language, &std::cin},
-                             std::cout, std::cerr);
+    return run_test_matching(
+        loaded.config, opts.test_matching,
+        TestMatchingOptions{opts.at.value_or(now), opts.language, &std::cin, opts.fingerprints},
+        std::cout, std::cerr);
   if (opts.check_config) {
     // The same TLS set-up as the daemon's (no connection is made), so a bad ca_file fails here.
     // Every endpoint is tried, so that one run lists every error.
@@ -296,6 +301,13 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       std::cout << "# warning: " << w.format(opts.config_path) << "\n";
     for (const auto& w : regex_cost_warnings(loaded.config.policy))
       std::cout << "# warning: " << w.format(opts.config_path) << "\n";
+    if (!loaded.config.watchdog.quarantine_state.empty()) {
+      const QuarantineLoad kept =
+          load_quarantine_state(loaded.config.watchdog.quarantine_state, now);
+      if (!kept.problem.empty())
+        std::cout << "# warning: quarantine_state: " << kept.problem << "\n";
+      std::cout << describe_quarantine(kept.list, now);
+    }
     std::cout << "\n# configuration OK: version " << loaded.config.version << ", "
               << loaded.config.endpoints.size() << " endpoint(s), "
               << (loaded.config.clusters.empty()
@@ -374,13 +386,27 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     log_audit_record(log, r, written, *trail.journal(),
                      holder.get()->watchdog.pause_on_audit_failure);
   });
+  // Query shapes in quarantine: kept across reloads and, with quarantine_state, restarts
+  // (--once neither reads nor writes that file: it is the service's).
+  const std::string quarantine_path = opts.once ? "" : config->watchdog.quarantine_state;
+  QuarantineBook quarantine(load_quarantine(quarantine_path, clock.wall_now(), *log));
+  trail.observe([&quarantine, &holder, &log = *log](const AuditRecord& r, bool written) {
+    if (!written) return;
+    if (const auto started = quarantine.record_written(r, holder.get()->policy))
+      log.warn(
+          "quarantine: [rule.{}] cancelled query {} on {}; new queries of its shape (fingerprint "
+          "{}) are cancelled on sight until {}",
+          started->rule, loggable_id(r.query_id), r.endpoint, fingerprint_hex(started->fingerprint),
+          format_rfc3339(started->until));
+  });
   CancelDispatcher cancels(trail, budget, status, metrics, *log, stop, scheduler, clock,
                            3 * workers / 2);
   if (once_beside_replicas)
     log->warn("--once with an [ha] section: a dry run; the replicas that own the units cancel");
   const PollerServices services{
-      holder, trail, cancels, status,    metrics,
-      *log,   stop,  clock,   scheduler, opts.once ? RunMode::once : RunMode::service};
+      holder,     trail, cancels, status,    metrics,
+      *log,       stop,  clock,   scheduler, opts.once ? RunMode::once : RunMode::service,
+      &quarantine};
 
   // Holds every HTTP exchange (Neptune's and the credential sources') to its request_timeout,
   // and at shutdown ends those still waiting on a peer, so that no worker outlives run().
@@ -738,6 +764,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
 
   const sigset_t signals = handled_signals();
   bool signalled = false;
+  auto last_quarantine_tend = clock.wall_now();
   // Under --once, until every loop's cycle and every cancel it sent have finished.
   const auto once_done = [&] {
     return completion.all_finished(loops.size()) &&
@@ -770,6 +797,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
                                                          : "SIGQUIT");
       signalled = true;
       break;
+    }
+    if (clock.wall_now() - last_quarantine_tend >= std::chrono::seconds(1)) {
+      last_quarantine_tend = clock.wall_now();
+      quarantine.tend(last_quarantine_tend, quarantine_path, metrics, *log);
     }
     if (group && group->generation() != ownership_generation) follow_ownership();
     if (!opts.once && discovery.generation() != fleet_generation) follow_topology();
@@ -821,6 +852,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   } else if (abandoned > 0) {
     log->warn("{} cancel(s) not answered at shutdown, audited as failed", abandoned);
   }
+  quarantine.tend(clock.wall_now(), quarantine_path, metrics, *log);
   // Every cancel is audited by now: the lease goes, and with it this replica's units.
   if (group) group->stop();
   log->info("stopped");

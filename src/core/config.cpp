@@ -332,12 +332,19 @@ class ConfigBuilder {
       error(section.name, "rule name must use letters, digits, '-', '_' or '.'", section.line);
     apply(section, rule_keys(r, zones_));
     bool has_limit = false;
-    for (const char* key : {"max_elapsed", "max_waited", "max_running", "max_queued"})
+    for (const char* key : {"max_elapsed", "max_waited", "max_running", "max_queued",
+                            "max_running_per_fingerprint", "max_queued_per_fingerprint"})
       has_limit = has_limit || line_of(section, key) != 0;
     if (!has_limit)
       error(section.name,
-            "a rule needs at least one limit (max_elapsed, max_waited, max_running or max_queued)",
+            "a rule needs at least one limit (max_elapsed, max_waited, max_running, max_queued, "
+            "max_running_per_fingerprint or max_queued_per_fingerprint)",
             section.line);
+    if (r.quarantine && r.quarantine->count() < 1000)
+      error(section.name + ".quarantine",
+            "must be at least 1s: how long after the rule's last cancel of a shape new queries "
+            "of that shape are cancelled on sight (e.g. quarantine = 10m)",
+            line_of(section, "quarantine"));
     // A zero limit is broken by every query the rule selects: with action = cancel that is a
     // cancel of everything it selects, which is never what a limit is for. Recording them all
     // (action = log) is a legitimate census, so it stays allowed.
@@ -361,6 +368,13 @@ class ConfigBuilder {
                         "may run at once (e.g. max_running = 20)") +
                 only_record,
             line_of(section, "max_running"));
+    if (r.max_running_per_fingerprint && *r.max_running_per_fingerprint == 0)
+      error(section.name + ".max_running_per_fingerprint",
+            std::string("0 would cancel every running query this rule selects: write how many "
+                        "copies of one query shape may run at once (e.g. "
+                        "max_running_per_fingerprint = 3)") +
+                only_record,
+            line_of(section, "max_running_per_fingerprint"));
   }
 
   void protect_section(const IniSection& section, std::size_t index) {
@@ -588,6 +602,14 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c,
             {key + ".endpoints", "'" + pattern + "' matches no configured endpoint", 0});
   };
   for (const auto& r : rules) unmatched_endpoints("rule." + r.name, r.endpoints);
+  for (const auto& r : rules)
+    if (r.quarantine && (r.action == RuleAction::log || r.dry_run || c.policy.dry_run))
+      warnings.push_back(
+          {"rule." + r.name + ".quarantine",
+           "has no effect: a quarantine starts at a cancel, and this rule " +
+               std::string(r.action == RuleAction::log ? "only logs (action = log)"
+                                                       : "cancels nothing in a dry run"),
+           0});
   for (const auto& p : c.policy.protections) unmatched_endpoints(p.section, p.endpoints);
   for (const auto& p : c.policy.protections)
     if (p.until && *p.until <= now)

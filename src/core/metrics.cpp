@@ -236,6 +236,11 @@ void Metrics::cancelling_paused(bool paused, const std::string& cause) {
   paused_cause_ = paused ? cause : std::string();
 }
 
+void Metrics::quarantined_fingerprints(std::size_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  quarantined_ = count;
+}
+
 void Metrics::config_in_force(const std::string& version) {
   std::lock_guard<std::mutex> lock(mutex_);
   config_version_ = version;
@@ -366,6 +371,11 @@ std::string Metrics::render() const {
          "1 while cancelling is paused because the audit log cannot be written "
          "(on_audit_failure = pause), else 0.");
   sample(out, "cancelling_paused", {}, {}, cancelling_paused_ ? 1 : 0);
+
+  family(out, "quarantined_fingerprints", "gauge",
+         "Query shapes in quarantine: new queries of these fingerprints are cancelled on sight "
+         "by the rule that quarantined them (a rule's quarantine key).");
+  sample(out, "quarantined_fingerprints", {}, {}, static_cast<std::int64_t>(quarantined_));
 
   family(out, "discovery_refreshes_total", "counter",
          "Refreshes of a cluster's topology through the management API, by outcome (ok, or the "

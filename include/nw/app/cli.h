@@ -22,6 +22,7 @@ struct CliOptions {
   bool dry_run = false;
   bool help = false;
   bool version = false;
+  bool fingerprints = false;  // --test-matching: print each query's shape too
   // Files or directories of captured status JSON; "-" reads standard input.
   std::vector<std::string> test_matching;
   // --test-matching only. --language: how to read every body (unset: from each body).

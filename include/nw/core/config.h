@@ -106,6 +106,9 @@ struct WatchdogSettings {
   // 0600), for a log shipper running under a group of its own; empty: none. Only the name is
   // kept here: the io layer resolves it (nw/io/audit_log.h).
   std::string audit_group;
+  // Where the quarantined query shapes are kept across restarts (written atomically when they
+  // change); empty: in memory only, kept across reloads but not restarts.
+  std::string quarantine_state;
   LogLevel log_level = LogLevel::info;
   // Prometheus /metrics and /healthz on this host:port (e.g. 127.0.0.1:9464); empty: off.
   std::string metrics_listen;

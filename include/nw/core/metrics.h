@@ -115,6 +115,9 @@ class Metrics {
   // paused, health() is false with the cause: the watchdog polls but cancels nothing.
   void cancelling_paused(bool paused, const std::string& cause);
 
+  // Query shapes in quarantine now (nw/core/quarantine.h), across rules.
+  void quarantined_fingerprints(std::size_t count);
+
   // A SIGHUP reload was applied (ok) or refused (error); the last one's result is a gauge
   // (1 from the start, when no reload was tried yet).
   void config_reloaded(bool ok);
@@ -193,6 +196,7 @@ class Metrics {
   bool last_reload_ok_ = true;
   std::uint64_t audit_write_errors_ = 0;
   bool cancelling_paused_ = false;
+  std::size_t quarantined_ = 0;
   std::string paused_cause_;
   std::map<Labels, std::uint64_t> discovery_refreshes_;   // cluster, outcome (ok or error code)
   std::map<std::string, std::size_t> cluster_instances_;  // cluster

@@ -100,9 +100,9 @@ TEST(ParseCli, TestMatchingOptionErrors) {
        "--at: 'tomorrow' is not an RFC 3339 time (e.g. 2026-12-02T03:00:00Z)"},
       {"a time without its zone", {"--test-matching", "a", "--at", "2026-12-02T03:00:00"},
        "--at: '2026-12-02T03:00:00' is not an RFC 3339 time (e.g. 2026-12-02T03:00:00Z)"},
-      {"--language alone", {"--language", "sparql"}, "--language and --at apply to --test-matching only"},
+      {"--language alone", {"--language", "sparql"}, "--language, --at and --fingerprints apply to --test-matching only"},
       {"--at with --once", {"--once", "--at", "2026-12-02T03:00:00Z"},
-       "--language and --at apply to --test-matching only"},
+       "--language, --at and --fingerprints apply to --test-matching only"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);

@@ -26,7 +26,8 @@ using Changes = std::vector<KeyChange>;
 const std::string kEveryKey =
     "[watchdog]\npoll_interval = 2s\nschedule = fixed\nconfirm_by_id = true\ndry_run = true\n"
     "max_cancels_per_minute = 30\naudit_log = journal, /tmp/a.jsonl\naudit_max_size = 1M\n"
-    "audit_max_files = 3\naudit_group = adm\nmetrics_listen = 127.0.0.1:9464\n"
+    "audit_max_files = 3\naudit_group = adm\nquarantine_state = "
+    "/var/lib/neptune-watchdog/quarantine.json\nmetrics_listen = 127.0.0.1:9464\n"
     "on_audit_failure = continue\nworkers = 8\nmax_cancels_in_flight = 2\nlog_level = debug\n"
     "[retry]\nmax_attempts = 3\ninitial_backoff = 200ms\nmax_backoff = 10s\n"
     "[ha]\netcd = https://etcd-1:2379, https://etcd-2:2379\ngroup = prod\nreplica = wd-1\n"
@@ -49,6 +50,7 @@ const std::string kEveryKey =
     "endpoints = writer\nroles = writer\n"
     "[rule.r]\nmax_elapsed = 5m\nmax_waited = 1m\nquery_matches = ^MATCH\n"
     "query_excludes = exempt\nmax_running = 3\nmax_queued = 0\n"
+    "max_running_per_fingerprint = 2\nmax_queued_per_fingerprint = 4\nquarantine = 10m\n"
     "active = Mon-Fri 08:00-18:00 UTC\naction = log\nsilent = true\ndry_run = true\n"
     "max_cancels_per_minute = 5\nlanguages = gremlin\nendpoints = writer, reader-?, *-analytics\n"
     "roles = writer, reader\n";
