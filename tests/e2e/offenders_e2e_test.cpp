@@ -21,23 +21,15 @@ namespace nw {
 namespace {
 
 using e2e::joined;
+using e2e::running;
 using e2e::SimQuery;
 using e2e::Simulator;
+using e2e::uuid;
 using e2e::Workspace;
 using std::chrono::milliseconds;
 using test::ChildProcess;
 
 constexpr milliseconds kWait{30000};
-
-std::string uuid(int n) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08d-0000-4000-8000-%012d", n, n);
-  return buf;
-}
-
-SimQuery running(int n, const std::string& text, std::int64_t elapsed) {
-  return SimQuery{uuid(n), text, "running", elapsed, 0};
-}
 
 std::vector<std::string> sorted(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
