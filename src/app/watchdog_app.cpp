@@ -15,6 +15,7 @@
 #include "nw/app/cli.h"
 #include "nw/app/cluster_discovery.h"
 #include "nw/app/config_holder.h"
+#include "nw/app/digest.h"
 #include "nw/app/endpoint_poller.h"
 #include "nw/app/ha_report.h"
 #include "nw/app/quarantine_book.h"
@@ -224,6 +225,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     std::cout << "neptune-watchdog " NW_VERSION "\n";
     return kExitOk;
   }
+  if (!opts.digest.empty())
+    return run_digest(opts.digest,
+                      DigestOptions{opts.digest_range, opts.digest_format, opts.digest_limit},
+                      std::cout, std::cerr);
 
   ConfigResult loaded = load_config_file(opts.config_path);
   if (!loaded.ok()) {
