@@ -25,7 +25,7 @@ namespace nw {
 
 // Longer lines are skipped: a record's query is cut to 512 characters, so even escaped
 // throughout a record stays under 8 KiB.
-inline constexpr std::size_t kMaxAuditLine = std::size_t{1} << 20;
+inline constexpr std::size_t kMaxAuditLine = std::size_t{256} << 10;
 
 struct AuditReadResult {
   std::uint64_t lines = 0;      // lines with something other than whitespace

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <stdlib.h>
 #include <string>
 #include <thread>
@@ -186,8 +187,8 @@ TEST_F(AuditReaderTest, ReadsRotatedAndCompressedFilesByTheirBytes) {
 // Files of several blocks, plain and compressed: every record is read once, whole, also those
 // that straddle two blocks.
 TEST_F(AuditReaderTest, ReadsFilesLargerThanItsBlocks) {
-  const std::string plain = lines(0, 40000);  // about 17 MB
-  ASSERT_GT(plain.size(), std::size_t{3} * (std::size_t{4} << 20));
+  const std::string plain = lines(0, 40000);  // about 17 MB: blocks are 1 MiB
+  ASSERT_GT(plain.size(), std::size_t{8} << 20);
   AuditReader reader;
   for (const auto& file : {write("big.jsonl", plain), write("big.jsonl.gz", gzip(plain))}) {
     SCOPED_TRACE(file);
@@ -318,6 +319,23 @@ TEST_F(AuditReaderTest, AFileThatCannotBeReadIsAnErrorNamingIt) {
   const AuditReadResult one = read(write("one.jsonl", "\x1f"));
   EXPECT_EQ(one.error, "");
   EXPECT_EQ(one.skipped, 1u);
+}
+
+// A compressed file is inflated on a thread of its own: a callback that throws midway stops
+// it (no hang, nothing left running), and the reader reads the next file whole.
+TEST_F(AuditReaderTest, ACallbackThatThrowsStopsTheInflatingThread) {
+  const std::string file = write("big.jsonl.gz", gzip(lines(0, 30000)));
+  AuditReader reader;
+  std::size_t calls = 0;
+  EXPECT_THROW(reader.read(file,
+                           [&calls](const DigestRecord&) {
+                             if (++calls == 10) throw std::runtime_error("enough");
+                           }),
+               std::runtime_error);
+  EXPECT_EQ(calls, 10u);
+  const AuditReadResult again = read(file, reader);
+  EXPECT_EQ(again.error, "");
+  EXPECT_EQ(again.decisions, 30000u);
 }
 
 TEST_F(AuditReaderTest, DashReadsStandardInputPlainOrCompressed) {
