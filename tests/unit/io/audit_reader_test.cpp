@@ -80,8 +80,8 @@ class AuditReaderTest : public ::testing::Test {
   fs::path dir_;
 };
 
-// A decision record as the daemon writes it (to_json_line), with the fingerprint field the
-// daemon adds, unless `with_fingerprint` is false (a record written before it existed).
+// A decision record as the daemon writes it (to_json_line), with its fingerprint unless
+// `with_fingerprint` is false (a record written before the audit had the field).
 std::string decision_line(int n, AuditOutcome outcome = AuditOutcome::cancelled,
                           bool with_fingerprint = true, const std::string& query = "") {
   AuditRecord r;
@@ -97,12 +97,9 @@ std::string decision_line(int n, AuditOutcome outcome = AuditOutcome::cancelled,
   r.reason = "elapsed > max_elapsed";
   r.config_version = "5e2c0a9f41b7";
   r.record_id = "r-" + std::to_string(n);
-  std::string line = to_json_line(r);
-  if (with_fingerprint) {
-    const auto hash = fingerprint_query(r.language, r.query).hash;
-    line.insert(line.size() - 1, ",\"fingerprint\":\"" + fingerprint_hex(hash) + "\"");
-  }
-  return line + "\n";
+  if (with_fingerprint)
+    r.fingerprint = fingerprint_hex(fingerprint_query(r.language, r.query).hash);
+  return to_json_line(r) + "\n";
 }
 
 std::string lines(int from, int to) {
