@@ -483,19 +483,19 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
        {"f.ini: metrics: unknown section (expected watchdog, retry, ha, endpoint.NAME, "
         "cluster.NAME, "
         "rule.NAME, "
-        "protect or protect.NAME) (line 1)"}},
+        "protect, protect.NAME or notify.NAME) (line 1)"}},
       {"section without name",
        "[endpoint]\nurl = https://db:8182\n" + kEndpoint + kRule,
        {"f.ini: endpoint: unknown section (expected watchdog, retry, ha, endpoint.NAME, "
         "cluster.NAME, "
         "rule.NAME, "
-        "protect or protect.NAME) (line 1)"}},
+        "protect, protect.NAME or notify.NAME) (line 1)"}},
       {"section name case",
        "[Watchdog]\n" + kEndpoint + kRule,
        {"f.ini: Watchdog: unknown section (expected watchdog, retry, ha, endpoint.NAME, "
         "cluster.NAME, "
         "rule.NAME, "
-        "protect or protect.NAME) (line 1)"}},
+        "protect, protect.NAME or notify.NAME) (line 1)"}},
       {"no endpoint",
        kRule,
        {"f.ini: endpoint: no [endpoint.NAME] or [cluster.NAME] section: nothing to watch"}},
@@ -563,7 +563,7 @@ TEST(ParseConfig, ReportsAllErrorsInLineOrder) {
       "f.ini: rule.second.max_elapsed: bad duration '5x'" + d + " (line 13)",
       "f.ini: mystery: unknown section (expected watchdog, retry, ha, endpoint.NAME, cluster.NAME, "
       "rule.NAME, "
-      "protect or protect.NAME) (line 14)",
+      "protect, protect.NAME or notify.NAME) (line 14)",
       "f.ini: line 15: expected 'key = value', '[section]' or a comment",
   };
   const ConfigResult r = parse_config(text, "f.ini");
@@ -1020,7 +1020,7 @@ TEST(ParseConfig, RejectsBadPolicyValuesWithExactMessages) {
        {"f.ini: Protect: unknown section (expected watchdog, retry, ha, endpoint.NAME, "
         "cluster.NAME, "
         "rule.NAME, "
-        "protect or protect.NAME) "
+        "protect, protect.NAME or notify.NAME) "
         "(line 1)"}},
   };
   for (const auto& row : rows) {
