@@ -1,6 +1,7 @@
 #include "nw/app/watchdog_app.h"
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include "nw/app/digest.h"
 #include "nw/app/endpoint_poller.h"
 #include "nw/app/ha_report.h"
+#include "nw/app/notifier.h"
 #include "nw/app/quarantine_book.h"
 #include "nw/app/replica_group.h"
 #include "nw/app/rule_cost.h"
@@ -26,6 +28,7 @@
 #include "nw/app/test_matching.h"
 #include "nw/core/config_schema.h"
 #include "nw/core/fingerprint.h"
+#include "nw/core/notification.h"
 #include "nw/core/replica_assignment.h"
 #include "nw/core/rfc3339.h"
 #include "nw/io/audit_log.h"
@@ -52,6 +55,8 @@ constexpr auto kShutdownGrace = std::chrono::milliseconds(1500);
 // socket returns at once; a DNS wait sees the abort within 100 ms).
 constexpr auto kAbortGrace = std::chrono::milliseconds(300);
 constexpr long kSignalTickNanos = 100'000'000;
+// How long shutdown gives the notifications still queued (nw/app/notifier.h).
+constexpr auto kNotifyFlush = std::chrono::milliseconds(2000);
 // The workers that run every loop's polls and cancels, and how many there may be while some
 // are held by slow peers (see nw/app/scheduler.h).
 constexpr std::size_t kWorkers = 4;
@@ -295,6 +300,17 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         setup_ok = false;
       }
     }
+    // The sinks' TLS set-up (a webhook's ca_file); nothing is sent.
+    CredentialChains check_chains;
+    const auto make_sink = daemon_notification_sinks(check_chains, nullptr);
+    for (const auto& section : loaded.config.notifications) {
+      try {
+        make_sink(section);
+      } catch (const EndpointSetupError& e) {
+        std::cerr << opts.config_path << ": " << e.key << ": " << e.what() << "\n";
+        setup_ok = false;
+      }
+    }
     if (loaded.config.ha)
       for (const std::string& problem : etcd_setup_problems(*loaded.config.ha)) {
         std::cerr << opts.config_path << ": " << problem << "\n";
@@ -319,7 +335,12 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
                       ? std::string()
                       : std::to_string(loaded.config.clusters.size()) + " cluster(s), ")
               << loaded.config.policy.rules.size() << " rule(s), "
-              << loaded.config.policy.protections.size() << " protection(s)\n";
+              << loaded.config.policy.protections.size() << " protection(s)"
+              << (loaded.config.notifications.empty()
+                      ? std::string()
+                      : ", " + std::to_string(loaded.config.notifications.size()) +
+                            " notification(s)")
+              << "\n";
     return kExitOk;
   }
   ConfigHolder holder(std::make_shared<const WatchdogConfig>(std::move(loaded.config)));
@@ -365,17 +386,49 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   // no task outlives the loops it refers to.
   const auto workers = static_cast<std::size_t>(config->watchdog.workers);
   Scheduler scheduler(clock, Scheduler::Options{workers, 3 * workers});
+  // Holds every HTTP exchange (Neptune's and the credential sources') to its request_timeout,
+  // and at shutdown ends those still waiting on a peer, so that no worker outlives run().
+  const auto reaper = std::make_shared<ExchangeReaper>();
+
+  // One credential chain per identity (profile, region, role), shared by the endpoints that
+  // sign with it, so temporary credentials are fetched and refreshed once. Only auth = iam
+  // consults a chain.
+  CredentialChainOptions chain_options;
+  chain_options.log = log;
+  chain_options.reaper = reaper;
+  CredentialChains chains(chain_options);
   AuditTrail trail(journal);
+  // [notify.NAME]: messages to the people on call, from a queue and threads of their own, with
+  // an exchange reaper of their own so that shutdown's abort of Neptune's exchanges leaves
+  // their last flush alone. A rehearsal notifies nobody.
+  const auto notify_reaper = std::make_shared<ExchangeReaper>();
+  NotifierOptions notifier_options;
+  notifier_options.abort_sends = [notify_reaper] { notify_reaper->abort_all(); };
+  Notifier notifier(metrics, *log, daemon_notification_sinks(chains, notify_reaper),
+                    notifier_options);
+  try {
+    if (!rehearsal) notifier.configure(config->notifications);
+  } catch (const EndpointSetupError& e) {
+    std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
+    return kExitConfig;
+  }
+  std::atomic<bool> paused_told{false};
   // Whether cancelling is paused, for the gauge and /healthz: judged here, on the writing thread
   // right after a write, because the journal's state is guarded by the lock its writes hold,
   // which the metrics server's thread must never wait for.
-  const auto report_audit_health = [&metrics, &holder, &trail] {
+  // The moment it becomes paused is a notification (`paused`): the records it cannot write
+  // never reach the trail's observers.
+  const auto report_audit_health = [&metrics, &holder, &trail, &notifier, &paused_told] {
     const auto journal = trail.journal();
     const bool paused = holder.get()->watchdog.pause_on_audit_failure && !journal->healthy();
-    metrics.cancelling_paused(paused, paused ? "the audit log " + journal->path() +
-                                                   " cannot be written (" + journal->last_error() +
-                                                   "); on_audit_failure = pause"
-                                             : std::string());
+    const std::string cause = paused ? "the audit log " + journal->path() + " cannot be written (" +
+                                           journal->last_error() + "); on_audit_failure = pause"
+                                     : std::string();
+    metrics.cancelling_paused(paused, cause);
+    if (!paused)
+      paused_told = false;
+    else if (!paused_told.exchange(true))
+      notifier.notify(paused_event(std::chrono::system_clock::now(), cause));
   };
   trail.observe([&metrics, &report_audit_health](const AuditRecord& r, bool written) {
     // Decisions are what the audit log holds: a record it could not take is a write error.
@@ -395,14 +448,19 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   // (--once neither reads nor writes that file: it is the service's).
   const std::string quarantine_path = opts.once ? "" : config->watchdog.quarantine_state;
   QuarantineBook quarantine(load_quarantine(quarantine_path, clock.wall_now(), *log));
-  trail.observe([&quarantine, &holder, &log = *log](const AuditRecord& r, bool written) {
+  trail.observe([&notifier](const AuditRecord& r, bool written) { notifier.record(r, written); });
+  trail.observe([&quarantine, &holder, &log = *log, &notifier](const AuditRecord& r, bool written) {
     if (!written) return;
-    if (const auto started = quarantine.record_written(r, holder.get()->policy))
-      log.warn(
-          "quarantine: [rule.{}] cancelled query {} on {}; new queries of its shape (fingerprint "
-          "{}) are cancelled on sight until {}",
-          started->rule, loggable_id(r.query_id), r.endpoint, fingerprint_hex(started->fingerprint),
-          format_rfc3339(started->until));
+    const auto started = quarantine.record_written(r, holder.get()->policy);
+    if (!started) return;
+    const std::string detail = "new queries of its shape (fingerprint " +
+                               fingerprint_hex(started->fingerprint) +
+                               ") are cancelled on sight until " + format_rfc3339(started->until);
+    log.warn("quarantine: [rule.{}] cancelled query {} on {}; {}", started->rule,
+             loggable_id(r.query_id), r.endpoint, detail);
+    notifier.notify(quarantine_event(r.time, r.endpoint, started->rule,
+                                     fingerprint_hex(started->fingerprint),
+                                     detail + ": " + started->fingerprint_text));
   });
   CancelDispatcher cancels(trail, budget, status, metrics, *log, stop, scheduler, clock,
                            3 * workers / 2);
@@ -413,17 +471,6 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       *log,       stop,  clock,   scheduler, opts.once ? RunMode::once : RunMode::service,
       &quarantine};
 
-  // Holds every HTTP exchange (Neptune's and the credential sources') to its request_timeout,
-  // and at shutdown ends those still waiting on a peer, so that no worker outlives run().
-  const auto reaper = std::make_shared<ExchangeReaper>();
-
-  // One credential chain per identity (profile, region, role), shared by the endpoints that
-  // sign with it, so temporary credentials are fetched and refreshed once. Only auth = iam
-  // consults a chain.
-  CredentialChainOptions chain_options;
-  chain_options.log = log;
-  chain_options.reaper = reaper;
-  CredentialChains chains(chain_options);
   // With [ha]: this replica's share of the fleet, kept in etcd (docs/HA.md). It acts only on
   // the units it owns: the supervisor and discovery get those alone, and every cancel passes
   // the group's gate.
@@ -702,7 +749,9 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     }
     Supervisor::Plan plan;
     ClusterDiscovery::Plan clusters;
+    Notifier::Plan notifications;
     try {
+      notifications = notifier.prepare(next.notifications);
       clusters = discovery.prepare(owned_clusters(next));
       std::vector<EndpointConfig> endpoints = owned_endpoints(next);
       for (auto& e : ClusterDiscovery::endpoints(clusters)) endpoints.push_back(std::move(e));
@@ -739,6 +788,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         log->info("reload: metrics are no longer served");
     }
     const auto changes = supervisor.commit(std::move(plan), clock.now(), spread());
+    notifier.commit(std::move(notifications));
     // Every cluster is asked again at once: a SIGHUP is also how an operator says "look now".
     discovery.commit(std::move(clusters));
     discovery.start(false);
@@ -858,6 +908,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     log->warn("{} cancel(s) not answered at shutdown, audited as failed", abandoned);
   }
   quarantine.tend(clock.wall_now(), quarantine_path, metrics, *log);
+  // Every record is written by now: what the notifications still hold is sent, within 2 s.
+  notifier.stop(std::chrono::steady_clock::now() + kNotifyFlush);
   // Every cancel is audited by now: the lease goes, and with it this replica's units.
   if (group) group->stop();
   log->info("stopped");

@@ -109,6 +109,7 @@ std::optional<NotificationEvent> notification_of(const AuditRecord& r) {
   e.elapsed_ms = r.elapsed_ms;
   e.waited_ms = r.waited_ms;
   e.detail = r.reason;
+  e.fingerprint = r.fingerprint;
   e.json = to_json_line(r);
   return e;
 }
