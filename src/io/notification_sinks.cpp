@@ -97,10 +97,12 @@ class CommandSink : public NotificationSink {
         run_program(run, std::min(deadline, std::chrono::steady_clock::now() + timeout_));
     if (!ran) {
       Failure f = ran.failure();
+      // Not retried: a program that ran to its limit may have done its work (paged someone)
+      // before it hung; running it again would do it twice.
       if (f.kind == FailureKind::timeout)
-        f.message = where_ + " did not finish within command_timeout; killed";
-      else
-        f.message = where_ + ": " + f.message;
+        return Failure{FailureKind::service_error, 0, "killed",
+                       where_ + " did not finish within command_timeout; killed"};
+      f.message = where_ + ": " + f.message;
       return f;
     }
     if (ran.value().signal != 0)

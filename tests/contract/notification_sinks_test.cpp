@@ -259,7 +259,7 @@ TEST(CommandSink, AFailingCommandFailsAndAHangingOneIsKilledAtItsLimit) {
   const auto start = steady_clock::now();
   const auto hung = make_notification_sink(n, nullptr, nullptr)->send(big, in(seconds(10)));
   ASSERT_TRUE(hung);
-  EXPECT_EQ(hung->kind, FailureKind::timeout);
+  EXPECT_FALSE(worth_retrying(*hung));  // it may have paged someone before it hung
   EXPECT_NE(hung->message.find("did not finish within command_timeout; killed"), std::string::npos);
   EXPECT_LT(steady_clock::now() - start, seconds(10));  // only a guard against a hang
   const std::string pid = read_file(pid_file);
