@@ -312,8 +312,19 @@ void Notifier::stop(steady_clock::time_point deadline) {
   all.clear();  // joins the threads, which return at once once abandoned
 }
 
+std::shared_ptr<ExchangeReaper> NotifierReaper::get() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!reaper_) reaper_ = std::make_shared<ExchangeReaper>();
+  return reaper_;
+}
+
+void NotifierReaper::abort_all() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (reaper_) reaper_->abort_all();
+}
+
 Notifier::SinkFactory daemon_notification_sinks(CredentialChains& chains,
-                                                std::shared_ptr<ExchangeReaper> reaper) {
+                                                std::shared_ptr<NotifierReaper> reaper) {
   return [&chains, reaper](const NotifyConfig& section) {
     std::shared_ptr<CredentialChain> credentials;
     if (!section.sns_topic_arn.empty()) {
@@ -321,7 +332,9 @@ Notifier::SinkFactory daemon_notification_sinks(CredentialChains& chains,
       if (!section.role_arn.empty()) key.role_session_name = kDefaultRoleSessionName;
       credentials = chains.get(key, section.timeout);
     }
-    return make_notification_sink(section, std::move(credentials), reaper);
+    const bool over_http = section.webhook.has_value() || !section.sns_topic_arn.empty();
+    return make_notification_sink(section, std::move(credentials),
+                                  over_http ? reaper->get() : nullptr);
   };
 }
 

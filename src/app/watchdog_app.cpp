@@ -302,7 +302,8 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     }
     // The sinks' TLS set-up (a webhook's ca_file); nothing is sent.
     CredentialChains check_chains;
-    const auto make_sink = daemon_notification_sinks(check_chains, nullptr);
+    const auto make_sink =
+        daemon_notification_sinks(check_chains, std::make_shared<NotifierReaper>());
     for (const auto& section : loaded.config.notifications) {
       try {
         make_sink(section);
@@ -401,7 +402,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   // [notify.NAME]: messages to the people on call, from a queue and threads of their own, with
   // an exchange reaper of their own so that shutdown's abort of Neptune's exchanges leaves
   // their last flush alone. A rehearsal notifies nobody.
-  const auto notify_reaper = std::make_shared<ExchangeReaper>();
+  const auto notify_reaper = std::make_shared<NotifierReaper>();
   NotifierOptions notifier_options;
   notifier_options.abort_sends = [notify_reaper] { notify_reaper->abort_all(); };
   Notifier notifier(metrics, *log, daemon_notification_sinks(chains, notify_reaper),

@@ -112,10 +112,23 @@ class Notifier {
   bool stopped_ = false;
 };
 
+// The notifier's own exchange reaper, so that the daemon's shutdown, which aborts its
+// exchanges first, does not cut the final flush. Started with the first sink that sends over
+// HTTP: a daemon without webhook or SNS sections runs no thread for it. Thread-safe.
+class NotifierReaper {
+ public:
+  std::shared_ptr<ExchangeReaper> get();
+  // Ends every exchange of the notifications still waiting on a peer (shutdown's last resort).
+  void abort_all();
+
+ private:
+  std::mutex mutex_;
+  std::shared_ptr<ExchangeReaper> reaper_;
+};
+
 // The daemon's sinks: SNS signed with `chains` (the section's profile, the ARN's region, its
-// role), every exchange held to its deadline by `reaper` (the notifier's own, so that the
-// daemon's shutdown, which aborts its exchanges first, does not cut the final flush).
+// role), every webhook and SNS exchange held to its deadline by `reaper`.
 Notifier::SinkFactory daemon_notification_sinks(CredentialChains& chains,
-                                                std::shared_ptr<ExchangeReaper> reaper);
+                                                std::shared_ptr<NotifierReaper> reaper);
 
 }  // namespace nw
