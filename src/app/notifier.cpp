@@ -276,6 +276,13 @@ void Notifier::notify(const NotificationEvent& event) {
   for (const auto& channel : channels()) channel->offer(event);
 }
 
+void Notifier::cancelling_paused(bool paused, const std::string& cause) {
+  if (!paused)
+    paused_told_ = false;
+  else if (!paused_told_.exchange(true))
+    notify(paused_event(std::chrono::system_clock::now(), cause));
+}
+
 void Notifier::stop(steady_clock::time_point deadline) {
   std::vector<std::shared_ptr<Channel>> all;
   {

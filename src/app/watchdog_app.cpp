@@ -1,7 +1,6 @@
 #include "nw/app/watchdog_app.h"
 
 #include <algorithm>
-#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -413,23 +412,19 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
     return kExitConfig;
   }
-  std::atomic<bool> paused_told{false};
   // Whether cancelling is paused, for the gauge and /healthz: judged here, on the writing thread
   // right after a write, because the journal's state is guarded by the lock its writes hold,
   // which the metrics server's thread must never wait for.
   // The moment it becomes paused is a notification (`paused`): the records it cannot write
   // never reach the trail's observers.
-  const auto report_audit_health = [&metrics, &holder, &trail, &notifier, &paused_told] {
+  const auto report_audit_health = [&metrics, &holder, &trail, &notifier] {
     const auto journal = trail.journal();
     const bool paused = holder.get()->watchdog.pause_on_audit_failure && !journal->healthy();
     const std::string cause = paused ? "the audit log " + journal->path() + " cannot be written (" +
                                            journal->last_error() + "); on_audit_failure = pause"
                                      : std::string();
     metrics.cancelling_paused(paused, cause);
-    if (!paused)
-      paused_told = false;
-    else if (!paused_told.exchange(true))
-      notifier.notify(paused_event(std::chrono::system_clock::now(), cause));
+    notifier.cancelling_paused(paused, cause);
   };
   trail.observe([&metrics, &report_audit_health](const AuditRecord& r, bool written) {
     // Decisions are what the audit log holds: a record it could not take is a write error.

@@ -181,6 +181,27 @@ TEST(Notifier, ExplicitEventsReachTheSectionsThatWantThem) {
   EXPECT_EQ(body.find("q-1"), std::string::npos) << body;
 }
 
+TEST(Notifier, APauseIsToldOnceWhenItBeginsAndAgainAfterAResume) {
+  Harness h;
+  h.server.set_fallback(ScriptedResponse{200, "ok", "text/plain"});
+  auto notifier = h.notifier();
+  NotifyConfig n = h.webhook("ops");
+  n.on = {NotifyOn::paused};
+  n.batch_window = seconds(60);
+  notifier->configure({n});
+  const std::string cause = "the audit log /var/log/a cannot be written (No space left on device)";
+  notifier->cancelling_paused(false, "");
+  notifier->cancelling_paused(true, cause);
+  notifier->cancelling_paused(true, cause);  // still paused: told already
+  notifier->cancelling_paused(false, "");
+  notifier->cancelling_paused(true, cause);  // paused again
+  notifier->stop(steady_clock::now() + seconds(5));
+  ASSERT_EQ(h.server.requests().size(), 1u);
+  const std::string body = h.server.requests()[0].body;
+  EXPECT_NE(body.find("\"count\":2"), std::string::npos) << body;
+  EXPECT_NE(body.find("No space left on device"), std::string::npos) << body;
+}
+
 TEST(Notifier, StopSendsWhatIsQueuedAtOnce) {
   Harness h;
   h.server.set_fallback(ScriptedResponse{200, "ok", "text/plain"});

@@ -95,6 +95,10 @@ class Notifier {
   void record(const AuditRecord& record, bool written);
   // An explicit event (paused, quarantine) for the channels that want it. Never blocks.
   void notify(const NotificationEvent& event);
+  // Whether cancelling is paused because the audit log cannot be written, as the daemon judges
+  // it after each write (often, from many threads): the moment it becomes paused is one
+  // `paused` event with `cause`; staying paused, or resuming, is none.
+  void cancelling_paused(bool paused, const std::string& cause);
 
   // Sends what is queued and ends the channels' threads, within `deadline` as said above.
   void stop(std::chrono::steady_clock::time_point deadline);
@@ -110,6 +114,7 @@ class Notifier {
   std::vector<std::shared_ptr<Channel>> channels_;
   std::vector<std::shared_ptr<Channel>> retired_;  // flushing their last events
   bool stopped_ = false;
+  std::atomic<bool> paused_told_{false};
 };
 
 // The notifier's own exchange reaper, so that the daemon's shutdown, which aborts its
