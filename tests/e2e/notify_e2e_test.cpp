@@ -97,6 +97,35 @@ TEST(NotifyEndToEnd, TheCancelsReachTheWebhookInOneMessageAndTheCommandGetsTheJs
   EXPECT_EQ(command_body->getValue<int>("count"), 2);
 }
 
+// A rule with quarantine puts the cancelled query's shape in quarantine: a section that asked
+// for `quarantine` hears of it, with the fingerprint the audit record carries.
+TEST(NotifyEndToEnd, AShapePutInQuarantineIsTold) {
+  Simulator sim;
+  sim.inject(kLong1);
+  ScriptedHttpServer receiver;
+  receiver.set_fallback(ScriptedResponse{200, "ok", "text/plain"});
+  Workspace ws;
+  const std::string config =
+      ws.write_config(sim.url(), kLongReadsRule + "quarantine = 10m\n" +
+                                     webhook_section("oncall", receiver, "on = quarantine\n"));
+  ASSERT_EQ(run_once(config), 0);
+  ASSERT_EQ(sim.cancelled_ids().size(), 1u);
+  const auto records = ws.audit_records();
+  ASSERT_EQ(records.size(), 1u);
+  const std::string fingerprint = records[0]->getValue<std::string>("fingerprint");
+
+  const auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 1u) << "only the quarantine, not the cancel, was asked for";
+  const auto events = parsed(requests[0].body)->getArray("events");
+  ASSERT_EQ(events->size(), 1u);
+  const auto event = events->getObject(0);
+  EXPECT_EQ(event->getValue<std::string>("event"), "quarantine");
+  EXPECT_EQ(event->getValue<std::string>("rule"), "long-reads");
+  EXPECT_EQ(event->getValue<std::string>("fingerprint"), fingerprint);
+  EXPECT_NE(event->getValue<std::string>("detail").find("cancelled on sight until"),
+            std::string::npos);
+}
+
 TEST(NotifyEndToEnd, FailingAndHangingWebhooksDoNotStopTheCancelsNorTheirRecords) {
   Simulator sim;
   sim.inject(kLong1);
