@@ -180,7 +180,9 @@ class SnsSink : public NotificationSink {
 
 bool worth_retrying(const Failure& f) {
   if (f.kind == FailureKind::transport || f.kind == FailureKind::timeout) return true;
-  if (f.http_status >= 500 || f.http_status == 429) return true;
+  // A redirect is never followed (the URL is the operator's to fix), but it can be a load
+  // balancer's passing answer: tried again like a 5xx before the message is dropped.
+  if (f.http_status >= 500 || f.http_status == 429 || f.http_status / 100 == 3) return true;
   return f.code.find("Throttl") != std::string::npos;
 }
 

@@ -119,16 +119,17 @@ TEST(Notifier, AServerErrorIsRetriedThenTheMessageIsDroppedAndCounted) {
   EXPECT_EQ(h.logged().find("/hook"), std::string::npos);  // the path may be the secret
 }
 
-TEST(Notifier, ARedirectIsNotFollowedNorRetried) {
+TEST(Notifier, ARedirectIsNotFollowedButRetriedThenDropped) {
   Harness h;
   h.server.set_fallback(ScriptedResponse{301, "", "text/plain"});
+  h.options.retry = RetrySettings{3, milliseconds(10), milliseconds(10)};
   auto notifier = h.notifier();
   notifier->configure({h.webhook()});
   notifier->record(cancelled("q-1"), true);
   ASSERT_TRUE(eventually(
       [&] { return h.metric("neptune_watchdog_notifications_failed_total{sink=\"chat\"} 1"); },
       seconds(10)));
-  EXPECT_EQ(h.server.requests().size(), 1u);
+  EXPECT_EQ(h.server.requests().size(), 3u);  // never to where the redirect pointed
 }
 
 TEST(Notifier, AFullQueueDropsCountsAndWarnsOnceAndObserversNeverWait) {

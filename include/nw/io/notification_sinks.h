@@ -46,9 +46,10 @@ class NotificationSink {
 };
 
 // Whether a failed message is worth sending again: nothing usable came back (transport,
-// timeout), or the peer said to (HTTP 5xx, 429, an AWS throttling code). A redirect, another
-// 4xx, a TLS failure, a command that failed or was killed at its limit (it may have done its
-// work before it hung), missing credentials are not.
+// timeout), or the peer said to (HTTP 5xx, 429, an AWS throttling code), or a redirect (not
+// followed; it may be a load balancer's passing answer). Another 4xx, a TLS failure, a command that
+// failed or was killed at its limit (it may have done its work before it hung), missing credentials
+// are not.
 bool worth_retrying(const Failure& failure);
 
 // The SNS endpoint of `notify`: sns_url, else https://sns.REGION.amazonaws.com (.com.cn in the
