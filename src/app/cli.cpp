@@ -73,8 +73,71 @@ OptionSet option_set() {
 
 }  // namespace
 
+namespace {
+
+// `cancel [--config FILE] --endpoint NAME [--language L] [--silent] QUERY_ID`, after the word.
+CliParse parse_cancel_command(const std::vector<std::string>& args) {
+  CliParse parse;
+  ManualCancel cancel;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    // "--name VALUE" or "--name=VALUE"; nullopt (and the error set) when the value is missing.
+    const auto value_of = [&](const std::string& option) -> std::optional<std::string> {
+      if (arg.rfind(option + "=", 0) == 0) return arg.substr(option.size() + 1);
+      if (arg != option) return std::nullopt;
+      if (i + 1 >= args.size()) {
+        parse.error = "cancel: " + option + " needs a value";
+        return std::nullopt;
+      }
+      return args[++i];
+    };
+    const auto is = [&](const std::string& option) {
+      return arg == option || arg.rfind(option + "=", 0) == 0;
+    };
+    if (is("--config") || arg == "-c") {
+      const auto v = value_of(arg == "-c" ? "-c" : "--config");
+      if (!v) return parse;
+      parse.options.config_path = *v;
+    } else if (is("--endpoint")) {
+      const auto v = value_of("--endpoint");
+      if (!v) return parse;
+      cancel.endpoint = *v;
+    } else if (is("--language")) {
+      const auto v = value_of("--language");
+      if (!v) return parse;
+      cancel.language = language_named(*v);
+      if (!cancel.language) {
+        parse.error = "cancel: --language: unknown language '" + *v +
+                      "' (expected opencypher, gremlin or sparql)";
+        return parse;
+      }
+    } else if (arg == "--silent") {
+      cancel.silent = true;
+    } else if (!arg.empty() && arg[0] == '-') {
+      parse.error = "cancel: unknown option '" + arg + "'";
+      return parse;
+    } else if (cancel.query_id.empty()) {
+      cancel.query_id = arg;
+    } else {
+      parse.error =
+          "cancel: one query id at a time (got '" + cancel.query_id + "' and '" + arg + "')";
+      return parse;
+    }
+  }
+  if (cancel.endpoint.empty())
+    parse.error = "cancel: --endpoint NAME is required (an [endpoint.NAME] of the configuration)";
+  else if (cancel.query_id.empty())
+    parse.error = "cancel: which query? give its id (as the audit log or the status shows it)";
+  parse.options.cancel = std::move(cancel);
+  return parse;
+}
+
+}  // namespace
+
 CliParse parse_cli(const std::vector<std::string>& args,
                    std::chrono::system_clock::time_point now) {
+  if (!args.empty() && args[0] == "cancel")
+    return parse_cancel_command(std::vector<std::string>(args.begin() + 1, args.end()));
   CliParse parse;
   const OptionSet options = option_set();
   Poco::Util::OptionProcessor processor(options);
@@ -192,7 +255,9 @@ std::string help_text() {
   Poco::Util::HelpFormatter formatter(options);
   formatter.setUnixStyle(true);
   formatter.setCommand("neptune-watchdog");
-  formatter.setUsage("[OPTIONS]");
+  formatter.setUsage(
+      "[OPTIONS]\n       neptune-watchdog cancel [--config FILE] --endpoint NAME [--language "
+      "LANGUAGE] [--silent] QUERY_ID");
   formatter.setHeader(
       "Keeps runaway queries from hurting Amazon Neptune: polls each instance's query status "
       "endpoint, cancels the queries that break the configured rules, retries what Neptune "

@@ -248,6 +248,11 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   if (once_beside_replicas) loaded.config.policy.dry_run = true;
   const auto now = std::chrono::system_clock::now();
   if (opts.show_ha) return show_ha(loaded.config);
+  if (opts.cancel) {
+    ManualCancel cancel = *opts.cancel;
+    cancel.requested_by = operator_name();
+    return run_manual_cancel(loaded.config, cancel, std::cout, std::cerr);
+  }
   if (!opts.test_matching.empty())
     return run_test_matching(
         loaded.config, opts.test_matching,

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "nw/app/manual_cancel.h"
 #include "nw/core/audit_digest.h"
 #include "nw/core/query_status.h"
 
@@ -24,6 +25,9 @@ struct CliOptions {
   bool help = false;
   bool version = false;
   bool fingerprints = false;  // --test-matching: print each query's shape too
+  // The `cancel` subcommand: `neptune-watchdog cancel [--config FILE] --endpoint NAME
+  // [--language L] [--silent] QUERY_ID` (requested_by is filled in by the app).
+  std::optional<ManualCancel> cancel;
   // Files or directories of captured status JSON; "-" reads standard input.
   std::vector<std::string> test_matching;
   // --test-matching only. --language: how to read every body (unset: from each body).
