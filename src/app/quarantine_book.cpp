@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "nw/core/audit_digest.h"
 #include "nw/core/fingerprint.h"
 #include "nw/core/metrics.h"
 #include "nw/io/quarantine_state.h"
@@ -13,22 +14,30 @@ QuarantineBook::QuarantineBook(QuarantineList initial)
 
 std::optional<QuarantineEntry> QuarantineBook::record_written(const AuditRecord& record,
                                                               const Policy& policy) {
+  // A runaway's cancel (a broken time limit, or a copy cancelled on sight) starts or extends a
+  // quarantine; a concurrency guard's does not: that query was not a runaway, and a per-shape
+  // guard keeps the oldest copies of that very shape running.
   if (record.event != AuditEvent::decision || record.outcome != AuditOutcome::cancelled ||
-      record.fingerprint.empty())
+      record.fingerprint.empty() ||
+      (record.cause != Condemnation::limit && record.cause != Condemnation::quarantine))
     return std::nullopt;
   const Rule* rule = nullptr;
   for (const Rule& r : policy.rules)
     if (r.name == record.rule) rule = &r;
-  if (!rule || !rule->quarantine) return std::nullopt;
-  // The record keeps the whole text Neptune showed: its shape is the record's fingerprint.
-  const Fingerprint shape = fingerprint_query(record.language, record.query);
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto next = std::make_shared<QuarantineList>(*list_);
+  const auto fingerprint = parse_fingerprint_hex(record.fingerprint);
+  if (!rule || !rule->quarantine || !fingerprint) return std::nullopt;
+  // One writer at a time builds the next list, outside the lock the polls take.
+  std::lock_guard<std::mutex> writing(write_mutex_);
+  auto next = std::make_shared<QuarantineList>(*current());
   next->expire(record.time);
-  const bool started = next->cancelled(rule->name, shape.hash, shape.text, record.endpoint,
-                                       record.time, *rule->quarantine);
+  // The normalised text is kept for --check-config; worked out only when a quarantine starts.
+  const bool in_force = next->find(rule->name, *fingerprint, record.time) != nullptr;
+  const std::string text = in_force ? "" : fingerprint_query(record.language, record.query).text;
+  const bool started = next->cancelled(rule->name, *fingerprint, text, record.endpoint, record.time,
+                                       *rule->quarantine);
   std::optional<QuarantineEntry> out;
-  if (started) out = *next->find(rule->name, shape.hash, record.time);
+  if (started) out = *next->find(rule->name, *fingerprint, record.time);
+  std::lock_guard<std::mutex> lock(mutex_);
   list_ = std::move(next);
   dirty_ = true;
   return out;
@@ -47,10 +56,15 @@ std::optional<std::string> QuarantineBook::save_if_changed(
     const std::string& path, std::chrono::system_clock::time_point now) {
   std::shared_ptr<const QuarantineList> list;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!dirty_ && list_->in_force(now) == list_->size()) return std::nullopt;
-    auto pruned = std::make_shared<QuarantineList>(*list_);
+    std::lock_guard<std::mutex> writing(write_mutex_);
+    const auto in_force = current();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!dirty_ && in_force->in_force(now) == in_force->size()) return std::nullopt;
+    }
+    auto pruned = std::make_shared<QuarantineList>(*in_force);
     pruned->expire(now);
+    std::lock_guard<std::mutex> lock(mutex_);
     list_ = pruned;
     list = std::move(pruned);
     dirty_ = false;

@@ -74,6 +74,7 @@ void apply_guard(std::vector<Evaluation*> candidates, std::optional<std::int64_t
     if (candidates[i]->verdict == Verdict::act) continue;  // a broken limit already says why
     candidates[i]->verdict = Verdict::act;
     candidates[i]->reason = reason;
+    candidates[i]->cause = Condemnation::guard;
   }
 }
 
@@ -86,25 +87,32 @@ void apply_shape_guard(const std::vector<Evaluation*>& candidates,
                        const std::function<std::uint64_t(std::size_t)>& fingerprint_of) {
   if (!limit || static_cast<std::int64_t>(candidates.size()) <= *limit) return;
   std::unordered_map<std::uint64_t, std::vector<Evaluation*>> shapes;
-  for (Evaluation* e : candidates) shapes[fingerprint_of(e->query_index)].push_back(e);
+  for (Evaluation* e : candidates)
+    if (!snapshot.queries[e->query_index].text.empty())  // no text: no known shape
+      shapes[fingerprint_of(e->query_index)].push_back(e);
   const auto age = [&](const Evaluation* e) {
     const auto& q = snapshot.queries[e->query_index];
     return queued ? q.waited_ms : q.elapsed_ms;
   };
   for (auto& [fingerprint, copies] : shapes) {
+    // Copies already condemned (a broken limit) are on their way out: the limit counts the
+    // ones that stay, so that exactly `limit` keep running.
+    const std::size_t listed = copies.size();
+    copies.erase(std::remove_if(copies.begin(), copies.end(),
+                                [](const Evaluation* e) { return e->verdict == Verdict::act; }),
+                 copies.end());
     if (static_cast<std::int64_t>(copies.size()) <= *limit) continue;
     std::stable_sort(copies.begin(), copies.end(),
                      [&](const Evaluation* a, const Evaluation* b) { return age(a) < age(b); });
-    const std::string reason = std::string(queued ? "queued " : "running ") +
-                               std::to_string(copies.size()) + " of fingerprint " +
-                               fingerprint_hex(fingerprint) + " > max_" +
-                               (queued ? "queued" : "running") + "_per_fingerprint " +
-                               std::to_string(*limit) + " (newest beyond the limit)";
+    const std::string reason =
+        std::string(queued ? "queued " : "running ") + std::to_string(listed) + " of fingerprint " +
+        fingerprint_hex(fingerprint) + " > max_" + (queued ? "queued" : "running") +
+        "_per_fingerprint " + std::to_string(*limit) + " (newest beyond the limit)";
     const std::size_t excess = copies.size() - static_cast<std::size_t>(*limit);
     for (std::size_t i = 0; i < excess; ++i) {
-      if (copies[i]->verdict == Verdict::act) continue;  // a broken limit already says why
       copies[i]->verdict = Verdict::act;
       copies[i]->reason = reason;
+      copies[i]->cause = Condemnation::shape_guard;
     }
   }
 }
@@ -248,16 +256,25 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
       continue;
     }
     const Rule& rule = policy.rules[*e.rule_index];
-    const QuarantineEntry* quarantined = rule.quarantine && quarantine && !quarantine->empty()
-                                             ? quarantine->find(rule.name, fingerprint_of(i), now)
-                                             : nullptr;
+    // A query without text has no known shape.
+    const QuarantineEntry* quarantined =
+        rule.quarantine && quarantine && !quarantine->empty() && !q.text.empty()
+            ? quarantine->find(rule.name, fingerprint_of(i), now)
+            : nullptr;
+    // One that started before the quarantine did is not a new copy: a quarantine is for what
+    // the application sends again.
+    if (quarantined &&
+        now - std::chrono::milliseconds(q.elapsed_ms + q.waited_ms) < quarantined->since)
+      quarantined = nullptr;
     if (auto broken = broken_limit(q, rule)) {
       e.verdict = Verdict::act;
       e.reason = std::move(broken->reason);
       e.excess_ms = broken->excess_ms;
+      e.cause = Condemnation::limit;
     } else if (quarantined) {
       e.verdict = Verdict::act;
       e.reason = quarantine_reason(*quarantined);
+      e.cause = Condemnation::quarantine;
     } else {
       e.verdict = Verdict::within_limits;
       if (explain) e.reason = "within the limits of [rule." + rule.name + "]" + note(*e.rule_index);
@@ -297,7 +314,8 @@ std::vector<Decision> decisions_of(std::vector<Evaluation> evaluations, const Po
     if (e.verdict != Verdict::act) continue;
     const Rule& rule = policy.rules[*e.rule_index];
     decisions.push_back(Decision{e.query_index, *e.rule_index, rule.action, rule.silent,
-                                 policy.dry_run || rule.dry_run, std::move(e.reason), e.excess_ms});
+                                 policy.dry_run || rule.dry_run, std::move(e.reason), e.excess_ms,
+                                 e.cause});
   }
   return decisions;
 }

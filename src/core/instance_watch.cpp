@@ -260,7 +260,9 @@ AuditRecord InstanceWatch::record_for(const WatchdogConfig& config, const Status
   r.silent = d.silent && snapshot.language != Language::gremlin;
   r.dry_run = d.dry_run;
   r.query = q.text;
-  r.fingerprint = fingerprint_hex(fingerprint_query(snapshot.language, q.text).hash);
+  if (!q.text.empty())
+    r.fingerprint = fingerprint_hex(fingerprint_query(snapshot.language, q.text).hash);
+  r.cause = d.cause;
   r.reason = d.reason;
   r.config_version = config.version;
   r.mode = mode_;

@@ -242,7 +242,7 @@ std::string batch_summary(const NotificationBatch& batch) {
   return cut(out, kMaxSummaryChars);
 }
 
-std::string batch_json(const NotificationBatch& batch) {
+std::string batch_json(const NotificationBatch& batch, std::size_t max_bytes) {
   std::string out = "{\"source\":\"neptune-watchdog\",\"sink\":";
   append_json_string(out, batch.sink);
   out += ",\"headline\":";
@@ -250,11 +250,19 @@ std::string batch_json(const NotificationBatch& batch) {
   out += ",\"count\":" + std::to_string(batch.events.size());
   out += ",\"dropped\":" + std::to_string(batch.dropped);
   out += ",\"events\":[";
-  for (std::size_t i = 0; i < batch.events.size(); ++i) {
-    if (i > 0) out += ",";
-    out += batch.events[i].json.empty() ? "{}" : batch.events[i].json;
+  constexpr std::size_t kTail = 40;  // `],"truncated":N}`
+  std::size_t listed = 0;
+  for (const NotificationEvent& e : batch.events) {
+    const std::string& json = e.json.empty() ? std::string("{}") : e.json;
+    if (max_bytes != std::string::npos && out.size() + json.size() + 1 + kTail > max_bytes) break;
+    if (listed > 0) out += ",";
+    out += json;
+    ++listed;
   }
-  return out + "]}";
+  out += "]";
+  if (listed < batch.events.size())
+    out += ",\"truncated\":" + std::to_string(batch.events.size() - listed);
+  return out + "}";
 }
 
 std::string slack_payload(const NotificationBatch& batch) {

@@ -48,7 +48,8 @@ int millis_until(steady_clock::time_point deadline) {
 }
 
 // The daemon's environment with `added` entries in place of variables of the same name.
-std::vector<std::string> environment_with(const std::vector<std::string>& added) {
+std::vector<std::string> environment_with(const std::vector<std::string>& added,
+                                          const std::vector<std::string>& withheld) {
   std::vector<std::string> out;
   const auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
   for (char** e = environ; e && *e; ++e) {
@@ -56,7 +57,9 @@ std::vector<std::string> environment_with(const std::vector<std::string>& added)
     const bool replaced = std::any_of(added.begin(), added.end(), [&](const std::string& a) {
       return name_of(a) == name_of(entry);
     });
-    if (!replaced) out.push_back(entry);
+    const bool kept_back =
+        std::find(withheld.begin(), withheld.end(), name_of(entry)) != withheld.end();
+    if (!replaced && !kept_back) out.push_back(entry);
   }
   out.insert(out.end(), added.begin(), added.end());
   return out;
@@ -131,8 +134,8 @@ Result<ProgramExit> run_program(const ProgramRun& run, steady_clock::time_point 
   argv.push_back(nullptr);
   std::vector<std::string> env_entries;
   std::vector<char*> envp;
-  if (!run.environment.empty()) {
-    env_entries = environment_with(run.environment);
+  if (!run.environment.empty() || !run.withheld.empty()) {
+    env_entries = environment_with(run.environment, run.withheld);
     for (auto& e : env_entries) envp.push_back(e.data());
     envp.push_back(nullptr);
   }
@@ -167,13 +170,15 @@ Result<ProgramExit> run_program(const ProgramRun& run, steady_clock::time_point 
     if (ready == 0) continue;
     if (writing && fds[2].revents != 0) {
       // A program that does not read its input (it exited, or closed it) is not an error.
-      const ssize_t n = (fds[2].revents & POLLOUT)
-                            ? write_no_sigpipe(in_write.get(), run.input.data() + written,
-                                               run.input.size() - written)
-                            : -1;
-      if (n > 0) written += static_cast<std::size_t>(n);
-      if ((n < 0 && errno != EAGAIN && errno != EINTR) || written == run.input.size())
-        in_write.reset();
+      if (!(fds[2].revents & POLLOUT)) {
+        in_write.reset();  // POLLERR or POLLHUP: its reader is gone, nothing more to write
+      } else {
+        const ssize_t n = write_no_sigpipe(in_write.get(), run.input.data() + written,
+                                           run.input.size() - written);
+        if (n > 0) written += static_cast<std::size_t>(n);
+        if ((n < 0 && errno != EAGAIN && errno != EINTR) || written == run.input.size())
+          in_write.reset();
+      }
     }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].revents == 0) continue;

@@ -1,9 +1,8 @@
 #include "nw/io/logging.h"
 
-#include <sys/stat.h>
-
 #include <cstdlib>
 #include <string>
+#include <sys/stat.h>
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -15,7 +14,8 @@ namespace {
 // "<N>" before each line: journald reads it as the line's syslog priority (sd-daemon(3)).
 class SyslogPriorityFlag : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     static constexpr const char* kPriority[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", "<6>"};
     const std::string_view p = kPriority[static_cast<int>(msg.level)];
     dest.append(p.data(), p.data() + p.size());
@@ -29,11 +29,16 @@ class SyslogPriorityFlag : public spdlog::custom_flag_formatter {
 
 spdlog::level::level_enum spdlog_level(LogLevel level) {
   switch (level) {
-    case LogLevel::trace: return spdlog::level::trace;
-    case LogLevel::debug: return spdlog::level::debug;
-    case LogLevel::info: return spdlog::level::info;
-    case LogLevel::warn: return spdlog::level::warn;
-    case LogLevel::error: return spdlog::level::err;
+    case LogLevel::trace:
+      return spdlog::level::trace;
+    case LogLevel::debug:
+      return spdlog::level::debug;
+    case LogLevel::info:
+      return spdlog::level::info;
+    case LogLevel::warn:
+      return spdlog::level::warn;
+    case LogLevel::error:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -47,8 +52,8 @@ bool stderr_is_journal() {
 }
 
 std::shared_ptr<spdlog::logger> make_diagnostic_logger(LogLevel level) {
-  auto logger = std::make_shared<spdlog::logger>(
-      "neptune-watchdog", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("neptune-watchdog",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (stderr_is_journal()) {
     // journald adds its own timestamps; the prefix carries the priority.
     auto formatter = std::make_unique<spdlog::pattern_formatter>();

@@ -91,6 +91,9 @@ class CommandSink : public NotificationSink {
     run.argv = argv_;
     run.input = batch_json(batch);
     run.environment = command_environment(batch);
+    // The daemon's own AWS credentials, if its unit sets them, are not the pager's.
+    run.withheld = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                    "AWS_SECURITY_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN"};
     run.max_output = 4096;  // read and dropped: only its exit status counts
     run.abandoned = [this] { return abandoned_.load(); };
     const auto ran =
@@ -145,7 +148,7 @@ class SnsSink : public NotificationSink {
                                 {"Version", "2010-03-31"},
                                 {"TopicArn", topic_arn_},
                                 {"Subject", sns_subject(batch)},
-                                {"Message", batch_json(batch)}});
+                                {"Message", batch_json(batch, kMaxSnsMessageBytes)}});
     call.content_type = kAwsQueryContentType;
     call.what = "SNS Publish";
     const auto answer = connections_.exchange(

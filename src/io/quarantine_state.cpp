@@ -130,8 +130,12 @@ std::optional<std::string> save_quarantine_state(const std::string& path,
     }
     written += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const std::string error = temporary + ": " + errno_text();
+  // Closed whatever fsync says, so that a failing disk costs no descriptor per retry.
+  const bool synced = ::fsync(fd) == 0;
+  const std::string sync_error = synced ? "" : errno_text();
+  const bool closed = ::close(fd) == 0;
+  if (!synced || !closed) {
+    const std::string error = temporary + ": " + (synced ? errno_text() : sync_error);
     ::unlink(temporary.c_str());
     return error;
   }

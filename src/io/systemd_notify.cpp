@@ -8,14 +8,24 @@ namespace nw {
 namespace {
 
 // unset_environment = 0: later calls must still reach systemd.
-void notify(const std::string& message) { sd_notify(0, message.c_str()); }
+void notify(const std::string& message) {
+  sd_notify(0, message.c_str());
+}
 
 }  // namespace
 
-void SystemdNotifier::ready() { notify("READY=1"); }
-void SystemdNotifier::reloading() { notify("RELOADING=1"); }
-void SystemdNotifier::stopping() { notify("STOPPING=1"); }
-void SystemdNotifier::watchdog() { notify("WATCHDOG=1"); }
+void SystemdNotifier::ready() {
+  notify("READY=1");
+}
+void SystemdNotifier::reloading() {
+  notify("RELOADING=1");
+}
+void SystemdNotifier::stopping() {
+  notify("STOPPING=1");
+}
+void SystemdNotifier::watchdog() {
+  notify("WATCHDOG=1");
+}
 
 void SystemdNotifier::status(const std::string& line) {
   std::string text = line;

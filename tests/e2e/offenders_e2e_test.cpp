@@ -108,7 +108,8 @@ TEST(OffendersEndToEnd, AQuarantinedShapeIsCancelledOnSightAcrossARestart) {
         kWait))
         << joined(watchdog.stderr_lines());
     // A copy with another value, far within the limit, and another shape: only the copy goes.
-    const SimQuery copy = running(2, copy_of("bob"), 1000);
+    // Sent after the quarantine began (its clock has just started).
+    const SimQuery copy = running(2, copy_of("bob"), 1);
     const SimQuery other = running(3, "MATCH (c:City) RETURN c.name", 1000);
     sim.inject(other);
     sim.inject(copy);

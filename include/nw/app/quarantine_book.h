@@ -30,8 +30,9 @@ class QuarantineBook {
   explicit QuarantineBook(QuarantineList initial = {});
 
   // An audit record written. A `cancelled` decision of a rule of `policy` that has a
-  // quarantine starts or extends its shape's quarantine; the entry is returned when one
-  // started (for the log and the notifications), else nullopt.
+  // quarantine, for a broken time limit or on sight of a quarantined shape (not a concurrency
+  // guard's), starts or extends its shape's quarantine; the entry is returned when one started
+  // (for the log and the notifications), else nullopt.
   std::optional<QuarantineEntry> record_written(const AuditRecord& record, const Policy& policy);
 
   // The list in force; expired entries are dropped from the next snapshot a change makes.
@@ -52,6 +53,9 @@ class QuarantineBook {
             Metrics& metrics, spdlog::logger& log);
 
  private:
+  // Writers (the audit observer, the main thread's save) build the next list under
+  // write_mutex_, outside mutex_, which guards only the pointer that current() copies.
+  std::mutex write_mutex_;
   mutable std::mutex mutex_;
   std::shared_ptr<const QuarantineList> list_;
   bool dirty_ = false;

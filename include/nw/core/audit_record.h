@@ -58,8 +58,12 @@ struct AuditRecord {
   int attempts = 0;   // HTTP tries for the cancel; 0 when none was sent
   std::string query;  // cut to kMaxQueryChars characters when formatted
   // The query's shape: fingerprint_hex() of fingerprint_query() of its whole text as Neptune
-  // showed it (nw/core/fingerprint.h); empty on records of no query.
+  // showed it (nw/core/fingerprint.h); empty on records of no query and of a query that
+  // showed no text (it has no known shape).
   std::string fingerprint;
+  // Why the rule condemned the query: not an audit field (the reason says it in words), but
+  // what decides whether its cancel starts a quarantine (nw/app/quarantine_book.h).
+  Condemnation cause = Condemnation::none;
   std::string reason;          // which limit was broken
   std::string error;           // only written when outcome is failed
   std::string config_version;  // which configuration decided

@@ -32,7 +32,8 @@ struct Evaluation {
   // e.g. "elapsed 312000ms > max_elapsed 300000ms", "running 5 > max_running 3",
   // "protected by [protect.backups] text", "no active rule selects it"
   std::string reason;
-  std::int64_t excess_ms = 0;  // how far past the broken limit (0 for a guard)
+  std::int64_t excess_ms = 0;               // how far past the broken limit (0 for a guard)
+  Condemnation cause = Condemnation::none;  // with Verdict::act
 };
 
 // One evaluation per query, in snapshot order. Protections apply before anything else.
@@ -56,6 +57,7 @@ struct Decision {
   bool dry_run = false;  // the policy's or the rule's
   std::string reason;
   std::int64_t excess_ms = 0;  // how far past the broken limit when observed (0 for a guard)
+  Condemnation cause = Condemnation::limit;
 };
 
 // The evaluations that call for action, as decisions, in snapshot order.

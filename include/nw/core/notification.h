@@ -110,8 +110,12 @@ inline constexpr std::size_t kMaxSummaryChars = 3000;
 std::string batch_summary(const NotificationBatch& batch);
 
 // {"source":"neptune-watchdog","sink":NAME,"headline":...,"count":N,"dropped":D,
-//  "events":[EVENT_JSON, ...]}
-std::string batch_json(const NotificationBatch& batch);
+//  "events":[EVENT_JSON, ...]}. With `max_bytes`, the events that would make it longer are left
+// out and counted in "truncated":K after the list (count still says how many happened): SNS
+// refuses a message over 256 KiB, and a storm of cancels must not lose its one message.
+std::string batch_json(const NotificationBatch& batch, std::size_t max_bytes = std::string::npos);
+// What an SNS message may hold, with room to spare under its 256 KiB limit.
+inline constexpr std::size_t kMaxSnsMessageBytes = 200 * 1024;
 
 // Slack's incoming-webhook payload: {"text": the summary, with &, < and > escaped as Slack
 // asks}.

@@ -25,6 +25,11 @@ class RuleMatcher;
 
 enum class RuleAction { cancel, log };
 
+// Why a rule condemned a query. Only a broken time limit (or a quarantine, which follows one)
+// puts a query's shape in quarantine: a query cancelled by a concurrency guard was not itself a
+// runaway, and a per-shape guard keeps the oldest copies of that very shape running.
+enum class Condemnation { none, limit, guard, shape_guard, quarantine };
+
 // Neptune cuts `queryString` at this many characters.
 inline constexpr std::size_t kNeptuneQueryTextLimit = 1024;
 

@@ -20,6 +20,9 @@ struct ProgramRun {
   std::string input;              // written to its standard input, then closed; empty: /dev/null
   // "NAME=value" entries added to the daemon's environment (replacing a variable of that name).
   std::vector<std::string> environment;
+  // Variables of the daemon's environment not passed on (e.g. AWS credentials, which a
+  // notification command has no business seeing).
+  std::vector<std::string> withheld;
   std::size_t max_output = 64u << 10;  // standard output kept; more is dropped and flagged
   // Asked every 100 ms at most: true ends the run as the deadline would (shutdown).
   std::function<bool()> abandoned;

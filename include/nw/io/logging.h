@@ -3,9 +3,9 @@
 // separate (audit_log.h): diagnostics may be noisy; the audit is a record.
 #include <memory>
 
-#include "nw/core/config.h"
-
 #include <spdlog/common.h>
+
+#include "nw/core/config.h"
 
 namespace spdlog {
 class logger;

@@ -50,9 +50,9 @@ class ExchangeReaper;
 // HttpConnections exchange: request_timeout bounds it whole, DNS included, and `reaper`
 // (null: the process's) holds it to that and ends it at shutdown. Throws EndpointSetupError
 // when the TLS trust store cannot be loaded or credentials are missing for an iam endpoint.
-std::unique_ptr<NeptuneClient> make_neptune_client(const EndpointConfig& endpoint,
-                                                   Language language = Language::opencypher,
-                                                   std::shared_ptr<CredentialChain> credentials = nullptr,
-                                                   std::shared_ptr<ExchangeReaper> reaper = nullptr);
+std::unique_ptr<NeptuneClient> make_neptune_client(
+    const EndpointConfig& endpoint, Language language = Language::opencypher,
+    std::shared_ptr<CredentialChain> credentials = nullptr,
+    std::shared_ptr<ExchangeReaper> reaper = nullptr);
 
 }  // namespace nw

@@ -15,8 +15,8 @@ using UnitScale = std::pair<std::string_view, std::int64_t>;
 
 // "<digits><unit>" to `digits * scale` of the unit (an empty unit must be listed to be
 // allowed). A sign, a fraction, an unknown unit or a result above `max` is rejected.
-std::optional<std::int64_t> parse_scaled(std::string_view text, std::initializer_list<UnitScale> units,
-                                         std::int64_t max);
+std::optional<std::int64_t> parse_scaled(std::string_view text,
+                                         std::initializer_list<UnitScale> units, std::int64_t max);
 
 // "<digits><ms|s|m|h>" to milliseconds. A sign, a fraction, a bare number or an unknown
 // suffix is rejected, as is anything over ten years (keeps later arithmetic in range).

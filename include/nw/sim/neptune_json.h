@@ -1,7 +1,7 @@
 #pragma once
 // The bodies of Neptune's status endpoints, byte for byte as far as the documentation
-// shows them (the Neptune user guide's status servlets and error format). Each query object is laid out as that
-// language's page shows it:
+// shows them (the Neptune user guide's status servlets and error format). Each query object is laid
+// out as that language's page shows it:
 //   openCypher  queryId, queryString, queryEvalStats {waited, elapsed, cancelled}
 //   Gremlin     queryId, queryEvalStats {waited, elapsed, cancelled}, queryString
 //   SPARQL      queryId, queryEvalStats {subqueries, elapsed, cancelled}, queryString

@@ -1,6 +1,7 @@
 #pragma once
 // The three query languages a Neptune instance serves, each with its own status servlet
-// and its own queue of queries (the Neptune user guide's status servlets). Header-only: a name table.
+// and its own queue of queries (the Neptune user guide's status servlets). Header-only: a name
+// table.
 #include <array>
 #include <cctype>
 #include <cstddef>

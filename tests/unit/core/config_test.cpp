@@ -1161,8 +1161,9 @@ TEST(ConfigWarnings, ShadowedAndNeverMatchingRulesAndExpiredProtections) {
        "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:01Z\n" + kEndpoint + kRule,
        {}},
       {"a quarantine of a rule that cancels nothing",
-       kEndpoint + "[rule.census]\nmax_elapsed = 1m\naction = log\nquarantine = 10m\nquery_matches = ^X\n"
-                   "[rule.rehearsal]\nmax_elapsed = 1h\ndry_run = true\nquarantine = 10m\n",
+       kEndpoint +
+           "[rule.census]\nmax_elapsed = 1m\naction = log\nquarantine = 10m\nquery_matches = ^X\n"
+           "[rule.rehearsal]\nmax_elapsed = 1h\ndry_run = true\nquarantine = 10m\n",
        {"f.ini: rule.census.quarantine: has no effect: a quarantine starts at a cancel, and this "
         "rule only logs (action = log)",
         "f.ini: rule.rehearsal.quarantine: has no effect: a quarantine starts at a cancel, and "

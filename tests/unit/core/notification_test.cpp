@@ -209,6 +209,30 @@ TEST(BatchSummary, ListsEachEventAndCutsALongBatch) {
   EXPECT_NE(listed.find("… and 30 more"), std::string::npos);
 }
 
+TEST(Payloads, ABatchTooLongForSnsListsWhatFitsAndCountsTheRest) {
+  std::vector<AuditRecord> storm;
+  for (int i = 0; i < 1000; ++i) {
+    AuditRecord r = record(AuditOutcome::cancelled);
+    r.query_id = "q-" + std::to_string(i);
+    r.query = std::string(500, 'x');
+    storm.push_back(r);
+  }
+  const auto batch = batch_of(storm);
+  const std::string whole = batch_json(batch);
+  ASSERT_GT(whole.size(), kMaxSnsMessageBytes);
+  const std::string cut = batch_json(batch, kMaxSnsMessageBytes);
+  EXPECT_LE(cut.size(), kMaxSnsMessageBytes);
+  EXPECT_NE(cut.find("\"count\":1000,"), std::string::npos);
+  const auto listed =
+      static_cast<std::size_t>(std::count_if(storm.begin(), storm.end(), [&](const AuditRecord& r) {
+        return cut.find("\"query_id\":\"" + r.query_id + "\"") != std::string::npos;
+      }));
+  ASSERT_GT(listed, 0u);
+  EXPECT_NE(cut.find("],\"truncated\":" + std::to_string(1000 - listed) + "}"), std::string::npos);
+  EXPECT_EQ(batch_json(batch_of({storm[0]}), kMaxSnsMessageBytes),
+            batch_json(batch_of({storm[0]})));
+}
+
 TEST(Payloads, JsonCarriesTheRecordsSlackEscapesItsMarkupSnsSubjectIsShortAscii) {
   AuditRecord r = record(AuditOutcome::cancelled);
   r.query = "MATCH (n) WHERE n.a < 3 & n.b > 2 RETURN n";

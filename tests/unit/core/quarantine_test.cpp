@@ -124,6 +124,21 @@ TEST(QuarantineDecisions, ProtectionsStillWinAndABrokenLimitKeepsItsReason) {
   EXPECT_EQ(decisions[0].reason, "elapsed 70000ms > max_elapsed 60000ms");
 }
 
+TEST(QuarantineDecisions, CopiesRunningSinceBeforeTheQuarantineAndTextlessQueriesAreLeftAlone) {
+  QuarantineList list;
+  list.cancelled("slow", shape_of("MATCH (n {id: 1}) RETURN n"), "", "writer", kNow, minutes(10));
+  list.cancelled("slow", shape_of(""), "", "writer", kNow, minutes(10));
+  const StatusSnapshot s = snapshot_of({
+      {"older", "MATCH (n {id: 2}) RETURN n", 50000, 0, false},  // started 10s before it
+      {"newer", "MATCH (n {id: 3}) RETURN n", 30000, 0, false},  // started 10s after it
+      {"no-text", "", 1000, 0, false},
+  });
+  const auto decisions = decide(s, one_rule(Millis(600000)), kNow + seconds(40), nullptr, &list);
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(decisions[0].query_index, 1u);
+  EXPECT_EQ(decisions[0].cause, Condemnation::quarantine);
+}
+
 TEST(ShapeGuards, BeyondNCopiesOfOneShapeTheNewestAreActedOn) {
   Policy p;
   Rule r;
@@ -151,6 +166,27 @@ TEST(ShapeGuards, BeyondNCopiesOfOneShapeTheNewestAreActedOn) {
     EXPECT_EQ(decisions[1].query_index, 4u);  // waited 300 ms: the newer of the two
     EXPECT_NE(decisions[1].reason.find("max_queued_per_fingerprint 1"), std::string::npos);
   }
+}
+
+TEST(ShapeGuards, ACopyAlreadyOverItsLimitLeavesRoomForTheOthers) {
+  Policy p;
+  Rule r;
+  r.name = "copies";
+  r.max_elapsed = Millis(300000);
+  r.max_running_per_fingerprint = 2;
+  p.rules.push_back(r);
+  const StatusSnapshot s = snapshot_of({
+      {"runaway", "MATCH (n {id: 1}) RETURN n", 400000, 0, false},
+      {"b", "MATCH (n {id: 2}) RETURN n", 100000, 0, false},
+      {"c", "MATCH (n {id: 3}) RETURN n", 5000, 0, false},
+      {"t1", "", 5000, 0, false},  // no text: no shape, never counted as copies
+      {"t2", "", 6000, 0, false},
+      {"t3", "", 7000, 0, false},
+  });
+  const auto decisions = decide(s, p, kNow);
+  ASSERT_EQ(decisions.size(), 1u);  // the runaway; b and c are the two that keep running
+  EXPECT_EQ(decisions[0].query_index, 0u);
+  EXPECT_EQ(decisions[0].cause, Condemnation::limit);
 }
 
 }  // namespace

@@ -1,12 +1,11 @@
 #include "nw/io/logging.h"
 
-#include <gtest/gtest.h>
-#include <sys/stat.h>
-
 #include <cstdlib>
 #include <regex>
 #include <string>
+#include <sys/stat.h>
 
+#include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
 namespace nw {
@@ -27,7 +26,8 @@ TEST(DiagnosticLogger, UnderJournaldLinesCarryTheirSyslogPriority) {
     log->error("e");
   }
   unsetenv("JOURNAL_STREAM");
-  EXPECT_EQ(testing::internal::GetCapturedStderr(), "<7>debug d\n<6>info i\n<4>warning w\n<3>error e\n");
+  EXPECT_EQ(testing::internal::GetCapturedStderr(),
+            "<7>debug d\n<6>info i\n<4>warning w\n<3>error e\n");
 }
 
 TEST(DiagnosticLogger, ElsewhereLinesStartWithAUtcTimestamp) {
@@ -40,7 +40,9 @@ TEST(DiagnosticLogger, ElsewhereLinesStartWithAUtcTimestamp) {
   }
   unsetenv("JOURNAL_STREAM");
   const std::string out = testing::internal::GetCapturedStderr();
-  EXPECT_TRUE(std::regex_match(out, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warning shown\n)"))) << out;
+  EXPECT_TRUE(std::regex_match(
+      out, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warning shown\n)")))
+      << out;
 }
 
 }  // namespace

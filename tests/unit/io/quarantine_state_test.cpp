@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "nw/app/quarantine_book.h"
+#include "nw/core/fingerprint.h"
 
 namespace nw {
 namespace {
@@ -85,13 +86,22 @@ TEST_F(QuarantineState, TheBookSavesOnlyWhenItChanged) {
   r.rule = "reads";
   r.endpoint = "writer";
   r.query = "MATCH (n {id: 1}) RETURN n";
-  r.fingerprint = "x";
+  r.fingerprint = fingerprint_hex(fingerprint_query(Language::opencypher, r.query).hash);
+  r.cause = Condemnation::limit;
   r.outcome = AuditOutcome::sending;
   EXPECT_EQ(book.record_written(r, policy), std::nullopt);  // not a cancel yet
   r.outcome = AuditOutcome::cancelled;
+  // A concurrency guard's cancel, or a per-shape guard's, is no runaway's: no quarantine.
+  for (Condemnation guard : {Condemnation::guard, Condemnation::shape_guard}) {
+    r.cause = guard;
+    EXPECT_EQ(book.record_written(r, policy), std::nullopt);
+  }
+  EXPECT_TRUE(book.current()->empty());
+  r.cause = Condemnation::limit;
   const auto started = book.record_written(r, policy);
   ASSERT_TRUE(started);
   EXPECT_EQ(started->until, kNow + minutes(10));
+  EXPECT_EQ(started->fingerprint_text, "match (n{id:?}) return n");
   EXPECT_EQ(book.record_written(r, policy), std::nullopt);  // extended, not started
   EXPECT_EQ(book.in_force(kNow), 1u);
   EXPECT_EQ(book.save_if_changed(path("q.json"), kNow), std::nullopt);
@@ -102,6 +112,7 @@ TEST_F(QuarantineState, TheBookSavesOnlyWhenItChanged) {
   // A rule without quarantine starts none.
   policy.rules[0].quarantine.reset();
   r.query = "MATCH (m:Other) RETURN m";
+  r.fingerprint = fingerprint_hex(fingerprint_query(Language::opencypher, r.query).hash);
   EXPECT_EQ(book.record_written(r, policy), std::nullopt);
   EXPECT_EQ(book.current()->size(), 1u);
   // A save that fails is tried again at the next call.

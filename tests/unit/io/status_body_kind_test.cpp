@@ -1,11 +1,11 @@
 // What kind of reply a captured status body is, from its keys alone.
 #include "nw/io/status_body_kind.h"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace nw {
 namespace {
@@ -40,7 +40,8 @@ TEST(ClassifyStatusBody, TellsListsSingleQueriesErrorsAndSparql) {
       {"a key's name inside a text is no key",
        R"j({"queries":[{"queryId":"q","queryString":"\"subqueries\": 1 \"code\":","queryEvalStats":{"waited":1}}]})j",
        S::list, false},
-      {"subqueries outside queryEvalStats", R"j({"queries":[{"queryId":"q","subqueries":0}]})j", S::list, false},
+      {"subqueries outside queryEvalStats", R"j({"queries":[{"queryId":"q","subqueries":0}]})j",
+       S::list, false},
       {"a nested queryId is not the top level's", R"j({"x":{"queryId":"q"}})j", S::unknown, false},
       {"not JSON", "hello", S::unknown, false},
       {"empty", "", S::unknown, false},
