@@ -22,7 +22,8 @@ enum class Kind : std::uint8_t {
   comma,
   colon,
   dot,
-  op,  // any other punctuation, runs merged ("->", "<=", "=~")
+  op,       // any other punctuation, runs merged ("->", "<=", "=~")
+  dropped,  // part of a bytecode value taken whole by the placeholder before it: not written
 };
 
 struct Token {
@@ -117,10 +118,22 @@ constexpr std::string_view kGremlinValueCalls[] = {"E",
                                                    "within",
                                                    "without"};
 
+// Of those, the ones that take any number of values: a lone value there is a list of one
+// (`V(?)` is `V(?+)`), so that one id and many share a shape.
+constexpr std::string_view kGremlinListCalls[] = {"E",      "V",      "hasId",  "hasValue",
+                                                  "inject", "within", "without"};
+
+template <std::size_t N>
+bool among(const std::string_view (&names)[N], std::string_view name) {
+  return std::find(std::begin(names), std::end(names), name) != std::end(names);
+}
+
 class Normaliser {
  public:
   Normaliser(Language language, std::string_view text) : language_(language), text_(text) {
-    tokens_.reserve(text.size() / 3 + 8);
+    // At most one token per byte: reserved once, so that the vector never moves (pages of a
+    // large reservation that are not written are not even mapped).
+    tokens_.reserve(text.size() + 1);
     std::size_t first = 0;
     while (first < text.size() && is_space(static_cast<unsigned char>(text[first]))) ++first;
     bytecode_ = language == Language::gremlin && text.substr(first, 2) == "[[";
@@ -128,6 +141,10 @@ class Normaliser {
 
   Fingerprint run() {
     tokenize();
+    if (dropped_)
+      tokens_.erase(std::remove_if(tokens_.begin(), tokens_.end(),
+                                   [](const Token& t) { return t.kind == Kind::dropped; }),
+                    tokens_.end());
     Fingerprint out;
     out.text = emit();
     out.hash = murmur_hash64a(out.text, kFingerprintSeed);
@@ -135,11 +152,15 @@ class Normaliser {
   }
 
  private:
+  // An open bracket. Small and without a heap allocation of its own, so that text of
+  // nothing but `(` costs about what any other text of its length does: its first argument
+  // starts after the bracket, the others after its commas, which are the tail of the shared
+  // arg_starts_ from first_comma on.
   struct Frame {
-    std::size_t open;                     // the token index of the bracket
-    bool call = false;                    // a `(` right after a word: a call
-    std::vector<std::size_t> arg_starts;  // token index where each argument starts
+    std::uint32_t open;         // the token index of the bracket
+    std::uint32_t first_comma;  // into arg_starts_
   };
+  using Range = std::pair<std::size_t, std::size_t>;  // [begin, end) token indexes
 
   unsigned char at(std::size_t i) const {
     return i < text_.size() ? static_cast<unsigned char>(text_[i]) : 0;
@@ -159,9 +180,11 @@ class Normaliser {
       const unsigned char c = at(i);
       if (is_space(c)) {
         ++i;
-      } else if (!sparql() && c == '/' && at(i + 1) == '/') {
+      } else if (bytecode_ && (c == '\'' || c == '"' || c == '`')) {
+        i = word(i);  // bytecode shows strings bare: a quote is part of the value
+      } else if (!sparql() && !bytecode_ && c == '/' && at(i + 1) == '/') {
         i = skip_line(i);
-      } else if (!sparql() && c == '/' && at(i + 1) == '*') {
+      } else if (!sparql() && !bytecode_ && c == '/' && at(i + 1) == '*') {
         const std::size_t end = text_.find("*/", i + 2);
         i = end == std::string_view::npos ? n : end + 2;
       } else if (sparql() && c == '#') {
@@ -202,7 +225,7 @@ class Normaliser {
         ++i;
       } else if (c == ',') {
         push(Kind::comma, i, i + 1);
-        if (!frames_.empty()) frames_.back().arg_starts.push_back(tokens_.size());
+        if (!frames_.empty()) arg_starts_.push_back(static_cast<std::uint32_t>(tokens_.size()));
         ++i;
       } else if (c == ':') {
         push(Kind::colon, i, i + 1);
@@ -315,7 +338,8 @@ class Normaliser {
     std::size_t j = i + 1;
     while (j < text_.size()) {
       const unsigned char c = at(j);
-      if (is_word_char(c) || (gremlin() && c == '$')) {
+      if (is_word_char(c) || (gremlin() && c == '$') ||
+          (bytecode_ && (c == '\'' || c == '"' || c == '`'))) {
         ++j;
       } else if (sparql() && (c == ':' || c == '-')) {
         ++j;
@@ -326,7 +350,10 @@ class Normaliser {
       }
     }
     const std::string_view w = text_.substr(i, j - i);
-    if (iequals(w, "true") || iequals(w, "false")) {
+    if (language_ == Language::opencypher && cypher_name_position(j)) {
+      // `n.order`, `(o:Order)`, `[:IN]`, `{limit: 5}`: names that happen to be keywords.
+      push(followed_by_paren(j) ? Kind::function : Kind::word, i, j);
+    } else if (iequals(w, "true") || iequals(w, "false")) {
       push(Kind::placeholder, i, j);
     } else if ((language_ == Language::opencypher && listed(kCypherKeywords, w)) ||
                (sparql() && listed(kSparqlKeywords, w))) {
@@ -337,6 +364,17 @@ class Normaliser {
       push(Kind::word, i, j);
     }
     return j;
+  }
+
+  // Whether an openCypher word ending at `end` stands where only a name can: a property key
+  // after `.`, a label or relationship type after a `:` outside a map, a map's key.
+  bool cypher_name_position(std::size_t end) const {
+    const bool in_map = !frames_.empty() && text_[tokens_[frames_.back().open].begin] == '{';
+    if (!tokens_.empty()) {
+      const Kind before = tokens_.back().kind;
+      if (before == Kind::dot || (before == Kind::colon && !in_map)) return true;
+    }
+    return in_map && at(end) == ':' && at(end + 1) != ':';
   }
 
   bool followed_by_paren(std::size_t j) const {
@@ -366,51 +404,117 @@ class Normaliser {
   }
 
   void open(std::size_t i) {
-    Frame frame;
-    frame.open = tokens_.size();
-    frame.call = text_[i] == '(' && !tokens_.empty() &&
-                 (tokens_.back().kind == Kind::word || tokens_.back().kind == Kind::keyword ||
-                  tokens_.back().kind == Kind::function);
-    frame.arg_starts.push_back(tokens_.size() + 1);
+    frames_.push_back(Frame{static_cast<std::uint32_t>(tokens_.size()),
+                            static_cast<std::uint32_t>(arg_starts_.size())});
     push(Kind::open, i, i + 1);
-    frames_.push_back(std::move(frame));
   }
 
   void close(std::size_t i) {
     if (i < text_.size()) push(Kind::close, i, i + 1);
     if (frames_.empty()) return;
-    const Frame frame = std::move(frames_.back());
+    const Frame frame = frames_.back();
     frames_.pop_back();
-    if (gremlin() && frame.call)
-      judge_gremlin_call(frame, i < text_.size() ? tokens_.size() - 1 : tokens_.size());
+    if (gremlin()) {
+      const std::size_t end = i < text_.size() ? tokens_.size() - 1 : tokens_.size();
+      if (is_call(frame))
+        judge_gremlin_call(frame, end);
+      else if (bytecode_ && text_[tokens_[frame.open].begin] == '{')
+        judge_bytecode_map(frame, end);
+    }
+    arg_starts_.resize(frame.first_comma);
+  }
+
+  // A `(` right after a word: a call. (What comes before a bracket never changes while it is
+  // open.)
+  bool is_call(const Frame& frame) const {
+    if (frame.open == 0 || text_[tokens_[frame.open].begin] != '(') return false;
+    const Kind before = tokens_[frame.open - 1].kind;
+    return before == Kind::word || before == Kind::keyword || before == Kind::function;
+  }
+
+  // The frame's non-empty arguments, in args_ (reused: no allocation per call).
+  void collect_args(const Frame& frame, std::size_t end) {
+    args_.clear();
+    std::size_t begin = frame.open + 1;
+    for (std::size_t a = frame.first_comma; a <= arg_starts_.size(); ++a) {
+      const std::size_t stop = a < arg_starts_.size() ? arg_starts_[a] - 1 : end;
+      if (stop > begin) args_.emplace_back(begin, stop);
+      if (a < arg_starts_.size()) begin = arg_starts_[a];
+    }
   }
 
   // Which arguments of a Gremlin call are values (replaced) and which name things (kept).
   void judge_gremlin_call(const Frame& frame, std::size_t end) {
     const std::string_view callee = slice(tokens_[frame.open - 1]);
-    std::vector<std::pair<std::size_t, std::size_t>> args;  // [begin, end) token ranges
-    for (std::size_t a = 0; a < frame.arg_starts.size(); ++a) {
-      const std::size_t begin = frame.arg_starts[a];
-      const std::size_t stop = a + 1 < frame.arg_starts.size() ? frame.arg_starts[a + 1] - 1 : end;
-      if (stop > begin) args.emplace_back(begin, stop);
-    }
+    collect_args(frame, end);
     const auto replace = [&](std::size_t a) {
-      if (a >= args.size() || args[a].second - args[a].first != 1) return;
-      Token& t = tokens_[args[a].first];
-      if (t.kind == Kind::string || (bytecode_ && t.kind == Kind::word)) t.kind = Kind::placeholder;
+      if (a >= args_.size()) return;
+      if (bytecode_) return take_value_whole(args_[a]);
+      if (args_[a].second - args_[a].first != 1) return;
+      Token& t = tokens_[args_[a].first];
+      if (t.kind == Kind::string) t.kind = Kind::placeholder;
     };
-    if (std::find(std::begin(kGremlinValueCalls), std::end(kGremlinValueCalls), callee) !=
-        std::end(kGremlinValueCalls)) {
-      for (std::size_t a = 0; a < args.size(); ++a) replace(a);
+    if (among(kGremlinValueCalls, callee)) {
+      for (std::size_t a = 0; a < args_.size(); ++a) replace(a);
     } else if (callee == "has") {
-      if (args.size() >= 2) replace(args.size() - 1);
+      if (args_.size() >= 2) replace(args_.size() - 1);
     } else if (callee == "property") {
       std::size_t first = 0;
-      if (!args.empty()) {
-        const std::string_view last_word = slice(tokens_[args[0].second - 1]);
+      if (!args_.empty()) {
+        const std::string_view last_word = slice(tokens_[args_[0].second - 1]);
         if (last_word == "single" || last_word == "list" || last_word == "set") first = 1;
       }
-      for (std::size_t a = first + 1; a < args.size(); a += 2) replace(a);
+      for (std::size_t a = first + 1; a < args_.size(); a += 2) replace(a);
+    }
+  }
+
+  // A map as bytecode shows it, `{name=marko, ~label=person}`: each entry's value (after its
+  // first `=`) is a value, its key names something.
+  void judge_bytecode_map(const Frame& frame, std::size_t end) {
+    collect_args(frame, end);
+    for (const Range& entry : args_) {
+      for (std::size_t k = entry.first; k < entry.second; ++k) {
+        const Token& t = tokens_[k];
+        if (t.kind == Kind::open) break;
+        if (t.kind == Kind::op && text_[t.begin] == '=') {
+          if (k + 1 < entry.second) take_value_whole(Range{k + 1, entry.second});
+          break;
+        }
+      }
+    }
+  }
+
+  // A value in bytecode text: shown bare, so that `marko polo`, `O'Brien`,
+  // `http://x.org/a` or `2024-01-01T00:00:00Z` are several tokens. Each element (of the value,
+  // or of a list that is the value) becomes one placeholder. A value that holds a call (a
+  // predicate, `gt(29)`) was judged by that call; a map in it by judge_bytecode_map.
+  void take_value_whole(Range value) {
+    for (std::size_t k = value.first; k < value.second; ++k)
+      if (tokens_[k].kind == Kind::open && text_[tokens_[k].begin] == '(') return;
+    bool taken = false;      // the element's placeholder is written
+    std::size_t in_map = 0;  // depth inside a `{...}`: left alone
+    std::size_t depth = 0;
+    for (std::size_t k = value.first; k < value.second; ++k) {
+      Token& t = tokens_[k];
+      if (t.kind == Kind::open) {
+        ++depth;
+        if (in_map == 0 && text_[t.begin] == '{') in_map = depth;
+        taken = false;
+      } else if (t.kind == Kind::close) {
+        if (depth == in_map) in_map = 0;
+        if (depth > 0) --depth;
+        taken = false;
+      } else if (in_map != 0) {
+        continue;
+      } else if (t.kind == Kind::comma) {
+        taken = false;
+      } else if (!taken) {
+        t.kind = Kind::placeholder;
+        taken = true;
+      } else {
+        t.kind = Kind::dropped;
+        dropped_ = true;
+      }
     }
   }
 
@@ -460,12 +564,12 @@ class Normaliser {
         prev = t.kind;
         continue;
       }
-      // A run of literals: `?`, `?,?`, `? ?` ... become one `?+` (from two on, or one alone
-      // in a list's brackets).
+      // A run of literals: `?`, `?,?` (in SPARQL also `? ?`) ... become one `?+` (from two
+      // on, or one alone in a list's brackets).
       std::size_t j = i;
       std::size_t count = 1;
       while (true) {
-        if (j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::placeholder) {
+        if (sparql() && j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::placeholder) {
           j += 1;
         } else if (j + 2 < tokens_.size() && tokens_[j + 1].kind == Kind::comma &&
                    tokens_[j + 2].kind == Kind::placeholder) {
@@ -475,21 +579,49 @@ class Normaliser {
         }
         ++count;
       }
-      const bool lone_in_list = count == 1 && i > 0 && text_[tokens_[i - 1].begin] == '[' &&
-                                tokens_[i - 1].kind == Kind::open && j + 1 < tokens_.size() &&
+      const bool lone_in_list = count == 1 && i > 0 && tokens_[i - 1].kind == Kind::open &&
+                                list_bracket(i - 1) && j + 1 < tokens_.size() &&
                                 tokens_[j + 1].kind == Kind::close;
       out.append(count >= 2 || lone_in_list ? "?+" : "?");
       prev = Kind::placeholder;
       i = j;
+      // SPARQL's VALUES rows of literals, `(1 2) (3 4)`: any number of them is one row.
+      if (sparql() && j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::close &&
+          out.size() >= 7 && out.compare(out.size() - 7, 7, "(?+)(?+") == 0) {
+        out.resize(out.size() - 3);
+        i = j + 1;  // its `)` is written already
+        prev = Kind::close;
+      }
     }
     return out;
+  }
+
+  // Whether the bracket at token `k` holds a list, where one literal alone is a list of one:
+  // `[...]`; in SPARQL also VALUES' `{...}`, a row `(...)`, `IN (...)` and a collection (any
+  // `(` but a function's); in Gremlin the arguments of the steps that take any number of
+  // values (kGremlinListCalls).
+  bool list_bracket(std::size_t k) const {
+    const char bracket = text_[tokens_[k].begin];
+    if (bracket == '[') return true;
+    if (sparql()) {
+      if (bracket == '{') return true;
+      if (k == 0) return true;
+      const Token& before = tokens_[k - 1];
+      return before.kind != Kind::function &&
+             (before.kind != Kind::keyword || iequals(slice(before), "in"));
+    }
+    return gremlin() && bracket == '(' && k > 0 && tokens_[k - 1].kind == Kind::word &&
+           among(kGremlinListCalls, slice(tokens_[k - 1]));
   }
 
   const Language language_;
   const std::string_view text_;
   bool bytecode_ = false;
+  bool dropped_ = false;  // some tokens are Kind::dropped
   std::vector<Token> tokens_;
   std::vector<Frame> frames_;
+  std::vector<std::uint32_t> arg_starts_;  // after each comma of the open frames
+  std::vector<Range> args_;                // scratch of judge_*
 };
 
 }  // namespace

@@ -6,21 +6,30 @@
 // The normalised text, per language:
 //   - string and number literals become `?` (booleans too; `null` stays: it is a shape);
 //     a negative number's sign goes with it; two or more `?` separated by commas (in SPARQL
-//     also by blanks) become one `?+`, and so does a one-element list `[?]`, so that lists of
-//     literals of any length share one shape;
+//     also by blanks) become one `?+`, and so does one `?` alone where a list of any length
+//     could stand: `[?]`; in SPARQL VALUES' `{?}`, `IN (?)`, a row or collection `(?)`; in
+//     Gremlin the steps that take any number of values (`V(?)`, `hasId`, `within`, `without`,
+//     `inject`, ...). SPARQL VALUES rows of literals, `(?+)(?+)...`, become one `(?+)`. So
+//     lists of literals of any length share one shape.
 //   - parameters stay as written (`$name` in openCypher); identifiers, labels, property keys,
 //     IRIs (`<http://...>`) and prefixed names stay: they are the shape;
 //   - comments go (`//` and `/* */`; `#` in SPARQL), and so does whitespace: one blank is kept
 //     between two words and around keywords, none elsewhere;
 //   - keywords and function names are case-folded to lower case in openCypher and SPARQL,
-//     whose keywords ignore case; Gremlin's steps are method names and keep their case.
+//     whose keywords ignore case; Gremlin's steps are method names and keep their case. In
+//     openCypher a word where only a name can stand (after `.`, a label or relationship type
+//     after `:`, a map's key) is a name even when it is spelled like a keyword: `(o:Order)`,
+//     `[:IN]`, `n.limit` keep their case.
 //   - Gremlin keeps the strings that name things (labels, property keys, step labels:
 //     `hasLabel('person')`, `out('knows')`, `values('name')`) and replaces those that are
 //     values: every argument of V, E, hasId, is, constant, inject and the predicates (eq,
 //     within, gt, ...), the value of has(key, value) and has(label, key, value), the values of
 //     property(key, value, ...), and a map's values (`['name': 'marko']`). Text in bytecode
-//     form as Neptune shows it (`[[], [V(), has(name, marko)]]`, starting with `[[`) has its
-//     bare-word arguments judged the same way.
+//     form as Neptune shows it (`[[], [V(), has(name, marko)]]`, starting with `[[`) shows
+//     strings bare, so there a value is everything up to its argument's end (`marko polo`,
+//     `O'Brien`, `http://x.org/a` are each one `?`), quotes and `//` are part of it, and a
+//     map `{name=marko}` keeps its keys and replaces its values. A value that holds `(`, `)`
+//     or `,` cannot be told from the text around it.
 //
 // The fingerprint is MurmurHash64A (seed kFingerprintSeed) of the normalised text's bytes,
 // written as 16 lower-case hex digits. Both the normalisation and the hash are part of the
