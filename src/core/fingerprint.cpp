@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace nw {
@@ -14,7 +16,7 @@ enum class Kind : std::uint8_t {
   keyword,      // case-folded
   function,     // a function's name: case-folded (openCypher, SPARQL)
   placeholder,  // a literal, replaced
-  string,       // a Gremlin string that names something: kept, re-quoted with '
+  string,       // a Gremlin string that names something: kept, re-quoted (see append)
   param,        // $name (openCypher), ?name and $name (SPARQL): kept
   iri,          // <...> (SPARQL): kept
   open,
@@ -27,28 +29,51 @@ enum class Kind : std::uint8_t {
 };
 
 struct Token {
+  // Built in place, field by field: a Token assembled on the stack and copied in costs a
+  // stalled load per token (its fields are stored in pieces, then read back as one word).
+  Token(Kind k, std::uint32_t b, std::uint32_t s) : kind(k), begin(b), size(s) {}
   Kind kind;
+  bool triple = false;  // a string between ''' or """
+  bool many = false;    // a `?+` read again: a run of literals already
   std::uint32_t begin;  // into the text
   std::uint32_t size;
 };
 
-bool is_space(unsigned char c) {
+constexpr bool is_space(unsigned char c) {
   return c == ' ' || (c >= '\t' && c <= '\r');
 }
-bool is_digit(unsigned char c) {
+constexpr bool is_digit(unsigned char c) {
   return c >= '0' && c <= '9';
 }
-bool is_alpha(unsigned char c) {
+constexpr bool is_alpha(unsigned char c) {
   return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
 }
 // Letters, digits and `_`; any byte of a multi-byte UTF-8 character (or of invalid UTF-8)
 // counts as a letter, so that names in any script stay whole.
-bool is_word_char(unsigned char c) {
+constexpr bool is_word_char(unsigned char c) {
   return is_alpha(c) || is_digit(c) || c == '_' || c >= 0x80;
 }
-bool is_word_start(unsigned char c) {
+constexpr bool is_word_start(unsigned char c) {
   return is_alpha(c) || c == '_' || c >= 0x80;
 }
+// The characters the tokenizer handles the same way in every language and position, looked
+// up in one table before the rules that depend on them: most of a query's bytes.
+enum class Simple : std::uint8_t { other, space, letter, open, close, comma };
+constexpr std::array<Simple, 256> kSimple = [] {
+  std::array<Simple, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    const auto u = static_cast<unsigned char>(c);
+    if (is_space(u))
+      table[u] = Simple::space;
+    else if (is_word_start(u))
+      table[u] = Simple::letter;
+  }
+  table['('] = table['['] = table['{'] = Simple::open;
+  table[')'] = table[']'] = table['}'] = Simple::close;
+  table[','] = Simple::comma;
+  return table;
+}();
+
 bool is_op_char(unsigned char c) {
   return std::strchr("-+*/%=<>!&|^~?@;\\", c) != nullptr && c != '\0';
 }
@@ -81,14 +106,39 @@ constexpr std::string_view kSparqlKeywords[] = {
     "service",  "silent",    "to",     "union",    "using",  "values",  "where",   "with",
     "undef",    "separator"};
 
-template <std::size_t N>
-bool listed(const std::string_view (&words)[N], std::string_view word) {
-  if (word.size() > 12) return false;
-  char buffer[12];
-  for (std::size_t i = 0; i < word.size(); ++i) buffer[i] = lower(word[i]);
-  const std::string_view folded(buffer, word.size());
-  return std::find(std::begin(words), std::end(words), folded) != std::end(words);
-}
+// A set of words, looked up by a hash of their size and first and last letters: this runs
+// for every word and every Gremlin call of every query, so a lookup compares at most a
+// couple of candidates instead of scanning a list.
+class WordSet {
+ public:
+  template <std::size_t N>
+  explicit WordSet(const std::string_view (&words)[N]) {
+    for (std::string_view w : words) buckets_[bucket(w)].push_back(w);
+  }
+  bool contains(std::string_view word) const {
+    if (word.empty()) return false;
+    for (std::string_view w : buckets_[bucket(word)])
+      if (w.size() == word.size() && std::memcmp(w.data(), word.data(), w.size()) == 0) return true;
+    return false;
+  }
+  // The same, ignoring case (the set's words are lower case).
+  bool contains_folded(std::string_view word) const {
+    if (word.size() > 16) return false;
+    char buffer[16];
+    for (std::size_t i = 0; i < word.size(); ++i) buffer[i] = lower(word[i]);
+    return contains(std::string_view(buffer, word.size()));
+  }
+
+ private:
+  static std::size_t bucket(std::string_view w) {
+    if (w.empty()) return 0;
+    return (w.size() * 31 + static_cast<unsigned char>(w.front()) * 7 +
+            static_cast<unsigned char>(w.back())) %
+           kBuckets;
+  }
+  static constexpr std::size_t kBuckets = 97;
+  std::array<std::vector<std::string_view>, kBuckets> buckets_;
+};
 
 // Gremlin steps and predicates whose every argument is a value.
 constexpr std::string_view kGremlinValueCalls[] = {"E",
@@ -123,14 +173,67 @@ constexpr std::string_view kGremlinValueCalls[] = {"E",
 constexpr std::string_view kGremlinListCalls[] = {"E",      "V",      "hasId",  "hasValue",
                                                   "inject", "within", "without"};
 
-template <std::size_t N>
-bool among(const std::string_view (&names)[N], std::string_view name) {
-  return std::find(std::begin(names), std::end(names), name) != std::end(names);
+// An open bracket. Small and without a heap allocation of its own, so that text of nothing
+// but `(` costs about what any other text of its length does: its first argument starts
+// after the bracket, the others after its commas, which are the tail of the shared
+// arg_starts from first_comma on.
+struct Frame {
+  std::uint32_t open;         // the token index of the bracket
+  std::uint32_t first_comma;  // into arg_starts
+};
+using Range = std::pair<std::size_t, std::size_t>;  // [begin, end) token indexes
+
+// The normaliser's working memory, kept per thread from one query to the next: a query costs
+// no allocation but that of its normalised text once these have grown to its size.
+struct Scratch {
+  std::vector<Token> tokens;
+  std::vector<Frame> frames;
+  std::vector<std::uint32_t> arg_starts;  // after each comma of the open frames
+  std::vector<Range> args;                // the arguments of the frame being judged
+  std::string out;
+
+  // What a megabyte of text made them grow to is given back, not kept for the thread's life.
+  void trim() {
+    constexpr std::size_t kKeep = 1 << 16;
+    if (tokens.capacity() > kKeep) std::vector<Token>().swap(tokens);
+    if (frames.capacity() > kKeep) std::vector<Frame>().swap(frames);
+    if (arg_starts.capacity() > kKeep) std::vector<std::uint32_t>().swap(arg_starts);
+    if (args.capacity() > kKeep) std::vector<Range>().swap(args);
+    if (out.capacity() > kKeep) std::string().swap(out);
+  }
+};
+
+const WordSet& cypher_keywords() {
+  static const WordSet set(kCypherKeywords);
+  return set;
+}
+const WordSet& sparql_keywords() {
+  static const WordSet set(kSparqlKeywords);
+  return set;
+}
+const WordSet& gremlin_value_calls() {
+  static const WordSet set(kGremlinValueCalls);
+  return set;
+}
+const WordSet& gremlin_list_calls() {
+  static const WordSet set(kGremlinListCalls);
+  return set;
 }
 
 class Normaliser {
  public:
-  Normaliser(Language language, std::string_view text) : language_(language), text_(text) {
+  Normaliser(Language language, std::string_view text, Scratch& scratch)
+      : language_(language),
+        text_(text),
+        tokens_(scratch.tokens),
+        frames_(scratch.frames),
+        arg_starts_(scratch.arg_starts),
+        args_(scratch.args),
+        out_(scratch.out) {
+    tokens_.clear();
+    frames_.clear();
+    arg_starts_.clear();
+    args_.clear();
     // At most one token per byte: reserved once, so that the vector never moves (pages of a
     // large reservation that are not written are not even mapped).
     tokens_.reserve(text.size() + 1);
@@ -152,23 +255,13 @@ class Normaliser {
   }
 
  private:
-  // An open bracket. Small and without a heap allocation of its own, so that text of
-  // nothing but `(` costs about what any other text of its length does: its first argument
-  // starts after the bracket, the others after its commas, which are the tail of the shared
-  // arg_starts_ from first_comma on.
-  struct Frame {
-    std::uint32_t open;         // the token index of the bracket
-    std::uint32_t first_comma;  // into arg_starts_
-  };
-  using Range = std::pair<std::size_t, std::size_t>;  // [begin, end) token indexes
-
   unsigned char at(std::size_t i) const {
     return i < text_.size() ? static_cast<unsigned char>(text_[i]) : 0;
   }
   std::string_view slice(const Token& t) const { return text_.substr(t.begin, t.size); }
   void push(Kind kind, std::size_t begin, std::size_t end) {
-    tokens_.push_back(
-        Token{kind, static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end - begin)});
+    tokens_.emplace_back(kind, static_cast<std::uint32_t>(begin),
+                         static_cast<std::uint32_t>(end - begin));
   }
   bool sparql() const { return language_ == Language::sparql; }
   bool gremlin() const { return language_ == Language::gremlin; }
@@ -178,6 +271,28 @@ class Normaliser {
     const std::size_t n = text_.size();
     while (i < n) {
       const unsigned char c = at(i);
+      switch (kSimple[c]) {
+        case Simple::space:
+          ++i;
+          continue;
+        case Simple::letter:
+          i = word(i);
+          continue;
+        case Simple::open:
+          open(i);
+          ++i;
+          continue;
+        case Simple::close:
+          close(i);
+          ++i;
+          continue;
+        case Simple::comma:
+          comma(i);
+          ++i;
+          continue;
+        case Simple::other:
+          break;
+      }
       if (is_space(c)) {
         ++i;
       } else if (bytecode_ && (c == '\'' || c == '"' || c == '`')) {
@@ -212,6 +327,13 @@ class Normaliser {
         const std::size_t end = iri_end(i);
         push(Kind::iri, i, end);
         i = end;
+      } else if (!sparql() && c == '?') {
+        // Not a character of openCypher or of Gremlin's queries: the `?` or `?+` of a
+        // normalised text read again, which stands for what it stood for.
+        const bool many = at(i + 1) == '+';
+        push(Kind::placeholder, i, i + (many ? 2 : 1));
+        tokens_.back().many = many;
+        i += many ? 2 : 1;
       } else if (sparql() && c == '@' && is_alpha(at(i + 1))) {
         std::size_t j = i + 1;
         while (j < n && (is_word_char(at(j)) || at(j) == '-')) ++j;
@@ -224,8 +346,7 @@ class Normaliser {
         close(i);
         ++i;
       } else if (c == ',') {
-        push(Kind::comma, i, i + 1);
-        if (!frames_.empty()) arg_starts_.push_back(static_cast<std::uint32_t>(tokens_.size()));
+        comma(i);
         ++i;
       } else if (c == ':') {
         push(Kind::colon, i, i + 1);
@@ -239,6 +360,11 @@ class Normaliser {
     }
     // Unclosed calls (text cut by Neptune) are judged with what they hold.
     while (!frames_.empty()) close(n);
+  }
+
+  void comma(std::size_t i) {
+    push(Kind::comma, i, i + 1);
+    if (!frames_.empty()) arg_starts_.push_back(static_cast<std::uint32_t>(tokens_.size()));
   }
 
   std::size_t skip_line(std::size_t i) const {
@@ -272,6 +398,7 @@ class Normaliser {
     end = std::min(end, text_.size());
     const bool key = gremlin() && !(tokens_.size() > 0 && tokens_.back().kind == Kind::colon);
     push(key ? Kind::string : Kind::placeholder, content, end);
+    tokens_.back().triple = triple;
     return std::min(after, text_.size());
   }
 
@@ -355,8 +482,8 @@ class Normaliser {
       push(followed_by_paren(j) ? Kind::function : Kind::word, i, j);
     } else if (iequals(w, "true") || iequals(w, "false")) {
       push(Kind::placeholder, i, j);
-    } else if ((language_ == Language::opencypher && listed(kCypherKeywords, w)) ||
-               (sparql() && listed(kSparqlKeywords, w))) {
+    } else if ((language_ == Language::opencypher && cypher_keywords().contains_folded(w)) ||
+               (sparql() && sparql_keywords().contains_folded(w))) {
       push(Kind::keyword, i, j);
     } else if (!gremlin() && followed_by_paren(j) && w.find(':') == std::string_view::npos) {
       push(Kind::function, i, j);  // function names ignore case too
@@ -396,7 +523,7 @@ class Normaliser {
     std::size_t j = i + 1;
     // A run of operator characters is one token; a `-` that starts a number ends the run.
     while (is_op_char(at(j)) && !(at(j) == '-' && is_digit(at(j + 1))) &&
-           !(sparql() && at(j) == '?' && is_word_char(at(j + 1))) &&
+           !(sparql() && at(j) == '?' && is_word_char(at(j + 1))) && !(!sparql() && at(j) == '?') &&
            !(sparql() && at(j) == '<' && iri_end(j) != 0))
       ++j;
     push(Kind::op, i, j);
@@ -446,6 +573,8 @@ class Normaliser {
   // Which arguments of a Gremlin call are values (replaced) and which name things (kept).
   void judge_gremlin_call(const Frame& frame, std::size_t end) {
     const std::string_view callee = slice(tokens_[frame.open - 1]);
+    const bool all_values = gremlin_value_calls().contains(callee);
+    if (!all_values && callee != "has" && callee != "property") return;  // names only
     collect_args(frame, end);
     const auto replace = [&](std::size_t a) {
       if (a >= args_.size()) return;
@@ -454,7 +583,7 @@ class Normaliser {
       Token& t = tokens_[args_[a].first];
       if (t.kind == Kind::string) t.kind = Kind::placeholder;
     };
-    if (among(kGremlinValueCalls, callee)) {
+    if (all_values) {
       for (std::size_t a = 0; a < args_.size(); ++a) replace(a);
     } else if (callee == "has") {
       if (args_.size() >= 2) replace(args_.size() - 1);
@@ -531,45 +660,89 @@ class Normaliser {
     return next == Kind::keyword && prev != Kind::open && prev != Kind::dot;
   }
 
-  void append(std::string& out, const Token& t) const {
+  // The normalised text is written into the scratch buffer (its size kept from query to
+  // query, grown ahead of each token), then copied once into a string of its length.
+  class Writer {
+   public:
+    explicit Writer(std::string& buffer) : buffer_(buffer) {}
+    void room(std::size_t more) {
+      if (size_ + more > buffer_.size()) buffer_.resize(std::max(2 * buffer_.size(), size_ + more));
+    }
+    void put(char c) { buffer_[size_++] = c; }
+    void put(const char* p, std::size_t n) {
+      std::memcpy(&buffer_[size_], p, n);
+      size_ += n;
+    }
+    bool ends_with(std::string_view tail) const {
+      return size_ >= tail.size() &&
+             std::memcmp(buffer_.data() + size_ - tail.size(), tail.data(), tail.size()) == 0;
+    }
+    void drop(std::size_t n) { size_ -= n; }
+    std::string text() const { return std::string(buffer_.data(), size_); }
+
+   private:
+    std::string& buffer_;
+    std::size_t size_ = 0;
+  };
+
+  // Room for a token is made by the caller: its size and 7 (a blank, six quotes).
+  void append(Writer& out, const Token& t) const {
+    const char* p = text_.data() + t.begin;
     switch (t.kind) {
       case Kind::keyword:
       case Kind::function:
-        for (char ch : slice(t)) out.push_back(lower(ch));
+        for (std::uint32_t k = 0; k < t.size; ++k) out.put(lower(p[k]));
         return;
       case Kind::placeholder:
-        out.push_back('?');
+        out.put('?');
         return;
-      case Kind::string:
-        out.push_back('\'');
-        out.append(slice(t));
-        out.push_back('\'');
+      case Kind::string: {
+        // Re-quoted with `'` (so `"name"` and `'name'` are one shape), or with a quote the
+        // text does not hold, or else as written, so that the normalised text reads back as
+        // the same string.
+        char quote = '\'';
+        std::size_t quotes = 1;
+        if (std::memchr(p, '\'', t.size) != nullptr) {
+          if (std::memchr(p, '"', t.size) == nullptr) {
+            quote = '"';
+          } else {
+            quote = p[-1];
+            if (t.triple) quotes = 3;
+          }
+        }
+        for (std::size_t k = 0; k < quotes; ++k) out.put(quote);
+        out.put(p, t.size);
+        for (std::size_t k = 0; k < quotes; ++k) out.put(quote);
         return;
+      }
       default:
-        out.append(slice(t));
+        if (t.size == 1)
+          out.put(*p);
+        else
+          out.put(p, t.size);
     }
   }
 
   std::string emit() const {
-    std::string out;
-    out.reserve(text_.size());
+    Writer out(out_);
     Kind prev = Kind::comma;
     bool first = true;
     for (std::size_t i = 0; i < tokens_.size(); ++i) {
       const Token& t = tokens_[i];
-      if (!first && blank_between(prev, t.kind)) out.push_back(' ');
+      out.room(t.size + 7);
+      if (!first && blank_between(prev, t.kind)) out.put(' ');
       first = false;
       if (t.kind != Kind::placeholder) {
         append(out, t);
         prev = t.kind;
         continue;
       }
-      // A run of literals: `?`, `?,?` (in SPARQL also `? ?`) ... become one `?+` (from two
-      // on, or one alone in a list's brackets).
+      // A run of literals: `?`, `?,?`, `? ?` ... become one `?+` (from two on, or one alone
+      // in a list's brackets).
       std::size_t j = i;
-      std::size_t count = 1;
+      std::size_t count = t.many ? 2 : 1;
       while (true) {
-        if (sparql() && j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::placeholder) {
+        if (j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::placeholder) {
           j += 1;
         } else if (j + 2 < tokens_.size() && tokens_[j + 1].kind == Kind::comma &&
                    tokens_[j + 2].kind == Kind::placeholder) {
@@ -577,23 +750,24 @@ class Normaliser {
         } else {
           break;
         }
-        ++count;
+        count += tokens_[j].many ? 2 : 1;
       }
       const bool lone_in_list = count == 1 && i > 0 && tokens_[i - 1].kind == Kind::open &&
                                 list_bracket(i - 1) && j + 1 < tokens_.size() &&
                                 tokens_[j + 1].kind == Kind::close;
-      out.append(count >= 2 || lone_in_list ? "?+" : "?");
+      out.put('?');
+      if (count >= 2 || lone_in_list) out.put('+');
       prev = Kind::placeholder;
       i = j;
       // SPARQL's VALUES rows of literals, `(1 2) (3 4)`: any number of them is one row.
       if (sparql() && j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::close &&
-          out.size() >= 7 && out.compare(out.size() - 7, 7, "(?+)(?+") == 0) {
-        out.resize(out.size() - 3);
+          out.ends_with("(?+)(?+")) {
+        out.drop(3);
         i = j + 1;  // its `)` is written already
         prev = Kind::close;
       }
     }
-    return out;
+    return out.text();
   }
 
   // Whether the bracket at token `k` holds a list, where one literal alone is a list of one:
@@ -611,17 +785,18 @@ class Normaliser {
              (before.kind != Kind::keyword || iequals(slice(before), "in"));
     }
     return gremlin() && bracket == '(' && k > 0 && tokens_[k - 1].kind == Kind::word &&
-           among(kGremlinListCalls, slice(tokens_[k - 1]));
+           gremlin_list_calls().contains(slice(tokens_[k - 1]));
   }
 
   const Language language_;
   const std::string_view text_;
   bool bytecode_ = false;
   bool dropped_ = false;  // some tokens are Kind::dropped
-  std::vector<Token> tokens_;
-  std::vector<Frame> frames_;
-  std::vector<std::uint32_t> arg_starts_;  // after each comma of the open frames
-  std::vector<Range> args_;                // scratch of judge_*
+  std::vector<Token>& tokens_;
+  std::vector<Frame>& frames_;
+  std::vector<std::uint32_t>& arg_starts_;
+  std::vector<Range>& args_;
+  std::string& out_;
 };
 
 }  // namespace
@@ -630,7 +805,10 @@ Fingerprint fingerprint_query(Language language, std::string_view text) {
   // Token offsets are 32-bit; Neptune never shows more than 1,024 characters anyway.
   constexpr std::size_t kMaxText = std::size_t{1} << 30;
   if (text.size() > kMaxText) text = text.substr(0, kMaxText);
-  return Normaliser(language, text).run();
+  thread_local Scratch scratch;
+  Fingerprint fingerprint = Normaliser(language, text, scratch).run();
+  scratch.trim();
+  return fingerprint;
 }
 
 std::string fingerprint_hex(std::uint64_t hash) {
@@ -650,8 +828,12 @@ std::uint64_t murmur_hash64a(std::string_view bytes, std::uint64_t seed) {
   for (std::size_t b = 0; b < blocks; ++b) {
     // Little-endian whatever the machine, so that a fingerprint is the same everywhere.
     std::uint64_t k = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    std::memcpy(&k, data + b * 8, 8);
+#else
     for (int byte = 7; byte >= 0; --byte)
       k = (k << 8) | data[b * 8 + static_cast<std::size_t>(byte)];
+#endif
     k *= m;
     k ^= k >> r;
     k *= m;
