@@ -11,10 +11,13 @@
 //     longer than they are read (a literal becomes one `?`, a run of them `?+`; only an
 //     unterminated Gremlin string gains its closing quote, or three), and a blank is added
 //     at most once per token, which is at least a byte long (`a?a?` becomes `a ? a ?`);
-//   - normalising is stable from the second time on for openCypher and Gremlin: the
-//     normalised text of a normalised text is itself. (Not from the first: a `?` read back
-//     is an operator, no longer a literal, so `1 2` gives `? ?`... and then stays. In SPARQL a
-//     `?` read back also changes its blanks, so nothing is asserted there.)
+//   - in openCypher normalising is stable from the second time on: the normalised text of a
+//     normalised text is itself. (Not from the first: `''+x` gives `?+x`, which reads back
+//     as `?+ x`, a run of literals and a word, and then stays.
+//     In SPARQL a `?` read back changes its blanks; in Gremlin's bytecode form, whose values
+//     are bare text, a `?+` written across the arguments of a call with unbalanced brackets
+//     reads back as another number of arguments. The unit tables check stability for real
+//     openCypher and Gremlin queries.)
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -49,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    " bytes for an input of " + std::to_string(size));
     const Fingerprint again = fingerprint_query(language, input);
     FUZZ_CHECK(again.hash == fp.hash && again.text == fp.text, name + ": not deterministic");
-    if (language == Language::sparql) continue;
+    if (language != Language::opencypher) continue;
     const std::string twice = fingerprint_query(language, fp.text).text;
     const std::string thrice = fingerprint_query(language, twice).text;
     FUZZ_CHECK(thrice == twice,

@@ -74,6 +74,21 @@ constexpr std::array<Simple, 256> kSimple = [] {
   return table;
 }();
 
+// The characters that continue a word, per language: letters, digits, `_` and any byte of
+// a multi-byte character everywhere; `$` in Gremlin (Groovy names); quotes in Gremlin's
+// bytecode form, which shows strings bare. (SPARQL's `:`, `-` and `.` depend on what follows.)
+constexpr std::array<bool, 256> word_chars(bool dollar, bool quotes) {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c)
+    table[static_cast<std::size_t>(c)] = is_word_char(static_cast<unsigned char>(c));
+  table['$'] = dollar;
+  table['\''] = table['"'] = table['`'] = quotes;
+  return table;
+}
+constexpr std::array<bool, 256> kWordChars = word_chars(false, false);
+constexpr std::array<bool, 256> kGremlinWordChars = word_chars(true, false);
+constexpr std::array<bool, 256> kBytecodeWordChars = word_chars(true, true);
+
 bool is_op_char(unsigned char c) {
   return std::strchr("-+*/%=<>!&|^~?@;\\", c) != nullptr && c != '\0';
 }
@@ -264,6 +279,8 @@ class Normaliser {
                          static_cast<std::uint32_t>(end - begin));
   }
   bool sparql() const { return language_ == Language::sparql; }
+  // `//` and `/* */` are comments (openCypher, Gremlin's Groovy form).
+  bool comments_with_slash() const { return !sparql() && !bytecode_; }
   bool gremlin() const { return language_ == Language::gremlin; }
 
   void tokenize() {
@@ -297,9 +314,9 @@ class Normaliser {
         ++i;
       } else if (bytecode_ && (c == '\'' || c == '"' || c == '`')) {
         i = word(i);  // bytecode shows strings bare: a quote is part of the value
-      } else if (!sparql() && !bytecode_ && c == '/' && at(i + 1) == '/') {
+      } else if (comments_with_slash() && c == '/' && at(i + 1) == '/') {
         i = skip_line(i);
-      } else if (!sparql() && !bytecode_ && c == '/' && at(i + 1) == '*') {
+      } else if (comments_with_slash() && c == '/' && at(i + 1) == '*') {
         const std::size_t end = text_.find("*/", i + 2);
         i = end == std::string_view::npos ? n : end + 2;
       } else if (sparql() && c == '#') {
@@ -382,18 +399,21 @@ class Normaliser {
     std::size_t j = content;
     std::size_t end = text_.size();
     std::size_t after = text_.size();
-    while (j < text_.size()) {
-      const unsigned char c = at(j);
+    const char* const data = text_.data();
+    const std::size_t n = text_.size();
+    while (j < n) {
+      const char c = data[j];
       if (c == '\\') {
         j += 2;
-        continue;
-      }
-      if (c == quote && (!triple || (at(j + 1) == quote && at(j + 2) == quote))) {
+      } else if (c != static_cast<char>(quote)) {
+        ++j;
+      } else if (!triple || (at(j + 1) == quote && at(j + 2) == quote)) {
         end = j;
         after = j + (triple ? 3 : 1);
         break;
+      } else {
+        ++j;
       }
-      ++j;
     }
     end = std::min(end, text_.size());
     const bool key = gremlin() && !(tokens_.size() > 0 && tokens_.back().kind == Kind::colon);
@@ -463,10 +483,11 @@ class Normaliser {
 
   std::size_t word(std::size_t i) {
     std::size_t j = i + 1;
+    const std::array<bool, 256>& continues =
+        bytecode_ ? kBytecodeWordChars : (gremlin() ? kGremlinWordChars : kWordChars);
     while (j < text_.size()) {
       const unsigned char c = at(j);
-      if (is_word_char(c) || (gremlin() && c == '$') ||
-          (bytecode_ && (c == '\'' || c == '"' || c == '`'))) {
+      if (continues[c]) {
         ++j;
       } else if (sparql() && (c == ':' || c == '-')) {
         ++j;
@@ -522,7 +543,9 @@ class Normaliser {
   std::size_t op(std::size_t i) {
     std::size_t j = i + 1;
     // A run of operator characters is one token; a `-` that starts a number ends the run.
+    // A comment ends it too (`=/* why */`).
     while (is_op_char(at(j)) && !(at(j) == '-' && is_digit(at(j + 1))) &&
+           !(comments_with_slash() && at(j) == '/' && (at(j + 1) == '/' || at(j + 1) == '*')) &&
            !(sparql() && at(j) == '?' && is_word_char(at(j + 1))) && !(!sparql() && at(j) == '?') &&
            !(sparql() && at(j) == '<' && iri_end(j) != 0))
       ++j;
@@ -678,6 +701,7 @@ class Normaliser {
              std::memcmp(buffer_.data() + size_ - tail.size(), tail.data(), tail.size()) == 0;
     }
     void drop(std::size_t n) { size_ -= n; }
+    char last() const { return size_ > 0 ? buffer_[size_ - 1] : '\0'; }
     std::string text() const { return std::string(buffer_.data(), size_); }
 
    private:
@@ -730,7 +754,13 @@ class Normaliser {
     for (std::size_t i = 0; i < tokens_.size(); ++i) {
       const Token& t = tokens_[i];
       out.room(t.size + 7);
-      if (!first && blank_between(prev, t.kind)) out.put(' ');
+      // A `+` after a literal is set apart, or `? +x` (`1 + x`) would read as `?+` (many);
+      // so is a `/` or `*` after a `/` (`a / /b/`), or it would read as a comment.
+      if (!first && (blank_between(prev, t.kind) ||
+                     (prev == Kind::placeholder && t.kind == Kind::op && text_[t.begin] == '+') ||
+                     (comments_with_slash() && t.kind == Kind::op && out.last() == '/' &&
+                      (text_[t.begin] == '/' || text_[t.begin] == '*'))))
+        out.put(' ');
       first = false;
       if (t.kind != Kind::placeholder) {
         append(out, t);

@@ -12,11 +12,12 @@
 //     `inject`, ...). SPARQL VALUES rows of literals, `(?+)(?+)...`, become one `(?+)`. So
 //     lists of literals of any length share one shape.
 //   - a `?` or `?+` in openCypher or Gremlin text (no character of either language) is read
-//     as the literals it stands for, so that a normalised text normalises to itself;
+//     as the literals it stands for, so that a normalised query normalises to itself;
 //   - parameters stay as written (`$name` in openCypher); identifiers, labels, property keys,
 //     IRIs (`<http://...>`) and prefixed names stay: they are the shape;
 //   - comments go (`//` and `/* */`; `#` in SPARQL), and so does whitespace: one blank is kept
-//     between two words and around keywords, none elsewhere;
+//     between two words and around keywords, and where two tokens written together would read
+//     as another (`? +x`, not `?+`, for `1 + x`; `/ *`, not a comment), none elsewhere;
 //   - keywords and function names are case-folded to lower case in openCypher and SPARQL,
 //     whose keywords ignore case; Gremlin's steps are method names and keep their case. In
 //     openCypher a word where only a name can stand (after `.`, a label or relationship type

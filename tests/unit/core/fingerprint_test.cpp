@@ -40,6 +40,8 @@ const Case kOpenCypher[] = {
     {"MATCH (n) WHERE n.url = 'http://example.com//a' RETURN n // the page",
      "match (n) where n.url=? return n"},
     {"MATCH (n) /* all nodes */ RETURN n /* done */", "match (n) return n"},
+    {"MATCH (n) WHERE n.x =/* why */ 1 RETURN n.a / /* per */ n.b",
+     "match (n) where n.x=? return n.a/n.b"},
     {"MATCH (n) // the start\nRETURN /* all of it */ n", "match (n) return n"},
     {"MATCH (n:Person)\nWHERE n.bio = 'first line\nsecond line'\nRETURN n.name",
      "match (n:Person) where n.bio=? return n.name"},
@@ -103,6 +105,9 @@ const Case kOpenCypher[] = {
     {"MATCH (a)-[:KNOWS]->(b) DETACH DELETE a", "match (a)-[:KNOWS]->(b) detach delete a"},
     {"MATCH (n) WHERE n.flag = true AND n.other = FALSE AND n.gone IS NULL RETURN n",
      "match (n) where n.flag=? and n.other=? and n.gone is null return n"},
+    {"MATCH (n:Counter {id: 'c1'}) SET n.count = 1 + n.count, n.total = n.total + 2.5 RETURN "
+     "n.count",
+     "match (n:Counter{id:?}) set n.count=? +n.count,n.total=n.total+? return n.count"},
     {"MATCH (n) WHERE n.p IS NOT NULL RETURN DISTINCT n.p SKIP 10 LIMIT 20",
      "match (n) where n.p is not null return distinct n.p skip ? limit ?"},
     {"MATCH (n:A) RETURN n.x AS x UNION ALL MATCH (m:B) RETURN m.x AS x",
