@@ -58,7 +58,7 @@ constexpr bool is_word_start(unsigned char c) {
 }
 // The characters the tokenizer handles the same way in every language and position, looked
 // up in one table before the rules that depend on them: most of a query's bytes.
-enum class Simple : std::uint8_t { other, space, letter, open, close, comma };
+enum class Simple : std::uint8_t { other, space, letter, open, close, comma, dot, quote };
 constexpr std::array<Simple, 256> kSimple = [] {
   std::array<Simple, 256> table{};
   for (int c = 0; c < 256; ++c) {
@@ -71,6 +71,8 @@ constexpr std::array<Simple, 256> kSimple = [] {
   table['('] = table['['] = table['{'] = Simple::open;
   table[')'] = table[']'] = table['}'] = Simple::close;
   table[','] = Simple::comma;
+  table['.'] = Simple::dot;
+  table['\''] = table['"'] = Simple::quote;
   return table;
 }();
 
@@ -148,10 +150,10 @@ class WordSet {
   static std::size_t bucket(std::string_view w) {
     if (w.empty()) return 0;
     return (w.size() * 31 + static_cast<unsigned char>(w.front()) * 7 +
-            static_cast<unsigned char>(w.back())) %
-           kBuckets;
+            static_cast<unsigned char>(w.back())) &
+           (kBuckets - 1);
   }
-  static constexpr std::size_t kBuckets = 97;
+  static constexpr std::size_t kBuckets = 128;
   std::array<std::vector<std::string_view>, kBuckets> buckets_;
 };
 
@@ -307,6 +309,19 @@ class Normaliser {
           comma(i);
           ++i;
           continue;
+        case Simple::dot:  // `.5` is a number (below)
+          if (!is_digit(at(i + 1))) {
+            push(Kind::dot, i, i + 1);
+            ++i;
+            continue;
+          }
+          break;
+        case Simple::quote:  // bytecode shows strings bare (below)
+          if (!bytecode_) {
+            i = string_literal(i);
+            continue;
+          }
+          break;
         case Simple::other:
           break;
       }
@@ -687,26 +702,41 @@ class Normaliser {
   // query, grown ahead of each token), then copied once into a string of its length.
   class Writer {
    public:
-    explicit Writer(std::string& buffer) : buffer_(buffer) {}
-    void room(std::size_t more) {
-      if (size_ + more > buffer_.size()) buffer_.resize(std::max(2 * buffer_.size(), size_ + more));
+    // Room for a text's normalised form in one go: it is at most twice the text and a few
+    // bytes (what the fuzz target checks), so growing is for safety only.
+    Writer(std::string& buffer, std::size_t text_size) : buffer_(buffer) {
+      if (buffer_.size() < 2 * text_size + 64) buffer_.resize(2 * text_size + 64);
+      begin_ = at_ = buffer_.data();
+      end_ = begin_ + buffer_.size();
     }
-    void put(char c) { buffer_[size_++] = c; }
+    void room(std::size_t more) {
+      if (static_cast<std::size_t>(end_ - at_) >= more) return;
+      const std::size_t size = static_cast<std::size_t>(at_ - begin_);
+      buffer_.resize(std::max(2 * buffer_.size(), size + more));
+      begin_ = buffer_.data();
+      at_ = begin_ + size;
+      end_ = begin_ + buffer_.size();
+    }
+    // Through raw pointers held here: a char written through the string itself could, for
+    // the compiler, change any object, and every token would reload them all.
+    void put(char c) { *at_++ = c; }
     void put(const char* p, std::size_t n) {
-      std::memcpy(&buffer_[size_], p, n);
-      size_ += n;
+      std::memcpy(at_, p, n);
+      at_ += n;
     }
     bool ends_with(std::string_view tail) const {
-      return size_ >= tail.size() &&
-             std::memcmp(buffer_.data() + size_ - tail.size(), tail.data(), tail.size()) == 0;
+      return static_cast<std::size_t>(at_ - begin_) >= tail.size() &&
+             std::memcmp(at_ - tail.size(), tail.data(), tail.size()) == 0;
     }
-    void drop(std::size_t n) { size_ -= n; }
-    char last() const { return size_ > 0 ? buffer_[size_ - 1] : '\0'; }
-    std::string text() const { return std::string(buffer_.data(), size_); }
+    void drop(std::size_t n) { at_ -= n; }
+    char last() const { return at_ > begin_ ? at_[-1] : '\0'; }
+    std::string text() const { return std::string(begin_, at_); }
 
    private:
     std::string& buffer_;
-    std::size_t size_ = 0;
+    char* begin_;
+    char* at_;
+    char* end_;
   };
 
   // Room for a token is made by the caller: its size and 7 (a blank, six quotes).
@@ -721,17 +751,24 @@ class Normaliser {
         out.put('?');
         return;
       case Kind::string: {
-        // Re-quoted with `'` (so `"name"` and `'name'` are one shape), or with a quote the
-        // text does not hold, or else as written, so that the normalised text reads back as
-        // the same string.
+        // Re-quoted with `'` (so `"name"` and `'name'` are one shape), unless that would read
+        // back as another string: then with `"`, or else as written.
         char quote = '\'';
         std::size_t quotes = 1;
-        if (std::memchr(p, '\'', t.size) != nullptr) {
-          if (std::memchr(p, '"', t.size) == nullptr) {
-            quote = '"';
-          } else {
-            quote = p[-1];
-            if (t.triple) quotes = 3;
+        if (t.triple || p[-1] != '\'') {  // between `'` it holds no `'` but an escaped one
+          bool single = false;
+          bool double_ = false;
+          for (std::uint32_t k = 0; k < t.size; ++k) {  // names are short: no call to memchr
+            single |= p[k] == '\'';
+            double_ |= p[k] == '"';
+          }
+          if (single) {
+            if (!double_) {
+              quote = '"';
+            } else {
+              quote = p[-1];
+              if (t.triple) quotes = 3;
+            }
           }
         }
         for (std::size_t k = 0; k < quotes; ++k) out.put(quote);
@@ -748,7 +785,7 @@ class Normaliser {
   }
 
   std::string emit() const {
-    Writer out(out_);
+    Writer out(out_, text_.size());
     Kind prev = Kind::comma;
     bool first = true;
     for (std::size_t i = 0; i < tokens_.size(); ++i) {

@@ -24,10 +24,11 @@
 //     after `:`, a map's key) is a name even when it is spelled like a keyword: `(o:Order)`,
 //     `[:IN]`, `n.limit` keep their case.
 //   - Gremlin keeps the strings that name things (labels, property keys, step labels:
-//     `hasLabel('person')`, `out('knows')`, `values('name')`; written between `'`, or `"` when
-//     they hold a `'`) and replaces those that are values: every argument of V, E, hasId, is,
-//     constant, inject and the predicates (eq, within, gt, ...), the value of has(key, value)
-//     and has(label, key, value), the values of property(key, value, ...), and a map's values
+//     `hasLabel('person')`, `out('knows')`, `values('name')`; written between `'` unless that
+//     would read back as another string) and replaces those that are values: every argument of V,
+//     E, hasId, is, constant, inject and the predicates (eq, within, gt, ...), the value of
+//     has(key, value) and has(label, key, value), the values of property(key, value, ...), and a
+//     map's values
 //     (`['name': 'marko']`). Text in bytecode form as Neptune shows it (`[[], [V(),
 //     has(name, marko)]]`, starting with `[[`) shows strings bare, so there a value is
 //     everything up to its argument's end (`marko polo`, `O'Brien`, `http://x.org/a` are each
@@ -43,8 +44,8 @@
 //
 // Pure and total: any bytes (unterminated strings, invalid UTF-8, megabytes of text) give a
 // fingerprint in time linear in the text's length. Safe to call from any thread (its working
-// memory is per thread and holds nothing from one call to the next). Neptune cuts query text at 1,024
-// characters, so a longer query's fingerprint is that of its first 1,024 characters.
+// memory is per thread and holds nothing from one call to the next). Neptune cuts query text at
+// 1,024 characters, so a longer query's fingerprint is that of its first 1,024 characters.
 #include <cstdint>
 #include <string>
 #include <string_view>
