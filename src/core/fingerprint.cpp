@@ -33,10 +33,12 @@ struct Token {
   // stalled load per token (its fields are stored in pieces, then read back as one word).
   Token(Kind k, std::uint32_t b, std::uint32_t s) : kind(k), begin(b), size(s) {}
   Kind kind;
-  bool triple = false;  // a string between ''' or """
-  bool many = false;    // a `?+` read again: a run of literals already
-  std::uint32_t begin;  // into the text
+  bool triple = false;      // a string between ''' or """
+  bool many = false;        // a `?+` read again: a run of literals already
+  bool holds_call = false;  // an open bracket with a `(` inside, at any depth
+  std::uint32_t begin;      // into the text
   std::uint32_t size;
+  std::uint32_t match = 0;  // an open bracket's close: its token, or the end of the tokens
 };
 
 constexpr bool is_space(unsigned char c) {
@@ -579,6 +581,10 @@ class Normaliser {
     if (frames_.empty()) return;
     const Frame frame = frames_.back();
     frames_.pop_back();
+    Token& open = tokens_[frame.open];
+    open.match = static_cast<std::uint32_t>(i < text_.size() ? tokens_.size() - 1 : tokens_.size());
+    if (!frames_.empty() && (text_[open.begin] == '(' || open.holds_call))
+      tokens_[frames_.back().open].holds_call = true;
     if (gremlin()) {
       const std::size_t end = i < text_.size() ? tokens_.size() - 1 : tokens_.size();
       if (is_call(frame))
@@ -655,25 +661,24 @@ class Normaliser {
   // `http://x.org/a` or `2024-01-01T00:00:00Z` are several tokens. Each element (of the value,
   // or of a list that is the value) becomes one placeholder. A value that holds a call (a
   // predicate, `gt(29)`) was judged by that call; a map in it by judge_bytecode_map.
+  //
+  // Linear however deep the brackets: what a closed bracket holds is stepped over (its
+  // `match`), known to hold a call or not (`holds_call`), and every token is walked by the one
+  // innermost call or map whose value it is part of.
   void take_value_whole(Range value) {
-    for (std::size_t k = value.first; k < value.second; ++k)
-      if (tokens_[k].kind == Kind::open && text_[tokens_[k].begin] == '(') return;
-    bool taken = false;      // the element's placeholder is written
-    std::size_t in_map = 0;  // depth inside a `{...}`: left alone
-    std::size_t depth = 0;
+    for (std::size_t k = value.first; k < value.second; ++k) {
+      const Token& t = tokens_[k];
+      if (t.kind != Kind::open) continue;
+      if (text_[t.begin] == '(' || t.holds_call) return;
+      k = t.match;
+    }
+    bool taken = false;  // the element's placeholder is written
     for (std::size_t k = value.first; k < value.second; ++k) {
       Token& t = tokens_[k];
       if (t.kind == Kind::open) {
-        ++depth;
-        if (in_map == 0 && text_[t.begin] == '{') in_map = depth;
         taken = false;
-      } else if (t.kind == Kind::close) {
-        if (depth == in_map) in_map = 0;
-        if (depth > 0) --depth;
-        taken = false;
-      } else if (in_map != 0) {
-        continue;
-      } else if (t.kind == Kind::comma) {
+        if (text_[t.begin] == '{') k = t.match;  // a map: judged at its close
+      } else if (t.kind == Kind::close || t.kind == Kind::comma) {
         taken = false;
       } else if (!taken) {
         t.kind = Kind::placeholder;

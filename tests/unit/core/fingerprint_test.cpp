@@ -538,15 +538,20 @@ TEST(Fingerprint, TextThatDefeatsTheNormaliserStillGetsAFingerprint) {
 }
 
 // 1 MiB of several shapes, each language. Nothing here asserts a time: the shapes are the
-// ones that once cost more than others of their length (a vector allocated per `(`), and a
-// slow normaliser shows in this test's duration and in bench/fingerprint_bench.
+// ones that once cost more than others of their length (a vector allocated per `(`, nested
+// bytecode values walked again at every level), and a slow normaliser shows in this test's
+// duration and in bench/fingerprint_bench.
 TEST(Fingerprint, MegabytesOfTextGetAFingerprint) {
   constexpr std::size_t kSize = std::size_t{1} << 20;
   std::mt19937 random(15);
   std::string bytes(kSize, '\0');
   for (char& c : bytes) c = static_cast<char>(random());
-  std::string words;
-  while (words.size() < kSize) words += "MATCH (n:L {k: 'v', n: [1, 2]}) RETURN n.k ";
+  const auto repeated = [](const std::string& part) {
+    std::string text;
+    while (text.size() < kSize) text += part;
+    return text;
+  };
+  const std::string words = repeated("MATCH (n:L {k: 'v', n: [1, 2]}) RETURN n.k ");
   const std::vector<std::string> shapes = {
       std::string(kSize, '('),
       std::string(kSize, '['),
@@ -560,6 +565,10 @@ TEST(Fingerprint, MegabytesOfTextGetAFingerprint) {
       std::string(kSize, '1'),
       bytes,
       words,
+      // Bytecode values and maps nested deep: each level's value holds all the others.
+      "[[" + repeated("{a="),
+      "[[" + repeated("has(a, ["),
+      "[[" + repeated("V(["),
   };
   for (const std::string& text : shapes) {
     for (Language language : kLanguages) {
