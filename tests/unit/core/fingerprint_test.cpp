@@ -2,7 +2,6 @@
 
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -465,35 +464,6 @@ TEST(Fingerprint, PinnedFingerprintsNeverChange) {
 }
 
 constexpr Language kLanguages[] = {Language::opencypher, Language::gremlin, Language::sparql};
-
-// Each thread keeps its own working memory: threads that fingerprint at once, a megabyte
-// among short queries, get what one thread alone gets (and, under ThreadSanitizer, share
-// nothing).
-TEST(Fingerprint, ThreadsFingerprintingAtOnceAgree) {
-  std::vector<std::pair<Language, std::string>> queries;
-  for (const Case& c : kOpenCypher) queries.emplace_back(Language::opencypher, c.query);
-  for (const Case& c : kGremlin) queries.emplace_back(Language::gremlin, c.query);
-  for (const Case& c : kSparql) queries.emplace_back(Language::sparql, c.query);
-  queries.emplace_back(Language::gremlin, "[[" + std::string(1 << 16, '('));
-  std::vector<Fingerprint> expected;
-  for (const auto& [language, text] : queries)
-    expected.push_back(fingerprint_query(language, text));
-  std::vector<int> mismatches(4, 0);
-  std::vector<std::thread> threads;
-  for (std::size_t t = 0; t < mismatches.size(); ++t) {
-    threads.emplace_back([&, t] {
-      for (int round = 0; round < 5; ++round) {
-        for (std::size_t q = 0; q < queries.size(); ++q) {
-          const std::size_t k = (q + t * 7) % queries.size();
-          const Fingerprint fp = fingerprint_query(queries[k].first, queries[k].second);
-          if (fp.hash != expected[k].hash || fp.text != expected[k].text) ++mismatches[t];
-        }
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  for (int m : mismatches) EXPECT_EQ(m, 0);
-}
 
 TEST(Fingerprint, TextThatDefeatsTheNormaliserStillGetsAFingerprint) {
   for (const char* text : {"MATCH (n {name: 'unterminated",
