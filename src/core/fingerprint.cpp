@@ -38,7 +38,6 @@ struct Token {
   bool holds_call = false;  // an open bracket with a `(` inside, at any depth
   std::uint32_t begin;      // into the text
   std::uint32_t size;
-  std::uint32_t match = 0;  // an open bracket's close: its token, or the end of the tokens
 };
 
 constexpr bool is_space(unsigned char c) {
@@ -209,6 +208,7 @@ struct Scratch {
   std::vector<Frame> frames;
   std::vector<std::uint32_t> arg_starts;  // after each comma of the open frames
   std::vector<Range> args;                // the arguments of the frame being judged
+  std::vector<std::uint32_t> closes;      // bytecode form: where each open bracket closes
   std::string out;
 
   // What a megabyte of text made them grow to is given back, not kept for the thread's life.
@@ -218,6 +218,7 @@ struct Scratch {
     if (frames.capacity() > kKeep) std::vector<Frame>().swap(frames);
     if (arg_starts.capacity() > kKeep) std::vector<std::uint32_t>().swap(arg_starts);
     if (args.capacity() > kKeep) std::vector<Range>().swap(args);
+    if (closes.capacity() > kKeep) std::vector<std::uint32_t>().swap(closes);
     if (out.capacity() > kKeep) std::string().swap(out);
   }
 };
@@ -248,6 +249,7 @@ class Normaliser {
         frames_(scratch.frames),
         arg_starts_(scratch.arg_starts),
         args_(scratch.args),
+        closes_(scratch.closes),
         out_(scratch.out) {
     tokens_.clear();
     frames_.clear();
@@ -259,6 +261,10 @@ class Normaliser {
     std::size_t first = 0;
     while (first < text.size() && is_space(static_cast<unsigned char>(text[first]))) ++first;
     bytecode_ = language == Language::gremlin && text.substr(first, 2) == "[[";
+    if (bytecode_) {
+      closes_.clear();
+      closes_.resize(text.size() + 1);
+    }
   }
 
   Fingerprint run() {
@@ -582,7 +588,9 @@ class Normaliser {
     const Frame frame = frames_.back();
     frames_.pop_back();
     Token& open = tokens_[frame.open];
-    open.match = static_cast<std::uint32_t>(i < text_.size() ? tokens_.size() - 1 : tokens_.size());
+    if (bytecode_)
+      closes_[frame.open] =
+          static_cast<std::uint32_t>(i < text_.size() ? tokens_.size() - 1 : tokens_.size());
     if (!frames_.empty() && (text_[open.begin] == '(' || open.holds_call))
       tokens_[frames_.back().open].holds_call = true;
     if (gremlin()) {
@@ -663,21 +671,21 @@ class Normaliser {
   // predicate, `gt(29)`) was judged by that call; a map in it by judge_bytecode_map.
   //
   // Linear however deep the brackets: what a closed bracket holds is stepped over (its
-  // `match`), known to hold a call or not (`holds_call`), and every token is walked by the one
+  // closes_), known to hold a call or not (`holds_call`), and every token is walked by the one
   // innermost call or map whose value it is part of.
   void take_value_whole(Range value) {
     for (std::size_t k = value.first; k < value.second; ++k) {
       const Token& t = tokens_[k];
       if (t.kind != Kind::open) continue;
       if (text_[t.begin] == '(' || t.holds_call) return;
-      k = t.match;
+      k = closes_[k];
     }
     bool taken = false;  // the element's placeholder is written
     for (std::size_t k = value.first; k < value.second; ++k) {
       Token& t = tokens_[k];
       if (t.kind == Kind::open) {
         taken = false;
-        if (text_[t.begin] == '{') k = t.match;  // a map: judged at its close
+        if (text_[t.begin] == '{') k = closes_[k];  // a map: judged at its close
       } else if (t.kind == Kind::close || t.kind == Kind::comma) {
         taken = false;
       } else if (!taken) {
@@ -868,6 +876,7 @@ class Normaliser {
   std::vector<Frame>& frames_;
   std::vector<std::uint32_t>& arg_starts_;
   std::vector<Range>& args_;
+  std::vector<std::uint32_t>& closes_;  // by the token index of an open bracket
   std::string& out_;
 };
 
