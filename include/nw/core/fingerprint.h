@@ -24,17 +24,16 @@
 //     after `:`, a map's key) is a name even when it is spelled like a keyword: `(o:Order)`,
 //     `[:IN]`, `n.limit` keep their case.
 //   - Gremlin keeps the strings that name things (labels, property keys, step labels:
-//     `hasLabel('person')`, `out('knows')`, `values('name')`; written between `'` unless that
-//     would read back as another string) and replaces those that are values: every argument of V,
-//     E, hasId, is, constant, inject and the predicates (eq, within, gt, ...), the value of
-//     has(key, value) and has(label, key, value), the values of property(key, value, ...), and a
-//     map's values
-//     (`['name': 'marko']`). Text in bytecode form as Neptune shows it (`[[], [V(),
-//     has(name, marko)]]`, starting with `[[`) shows strings bare, so there a value is
-//     everything up to its argument's end (`marko polo`, `O'Brien`, `http://x.org/a` are each
-//     one `?`), quotes and `//` are part of it, and a map `{name=marko}` keeps its keys and
-//     replaces its values. A value that holds `(`, `)` or `,` cannot be told from the text
-//     around it.
+//     `hasLabel('person')`, `out('knows')`, `values('name')`; written between `'` unless
+//     that would read back as another string) and replaces those that are values: every
+//     argument of V, E, hasId, is, constant, inject and the predicates (eq, within, gt, ...),
+//     the value of has(key, value) and has(label, key, value), the values of
+//     property(key, value, ...), and a map's values (`['name': 'marko']`).
+//   - Text in Gremlin's bytecode form as Neptune shows it (`[[], [V(), has(name, marko)]]`,
+//     starting with `[[`) shows strings bare, so there a value is everything up to its
+//     argument's end (`marko polo`, `O'Brien`, `http://x.org/a` are each one `?`), quotes and
+//     `//` are part of it, and a map `{name=marko}` keeps its keys and replaces its values.
+//     A value that holds `(`, `)` or `,` cannot be told from the text around it.
 //
 // The fingerprint is MurmurHash64A (seed kFingerprintSeed) of the normalised text's bytes,
 // written as 16 lower-case hex digits. Both the normalisation and the hash are part of the
@@ -43,9 +42,9 @@
 // (tests/unit/core/fingerprint_test.cpp pins a fixture set).
 //
 // Pure and total: any bytes (unterminated strings, invalid UTF-8, megabytes of text) give a
-// fingerprint in time linear in the text's length. Safe to call from any thread (its working
-// memory is per thread and holds nothing from one call to the next). Neptune cuts query text at
-// 1,024 characters, so a longer query's fingerprint is that of its first 1,024 characters.
+// fingerprint in time linear in the text's length. Safe to call from any thread: its working
+// memory is per thread and holds nothing from one call to the next. Neptune cuts query text
+// at 1,024 characters, so a longer query's fingerprint is that of its first 1,024.
 #include <cstdint>
 #include <string>
 #include <string_view>
