@@ -46,6 +46,26 @@ OptionSet option_set() {
                        "with --test-matching: judge time windows and expiries at this RFC 3339 "
                        "instant (e.g. 2026-12-02T03:00:00Z) instead of now")
                     .argument("TIME"));
+  set.addOption(Option("fingerprints", "",
+                       "with --test-matching: also print each query's fingerprint and its "
+                       "normalised text (fingerprint_text) on a line of its own"));
+  set.addOption(Option("digest", "",
+                       "sum up audit files (plain, rotated or gzip-compressed; - for standard "
+                       "input) by query fingerprint, ranked by cancels, print the table and exit "
+                       "(0 read, 66 a file could not be read); no configuration, no network")
+                    .argument("FILE..."));
+  set.addOption(Option("since", "",
+                       "with --digest: count records from this RFC 3339 time, or this long ago "
+                       "(90m, 36h, 7d)")
+                    .argument("TIME"));
+  set.addOption(Option("until", "",
+                       "with --digest: count records before this RFC 3339 time, or this long ago")
+                    .argument("TIME"));
+  set.addOption(Option("format", "", "with --digest: text (default) or json").argument("FORMAT"));
+  set.addOption(Option("limit", "",
+                       "with --digest: print the first N fingerprints (default 20 in text, all "
+                       "in json; 0: all)")
+                    .argument("N"));
   set.addOption(Option("help", "h", "print this help and exit"));
   set.addOption(Option("version", "", "print the version and exit"));
   return set;
@@ -53,17 +73,25 @@ OptionSet option_set() {
 
 }  // namespace
 
-CliParse parse_cli(const std::vector<std::string>& args) {
+CliParse parse_cli(const std::vector<std::string>& args,
+                   std::chrono::system_clock::time_point now) {
   CliParse parse;
   const OptionSet options = option_set();
   Poco::Util::OptionProcessor processor(options);
   processor.setUnixStyle(true);
+  bool digest_only = false;  // --since, --until, --format or --limit was given
   try {
     for (const auto& arg : args) {
       std::string name, value;
       if (!processor.process(arg, name, value)) {
-        // After --test-matching FILE, further words are more files ("-" is standard input).
-        if (!parse.options.test_matching.empty() && (arg.empty() || arg[0] != '-' || arg == "-")) {
+        // After --test-matching FILE or --digest FILE, further words are more files ("-" is
+        // standard input).
+        const bool a_file = arg.empty() || arg[0] != '-' || arg == "-";
+        if (a_file && !parse.options.digest.empty()) {
+          parse.options.digest.push_back(arg);
+          continue;
+        }
+        if (a_file && !parse.options.test_matching.empty()) {
           parse.options.test_matching.push_back(arg);
           continue;
         }
@@ -84,6 +112,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
         o.once = true;
       else if (name == "dry-run")
         o.dry_run = true;
+      else if (name == "fingerprints")
+        o.fingerprints = true;
       else if (name == "help")
         o.help = true;
       else if (name == "version")
@@ -97,6 +127,34 @@ CliParse parse_cli(const std::vector<std::string>& args) {
                         "' (expected opencypher, gremlin or sparql)";
           return parse;
         }
+      } else if (name == "digest") {
+        o.digest.push_back(value);
+      } else if (name == "since" || name == "until") {
+        const auto time = parse_digest_time(value, now);
+        if (!time) {
+          parse.error = "--" + name + ": '" + value +
+                        "' is neither an RFC 3339 time (e.g. 2026-12-02T03:00:00Z) nor a "
+                        "duration back from now (e.g. 90m, 36h, 7d)";
+          return parse;
+        }
+        (name == "since" ? o.digest_range.since : o.digest_range.until) = time;
+        digest_only = true;
+      } else if (name == "format") {
+        if (value != "text" && value != "json") {
+          parse.error = "--format: unknown format '" + value + "' (expected text or json)";
+          return parse;
+        }
+        o.digest_format = value == "json" ? DigestFormat::json : DigestFormat::text;
+        digest_only = true;
+      } else if (name == "limit") {
+        const bool digits = !value.empty() && value.size() <= 9 &&
+                            value.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits) {
+          parse.error = "--limit: '" + value + "' is not a whole number of fingerprints";
+          return parse;
+        }
+        o.digest_limit = static_cast<std::size_t>(std::stoul(value));
+        digest_only = true;
       } else if (name == "at") {
         o.at = parse_rfc3339(value);
         if (!o.at) {
@@ -107,8 +165,21 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     }
     processor.checkRequired();
     // Both only change how --test-matching judges; elsewhere they would be silently ignored.
-    if ((parse.options.language || parse.options.at) && parse.options.test_matching.empty())
-      parse.error = "--language and --at apply to --test-matching only";
+    if ((parse.options.language || parse.options.at || parse.options.fingerprints) &&
+        parse.options.test_matching.empty())
+      parse.error = "--language, --at and --fingerprints apply to --test-matching only";
+    const CliOptions& o = parse.options;
+    if (digest_only && o.digest.empty())
+      parse.error = "--since, --until, --format and --limit apply to --digest only";
+    // --digest reads files and nothing else: next to another mode one of them would be ignored.
+    if (!o.digest.empty() && (!o.test_matching.empty() || o.check_config || o.show_topology ||
+                              o.show_ha || o.once || o.dry_run))
+      parse.error =
+          "--digest cannot be combined with --test-matching, --check-config, --show-topology, "
+          "--show-ha, --once or --dry-run";
+    if (o.digest_range.since && o.digest_range.until &&
+        *o.digest_range.since >= *o.digest_range.until)
+      parse.error = "--since must be before --until";
   } catch (const Poco::Util::OptionException& e) {
     parse.error = e.displayText();
   }
@@ -127,7 +198,8 @@ std::string help_text() {
       "endpoint, cancels the queries that break the configured rules, retries what Neptune "
       "throttles and writes an audit record of every decision.");
   formatter.setFooter(
-      "Exit codes: 0 normal stop, 64 usage error, 78 configuration error, 1 anything else. "
+      "Exit codes: 0 normal stop, 64 usage error, 66 (--digest) a file that cannot be read, "
+      "78 configuration error, 1 anything else. "
       "SIGTERM or SIGINT stop it cleanly.");
   formatter.format(out);
   return out.str();

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "nw/app/quarantine_book.h"
 #include "nw/app/retry.h"
 
 namespace nw {
@@ -32,6 +33,7 @@ EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language,
       scheduler_(services.scheduler),
       strand_(services.scheduler.make_strand()),
       mode_(services.mode),
+      quarantine_(services.quarantine),
       watch_(endpoint_.name, label_, language, services.mode),
       rng_(std::random_device{}()) {
   role_.store(endpoint_.role, std::memory_order_relaxed);
@@ -93,6 +95,7 @@ bool EndpointPoller::poll(const WatchdogConfig& config) {
   // Matching is CPU time on this loop's worker that an expensive regex multiplies: counted, so
   // that it shows before it stretches the poll interval.
   const auto matching_started = clock_.now();
+  if (quarantine_) watch_.set_quarantine(quarantine_->current());
   WatchActions actions =
       watch_.poll_answered(config, std::move(snapshot), answered, clock_.wall_now());
   metrics_.matching_finished(endpoint_.name, seconds_since(matching_started));

@@ -193,7 +193,7 @@ void Scheduler::worker(bool extra) {
       lock.unlock();
       for (std::size_t i = 0; i < followers_to_wake; ++i) work_cv_.notify_one();
       if (wake_watcher) timer_cv_.notify_one();  // takes the work
-      if (rechoose) timer_cv_.notify_one();       // watches the earliest deadline
+      if (rechoose) timer_cv_.notify_one();      // watches the earliest deadline
       try {
         task();
       } catch (...) {

@@ -5,7 +5,9 @@
 #include <fstream>
 #include <iterator>
 
+#include "nw/core/audit_record.h"
 #include "nw/core/decide.h"
+#include "nw/core/fingerprint.h"
 #include "nw/core/rule_memo.h"
 #include "nw/io/status_body_kind.h"
 #include "nw/io/status_json.h"
@@ -172,6 +174,11 @@ int run_test_matching(const WatchdogConfig& config, const std::vector<std::strin
     for (const auto& e : evaluate(snapshot, policy, options.at, &memo)) {
       const QueryStatus& q = snapshot.queries[e.query_index];
       out << file << ": " << q.id << ": " << describe(e, policy) << "\n";
+      if (options.fingerprints) {
+        const Fingerprint shape = fingerprint_query(snapshot.language, q.text);
+        out << "  fingerprint " << fingerprint_hex(shape.hash) << ": " << terminal_safe(shape.text)
+            << "\n";
+      }
     }
     // As the daemon skips them: named, so that a capture does not seem to lack the query.
     for (const MalformedEntry& m : snapshot.malformed)

@@ -15,15 +15,21 @@
 #include "nw/app/cli.h"
 #include "nw/app/cluster_discovery.h"
 #include "nw/app/config_holder.h"
+#include "nw/app/digest.h"
 #include "nw/app/endpoint_poller.h"
 #include "nw/app/ha_report.h"
+#include "nw/app/notifier.h"
+#include "nw/app/quarantine_book.h"
 #include "nw/app/replica_group.h"
 #include "nw/app/rule_cost.h"
 #include "nw/app/scheduler.h"
 #include "nw/app/supervisor.h"
 #include "nw/app/test_matching.h"
 #include "nw/core/config_schema.h"
+#include "nw/core/fingerprint.h"
+#include "nw/core/notification.h"
 #include "nw/core/replica_assignment.h"
+#include "nw/core/rfc3339.h"
 #include "nw/io/audit_log.h"
 #include "nw/io/config_file.h"
 #include "nw/io/credential_chains.h"
@@ -33,6 +39,7 @@
 #include "nw/io/exchange_reaper.h"
 #include "nw/io/logging.h"
 #include "nw/io/metrics_server.h"
+#include "nw/io/quarantine_state.h"
 #include "nw/io/rds_client.h"
 #include "nw/io/stream_journal.h"
 #include "nw/io/systemd_notify.h"
@@ -47,6 +54,8 @@ constexpr auto kShutdownGrace = std::chrono::milliseconds(1500);
 // socket returns at once; a DNS wait sees the abort within 100 ms).
 constexpr auto kAbortGrace = std::chrono::milliseconds(300);
 constexpr long kSignalTickNanos = 100'000'000;
+// How long shutdown gives the notifications still queued (nw/app/notifier.h).
+constexpr auto kNotifyFlush = std::chrono::milliseconds(2000);
 // The workers that run every loop's polls and cancels, and how many there may be while some
 // are held by slow peers (see nw/app/scheduler.h).
 constexpr std::size_t kWorkers = 4;
@@ -220,6 +229,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     std::cout << "neptune-watchdog " NW_VERSION "\n";
     return kExitOk;
   }
+  if (!opts.digest.empty())
+    return run_digest(opts.digest,
+                      DigestOptions{opts.digest_range, opts.digest_format, opts.digest_limit},
+                      std::cout, std::cerr);
 
   ConfigResult loaded = load_config_file(opts.config_path);
   if (!loaded.ok()) {
@@ -236,9 +249,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   const auto now = std::chrono::system_clock::now();
   if (opts.show_ha) return show_ha(loaded.config);
   if (!opts.test_matching.empty())
-    return run_test_matching(loaded.config, opts.test_matching,
-                             TestMatchingOptions{opts.at.value_or(now), opts.language, &std::cin},
-                             std::cout, std::cerr);
+    return run_test_matching(
+        loaded.config, opts.test_matching,
+        TestMatchingOptions{opts.at.value_or(now), opts.language, &std::cin, opts.fingerprints},
+        std::cout, std::cerr);
   if (opts.check_config) {
     // The same TLS set-up as the daemon's (no connection is made), so a bad ca_file fails here.
     // Every endpoint is tried, so that one run lists every error.
@@ -285,6 +299,18 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         setup_ok = false;
       }
     }
+    // The sinks' TLS set-up (a webhook's ca_file); nothing is sent.
+    CredentialChains check_chains;
+    const auto make_sink =
+        daemon_notification_sinks(check_chains, std::make_shared<NotifierReaper>());
+    for (const auto& section : loaded.config.notifications) {
+      try {
+        make_sink(section);
+      } catch (const EndpointSetupError& e) {
+        std::cerr << opts.config_path << ": " << e.key << ": " << e.what() << "\n";
+        setup_ok = false;
+      }
+    }
     if (loaded.config.ha)
       for (const std::string& problem : etcd_setup_problems(*loaded.config.ha)) {
         std::cerr << opts.config_path << ": " << problem << "\n";
@@ -296,13 +322,25 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       std::cout << "# warning: " << w.format(opts.config_path) << "\n";
     for (const auto& w : regex_cost_warnings(loaded.config.policy))
       std::cout << "# warning: " << w.format(opts.config_path) << "\n";
+    if (!loaded.config.watchdog.quarantine_state.empty()) {
+      const QuarantineLoad kept =
+          load_quarantine_state(loaded.config.watchdog.quarantine_state, now);
+      if (!kept.problem.empty())
+        std::cout << "# warning: quarantine_state: " << kept.problem << "\n";
+      std::cout << describe_quarantine(kept.list, now);
+    }
     std::cout << "\n# configuration OK: version " << loaded.config.version << ", "
               << loaded.config.endpoints.size() << " endpoint(s), "
               << (loaded.config.clusters.empty()
                       ? std::string()
                       : std::to_string(loaded.config.clusters.size()) + " cluster(s), ")
               << loaded.config.policy.rules.size() << " rule(s), "
-              << loaded.config.policy.protections.size() << " protection(s)\n";
+              << loaded.config.policy.protections.size() << " protection(s)"
+              << (loaded.config.notifications.empty()
+                      ? std::string()
+                      : ", " + std::to_string(loaded.config.notifications.size()) +
+                            " notification(s)")
+              << "\n";
     return kExitOk;
   }
   ConfigHolder holder(std::make_shared<const WatchdogConfig>(std::move(loaded.config)));
@@ -348,17 +386,45 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   // no task outlives the loops it refers to.
   const auto workers = static_cast<std::size_t>(config->watchdog.workers);
   Scheduler scheduler(clock, Scheduler::Options{workers, 3 * workers});
+  // Holds every HTTP exchange (Neptune's and the credential sources') to its request_timeout,
+  // and at shutdown ends those still waiting on a peer, so that no worker outlives run().
+  const auto reaper = std::make_shared<ExchangeReaper>();
+
+  // One credential chain per identity (profile, region, role), shared by the endpoints that
+  // sign with it, so temporary credentials are fetched and refreshed once. Only auth = iam
+  // consults a chain.
+  CredentialChainOptions chain_options;
+  chain_options.log = log;
+  chain_options.reaper = reaper;
+  CredentialChains chains(chain_options);
   AuditTrail trail(journal);
+  // [notify.NAME]: messages to the people on call, from a queue and threads of their own, with
+  // an exchange reaper of their own so that shutdown's abort of Neptune's exchanges leaves
+  // their last flush alone. A rehearsal notifies nobody.
+  const auto notify_reaper = std::make_shared<NotifierReaper>();
+  NotifierOptions notifier_options;
+  notifier_options.abort_sends = [notify_reaper] { notify_reaper->abort_all(); };
+  Notifier notifier(metrics, *log, daemon_notification_sinks(chains, notify_reaper),
+                    notifier_options);
+  try {
+    if (!rehearsal) notifier.configure(config->notifications);
+  } catch (const EndpointSetupError& e) {
+    std::cerr << config->origin << ": " << e.key << ": " << e.what() << "\n";
+    return kExitConfig;
+  }
   // Whether cancelling is paused, for the gauge and /healthz: judged here, on the writing thread
   // right after a write, because the journal's state is guarded by the lock its writes hold,
   // which the metrics server's thread must never wait for.
-  const auto report_audit_health = [&metrics, &holder, &trail] {
+  // The moment it becomes paused is a notification (`paused`): the records it cannot write
+  // never reach the trail's observers.
+  const auto report_audit_health = [&metrics, &holder, &trail, &notifier] {
     const auto journal = trail.journal();
     const bool paused = holder.get()->watchdog.pause_on_audit_failure && !journal->healthy();
-    metrics.cancelling_paused(paused, paused ? "the audit log " + journal->path() +
-                                                   " cannot be written (" + journal->last_error() +
-                                                   "); on_audit_failure = pause"
-                                             : std::string());
+    const std::string cause = paused ? "the audit log " + journal->path() + " cannot be written (" +
+                                           journal->last_error() + "); on_audit_failure = pause"
+                                     : std::string();
+    metrics.cancelling_paused(paused, cause);
+    notifier.cancelling_paused(paused, cause);
   };
   trail.observe([&metrics, &report_audit_health](const AuditRecord& r, bool written) {
     // Decisions are what the audit log holds: a record it could not take is a write error.
@@ -374,25 +440,33 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     log_audit_record(log, r, written, *trail.journal(),
                      holder.get()->watchdog.pause_on_audit_failure);
   });
+  // Query shapes in quarantine: kept across reloads and, with quarantine_state, restarts
+  // (--once neither reads nor writes that file: it is the service's).
+  const std::string quarantine_path = opts.once ? "" : config->watchdog.quarantine_state;
+  QuarantineBook quarantine(load_quarantine(quarantine_path, clock.wall_now(), *log));
+  trail.observe([&notifier](const AuditRecord& r, bool written) { notifier.record(r, written); });
+  trail.observe([&quarantine, &holder, &log = *log, &notifier](const AuditRecord& r, bool written) {
+    if (!written) return;
+    const auto started = quarantine.record_written(r, holder.get()->policy);
+    if (!started) return;
+    const std::string detail = "new queries of its shape (fingerprint " +
+                               fingerprint_hex(started->fingerprint) +
+                               ") are cancelled on sight until " + format_rfc3339(started->until);
+    log.warn("quarantine: [rule.{}] cancelled query {} on {}; {}", started->rule,
+             loggable_id(r.query_id), r.endpoint, detail);
+    notifier.notify(quarantine_event(r.time, r.endpoint, started->rule,
+                                     fingerprint_hex(started->fingerprint),
+                                     detail + ": " + started->fingerprint_text));
+  });
   CancelDispatcher cancels(trail, budget, status, metrics, *log, stop, scheduler, clock,
                            3 * workers / 2);
   if (once_beside_replicas)
     log->warn("--once with an [ha] section: a dry run; the replicas that own the units cancel");
   const PollerServices services{
-      holder, trail, cancels, status,    metrics,
-      *log,   stop,  clock,   scheduler, opts.once ? RunMode::once : RunMode::service};
+      holder,     trail, cancels, status,    metrics,
+      *log,       stop,  clock,   scheduler, opts.once ? RunMode::once : RunMode::service,
+      &quarantine};
 
-  // Holds every HTTP exchange (Neptune's and the credential sources') to its request_timeout,
-  // and at shutdown ends those still waiting on a peer, so that no worker outlives run().
-  const auto reaper = std::make_shared<ExchangeReaper>();
-
-  // One credential chain per identity (profile, region, role), shared by the endpoints that
-  // sign with it, so temporary credentials are fetched and refreshed once. Only auth = iam
-  // consults a chain.
-  CredentialChainOptions chain_options;
-  chain_options.log = log;
-  chain_options.reaper = reaper;
-  CredentialChains chains(chain_options);
   // With [ha]: this replica's share of the fleet, kept in etcd (docs/HA.md). It acts only on
   // the units it owns: the supervisor and discovery get those alone, and every cancel passes
   // the group's gate.
@@ -671,7 +745,9 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     }
     Supervisor::Plan plan;
     ClusterDiscovery::Plan clusters;
+    Notifier::Plan notifications;
     try {
+      notifications = notifier.prepare(next.notifications);
       clusters = discovery.prepare(owned_clusters(next));
       std::vector<EndpointConfig> endpoints = owned_endpoints(next);
       for (auto& e : ClusterDiscovery::endpoints(clusters)) endpoints.push_back(std::move(e));
@@ -708,6 +784,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         log->info("reload: metrics are no longer served");
     }
     const auto changes = supervisor.commit(std::move(plan), clock.now(), spread());
+    notifier.commit(std::move(notifications));
     // Every cluster is asked again at once: a SIGHUP is also how an operator says "look now".
     discovery.commit(std::move(clusters));
     discovery.start(false);
@@ -738,6 +815,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
 
   const sigset_t signals = handled_signals();
   bool signalled = false;
+  auto last_quarantine_tend = clock.wall_now();
   // Under --once, until every loop's cycle and every cancel it sent have finished.
   const auto once_done = [&] {
     return completion.all_finished(loops.size()) &&
@@ -770,6 +848,10 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
                                                          : "SIGQUIT");
       signalled = true;
       break;
+    }
+    if (clock.wall_now() - last_quarantine_tend >= std::chrono::seconds(1)) {
+      last_quarantine_tend = clock.wall_now();
+      quarantine.tend(last_quarantine_tend, quarantine_path, metrics, *log);
     }
     if (group && group->generation() != ownership_generation) follow_ownership();
     if (!opts.once && discovery.generation() != fleet_generation) follow_topology();
@@ -821,6 +903,9 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   } else if (abandoned > 0) {
     log->warn("{} cancel(s) not answered at shutdown, audited as failed", abandoned);
   }
+  quarantine.tend(clock.wall_now(), quarantine_path, metrics, *log);
+  // Every record is written by now: what the notifications still hold is sent, within 2 s.
+  notifier.stop(std::chrono::steady_clock::now() + kNotifyFlush);
   // Every cancel is audited by now: the lease goes, and with it this replica's units.
   if (group) group->stop();
   log->info("stopped");

@@ -255,6 +255,7 @@ std::vector<std::string> journal_fields(const AuditRecord& r) {
       "MODE=" + std::string(to_string(r.mode)),
   };
   if (!r.record_id.empty()) f.push_back("RECORD_ID=" + r.record_id);
+  if (!r.fingerprint.empty()) f.push_back("FINGERPRINT=" + r.fingerprint);
   if (!r.reason.empty()) f.push_back("REASON=" + r.reason);
   if (r.outcome == AuditOutcome::failed) f.push_back("ERROR=" + r.error);
   return with_fence(std::move(f));
@@ -359,6 +360,7 @@ std::string to_json_line(const AuditRecord& r) {
   number("attempts", r.attempts);
   field("query");
   append_json_string(out, r.query, kMaxQueryChars);
+  if (!r.fingerprint.empty()) text("fingerprint", r.fingerprint);
   if (!r.reason.empty()) text("reason", r.reason);
   if (r.outcome == AuditOutcome::failed) text("error", r.error);
   text("config_version", r.config_version);

@@ -1,6 +1,7 @@
 #include "nw/core/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <set>
@@ -38,6 +39,104 @@ std::string_view to_string(LogLevel level) {
 
 std::string_view to_string(Schedule schedule) {
   return schedule == Schedule::fixed ? "fixed" : "deadline";
+}
+
+std::string_view to_string(NotifyOn on) {
+  switch (on) {
+    case NotifyOn::cancelled:
+      return "cancelled";
+    case NotifyOn::given_up:
+      return "given_up";
+    case NotifyOn::budget_exhausted:
+      return "budget_exhausted";
+    case NotifyOn::paused:
+      return "paused";
+    case NotifyOn::quarantine:
+      return "quarantine";
+  }
+  return "cancelled";
+}
+
+std::string WebhookUrl::to_string() const {
+  std::string origin_text = origin.to_string();
+  return origin_text + target;
+}
+
+std::optional<WebhookUrl> parse_webhook_url(std::string_view text, std::string& error) {
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) {
+    error = "must start with https:// (or http:// for a loopback host)";
+    return std::nullopt;
+  }
+  const auto target_start = text.find_first_of("/?#", scheme_end + 3);
+  const std::string_view origin_text = text.substr(0, target_start);
+  std::string target =
+      target_start == std::string_view::npos ? "/" : std::string(text.substr(target_start));
+  if (target.find('#') != std::string::npos) {
+    error = "must not have a fragment (#...)";
+    return std::nullopt;
+  }
+  if (target.front() == '?') target.insert(0, "/");
+  for (unsigned char c : target)
+    if (c <= 0x20 || c >= 0x7f) {
+      error = "the path must be percent-encoded (no spaces, controls or non-ASCII bytes)";
+      return std::nullopt;
+    }
+  auto origin = parse_endpoint_url(origin_text, error);
+  if (!origin) return std::nullopt;
+  if (!origin->https && !is_loopback_host(origin->host)) {
+    error =
+        "needs https://: what is posted names queries and may carry a secret header (http:// is "
+        "accepted only for a loopback host: 127.0.0.0/8, ::1 or localhost)";
+    return std::nullopt;
+  }
+  return WebhookUrl{*origin, std::move(target)};
+}
+
+std::optional<std::string> sns_topic_arn_problem(const std::string& arn) {
+  const std::string expected =
+      " (expected arn:aws:sns:REGION:ACCOUNT:TOPIC, e.g. "
+      "arn:aws:sns:us-east-1:123456789012:oncall)";
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (;;) {
+    const auto colon = arn.find(':', start);
+    parts.push_back(arn.substr(start, colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  const auto all_of = [](const std::string& s, auto allowed) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), allowed);
+  };
+  if (parts.size() != 6 || parts[0] != "arn" || parts[2] != "sns")
+    return "bad topic ARN '" + arn + "'" + expected;
+  if (!all_of(parts[1], [](unsigned char c) { return std::islower(c) || c == '-'; }))
+    return "bad partition '" + parts[1] + "' in topic ARN" + expected;
+  if (!all_of(parts[3],
+              [](unsigned char c) { return std::islower(c) || std::isdigit(c) || c == '-'; }))
+    return "bad region '" + parts[3] + "' in topic ARN" + expected;
+  if (parts[4].size() != 12 || !all_of(parts[4], [](unsigned char c) { return std::isdigit(c); }))
+    return "bad account '" + parts[4] + "' in topic ARN (12 digits)" + expected;
+  const std::string& topic = parts[5];
+  if (topic.size() > 256 || !all_of(topic, [](unsigned char c) {
+        return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+      }))
+    return "bad topic name '" + topic + "' (1 to 256 letters, digits, '-' or '_')";
+  // A FIFO topic needs a message group and deduplication id on every Publish.
+  if (topic.size() > 5 && topic.compare(topic.size() - 5, 5, ".fifo") == 0)
+    return "FIFO topics are not supported (use a standard topic)";
+  if (topic.find('.') != std::string::npos)
+    return "bad topic name '" + topic + "' (1 to 256 letters, digits, '-' or '_')";
+  return std::nullopt;
+}
+
+std::string NotifyConfig::sns_region() const {
+  if (sns_topic_arn.empty()) return "";
+  std::size_t at = 0;
+  for (int i = 0; i < 3 && at != std::string::npos; ++i) at = sns_topic_arn.find(':', at + 1);
+  if (at == std::string::npos) return "";
+  const auto end = sns_topic_arn.find(':', at + 1);
+  return sns_topic_arn.substr(at + 1, end - at - 1);
 }
 
 std::string ConfigError::format(std::string_view origin) const {
@@ -80,7 +179,7 @@ class ConfigBuilder {
     for (const auto& e : doc.errors) error(e.key, e.message, e.line);
     // Endpoints and rules are stored first so the key parsers can bind to stable addresses.
     for (const auto& section : doc.sections) reserve(section);
-    std::size_t endpoint = 0, cluster = 0, rule = 0, protect = 0;
+    std::size_t endpoint = 0, cluster = 0, rule = 0, protect = 0, notify = 0;
     for (const auto& section : doc.sections) {
       if (section.name == "watchdog")
         apply(section, watchdog_keys(result_.config));
@@ -96,10 +195,12 @@ class ConfigBuilder {
         rule_section(section, rule++);
       else if (section.name == "protect" || is_kind(section.name, "protect."))
         protect_section(section, protect++);
+      else if (is_kind(section.name, "notify."))
+        notify_section(section, notify++);
       else
         error(section.name,
               "unknown section (expected watchdog, retry, ha, endpoint.NAME, cluster.NAME, "
-              "rule.NAME, protect or protect.NAME)",
+              "rule.NAME, protect, protect.NAME or notify.NAME)",
               section.line);
     }
     check_whole();
@@ -139,6 +240,9 @@ class ConfigBuilder {
     } else if (section.name == "protect" || is_kind(section.name, "protect.")) {
       c.policy.protections.emplace_back();
       c.policy.protections.back().section = section.name;
+    } else if (is_kind(section.name, "notify.")) {
+      c.notifications.emplace_back();
+      c.notifications.back().name = section.name.substr(7);
     }
   }
 
@@ -186,6 +290,8 @@ class ConfigBuilder {
     add("rule.NAME.", rule_keys(rule));
     Protection protection;
     add("protect.", protect_keys(protection));
+    NotifyConfig notify;
+    add("notify.NAME.", notify_keys(notify));
     return out;
   }
 
@@ -332,12 +438,19 @@ class ConfigBuilder {
       error(section.name, "rule name must use letters, digits, '-', '_' or '.'", section.line);
     apply(section, rule_keys(r, zones_));
     bool has_limit = false;
-    for (const char* key : {"max_elapsed", "max_waited", "max_running", "max_queued"})
+    for (const char* key : {"max_elapsed", "max_waited", "max_running", "max_queued",
+                            "max_running_per_fingerprint", "max_queued_per_fingerprint"})
       has_limit = has_limit || line_of(section, key) != 0;
     if (!has_limit)
       error(section.name,
-            "a rule needs at least one limit (max_elapsed, max_waited, max_running or max_queued)",
+            "a rule needs at least one limit (max_elapsed, max_waited, max_running, max_queued, "
+            "max_running_per_fingerprint or max_queued_per_fingerprint)",
             section.line);
+    if (r.quarantine && r.quarantine->count() < 1000)
+      error(section.name + ".quarantine",
+            "must be at least 1s: how long after the rule's last cancel of a shape new queries "
+            "of that shape are cancelled on sight (e.g. quarantine = 10m)",
+            line_of(section, "quarantine"));
     // A zero limit is broken by every query the rule selects: with action = cancel that is a
     // cancel of everything it selects, which is never what a limit is for. Recording them all
     // (action = log) is a legitimate census, so it stays allowed.
@@ -361,6 +474,13 @@ class ConfigBuilder {
                         "may run at once (e.g. max_running = 20)") +
                 only_record,
             line_of(section, "max_running"));
+    if (r.max_running_per_fingerprint && *r.max_running_per_fingerprint == 0)
+      error(section.name + ".max_running_per_fingerprint",
+            std::string("0 would cancel every running query this rule selects: write how many "
+                        "copies of one query shape may run at once (e.g. "
+                        "max_running_per_fingerprint = 3)") +
+                only_record,
+            line_of(section, "max_running_per_fingerprint"));
   }
 
   void protect_section(const IniSection& section, std::size_t index) {
@@ -371,6 +491,41 @@ class ConfigBuilder {
     apply(section, protect_keys(p));
     if (line_of(section, "query_ids") == 0 && line_of(section, "query_matches") == 0)
       error(section.name, "a protection needs query_ids or query_matches", section.line);
+  }
+
+  void notify_section(const IniSection& section, std::size_t index) {
+    NotifyConfig& n = result_.config.notifications[index];
+    if (!valid_name(n.name))
+      error(section.name, "notification name must use letters, digits, '-', '_' or '.'",
+            section.line);
+    apply(section, notify_keys(n));
+    const char* const sinks[] = {"webhook", "command", "sns_topic_arn"};
+    std::string given;
+    for (const char* sink : sinks)
+      if (line_of(section, sink) != 0) given += (given.empty() ? "" : ", ") + std::string(sink);
+    if (given.empty())
+      error(section.name, "a notification needs one sink: webhook, command or sns_topic_arn",
+            section.line);
+    else if (given.find(',') != std::string::npos)
+      error(section.name, "one sink per section, not " + given + ": use one [notify.NAME] each",
+            section.line);
+    // Keys that belong to another sink than the one given: probably a mix-up.
+    const auto only_with = [&](const char* key, const char* sink) {
+      if (line_of(section, key) != 0 && line_of(section, sink) == 0)
+        error(section.name + "." + key, std::string("only used with ") + sink,
+              line_of(section, key));
+    };
+    for (const char* key : {"format", "headers", "ca_file"}) only_with(key, "webhook");
+    for (const char* key : {"args", "command_timeout"}) only_with(key, "command");
+    for (const char* key : {"profile", "role_arn", "sns_url"}) only_with(key, "sns_topic_arn");
+    if (n.webhook && !n.webhook->origin.https && line_of(section, "ca_file") != 0)
+      error(section.name + ".ca_file", "set for a plain http:// webhook",
+            line_of(section, "ca_file"));
+    if (n.sns_url && !n.sns_url->https && !is_loopback_host(n.sns_url->host))
+      error(section.name + ".sns_url",
+            "needs https://: the requests are signed and carry the session token (http:// is "
+            "accepted only for a loopback host: 127.0.0.0/8, ::1 or localhost)",
+            line_of(section, "sns_url"));
   }
 
   // A scan of the section: called a fixed number of times per section, so linear overall.
@@ -392,6 +547,12 @@ class ConfigBuilder {
     if (c.endpoints.empty() && c.clusters.empty())
       error("endpoint", "no [endpoint.NAME] or [cluster.NAME] section: nothing to watch", 0);
     if (c.policy.rules.empty()) error("rule", "no [rule.NAME] section: nothing to enforce", 0);
+    // A notification filtered on a rule that does not exist would never say anything.
+    for (const auto& n : c.notifications)
+      for (const auto& name : n.rules)
+        if (std::none_of(c.policy.rules.begin(), c.policy.rules.end(),
+                         [&](const Rule& r) { return r.name == name; }))
+          error("notify." + n.name + ".rules", "names no [rule." + name + "] section", 0);
     // Two sections for one cluster would poll (and cancel on) each instance twice.
     std::map<std::pair<std::string, std::string>, std::string> clusters;
     for (const auto& k : c.clusters) {
@@ -455,6 +616,11 @@ std::string describe_cluster(const ClusterConfig& k) {
   return "[cluster." + k.name + "]\n" + print_keys(cluster_keys(copy));
 }
 
+std::string describe_notify(const NotifyConfig& n) {
+  NotifyConfig copy = n;
+  return "[notify." + n.name + "]\n" + print_keys(notify_keys(copy));
+}
+
 std::string describe_config(const WatchdogConfig& c) {
   WatchdogConfig copy = c;
   std::string out = "# effective configuration of " + c.origin + "\n";
@@ -490,6 +656,9 @@ std::string describe_config(const WatchdogConfig& c) {
     out += "\n[rule." + r.name + "]\n" + print_keys(keys);
     if (copy.policy.dry_run) out += "# dry_run: true, as [watchdog] dry_run = true\n";
   }
+  if (!c.notifications.empty())
+    out += "\n# notifications: sent from a queue by their own threads; header values hidden\n";
+  for (const auto& n : c.notifications) out += "\n" + describe_notify(n);
   return out;
 }
 
@@ -588,6 +757,14 @@ std::vector<ConfigError> config_warnings(const WatchdogConfig& c,
             {key + ".endpoints", "'" + pattern + "' matches no configured endpoint", 0});
   };
   for (const auto& r : rules) unmatched_endpoints("rule." + r.name, r.endpoints);
+  for (const auto& r : rules)
+    if (r.quarantine && (r.action == RuleAction::log || r.dry_run || c.policy.dry_run))
+      warnings.push_back(
+          {"rule." + r.name + ".quarantine",
+           "has no effect: a quarantine starts at a cancel, and this rule " +
+               std::string(r.action == RuleAction::log ? "only logs (action = log)"
+                                                       : "cancels nothing in a dry run"),
+           0});
   for (const auto& p : c.policy.protections) unmatched_endpoints(p.section, p.endpoints);
   for (const auto& p : c.policy.protections)
     if (p.until && *p.until <= now)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -662,6 +663,155 @@ KeyChange change(std::string key, const std::optional<std::string>& before,
   return {std::move(key), before.value_or("(not set)"), after.value_or("(not set)")};
 }
 
+// "cancelled, given_up": at least one, no repeats.
+KeyCodec notify_on_key(std::set<NotifyOn>& target) {
+  return {
+      [&target](const std::string& v) -> std::optional<std::string> {
+        std::string error;
+        const auto names = split_list(v, error);
+        if (!names) return error;
+        std::set<NotifyOn> events;
+        for (const auto& name : *names) {
+          std::optional<NotifyOn> event;
+          for (NotifyOn e : {NotifyOn::cancelled, NotifyOn::given_up, NotifyOn::budget_exhausted,
+                             NotifyOn::paused, NotifyOn::quarantine})
+            if (name == to_string(e)) event = e;
+          if (!event)
+            return "unknown event '" + name +
+                   "' (expected cancelled, given_up, budget_exhausted, paused or quarantine)";
+          if (!events.insert(*event).second) return "'" + name + "' given twice";
+        }
+        if (events.empty()) return "must name at least one event";
+        target = std::move(events);
+        return std::nullopt;
+      },
+      [&target]() -> std::optional<std::string> {
+        std::string out;
+        for (NotifyOn e : target) out += (out.empty() ? "" : ", ") + std::string(to_string(e));
+        return out;
+      }};
+}
+
+// Rule names, as in [rule.NAME]; none: every rule.
+KeyCodec rule_names_key(std::vector<std::string>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            std::string error;
+            const auto names = split_list(v, error);
+            if (!names) return error;
+            std::set<std::string> seen;
+            for (const auto& name : *names) {
+              const bool ok = std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+              });
+              if (!ok) return "bad rule name '" + name + "' (the NAME of a [rule.NAME] section)";
+              if (!seen.insert(name).second) return "'" + name + "' given twice";
+            }
+            target = *names;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (target.empty()) return std::nullopt;
+            std::string out;
+            for (const auto& name : target) out += (out.empty() ? "" : ", ") + name;
+            return out;
+          }};
+}
+
+KeyCodec webhook_key(std::optional<WebhookUrl>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            std::string why;
+            auto url = parse_webhook_url(v, why);
+            // Not quoted: the URL's path may be the webhook's secret.
+            if (!url) return "bad webhook URL: " + why;
+            target = std::move(*url);
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (!target) return std::nullopt;
+            return target->to_string();
+          }};
+}
+
+// A header name as RFC 9110 allows it (a token), and not one the request itself sets.
+std::optional<std::string> header_name_problem(const std::string& name) {
+  const bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  });
+  if (!token) return "bad header name '" + name + "'";
+  for (const char* reserved :
+       {"host", "content-length", "content-type", "transfer-encoding", "connection"})
+    if (lower(name) == reserved) return "header " + name + " is set by the request itself";
+  return std::nullopt;
+}
+
+// "Name: value, Name2: value2". Values may be secrets: never quoted in an error, printed as
+// <hidden>.
+KeyCodec headers_key(std::vector<std::pair<std::string, std::string>>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            std::string error;
+            const auto entries = split_list(v, error);
+            if (!entries) return "empty entry in the list of headers";
+            std::vector<std::pair<std::string, std::string>> headers;
+            for (const auto& entry : *entries) {
+              const auto colon = entry.find(':');
+              if (colon == std::string::npos)
+                return "expected 'Name: value' entries separated by commas";
+              std::string name = entry.substr(0, colon);
+              while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+              std::string value = entry.substr(colon + 1);
+              value.erase(0, value.find_first_not_of(" \t"));
+              if (auto why = header_name_problem(name)) return why;
+              for (unsigned char c : value)
+                if (c < 0x20 || c == 0x7f)
+                  return "the value of header " + name + " has a control character";
+              for (const auto& [other, ignored] : headers)
+                if (lower(other) == lower(name)) return "header " + name + " given twice";
+              headers.emplace_back(std::move(name), std::move(value));
+            }
+            target = std::move(headers);
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (target.empty()) return std::nullopt;
+            std::string out;
+            for (const auto& header : target)
+              out += (out.empty() ? "" : ", ") + header.first + ": <hidden>";
+            return out;
+          }};
+}
+
+KeyCodec program_key(std::string& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            if (v.empty() || v.front() != '/')
+              return "expected an absolute path to a program (it is run without a shell), got '" +
+                     v + "'";
+            if (v.find_first_of(" \t") != std::string::npos)
+              return "the program's path has a blank: give its arguments with args";
+            target = v;
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (target.empty()) return std::nullopt;
+            return target;
+          }};
+}
+
+KeyCodec word_list_key(std::vector<std::string>& target) {
+  return {[&target](const std::string& v) -> std::optional<std::string> {
+            std::string error;
+            auto words = split_list(v, error);
+            if (!words) return error;
+            target = std::move(*words);
+            return std::nullopt;
+          },
+          [&target]() -> std::optional<std::string> {
+            if (target.empty()) return std::nullopt;
+            std::string out;
+            for (const auto& word : target) out += (out.empty() ? "" : ", ") + word;
+            return out;
+          }};
+}
+
 }  // namespace
 
 KeyTable watchdog_keys(WatchdogConfig& c) {
@@ -680,6 +830,7 @@ KeyTable watchdog_keys(WatchdogConfig& c) {
       {"audit_max_size", byte_size_key(w.audit_max_size), Reload::live},
       {"audit_max_files", int_key(w.audit_max_files, 1, 1000), Reload::live},
       {"audit_group", string_key(w.audit_group, false), Reload::live},
+      {"quarantine_state", string_key(w.quarantine_state, false), Reload::next_start},
       {"metrics_listen", listen_key(w.metrics_listen), Reload::live},
       {"on_audit_failure",
        enum_key(w.pause_on_audit_failure, {{"pause", true}, {"continue", false}}), Reload::live},
@@ -759,6 +910,11 @@ KeyTable rule_keys(Rule& r, const ZoneLookup& zones) {
       {"query_excludes", regex_key(r.query_excludes), Reload::live},
       {"max_running", optional_count_key(r.max_running), Reload::live},
       {"max_queued", optional_count_key(r.max_queued), Reload::live},
+      {"max_running_per_fingerprint", optional_count_key(r.max_running_per_fingerprint),
+       Reload::live},
+      {"max_queued_per_fingerprint", optional_count_key(r.max_queued_per_fingerprint),
+       Reload::live},
+      {"quarantine", optional_duration_key(r.quarantine), Reload::live},
       {"active", window_key(r.active, zones), Reload::live},
       {"action", enum_key(r.action, {{"cancel", RuleAction::cancel}, {"log", RuleAction::log}}),
        Reload::live},
@@ -797,6 +953,49 @@ KeyTable cluster_keys(ClusterConfig& c) {
   return keys;
 }
 
+namespace {
+
+// Printed only when `applies` holds: a sink's own key with a default (format, command_timeout)
+// is left out of the sections of other sinks, where the parser refuses it.
+KeyCodec printed_when(KeyCodec codec, std::function<bool()> applies) {
+  KeyPrinter print = std::move(codec.print);
+  codec.print = [print, applies]() -> std::optional<std::string> {
+    if (!applies()) return std::nullopt;
+    return print();
+  };
+  return codec;
+}
+
+}  // namespace
+
+// The notifier rebuilds a section's sink when any of its keys changes (nw/app/notifier.h).
+KeyTable notify_keys(NotifyConfig& n) {
+  return {
+      {"on", notify_on_key(n.on), Reload::live},
+      {"rules", rule_names_key(n.rules), Reload::live},
+      {"batch_window", min_duration_key(n.batch_window, Millis(100)), Reload::live},
+      {"timeout", min_duration_key(n.timeout, Millis(100)), Reload::live},
+      {"webhook", webhook_key(n.webhook), Reload::live},
+      {"format",
+       printed_when(
+           enum_key(n.format, {{"json", NotifyFormat::json}, {"slack", NotifyFormat::slack}}),
+           [&n] { return n.webhook.has_value(); }),
+       Reload::live},
+      {"headers", headers_key(n.headers), Reload::live},
+      {"ca_file", string_key(n.ca_file, true), Reload::live},
+      {"command", program_key(n.command), Reload::live},
+      {"args", word_list_key(n.args), Reload::live},
+      {"command_timeout",
+       printed_when(min_duration_key(n.command_timeout, Millis(100)),
+                    [&n] { return !n.command.empty(); }),
+       Reload::live},
+      {"sns_topic_arn", checked_string_key(n.sns_topic_arn, sns_topic_arn_problem), Reload::live},
+      {"profile", string_key(n.profile, true), Reload::live},
+      {"role_arn", checked_string_key(n.role_arn, role_arn_problem), Reload::live},
+      {"sns_url", optional_url_key(n.sns_url), Reload::live},
+  };
+}
+
 std::vector<ConfigSection> config_sections(WatchdogConfig& c) {
   std::vector<ConfigSection> out;
   out.push_back({"watchdog", watchdog_keys(c)});
@@ -806,6 +1005,7 @@ std::vector<ConfigSection> config_sections(WatchdogConfig& c) {
   for (auto& k : c.clusters) out.push_back({"cluster." + k.name, cluster_keys(k)});
   for (auto& p : c.policy.protections) out.push_back({p.section, protect_keys(p)});
   for (auto& r : c.policy.rules) out.push_back({"rule." + r.name, rule_keys(r)});
+  for (auto& n : c.notifications) out.push_back({"notify." + n.name, notify_keys(n)});
   return out;
 }
 

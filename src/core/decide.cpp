@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "nw/core/fingerprint.h"
+
 namespace nw {
 
 std::string_view to_string(Verdict verdict) {
@@ -72,6 +74,38 @@ void apply_guard(std::vector<Evaluation*> candidates, std::optional<std::int64_t
     if (candidates[i]->verdict == Verdict::act) continue;  // a broken limit already says why
     candidates[i]->verdict = Verdict::act;
     candidates[i]->reason = reason;
+  }
+}
+
+// Per-shape guards: of the candidates a rule governs, per fingerprint, all but the `limit`
+// oldest are condemned, newest first: the first copies are doing the work the application
+// wanted, the later ones are its retries.
+void apply_shape_guard(const std::vector<Evaluation*>& candidates,
+                       std::optional<std::int64_t> limit, const StatusSnapshot& snapshot,
+                       bool queued,
+                       const std::function<std::uint64_t(std::size_t)>& fingerprint_of) {
+  if (!limit || static_cast<std::int64_t>(candidates.size()) <= *limit) return;
+  std::unordered_map<std::uint64_t, std::vector<Evaluation*>> shapes;
+  for (Evaluation* e : candidates) shapes[fingerprint_of(e->query_index)].push_back(e);
+  const auto age = [&](const Evaluation* e) {
+    const auto& q = snapshot.queries[e->query_index];
+    return queued ? q.waited_ms : q.elapsed_ms;
+  };
+  for (auto& [fingerprint, copies] : shapes) {
+    if (static_cast<std::int64_t>(copies.size()) <= *limit) continue;
+    std::stable_sort(copies.begin(), copies.end(),
+                     [&](const Evaluation* a, const Evaluation* b) { return age(a) < age(b); });
+    const std::string reason = std::string(queued ? "queued " : "running ") +
+                               std::to_string(copies.size()) + " of fingerprint " +
+                               fingerprint_hex(fingerprint) + " > max_" +
+                               (queued ? "queued" : "running") + "_per_fingerprint " +
+                               std::to_string(*limit) + " (newest beyond the limit)";
+    const std::size_t excess = copies.size() - static_cast<std::size_t>(*limit);
+    for (std::size_t i = 0; i < excess; ++i) {
+      if (copies[i]->verdict == Verdict::act) continue;  // a broken limit already says why
+      copies[i]->verdict = Verdict::act;
+      copies[i]->reason = reason;
+    }
   }
 }
 
@@ -148,8 +182,13 @@ std::vector<std::size_t> same_id_counts(const StatusSnapshot& snapshot) {
 // which decide() drops anyway (a string per query on every poll).
 std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
                                  std::chrono::system_clock::time_point now, RuleMemo* memo,
-                                 bool explain) {
+                                 bool explain, const QuarantineList* quarantine) {
   if (memo) memo->begin(policy, snapshot.language);
+  const auto fingerprint_of = [&](std::size_t index) {
+    const QueryStatus& q = snapshot.queries[index];
+    return memo ? memo->fingerprint(q.id, q.text)
+                : fingerprint_query(snapshot.language, q.text).hash;
+  };
   std::vector<Evaluation> out(snapshot.queries.size());
   // Clients may choose their own query ids, and Neptune cancels by id: when one id names
   // several entries, a cancel meant for one would hit the others, so none of them is touched.
@@ -209,10 +248,16 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
       continue;
     }
     const Rule& rule = policy.rules[*e.rule_index];
+    const QuarantineEntry* quarantined = rule.quarantine && quarantine && !quarantine->empty()
+                                             ? quarantine->find(rule.name, fingerprint_of(i), now)
+                                             : nullptr;
     if (auto broken = broken_limit(q, rule)) {
       e.verdict = Verdict::act;
       e.reason = std::move(broken->reason);
       e.excess_ms = broken->excess_ms;
+    } else if (quarantined) {
+      e.verdict = Verdict::act;
+      e.reason = quarantine_reason(*quarantined);
     } else {
       e.verdict = Verdict::within_limits;
       if (explain) e.reason = "within the limits of [rule." + rule.name + "]" + note(*e.rule_index);
@@ -223,6 +268,10 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
   for (std::size_t r = 0; r < policy.rules.size(); ++r) {
     apply_guard(running[r], policy.rules[r].max_running, snapshot, false);
     apply_guard(queued[r], policy.rules[r].max_queued, snapshot, true);
+    apply_shape_guard(running[r], policy.rules[r].max_running_per_fingerprint, snapshot, false,
+                      fingerprint_of);
+    apply_shape_guard(queued[r], policy.rules[r].max_queued_per_fingerprint, snapshot, true,
+                      fingerprint_of);
   }
   if (memo) memo->end();
   return out;
@@ -231,14 +280,15 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
 }  // namespace
 
 std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
-                                 std::chrono::system_clock::time_point now, RuleMemo* memo) {
-  return evaluate(snapshot, policy, now, memo, true);
+                                 std::chrono::system_clock::time_point now, RuleMemo* memo,
+                                 const QuarantineList* quarantine) {
+  return evaluate(snapshot, policy, now, memo, true, quarantine);
 }
 
 std::vector<Evaluation> evaluate_for_action(const StatusSnapshot& snapshot, const Policy& policy,
                                             std::chrono::system_clock::time_point now,
-                                            RuleMemo* memo) {
-  return evaluate(snapshot, policy, now, memo, false);
+                                            RuleMemo* memo, const QuarantineList* quarantine) {
+  return evaluate(snapshot, policy, now, memo, false, quarantine);
 }
 
 std::vector<Decision> decisions_of(std::vector<Evaluation> evaluations, const Policy& policy) {
@@ -253,8 +303,9 @@ std::vector<Decision> decisions_of(std::vector<Evaluation> evaluations, const Po
 }
 
 std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy,
-                             std::chrono::system_clock::time_point now, RuleMemo* memo) {
-  return decisions_of(evaluate(snapshot, policy, now, memo, false), policy);
+                             std::chrono::system_clock::time_point now, RuleMemo* memo,
+                             const QuarantineList* quarantine) {
+  return decisions_of(evaluate(snapshot, policy, now, memo, false, quarantine), policy);
 }
 
 }  // namespace nw

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "nw/core/cancel_lifecycle.h"
+#include "nw/core/fingerprint.h"
 
 namespace nw {
 
@@ -103,7 +104,8 @@ WatchActions InstanceWatch::poll_answered(const WatchdogConfig& config, StatusSn
   memory_.poll_listed(snapshot);
   // One evaluation, at one instant, gives both what to do now and when to look again.
   const bool deadline = config.watchdog.schedule == Schedule::deadline;
-  Assessment assessment = assess(snapshot, config.policy, wall_now, &rule_memo_, deadline);
+  Assessment assessment =
+      assess(snapshot, config.policy, wall_now, &rule_memo_, deadline, quarantine_.get());
   governed_ = std::move(assessment.governed);
   oldest_running_ms_ = 0;
   oldest_queued_ms_ = 0;
@@ -258,6 +260,7 @@ AuditRecord InstanceWatch::record_for(const WatchdogConfig& config, const Status
   r.silent = d.silent && snapshot.language != Language::gremlin;
   r.dry_run = d.dry_run;
   r.query = q.text;
+  r.fingerprint = fingerprint_hex(fingerprint_query(snapshot.language, q.text).hash);
   r.reason = d.reason;
   r.config_version = config.version;
   r.mode = mode_;

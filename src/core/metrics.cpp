@@ -236,6 +236,36 @@ void Metrics::cancelling_paused(bool paused, const std::string& cause) {
   paused_cause_ = paused ? cause : std::string();
 }
 
+void Metrics::quarantined_fingerprints(std::size_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  quarantined_ = count;
+}
+
+void Metrics::notification_sinks(const std::vector<std::string>& sinks) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::map<std::string, NotificationCounts> kept;
+  for (const auto& sink : sinks) kept[sink] = notifications_[sink];
+  notifications_ = std::move(kept);
+}
+
+// A sink no longer in force (a reload removed it while its last message was sent) is not
+// counted: its series are gone.
+void Metrics::notification_sent(const std::string& sink) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (const auto it = notifications_.find(sink); it != notifications_.end()) ++it->second.sent;
+}
+
+void Metrics::notification_failed(const std::string& sink) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (const auto it = notifications_.find(sink); it != notifications_.end()) ++it->second.failed;
+}
+
+void Metrics::notifications_dropped(const std::string& sink, std::uint64_t events) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (const auto it = notifications_.find(sink); it != notifications_.end())
+    it->second.dropped += events;
+}
+
 void Metrics::config_in_force(const std::string& version) {
   std::lock_guard<std::mutex> lock(mutex_);
   config_version_ = version;
@@ -367,6 +397,11 @@ std::string Metrics::render() const {
          "(on_audit_failure = pause), else 0.");
   sample(out, "cancelling_paused", {}, {}, cancelling_paused_ ? 1 : 0);
 
+  family(out, "quarantined_fingerprints", "gauge",
+         "Query shapes in quarantine: new queries of these fingerprints are cancelled on sight "
+         "by the rule that quarantined them (a rule's quarantine key).");
+  sample(out, "quarantined_fingerprints", {}, {}, static_cast<std::int64_t>(quarantined_));
+
   family(out, "discovery_refreshes_total", "counter",
          "Refreshes of a cluster's topology through the management API, by outcome (ok, or the "
          "error code: Throttling, AccessDenied, transport, timeout, bad_response, ...).");
@@ -404,6 +439,19 @@ std::string Metrics::render() const {
     for (const auto& [change, n] : ha_handovers_)
       sample(out, "ha_handovers_total", {"change"}, {change}, static_cast<double>(n));
   }
+
+  family(out, "notifications_sent_total", "counter",
+         "Notification messages delivered, by sink (the NAME of [notify.NAME]).");
+  for (const auto& [sink, n] : notifications_)
+    sample(out, "notifications_sent_total", {"sink"}, {sink}, n.sent);
+  family(out, "notifications_failed_total", "counter",
+         "Notification messages given up after their retries (their events are lost), by sink.");
+  for (const auto& [sink, n] : notifications_)
+    sample(out, "notifications_failed_total", {"sink"}, {sink}, n.failed);
+  family(out, "notifications_dropped_total", "counter",
+         "Notification events not queued because the sink's queue was full, by sink.");
+  for (const auto& [sink, n] : notifications_)
+    sample(out, "notifications_dropped_total", {"sink"}, {sink}, n.dropped);
 
   family(out, "config_reloads_total", "counter", "Configuration reloads, by result.");
   sample(out, "config_reloads_total", {"result"}, {"error"}, reloads_error_);

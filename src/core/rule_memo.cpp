@@ -1,5 +1,7 @@
 #include "nw/core/rule_memo.h"
 
+#include "nw/core/fingerprint.h"
+
 namespace nw {
 
 void RuleMemo::begin(const Policy& policy, Language language) {
@@ -11,6 +13,7 @@ void RuleMemo::begin(const Policy& policy, Language language) {
       matcher_ = std::make_shared<const RuleMatcher>(policy.rules);
   }
   current_ = &tables_[static_cast<std::size_t>(language)];
+  language_ = language;
   ++snapshot_;
   kept_ = 0;
 }
@@ -29,6 +32,7 @@ const std::vector<std::uint32_t>& RuleMemo::selecting(const std::string& id,
     // The id now names another text: match it afresh.
     ++misses_;
     entry.text.assign(text.data(), text.size());
+    entry.fingerprinted = false;
     matcher_->selecting(text, entry.rules);
     return entry.rules;
   }
@@ -43,6 +47,18 @@ const std::vector<std::uint32_t>& RuleMemo::selecting(const std::string& id,
   ++kept_;
   matcher_->selecting(text, entry.rules);
   return entry.rules;
+}
+
+std::uint64_t RuleMemo::fingerprint(const std::string& id, std::string_view text) {
+  const auto it = current_ ? current_->find(id) : Table::iterator{};
+  if (!current_ || it == current_->end() || it->second.text != text)
+    return fingerprint_query(language_, text).hash;
+  Entry& entry = it->second;
+  if (!entry.fingerprinted) {
+    entry.fingerprint = fingerprint_query(language_, text).hash;
+    entry.fingerprinted = true;
+  }
+  return entry.fingerprint;
 }
 
 void RuleMemo::end() {

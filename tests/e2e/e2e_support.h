@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -53,6 +54,18 @@ struct SimQuery {
   bool ignore_cancel = false;  // the simulator acknowledges cancels but keeps it running
   std::string language = {};   // empty: the simulator's default (opencypher)
 };
+
+// A query id in the UUID form Neptune gives, numbered: 00000007-0000-4000-8000-000000000007.
+inline std::string uuid(int n) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08d-0000-4000-8000-%012d", n, n);
+  return buf;
+}
+
+// A running query to inject, with id uuid(n).
+inline SimQuery running(int n, const std::string& text, std::int64_t elapsed) {
+  return SimQuery{uuid(n), text, "running", elapsed, 0};
+}
 
 class Simulator {
  public:

@@ -23,8 +23,10 @@ namespace nw {
 namespace {
 
 using e2e::joined;
+using e2e::running;
 using e2e::SimQuery;
 using e2e::Simulator;
+using e2e::uuid;
 using e2e::Workspace;
 using Poco::JSON::Object;
 using std::chrono::milliseconds;
@@ -73,16 +75,6 @@ void wait_for_polls(ChildProcess& watchdog, int polls) {
 std::vector<std::string> sorted(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
   return v;
-}
-
-std::string uuid(int n) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08d-0000-4000-8000-%012d", n, n);
-  return buf;
-}
-
-SimQuery running(int n, const std::string& text, std::int64_t elapsed) {
-  return SimQuery{uuid(n), text, "running", elapsed, 0};
 }
 
 const std::string kReadsRule = "\n[rule.reads]\nmax_elapsed = 30s\nquery_matches = ^\\s*MATCH\n";

@@ -31,7 +31,8 @@ runbook=$docs/RUNBOOK.md
 
 # Families the daemon exports that neither the rules nor the dashboard use, with the reason.
 #   crossing_checks_total: only with confirm_by_id = true; a detail of deadline scheduling.
-unused_families='crossing_checks_total'
+#   notifications_sent_total: deliveries; the alert reads what was lost (failed, dropped).
+unused_families='crossing_checks_total|notifications_sent_total'
 # Families the rules or the dashboard use that have no sample in this setup, with the reason;
 # for them the family's TYPE line in /metrics is checked instead of a series in Prometheus.
 #   cancels_refused_total: needs Neptune to answer a cancel with AccessDenied, which the
@@ -200,6 +201,11 @@ max_elapsed = 30s
 max_cancels_per_minute = 1
 [rule.long]
 max_elapsed = 30s
+[notify.hook]
+webhook = http://127.0.0.1:$unreachable/hook
+on = cancelled, budget_exhausted
+batch_window = 100ms
+timeout = 500ms
 EOF
 chmod 0600 "$config"
 
@@ -229,6 +235,7 @@ wait_for 30 "a budget exhaustion" exports 'neptune_watchdog_budget_exhaustions_t
 wait_for 30 "poll errors of unreachable" exports 'neptune_watchdog_poll_errors_total{endpoint="unreachable"'
 wait_for 30 "the cluster's instances" exports 'neptune_watchdog_cluster_instances{cluster="demo"} 1'
 wait_for 30 "the replica acting" exports 'neptune_watchdog_ha_member{group="monitoring",replica="r1"} 1'
+wait_for 30 "a notification given up" exports 'neptune_watchdog_notifications_failed_total{sink="hook"} [1-9]'
 wait_for 30 "a failed cancel" exports 'neptune_watchdog_decisions_total{endpoint="demo/demo-instance-1",.*outcome="failed"}'
 
 echo "== promtool check metrics"

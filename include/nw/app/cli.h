@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "nw/core/audit_digest.h"
 #include "nw/core/query_status.h"
 
 namespace nw {
@@ -22,12 +23,20 @@ struct CliOptions {
   bool dry_run = false;
   bool help = false;
   bool version = false;
+  bool fingerprints = false;  // --test-matching: print each query's shape too
   // Files or directories of captured status JSON; "-" reads standard input.
   std::vector<std::string> test_matching;
   // --test-matching only. --language: how to read every body (unset: from each body).
   // --at: the instant at which time windows and protection expiries are judged (unset: now).
   std::optional<Language> language;
   std::optional<std::chrono::system_clock::time_point> at;
+  // Audit files to sum up by query fingerprint ("-" reads standard input); no configuration.
+  std::vector<std::string> digest;
+  // --digest only. --since/--until (RFC 3339, or a duration back from the time of the parse),
+  // --format, --limit (unset: 20 in text, all in JSON; 0: all).
+  DigestRange digest_range;
+  DigestFormat digest_format = DigestFormat::text;
+  std::optional<std::size_t> digest_limit;
 };
 
 struct CliParse {
@@ -35,8 +44,9 @@ struct CliParse {
   std::string error;  // non-empty: a usage error (exit 64)
 };
 
-// Parses the arguments after the program name.
-CliParse parse_cli(const std::vector<std::string>& args);
+// Parses the arguments after the program name. `now` turns --since 2h into a time.
+CliParse parse_cli(const std::vector<std::string>& args,
+                   std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 std::string help_text();
 

@@ -29,6 +29,8 @@ class logger;
 namespace nw {
 
 // What every poller shares with the rest of the daemon.
+class QuarantineBook;
+
 struct PollerServices {
   const ConfigHolder& config;
   AuditTrail& trail;
@@ -40,6 +42,8 @@ struct PollerServices {
   const Clock& clock;
   Scheduler& scheduler;  // each poller runs on a strand of its own
   RunMode mode = RunMode::service;
+  // The daemon's quarantined query shapes, taken at each poll; null: no quarantine.
+  const QuarantineBook* quarantine = nullptr;
 };
 
 class EndpointPoller {
@@ -127,6 +131,7 @@ class EndpointPoller {
   Scheduler& scheduler_;
   const Scheduler::StrandId strand_;
   const RunMode mode_;
+  const QuarantineBook* const quarantine_;
   std::atomic<bool> retiring_{false};  // retire() was called
   std::atomic<bool> retired_{false};   // ... and nothing of the loop runs any more
   std::atomic<InstanceRole> role_{InstanceRole::unknown};

@@ -24,6 +24,8 @@ struct TestMatchingOptions {
   std::optional<Language> language;
   // What the path "-" reads; null: "-" is a file name like any other.
   std::istream* standard_input = nullptr;
+  // After each query's line, "  fingerprint HEX: NORMALISED TEXT" (nw/core/fingerprint.h).
+  bool fingerprints = false;
 };
 
 // Prints the evaluation of every query in `paths` (files, directories whose *.json files are

@@ -55,8 +55,11 @@ struct AuditRecord {
   bool silent = false;
   bool dry_run = false;
   AuditOutcome outcome = AuditOutcome::logged;
-  int attempts = 0;            // HTTP tries for the cancel; 0 when none was sent
-  std::string query;           // cut to kMaxQueryChars characters when formatted
+  int attempts = 0;   // HTTP tries for the cancel; 0 when none was sent
+  std::string query;  // cut to kMaxQueryChars characters when formatted
+  // The query's shape: fingerprint_hex() of fingerprint_query() of its whole text as Neptune
+  // showed it (nw/core/fingerprint.h); empty on records of no query.
+  std::string fingerprint;
   std::string reason;          // which limit was broken
   std::string error;           // only written when outcome is failed
   std::string config_version;  // which configuration decided

@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "nw/core/backoff.h"
@@ -86,6 +87,54 @@ struct ClusterConfig {
   EndpointConfig instance;  // the template; its url is unused, region is required
 };
 
+// What a [notify.NAME] section is told about (nw/core/notification.h).
+enum class NotifyOn { cancelled, given_up, budget_exhausted, paused, quarantine };
+std::string_view to_string(NotifyOn on);
+// How a webhook's message is written: {"events": [...]} or Slack's {"text": "..."}.
+enum class NotifyFormat { json, slack };
+
+// Where a webhook posts: scheme, host, port and the target (path and query, "/" at least).
+// The target may be the secret (Slack's incoming-webhook URLs are): logs name only the origin.
+struct WebhookUrl {
+  EndpointUrl origin;
+  std::string target = "/";
+  std::string to_string() const;  // "https://hooks.example.com:443/services/..."
+};
+// Accepts "http[s]://host[:port][/path][?query]", without credentials or a fragment; http://
+// only for a loopback host (what is posted names queries and may carry a secret header).
+std::optional<WebhookUrl> parse_webhook_url(std::string_view text, std::string& error);
+
+// One [notify.NAME] section: which events, and the one sink they go to (nw/app/notifier.h).
+struct NotifyConfig {
+  std::string name;  // the NAME of [notify.NAME]; the `sink` label of its metrics
+  std::set<NotifyOn> on = {NotifyOn::cancelled, NotifyOn::given_up};
+  std::vector<std::string> rules;  // none: events of every rule
+  Millis batch_window{10'000};     // at most one message per window
+  Millis timeout{5'000};           // per request (webhook, SNS)
+  // Sink 1: a webhook.
+  std::optional<WebhookUrl> webhook;
+  NotifyFormat format = NotifyFormat::json;
+  // Sent with every request; values may be secrets: never logged nor printed.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string ca_file;  // empty: the system trust store
+  // Sink 2: a program, run without a shell, the batch as JSON on its standard input.
+  std::string command;            // an absolute path
+  std::vector<std::string> args;  // its arguments
+  Millis command_timeout{10'000};
+  // Sink 3: an SNS topic; the region is the ARN's. Signed through the credential chain of
+  // `profile` (empty: the default chain) and `role_arn`, like endpoints.
+  std::string sns_topic_arn;
+  std::string profile;
+  std::string role_arn;
+  std::optional<EndpointUrl> sns_url;  // unset: https://sns.REGION.amazonaws.com
+
+  // The region of sns_topic_arn ("" without one).
+  std::string sns_region() const;
+};
+
+// Why `arn` is not arn:PARTITION:sns:REGION:ACCOUNT:NAME of a standard topic; nullopt when it is.
+std::optional<std::string> sns_topic_arn_problem(const std::string& arn);
+
 struct WatchdogSettings {
   Millis poll_interval{5000};  // longest gap between two polls of an endpoint
   Schedule schedule = Schedule::deadline;
@@ -106,6 +155,9 @@ struct WatchdogSettings {
   // 0600), for a log shipper running under a group of its own; empty: none. Only the name is
   // kept here: the io layer resolves it (nw/io/audit_log.h).
   std::string audit_group;
+  // Where the quarantined query shapes are kept across restarts (written atomically when they
+  // change); empty: in memory only, kept across reloads but not restarts.
+  std::string quarantine_state;
   LogLevel log_level = LogLevel::info;
   // Prometheus /metrics and /healthz on this host:port (e.g. 127.0.0.1:9464); empty: off.
   std::string metrics_listen;
@@ -138,10 +190,11 @@ struct WatchdogConfig {
   std::string version;  // first 12 hex digits of the file's SHA-256; in every audit record
   WatchdogSettings watchdog;
   RetrySettings retry;
-  std::optional<HaSettings> ha;           // present iff the file has an [ha] section
-  std::vector<EndpointConfig> endpoints;  // in file order
-  std::vector<ClusterConfig> clusters;    // in file order
-  Policy policy;                          // rules in file order, and [watchdog] dry_run
+  std::optional<HaSettings> ha;             // present iff the file has an [ha] section
+  std::vector<EndpointConfig> endpoints;    // in file order
+  std::vector<ClusterConfig> clusters;      // in file order
+  Policy policy;                            // rules in file order, and [watchdog] dry_run
+  std::vector<NotifyConfig> notifications;  // the [notify.NAME] sections, in file order
 };
 
 struct ConfigError {
@@ -176,6 +229,8 @@ std::string describe_config(const WatchdogConfig& config);
 std::string describe_endpoint(const EndpointConfig& endpoint);
 // One [cluster.NAME] section, the same way: its own keys, then its instances' template.
 std::string describe_cluster(const ClusterConfig& cluster);
+// One [notify.NAME] section, the same way (header values printed as <hidden>).
+std::string describe_notify(const NotifyConfig& notify);
 
 // Every key the configuration file takes, as "watchdog.poll_interval", "retry.max_attempts",
 // "endpoint.NAME.url", "rule.NAME.max_elapsed", "protect.until" (protect.NAME takes the same):

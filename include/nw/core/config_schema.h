@@ -65,16 +65,19 @@ KeyTable cluster_keys(ClusterConfig& cluster);
 // `zones` resolves a window's tz database name (only parsing needs it).
 KeyTable rule_keys(Rule& rule, const ZoneLookup& zones = {});
 KeyTable protect_keys(Protection& protection);
+// [notify.NAME]: every key Reload::live (the section's sink is rebuilt when one changes).
+KeyTable notify_keys(NotifyConfig& notify);
 
 struct ConfigSection {
   // "watchdog", "retry", "ha", "endpoint.NAME", "cluster.NAME", "protect", "protect.NAME",
-  // "rule.NAME"
+  // "rule.NAME", "notify.NAME"
   std::string name;
   KeyTable keys;
 };
 
 // Every section of `config`, bound to it, in the order describe_config prints them: watchdog,
-// retry, ha (when present), the endpoints, the clusters, the protections, the rules.
+// retry, ha (when present), the endpoints, the clusters, the protections, the rules, the
+// notifications.
 std::vector<ConfigSection> config_sections(WatchdogConfig& config);
 
 // Languages as an operator writes them: "gremlin, sparql".

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nw/core/policy.h"
+#include "nw/core/quarantine.h"
 #include "nw/core/query_status.h"
 #include "nw/core/rule_memo.h"
 
@@ -36,12 +37,16 @@ struct Evaluation {
 
 // One evaluation per query, in snapshot order. Protections apply before anything else.
 //
+// With a quarantine list, a query its governing rule keeps within limits is still acted on
+// when the rule has `quarantine` and the query's shape is quarantined by that rule at `now`.
+//
 // With a memo (one per poll loop, kept from poll to poll), each query id's text is matched
 // against the rules once, in one pass for all rules, and later polls reuse the answer; the
 // result is the same as without. Without one, every rule's regexes are searched in turn.
 std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
                                  std::chrono::system_clock::time_point now,
-                                 RuleMemo* memo = nullptr);
+                                 RuleMemo* memo = nullptr,
+                                 const QuarantineList* quarantine = nullptr);
 
 struct Decision {
   std::size_t query_index = 0;
@@ -55,13 +60,15 @@ struct Decision {
 
 // The evaluations that call for action, as decisions, in snapshot order.
 std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy,
-                             std::chrono::system_clock::time_point now, RuleMemo* memo = nullptr);
+                             std::chrono::system_clock::time_point now, RuleMemo* memo = nullptr,
+                             const QuarantineList* quarantine = nullptr);
 
 // evaluate() for acting rather than explaining: the same verdicts, rules and excesses, but
 // the reasons of queries left alone are not worded (a string per query on every poll).
 std::vector<Evaluation> evaluate_for_action(const StatusSnapshot& snapshot, const Policy& policy,
                                             std::chrono::system_clock::time_point now,
-                                            RuleMemo* memo = nullptr);
+                                            RuleMemo* memo = nullptr,
+                                            const QuarantineList* quarantine = nullptr);
 
 // The evaluations that call for action, as decisions, in snapshot order (what decide() returns).
 std::vector<Decision> decisions_of(std::vector<Evaluation> evaluations, const Policy& policy);

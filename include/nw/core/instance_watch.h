@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@
 #include "nw/core/decide.h"
 #include "nw/core/decision_memory.h"
 #include "nw/core/failure.h"
+#include "nw/core/quarantine.h"
 #include "nw/core/query_status.h"
 #include "nw/core/rule_memo.h"
 
@@ -95,6 +97,12 @@ class InstanceWatch {
   // The instance's role in its cluster from now on (discovery saw a failover), for rules and
   // protections limited to roles.
   void set_role(InstanceRole role) { role_ = role; }
+
+  // The query shapes in quarantine from now on (nw/core/quarantine.h), judged at each poll;
+  // null: none.
+  void set_quarantine(std::shared_ptr<const QuarantineList> quarantine) {
+    quarantine_ = std::move(quarantine);
+  }
 
   // At the start of a step at `now`: consumes the crossings due (under schedule = deadline),
   // and says whether to poll. A queued query's crossing asks for a poll (its `waited` clock
@@ -163,6 +171,7 @@ class InstanceWatch {
   const std::string label_;
   const Language language_;
   InstanceRole role_ = InstanceRole::unknown;
+  std::shared_ptr<const QuarantineList> quarantine_;
   const RunMode mode_;
   bool draining_ = false;
 

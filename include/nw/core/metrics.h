@@ -115,6 +115,9 @@ class Metrics {
   // paused, health() is false with the cause: the watchdog polls but cancels nothing.
   void cancelling_paused(bool paused, const std::string& cause);
 
+  // Query shapes in quarantine now (nw/core/quarantine.h), across rules.
+  void quarantined_fingerprints(std::size_t count);
+
   // A SIGHUP reload was applied (ok) or refused (error); the last one's result is a gauge
   // (1 from the start, when no reload was tried yet).
   void config_reloaded(bool ok);
@@ -144,6 +147,17 @@ class Metrics {
   void ha_handover(const std::string& change);
   // The units of this replica's configuration (every replica of a group lists the same).
   void ha_units(std::size_t units);
+
+  // Notifications (nw/app/notifier.h), by sink (the NAME of [notify.NAME]). The sinks of the
+  // configuration in force: each has its series from the start, at 0; a sink a reload removed
+  // has them dropped (and is no longer counted).
+  void notification_sinks(const std::vector<std::string>& sinks);
+  // A message delivered.
+  void notification_sent(const std::string& sink);
+  // A message given up after its retries (or a refusal not worth retrying): its events are lost.
+  void notification_failed(const std::string& sink);
+  // Events not queued because the sink's queue was full.
+  void notifications_dropped(const std::string& sink, std::uint64_t events);
 
   // The text exposition format 0.0.4, families in a fixed order, samples sorted by labels.
   std::string render() const;
@@ -193,6 +207,7 @@ class Metrics {
   bool last_reload_ok_ = true;
   std::uint64_t audit_write_errors_ = 0;
   bool cancelling_paused_ = false;
+  std::size_t quarantined_ = 0;
   std::string paused_cause_;
   std::map<Labels, std::uint64_t> discovery_refreshes_;   // cluster, outcome (ok or error code)
   std::map<std::string, std::size_t> cluster_instances_;  // cluster
@@ -206,6 +221,11 @@ class Metrics {
   std::map<std::string, std::uint64_t> ha_handovers_;  // by change
   // cluster -> (failed refreshes in a row, the last one's error)
   std::map<std::string, std::pair<int, std::string>> discovery_failing_;
+  // sink -> (sent, failed, dropped)
+  struct NotificationCounts {
+    std::uint64_t sent = 0, failed = 0, dropped = 0;
+  };
+  std::map<std::string, NotificationCounts> notifications_;
   std::uint64_t reloads_ok_ = 0;
   std::uint64_t reloads_error_ = 0;
 };

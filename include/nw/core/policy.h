@@ -66,6 +66,14 @@ struct Rule {
   // oldest are acted on, oldest first.
   std::optional<std::int64_t> max_running;
   std::optional<std::int64_t> max_queued;
+  // Guards per query shape (nw/core/fingerprint.h): beyond this many running (queued) queries
+  // of one fingerprint governed by the rule, the newest are acted on, newest first: the first
+  // copies are doing the real work, the later ones are the application retrying.
+  std::optional<std::int64_t> max_running_per_fingerprint;
+  std::optional<std::int64_t> max_queued_per_fingerprint;
+  // Once the rule has cancelled a query, new queries of the same fingerprint that it governs
+  // are cancelled on sight for this long after its last such cancel (nw/core/quarantine.h).
+  std::optional<Millis> quarantine;
   std::optional<TimeWindow> active;  // outside its window the rule does not exist
   std::optional<int> max_cancels_per_minute;
   std::set<Language> languages;  // empty: every language

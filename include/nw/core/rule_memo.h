@@ -46,6 +46,10 @@ class RuleMemo {
   // the next call.
   const std::vector<std::uint32_t>& selecting(const std::string& id, std::string_view text);
 
+  // The fingerprint (nw/core/fingerprint.h) of query `id`'s `text`, computed once per id while
+  // it is remembered: only the rules with per-shape guards or a quarantine ask for it.
+  std::uint64_t fingerprint(const std::string& id, std::string_view text);
+
   // Ends the snapshot begun: forgets the ids of its language that it did not look up.
   void end();
 
@@ -62,6 +66,8 @@ class RuleMemo {
     std::string text;
     std::vector<std::uint32_t> rules;
     std::uint64_t seen = 0;  // the snapshot that last looked it up
+    std::uint64_t fingerprint = 0;
+    bool fingerprinted = false;
   };
   using Table = std::unordered_map<std::string, Entry>;  // by query id
 
@@ -69,6 +75,7 @@ class RuleMemo {
   std::shared_ptr<const RuleMatcher> matcher_;  // the policy's own when it has one
   std::array<Table, 3> tables_;                 // one per Language
   Table* current_ = nullptr;                    // the table of the language begun
+  Language language_ = Language::opencypher;    // the language begun
   std::uint64_t snapshot_ = 0;
   std::size_t kept_ = 0;                // entries of the current table looked up since begin()
   std::vector<std::uint32_t> scratch_;  // the answer when nothing is remembered

@@ -100,9 +100,71 @@ TEST(ParseCli, TestMatchingOptionErrors) {
        "--at: 'tomorrow' is not an RFC 3339 time (e.g. 2026-12-02T03:00:00Z)"},
       {"a time without its zone", {"--test-matching", "a", "--at", "2026-12-02T03:00:00"},
        "--at: '2026-12-02T03:00:00' is not an RFC 3339 time (e.g. 2026-12-02T03:00:00Z)"},
-      {"--language alone", {"--language", "sparql"}, "--language and --at apply to --test-matching only"},
+      {"--language alone", {"--language", "sparql"}, "--language, --at and --fingerprints apply to --test-matching only"},
       {"--at with --once", {"--once", "--at", "2026-12-02T03:00:00Z"},
-       "--language and --at apply to --test-matching only"},
+       "--language, --at and --fingerprints apply to --test-matching only"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    EXPECT_EQ(parse_cli(row.args).error, row.error);
+  }
+}
+
+TEST(ParseCli, DigestTakesFilesARangeAFormatAndALimit) {
+  const auto now = std::chrono::system_clock::from_time_t(1796180400);  // 2026-12-02T03:00:00Z
+  const CliParse p = parse_cli({"--digest", "audit.jsonl", "audit.jsonl.1", "-", "--since", "2h",
+                                "--until", "2026-12-02T02:30:00Z", "audit.jsonl.2.gz",
+                                "--format", "json", "--limit", "5"},
+                               now);
+  EXPECT_EQ(p.error, "");
+  EXPECT_EQ(p.options.digest, (Args{"audit.jsonl", "audit.jsonl.1", "-", "audit.jsonl.2.gz"}));
+  EXPECT_EQ(p.options.digest_range.since, now - std::chrono::hours(2));
+  EXPECT_EQ(p.options.digest_range.until, now - std::chrono::minutes(30));
+  EXPECT_EQ(p.options.digest_format, DigestFormat::json);
+  EXPECT_EQ(p.options.digest_limit, 5u);
+
+  const CliParse defaults = parse_cli({"--digest", "a"}, now);
+  EXPECT_EQ(defaults.error, "");
+  EXPECT_EQ(defaults.options.digest_range.since, std::nullopt);
+  EXPECT_EQ(defaults.options.digest_range.until, std::nullopt);
+  EXPECT_EQ(defaults.options.digest_format, DigestFormat::text);
+  EXPECT_EQ(defaults.options.digest_limit, std::nullopt);
+  EXPECT_EQ(parse_cli({"--digest", "a", "--since", "7d", "--limit", "0", "--format", "text"}, now)
+                .options.digest_limit,
+            0u);
+}
+
+TEST(ParseCli, DigestOptionErrors) {
+  struct Row {
+    const char* name;
+    Args args;
+    const char* error;
+  } rows[] = {
+      {"--digest without a file", {"--digest"}, "Missing option argument: digest requires FILE..."},
+      {"a bad time", {"--digest", "a", "--since", "yesterday"},
+       "--since: 'yesterday' is neither an RFC 3339 time (e.g. 2026-12-02T03:00:00Z) nor a "
+       "duration back from now (e.g. 90m, 36h, 7d)"},
+      {"until a bad time", {"--digest", "a", "--until", "5"},
+       "--until: '5' is neither an RFC 3339 time (e.g. 2026-12-02T03:00:00Z) nor a duration back "
+       "from now (e.g. 90m, 36h, 7d)"},
+      {"an empty range", {"--digest", "a", "--since", "1h", "--until", "2h"},
+       "--since must be before --until"},
+      {"unknown format", {"--digest", "a", "--format", "csv"},
+       "--format: unknown format 'csv' (expected text or json)"},
+      {"negative limit", {"--digest", "a", "--limit", "-1"},
+       "--limit: '-1' is not a whole number of fingerprints"},
+      {"limit not a number", {"--digest", "a", "--limit", "ten"},
+       "--limit: 'ten' is not a whole number of fingerprints"},
+      {"--since alone", {"--since", "1h"},
+       "--since, --until, --format and --limit apply to --digest only"},
+      {"--format with --test-matching", {"--test-matching", "a", "--format", "json"},
+       "--since, --until, --format and --limit apply to --digest only"},
+      {"with --once", {"--digest", "a", "--once"},
+       "--digest cannot be combined with --test-matching, --check-config, --show-topology, "
+       "--show-ha, --once or --dry-run"},
+      {"with --test-matching", {"--test-matching", "s.json", "--digest", "a"},
+       "--digest cannot be combined with --test-matching, --check-config, --show-topology, "
+       "--show-ha, --once or --dry-run"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
@@ -113,7 +175,8 @@ TEST(ParseCli, TestMatchingOptionErrors) {
 TEST(HelpText, DocumentsEveryOptionAndExitCodes) {
   const std::string help = help_text();
   const char* parts[] = {"neptune-watchdog", "--config", "-c", "FILE", "--check-config", "--once", "--dry-run",
-                         "--help", "--version", "--test-matching", "--language", "--at", kDefaultConfigPath, "64", "78"};
+                         "--help", "--version", "--test-matching", "--language", "--at", kDefaultConfigPath, "64", "78",
+                         "--digest", "--since", "--until", "--format", "--limit", "66"};
   for (const char* part : parts) {
     SCOPED_TRACE(part);
     EXPECT_NE(help.find(part), std::string::npos) << help;

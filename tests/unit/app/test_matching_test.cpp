@@ -1,15 +1,17 @@
 // --test-matching: offline rehearsal of a policy on captured status replies.
 #include "nw/app/test_matching.h"
 
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include "nw/core/fingerprint.h"
 
 namespace nw {
 namespace {
@@ -43,16 +45,17 @@ class TempDir {
   fs::path dir_;
 };
 
-std::string entry(const std::string& id, const std::string& text, long long elapsed, long long waited = 0,
-                  bool cancelled = false) {
-  return "{\"queryId\":\"" + id + "\",\"queryString\":\"" + text + "\",\"queryEvalStats\":{\"waited\":" +
-         std::to_string(waited) + ",\"elapsed\":" + std::to_string(elapsed) +
+std::string entry(const std::string& id, const std::string& text, long long elapsed,
+                  long long waited = 0, bool cancelled = false) {
+  return "{\"queryId\":\"" + id + "\",\"queryString\":\"" + text +
+         "\",\"queryEvalStats\":{\"waited\":" + std::to_string(waited) +
+         ",\"elapsed\":" + std::to_string(elapsed) +
          ",\"cancelled\":" + (cancelled ? "true" : "false") + "}}";
 }
 
 std::string body(const std::vector<std::string>& entries) {
-  std::string out = "{\"acceptedQueryCount\":" + std::to_string(entries.size()) + ",\"runningQueryCount\":" +
-                    std::to_string(entries.size()) + ",\"queries\":[";
+  std::string out = "{\"acceptedQueryCount\":" + std::to_string(entries.size()) +
+                    ",\"runningQueryCount\":" + std::to_string(entries.size()) + ",\"queries\":[";
   for (std::size_t i = 0; i < entries.size(); ++i) out += (i ? "," : "") + entries[i];
   return out + "]}";
 }
@@ -118,42 +121,50 @@ TEST(TestMatching, PrintsOneLinePerQueryWithTheRuleAndTheReason) {
     std::string config;
     Lines expected;
   } rows[] = {
-      {"as configured", kConfig,
+      {"as configured",
+       kConfig,
        {f + ": q-cancel: cancel by [rule.reads]: elapsed 312000ms > max_elapsed 300000ms",
         f + ": q-within: none: within the limits of [rule.reads]",
         f + ": q-queued: none: within the limits of [rule.reads]",
         f + ": q-log: log by [rule.logged]: elapsed 5000ms > max_elapsed 1000ms",
         f + ": q-dry: cancel (dry run) by [rule.rehearsal]: elapsed 5000ms > max_elapsed 1000ms",
         f + ": q-quiet: cancel silently by [rule.quiet]: elapsed 5000ms > max_elapsed 1000ms",
-        f + ": q-qdry: cancel (dry run) silently by [rule.quiet-dry]: elapsed 5000ms > max_elapsed 1000ms",
+        f + ": q-qdry: cancel (dry run) silently by [rule.quiet-dry]: elapsed 5000ms > max_elapsed "
+            "1000ms",
         f + ": p1: none: protected by [protect] id",
         f + ": q-backup: none: protected by [protect.backups] text",
         f + ": q-none: none: no active rule selects it",
         f + ": q-cancelled: none: already cancelled",
         f + ": g1: cancel by [rule.guard]: running 2 > max_running 1 (oldest beyond the limit)",
         f + ": g2: none: within the limits of [rule.guard]"}},
-      {"whole policy in dry run", "[watchdog]\ndry_run = true\n" + kConfig,
+      {"whole policy in dry run",
+       "[watchdog]\ndry_run = true\n" + kConfig,
        {f + ": q-cancel: cancel (dry run) by [rule.reads]: elapsed 312000ms > max_elapsed 300000ms",
         f + ": q-within: none: within the limits of [rule.reads]",
         f + ": q-queued: none: within the limits of [rule.reads]",
         f + ": q-log: log by [rule.logged]: elapsed 5000ms > max_elapsed 1000ms",
         f + ": q-dry: cancel (dry run) by [rule.rehearsal]: elapsed 5000ms > max_elapsed 1000ms",
-        f + ": q-quiet: cancel (dry run) silently by [rule.quiet]: elapsed 5000ms > max_elapsed 1000ms",
-        f + ": q-qdry: cancel (dry run) silently by [rule.quiet-dry]: elapsed 5000ms > max_elapsed 1000ms",
+        f + ": q-quiet: cancel (dry run) silently by [rule.quiet]: elapsed 5000ms > max_elapsed "
+            "1000ms",
+        f + ": q-qdry: cancel (dry run) silently by [rule.quiet-dry]: elapsed 5000ms > max_elapsed "
+            "1000ms",
         f + ": p1: none: protected by [protect] id",
         f + ": q-backup: none: protected by [protect.backups] text",
         f + ": q-none: none: no active rule selects it",
         f + ": q-cancelled: none: already cancelled",
-        f + ": g1: cancel (dry run) by [rule.guard]: running 2 > max_running 1 (oldest beyond the limit)",
+        f + ": g1: cancel (dry run) by [rule.guard]: running 2 > max_running 1 (oldest beyond the "
+            "limit)",
         f + ": g2: none: within the limits of [rule.guard]"}},
-      {"a queued query over max_waited", kConfig + "max_waited = 60s\n",
+      {"a queued query over max_waited",
+       kConfig + "max_waited = 60s\n",
        {f + ": q-cancel: cancel by [rule.reads]: elapsed 312000ms > max_elapsed 300000ms",
         f + ": q-within: none: within the limits of [rule.reads]",
         f + ": q-queued: cancel by [rule.reads]: waited 120000ms > max_waited 60000ms",
         f + ": q-log: log by [rule.logged]: elapsed 5000ms > max_elapsed 1000ms",
         f + ": q-dry: cancel (dry run) by [rule.rehearsal]: elapsed 5000ms > max_elapsed 1000ms",
         f + ": q-quiet: cancel silently by [rule.quiet]: elapsed 5000ms > max_elapsed 1000ms",
-        f + ": q-qdry: cancel (dry run) silently by [rule.quiet-dry]: elapsed 5000ms > max_elapsed 1000ms",
+        f + ": q-qdry: cancel (dry run) silently by [rule.quiet-dry]: elapsed 5000ms > max_elapsed "
+            "1000ms",
         f + ": p1: none: protected by [protect] id",
         f + ": q-backup: none: protected by [protect.backups] text",
         f + ": q-none: none: no active rule selects it",
@@ -170,6 +181,24 @@ TEST(TestMatching, PrintsOneLinePerQueryWithTheRuleAndTheReason) {
   }
 }
 
+TEST(TestMatching, WithFingerprintsEachQueryShowsItsShape) {
+  TempDir dir;
+  const std::string f =
+      dir.write("capture.json", body({entry("a", "MATCH (n {id: 'x1'}) RETURN n", 312000),
+                                      entry("b", "MATCH (n {id: \\\"y2\\\"})\\nRETURN n", 1000)}));
+  TestMatchingOptions options{kNow};
+  options.fingerprints = true;
+  const Outcome r = run(config(kConfig), {f}, options);
+  const std::string shape =
+      "  fingerprint " +
+      fingerprint_hex(
+          fingerprint_query(Language::opencypher, "MATCH (n {id: 'x1'}) RETURN n").hash) +
+      ": match (n{id:?}) return n";
+  EXPECT_EQ(r.out,
+            (Lines{f + ": a: cancel by [rule.reads]: elapsed 312000ms > max_elapsed 300000ms",
+                   shape, f + ": b: none: within the limits of [rule.reads]", shape}));
+}
+
 TEST(TestMatching, ReadsADirectoryOfJsonFilesInNameOrder) {
   TempDir dir;
   dir.write("caps/b.json", body({entry("b1", "MATCH (n)", 400000)}));
@@ -182,14 +211,16 @@ TEST(TestMatching, ReadsADirectoryOfJsonFilesInNameOrder) {
   const std::string single = dir.write("single.json", body({entry("s1", "MATCH (n)", 400000)}));
   const Outcome r = run(config(kConfig), {caps, single});
   EXPECT_EQ(r.code, 0);
-  EXPECT_EQ(r.out, (Lines{
-                       caps + "/a.json: a1: none: within the limits of [rule.reads]",
-                       caps + "/a.json: a2: none: no active rule selects it",
-                       caps + "/b.json: b1: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms",
-                       caps + "/c.json: no queries",
-                       caps + "/d.json: no queries",
-                       single + ": s1: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms",
-                   }));
+  EXPECT_EQ(
+      r.out,
+      (Lines{
+          caps + "/a.json: a1: none: within the limits of [rule.reads]",
+          caps + "/a.json: a2: none: no active rule selects it",
+          caps + "/b.json: b1: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms",
+          caps + "/c.json: no queries",
+          caps + "/d.json: no queries",
+          single + ": s1: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms",
+      }));
   EXPECT_EQ(r.err, Lines{});
 }
 
@@ -227,14 +258,17 @@ TEST(TestMatching, ReportsUnreadableAndBadFilesAndStillPrintsTheOthers) {
   const std::string empty_dir = dir.path("empty-dir");
   const std::string also_good = dir.write("also.json", body({entry("h", "MATCH (n)", 10)}));
 
-  const Outcome r = run(config(kConfig), {missing, good, not_object, bad_json, bad_shape, empty_dir, also_good});
+  const Outcome r =
+      run(config(kConfig), {missing, good, not_object, bad_json, bad_shape, empty_dir, also_good});
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(r.out, (Lines{
-                       good + ": g: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms",
-                       also_good + ": h: none: within the limits of [rule.reads]",
-                   }));
+  EXPECT_EQ(r.out,
+            (Lines{
+                good + ": g: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms",
+                also_good + ": h: none: within the limits of [rule.reads]",
+            }));
   ASSERT_EQ(r.err.size(), 5u) << ::testing::PrintToString(r.err);
-  EXPECT_EQ(r.err[0], empty_dir + ": no *.json files");  // directories are listed before files are read
+  EXPECT_EQ(r.err[0],
+            empty_dir + ": no *.json files");  // directories are listed before files are read
   EXPECT_EQ(r.err[1], missing + ": cannot read the file");
   EXPECT_EQ(r.err[2], not_object + ": status body: not a JSON object");
   EXPECT_EQ(r.err[3].rfind(bad_json + ": status body: ", 0), 0u) << r.err[3];
@@ -289,20 +323,48 @@ TEST(TestMatching, ReadsTheLanguageFromTheBodyOrFromTheOption) {
     int code;
     Lines out, err;
   } rows[] = {
-      {"SPARQL from the body", std::nullopt, sparql, 0,
-       {sparql + ": s1: cancel by [rule.sparql]: elapsed 400000ms > max_elapsed 3000ms"}, {}},
-      {"SPARQL from the body and the option", Language::sparql, sparql, 0,
-       {sparql + ": s1: cancel by [rule.sparql]: elapsed 400000ms > max_elapsed 3000ms"}, {}},
-      {"a SPARQL body is not Gremlin's", Language::gremlin, sparql, 1, {},
+      {"SPARQL from the body",
+       std::nullopt,
+       sparql,
+       0,
+       {sparql + ": s1: cancel by [rule.sparql]: elapsed 400000ms > max_elapsed 3000ms"},
+       {}},
+      {"SPARQL from the body and the option",
+       Language::sparql,
+       sparql,
+       0,
+       {sparql + ": s1: cancel by [rule.sparql]: elapsed 400000ms > max_elapsed 3000ms"},
+       {}},
+      {"a SPARQL body is not Gremlin's",
+       Language::gremlin,
+       sparql,
+       1,
+       {},
        {sparql + ": a SPARQL status (queryEvalStats has subqueries and no waited), not Gremlin's"}},
-      {"openCypher when the body does not say, with a note", std::nullopt, plain, 0,
-       {plain + ": q1: cancel by [rule.cypher]: elapsed 400000ms > max_elapsed 1000ms"}, {note}},
-      {"--language opencypher", Language::opencypher, plain, 0,
-       {plain + ": q1: cancel by [rule.cypher]: elapsed 400000ms > max_elapsed 1000ms"}, {}},
-      {"--language gremlin", Language::gremlin, plain, 0,
-       {plain + ": q1: cancel by [rule.gremlin]: elapsed 400000ms > max_elapsed 2000ms"}, {}},
-      {"--language sparql", Language::sparql, plain, 0,
-       {plain + ": q1: cancel by [rule.sparql]: elapsed 400000ms > max_elapsed 3000ms"}, {}},
+      {"openCypher when the body does not say, with a note",
+       std::nullopt,
+       plain,
+       0,
+       {plain + ": q1: cancel by [rule.cypher]: elapsed 400000ms > max_elapsed 1000ms"},
+       {note}},
+      {"--language opencypher",
+       Language::opencypher,
+       plain,
+       0,
+       {plain + ": q1: cancel by [rule.cypher]: elapsed 400000ms > max_elapsed 1000ms"},
+       {}},
+      {"--language gremlin",
+       Language::gremlin,
+       plain,
+       0,
+       {plain + ": q1: cancel by [rule.gremlin]: elapsed 400000ms > max_elapsed 2000ms"},
+       {}},
+      {"--language sparql",
+       Language::sparql,
+       plain,
+       0,
+       {plain + ": q1: cancel by [rule.sparql]: elapsed 400000ms > max_elapsed 3000ms"},
+       {}},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
@@ -319,7 +381,8 @@ TEST(TestMatching, NoLanguageNoteWhenTheRulesTreatEveryLanguageAlike) {
   const std::string plain = dir.write("plain.json", body({entry("q1", "MATCH (n)", 400000)}));
   const Outcome r = run(config(kConfig), {plain});
   EXPECT_EQ(r.code, 0);
-  EXPECT_EQ(r.out, Lines{plain + ": q1: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms"});
+  EXPECT_EQ(r.out,
+            Lines{plain + ": q1: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms"});
   EXPECT_EQ(r.err, Lines{});
 }
 
@@ -333,7 +396,8 @@ TEST(TestMatching, RulesLimitedToEndpointsAreJudgedAsIfTheyAppliedWithANote) {
                                "[rule.all]\nmax_elapsed = 1h\n"),
                         {plain});
   EXPECT_EQ(r.code, 0);
-  EXPECT_EQ(r.out, Lines{plain + ": q1: cancel by [rule.writer]: elapsed 5000ms > max_elapsed 1000ms"});
+  EXPECT_EQ(r.out,
+            Lines{plain + ": q1: cancel by [rule.writer]: elapsed 5000ms > max_elapsed 1000ms"});
   EXPECT_EQ(r.err, Lines{"note: rules and protections limited to endpoints (endpoints = ...) are "
                          "judged as if they applied to every capture"});
 }
@@ -342,21 +406,25 @@ TEST(TestMatching, RulesLimitedToEndpointsAreJudgedAsIfTheyAppliedWithANote) {
 // "no queries".
 TEST(TestMatching, AnErrorReplyIsAnErrorNotAnEmptyList) {
   TempDir dir;
-  const std::string throttled = dir.write(
-      "429.json",
-      "{\"requestId\":\"r1\",\"code\":\"TooManyRequestsException\",\"detailedMessage\":\"Too many requests\"}");
-  const std::string denied =
-      dir.write("403.json", "{\"code\":\"AccessDeniedException\",\"detailedMessage\":\"not authorized\"}");
+  const std::string throttled =
+      dir.write("429.json",
+                "{\"requestId\":\"r1\",\"code\":\"TooManyRequestsException\",\"detailedMessage\":"
+                "\"Too many requests\"}");
+  const std::string denied = dir.write(
+      "403.json", "{\"code\":\"AccessDeniedException\",\"detailedMessage\":\"not authorized\"}");
   const std::string bare = dir.write("bare.json", "{\"code\":\"ThrottlingException\"}");
   const std::string good = dir.write("good.json", body({entry("g", "MATCH (n)", 400000)}));
   const Outcome r = run(config(kConfig), {throttled, denied, bare, good});
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(r.out, Lines{good + ": g: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms"});
-  EXPECT_EQ(r.err, (Lines{
-                       throttled + ": an error reply, not a status: TooManyRequestsException: Too many requests",
-                       denied + ": an error reply, not a status: AccessDeniedException: not authorized",
-                       bare + ": an error reply, not a status: ThrottlingException",
-                   }));
+  EXPECT_EQ(r.out,
+            Lines{good + ": g: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms"});
+  EXPECT_EQ(
+      r.err,
+      (Lines{
+          throttled + ": an error reply, not a status: TooManyRequestsException: Too many requests",
+          denied + ": an error reply, not a status: AccessDeniedException: not authorized",
+          bare + ": an error reply, not a status: ThrottlingException",
+      }));
 }
 
 // One query's status (GET /opencypher/status/{id}) is judged as that query.
@@ -365,7 +433,9 @@ TEST(TestMatching, JudgesASingleQueryAnswer) {
   const Outcome r = run(config(kConfig), {single});
   EXPECT_EQ(r.code, 0);
   ASSERT_EQ(r.out.size(), 1u);
-  EXPECT_EQ(r.out[0], single + ": eadc6eea-698b-4a2f-8554-5270ab17ebee: none: within the limits of [rule.reads]");
+  EXPECT_EQ(
+      r.out[0],
+      single + ": eadc6eea-698b-4a2f-8554-5270ab17ebee: none: within the limits of [rule.reads]");
   EXPECT_EQ(r.err, Lines{});
 }
 
@@ -381,10 +451,12 @@ TEST(TestMatching, JudgesWindowsAtTheGivenInstant) {
   const auto noon = std::chrono::system_clock::from_time_t(1796212800);
   const auto night = std::chrono::system_clock::from_time_t(1796180400);
   const Outcome day = run(config(windowed), {f}, TestMatchingOptions{noon});
-  EXPECT_EQ(day.out, Lines{f + ": q1: cancel by [rule.day]: elapsed 400000ms > max_elapsed 300000ms"});
+  EXPECT_EQ(day.out,
+            Lines{f + ": q1: cancel by [rule.day]: elapsed 400000ms > max_elapsed 300000ms"});
   const Outcome at_night = run(config(windowed), {f}, TestMatchingOptions{night});
-  EXPECT_EQ(at_night.out, Lines{f + ": q1: none: within the limits of [rule.night]; [rule.day] selects it but "
-                                    "is outside its window (Mon-Fri 07:00-19:00 UTC)"});
+  EXPECT_EQ(at_night.out,
+            Lines{f + ": q1: none: within the limits of [rule.night]; [rule.day] selects it but "
+                      "is outside its window (Mon-Fri 07:00-19:00 UTC)"});
 }
 
 TEST(TestMatching, ReadsStandardInputForADash) {
@@ -407,9 +479,10 @@ TEST(TestMatching, AnIdReusedWithAnotherTextIsJudgedByItsOwnText) {
   const std::string a = dir.write("a.json", body({entry("same", "MATCH (n)", 400000)}));
   const std::string b = dir.write("b.json", body({entry("same", "CREATE (n)", 400000)}));
   const Outcome r = run(config(kConfig), {a, b, a});
-  EXPECT_EQ(r.out, (Lines{a + ": same: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms",
-                          b + ": same: none: no active rule selects it",
-                          a + ": same: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms"}));
+  EXPECT_EQ(r.out,
+            (Lines{a + ": same: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms",
+                   b + ": same: none: no active rule selects it",
+                   a + ": same: cancel by [rule.reads]: elapsed 400000ms > max_elapsed 300000ms"}));
 }
 
 }  // namespace

@@ -473,8 +473,8 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
        {"f.ini: rule.x.max_runtime: unknown key (line 2)"}},
       {"rule without a limit",
        "[rule.x]\naction = log\nsilent = true\n" + kEndpoint,
-       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running or "
-        "max_queued) (line 1)"}},
+       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running, "
+        "max_queued, max_running_per_fingerprint or max_queued_per_fingerprint) (line 1)"}},
       {"rule bad name",
        "[rule.a/b]\nmax_elapsed = 5m\n" + kEndpoint,
        {"f.ini: rule.a/b: rule name must use letters, digits, '-', '_' or '.' (line 1)"}},
@@ -483,19 +483,19 @@ TEST(ParseConfig, RejectsBadValuesWithExactMessages) {
        {"f.ini: metrics: unknown section (expected watchdog, retry, ha, endpoint.NAME, "
         "cluster.NAME, "
         "rule.NAME, "
-        "protect or protect.NAME) (line 1)"}},
+        "protect, protect.NAME or notify.NAME) (line 1)"}},
       {"section without name",
        "[endpoint]\nurl = https://db:8182\n" + kEndpoint + kRule,
        {"f.ini: endpoint: unknown section (expected watchdog, retry, ha, endpoint.NAME, "
         "cluster.NAME, "
         "rule.NAME, "
-        "protect or protect.NAME) (line 1)"}},
+        "protect, protect.NAME or notify.NAME) (line 1)"}},
       {"section name case",
        "[Watchdog]\n" + kEndpoint + kRule,
        {"f.ini: Watchdog: unknown section (expected watchdog, retry, ha, endpoint.NAME, "
         "cluster.NAME, "
         "rule.NAME, "
-        "protect or protect.NAME) (line 1)"}},
+        "protect, protect.NAME or notify.NAME) (line 1)"}},
       {"no endpoint",
        kRule,
        {"f.ini: endpoint: no [endpoint.NAME] or [cluster.NAME] section: nothing to watch"}},
@@ -556,14 +556,14 @@ TEST(ParseConfig, ReportsAllErrorsInLineOrder) {
       "us-east-1) (line 6)",
       "f.ini: endpoint.writer.url: bad url 'ftp://db': must start with http:// or https:// (line "
       "7)",
-      "f.ini: rule.first: a rule needs at least one limit (max_elapsed, max_waited, max_running or "
-      "max_queued) (line 9)",
+      "f.ini: rule.first: a rule needs at least one limit (max_elapsed, max_waited, max_running, "
+      "max_queued, max_running_per_fingerprint or max_queued_per_fingerprint) (line 9)",
       "f.ini: rule.first.query_matches: bad regex '(': missing ): ( (line 10)",
       "f.ini: rule.first.colour: unknown key (line 11)",
       "f.ini: rule.second.max_elapsed: bad duration '5x'" + d + " (line 13)",
       "f.ini: mystery: unknown section (expected watchdog, retry, ha, endpoint.NAME, cluster.NAME, "
       "rule.NAME, "
-      "protect or protect.NAME) (line 14)",
+      "protect, protect.NAME or notify.NAME) (line 14)",
       "f.ini: line 15: expected 'key = value', '[section]' or a comment",
   };
   const ConfigResult r = parse_config(text, "f.ini");
@@ -940,12 +940,26 @@ TEST(ParseConfig, RejectsBadPolicyValuesWithExactMessages) {
        {"f.ini: rule.x.max_cancels_per_minute: " + rate + "'100001' (line 2)"}},
       {"rule max_cancels_per_minute is not a limit",
        "[rule.x]\nmax_cancels_per_minute = 5\n" + kEndpoint,
-       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running or "
-        "max_queued) (line 1)"}},
+       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running, "
+        "max_queued, max_running_per_fingerprint or max_queued_per_fingerprint) (line 1)"}},
+      {"rule max_running_per_fingerprint zero",
+       rule("max_running_per_fingerprint = 0"),
+       {"f.ini: rule.x.max_running_per_fingerprint: 0 would cancel every running query this rule "
+        "selects: write how many copies of one query shape may run at once (e.g. "
+        "max_running_per_fingerprint = 3), or action = log to only record them (line 2)"}},
+      {"rule quarantine under a second",
+       rule("quarantine = 500ms"),
+       {"f.ini: rule.x.quarantine: must be at least 1s: how long after the rule's last cancel of "
+        "a shape new queries of that shape are cancelled on sight (e.g. quarantine = 10m) (line "
+        "2)"}},
+      {"rule quarantine not a duration",
+       rule("quarantine = soon"),
+       {"f.ini: rule.x.quarantine: bad duration 'soon' (use a whole number with ms, s, m or h, "
+        "e.g. 300s) (line 2)"}},
       {"rule dry_run is not a limit",
        "[rule.x]\ndry_run = true\n" + kEndpoint,
-       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running or "
-        "max_queued) (line 1)"}},
+       {"f.ini: rule.x: a rule needs at least one limit (max_elapsed, max_waited, max_running, "
+        "max_queued, max_running_per_fingerprint or max_queued_per_fingerprint) (line 1)"}},
       {"watchdog max_cancels_per_minute negative",
        watchdog("max_cancels_per_minute = -1"),
        {"f.ini: watchdog.max_cancels_per_minute: " + rate + "'-1' (line 2)"}},
@@ -1006,7 +1020,7 @@ TEST(ParseConfig, RejectsBadPolicyValuesWithExactMessages) {
        {"f.ini: Protect: unknown section (expected watchdog, retry, ha, endpoint.NAME, "
         "cluster.NAME, "
         "rule.NAME, "
-        "protect or protect.NAME) "
+        "protect, protect.NAME or notify.NAME) "
         "(line 1)"}},
   };
   for (const auto& row : rows) {
@@ -1146,6 +1160,13 @@ TEST(ConfigWarnings, ShadowedAndNeverMatchingRulesAndExpiredProtections) {
       {"protection still in force",
        "[protect]\nquery_ids = a\nuntil = 2026-11-25T12:00:01Z\n" + kEndpoint + kRule,
        {}},
+      {"a quarantine of a rule that cancels nothing",
+       kEndpoint + "[rule.census]\nmax_elapsed = 1m\naction = log\nquarantine = 10m\nquery_matches = ^X\n"
+                   "[rule.rehearsal]\nmax_elapsed = 1h\ndry_run = true\nquarantine = 10m\n",
+       {"f.ini: rule.census.quarantine: has no effect: a quarantine starts at a cancel, and this "
+        "rule only logs (action = log)",
+        "f.ini: rule.rehearsal.quarantine: has no effect: a quarantine starts at a cancel, and "
+        "this rule cancels nothing in a dry run"}},
       {"an earlier catch-all limited to endpoints leaves room",
        kEndpoint + "[rule.e-only]\nmax_elapsed = 1m\nendpoints = e\n[rule.all]\nmax_elapsed = 1h\n",
        {}},

@@ -328,6 +328,29 @@ TEST(MetricsTextParser, RejectsWhatAScraperRejects) {
 
 // ---------------------------------------------------------------------------------------------
 
+// The sinks in force have their series from the start; a sink a reload removed has none, and
+// its last message (sent as it leaves) is not counted.
+TEST(Metrics, NotificationSeriesFollowTheSinksInForce) {
+  Metrics metrics("1.2.3");
+  metrics.notification_sinks({"chat", "pager"});
+  metrics.notification_sent("chat");
+  metrics.notification_sent("chat");
+  metrics.notification_failed("pager");
+  metrics.notifications_dropped("pager", 7);
+  auto e = parse_ours(metrics.render());
+  EXPECT_EQ(e.value("neptune_watchdog_notifications_sent_total", {{"sink", "chat"}}), 2);
+  EXPECT_EQ(e.value("neptune_watchdog_notifications_failed_total", {{"sink", "chat"}}), 0);
+  EXPECT_EQ(e.value("neptune_watchdog_notifications_sent_total", {{"sink", "pager"}}), 0);
+  EXPECT_EQ(e.value("neptune_watchdog_notifications_failed_total", {{"sink", "pager"}}), 1);
+  EXPECT_EQ(e.value("neptune_watchdog_notifications_dropped_total", {{"sink", "pager"}}), 7);
+  metrics.notification_sinks({"chat"});
+  metrics.notification_sent("pager");
+  const std::string text = metrics.render();
+  EXPECT_EQ(text.find("sink=\"pager\""), std::string::npos) << text;
+  EXPECT_EQ(parse_ours(text).value("neptune_watchdog_notifications_sent_total", {{"sink", "chat"}}),
+            2);
+}
+
 TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
   Metrics metrics("1.2.3");
   const auto e = parse_ours(metrics.render());
@@ -353,9 +376,13 @@ TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
       {"neptune_watchdog_crossing_checks_total", "counter"},
       {"neptune_watchdog_audit_write_errors_total", "counter"},
       {"neptune_watchdog_cancelling_paused", "gauge"},
+      {"neptune_watchdog_quarantined_fingerprints", "gauge"},
       {"neptune_watchdog_discovery_refreshes_total", "counter"},
       {"neptune_watchdog_discovery_consecutive_failures", "gauge"},
       {"neptune_watchdog_cluster_instances", "gauge"},
+      {"neptune_watchdog_notifications_sent_total", "counter"},
+      {"neptune_watchdog_notifications_failed_total", "counter"},
+      {"neptune_watchdog_notifications_dropped_total", "counter"},
       {"neptune_watchdog_config_reloads_total", "counter"},
       {"neptune_watchdog_last_reload_success", "gauge"},
       {"neptune_watchdog_config_info", "gauge"},
@@ -369,7 +396,8 @@ TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
   EXPECT_EQ(e.value("neptune_watchdog_last_reload_success"), 1);
   EXPECT_EQ(e.value("neptune_watchdog_audit_write_errors_total"), 0);
   EXPECT_EQ(e.value("neptune_watchdog_cancelling_paused"), 0);
-  EXPECT_EQ(e.samples.size(), 6u);
+  EXPECT_EQ(e.value("neptune_watchdog_quarantined_fingerprints"), 0);
+  EXPECT_EQ(e.samples.size(), 7u);
 }
 
 TEST(Metrics, TheDefaultVersionIsTheBuildsVersion) {
