@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace nw {
@@ -14,7 +16,7 @@ enum class Kind : std::uint8_t {
   keyword,      // case-folded
   function,     // a function's name: case-folded (openCypher, SPARQL)
   placeholder,  // a literal, replaced
-  string,       // a Gremlin string that names something: kept, re-quoted with '
+  string,       // a Gremlin string that names something: kept, re-quoted (see append)
   param,        // $name (openCypher), ?name and $name (SPARQL): kept
   iri,          // <...> (SPARQL): kept
   open,
@@ -22,32 +24,74 @@ enum class Kind : std::uint8_t {
   comma,
   colon,
   dot,
-  op,  // any other punctuation, runs merged ("->", "<=", "=~")
+  op,       // any other punctuation, runs merged ("->", "<=", "=~")
+  dropped,  // part of a bytecode value taken whole by the placeholder before it: not written
 };
 
 struct Token {
+  // Built in place, field by field: a Token assembled on the stack and copied in costs a
+  // stalled load per token (its fields are stored in pieces, then read back as one word).
+  Token(Kind k, std::uint32_t b, std::uint32_t s) : kind(k), begin(b), size(s) {}
   Kind kind;
-  std::uint32_t begin;  // into the text
+  bool triple = false;      // a string between ''' or """
+  bool many = false;        // a `?+` read again: a run of literals already
+  bool holds_call = false;  // an open bracket with a `(` inside, at any depth
+  std::uint32_t begin;      // into the text
   std::uint32_t size;
 };
 
-bool is_space(unsigned char c) {
+constexpr bool is_space(unsigned char c) {
   return c == ' ' || (c >= '\t' && c <= '\r');
 }
-bool is_digit(unsigned char c) {
+constexpr bool is_digit(unsigned char c) {
   return c >= '0' && c <= '9';
 }
-bool is_alpha(unsigned char c) {
+constexpr bool is_alpha(unsigned char c) {
   return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
 }
 // Letters, digits and `_`; any byte of a multi-byte UTF-8 character (or of invalid UTF-8)
 // counts as a letter, so that names in any script stay whole.
-bool is_word_char(unsigned char c) {
+constexpr bool is_word_char(unsigned char c) {
   return is_alpha(c) || is_digit(c) || c == '_' || c >= 0x80;
 }
-bool is_word_start(unsigned char c) {
+constexpr bool is_word_start(unsigned char c) {
   return is_alpha(c) || c == '_' || c >= 0x80;
 }
+// The characters the tokenizer handles the same way in every language and position, looked
+// up in one table before the rules that depend on them: most of a query's bytes.
+enum class Simple : std::uint8_t { other, space, letter, open, close, comma, dot, quote };
+constexpr std::array<Simple, 256> kSimple = [] {
+  std::array<Simple, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    const auto u = static_cast<unsigned char>(c);
+    if (is_space(u))
+      table[u] = Simple::space;
+    else if (is_word_start(u))
+      table[u] = Simple::letter;
+  }
+  table['('] = table['['] = table['{'] = Simple::open;
+  table[')'] = table[']'] = table['}'] = Simple::close;
+  table[','] = Simple::comma;
+  table['.'] = Simple::dot;
+  table['\''] = table['"'] = Simple::quote;
+  return table;
+}();
+
+// The characters that continue a word, per language: letters, digits, `_` and any byte of
+// a multi-byte character everywhere; `$` in Gremlin (Groovy names); quotes in Gremlin's
+// bytecode form, which shows strings bare. (SPARQL's `:`, `-` and `.` depend on what follows.)
+constexpr std::array<bool, 256> word_chars(bool dollar, bool quotes) {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c)
+    table[static_cast<std::size_t>(c)] = is_word_char(static_cast<unsigned char>(c));
+  table['$'] = dollar;
+  table['\''] = table['"'] = table['`'] = quotes;
+  return table;
+}
+constexpr std::array<bool, 256> kWordChars = word_chars(false, false);
+constexpr std::array<bool, 256> kGremlinWordChars = word_chars(true, false);
+constexpr std::array<bool, 256> kBytecodeWordChars = word_chars(true, true);
+
 bool is_op_char(unsigned char c) {
   return std::strchr("-+*/%=<>!&|^~?@;\\", c) != nullptr && c != '\0';
 }
@@ -80,14 +124,39 @@ constexpr std::string_view kSparqlKeywords[] = {
     "service",  "silent",    "to",     "union",    "using",  "values",  "where",   "with",
     "undef",    "separator"};
 
-template <std::size_t N>
-bool listed(const std::string_view (&words)[N], std::string_view word) {
-  if (word.size() > 12) return false;
-  char buffer[12];
-  for (std::size_t i = 0; i < word.size(); ++i) buffer[i] = lower(word[i]);
-  const std::string_view folded(buffer, word.size());
-  return std::find(std::begin(words), std::end(words), folded) != std::end(words);
-}
+// A set of words, looked up by a hash of their size and first and last letters: this runs
+// for every word and every Gremlin call of every query, so a lookup compares at most a
+// couple of candidates instead of scanning a list.
+class WordSet {
+ public:
+  template <std::size_t N>
+  explicit WordSet(const std::string_view (&words)[N]) {
+    for (std::string_view w : words) buckets_[bucket(w)].push_back(w);
+  }
+  bool contains(std::string_view word) const {
+    if (word.empty()) return false;
+    for (std::string_view w : buckets_[bucket(word)])
+      if (w.size() == word.size() && std::memcmp(w.data(), word.data(), w.size()) == 0) return true;
+    return false;
+  }
+  // The same, ignoring case (the set's words are lower case).
+  bool contains_folded(std::string_view word) const {
+    if (word.size() > 16) return false;
+    char buffer[16];
+    for (std::size_t i = 0; i < word.size(); ++i) buffer[i] = lower(word[i]);
+    return contains(std::string_view(buffer, word.size()));
+  }
+
+ private:
+  static std::size_t bucket(std::string_view w) {
+    if (w.empty()) return 0;
+    return (w.size() * 31 + static_cast<unsigned char>(w.front()) * 7 +
+            static_cast<unsigned char>(w.back())) &
+           (kBuckets - 1);
+  }
+  static constexpr std::size_t kBuckets = 128;
+  std::array<std::vector<std::string_view>, kBuckets> buckets_;
+};
 
 // Gremlin steps and predicates whose every argument is a value.
 constexpr std::string_view kGremlinValueCalls[] = {"E",
@@ -117,17 +186,93 @@ constexpr std::string_view kGremlinValueCalls[] = {"E",
                                                    "within",
                                                    "without"};
 
+// Of those, the ones that take any number of values: a lone value there is a list of one
+// (`V(?)` is `V(?+)`), so that one id and many share a shape.
+constexpr std::string_view kGremlinListCalls[] = {"E",      "V",      "hasId",  "hasValue",
+                                                  "inject", "within", "without"};
+
+// An open bracket. Small and without a heap allocation of its own, so that text of nothing
+// but `(` costs about what any other text of its length does: its first argument starts
+// after the bracket, the others after its commas, which are the tail of the shared
+// arg_starts from first_comma on.
+struct Frame {
+  std::uint32_t open;         // the token index of the bracket
+  std::uint32_t first_comma;  // into arg_starts
+};
+using Range = std::pair<std::size_t, std::size_t>;  // [begin, end) token indexes
+
+// The normaliser's working memory, kept per thread from one query to the next: a query costs
+// no allocation but that of its normalised text once these have grown to its size.
+struct Scratch {
+  std::vector<Token> tokens;
+  std::vector<Frame> frames;
+  std::vector<std::uint32_t> arg_starts;  // after each comma of the open frames
+  std::vector<Range> args;                // the arguments of the frame being judged
+  std::vector<std::uint32_t> closes;      // bytecode form: where each open bracket closes
+  std::string out;
+
+  // What a megabyte of text made them grow to is given back, not kept for the thread's life.
+  void trim() {
+    constexpr std::size_t kKeep = 1 << 16;
+    if (tokens.capacity() > kKeep) std::vector<Token>().swap(tokens);
+    if (frames.capacity() > kKeep) std::vector<Frame>().swap(frames);
+    if (arg_starts.capacity() > kKeep) std::vector<std::uint32_t>().swap(arg_starts);
+    if (args.capacity() > kKeep) std::vector<Range>().swap(args);
+    if (closes.capacity() > kKeep) std::vector<std::uint32_t>().swap(closes);
+    if (out.capacity() > kKeep) std::string().swap(out);
+  }
+};
+
+const WordSet& cypher_keywords() {
+  static const WordSet set(kCypherKeywords);
+  return set;
+}
+const WordSet& sparql_keywords() {
+  static const WordSet set(kSparqlKeywords);
+  return set;
+}
+const WordSet& gremlin_value_calls() {
+  static const WordSet set(kGremlinValueCalls);
+  return set;
+}
+const WordSet& gremlin_list_calls() {
+  static const WordSet set(kGremlinListCalls);
+  return set;
+}
+
 class Normaliser {
  public:
-  Normaliser(Language language, std::string_view text) : language_(language), text_(text) {
-    tokens_.reserve(text.size() / 3 + 8);
+  Normaliser(Language language, std::string_view text, Scratch& scratch)
+      : language_(language),
+        text_(text),
+        tokens_(scratch.tokens),
+        frames_(scratch.frames),
+        arg_starts_(scratch.arg_starts),
+        args_(scratch.args),
+        closes_(scratch.closes),
+        out_(scratch.out) {
+    tokens_.clear();
+    frames_.clear();
+    arg_starts_.clear();
+    args_.clear();
+    // At most one token per byte: reserved once, so that the vector never moves (pages of a
+    // large reservation that are not written are not even mapped).
+    tokens_.reserve(text.size() + 1);
     std::size_t first = 0;
     while (first < text.size() && is_space(static_cast<unsigned char>(text[first]))) ++first;
     bytecode_ = language == Language::gremlin && text.substr(first, 2) == "[[";
+    if (bytecode_) {
+      closes_.clear();
+      closes_.resize(text.size() + 1);
+    }
   }
 
   Fingerprint run() {
     tokenize();
+    if (dropped_)
+      tokens_.erase(std::remove_if(tokens_.begin(), tokens_.end(),
+                                   [](const Token& t) { return t.kind == Kind::dropped; }),
+                    tokens_.end());
     Fingerprint out;
     out.text = emit();
     out.hash = murmur_hash64a(out.text, kFingerprintSeed);
@@ -135,21 +280,17 @@ class Normaliser {
   }
 
  private:
-  struct Frame {
-    std::size_t open;                     // the token index of the bracket
-    bool call = false;                    // a `(` right after a word: a call
-    std::vector<std::size_t> arg_starts;  // token index where each argument starts
-  };
-
   unsigned char at(std::size_t i) const {
     return i < text_.size() ? static_cast<unsigned char>(text_[i]) : 0;
   }
   std::string_view slice(const Token& t) const { return text_.substr(t.begin, t.size); }
   void push(Kind kind, std::size_t begin, std::size_t end) {
-    tokens_.push_back(
-        Token{kind, static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end - begin)});
+    tokens_.emplace_back(kind, static_cast<std::uint32_t>(begin),
+                         static_cast<std::uint32_t>(end - begin));
   }
   bool sparql() const { return language_ == Language::sparql; }
+  // `//` and `/* */` are comments (openCypher, Gremlin's Groovy form).
+  bool comments_with_slash() const { return !sparql() && !bytecode_; }
   bool gremlin() const { return language_ == Language::gremlin; }
 
   void tokenize() {
@@ -157,11 +298,48 @@ class Normaliser {
     const std::size_t n = text_.size();
     while (i < n) {
       const unsigned char c = at(i);
+      switch (kSimple[c]) {
+        case Simple::space:
+          ++i;
+          continue;
+        case Simple::letter:
+          i = word(i);
+          continue;
+        case Simple::open:
+          open(i);
+          ++i;
+          continue;
+        case Simple::close:
+          close(i);
+          ++i;
+          continue;
+        case Simple::comma:
+          comma(i);
+          ++i;
+          continue;
+        case Simple::dot:  // `.5` is a number (below)
+          if (!is_digit(at(i + 1))) {
+            push(Kind::dot, i, i + 1);
+            ++i;
+            continue;
+          }
+          break;
+        case Simple::quote:  // bytecode shows strings bare (below)
+          if (!bytecode_) {
+            i = string_literal(i);
+            continue;
+          }
+          break;
+        case Simple::other:
+          break;
+      }
       if (is_space(c)) {
         ++i;
-      } else if (!sparql() && c == '/' && at(i + 1) == '/') {
+      } else if (bytecode_ && (c == '\'' || c == '"' || c == '`')) {
+        i = word(i);  // bytecode shows strings bare: a quote is part of the value
+      } else if (comments_with_slash() && c == '/' && at(i + 1) == '/') {
         i = skip_line(i);
-      } else if (!sparql() && c == '/' && at(i + 1) == '*') {
+      } else if (comments_with_slash() && c == '/' && at(i + 1) == '*') {
         const std::size_t end = text_.find("*/", i + 2);
         i = end == std::string_view::npos ? n : end + 2;
       } else if (sparql() && c == '#') {
@@ -189,6 +367,13 @@ class Normaliser {
         const std::size_t end = iri_end(i);
         push(Kind::iri, i, end);
         i = end;
+      } else if (!sparql() && c == '?') {
+        // Not a character of openCypher or of Gremlin's queries: the `?` or `?+` of a
+        // normalised text read again, which stands for what it stood for.
+        const bool many = at(i + 1) == '+';
+        push(Kind::placeholder, i, i + (many ? 2 : 1));
+        tokens_.back().many = many;
+        i += many ? 2 : 1;
       } else if (sparql() && c == '@' && is_alpha(at(i + 1))) {
         std::size_t j = i + 1;
         while (j < n && (is_word_char(at(j)) || at(j) == '-')) ++j;
@@ -201,8 +386,7 @@ class Normaliser {
         close(i);
         ++i;
       } else if (c == ',') {
-        push(Kind::comma, i, i + 1);
-        if (!frames_.empty()) frames_.back().arg_starts.push_back(tokens_.size());
+        comma(i);
         ++i;
       } else if (c == ':') {
         push(Kind::colon, i, i + 1);
@@ -216,6 +400,11 @@ class Normaliser {
     }
     // Unclosed calls (text cut by Neptune) are judged with what they hold.
     while (!frames_.empty()) close(n);
+  }
+
+  void comma(std::size_t i) {
+    push(Kind::comma, i, i + 1);
+    if (!frames_.empty()) arg_starts_.push_back(static_cast<std::uint32_t>(tokens_.size()));
   }
 
   std::size_t skip_line(std::size_t i) const {
@@ -233,22 +422,26 @@ class Normaliser {
     std::size_t j = content;
     std::size_t end = text_.size();
     std::size_t after = text_.size();
-    while (j < text_.size()) {
-      const unsigned char c = at(j);
+    const char* const data = text_.data();
+    const std::size_t n = text_.size();
+    while (j < n) {
+      const char c = data[j];
       if (c == '\\') {
         j += 2;
-        continue;
-      }
-      if (c == quote && (!triple || (at(j + 1) == quote && at(j + 2) == quote))) {
+      } else if (c != static_cast<char>(quote)) {
+        ++j;
+      } else if (!triple || (at(j + 1) == quote && at(j + 2) == quote)) {
         end = j;
         after = j + (triple ? 3 : 1);
         break;
+      } else {
+        ++j;
       }
-      ++j;
     }
     end = std::min(end, text_.size());
     const bool key = gremlin() && !(tokens_.size() > 0 && tokens_.back().kind == Kind::colon);
     push(key ? Kind::string : Kind::placeholder, content, end);
+    tokens_.back().triple = triple;
     return std::min(after, text_.size());
   }
 
@@ -313,9 +506,11 @@ class Normaliser {
 
   std::size_t word(std::size_t i) {
     std::size_t j = i + 1;
+    const std::array<bool, 256>& continues =
+        bytecode_ ? kBytecodeWordChars : (gremlin() ? kGremlinWordChars : kWordChars);
     while (j < text_.size()) {
       const unsigned char c = at(j);
-      if (is_word_char(c) || (gremlin() && c == '$')) {
+      if (continues[c]) {
         ++j;
       } else if (sparql() && (c == ':' || c == '-')) {
         ++j;
@@ -326,10 +521,13 @@ class Normaliser {
       }
     }
     const std::string_view w = text_.substr(i, j - i);
-    if (iequals(w, "true") || iequals(w, "false")) {
+    if (language_ == Language::opencypher && cypher_name_position(j)) {
+      // `n.order`, `(o:Order)`, `[:IN]`, `{limit: 5}`: names that happen to be keywords.
+      push(followed_by_paren(j) ? Kind::function : Kind::word, i, j);
+    } else if (iequals(w, "true") || iequals(w, "false")) {
       push(Kind::placeholder, i, j);
-    } else if ((language_ == Language::opencypher && listed(kCypherKeywords, w)) ||
-               (sparql() && listed(kSparqlKeywords, w))) {
+    } else if ((language_ == Language::opencypher && cypher_keywords().contains_folded(w)) ||
+               (sparql() && sparql_keywords().contains_folded(w))) {
       push(Kind::keyword, i, j);
     } else if (!gremlin() && followed_by_paren(j) && w.find(':') == std::string_view::npos) {
       push(Kind::function, i, j);  // function names ignore case too
@@ -337,6 +535,17 @@ class Normaliser {
       push(Kind::word, i, j);
     }
     return j;
+  }
+
+  // Whether an openCypher word ending at `end` stands where only a name can: a property key
+  // after `.`, a label or relationship type after a `:` outside a map, a map's key.
+  bool cypher_name_position(std::size_t end) const {
+    const bool in_map = !frames_.empty() && text_[tokens_[frames_.back().open].begin] == '{';
+    if (!tokens_.empty()) {
+      const Kind before = tokens_.back().kind;
+      if (before == Kind::dot || (before == Kind::colon && !in_map)) return true;
+    }
+    return in_map && at(end) == ':' && at(end + 1) != ':';
   }
 
   bool followed_by_paren(std::size_t j) const {
@@ -357,8 +566,10 @@ class Normaliser {
   std::size_t op(std::size_t i) {
     std::size_t j = i + 1;
     // A run of operator characters is one token; a `-` that starts a number ends the run.
+    // A comment ends it too (`=/* why */`).
     while (is_op_char(at(j)) && !(at(j) == '-' && is_digit(at(j + 1))) &&
-           !(sparql() && at(j) == '?' && is_word_char(at(j + 1))) &&
+           !(comments_with_slash() && at(j) == '/' && (at(j + 1) == '/' || at(j + 1) == '*')) &&
+           !(sparql() && at(j) == '?' && is_word_char(at(j + 1))) && !(!sparql() && at(j) == '?') &&
            !(sparql() && at(j) == '<' && iri_end(j) != 0))
       ++j;
     push(Kind::op, i, j);
@@ -366,51 +577,124 @@ class Normaliser {
   }
 
   void open(std::size_t i) {
-    Frame frame;
-    frame.open = tokens_.size();
-    frame.call = text_[i] == '(' && !tokens_.empty() &&
-                 (tokens_.back().kind == Kind::word || tokens_.back().kind == Kind::keyword ||
-                  tokens_.back().kind == Kind::function);
-    frame.arg_starts.push_back(tokens_.size() + 1);
+    frames_.push_back(Frame{static_cast<std::uint32_t>(tokens_.size()),
+                            static_cast<std::uint32_t>(arg_starts_.size())});
     push(Kind::open, i, i + 1);
-    frames_.push_back(std::move(frame));
   }
 
   void close(std::size_t i) {
     if (i < text_.size()) push(Kind::close, i, i + 1);
     if (frames_.empty()) return;
-    const Frame frame = std::move(frames_.back());
+    const Frame frame = frames_.back();
     frames_.pop_back();
-    if (gremlin() && frame.call)
-      judge_gremlin_call(frame, i < text_.size() ? tokens_.size() - 1 : tokens_.size());
+    Token& open = tokens_[frame.open];
+    if (bytecode_)
+      closes_[frame.open] =
+          static_cast<std::uint32_t>(i < text_.size() ? tokens_.size() - 1 : tokens_.size());
+    if (!frames_.empty() && (text_[open.begin] == '(' || open.holds_call))
+      tokens_[frames_.back().open].holds_call = true;
+    if (gremlin()) {
+      const std::size_t end = i < text_.size() ? tokens_.size() - 1 : tokens_.size();
+      if (is_call(frame))
+        judge_gremlin_call(frame, end);
+      else if (bytecode_ && text_[tokens_[frame.open].begin] == '{')
+        judge_bytecode_map(frame, end);
+    }
+    arg_starts_.resize(frame.first_comma);
+  }
+
+  // A `(` right after a word: a call. (What comes before a bracket never changes while it is
+  // open.)
+  bool is_call(const Frame& frame) const {
+    if (frame.open == 0 || text_[tokens_[frame.open].begin] != '(') return false;
+    const Kind before = tokens_[frame.open - 1].kind;
+    return before == Kind::word || before == Kind::keyword || before == Kind::function;
+  }
+
+  // The frame's non-empty arguments, in args_ (reused: no allocation per call).
+  void collect_args(const Frame& frame, std::size_t end) {
+    args_.clear();
+    std::size_t begin = frame.open + 1;
+    for (std::size_t a = frame.first_comma; a <= arg_starts_.size(); ++a) {
+      const std::size_t stop = a < arg_starts_.size() ? arg_starts_[a] - 1 : end;
+      if (stop > begin) args_.emplace_back(begin, stop);
+      if (a < arg_starts_.size()) begin = arg_starts_[a];
+    }
   }
 
   // Which arguments of a Gremlin call are values (replaced) and which name things (kept).
   void judge_gremlin_call(const Frame& frame, std::size_t end) {
     const std::string_view callee = slice(tokens_[frame.open - 1]);
-    std::vector<std::pair<std::size_t, std::size_t>> args;  // [begin, end) token ranges
-    for (std::size_t a = 0; a < frame.arg_starts.size(); ++a) {
-      const std::size_t begin = frame.arg_starts[a];
-      const std::size_t stop = a + 1 < frame.arg_starts.size() ? frame.arg_starts[a + 1] - 1 : end;
-      if (stop > begin) args.emplace_back(begin, stop);
-    }
+    const bool all_values = gremlin_value_calls().contains(callee);
+    if (!all_values && callee != "has" && callee != "property") return;  // names only
+    collect_args(frame, end);
     const auto replace = [&](std::size_t a) {
-      if (a >= args.size() || args[a].second - args[a].first != 1) return;
-      Token& t = tokens_[args[a].first];
-      if (t.kind == Kind::string || (bytecode_ && t.kind == Kind::word)) t.kind = Kind::placeholder;
+      if (a >= args_.size()) return;
+      if (bytecode_) return take_value_whole(args_[a]);
+      if (args_[a].second - args_[a].first != 1) return;
+      Token& t = tokens_[args_[a].first];
+      if (t.kind == Kind::string) t.kind = Kind::placeholder;
     };
-    if (std::find(std::begin(kGremlinValueCalls), std::end(kGremlinValueCalls), callee) !=
-        std::end(kGremlinValueCalls)) {
-      for (std::size_t a = 0; a < args.size(); ++a) replace(a);
+    if (all_values) {
+      for (std::size_t a = 0; a < args_.size(); ++a) replace(a);
     } else if (callee == "has") {
-      if (args.size() >= 2) replace(args.size() - 1);
+      if (args_.size() >= 2) replace(args_.size() - 1);
     } else if (callee == "property") {
       std::size_t first = 0;
-      if (!args.empty()) {
-        const std::string_view last_word = slice(tokens_[args[0].second - 1]);
+      if (!args_.empty()) {
+        const std::string_view last_word = slice(tokens_[args_[0].second - 1]);
         if (last_word == "single" || last_word == "list" || last_word == "set") first = 1;
       }
-      for (std::size_t a = first + 1; a < args.size(); a += 2) replace(a);
+      for (std::size_t a = first + 1; a < args_.size(); a += 2) replace(a);
+    }
+  }
+
+  // A map as bytecode shows it, `{name=marko, ~label=person}`: each entry's value (after its
+  // first `=`) is a value, its key names something.
+  void judge_bytecode_map(const Frame& frame, std::size_t end) {
+    collect_args(frame, end);
+    for (const Range& entry : args_) {
+      for (std::size_t k = entry.first; k < entry.second; ++k) {
+        const Token& t = tokens_[k];
+        if (t.kind == Kind::open) break;
+        if (t.kind == Kind::op && text_[t.begin] == '=') {
+          if (k + 1 < entry.second) take_value_whole(Range{k + 1, entry.second});
+          break;
+        }
+      }
+    }
+  }
+
+  // A value in bytecode text: shown bare, so that `marko polo`, `O'Brien`,
+  // `http://x.org/a` or `2024-01-01T00:00:00Z` are several tokens. Each element (of the value,
+  // or of a list that is the value) becomes one placeholder. A value that holds a call (a
+  // predicate, `gt(29)`) was judged by that call; a map in it by judge_bytecode_map.
+  //
+  // Linear however deep the brackets: what a closed bracket holds is stepped over (its
+  // closes_), known to hold a call or not (`holds_call`), and every token is walked by the one
+  // innermost call or map whose value it is part of.
+  void take_value_whole(Range value) {
+    for (std::size_t k = value.first; k < value.second; ++k) {
+      const Token& t = tokens_[k];
+      if (t.kind != Kind::open) continue;
+      if (text_[t.begin] == '(' || t.holds_call) return;
+      k = closes_[k];
+    }
+    bool taken = false;  // the element's placeholder is written
+    for (std::size_t k = value.first; k < value.second; ++k) {
+      Token& t = tokens_[k];
+      if (t.kind == Kind::open) {
+        taken = false;
+        if (text_[t.begin] == '{') k = closes_[k];  // a map: judged at its close
+      } else if (t.kind == Kind::close || t.kind == Kind::comma) {
+        taken = false;
+      } else if (!taken) {
+        t.kind = Kind::placeholder;
+        taken = true;
+      } else {
+        t.kind = Kind::dropped;
+        dropped_ = true;
+      }
     }
   }
 
@@ -427,33 +711,106 @@ class Normaliser {
     return next == Kind::keyword && prev != Kind::open && prev != Kind::dot;
   }
 
-  void append(std::string& out, const Token& t) const {
+  // The normalised text is written into the scratch buffer (its size kept from query to
+  // query, grown ahead of each token), then copied once into a string of its length.
+  class Writer {
+   public:
+    // Room for a text's normalised form in one go: it is at most twice the text and a few
+    // bytes (what the fuzz target checks), so growing is for safety only.
+    Writer(std::string& buffer, std::size_t text_size) : buffer_(buffer) {
+      if (buffer_.size() < 2 * text_size + 64) buffer_.resize(2 * text_size + 64);
+      begin_ = at_ = buffer_.data();
+      end_ = begin_ + buffer_.size();
+    }
+    void room(std::size_t more) {
+      if (static_cast<std::size_t>(end_ - at_) >= more) return;
+      const std::size_t size = static_cast<std::size_t>(at_ - begin_);
+      buffer_.resize(std::max(2 * buffer_.size(), size + more));
+      begin_ = buffer_.data();
+      at_ = begin_ + size;
+      end_ = begin_ + buffer_.size();
+    }
+    // Through raw pointers held here: a char written through the string itself could, for
+    // the compiler, change any object, and every token would reload them all.
+    void put(char c) { *at_++ = c; }
+    void put(const char* p, std::size_t n) {
+      std::memcpy(at_, p, n);
+      at_ += n;
+    }
+    bool ends_with(std::string_view tail) const {
+      return static_cast<std::size_t>(at_ - begin_) >= tail.size() &&
+             std::memcmp(at_ - tail.size(), tail.data(), tail.size()) == 0;
+    }
+    void drop(std::size_t n) { at_ -= n; }
+    char last() const { return at_ > begin_ ? at_[-1] : '\0'; }
+    std::string text() const { return std::string(begin_, at_); }
+
+   private:
+    std::string& buffer_;
+    char* begin_;
+    char* at_;
+    char* end_;
+  };
+
+  // Room for a token is made by the caller: its size and 7 (a blank, six quotes).
+  void append(Writer& out, const Token& t) const {
+    const char* p = text_.data() + t.begin;
     switch (t.kind) {
       case Kind::keyword:
       case Kind::function:
-        for (char ch : slice(t)) out.push_back(lower(ch));
+        for (std::uint32_t k = 0; k < t.size; ++k) out.put(lower(p[k]));
         return;
       case Kind::placeholder:
-        out.push_back('?');
+        out.put('?');
         return;
-      case Kind::string:
-        out.push_back('\'');
-        out.append(slice(t));
-        out.push_back('\'');
+      case Kind::string: {
+        // Re-quoted with `'` (so `"name"` and `'name'` are one shape), unless that would read
+        // back as another string: then with `"`, or else as written.
+        char quote = '\'';
+        std::size_t quotes = 1;
+        if (t.triple || p[-1] != '\'') {  // between `'` it holds no `'` but an escaped one
+          bool single = false;
+          bool double_ = false;
+          for (std::uint32_t k = 0; k < t.size; ++k) {  // names are short: no call to memchr
+            single |= p[k] == '\'';
+            double_ |= p[k] == '"';
+          }
+          if (single) {
+            if (!double_) {
+              quote = '"';
+            } else {
+              quote = p[-1];
+              if (t.triple) quotes = 3;
+            }
+          }
+        }
+        for (std::size_t k = 0; k < quotes; ++k) out.put(quote);
+        out.put(p, t.size);
+        for (std::size_t k = 0; k < quotes; ++k) out.put(quote);
         return;
+      }
       default:
-        out.append(slice(t));
+        if (t.size == 1)
+          out.put(*p);
+        else
+          out.put(p, t.size);
     }
   }
 
   std::string emit() const {
-    std::string out;
-    out.reserve(text_.size());
+    Writer out(out_, text_.size());
     Kind prev = Kind::comma;
     bool first = true;
     for (std::size_t i = 0; i < tokens_.size(); ++i) {
       const Token& t = tokens_[i];
-      if (!first && blank_between(prev, t.kind)) out.push_back(' ');
+      out.room(t.size + 7);
+      // A `+` after a literal is set apart, or `? +x` (`1 + x`) would read as `?+` (many);
+      // so is a `/` or `*` after a `/` (`a / /b/`), or it would read as a comment.
+      if (!first && (blank_between(prev, t.kind) ||
+                     (prev == Kind::placeholder && t.kind == Kind::op && text_[t.begin] == '+') ||
+                     (comments_with_slash() && t.kind == Kind::op && out.last() == '/' &&
+                      (text_[t.begin] == '/' || text_[t.begin] == '*'))))
+        out.put(' ');
       first = false;
       if (t.kind != Kind::placeholder) {
         append(out, t);
@@ -463,7 +820,7 @@ class Normaliser {
       // A run of literals: `?`, `?,?`, `? ?` ... become one `?+` (from two on, or one alone
       // in a list's brackets).
       std::size_t j = i;
-      std::size_t count = 1;
+      std::size_t count = t.many ? 2 : 1;
       while (true) {
         if (j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::placeholder) {
           j += 1;
@@ -473,23 +830,54 @@ class Normaliser {
         } else {
           break;
         }
-        ++count;
+        count += tokens_[j].many ? 2 : 1;
       }
-      const bool lone_in_list = count == 1 && i > 0 && text_[tokens_[i - 1].begin] == '[' &&
-                                tokens_[i - 1].kind == Kind::open && j + 1 < tokens_.size() &&
+      const bool lone_in_list = count == 1 && i > 0 && tokens_[i - 1].kind == Kind::open &&
+                                list_bracket(i - 1) && j + 1 < tokens_.size() &&
                                 tokens_[j + 1].kind == Kind::close;
-      out.append(count >= 2 || lone_in_list ? "?+" : "?");
+      out.put('?');
+      if (count >= 2 || lone_in_list) out.put('+');
       prev = Kind::placeholder;
       i = j;
+      // SPARQL's VALUES rows of literals, `(1 2) (3 4)`: any number of them is one row.
+      if (sparql() && j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::close &&
+          out.ends_with("(?+)(?+")) {
+        out.drop(3);
+        i = j + 1;  // its `)` is written already
+        prev = Kind::close;
+      }
     }
-    return out;
+    return out.text();
+  }
+
+  // Whether the bracket at token `k` holds a list, where one literal alone is a list of one:
+  // `[...]`; in SPARQL also VALUES' `{...}`, a row `(...)`, `IN (...)` and a collection (any
+  // `(` but a function's); in Gremlin the arguments of the steps that take any number of
+  // values (kGremlinListCalls).
+  bool list_bracket(std::size_t k) const {
+    const char bracket = text_[tokens_[k].begin];
+    if (bracket == '[') return true;
+    if (sparql()) {
+      if (bracket == '{') return true;
+      if (k == 0) return true;
+      const Token& before = tokens_[k - 1];
+      return before.kind != Kind::function &&
+             (before.kind != Kind::keyword || iequals(slice(before), "in"));
+    }
+    return gremlin() && bracket == '(' && k > 0 && tokens_[k - 1].kind == Kind::word &&
+           gremlin_list_calls().contains(slice(tokens_[k - 1]));
   }
 
   const Language language_;
   const std::string_view text_;
   bool bytecode_ = false;
-  std::vector<Token> tokens_;
-  std::vector<Frame> frames_;
+  bool dropped_ = false;  // some tokens are Kind::dropped
+  std::vector<Token>& tokens_;
+  std::vector<Frame>& frames_;
+  std::vector<std::uint32_t>& arg_starts_;
+  std::vector<Range>& args_;
+  std::vector<std::uint32_t>& closes_;  // by the token index of an open bracket
+  std::string& out_;
 };
 
 }  // namespace
@@ -498,7 +886,10 @@ Fingerprint fingerprint_query(Language language, std::string_view text) {
   // Token offsets are 32-bit; Neptune never shows more than 1,024 characters anyway.
   constexpr std::size_t kMaxText = std::size_t{1} << 30;
   if (text.size() > kMaxText) text = text.substr(0, kMaxText);
-  return Normaliser(language, text).run();
+  thread_local Scratch scratch;
+  Fingerprint fingerprint = Normaliser(language, text, scratch).run();
+  scratch.trim();
+  return fingerprint;
 }
 
 std::string fingerprint_hex(std::uint64_t hash) {
@@ -518,8 +909,12 @@ std::uint64_t murmur_hash64a(std::string_view bytes, std::uint64_t seed) {
   for (std::size_t b = 0; b < blocks; ++b) {
     // Little-endian whatever the machine, so that a fingerprint is the same everywhere.
     std::uint64_t k = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    std::memcpy(&k, data + b * 8, 8);
+#else
     for (int byte = 7; byte >= 0; --byte)
       k = (k << 8) | data[b * 8 + static_cast<std::size_t>(byte)];
+#endif
     k *= m;
     k ^= k >> r;
     k *= m;
