@@ -200,7 +200,10 @@ Notifier::Plan Notifier::prepare(const std::vector<NotifyConfig>& sections) cons
         std::any_of(in_force.begin(), in_force.end(), [&](const std::shared_ptr<Channel>& c) {
           return c->config().name == section.name &&
                  describe_notify(c->config()) == describe_notify(section) &&
-                 c->config().headers == section.headers;
+                 c->config().headers == section.headers &&
+                 // describe_notify hides a webhook's path: compared whole here.
+                 (c->config().webhook ? c->config().webhook->to_string() : "") ==
+                     (section.webhook ? section.webhook->to_string() : "");
         });
     plan.sections.push_back(section);
     plan.sinks.push_back(unchanged ? nullptr : make_sink_(section));

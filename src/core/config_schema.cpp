@@ -728,7 +728,9 @@ KeyCodec webhook_key(std::optional<WebhookUrl>& target) {
           },
           [&target]() -> std::optional<std::string> {
             if (!target) return std::nullopt;
-            return target->to_string();
+            // The path may be the secret (Slack's is): --check-config shows the origin only.
+            const bool bare = target->target.empty() || target->target == "/";
+            return target->origin.to_string() + (bare ? target->target : "/<hidden>");
           }};
 }
 

@@ -398,8 +398,8 @@ std::string Metrics::render() const {
   sample(out, "cancelling_paused", {}, {}, cancelling_paused_ ? 1 : 0);
 
   family(out, "quarantined_fingerprints", "gauge",
-         "Query shapes in quarantine: new queries of these fingerprints are cancelled on sight "
-         "by the rule that quarantined them (a rule's quarantine key).");
+         "Quarantines in force, per rule and query shape: new queries of these fingerprints are "
+         "cancelled on sight by the rule that quarantined them (a rule's quarantine key).");
   sample(out, "quarantined_fingerprints", {}, {}, static_cast<std::int64_t>(quarantined_));
 
   family(out, "discovery_refreshes_total", "counter",

@@ -43,8 +43,8 @@
 //
 // Pure and total: any bytes (unterminated strings, invalid UTF-8, megabytes of text) give a
 // fingerprint in time linear in the text's length. Safe to call from any thread: its working
-// memory is per thread and holds nothing from one call to the next. Neptune cuts query text
-// at 1,024 characters, so a longer query's fingerprint is that of its first 1,024.
+// memory is per thread and holds nothing from one call to the next. Neptune shows at most
+// 1,024 characters of a query's text, so a longer query's fingerprint is that of what it shows.
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -87,6 +87,20 @@ TEST(NotifyConfig, EveryKeyOfEachSink) {
   EXPECT_TRUE(parse_config(described, "again.ini").ok());
 }
 
+// A webhook's path is often its secret (Slack's is): --check-config shows its origin only.
+TEST(NotifyConfig, AWebhooksPathIsNotPrinted) {
+  const auto r = parse_config(
+      "[endpoint.e]\nurl = http://127.0.0.1:1\n[rule.r]\nmax_elapsed = 1m\n"
+      "[notify.chat]\nwebhook = https://hooks.slack.com/services/T000/B000/XXXXSECRET\n",
+      "f.ini");
+  ASSERT_TRUE(r.ok());
+  const std::string described = describe_config(r.config);
+  EXPECT_NE(described.find("webhook = https://hooks.slack.com:443/<hidden>\n"), std::string::npos)
+      << described;
+  EXPECT_EQ(described.find("XXXXSECRET"), std::string::npos);
+  EXPECT_EQ(r.config.notifications.at(0).webhook->target, "/services/T000/B000/XXXXSECRET");
+}
+
 TEST(NotifyConfig, BadSectionsAreRefusedWithTheirKeyNamed) {
   struct Row {
     const char* name;
