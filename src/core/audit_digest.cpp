@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <tuple>
 
 #include "nw/core/duration.h"
@@ -184,7 +185,9 @@ void DigestAccumulator::add(const DigestRecord& record) {
   ++slot.records;
   ++slot.outcomes[static_cast<std::size_t>(record.outcome)];
   if (record.outcome == AuditOutcome::cancelled)
-    slot.burned_ms += std::max<std::int64_t>(0, record.elapsed_ms);
+    // Saturating: a hostile line's huge elapsed_ms must not overflow the sum.
+    slot.burned_ms += std::min(std::max<std::int64_t>(0, record.elapsed_ms),
+                               std::numeric_limits<std::int64_t>::max() - slot.burned_ms);
   if (record.time < slot.first) {
     slot.first = record.time;
     slot.example = record.query;

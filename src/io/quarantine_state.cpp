@@ -9,6 +9,7 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include "nw/core/audit_digest.h"
 #include "nw/core/audit_record.h"
 #include "nw/core/fingerprint.h"
 #include "nw/core/rfc3339.h"
@@ -16,21 +17,6 @@
 namespace nw {
 
 namespace {
-
-std::optional<std::uint64_t> parse_hex(const std::string& text) {
-  if (text.size() != 16) return std::nullopt;
-  std::uint64_t value = 0;
-  for (char c : text) {
-    value <<= 4;
-    if (c >= '0' && c <= '9')
-      value |= static_cast<std::uint64_t>(c - '0');
-    else if (c >= 'a' && c <= 'f')
-      value |= static_cast<std::uint64_t>(c - 'a' + 10);
-    else
-      return std::nullopt;
-  }
-  return value;
-}
 
 std::string errno_text() {
   return std::strerror(errno);
@@ -86,7 +72,7 @@ QuarantineLoad load_quarantine_state(const std::string& path,
       if (!item) throw Poco::Exception("entry " + std::to_string(i) + " is not an object");
       QuarantineEntry e;
       e.rule = item->getValue<std::string>("rule");
-      const auto fingerprint = parse_hex(item->getValue<std::string>("fingerprint"));
+      const auto fingerprint = parse_fingerprint_hex(item->getValue<std::string>("fingerprint"));
       const auto since = parse_rfc3339(item->getValue<std::string>("since"));
       const auto last = parse_rfc3339(item->getValue<std::string>("last_cancel"));
       const auto until = parse_rfc3339(item->getValue<std::string>("until"));
