@@ -369,7 +369,8 @@ AuditReadResult AuditReader::read(const std::string& path,
   const auto take_block = [&](Block& block) {
     char* const data = block.data();
     char* line = data - carry.size();
-    std::memcpy(line, carry.data(), carry.size());
+    // An empty carry's data() may be null, which memcpy may not be given even for 0 bytes.
+    if (!carry.empty()) std::memcpy(line, carry.data(), carry.size());
     carry.clear();
     char* const end = data + block.size;
     const char* const readable_end = block.bytes.data() + block.bytes.size();
