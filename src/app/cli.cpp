@@ -8,6 +8,7 @@
 #include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
 
+#include "nw/core/duration.h"
 #include "nw/core/rfc3339.h"
 
 namespace nw {
@@ -75,60 +76,112 @@ OptionSet option_set() {
 
 namespace {
 
-// `cancel [--config FILE] --endpoint NAME [--language L] [--silent] QUERY_ID`, after the word.
-CliParse parse_cancel_command(const std::vector<std::string>& args) {
+// The options of each subcommand (after its word); `--config` everywhere.
+OptionSet subcommand_options(const std::string& word) {
+  OptionSet set;
+  set.addOption(Option("config", "c", "configuration file").argument("FILE"));
+  if (word == "cancel") {
+    set.addOption(Option("endpoint", "", "the [endpoint.NAME]").argument("NAME"));
+    set.addOption(Option("language", "", "opencypher, gremlin or sparql").argument("LANGUAGE"));
+    set.addOption(Option("silent", "", "cancel silently (openCypher, SPARQL)"));
+  } else if (word == "status") {
+    set.addOption(Option("json", "", "print the daemon's answer as JSON"));
+  } else if (word == "pause") {
+    set.addOption(Option("for", "", "how long (e.g. 30m; at most 7d)").argument("DURATION"));
+    set.addOption(Option("reason", "", "why, for the audit and /healthz").argument("TEXT"));
+  } else if (word == "protect") {
+    set.addOption(Option("query-id", "", "protect this query").argument("ID"));
+    set.addOption(Option("matches", "", "protect queries whose text matches").argument("REGEX"));
+    set.addOption(Option("for", "", "how long (e.g. 1h; at most 7d)").argument("DURATION"));
+  }
+  return set;
+}
+
+// `WORD [--config FILE] ...`: cancel, status, pause, resume, protect.
+CliParse parse_subcommand(const std::string& word, const std::vector<std::string>& args) {
   CliParse parse;
+  const OptionSet options = subcommand_options(word);
+  Poco::Util::OptionProcessor processor(options);
+  processor.setUnixStyle(true);
   ManualCancel cancel;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    // "--name VALUE" or "--name=VALUE"; nullopt (and the error set) when the value is missing.
-    const auto value_of = [&](const std::string& option) -> std::optional<std::string> {
-      if (arg.rfind(option + "=", 0) == 0) return arg.substr(option.size() + 1);
-      if (arg != option) return std::nullopt;
-      if (i + 1 >= args.size()) {
-        parse.error = "cancel: " + option + " needs a value";
-        return std::nullopt;
-      }
-      return args[++i];
-    };
-    const auto is = [&](const std::string& option) {
-      return arg == option || arg.rfind(option + "=", 0) == 0;
-    };
-    if (is("--config") || arg == "-c") {
-      const auto v = value_of(arg == "-c" ? "-c" : "--config");
-      if (!v) return parse;
-      parse.options.config_path = *v;
-    } else if (is("--endpoint")) {
-      const auto v = value_of("--endpoint");
-      if (!v) return parse;
-      cancel.endpoint = *v;
-    } else if (is("--language")) {
-      const auto v = value_of("--language");
-      if (!v) return parse;
-      cancel.language = language_named(*v);
-      if (!cancel.language) {
-        parse.error = "cancel: --language: unknown language '" + *v +
-                      "' (expected opencypher, gremlin or sparql)";
+  AdminRequest request;
+  request.op = word == "pause"     ? AdminOp::pause
+               : word == "resume"  ? AdminOp::resume
+               : word == "protect" ? AdminOp::protect
+                                   : AdminOp::status;
+  std::vector<std::string> positional;
+  try {
+    for (const auto& arg : args) {
+      std::string name, value;
+      bool an_option = false;
+      try {
+        an_option = processor.process(arg, name, value);
+      } catch (const Poco::Util::UnknownOptionException&) {
+        parse.error = word + ": unknown option '" + arg + "'";
         return parse;
       }
-    } else if (arg == "--silent") {
-      cancel.silent = true;
-    } else if (!arg.empty() && arg[0] == '-') {
-      parse.error = "cancel: unknown option '" + arg + "'";
-      return parse;
-    } else if (cancel.query_id.empty()) {
-      cancel.query_id = arg;
-    } else {
-      parse.error =
-          "cancel: one query id at a time (got '" + cancel.query_id + "' and '" + arg + "')";
-      return parse;
+      if (!an_option) {
+        if (!arg.empty() && arg[0] == '-') {
+          parse.error = word + ": unknown option '" + arg + "'";
+          return parse;
+        }
+        positional.push_back(arg);
+        continue;
+      }
+      if (name == "config") {
+        parse.options.config_path = value;
+      } else if (name == "endpoint") {
+        cancel.endpoint = value;
+      } else if (name == "language") {
+        cancel.language = language_named(value);
+        if (!cancel.language) {
+          parse.error = word + ": --language: unknown language '" + value +
+                        "' (expected opencypher, gremlin or sparql)";
+          return parse;
+        }
+      } else if (name == "silent") {
+        cancel.silent = true;
+      } else if (name == "json") {
+        parse.options.json = true;
+      } else if (name == "for") {
+        request.length = parse_duration(value);
+        if (!request.length) {
+          parse.error = word + ": --for: '" + value + "' is not a duration (e.g. 30m, 1h)";
+          return parse;
+        }
+      } else if (name == "reason") {
+        request.reason = value;
+      } else if (name == "query-id") {
+        request.query_id = value;
+      } else if (name == "matches") {
+        request.matches = value;
+      }
     }
+    processor.checkRequired();
+  } catch (const Poco::Util::OptionException& e) {
+    parse.error = word + ": " + e.displayText();
+    return parse;
   }
-  if (cancel.endpoint.empty())
-    parse.error = "cancel: --endpoint NAME is required (an [endpoint.NAME] of the configuration)";
-  else if (cancel.query_id.empty())
-    parse.error = "cancel: which query? give its id (as the audit log or the status shows it)";
-  parse.options.cancel = std::move(cancel);
+  if (word == "cancel") {
+    if (positional.size() > 1)
+      parse.error = "cancel: one query id at a time (got '" + positional[0] + "' and '" +
+                    positional[1] + "')";
+    else if (cancel.endpoint.empty())
+      parse.error = "cancel: --endpoint NAME is required (an [endpoint.NAME] of the configuration)";
+    else if (positional.empty())
+      parse.error = "cancel: which query? give its id (as the audit log or the status shows it)";
+    else
+      cancel.query_id = positional[0];
+    parse.options.cancel = std::move(cancel);
+    return parse;
+  }
+  if (!positional.empty())
+    parse.error = word + ": unexpected argument '" + positional[0] + "'";
+  else if ((word == "pause" || word == "protect") && !request.length)
+    parse.error = word + ": --for DURATION is required (e.g. --for 30m)";
+  else if (word == "protect" && request.query_id.empty() == request.matches.empty())
+    parse.error = "protect: give either --query-id ID or --matches REGEX";
+  parse.options.admin = std::move(request);
   return parse;
 }
 
@@ -136,8 +189,10 @@ CliParse parse_cancel_command(const std::vector<std::string>& args) {
 
 CliParse parse_cli(const std::vector<std::string>& args,
                    std::chrono::system_clock::time_point now) {
-  if (!args.empty() && args[0] == "cancel")
-    return parse_cancel_command(std::vector<std::string>(args.begin() + 1, args.end()));
+  static const char* const kSubcommands[] = {"cancel", "status", "pause", "resume", "protect"};
+  for (const char* word : kSubcommands)
+    if (!args.empty() && args[0] == word)
+      return parse_subcommand(word, std::vector<std::string>(args.begin() + 1, args.end()));
   CliParse parse;
   const OptionSet options = option_set();
   Poco::Util::OptionProcessor processor(options);
@@ -256,8 +311,14 @@ std::string help_text() {
   formatter.setUnixStyle(true);
   formatter.setCommand("neptune-watchdog");
   formatter.setUsage(
-      "[OPTIONS]\n       neptune-watchdog cancel [--config FILE] --endpoint NAME [--language "
-      "LANGUAGE] [--silent] QUERY_ID");
+      "[OPTIONS]\n"
+      "       neptune-watchdog cancel [--config FILE] --endpoint NAME [--language LANGUAGE] "
+      "[--silent] QUERY_ID\n"
+      "       neptune-watchdog status [--config FILE] [--json]\n"
+      "       neptune-watchdog pause [--config FILE] --for DURATION [--reason TEXT]\n"
+      "       neptune-watchdog resume [--config FILE]\n"
+      "       neptune-watchdog protect [--config FILE] (--query-id ID | --matches REGEX) "
+      "--for DURATION");
   formatter.setHeader(
       "Keeps runaway queries from hurting Amazon Neptune: polls each instance's query status "
       "endpoint, cancels the queries that break the configured rules, retries what Neptune "

@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "nw/app/live_board.h"
+#include "nw/app/operator_controls.h"
 #include "nw/app/quarantine_book.h"
 #include "nw/app/retry.h"
 
@@ -34,6 +36,8 @@ EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language,
       strand_(services.scheduler.make_strand()),
       mode_(services.mode),
       quarantine_(services.quarantine),
+      controls_(services.controls),
+      board_(services.board),
       watch_(endpoint_.name, label_, language, services.mode),
       rng_(std::random_device{}()) {
   role_.store(endpoint_.role, std::memory_order_relaxed);
@@ -50,6 +54,7 @@ void EndpointPoller::promise_progress_within(std::chrono::steady_clock::duration
 
 bool EndpointPoller::poll_once() {
   watch_.set_role(role_.load(std::memory_order_relaxed));
+  if (controls_) watch_.set_operator(controls_->current());
   return poll(*config_.get());
 }
 
@@ -77,7 +82,11 @@ bool EndpointPoller::poll(const WatchdogConfig& config) {
   if (!polled.result) {
     const Failure& failure = polled.result.failure();
     carry_out(config, watch_.poll_failed(failure, polled.attempts, clock_.now()));
-    if (!retiring_.load()) status_.cycle_finished(label_, false, 0, printable(failure.describe()));
+    ++failed_polls_;
+    if (!retiring_.load()) {
+      status_.cycle_finished(label_, false, 0, printable(failure.describe()));
+      publish(printable(failure.describe()));
+    }
     return false;
   }
   StatusSnapshot& snapshot = polled.result.value();
@@ -102,6 +111,7 @@ bool EndpointPoller::poll(const WatchdogConfig& config) {
   carry_out(config, std::move(actions));
   if (!retiring_.load()) report_view(config, language);
   if (!retiring_.load()) status_.cycle_finished(label_, true, listed, "");
+  if (!retiring_.load()) publish("");
   trim_after(listed);
   return true;
 }
@@ -223,6 +233,28 @@ void EndpointPoller::start(Clock::time_point first_poll) {
 
 EndpointPoller::~EndpointPoller() {
   scheduler_.drop_strand(strand_);
+  if (board_) board_->remove(board_key());
+}
+
+std::string EndpointPoller::board_key() const {
+  // The loop that replaces this one (a reload) has the same label and may publish first.
+  return label_ + "@" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+}
+
+void EndpointPoller::publish(const std::string& error) {
+  if (!board_) return;
+  BoardEntry entry;
+  entry.endpoint = endpoint_.name;
+  entry.language = language_named(language_name_).value_or(Language::opencypher);
+  entry.role = role_.load(std::memory_order_relaxed);
+  entry.client = client_;
+  entry.request_timeout = endpoint_.request_timeout;
+  entry.snapshot = watch_.last_snapshot();
+  if (entry.snapshot && !entry.snapshot->endpoint.empty())
+    entry.polled_at = watch_.last_snapshot_time();
+  entry.last_error = error;
+  entry.failed_polls = failed_polls_;
+  board_->publish(board_key(), std::move(entry));
 }
 
 void EndpointPoller::retire() {
@@ -233,6 +265,7 @@ void EndpointPoller::retire() {
   const Scheduler::StrandId strand = strand_;
   scheduler_.post(strand_, [this, &scheduler, strand] {
     scheduler.drop_strand(strand);
+    if (board_) board_->remove(board_key());
     // Last: from here on the supervisor may destroy this loop, so nothing touches `this` after.
     retired_.store(true, std::memory_order_release);
   });
@@ -256,6 +289,7 @@ void EndpointPoller::step() {
   if (stop_.stop_requested() || retired_.load()) return;
   if (retiring_.load()) watch_.drain();
   watch_.set_role(role_.load(std::memory_order_relaxed));
+  if (controls_) watch_.set_operator(controls_->current());
   const std::shared_ptr<const WatchdogConfig> config = config_.get();
   StepPlan plan = watch_.begin_step(*config, clock_.now(), clock_.wall_now());
   carry_out(*config, std::move(plan.actions));

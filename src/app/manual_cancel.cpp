@@ -47,6 +47,47 @@ std::string names_of(const WatchdogConfig& config) {
 
 }  // namespace
 
+AuditRecord manual_cancel_record(const std::string& endpoint, Language language,
+                                 const std::string& query_id, bool silent,
+                                 const std::string& requested_by, const QueryStatus* found,
+                                 const std::string& config_version, RunMode mode) {
+  AuditRecord record;
+  record.endpoint = endpoint;
+  record.language = language;
+  record.query_id = query_id;
+  record.rule = "manual";
+  record.action = RuleAction::cancel;
+  record.silent = silent && language != Language::gremlin;
+  record.config_version = config_version;
+  record.mode = mode;
+  record.reason = "manual cancel by " + requested_by;
+  record.requested_by = requested_by;
+  if (found) {
+    record.elapsed_ms = found->elapsed_ms;
+    record.waited_ms = found->waited_ms;
+    record.query = found->text;
+    if (!found->text.empty())
+      record.fingerprint = fingerprint_hex(fingerprint_query(language, found->text).hash);
+  }
+  return record;
+}
+
+std::string describe_manual_outcome(const AuditRecord& outcome) {
+  std::string out;
+  switch (outcome.outcome) {
+    case AuditOutcome::cancelled:
+      out = "cancelled";
+      break;
+    case AuditOutcome::not_found:
+      out = "not found: it ended before the cancel arrived";
+      break;
+    default:
+      out = "not cancelled: " + printable(outcome.error);
+  }
+  return out + " (" + std::to_string(outcome.attempts) + " request(s); record " +
+         outcome.record_id + ")";
+}
+
 std::string operator_name() {
   std::string name = std::to_string(::getuid());
   if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_name) name = pw->pw_name;
@@ -107,27 +148,13 @@ int run_manual_cancel(const WatchdogConfig& config, const ManualCancel& cancel, 
         << " (" << to_string(language) << "): nothing to cancel\n";
     return kNotCancelled;
   }
-  AuditRecord record;
+  AuditRecord record = manual_cancel_record(
+      endpoint->name, language, cancel.query_id, cancel.silent, cancel.requested_by,
+      found.result ? &found.result.value() : nullptr, config.version, RunMode::once);
   record.time = clock.wall_now();
-  record.endpoint = endpoint->name;
-  record.language = language;
-  record.query_id = cancel.query_id;
-  record.rule = "manual";
-  record.action = RuleAction::cancel;
-  record.silent = cancel.silent && language != Language::gremlin;
-  record.config_version = config.version;
-  record.mode = RunMode::once;
-  record.reason = "manual cancel by " + cancel.requested_by;
-  if (found.result) {
-    const QueryStatus& q = found.result.value();
-    record.elapsed_ms = q.elapsed_ms;
-    record.waited_ms = q.waited_ms;
-    record.query = q.text;
-    record.fingerprint = fingerprint_hex(fingerprint_query(language, q.text).hash);
-  } else {
-    // Its status could not be read; the cancel is still worth sending.
+  // Its status could not be read; the cancel is still worth sending.
+  if (!found.result)
     record.reason += " (its status could not be read: " + found.result.failure().describe() + ")";
-  }
 
   // The daemon's cancel path: write-ahead record, the send with [retry], the outcome record.
   ServiceStatus status({});
@@ -158,19 +185,8 @@ int run_manual_cancel(const WatchdogConfig& config, const ManualCancel& cancel, 
   scheduler.stop(std::chrono::steady_clock::now() + std::chrono::seconds(1));
   const AuditRecord& outcome = result.outcome;
   out << "query " << loggable_id(cancel.query_id) << " on " << endpoint->name << " ("
-      << to_string(language) << "): ";
-  switch (outcome.outcome) {
-    case AuditOutcome::cancelled:
-      out << "cancelled";
-      break;
-    case AuditOutcome::not_found:
-      out << "not found: it ended before the cancel arrived";
-      break;
-    default:
-      out << "not cancelled: " << printable(outcome.error);
-  }
-  out << " (" << outcome.attempts << " request(s); audited in " << audit->path() << ", record "
-      << outcome.record_id << ")\n";
+      << to_string(language) << "): " << describe_manual_outcome(outcome) << "; audited in "
+      << audit->path() << "\n";
   return outcome.outcome == AuditOutcome::cancelled ? kCancelled : kNotCancelled;
 }
 

@@ -10,6 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "nw/app/admin_commands.h"
+#include "nw/app/admin_service.h"
 #include "nw/app/audit_trail.h"
 #include "nw/app/cancel_dispatcher.h"
 #include "nw/app/cli.h"
@@ -18,7 +20,9 @@
 #include "nw/app/digest.h"
 #include "nw/app/endpoint_poller.h"
 #include "nw/app/ha_report.h"
+#include "nw/app/live_board.h"
 #include "nw/app/notifier.h"
+#include "nw/app/operator_controls.h"
 #include "nw/app/quarantine_book.h"
 #include "nw/app/replica_group.h"
 #include "nw/app/rule_cost.h"
@@ -251,8 +255,12 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   if (opts.cancel) {
     ManualCancel cancel = *opts.cancel;
     cancel.requested_by = operator_name();
+    if (const auto code = cancel_through_daemon(loaded.config, cancel, std::cout, std::cerr))
+      return *code;
     return run_manual_cancel(loaded.config, cancel, std::cout, std::cerr);
   }
+  if (opts.admin)
+    return run_admin_command(loaded.config, *opts.admin, opts.json, std::cout, std::cerr);
   if (!opts.test_matching.empty())
     return run_test_matching(
         loaded.config, opts.test_matching,
@@ -301,6 +309,14 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         audit_group_id(loaded.config.watchdog.audit_group);
       } catch (const AuditOpenError& e) {
         std::cerr << opts.config_path << ": " << e.key << ": " << e.what() << "\n";
+        setup_ok = false;
+      }
+    }
+    if (!loaded.config.watchdog.admin_group.empty()) {
+      try {
+        audit_group_id(loaded.config.watchdog.admin_group);
+      } catch (const AuditOpenError& e) {
+        std::cerr << opts.config_path << ": watchdog.admin_group: " << e.what() << "\n";
         setup_ok = false;
       }
     }
@@ -467,10 +483,17 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
                            3 * workers / 2);
   if (once_beside_replicas)
     log->warn("--once with an [ha] section: a dry run; the replicas that own the units cancel");
+  // The operator's kill switch and temporary protections, and what each loop saw last (the
+  // admin socket's live view and its cancels).
+  OperatorControls controls(trail, holder, metrics, *log);
+  // The sentinel file is looked at before the first poll: a pause set while the daemon was
+  // down holds from the start.
+  controls.tend(clock.wall_now(), config->watchdog.pause_sentinel);
+  LiveBoard board;
   const PollerServices services{
-      holder,     trail, cancels, status,    metrics,
-      *log,       stop,  clock,   scheduler, opts.once ? RunMode::once : RunMode::service,
-      &quarantine};
+      holder,      trail,     cancels, status,    metrics,
+      *log,        stop,      clock,   scheduler, opts.once ? RunMode::once : RunMode::service,
+      &quarantine, &controls, &board};
 
   // With [ha]: this replica's share of the fleet, kept in etcd (docs/HA.md). It acts only on
   // the units it owns: the supervisor and discovery get those alone, and every cancel passes
@@ -611,6 +634,31 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       return e.address_in_use ? kExitFailure : kExitConfig;
     }
     log_metrics_address(*log, config->watchdog.metrics_listen, metrics_server->port());
+  }
+  // The admin socket: the service's only (--once and rehearsals take no requests).
+  AdminService admin(AdminService::Services{holder, controls, board, cancels, scheduler, stop,
+                                            clock, &quarantine});
+  std::unique_ptr<AdminSocketServer> admin_socket;
+  if (!config->watchdog.admin_socket.empty() && !opts.once && !opts.show_topology) {
+    AdminSocketOptions admin_options;
+    admin_options.path = config->watchdog.admin_socket;
+    try {
+      if (!config->watchdog.admin_group.empty())
+        admin_options.group = audit_group_id(config->watchdog.admin_group);
+    } catch (const AuditOpenError& e) {
+      std::cerr << config->origin << ": watchdog.admin_group: " << e.what() << "\n";
+      return kExitConfig;
+    }
+    try {
+      admin_socket = std::make_unique<AdminSocketServer>(
+          admin_options, [&admin](const std::string& request, const AdminPeer& peer) {
+            return admin.handle(request, peer);
+          });
+    } catch (const AdminSocketError& e) {
+      std::cerr << config->origin << ": watchdog.admin_socket: " << e.what() << "\n";
+      return kExitConfig;
+    }
+    log->info("admin socket on {}", admin_socket->path());
   }
   // Every cluster is described once before the first poll, so that its instances are watched
   // from the start; one that cannot be described is asked again within seconds.
@@ -857,6 +905,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     if (clock.wall_now() - last_quarantine_tend >= std::chrono::seconds(1)) {
       last_quarantine_tend = clock.wall_now();
       quarantine.tend(last_quarantine_tend, quarantine_path, metrics, *log);
+      controls.tend(last_quarantine_tend, holder.get()->watchdog.pause_sentinel);
     }
     if (group && group->generation() != ownership_generation) follow_ownership();
     if (!opts.once && discovery.generation() != fleet_generation) follow_topology();
@@ -882,6 +931,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   }
   systemd.stopping();
   stop.request_stop();
+  admin_socket.reset();  // its requests end first: an operator's cancel waits on the scheduler
 
   const bool finished = scheduler.stop(std::chrono::steady_clock::now() + kShutdownGrace);
   // Cancels still waiting for Neptune's answer, and any whose send had not started, are

@@ -27,6 +27,8 @@ std::string_view to_string(AuditOutcome outcome) {
       return "sending";
     case AuditOutcome::given_up:
       return "given_up";
+    case AuditOutcome::paused:
+      return "paused";
   }
   return "failed";
 }
@@ -185,6 +187,19 @@ AuditRecord ha_record(std::chrono::system_clock::time_point time, const std::str
   return r;
 }
 
+AuditRecord admin_record(std::chrono::system_clock::time_point time, const std::string& change,
+                         const std::string& requested_by, const std::string& detail,
+                         const std::string& config_version) {
+  AuditRecord r;
+  r.event = AuditEvent::admin;
+  r.time = time;
+  r.change = change;
+  r.requested_by = requested_by;
+  r.detail = detail;
+  r.config_version = config_version;
+  return r;
+}
+
 std::string_view to_string(AuditEvent event) {
   switch (event) {
     case AuditEvent::decision:
@@ -195,6 +210,8 @@ std::string_view to_string(AuditEvent event) {
       return "ownership";
     case AuditEvent::ha:
       return "ha";
+    case AuditEvent::admin:
+      return "admin";
   }
   return "decision";
 }
@@ -221,6 +238,18 @@ std::vector<std::string> journal_fields(const AuditRecord& r) {
     if (!r.unit.empty()) f.push_back("UNIT=" + r.unit);
     return with_fence(std::move(f));
   }
+  if (r.event == AuditEvent::admin)
+    return {"MESSAGE=" + to_json_line(r),
+            "PRIORITY=5",
+            "SYSLOG_IDENTIFIER=neptune-watchdog",
+            "NEPTUNE_WATCHDOG_AUDIT=1",
+            "EVENT=admin",
+            "TIME=" + format_rfc3339_ms(r.time),
+            "CHANGE=" + r.change,
+            "REQUESTED_BY=" + printable(r.requested_by),
+            "DETAIL=" + printable(r.detail),
+            "CONFIG_VERSION=" + r.config_version,
+            "MODE=" + std::string(to_string(r.mode))};
   if (r.event == AuditEvent::topology)
     return with_fence(
         {"MESSAGE=" + to_json_line(r), "PRIORITY=5", "SYSLOG_IDENTIFIER=neptune-watchdog",
@@ -257,6 +286,7 @@ std::vector<std::string> journal_fields(const AuditRecord& r) {
   if (!r.record_id.empty()) f.push_back("RECORD_ID=" + r.record_id);
   if (!r.fingerprint.empty()) f.push_back("FINGERPRINT=" + r.fingerprint);
   if (!r.reason.empty()) f.push_back("REASON=" + r.reason);
+  if (!r.requested_by.empty()) f.push_back("REQUESTED_BY=" + printable(r.requested_by));
   if (r.outcome == AuditOutcome::failed) f.push_back("ERROR=" + r.error);
   return with_fence(std::move(f));
 }
@@ -334,6 +364,16 @@ std::string to_json_line(const AuditRecord& r) {
     out += '}';
     return out;
   }
+  if (r.event == AuditEvent::admin) {
+    text("event", "admin");
+    text("change", r.change);
+    text("requested_by", r.requested_by);
+    text("detail", r.detail);
+    text("config_version", r.config_version);
+    text("mode", to_string(r.mode));
+    out += '}';
+    return out;
+  }
   if (r.event == AuditEvent::topology) {
     text("event", "topology");
     text("cluster", r.cluster);
@@ -362,6 +402,7 @@ std::string to_json_line(const AuditRecord& r) {
   append_json_string(out, r.query, kMaxQueryChars);
   if (!r.fingerprint.empty()) text("fingerprint", r.fingerprint);
   if (!r.reason.empty()) text("reason", r.reason);
+  if (!r.requested_by.empty()) text("requested_by", r.requested_by);
   if (r.outcome == AuditOutcome::failed) text("error", r.error);
   text("config_version", r.config_version);
   text("mode", to_string(r.mode));

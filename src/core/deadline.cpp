@@ -35,9 +35,8 @@ std::vector<Crossing> upcoming_crossings(const StatusSnapshot& snapshot, const P
 
 Assessment assess(const StatusSnapshot& snapshot, const Policy& policy,
                   std::chrono::system_clock::time_point now, RuleMemo* memo, bool with_crossings,
-                  const QuarantineList* quarantine) {
-  std::vector<Evaluation> evaluations =
-      evaluate_for_action(snapshot, policy, now, memo, quarantine);
+                  Overrides overrides) {
+  std::vector<Evaluation> evaluations = evaluate_for_action(snapshot, policy, now, memo, overrides);
   Assessment out;
   out.governed.assign(policy.rules.size(), 0);
   for (const Evaluation& e : evaluations)

@@ -190,7 +190,8 @@ std::vector<std::size_t> same_id_counts(const StatusSnapshot& snapshot) {
 // which decide() drops anyway (a string per query on every poll).
 std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
                                  std::chrono::system_clock::time_point now, RuleMemo* memo,
-                                 bool explain, const QuarantineList* quarantine) {
+                                 bool explain, Overrides overrides) {
+  const QuarantineList* quarantine = overrides.quarantine;
   if (memo) memo->begin(policy, snapshot.language);
   const auto fingerprint_of = [&](std::size_t index) {
     const QueryStatus& q = snapshot.queries[index];
@@ -215,6 +216,12 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
         protection = &p;
         break;
       }
+    if (!protection && overrides.protections)
+      for (const auto& p : *overrides.protections)
+        if ((how = p.covers(q, now, snapshot.scope()))) {
+          protection = &p;
+          break;
+        }
     if (protection) {
       e.verdict = Verdict::protected_query;
       if (explain) e.reason = "protected by [" + protection->section + "] " + how;
@@ -298,14 +305,14 @@ std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& p
 
 std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
                                  std::chrono::system_clock::time_point now, RuleMemo* memo,
-                                 const QuarantineList* quarantine) {
-  return evaluate(snapshot, policy, now, memo, true, quarantine);
+                                 Overrides overrides) {
+  return evaluate(snapshot, policy, now, memo, true, overrides);
 }
 
 std::vector<Evaluation> evaluate_for_action(const StatusSnapshot& snapshot, const Policy& policy,
                                             std::chrono::system_clock::time_point now,
-                                            RuleMemo* memo, const QuarantineList* quarantine) {
-  return evaluate(snapshot, policy, now, memo, false, quarantine);
+                                            RuleMemo* memo, Overrides overrides) {
+  return evaluate(snapshot, policy, now, memo, false, overrides);
 }
 
 std::vector<Decision> decisions_of(std::vector<Evaluation> evaluations, const Policy& policy) {
@@ -322,8 +329,8 @@ std::vector<Decision> decisions_of(std::vector<Evaluation> evaluations, const Po
 
 std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy,
                              std::chrono::system_clock::time_point now, RuleMemo* memo,
-                             const QuarantineList* quarantine) {
-  return decisions_of(evaluate(snapshot, policy, now, memo, false, quarantine), policy);
+                             Overrides overrides) {
+  return decisions_of(evaluate(snapshot, policy, now, memo, false, overrides), policy);
 }
 
 }  // namespace nw

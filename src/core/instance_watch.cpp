@@ -5,6 +5,7 @@
 
 #include "nw/core/cancel_lifecycle.h"
 #include "nw/core/fingerprint.h"
+#include "nw/core/rfc3339.h"
 
 namespace nw {
 
@@ -72,10 +73,11 @@ bool InstanceWatch::consume_due_crossings(const WatchdogConfig& config, TimePoin
   if (config.watchdog.confirm_by_id) {
     // Each query is acted on right after its own check (by the caller), so that neither the
     // checks of the others nor their retries stand between a check and its cancel.
-    for (const std::size_t index : due) plan.check_ids.push_back(last_seen_.queries.at(index).id);
+    for (const std::size_t index : due) plan.check_ids.push_back(last_seen_->queries.at(index).id);
   } else {
-    const StatusSnapshot projected = project(last_seen_, due, since_ms);
-    act_on(config, projected, assess(projected, config.policy, wall_now, nullptr, false).decisions,
+    const StatusSnapshot projected = project(*last_seen_, due, since_ms);
+    act_on(config, projected,
+           assess(projected, config.policy, wall_now, nullptr, false, overrides(false)).decisions,
            Observation::projected, since_ms, wall_now, plan.actions);
   }
   return !needs_poll;
@@ -90,7 +92,8 @@ WatchActions InstanceWatch::checked(const WatchdogConfig& config, QueryStatus fr
   snapshot.endpoint = endpoint_;
   snapshot.role = role_;
   snapshot.queries.push_back(std::move(fresh));
-  act_on(config, snapshot, assess(snapshot, config.policy, wall_now, nullptr, false).decisions,
+  act_on(config, snapshot,
+         assess(snapshot, config.policy, wall_now, nullptr, false, overrides(false)).decisions,
          Observation::checked_by_id, 0, wall_now, out);
   return out;
 }
@@ -105,7 +108,7 @@ WatchActions InstanceWatch::poll_answered(const WatchdogConfig& config, StatusSn
   // One evaluation, at one instant, gives both what to do now and when to look again.
   const bool deadline = config.watchdog.schedule == Schedule::deadline;
   Assessment assessment =
-      assess(snapshot, config.policy, wall_now, &rule_memo_, deadline, quarantine_.get());
+      assess(snapshot, config.policy, wall_now, &rule_memo_, deadline, overrides(true));
   governed_ = std::move(assessment.governed);
   oldest_running_ms_ = 0;
   oldest_queued_ms_ = 0;
@@ -121,10 +124,10 @@ WatchActions InstanceWatch::poll_answered(const WatchdogConfig& config, StatusSn
   if (deadline) {
     crossings_ = std::move(assessment.crossings);
     observed_at_ = answered;
-    last_seen_ = std::move(snapshot);  // frees the previous poll's snapshot
-  } else {
-    last_seen_ = StatusSnapshot{};
   }
+  // Frees the previous poll's snapshot, unless a reader of the live view still holds it.
+  last_seen_ = std::make_shared<const StatusSnapshot>(std::move(snapshot));
+  last_seen_wall_ = wall_now;
   return out;
 }
 
@@ -285,6 +288,15 @@ void InstanceWatch::handle(const WatchdogConfig& config, const StatusSnapshot& s
   }
 
   if (draining_) return;  // removed or replaced by a reload: the new watch decides
+  // An operator's pause holds every cancel back; each query's decision is recorded once per
+  // pause. The next decision after the pause ends sends its cancel.
+  if (const OperatorPause* pause = operator_ ? operator_->pause_at(wall_now) : nullptr) {
+    if (!memory_.first_time(query, "paused:" + format_rfc3339_ms(pause->since))) return;
+    record.outcome = AuditOutcome::paused;
+    record.reason += "; not sent: " + describe_pause(*pause);
+    out.emplace_back(std::move(record));
+    return;
+  }
   CancelHistory history = memory_.history(query);
   history.in_flight = cancelling_.count(query.id) > 0;
   const CancelStep step = next_cancel_step(history);
@@ -350,6 +362,12 @@ WatchActions InstanceWatch::cancel_finished(const QueryStatus& query, AuditOutco
     }
   }
   return out;
+}
+
+Overrides InstanceWatch::overrides(bool with_quarantine) const {
+  return Overrides(
+      with_quarantine ? quarantine_.get() : nullptr,
+      operator_ && !operator_->protections.empty() ? &operator_->protections : nullptr);
 }
 
 WatchView InstanceWatch::view() const {

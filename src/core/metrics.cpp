@@ -236,6 +236,12 @@ void Metrics::cancelling_paused(bool paused, const std::string& cause) {
   paused_cause_ = paused ? cause : std::string();
 }
 
+void Metrics::operator_paused(bool paused, const std::string& cause) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  operator_paused_ = paused;
+  operator_pause_cause_ = paused ? cause : std::string();
+}
+
 void Metrics::quarantined_fingerprints(std::size_t count) {
   std::lock_guard<std::mutex> lock(mutex_);
   quarantined_ = count;
@@ -397,6 +403,11 @@ std::string Metrics::render() const {
          "(on_audit_failure = pause), else 0.");
   sample(out, "cancelling_paused", {}, {}, cancelling_paused_ ? 1 : 0);
 
+  family(out, "operator_paused", "gauge",
+         "1 while an operator has paused cancelling (neptune-watchdog pause, or the "
+         "pause_sentinel file), else 0.");
+  sample(out, "operator_paused", {}, {}, operator_paused_ ? 1 : 0);
+
   family(out, "quarantined_fingerprints", "gauge",
          "Quarantines in force, per rule and query shape: new queries of these fingerprints are "
          "cancelled on sight by the rule that quarantined them (a rule's quarantine key).");
@@ -503,6 +514,11 @@ HealthReport Metrics::health(SystemTime now, std::chrono::milliseconds poll_inte
     // First: a watchdog that polls but cancels nothing is the most urgent thing to say.
     report.healthy = false;
     report.reason = "cancelling paused: " + paused_cause_;
+  }
+  if (operator_paused_) {
+    report.healthy = false;
+    if (!report.reason.empty()) report.reason += "; ";
+    report.reason += operator_pause_cause_;
   }
   if (ha_ && !ha_acting_) {
     // A replica that polls but may not cancel: as urgent, and for the same reason.

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -274,6 +275,22 @@ inline std::string joined(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) out += l + "\n";
   return out;
+}
+
+// A run of neptune-watchdog that ends by itself (a subcommand, --digest, --test-matching).
+struct CommandRun {
+  std::optional<int> code;  // nullopt: still running after the timeout (then killed)
+  std::string out;
+  std::string err;
+};
+inline CommandRun run_watchdog(const std::vector<std::string>& args,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  test::ChildProcess command(NW_WATCHDOG_BIN, args);
+  CommandRun run;
+  run.code = command.wait_exit(timeout);
+  run.out = joined(command.stdout_lines());
+  run.err = joined(command.stderr_lines());
+  return run;
 }
 
 // One poll-and-act cycle (--once); the exit code, or -1 when it did not end within a minute.

@@ -17,28 +17,16 @@
 namespace nw {
 namespace {
 
-using e2e::joined;
 using e2e::running;
 using e2e::Simulator;
 using e2e::Workspace;
-using std::chrono::milliseconds;
-using test::ChildProcess;
 
-struct CommandRun {
-  std::optional<int> code;
-  std::string out;
-  std::string err;
-};
+using e2e::CommandRun;
 
 CommandRun cancel(const std::vector<std::string>& args) {
   std::vector<std::string> all = {"cancel"};
   all.insert(all.end(), args.begin(), args.end());
-  ChildProcess command(NW_WATCHDOG_BIN, all);
-  CommandRun run;
-  run.code = command.wait_exit(milliseconds(30000));
-  run.out = joined(command.stdout_lines());
-  run.err = joined(command.stderr_lines());
-  return run;
+  return e2e::run_watchdog(all);
 }
 
 TEST(ManualCancelEndToEnd, CancelsOneQueryAndAuditsItAsManualWithWhoAsked) {

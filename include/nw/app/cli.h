@@ -8,6 +8,7 @@
 #include "nw/app/manual_cancel.h"
 #include "nw/core/audit_digest.h"
 #include "nw/core/query_status.h"
+#include "nw/io/admin_protocol.h"
 
 namespace nw {
 
@@ -28,6 +29,10 @@ struct CliOptions {
   // The `cancel` subcommand: `neptune-watchdog cancel [--config FILE] --endpoint NAME
   // [--language L] [--silent] QUERY_ID` (requested_by is filled in by the app).
   std::optional<ManualCancel> cancel;
+  // `status [--json]`, `pause --for 30m [--reason TEXT]`, `resume`, `protect (--query-id ID |
+  // --matches REGEX) --for 1h`: a request to the running daemon's admin socket.
+  std::optional<AdminRequest> admin;
+  bool json = false;  // status: the daemon's answer as it is
   // Files or directories of captured status JSON; "-" reads standard input.
   std::vector<std::string> test_matching;
   // --test-matching only. --language: how to read every body (unset: from each body).

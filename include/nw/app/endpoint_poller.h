@@ -30,6 +30,8 @@ namespace nw {
 
 // What every poller shares with the rest of the daemon.
 class QuarantineBook;
+class OperatorControls;
+class LiveBoard;
 
 struct PollerServices {
   const ConfigHolder& config;
@@ -44,6 +46,10 @@ struct PollerServices {
   RunMode mode = RunMode::service;
   // The daemon's quarantined query shapes, taken at each poll; null: no quarantine.
   const QuarantineBook* quarantine = nullptr;
+  // The operator's pause and temporary protections, taken at each step; null: none.
+  const OperatorControls* controls = nullptr;
+  // Where the loop publishes what it saw for the live view; null: nowhere.
+  LiveBoard* board = nullptr;
 };
 
 class EndpointPoller {
@@ -132,6 +138,12 @@ class EndpointPoller {
   const Scheduler::StrandId strand_;
   const RunMode mode_;
   const QuarantineBook* const quarantine_;
+  const OperatorControls* const controls_;
+  LiveBoard* const board_;
+  std::uint64_t failed_polls_ = 0;
+  // What the live board shows of this loop after a poll (`error`: empty when it succeeded).
+  void publish(const std::string& error);
+  std::string board_key() const;
   std::atomic<bool> retiring_{false};  // retire() was called
   std::atomic<bool> retired_{false};   // ... and nothing of the loop runs any more
   std::atomic<InstanceRole> role_{InstanceRole::unknown};

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "nw/core/audit_record.h"
 #include "nw/core/config.h"
 #include "nw/core/query_status.h"
 
@@ -24,6 +25,17 @@ struct ManualCancel {
   bool silent = false;
   std::string requested_by;  // who asked, for the audit (operator_name())
 };
+
+// The decision record of an operator's cancel of `query_id` (rule `manual`, the operator in
+// the reason and in requested_by); `found`: the query as Neptune last showed it, if known.
+AuditRecord manual_cancel_record(const std::string& endpoint, Language language,
+                                 const std::string& query_id, bool silent,
+                                 const std::string& requested_by, const QueryStatus* found,
+                                 const std::string& config_version, RunMode mode);
+
+// "cancelled", "not found: it ended before the cancel arrived", "not cancelled: ERROR", then
+// the requests sent and the record id.
+std::string describe_manual_outcome(const AuditRecord& outcome);
 
 // The user running the command, as the audit names them: "alice", or "root (sudo by alice)".
 std::string operator_name();

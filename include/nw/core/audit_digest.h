@@ -59,7 +59,7 @@ struct NameCount {
   std::uint64_t records = 0;
 };
 
-inline constexpr std::size_t kAuditOutcomes = 9;  // the values of AuditOutcome
+inline constexpr std::size_t kAuditOutcomes = 10;  // the values of AuditOutcome
 
 struct DigestEntry {
   std::uint64_t fingerprint = 0;

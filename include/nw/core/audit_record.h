@@ -24,6 +24,8 @@ enum class AuditOutcome {
   budget_exhausted,    // a cancel the budget did not allow: not sent
   cancel_ineffective,  // a poll after a successful cancel still shows the query running
   given_up,            // still listed after its retried cancel: left to the operator
+  paused,              // a cancel an operator's pause (`pause`, the sentinel file) held back
+  // (kAuditOutcomes in nw/core/audit_digest.h counts these values)
 };
 
 // Whether the daemon runs as a service or for one cycle (--once); in every record.
@@ -39,7 +41,10 @@ std::string_view to_string(AuditOutcome outcome);
 // unit, replica, owner_revision, change: acquired | released | lost, detail, config_version,
 // mode) when this replica takes or gives up a unit, and `"event": "ha"` (time, replica, change:
 // stopped | resumed, detail, config_version, mode) when it stops or resumes acting at all.
-enum class AuditEvent { decision, topology, ownership, ha };
+// `"event": "admin"` (time, change: pause | resume | protect | unprotect, requested_by,
+// detail, config_version, mode): an operator changed what the daemon does, through the admin
+// socket or the sentinel file.
+enum class AuditEvent { decision, topology, ownership, ha, admin };
 std::string_view to_string(AuditEvent event);
 
 struct AuditRecord {
@@ -85,6 +90,10 @@ struct AuditRecord {
   std::string replica;
   std::int64_t owner_revision = 0;
   std::string unit;  // ownership records: "cluster.NAME" or "endpoint.NAME"
+
+  // Admin records, and the decision records of an operator's cancel through the admin socket:
+  // who asked ("alice", "root (sudo by alice)", "uid 1001", "sentinel file PATH").
+  std::string requested_by;
 };
 
 // A topology record of `cluster`'s `instance` (whose endpoint is "CLUSTER/INSTANCE").
@@ -103,6 +112,11 @@ AuditRecord ownership_record(std::chrono::system_clock::time_point time, const s
 AuditRecord ha_record(std::chrono::system_clock::time_point time, const std::string& replica,
                       const std::string& change, const std::string& detail,
                       const std::string& config_version);
+
+// An admin record: `requested_by` changed what the daemon does (`change`), as `detail` says.
+AuditRecord admin_record(std::chrono::system_clock::time_point time, const std::string& change,
+                         const std::string& requested_by, const std::string& detail,
+                         const std::string& config_version);
 
 // The `query` field keeps at most this many characters (whole UTF-8 characters).
 inline constexpr std::size_t kMaxQueryChars = 512;

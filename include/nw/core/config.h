@@ -158,6 +158,13 @@ struct WatchdogSettings {
   // Where the quarantined query shapes are kept across restarts (written atomically when they
   // change); empty: in memory only, kept across reloads but not restarts.
   std::string quarantine_state;
+  // The admin socket (nw/io/admin_socket.h) for `status`, `top`, `cancel`, `protect`, `pause`
+  // and `resume` while the daemon runs; empty: none. admin_group: who may use it besides root
+  // and the daemon's user (the socket's group, mode 0660). Both read at start.
+  std::string admin_socket;
+  std::string admin_group;
+  // While this file exists, cancelling is paused (like pt-kill's --sentinel); empty: none.
+  std::string pause_sentinel;
   LogLevel log_level = LogLevel::info;
   // Prometheus /metrics and /healthz on this host:port (e.g. 127.0.0.1:9464); empty: off.
   std::string metrics_listen;

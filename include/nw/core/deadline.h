@@ -60,10 +60,10 @@ struct Assessment {
   // they keep its limits. A rule at 0 poll after poll selects nothing: a dead rule.
   std::vector<std::size_t> governed;
 };
-// With `quarantine`, quarantined shapes are acted on as evaluate() says.
+// With overrides, quarantined shapes and temporary protections count as evaluate() says.
 Assessment assess(const StatusSnapshot& snapshot, const Policy& policy,
                   std::chrono::system_clock::time_point now, RuleMemo* memo, bool with_crossings,
-                  const QuarantineList* quarantine = nullptr);
+                  Overrides overrides = {});
 
 // The queries at `indexes` of `seen`, with their clocks advanced by `since_ms`: `elapsed` for
 // running queries, `waited` for queued ones. Counts are those of `seen`.

@@ -25,6 +25,18 @@ enum class Verdict {
 
 std::string_view to_string(Verdict verdict);
 
+// What the daemon adds to the configured policy while it runs: the query shapes in quarantine
+// (nw/core/quarantine.h) and the operator's temporary protections (`protect --for`, checked
+// after the configuration's, with the same meaning). Built from a quarantine list alone where
+// only that applies.
+struct Overrides {
+  Overrides(const QuarantineList* quarantine_list = nullptr,
+            const std::vector<Protection>* temporary = nullptr)
+      : quarantine(quarantine_list), protections(temporary) {}
+  const QuarantineList* quarantine;
+  const std::vector<Protection>* protections;
+};
+
 struct Evaluation {
   std::size_t query_index = 0;  // into StatusSnapshot::queries
   Verdict verdict = Verdict::unselected;
@@ -40,14 +52,14 @@ struct Evaluation {
 //
 // With a quarantine list, a query its governing rule keeps within limits is still acted on
 // when the rule has `quarantine` and the query's shape is quarantined by that rule at `now`.
+// The overrides' temporary protections cover queries as the configuration's do.
 //
 // With a memo (one per poll loop, kept from poll to poll), each query id's text is matched
 // against the rules once, in one pass for all rules, and later polls reuse the answer; the
 // result is the same as without. Without one, every rule's regexes are searched in turn.
 std::vector<Evaluation> evaluate(const StatusSnapshot& snapshot, const Policy& policy,
                                  std::chrono::system_clock::time_point now,
-                                 RuleMemo* memo = nullptr,
-                                 const QuarantineList* quarantine = nullptr);
+                                 RuleMemo* memo = nullptr, Overrides overrides = {});
 
 struct Decision {
   std::size_t query_index = 0;
@@ -63,14 +75,13 @@ struct Decision {
 // The evaluations that call for action, as decisions, in snapshot order.
 std::vector<Decision> decide(const StatusSnapshot& snapshot, const Policy& policy,
                              std::chrono::system_clock::time_point now, RuleMemo* memo = nullptr,
-                             const QuarantineList* quarantine = nullptr);
+                             Overrides overrides = {});
 
 // evaluate() for acting rather than explaining: the same verdicts, rules and excesses, but
 // the reasons of queries left alone are not worded (a string per query on every poll).
 std::vector<Evaluation> evaluate_for_action(const StatusSnapshot& snapshot, const Policy& policy,
                                             std::chrono::system_clock::time_point now,
-                                            RuleMemo* memo = nullptr,
-                                            const QuarantineList* quarantine = nullptr);
+                                            RuleMemo* memo = nullptr, Overrides overrides = {});
 
 // The evaluations that call for action, as decisions, in snapshot order (what decide() returns).
 std::vector<Decision> decisions_of(std::vector<Evaluation> evaluations, const Policy& policy);

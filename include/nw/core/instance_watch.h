@@ -34,6 +34,7 @@
 #include "nw/core/decide.h"
 #include "nw/core/decision_memory.h"
 #include "nw/core/failure.h"
+#include "nw/core/operator_controls.h"
 #include "nw/core/quarantine.h"
 #include "nw/core/query_status.h"
 #include "nw/core/rule_memo.h"
@@ -104,6 +105,16 @@ class InstanceWatch {
     quarantine_ = std::move(quarantine);
   }
 
+  // What the operator has told the daemon from now on (a pause, temporary protections),
+  // judged at each decision; null: nothing.
+  void set_operator(std::shared_ptr<const OperatorState> state) { operator_ = std::move(state); }
+
+  // The last successful poll's snapshot (null before one) and the wall time it was assessed
+  // at: the live view (`status`, `top`) reads it from another thread, which the shared
+  // pointer to an immutable snapshot allows.
+  std::shared_ptr<const StatusSnapshot> last_snapshot() const { return last_seen_; }
+  WallTime last_snapshot_time() const { return last_seen_wall_; }
+
   // At the start of a step at `now`: consumes the crossings due (under schedule = deadline),
   // and says whether to poll. A queued query's crossing asks for a poll (its `waited` clock
   // cannot be projected), but never sooner than a fifth of poll_interval after the last one,
@@ -172,6 +183,7 @@ class InstanceWatch {
   const Language language_;
   InstanceRole role_ = InstanceRole::unknown;
   std::shared_ptr<const QuarantineList> quarantine_;
+  std::shared_ptr<const OperatorState> operator_;
   const RunMode mode_;
   bool draining_ = false;
 
@@ -200,9 +212,14 @@ class InstanceWatch {
   std::unordered_set<std::string> malformed_warned_;
   std::optional<TimePoint> last_unnamed_malformed_log_;
 
-  // Deadline schedule: the last poll's snapshot, when its answer had arrived, and its queries'
-  // crossings not yet acted on, earliest first.
-  StatusSnapshot last_seen_;
+  // The quarantine (polls only: a projection's few queries were judged at their poll) and the
+  // operator's protections, for assess().
+  Overrides overrides(bool with_quarantine) const;
+
+  // The last poll's snapshot and, under the deadline schedule, when its answer had arrived and
+  // its queries' crossings not yet acted on, earliest first.
+  std::shared_ptr<const StatusSnapshot> last_seen_ = std::make_shared<const StatusSnapshot>();
+  WallTime last_seen_wall_{};
   TimePoint observed_at_{};
   std::vector<Crossing> crossings_;
   std::size_t listed_ = 0;

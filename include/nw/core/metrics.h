@@ -115,6 +115,11 @@ class Metrics {
   // paused, health() is false with the cause: the watchdog polls but cancels nothing.
   void cancelling_paused(bool paused, const std::string& cause);
 
+  // Whether an operator paused cancelling (the admin socket's `pause`, the sentinel file), and
+  // how (`cause`: describe_pause()). While paused, health() is false with the cause: a kill
+  // switch left on must not go unnoticed.
+  void operator_paused(bool paused, const std::string& cause);
+
   // Query shapes in quarantine now (nw/core/quarantine.h), across rules.
   void quarantined_fingerprints(std::size_t count);
 
@@ -209,6 +214,8 @@ class Metrics {
   bool cancelling_paused_ = false;
   std::size_t quarantined_ = 0;
   std::string paused_cause_;
+  bool operator_paused_ = false;
+  std::string operator_pause_cause_;
   std::map<Labels, std::uint64_t> discovery_refreshes_;   // cluster, outcome (ok or error code)
   std::map<std::string, std::size_t> cluster_instances_;  // cluster
   bool ha_ = false;

@@ -376,6 +376,7 @@ TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
       {"neptune_watchdog_crossing_checks_total", "counter"},
       {"neptune_watchdog_audit_write_errors_total", "counter"},
       {"neptune_watchdog_cancelling_paused", "gauge"},
+      {"neptune_watchdog_operator_paused", "gauge"},
       {"neptune_watchdog_quarantined_fingerprints", "gauge"},
       {"neptune_watchdog_discovery_refreshes_total", "counter"},
       {"neptune_watchdog_discovery_consecutive_failures", "gauge"},
@@ -396,8 +397,9 @@ TEST(Metrics, AFreshRegistryDeclaresEveryFamilyAndTheBuildInfo) {
   EXPECT_EQ(e.value("neptune_watchdog_last_reload_success"), 1);
   EXPECT_EQ(e.value("neptune_watchdog_audit_write_errors_total"), 0);
   EXPECT_EQ(e.value("neptune_watchdog_cancelling_paused"), 0);
+  EXPECT_EQ(e.value("neptune_watchdog_operator_paused"), 0);
   EXPECT_EQ(e.value("neptune_watchdog_quarantined_fingerprints"), 0);
-  EXPECT_EQ(e.samples.size(), 7u);
+  EXPECT_EQ(e.samples.size(), 8u);
 }
 
 TEST(Metrics, TheDefaultVersionIsTheBuildsVersion) {
