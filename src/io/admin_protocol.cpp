@@ -82,6 +82,16 @@ std::optional<AdminRequest> parse_admin_request(const std::string& line, std::st
     error = "not a JSON object";
     return std::nullopt;
   }
+  // Strict types: a request is a program's, and a value of another type is its bug.
+  for (const char* key : {"op", "endpoint", "language", "query_id", "matches", "reason", "for"})
+    if (o->has(key) && !o->get(key).isString()) {
+      error = std::string("a field of the wrong type: '") + key + "' must be a string";
+      return std::nullopt;
+    }
+  if (o->has("silent") && o->get("silent").type() != typeid(bool)) {
+    error = "a field of the wrong type: 'silent' must be true or false";
+    return std::nullopt;
+  }
   try {
     AdminRequest r;
     const auto op = op_named(string_of(o, "op"));

@@ -427,3 +427,76 @@ TEST(InstanceWatch, TheViewCountsTheQueriesEachRuleGoverned) {
 
 }  // namespace
 }  // namespace nw
+
+namespace nw {
+namespace {
+
+OperatorPause pause_until(std::chrono::system_clock::time_point until) {
+  return OperatorPause{"alice", "migration", kWall - 1min, until};
+}
+
+// An operator's pause holds every cancel back: the decision is audited `paused` once per query
+// and pause, nothing goes to the cancel path; once the pause ends, the next decision cancels.
+TEST(InstanceWatchOperator, APauseHoldsCancelsBackAndRecordsEachQueryOnce) {
+  const WatchdogConfig c = config("[rule.r]\nmax_elapsed = 5s\n");
+  InstanceWatch w("test", "test", Language::opencypher, RunMode::service);
+  auto state = std::make_shared<OperatorState>();
+  state->pause = pause_until(kWall + 10min);
+  w.set_operator(state);
+  w.start(t0);
+  const StatusSnapshot over = listing({running("a", 9000), running("b", 8000)});
+  const Stepped first = step(w, c, t0, over);
+  EXPECT_EQ(summary(first.polled),
+            (std::vector<std::string>{"record paused a", "record paused b"}));
+  for (const WatchAction& a : first.polled) {
+    const auto& r = std::get<AuditRecord>(a);
+    EXPECT_NE(r.reason.find("not sent: cancelling paused by alice since"), std::string::npos)
+        << r.reason;
+    EXPECT_NE(r.reason.find(": migration"), std::string::npos) << r.reason;
+  }
+  // Polls go on; nothing more is recorded for the same queries and pause.
+  const Stepped second = step(w, c, first.wake, over);
+  EXPECT_TRUE(second.polled.empty()) << summary(second.polled)[0];
+  // The pause is lifted: the next poll cancels.
+  w.set_operator(std::make_shared<OperatorState>());
+  const Stepped third = step(w, c, second.wake, over);
+  EXPECT_EQ(summary(third.polled), (std::vector<std::string>{"cancel a", "cancel b"}));
+}
+
+TEST(InstanceWatchOperator, APauseThatEndedHoldsNothingAndDryRunsAreRecordedAsBefore) {
+  InstanceWatch w("test", "test", Language::opencypher, RunMode::service);
+  auto state = std::make_shared<OperatorState>();
+  state->pause = pause_until(kWall - 1s);  // over already
+  w.set_operator(state);
+  w.start(t0);
+  const WatchdogConfig c = config("[rule.r]\nmax_elapsed = 5s\n");
+  EXPECT_EQ(summary(step(w, c, t0, listing({running("a", 9000)})).polled),
+            std::vector<std::string>{"cancel a"});
+
+  InstanceWatch dry("test", "test", Language::opencypher, RunMode::service);
+  auto paused = std::make_shared<OperatorState>();
+  paused->pause = pause_until(kWall + 1h);
+  dry.set_operator(paused);
+  dry.start(t0);
+  const WatchdogConfig d = config("[rule.r]\nmax_elapsed = 5s\ndry_run = true\n");
+  EXPECT_EQ(summary(step(dry, d, t0, listing({running("a", 9000)})).polled),
+            std::vector<std::string>{"record dry_run a"});
+}
+
+TEST(InstanceWatchOperator, ATemporaryProtectionCoversItsQuery) {
+  InstanceWatch w("test", "test", Language::opencypher, RunMode::service);
+  auto state = std::make_shared<OperatorState>();
+  Protection p;
+  p.section = "protect by alice #1";
+  p.query_ids = {"a"};
+  p.until = kWall + 1h;
+  state->protections.push_back(p);
+  w.set_operator(state);
+  w.start(t0);
+  const WatchdogConfig c = config("[rule.r]\nmax_elapsed = 5s\n");
+  EXPECT_EQ(summary(step(w, c, t0, listing({running("a", 9000), running("b", 9000)})).polled),
+            std::vector<std::string>{"cancel b"});
+}
+
+}  // namespace
+}  // namespace nw
