@@ -86,6 +86,8 @@ OptionSet subcommand_options(const std::string& word) {
     set.addOption(Option("silent", "", "cancel silently (openCypher, SPARQL)"));
   } else if (word == "status") {
     set.addOption(Option("json", "", "print the daemon's answer as JSON"));
+  } else if (word == "top") {
+    set.addOption(Option("once", "", "print one frame as text and exit"));
   } else if (word == "pause") {
     set.addOption(Option("for", "", "how long (e.g. 30m; at most 7d)").argument("DURATION"));
     set.addOption(Option("reason", "", "why, for the audit and /healthz").argument("TEXT"));
@@ -143,6 +145,8 @@ CliParse parse_subcommand(const std::string& word, const std::vector<std::string
         cancel.silent = true;
       } else if (name == "json") {
         parse.options.json = true;
+      } else if (name == "once") {
+        parse.options.top_once = true;
       } else if (name == "for") {
         request.length = parse_duration(value);
         if (!request.length) {
@@ -175,9 +179,15 @@ CliParse parse_subcommand(const std::string& word, const std::vector<std::string
     parse.options.cancel = std::move(cancel);
     return parse;
   }
-  if (!positional.empty())
+  if (!positional.empty()) {
     parse.error = word + ": unexpected argument '" + positional[0] + "'";
-  else if ((word == "pause" || word == "protect") && !request.length)
+    return parse;
+  }
+  if (word == "top") {
+    parse.options.top = true;
+    return parse;
+  }
+  if ((word == "pause" || word == "protect") && !request.length)
     parse.error = word + ": --for DURATION is required (e.g. --for 30m)";
   else if (word == "protect" && request.query_id.empty() == request.matches.empty())
     parse.error = "protect: give either --query-id ID or --matches REGEX";
@@ -189,7 +199,8 @@ CliParse parse_subcommand(const std::string& word, const std::vector<std::string
 
 CliParse parse_cli(const std::vector<std::string>& args,
                    std::chrono::system_clock::time_point now) {
-  static const char* const kSubcommands[] = {"cancel", "status", "pause", "resume", "protect"};
+  static const char* const kSubcommands[] = {"cancel", "status",  "pause",
+                                             "resume", "protect", "top"};
   for (const char* word : kSubcommands)
     if (!args.empty() && args[0] == word)
       return parse_subcommand(word, std::vector<std::string>(args.begin() + 1, args.end()));
@@ -315,6 +326,7 @@ std::string help_text() {
       "       neptune-watchdog cancel [--config FILE] --endpoint NAME [--language LANGUAGE] "
       "[--silent] QUERY_ID\n"
       "       neptune-watchdog status [--config FILE] [--json]\n"
+      "       neptune-watchdog top [--config FILE] [--once]\n"
       "       neptune-watchdog pause [--config FILE] --for DURATION [--reason TEXT]\n"
       "       neptune-watchdog resume [--config FILE]\n"
       "       neptune-watchdog protect [--config FILE] (--query-id ID | --matches REGEX) "

@@ -29,6 +29,7 @@
 #include "nw/app/scheduler.h"
 #include "nw/app/supervisor.h"
 #include "nw/app/test_matching.h"
+#include "nw/app/top.h"
 #include "nw/core/config_schema.h"
 #include "nw/core/fingerprint.h"
 #include "nw/core/notification.h"
@@ -259,6 +260,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
       return *code;
     return run_manual_cancel(loaded.config, cancel, std::cout, std::cerr);
   }
+  if (opts.top) return run_top(loaded.config, opts.top_once, std::cout, std::cerr);
   if (opts.admin)
     return run_admin_command(loaded.config, *opts.admin, opts.json, std::cout, std::cerr);
   if (!opts.test_matching.empty())

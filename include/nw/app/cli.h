@@ -33,6 +33,9 @@ struct CliOptions {
   // --matches REGEX) --for 1h`: a request to the running daemon's admin socket.
   std::optional<AdminRequest> admin;
   bool json = false;  // status: the daemon's answer as it is
+  // `top [--once]`: the live view on a terminal.
+  bool top = false;
+  bool top_once = false;
   // Files or directories of captured status JSON; "-" reads standard input.
   std::vector<std::string> test_matching;
   // --test-matching only. --language: how to read every body (unset: from each body).

@@ -1,0 +1,317 @@
+#include "nw/core/top_view.h"
+
+#include <algorithm>
+
+#include "nw/core/audit_record.h"
+#include "nw/core/rfc3339.h"
+
+namespace nw {
+
+namespace {
+
+std::string key_of(const TopRow& row) {
+  return row.endpoint + '\n' + std::string(to_string(row.language)) + '\n' + row.query.id;
+}
+
+// At most `width` characters (UTF-8), padded with blanks to exactly `width` when `pad`.
+std::string fit(const std::string& text, std::size_t width, bool pad = true) {
+  std::size_t chars = 0, i = 0;
+  for (; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+    if (chars == width) break;
+    ++chars;
+  }
+  std::string out = text.substr(0, i);
+  if (pad && chars < width) out.append(width - chars, ' ');
+  return out;
+}
+
+// One line of text from the wire: terminal controls escaped, blanks collapsed.
+std::string flat(const std::string& text) {
+  std::string safe = printable(text, 4000);
+  std::string out;
+  out.reserve(safe.size());
+  for (char c : safe) {
+    if (c == ' ' && !out.empty() && out.back() == ' ') continue;
+    out += c;
+  }
+  return out;
+}
+
+std::string bar(const LiveQuery& q, std::size_t width) {
+  if (!q.limit_ms || *q.limit_ms <= 0) return std::string(width + 2, ' ');
+  const std::int64_t age = q.queued ? q.waited_ms : q.elapsed_ms;
+  const auto filled = static_cast<std::size_t>(std::min<std::int64_t>(
+      static_cast<std::int64_t>(width), age * static_cast<std::int64_t>(width) / *q.limit_ms));
+  return "[" + std::string(filled, '#') + std::string(width - filled, '-') + "]";
+}
+
+std::string left_of(const LiveQuery& q) {
+  if (!q.action_in_ms) return "-";
+  return *q.action_in_ms == 0 ? "now" : short_duration(*q.action_in_ms);
+}
+
+const char* sort_name(TopSort sort) {
+  switch (sort) {
+    case TopSort::action:
+      return "action";
+    case TopSort::age:
+      return "age";
+    case TopSort::endpoint:
+      return "endpoint";
+  }
+  return "";
+}
+
+std::vector<std::string> endpoints_of(const LiveFleet& fleet) {
+  std::vector<std::string> out;
+  for (const auto& in : fleet.instances)
+    if (std::find(out.begin(), out.end(), in.endpoint) == out.end()) out.push_back(in.endpoint);
+  return out;
+}
+
+std::size_t selected_index(const std::vector<TopRow>& rows, const std::string& selected) {
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (key_of(rows[i]) == selected) return i;
+  return 0;
+}
+
+}  // namespace
+
+std::vector<TopRow> top_rows(const LiveFleet& fleet, const TopState& state) {
+  std::vector<TopRow> rows;
+  for (const LiveInstance& in : fleet.instances) {
+    if (!state.endpoint_filter.empty() && in.endpoint != state.endpoint_filter) continue;
+    // The clocks of running queries go on between polls; queued ones' too.
+    std::int64_t since = 0;
+    if (in.polled_at)
+      since = std::max<std::int64_t>(
+          0,
+          std::chrono::duration_cast<std::chrono::milliseconds>(fleet.at - *in.polled_at).count());
+    for (const LiveQuery& q : in.queries) {
+      if (!state.text_filter.empty() && q.text.find(state.text_filter) == std::string::npos &&
+          q.id.find(state.text_filter) == std::string::npos)
+        continue;
+      TopRow row{in.endpoint, in.language, q};
+      (row.query.queued ? row.query.waited_ms : row.query.elapsed_ms) += since;
+      if (row.query.action_in_ms)
+        row.query.action_in_ms = std::max<std::int64_t>(0, *row.query.action_in_ms - since);
+      rows.push_back(std::move(row));
+    }
+  }
+  const auto age = [](const TopRow& r) { return std::max(r.query.elapsed_ms, r.query.waited_ms); };
+  std::stable_sort(rows.begin(), rows.end(), [&](const TopRow& a, const TopRow& b) {
+    if (state.sort == TopSort::endpoint && a.endpoint != b.endpoint) return a.endpoint < b.endpoint;
+    if (state.sort == TopSort::action) {
+      const auto& x = a.query.action_in_ms;
+      const auto& y = b.query.action_in_ms;
+      if (x.has_value() != y.has_value()) return x.has_value();
+      if (x && *x != *y) return *x < *y;
+    }
+    if (age(a) != age(b)) return age(a) > age(b);
+    return key_of(a) < key_of(b);
+  });
+  return rows;
+}
+
+TopCommand top_key(TopState& state, const LiveFleet& fleet, int key, std::size_t page) {
+  state.message.clear();
+  const std::vector<TopRow> rows = top_rows(fleet, state);
+  std::size_t at = selected_index(rows, state.selected);
+  const auto select = [&](std::size_t index) {
+    if (!rows.empty()) state.selected = key_of(rows[std::min(index, rows.size() - 1)]);
+  };
+  switch (state.mode) {
+    case TopState::Mode::details:
+      state.mode = TopState::Mode::list;
+      return {};
+    case TopState::Mode::filter:
+      if (key == kTopEnter) {
+        state.text_filter = state.input;
+        state.mode = TopState::Mode::list;
+        state.first = 0;
+      } else if (key == kTopEscape) {
+        state.mode = TopState::Mode::list;
+      } else if (key == kTopBackspace) {
+        if (!state.input.empty()) state.input.pop_back();
+      } else if (key >= 0x20 && key < 0x7f && state.input.size() < 200) {
+        state.input += static_cast<char>(key);
+      }
+      return {};
+    case TopState::Mode::confirm:
+      state.mode = TopState::Mode::list;
+      if ((key == 'y' || key == 'Y') && !rows.empty()) return {TopCommand::Kind::cancel, rows[at]};
+      state.message = "not cancelled";
+      return {};
+    case TopState::Mode::list:
+      break;
+  }
+  switch (key) {
+    case 'q':
+    case 'Q':
+    case 3:  // Ctrl-C in raw mode
+      return {TopCommand::Kind::quit, {}};
+    case kTopUp:
+    case 'k':
+      select(at == 0 ? 0 : at - 1);
+      break;
+    case kTopDown:
+    case 'j':
+      select(at + 1);
+      break;
+    case kTopPageUp:
+      select(at > page ? at - page : 0);
+      break;
+    case kTopPageDown:
+      select(at + page);
+      break;
+    case kTopHome:
+      select(0);
+      break;
+    case kTopEnd:
+      select(rows.empty() ? 0 : rows.size() - 1);
+      break;
+    case kTopEnter:
+      if (!rows.empty()) state.mode = TopState::Mode::details;
+      break;
+    case '/':
+      state.mode = TopState::Mode::filter;
+      state.input = state.text_filter;
+      break;
+    case 'e': {
+      // All endpoints, then each in turn, then all again.
+      const auto names = endpoints_of(fleet);
+      auto it = std::find(names.begin(), names.end(), state.endpoint_filter);
+      state.endpoint_filter = state.endpoint_filter.empty() ? (names.empty() ? "" : names.front())
+                              : (it == names.end() || it + 1 == names.end()) ? ""
+                                                                             : *(it + 1);
+      state.first = 0;
+      break;
+    }
+    case 's':
+      state.sort = state.sort == TopSort::action ? TopSort::age
+                   : state.sort == TopSort::age  ? TopSort::endpoint
+                                                 : TopSort::action;
+      break;
+    case 'c':
+      if (rows.empty())
+        state.message = "no query to cancel";
+      else
+        state.mode = TopState::Mode::confirm;
+      break;
+    default:
+      break;
+  }
+  return {};
+}
+
+std::vector<std::string> render_top(const LiveFleet& fleet, TopState& state, std::size_t width,
+                                    std::size_t height, std::size_t& selected_line) {
+  std::vector<std::string> lines;
+  selected_line = height;
+  if (height == 0 || width == 0) return lines;
+  const auto add = [&](const std::string& text) {
+    if (lines.size() < height) lines.push_back(fit(text, width, false));
+  };
+  const std::vector<TopRow> rows = top_rows(fleet, state);
+  const std::size_t at = selected_index(rows, state.selected);
+  if (!rows.empty()) state.selected = key_of(rows[at]);
+
+  add("neptune-watchdog top  " + format_rfc3339(fleet.at) + "  sort: " + sort_name(state.sort) +
+      (state.text_filter.empty() ? "" : "  text: /" + flat(state.text_filter) + "/") +
+      (state.endpoint_filter.empty() ? "" : "  endpoint: " + flat(state.endpoint_filter)));
+  if (!fleet.pause.empty()) add("!! " + flat(fleet.pause));
+
+  if (state.mode == TopState::Mode::details && !rows.empty()) {
+    const TopRow& r = rows[at];
+    const LiveQuery& q = r.query;
+    add("");
+    add("query " + flat(q.id) + " on " + flat(r.endpoint) + " (" +
+        std::string(to_string(r.language)) + "), " + (q.queued ? "queued " : "running ") +
+        short_duration(q.queued ? q.waited_ms : q.elapsed_ms));
+    add("rule: " + (q.rule.empty() ? std::string("none") : flat(q.rule)) +
+        ", verdict: " + std::string(to_string(q.verdict)) +
+        (q.limit_ms ? ", limit " + short_duration(*q.limit_ms) : std::string()) + ", acts in " +
+        left_of(q));
+    add("reason: " + flat(q.reason));
+    if (!q.fingerprint.empty()) add("fingerprint: " + q.fingerprint);
+    add("text:");
+    const std::string text = flat(q.text);
+    // The whole text, wrapped at the width (by bytes of whole characters).
+    std::size_t start = 0;
+    while (start < text.size() && lines.size() + 1 < height) {
+      const std::string piece = fit(text.substr(start), width, false);
+      add(piece);
+      start += piece.size();
+    }
+    while (lines.size() + 1 < height) lines.emplace_back();
+    lines.push_back(fit("any key: back to the list", width, false));
+    return lines;
+  }
+
+  // One line per instance, at most a third of the screen.
+  const std::size_t header_room = std::max<std::size_t>(1, height / 3);
+  std::size_t shown = 0;
+  for (const LiveInstance& in : fleet.instances) {
+    if (!state.endpoint_filter.empty() && in.endpoint != state.endpoint_filter) continue;
+    if (shown + 1 == header_room && fleet.instances.size() > header_room) {
+      add("... " + std::to_string(fleet.instances.size() - shown) +
+          " more instances ('e' picks one)");
+      break;
+    }
+    std::int64_t running = 0, queued = 0, oldest = 0;
+    for (const LiveQuery& q : in.queries) {
+      ++(q.queued ? queued : running);
+      oldest = std::max(oldest, std::max(q.elapsed_ms, q.waited_ms));
+    }
+    std::string poll = "no poll yet";
+    if (in.polled_at)
+      poll = "polled " +
+             short_duration(std::max<std::int64_t>(
+                 0, std::chrono::duration_cast<std::chrono::milliseconds>(fleet.at - *in.polled_at)
+                        .count())) +
+             " ago";
+    add(flat(in.endpoint) + "/" + std::string(to_string(in.language)) + ": " +
+        std::to_string(running) + " running, " + std::to_string(queued) + " queued, oldest " +
+        short_duration(oldest) + ", " + poll + ", " + std::to_string(in.failed_polls) + " errors" +
+        (in.last_error.empty() ? "" : " (" + flat(in.last_error) + ")"));
+    ++shown;
+  }
+  add(fit("ENDPOINT", 11) + " " + fit("QUERY", 8) + " " + fit("STATE", 7) + " " + fit("AGE", 6) +
+      " " + fit("OF LIMIT", 10) + " " + fit("LEFT", 6) + " " + fit("RULE", 10) + " TEXT");
+  const std::size_t room = height > lines.size() + 1 ? height - lines.size() - 1 : 0;
+  if (room > 0) {
+    if (at < state.first) state.first = at;
+    if (at >= state.first + room) state.first = at - room + 1;
+    if (state.first > 0 && state.first + room > rows.size())
+      state.first = rows.size() > room ? rows.size() - room : 0;
+  }
+  for (std::size_t i = state.first; i < rows.size() && i < state.first + room; ++i) {
+    const LiveQuery& q = rows[i].query;
+    const std::string rule = q.verdict == Verdict::protected_query ? "protected"
+                             : q.rule.empty()                      ? "-"
+                                                                   : flat(q.rule);
+    if (i == at) selected_line = lines.size();
+    add(fit(flat(rows[i].endpoint), 11) + " " + fit(flat(q.id), 8) + " " +
+        fit(q.queued ? "queued" : "running", 7) + " " +
+        fit(short_duration(q.queued ? q.waited_ms : q.elapsed_ms), 6) + " " + bar(q, 8) + " " +
+        fit(left_of(q), 6) + " " + fit(rule, 10) + " " + flat(q.text));
+  }
+  if (rows.empty()) add(fleet.instances.empty() ? "(no instance polled yet)" : "(no query)");
+  while (lines.size() + 1 < height) lines.emplace_back();
+  std::string last;
+  if (state.mode == TopState::Mode::filter)
+    last = "filter text: " + flat(state.input) + "_   (Enter: apply, Esc: back)";
+  else if (state.mode == TopState::Mode::confirm && !rows.empty())
+    last = "cancel query " + flat(rows[at].query.id) + " on " + flat(rows[at].endpoint) + "? (y/n)";
+  else if (!state.message.empty())
+    last = flat(state.message);
+  else
+    last = std::to_string(rows.size()) +
+           " queries  arrows: select  Enter: details  /: filter  e: endpoint  s: sort  c: "
+           "cancel  q: quit";
+  lines.push_back(fit(last, width, false));
+  return lines;
+}
+
+}  // namespace nw
