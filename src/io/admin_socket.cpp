@@ -203,6 +203,10 @@ void AdminSocketServer::accept_loop() {
     c.fd = fd;
     c.thread = std::thread([this, &c] {
       serve(c);
+      // The peer sees the end now (its read returns, its writes fail); the descriptor is
+      // closed by reap(), after the join, so that no other thread can be handed its number
+      // while stop() may still shut it down.
+      ::shutdown(c.fd, SHUT_RDWR);
       c.done = true;
     });
   }
