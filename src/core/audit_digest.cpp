@@ -8,6 +8,7 @@
 #include "nw/core/duration.h"
 #include "nw/core/fingerprint.h"
 #include "nw/core/rfc3339.h"
+#include "nw/core/text_columns.h"
 
 namespace nw {
 namespace {
@@ -38,24 +39,6 @@ std::string thousands(std::uint64_t n) {
   for (std::size_t i = 0; i < digits.size(); ++i) {
     if (i != 0 && (digits.size() - i) % 3 == 0) out += ',';
     out += digits[i];
-  }
-  return out;
-}
-
-// Runs of whitespace (a query's line breaks and indentation) as one space, so that the example
-// reads on one line instead of as escaped line breaks.
-std::string one_line(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  bool space = false;
-  for (const char c : text) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
   }
   return out;
 }
@@ -298,7 +281,7 @@ std::string format_digest_text(const Digest& digest, const DigestSources& source
     line(std::string(kIndent) + "endpoints (" + std::to_string(e.endpoints.size()) +
          "): " + names_text(e.endpoints) + "; rules (" + std::to_string(e.rules.size()) +
          "): " + names_text(e.rules));
-    line(std::string(kIndent) + terminal_safe(one_line(e.example)));
+    line(std::string(kIndent) + terminal_line(e.example));
   }
   return out;
 }

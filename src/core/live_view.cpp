@@ -6,6 +6,7 @@
 #include "nw/core/audit_record.h"
 #include "nw/core/fingerprint.h"
 #include "nw/core/rfc3339.h"
+#include "nw/core/text_columns.h"
 
 namespace nw {
 
@@ -61,32 +62,6 @@ namespace nw {
 
 namespace {
 
-std::string cut(std::string text, std::size_t width) {
-  if (width == 0) return text;
-  // Whole UTF-8 characters: count the bytes that start one.
-  std::size_t chars = 0, i = 0;
-  for (; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      if (chars == width) break;
-      ++chars;
-    }
-  }
-  text.resize(i);
-  return text;
-}
-
-std::string one_line(const std::string& text) {
-  std::string out = printable(text, 2000);
-  // printable() escapes controls; runs of blanks become one, so a query fits a row.
-  std::string collapsed;
-  collapsed.reserve(out.size());
-  for (char c : out) {
-    if (c == ' ' && !collapsed.empty() && collapsed.back() == ' ') continue;
-    collapsed += c;
-  }
-  return collapsed;
-}
-
 std::string padded(const std::string& text, std::size_t width) {
   return text.size() >= width ? text + " " : text + std::string(width - text.size() + 1, ' ');
 }
@@ -109,7 +84,9 @@ std::string short_duration(std::int64_t ms) {
 
 std::string format_live_text(const LiveFleet& fleet, std::size_t width) {
   std::string out;
-  const auto line = [&](const std::string& text) { out += cut(text, width) + "\n"; };
+  const auto line = [&](const std::string& text) {
+    out += (width ? fit_columns(text, width) : text) + "\n";
+  };
   line("neptune-watchdog at " + format_rfc3339(fleet.at) + ", config version " +
        fleet.config_version +
        (fleet.temporary_protections
@@ -149,11 +126,11 @@ std::string format_live_text(const LiveFleet& fleet, std::size_t width) {
       const std::string rule = q.verdict == Verdict::protected_query ? "(protected)"
                                : q.rule.empty()                      ? "-"
                                                                      : q.rule;
-      line("  " + padded(cut(printable(q.id, 64), 10), 10) +
+      line("  " + padded(fit_columns(terminal_line(q.id), 10), 10) +
            padded(q.queued ? "queued" : "running", 7) +
            padded(short_duration(q.queued ? q.waited_ms : q.elapsed_ms), 7) +
            padded(q.limit_ms ? short_duration(*q.limit_ms) : "-", 7) + padded(acts, 7) +
-           padded(cut(printable(rule, 64), 14), 14) + one_line(q.text));
+           padded(fit_columns(terminal_line(rule), 14), 14) + terminal_line(q.text));
     }
   }
   return out;

@@ -4,6 +4,7 @@
 
 #include "nw/core/audit_record.h"
 #include "nw/core/rfc3339.h"
+#include "nw/core/text_columns.h"
 
 namespace nw {
 
@@ -11,31 +12,6 @@ namespace {
 
 std::string key_of(const TopRow& row) {
   return row.endpoint + '\n' + std::string(to_string(row.language)) + '\n' + row.query.id;
-}
-
-// At most `width` characters (UTF-8), padded with blanks to exactly `width` when `pad`.
-std::string fit(const std::string& text, std::size_t width, bool pad = true) {
-  std::size_t chars = 0, i = 0;
-  for (; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
-    if (chars == width) break;
-    ++chars;
-  }
-  std::string out = text.substr(0, i);
-  if (pad && chars < width) out.append(width - chars, ' ');
-  return out;
-}
-
-// One line of text from the wire: terminal controls escaped, blanks collapsed.
-std::string flat(const std::string& text) {
-  std::string safe = printable(text, 4000);
-  std::string out;
-  out.reserve(safe.size());
-  for (char c : safe) {
-    if (c == ' ' && !out.empty() && out.back() == ' ') continue;
-    out += c;
-  }
-  return out;
 }
 
 std::string bar(const LiveQuery& q, std::size_t width) {
@@ -211,41 +187,41 @@ std::vector<std::string> render_top(const LiveFleet& fleet, TopState& state, std
   selected_line = height;
   if (height == 0 || width == 0) return lines;
   const auto add = [&](const std::string& text) {
-    if (lines.size() < height) lines.push_back(fit(text, width, false));
+    if (lines.size() < height) lines.push_back(fit_columns(text, width, false));
   };
   const std::vector<TopRow> rows = top_rows(fleet, state);
   const std::size_t at = selected_index(rows, state.selected);
   if (!rows.empty()) state.selected = key_of(rows[at]);
 
   add("neptune-watchdog top  " + format_rfc3339(fleet.at) + "  sort: " + sort_name(state.sort) +
-      (state.text_filter.empty() ? "" : "  text: /" + flat(state.text_filter) + "/") +
-      (state.endpoint_filter.empty() ? "" : "  endpoint: " + flat(state.endpoint_filter)));
-  if (!fleet.pause.empty()) add("!! " + flat(fleet.pause));
+      (state.text_filter.empty() ? "" : "  text: /" + terminal_line(state.text_filter) + "/") +
+      (state.endpoint_filter.empty() ? "" : "  endpoint: " + terminal_line(state.endpoint_filter)));
+  if (!fleet.pause.empty()) add("!! " + terminal_line(fleet.pause));
 
   if (state.mode == TopState::Mode::details && !rows.empty()) {
     const TopRow& r = rows[at];
     const LiveQuery& q = r.query;
     add("");
-    add("query " + flat(q.id) + " on " + flat(r.endpoint) + " (" +
+    add("query " + terminal_line(q.id) + " on " + terminal_line(r.endpoint) + " (" +
         std::string(to_string(r.language)) + "), " + (q.queued ? "queued " : "running ") +
         short_duration(q.queued ? q.waited_ms : q.elapsed_ms));
-    add("rule: " + (q.rule.empty() ? std::string("none") : flat(q.rule)) +
+    add("rule: " + (q.rule.empty() ? std::string("none") : terminal_line(q.rule)) +
         ", verdict: " + std::string(to_string(q.verdict)) +
         (q.limit_ms ? ", limit " + short_duration(*q.limit_ms) : std::string()) + ", acts in " +
         left_of(q));
-    add("reason: " + flat(q.reason));
+    add("reason: " + terminal_line(q.reason));
     if (!q.fingerprint.empty()) add("fingerprint: " + q.fingerprint);
     add("text:");
-    const std::string text = flat(q.text);
+    const std::string text = terminal_line(q.text);
     // The whole text, wrapped at the width (by bytes of whole characters).
     std::size_t start = 0;
     while (start < text.size() && lines.size() + 1 < height) {
-      const std::string piece = fit(text.substr(start), width, false);
+      const std::string piece = fit_columns(text.substr(start), width, false);
       add(piece);
       start += piece.size();
     }
     while (lines.size() + 1 < height) lines.emplace_back();
-    lines.push_back(fit("any key: back to the list", width, false));
+    lines.push_back(fit_columns("any key: back to the list", width, false));
     return lines;
   }
 
@@ -271,14 +247,16 @@ std::vector<std::string> render_top(const LiveFleet& fleet, TopState& state, std
                  0, std::chrono::duration_cast<std::chrono::milliseconds>(fleet.at - *in.polled_at)
                         .count())) +
              " ago";
-    add(flat(in.endpoint) + "/" + std::string(to_string(in.language)) + ": " +
+    add(terminal_line(in.endpoint) + "/" + std::string(to_string(in.language)) + ": " +
         std::to_string(running) + " running, " + std::to_string(queued) + " queued, oldest " +
         short_duration(oldest) + ", " + poll + ", " + std::to_string(in.failed_polls) + " errors" +
-        (in.last_error.empty() ? "" : " (" + flat(in.last_error) + ")"));
+        (in.last_error.empty() ? "" : " (" + terminal_line(in.last_error) + ")"));
     ++shown;
   }
-  add(fit("ENDPOINT", 11) + " " + fit("QUERY", 8) + " " + fit("STATE", 7) + " " + fit("AGE", 6) +
-      " " + fit("OF LIMIT", 10) + " " + fit("LEFT", 6) + " " + fit("RULE", 10) + " TEXT");
+  add(fit_columns("ENDPOINT", 11, true) + " " + fit_columns("QUERY", 8, true) + " " +
+      fit_columns("STATE", 7, true) + " " + fit_columns("AGE", 6, true) + " " +
+      fit_columns("OF LIMIT", 10, true) + " " + fit_columns("LEFT", 6, true) + " " +
+      fit_columns("RULE", 10, true) + " TEXT");
   const std::size_t room = height > lines.size() + 1 ? height - lines.size() - 1 : 0;
   if (room > 0) {
     if (at < state.first) state.first = at;
@@ -290,27 +268,30 @@ std::vector<std::string> render_top(const LiveFleet& fleet, TopState& state, std
     const LiveQuery& q = rows[i].query;
     const std::string rule = q.verdict == Verdict::protected_query ? "protected"
                              : q.rule.empty()                      ? "-"
-                                                                   : flat(q.rule);
+                                                                   : terminal_line(q.rule);
     if (i == at) selected_line = lines.size();
-    add(fit(flat(rows[i].endpoint), 11) + " " + fit(flat(q.id), 8) + " " +
-        fit(q.queued ? "queued" : "running", 7) + " " +
-        fit(short_duration(q.queued ? q.waited_ms : q.elapsed_ms), 6) + " " + bar(q, 8) + " " +
-        fit(left_of(q), 6) + " " + fit(rule, 10) + " " + flat(q.text));
+    add(fit_columns(terminal_line(rows[i].endpoint), 11, true) + " " +
+        fit_columns(terminal_line(q.id), 8, true) + " " +
+        fit_columns(q.queued ? "queued" : "running", 7, true) + " " +
+        fit_columns(short_duration(q.queued ? q.waited_ms : q.elapsed_ms), 6, true) + " " +
+        bar(q, 8) + " " + fit_columns(left_of(q), 6, true) + " " + fit_columns(rule, 10, true) +
+        " " + terminal_line(q.text));
   }
   if (rows.empty()) add(fleet.instances.empty() ? "(no instance polled yet)" : "(no query)");
   while (lines.size() + 1 < height) lines.emplace_back();
   std::string last;
   if (state.mode == TopState::Mode::filter)
-    last = "filter text: " + flat(state.input) + "_   (Enter: apply, Esc: back)";
+    last = "filter text: " + terminal_line(state.input) + "_   (Enter: apply, Esc: back)";
   else if (state.mode == TopState::Mode::confirm && !rows.empty())
-    last = "cancel query " + flat(rows[at].query.id) + " on " + flat(rows[at].endpoint) + "? (y/n)";
+    last = "cancel query " + terminal_line(rows[at].query.id) + " on " +
+           terminal_line(rows[at].endpoint) + "? (y/n)";
   else if (!state.message.empty())
-    last = flat(state.message);
+    last = terminal_line(state.message);
   else
     last = std::to_string(rows.size()) +
            " queries  arrows: select  Enter: details  /: filter  e: endpoint  s: sort  c: "
            "cancel  q: quit";
-  lines.push_back(fit(last, width, false));
+  lines.push_back(fit_columns(last, width, false));
   return lines;
 }
 
