@@ -126,18 +126,7 @@ TEST(WebhookSink, AHangingReceiverIsCutAtTheDeadline) {
   EXPECT_LT(steady_clock::now() - start, seconds(10));  // only a guard against a hang
 }
 
-// The AWS documentation's example keys, from an injected environment only.
-std::shared_ptr<CredentialChain> example_chain() {
-  CredentialChainOptions options;
-  options.env = [](const std::string& name) -> std::optional<std::string> {
-    if (name == "AWS_ACCESS_KEY_ID") return "AKIDEXAMPLE";
-    if (name == "AWS_SECRET_ACCESS_KEY") return "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-    if (name == "AWS_EC2_METADATA_DISABLED") return "true";
-    if (name == "AWS_SHARED_CREDENTIALS_FILE" || name == "AWS_CONFIG_FILE") return "/nonexistent";
-    return std::nullopt;
-  };
-  return std::make_shared<CredentialChain>(std::move(options));
-}
+using test::example_chain;
 
 NotifyConfig topic_at(const ScriptedHttpServer& server) {
   NotifyConfig n;

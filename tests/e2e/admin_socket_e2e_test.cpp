@@ -5,6 +5,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <pwd.h>
 #include <string>
 #include <sys/socket.h>
@@ -20,6 +21,7 @@
 #include "e2e/e2e_support.h"
 #include "nw/io/admin_socket.h"
 #include "support/child_process.h"
+#include "support/eventually.h"
 
 namespace nw {
 namespace {
@@ -84,13 +86,8 @@ std::vector<Poco::JSON::Object::Ptr> admin_records(const Workspace& ws) {
 }
 
 // Waits until `done` holds, up to 15 s.
-template <typename Done>
-bool eventually(Done done) {
-  for (int i = 0; i < 150; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  return done();
+bool eventually(const std::function<bool()>& done) {
+  return test::eventually(done, milliseconds(15000));
 }
 
 TEST(AdminSocketEndToEnd, StatusShowsEachQueryWithItsRuleAndTimeToAction) {

@@ -1,16 +1,34 @@
 #pragma once
-// What the credential tests share: a private temporary folder for AWS files and scripts, STS's
-// error document, and the decoding of an AWS Query form.
+// What the credential tests share: a chain of example keys, a private temporary folder for AWS
+// files and scripts, STS's error document, and the decoding of an AWS Query form.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
 #include <Poco/URI.h>
 
+#include "nw/io/credentials.h"
+
 namespace nw::test {
+
+// A credential chain that finds the AWS documentation's example keys in an injected
+// environment, and nothing anywhere else (no files, no instance metadata).
+inline std::shared_ptr<CredentialChain> example_chain() {
+  CredentialChainOptions options;
+  options.env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "AWS_ACCESS_KEY_ID") return "AKIDEXAMPLE";
+    if (name == "AWS_SECRET_ACCESS_KEY") return "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    if (name == "AWS_EC2_METADATA_DISABLED") return "true";
+    if (name == "AWS_SHARED_CREDENTIALS_FILE" || name == "AWS_CONFIG_FILE") return "/nonexistent";
+    return std::nullopt;
+  };
+  return std::make_shared<CredentialChain>(std::move(options));
+}
 
 // Removed with everything in it when the test ends.
 class TempDir {
