@@ -280,16 +280,19 @@ inline std::string joined(const std::vector<std::string>& lines) {
 // A run of neptune-watchdog that ends by itself (a subcommand, --digest, --test-matching).
 struct CommandRun {
   std::optional<int> code;  // nullopt: still running after the timeout (then killed)
-  std::string out;
+  std::string out;          // the lines joined, each with its newline
   std::string err;
+  std::vector<std::string> out_lines, err_lines;
 };
 inline CommandRun run_watchdog(const std::vector<std::string>& args,
                                std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
   test::ChildProcess command(NW_WATCHDOG_BIN, args);
   CommandRun run;
   run.code = command.wait_exit(timeout);
-  run.out = joined(command.stdout_lines());
-  run.err = joined(command.stderr_lines());
+  run.out_lines = command.stdout_lines();
+  run.err_lines = command.stderr_lines();
+  run.out = joined(run.out_lines);
+  run.err = joined(run.err_lines);
   return run;
 }
 

@@ -40,10 +40,9 @@ struct Outcome {
 };
 
 Outcome run(const std::vector<std::string>& args) {
-  ChildProcess watchdog(NW_WATCHDOG_BIN, args);
-  const auto code = watchdog.wait_exit(kWait);
-  if (!code) ADD_FAILURE() << "neptune-watchdog did not exit";
-  return {code.value_or(-1), watchdog.stdout_lines(), watchdog.stderr_lines()};
+  const e2e::CommandRun r = e2e::run_watchdog(args, kWait);
+  if (!r.code) ADD_FAILURE() << "neptune-watchdog did not exit";
+  return {r.code.value_or(-1), r.out_lines, r.err_lines};
 }
 
 // The shipped production example does what its comments say, on reads, writes that start
