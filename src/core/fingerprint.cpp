@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,18 +29,83 @@ enum class Kind : std::uint8_t {
   dot,
   op,       // any other punctuation, runs merged ("->", "<=", "=~")
   dropped,  // part of a bytecode value taken whole by the placeholder before it: not written
+  start,    // what emit() has before the first token (never a token)
 };
+constexpr std::size_t kKinds = static_cast<std::size_t>(Kind::start) + 1;
 
 struct Token {
   // Built in place, field by field: a Token assembled on the stack and copied in costs a
   // stalled load per token (its fields are stored in pieces, then read back as one word).
-  Token(Kind k, std::uint32_t b, std::uint32_t s) : kind(k), begin(b), size(s) {}
+  // Trivial to default-construct, so that the storage for a long text's tokens is not written
+  // before they are.
+  Token() = default;
+  Token(Kind k, std::uint32_t b, std::uint32_t s)
+      : kind(k), triple(false), many(false), holds_call(false), begin(b), size(s) {}
   Kind kind;
-  bool triple = false;      // a string between ''' or """
-  bool many = false;        // a `?+` read again: a run of literals already
-  bool holds_call = false;  // an open bracket with a `(` inside, at any depth
-  std::uint32_t begin;      // into the text
+  bool triple;          // a string between ''' or """
+  bool many;            // a `?+` read again: a run of literals already
+  bool holds_call;      // an open bracket with a `(` inside, at any depth
+  std::uint32_t begin;  // into the text
   std::uint32_t size;
+};
+
+// The tokens of the text being normalised, in per-thread storage sized before tokenizing: a
+// text of n bytes has at most n tokens (each is at least one byte long, but for an empty
+// string, whose quotes are two), so a token is stored with no check for room.
+class TokenList {
+ public:
+  TokenList(std::unique_ptr<Token[]>& storage, std::size_t& capacity, std::size_t text_size) {
+    if (capacity < text_size + 1) {
+      storage.reset(new Token[text_size + 1]);  // not initialised: written as tokens come
+      capacity = text_size + 1;
+    }
+    data_ = storage.get();
+#ifndef NDEBUG
+    capacity_ = capacity;
+#endif
+  }
+  void push(Kind kind, std::size_t begin, std::size_t end) {
+    assert(size_ < capacity_);
+    new (data_ + size_++)
+        Token(kind, static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end - begin));
+  }
+  void push_back(const Token& t) {
+    assert(size_ < capacity_);
+    data_[size_++] = t;
+  }
+  void pop_back() {
+    --size_;
+  }
+  // Tokens for which `drop` is true are taken out, the others keep their order.
+  template <typename Drop>
+  void remove_if(Drop drop) {
+    size_ = static_cast<std::size_t>(std::remove_if(data_, data_ + size_, drop) - data_);
+  }
+  std::size_t size() const {
+    return size_;
+  }
+  bool empty() const {
+    return size_ == 0;
+  }
+  Token& back() {
+    return data_[size_ - 1];
+  }
+  const Token& back() const {
+    return data_[size_ - 1];
+  }
+  Token& operator[](std::size_t k) {
+    return data_[k];
+  }
+  const Token& operator[](std::size_t k) const {
+    return data_[k];
+  }
+
+ private:
+  Token* data_;
+  std::size_t size_ = 0;
+#ifndef NDEBUG
+  std::size_t capacity_;
+#endif
 };
 
 constexpr bool is_space(unsigned char c) {
@@ -124,39 +192,72 @@ constexpr std::string_view kSparqlKeywords[] = {
     "service",  "silent",    "to",     "union",    "using",  "values",  "where",   "with",
     "undef",    "separator"};
 
-// A set of words, looked up by a hash of their size and first and last letters: this runs
-// for every word and every Gremlin call of every query, so a lookup compares at most a
-// couple of candidates instead of scanning a list.
-class WordSet {
+// A set of words of up to 16 bytes, each with a tag, in a table built at compile time and
+// looked up by a hash of the word's size and first and last letters (open addressing, at most
+// half full): this runs for every word and every Gremlin call of every query, so a lookup
+// compares a candidate or two, each with one fixed-size memcmp (a couple of loads).
+class WordTable {
  public:
-  template <std::size_t N>
-  explicit WordSet(const std::string_view (&words)[N]) {
-    for (std::string_view w : words) buckets_[bucket(w)].push_back(w);
+  static constexpr std::size_t kMaxSize = 16;
+  // A word to look up: copied into 16 zero-padded bytes (folded to lower case for the
+  // languages whose keywords ignore case).
+  struct Key {
+    char bytes[kMaxSize];
+    std::size_t size;
+  };
+
+  constexpr WordTable() : slots_{} {}
+
+  // Adds `word` (1 to 16 bytes) with `tag` (not 0), or sets the tag of a word held already.
+  constexpr void add(std::string_view word, std::uint8_t tag) {
+    std::size_t k = slot(word.size(), word.front(), word.back());
+    for (; slots_[k].size != 0; k = (k + 1) & (kSlots - 1))
+      if (std::string_view(slots_[k].bytes, slots_[k].size) == word) {
+        slots_[k].tag = tag;
+        return;
+      }
+    if (word.empty() || word.size() > kMaxSize || 2 * ++count_ > kSlots)
+      throw "a word of 1 to 16 bytes, in a table at most half full";  // at compile time
+    for (std::size_t i = 0; i < word.size(); ++i) slots_[k].bytes[i] = word[i];
+    slots_[k].size = static_cast<std::uint8_t>(word.size());
+    slots_[k].tag = tag;
   }
-  bool contains(std::string_view word) const {
-    if (word.empty()) return false;
-    for (std::string_view w : buckets_[bucket(word)])
-      if (w.size() == word.size() && std::memcmp(w.data(), word.data(), w.size()) == 0) return true;
-    return false;
-  }
-  // The same, ignoring case (the set's words are lower case).
-  bool contains_folded(std::string_view word) const {
-    if (word.size() > 16) return false;
-    char buffer[16];
-    for (std::size_t i = 0; i < word.size(); ++i) buffer[i] = lower(word[i]);
-    return contains(std::string_view(buffer, word.size()));
+
+  // The tag of `key`'s word, or 0 when the set does not hold it.
+  std::uint8_t find(const Key& key) const {
+    if (key.size == 0) return 0;
+    for (std::size_t k = slot(key.size, key.bytes[0], key.bytes[key.size - 1]);;
+         k = (k + 1) & (kSlots - 1)) {
+      const Slot& s = slots_[k];
+      if (s.size == 0) return 0;
+      if (s.size == key.size && std::memcmp(s.bytes, key.bytes, kMaxSize) == 0) return s.tag;
+    }
   }
 
  private:
-  static std::size_t bucket(std::string_view w) {
-    if (w.empty()) return 0;
-    return (w.size() * 31 + static_cast<unsigned char>(w.front()) * 7 +
-            static_cast<unsigned char>(w.back())) &
-           (kBuckets - 1);
+  static constexpr std::size_t kSlots = 128;
+  struct Slot {
+    char bytes[kMaxSize];  // zero-padded
+    std::uint8_t size;     // 0: empty
+    std::uint8_t tag;
+  };
+  static constexpr std::size_t slot(std::size_t size, char first, char last) {
+    return (size * 31 + static_cast<unsigned char>(first) * 7 + static_cast<unsigned char>(last)) &
+           (kSlots - 1);
   }
-  static constexpr std::size_t kBuckets = 128;
-  std::array<std::vector<std::string_view>, kBuckets> buckets_;
+  Slot slots_[kSlots];
+  std::size_t count_ = 0;
 };
+
+// `word` as a key of a WordTable, folded to lower case if `fold`; false when it is longer than
+// any word of a table.
+bool make_key(std::string_view word, bool fold, WordTable::Key& key) {
+  if (word.size() > WordTable::kMaxSize) return false;
+  std::memset(key.bytes, 0, WordTable::kMaxSize);
+  for (std::size_t i = 0; i < word.size(); ++i) key.bytes[i] = fold ? lower(word[i]) : word[i];
+  key.size = word.size();
+  return true;
+}
 
 // Gremlin steps and predicates whose every argument is a value.
 constexpr std::string_view kGremlinValueCalls[] = {"E",
@@ -204,7 +305,8 @@ using Range = std::pair<std::size_t, std::size_t>;  // [begin, end) token indexe
 // The normaliser's working memory, kept per thread from one query to the next: a query costs
 // no allocation but that of its normalised text once these have grown to its size.
 struct Scratch {
-  std::vector<Token> tokens;
+  std::unique_ptr<Token[]> tokens;
+  std::size_t token_capacity = 0;
   std::vector<Frame> frames;
   std::vector<std::uint32_t> arg_starts;  // after each comma of the open frames
   std::vector<Range> args;                // the arguments of the frame being judged
@@ -214,7 +316,10 @@ struct Scratch {
   // What a megabyte of text made them grow to is given back, not kept for the thread's life.
   void trim() {
     constexpr std::size_t kKeep = 1 << 16;
-    if (tokens.capacity() > kKeep) std::vector<Token>().swap(tokens);
+    if (token_capacity > kKeep) {
+      tokens.reset();
+      token_capacity = 0;
+    }
     if (frames.capacity() > kKeep) std::vector<Frame>().swap(frames);
     if (arg_starts.capacity() > kKeep) std::vector<std::uint32_t>().swap(arg_starts);
     if (args.capacity() > kKeep) std::vector<Range>().swap(args);
@@ -223,21 +328,64 @@ struct Scratch {
   }
 };
 
-const WordSet& cypher_keywords() {
-  static const WordSet set(kCypherKeywords);
-  return set;
+constexpr bool wordish(Kind k) {
+  return k == Kind::word || k == Kind::keyword || k == Kind::function || k == Kind::placeholder ||
+         k == Kind::string || k == Kind::param || k == Kind::iri;
 }
-const WordSet& sparql_keywords() {
-  static const WordSet set(kSparqlKeywords);
-  return set;
+
+// One blank between two words and around keywords; none elsewhere (nor before the first
+// token). A table: this is asked between every two tokens.
+constexpr std::array<std::array<bool, kKinds>, kKinds> kBlankBetween = [] {
+  std::array<std::array<bool, kKinds>, kKinds> table{};
+  for (std::size_t a = 0; a + 1 < kKinds; ++a) {
+    for (std::size_t b = 0; b + 1 < kKinds; ++b) {
+      const auto prev = static_cast<Kind>(a);
+      const auto next = static_cast<Kind>(b);
+      table[a][b] = (wordish(prev) && wordish(next)) ||
+                    (prev == Kind::keyword && next != Kind::comma && next != Kind::close &&
+                     next != Kind::dot) ||
+                    (next == Kind::keyword && prev != Kind::open && prev != Kind::dot);
+    }
+  }
+  return table;
+}();
+
+template <std::size_t N>
+constexpr WordTable keyword_table(const std::string_view (&words)[N]) {
+  WordTable table;
+  for (std::string_view w : words) table.add(w, 1);
+  return table;
 }
-const WordSet& gremlin_value_calls() {
-  static const WordSet set(kGremlinValueCalls);
-  return set;
+constexpr WordTable kCypherKeywordTable = keyword_table(kCypherKeywords);
+constexpr WordTable kSparqlKeywordTable = keyword_table(kSparqlKeywords);
+
+// What a Gremlin call's arguments are, by the name of the step or predicate.
+enum GremlinCall : std::uint8_t {
+  kNamesOnly = 0,     // names, kept (any call not in the table)
+  kValues = 1,        // kGremlinValueCalls: values, each replaced
+  kListOfValues = 2,  // kGremlinListCalls: values, and one alone is a list of one
+  kHas = 3,           // has(..., value): the last of two or more is a value
+  kProperty = 4,      // property([cardinality,] key, value, key, value, ...)
+};
+constexpr WordTable kGremlinCallTable = [] {
+  WordTable table;
+  for (std::string_view w : kGremlinValueCalls) table.add(w, kValues);
+  for (std::string_view w : kGremlinListCalls) table.add(w, kListOfValues);
+  table.add("has", kHas);
+  table.add("property", kProperty);
+  return table;
+}();
+
+GremlinCall gremlin_call(std::string_view callee) {
+  WordTable::Key key;
+  return make_key(callee, false, key) ? static_cast<GremlinCall>(kGremlinCallTable.find(key))
+                                      : kNamesOnly;
 }
-const WordSet& gremlin_list_calls() {
-  static const WordSet set(kGremlinListCalls);
-  return set;
+
+// Whether `word` is a keyword of `table`, whatever its case.
+bool is_keyword(const WordTable& table, std::string_view word) {
+  WordTable::Key key;
+  return make_key(word, true, key) && table.find(key) != 0;
 }
 
 class Normaliser {
@@ -245,34 +393,26 @@ class Normaliser {
   Normaliser(Language language, std::string_view text, Scratch& scratch)
       : language_(language),
         text_(text),
-        tokens_(scratch.tokens),
+        tokens_(scratch.tokens, scratch.token_capacity, text.size()),
         frames_(scratch.frames),
         arg_starts_(scratch.arg_starts),
         args_(scratch.args),
         closes_(scratch.closes),
         out_(scratch.out) {
-    tokens_.clear();
     frames_.clear();
     arg_starts_.clear();
     args_.clear();
-    // At most one token per byte: reserved once, so that the vector never moves (pages of a
-    // large reservation that are not written are not even mapped).
-    tokens_.reserve(text.size() + 1);
     std::size_t first = 0;
     while (first < text.size() && is_space(static_cast<unsigned char>(text[first]))) ++first;
     bytecode_ = language == Language::gremlin && text.substr(first, 2) == "[[";
-    if (bytecode_) {
-      closes_.clear();
-      closes_.resize(text.size() + 1);
-    }
+    // Only grown: an entry is read only for a bracket closed before (see take_value_whole),
+    // so what an earlier query left in it is never seen.
+    if (bytecode_ && closes_.size() < text.size() + 1) closes_.resize(text.size() + 1);
   }
 
   Fingerprint run() {
     tokenize();
-    if (dropped_)
-      tokens_.erase(std::remove_if(tokens_.begin(), tokens_.end(),
-                                   [](const Token& t) { return t.kind == Kind::dropped; }),
-                    tokens_.end());
+    if (dropped_) tokens_.remove_if([](const Token& t) { return t.kind == Kind::dropped; });
     Fingerprint out;
     out.text = emit();
     out.hash = murmur_hash64a(out.text, kFingerprintSeed);
@@ -284,10 +424,7 @@ class Normaliser {
     return i < text_.size() ? static_cast<unsigned char>(text_[i]) : 0;
   }
   std::string_view slice(const Token& t) const { return text_.substr(t.begin, t.size); }
-  void push(Kind kind, std::size_t begin, std::size_t end) {
-    tokens_.emplace_back(kind, static_cast<std::uint32_t>(begin),
-                         static_cast<std::uint32_t>(end - begin));
-  }
+  void push(Kind kind, std::size_t begin, std::size_t end) { tokens_.push(kind, begin, end); }
   bool sparql() const { return language_ == Language::sparql; }
   // `//` and `/* */` are comments (openCypher, Gremlin's Groovy form).
   bool comments_with_slash() const { return !sparql() && !bytecode_; }
@@ -526,8 +663,8 @@ class Normaliser {
       push(followed_by_paren(j) ? Kind::function : Kind::word, i, j);
     } else if (iequals(w, "true") || iequals(w, "false")) {
       push(Kind::placeholder, i, j);
-    } else if ((language_ == Language::opencypher && cypher_keywords().contains_folded(w)) ||
-               (sparql() && sparql_keywords().contains_folded(w))) {
+    } else if ((language_ == Language::opencypher && is_keyword(kCypherKeywordTable, w)) ||
+               (sparql() && is_keyword(kSparqlKeywordTable, w))) {
       push(Kind::keyword, i, j);
     } else if (!gremlin() && followed_by_paren(j) && w.find(':') == std::string_view::npos) {
       push(Kind::function, i, j);  // function names ignore case too
@@ -624,9 +761,8 @@ class Normaliser {
 
   // Which arguments of a Gremlin call are values (replaced) and which name things (kept).
   void judge_gremlin_call(const Frame& frame, std::size_t end) {
-    const std::string_view callee = slice(tokens_[frame.open - 1]);
-    const bool all_values = gremlin_value_calls().contains(callee);
-    if (!all_values && callee != "has" && callee != "property") return;  // names only
+    const GremlinCall call = gremlin_call(slice(tokens_[frame.open - 1]));
+    if (call == kNamesOnly) return;
     collect_args(frame, end);
     const auto replace = [&](std::size_t a) {
       if (a >= args_.size()) return;
@@ -635,11 +771,11 @@ class Normaliser {
       Token& t = tokens_[args_[a].first];
       if (t.kind == Kind::string) t.kind = Kind::placeholder;
     };
-    if (all_values) {
+    if (call == kValues || call == kListOfValues) {
       for (std::size_t a = 0; a < args_.size(); ++a) replace(a);
-    } else if (callee == "has") {
+    } else if (call == kHas) {
       if (args_.size() >= 2) replace(args_.size() - 1);
-    } else if (callee == "property") {
+    } else if (call == kProperty) {
       std::size_t first = 0;
       if (!args_.empty()) {
         const std::string_view last_word = slice(tokens_[args_[0].second - 1]);
@@ -698,19 +834,6 @@ class Normaliser {
     }
   }
 
-  static bool wordish(Kind k) {
-    return k == Kind::word || k == Kind::keyword || k == Kind::function || k == Kind::placeholder ||
-           k == Kind::string || k == Kind::param || k == Kind::iri;
-  }
-
-  // One blank between two words and around keywords; none elsewhere.
-  static bool blank_between(Kind prev, Kind next) {
-    if (wordish(prev) && wordish(next)) return true;
-    if (prev == Kind::keyword && next != Kind::comma && next != Kind::close && next != Kind::dot)
-      return true;
-    return next == Kind::keyword && prev != Kind::open && prev != Kind::dot;
-  }
-
   // The normalised text is written into the scratch buffer (its size kept from query to
   // query, grown ahead of each token), then copied once into a string of its length.
   class Writer {
@@ -737,6 +860,12 @@ class Normaliser {
       std::memcpy(at_, p, n);
       at_ += n;
     }
+    // The same for a short token, when 16 bytes from `p` can be read and written: one copy of
+    // a fixed size (two moves) instead of a call to memcpy.
+    void put_short(const char* p, std::size_t n) {
+      std::memcpy(at_, p, 16);
+      at_ += n;
+    }
     bool ends_with(std::string_view tail) const {
       return static_cast<std::size_t>(at_ - begin_) >= tail.size() &&
              std::memcmp(at_ - tail.size(), tail.data(), tail.size()) == 0;
@@ -752,9 +881,17 @@ class Normaliser {
     char* end_;
   };
 
-  // Room for a token is made by the caller: its size and 7 (a blank, six quotes).
-  void append(Writer& out, const Token& t) const {
-    const char* p = text_.data() + t.begin;
+  // Room for a token is made by the caller: its size and 24 (a blank, six quotes, and what
+  // put_short writes past the token).
+  static void put_token(Writer& out, const char* p, const Token& t, std::size_t text_size) {
+    if (t.size <= 16 && t.begin + 16 <= text_size)
+      out.put_short(p, t.size);
+    else
+      out.put(p, t.size);
+  }
+
+  static void append(Writer& out, const Token& t, const char* text, std::size_t text_size) {
+    const char* p = text + t.begin;
     switch (t.kind) {
       case Kind::keyword:
       case Kind::function:
@@ -785,35 +922,38 @@ class Normaliser {
           }
         }
         for (std::size_t k = 0; k < quotes; ++k) out.put(quote);
-        out.put(p, t.size);
+        put_token(out, p, t, text_size);
         for (std::size_t k = 0; k < quotes; ++k) out.put(quote);
         return;
       }
       default:
-        if (t.size == 1)
-          out.put(*p);
-        else
-          out.put(p, t.size);
+        put_token(out, p, t, text_size);
     }
   }
 
   std::string emit() const {
     Writer out(out_, text_.size());
-    Kind prev = Kind::comma;
-    bool first = true;
-    for (std::size_t i = 0; i < tokens_.size(); ++i) {
-      const Token& t = tokens_[i];
-      out.room(t.size + 7);
+    // In locals: a char written could, for the compiler, change any member, so that each
+    // would be read again after every one.
+    const Token* const tokens = &tokens_[0];
+    const std::size_t n = tokens_.size();
+    const char* const text = text_.data();
+    const std::size_t text_size = text_.size();
+    Kind prev = Kind::start;
+    for (std::size_t i = 0; i < n; ++i) {
+      const Token& t = tokens[i];
+      out.room(t.size + 24);
+      bool blank = kBlankBetween[static_cast<std::size_t>(prev)][static_cast<std::size_t>(t.kind)];
       // A `+` after a literal is set apart, or `? +x` (`1 + x`) would read as `?+` (many);
       // so is a `/` or `*` after a `/` (`a / /b/`), or it would read as a comment.
-      if (!first && (blank_between(prev, t.kind) ||
-                     (prev == Kind::placeholder && t.kind == Kind::op && text_[t.begin] == '+') ||
-                     (comments_with_slash() && t.kind == Kind::op && out.last() == '/' &&
-                      (text_[t.begin] == '/' || text_[t.begin] == '*'))))
-        out.put(' ');
-      first = false;
+      if (t.kind == Kind::op && !blank) {
+        const char c = text[t.begin];
+        blank = (prev == Kind::placeholder && c == '+') ||
+                (comments_with_slash() && out.last() == '/' && (c == '/' || c == '*'));
+      }
+      if (blank) out.put(' ');
       if (t.kind != Kind::placeholder) {
-        append(out, t);
+        append(out, t, text, text_size);
         prev = t.kind;
         continue;
       }
@@ -822,26 +962,25 @@ class Normaliser {
       std::size_t j = i;
       std::size_t count = t.many ? 2 : 1;
       while (true) {
-        if (j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::placeholder) {
+        if (j + 1 < n && tokens[j + 1].kind == Kind::placeholder) {
           j += 1;
-        } else if (j + 2 < tokens_.size() && tokens_[j + 1].kind == Kind::comma &&
-                   tokens_[j + 2].kind == Kind::placeholder) {
+        } else if (j + 2 < n && tokens[j + 1].kind == Kind::comma &&
+                   tokens[j + 2].kind == Kind::placeholder) {
           j += 2;
         } else {
           break;
         }
-        count += tokens_[j].many ? 2 : 1;
+        count += tokens[j].many ? 2 : 1;
       }
-      const bool lone_in_list = count == 1 && i > 0 && tokens_[i - 1].kind == Kind::open &&
-                                list_bracket(i - 1) && j + 1 < tokens_.size() &&
-                                tokens_[j + 1].kind == Kind::close;
+      const bool lone_in_list = count == 1 && i > 0 && tokens[i - 1].kind == Kind::open &&
+                                list_bracket(i - 1) && j + 1 < n &&
+                                tokens[j + 1].kind == Kind::close;
       out.put('?');
       if (count >= 2 || lone_in_list) out.put('+');
       prev = Kind::placeholder;
       i = j;
       // SPARQL's VALUES rows of literals, `(1 2) (3 4)`: any number of them is one row.
-      if (sparql() && j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::close &&
-          out.ends_with("(?+)(?+")) {
+      if (sparql() && j + 1 < n && tokens[j + 1].kind == Kind::close && out.ends_with("(?+)(?+")) {
         out.drop(3);
         i = j + 1;  // its `)` is written already
         prev = Kind::close;
@@ -865,14 +1004,14 @@ class Normaliser {
              (before.kind != Kind::keyword || iequals(slice(before), "in"));
     }
     return gremlin() && bracket == '(' && k > 0 && tokens_[k - 1].kind == Kind::word &&
-           gremlin_list_calls().contains(slice(tokens_[k - 1]));
+           gremlin_call(slice(tokens_[k - 1])) == kListOfValues;
   }
 
   const Language language_;
   const std::string_view text_;
   bool bytecode_ = false;
   bool dropped_ = false;  // some tokens are Kind::dropped
-  std::vector<Token>& tokens_;
+  TokenList tokens_;
   std::vector<Frame>& frames_;
   std::vector<std::uint32_t>& arg_starts_;
   std::vector<Range>& args_;
