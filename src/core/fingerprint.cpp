@@ -195,16 +195,10 @@ constexpr std::string_view kSparqlKeywords[] = {
 // A set of words of up to 16 bytes, each with a tag, in a table built at compile time and
 // looked up by a hash of the word's size and first and last letters (open addressing, at most
 // half full): this runs for every word and every Gremlin call of every query, so a lookup
-// compares a candidate or two, each with one fixed-size memcmp (a couple of loads).
+// looks at a slot or two and compares bytes only with a word of its size.
 class WordTable {
  public:
   static constexpr std::size_t kMaxSize = 16;
-  // A word to look up: copied into 16 zero-padded bytes (folded to lower case for the
-  // languages whose keywords ignore case).
-  struct Key {
-    char bytes[kMaxSize];
-    std::size_t size;
-  };
 
   constexpr WordTable() : slots_{} {}
 
@@ -223,41 +217,39 @@ class WordTable {
     slots_[k].tag = tag;
   }
 
-  // The tag of `key`'s word, or 0 when the set does not hold it.
-  std::uint8_t find(const Key& key) const {
-    if (key.size == 0) return 0;
-    for (std::size_t k = slot(key.size, key.bytes[0], key.bytes[key.size - 1]);;
-         k = (k + 1) & (kSlots - 1)) {
+  // The tag of `word`, or 0 when the set does not hold it; with `fold`, whatever its case
+  // (the set's words are lower case). Most words looked up are not in the set, and their
+  // slot is empty or holds a word of another size: no byte is compared.
+  std::uint8_t find(std::string_view word, bool fold) const {
+    if (word.empty() || word.size() > kMaxSize) return 0;
+    const char first = fold ? lower(word.front()) : word.front();
+    const char last = fold ? lower(word.back()) : word.back();
+    for (std::size_t k = slot(word.size(), first, last);; k = (k + 1) & (kSlots - 1)) {
       const Slot& s = slots_[k];
       if (s.size == 0) return 0;
-      if (s.size == key.size && std::memcmp(s.bytes, key.bytes, kMaxSize) == 0) return s.tag;
+      if (s.size == word.size() && same(s.bytes, word, fold)) return s.tag;
     }
   }
 
  private:
   static constexpr std::size_t kSlots = 128;
   struct Slot {
-    char bytes[kMaxSize];  // zero-padded
-    std::uint8_t size;     // 0: empty
+    char bytes[kMaxSize];
+    std::uint8_t size;  // 0: empty
     std::uint8_t tag;
   };
   static constexpr std::size_t slot(std::size_t size, char first, char last) {
     return (size * 31 + static_cast<unsigned char>(first) * 7 + static_cast<unsigned char>(last)) &
            (kSlots - 1);
   }
+  static bool same(const char* bytes, std::string_view word, bool fold) {
+    for (std::size_t i = 0; i < word.size(); ++i)
+      if (bytes[i] != (fold ? lower(word[i]) : word[i])) return false;
+    return true;
+  }
   Slot slots_[kSlots];
   std::size_t count_ = 0;
 };
-
-// `word` as a key of a WordTable, folded to lower case if `fold`; false when it is longer than
-// any word of a table.
-bool make_key(std::string_view word, bool fold, WordTable::Key& key) {
-  if (word.size() > WordTable::kMaxSize) return false;
-  std::memset(key.bytes, 0, WordTable::kMaxSize);
-  for (std::size_t i = 0; i < word.size(); ++i) key.bytes[i] = fold ? lower(word[i]) : word[i];
-  key.size = word.size();
-  return true;
-}
 
 // Gremlin steps and predicates whose every argument is a value.
 constexpr std::string_view kGremlinValueCalls[] = {"E",
@@ -377,22 +369,21 @@ constexpr WordTable kGremlinCallTable = [] {
 }();
 
 GremlinCall gremlin_call(std::string_view callee) {
-  WordTable::Key key;
-  return make_key(callee, false, key) ? static_cast<GremlinCall>(kGremlinCallTable.find(key))
-                                      : kNamesOnly;
+  return static_cast<GremlinCall>(kGremlinCallTable.find(callee, false));
 }
 
 // Whether `word` is a keyword of `table`, whatever its case.
 bool is_keyword(const WordTable& table, std::string_view word) {
-  WordTable::Key key;
-  return make_key(word, true, key) && table.find(key) != 0;
+  return table.find(word, true) != 0;
 }
 
+// One per language (and Gremlin's bytecode form), so that the rules that depend on it are
+// settled when compiling, not asked again at every character and token.
+template <Language kLanguage, bool kBytecode>
 class Normaliser {
  public:
-  Normaliser(Language language, std::string_view text, Scratch& scratch)
-      : language_(language),
-        text_(text),
+  Normaliser(std::string_view text, Scratch& scratch)
+      : text_(text),
         tokens_(scratch.tokens, scratch.token_capacity, text.size()),
         frames_(scratch.frames),
         arg_starts_(scratch.arg_starts),
@@ -402,9 +393,6 @@ class Normaliser {
     frames_.clear();
     arg_starts_.clear();
     args_.clear();
-    std::size_t first = 0;
-    while (first < text.size() && is_space(static_cast<unsigned char>(text[first]))) ++first;
-    bytecode_ = language == Language::gremlin && text.substr(first, 2) == "[[";
     // Only grown: an entry is read only for a bracket closed before (see take_value_whole),
     // so what an earlier query left in it is never seen.
     if (bytecode_ && closes_.size() < text.size() + 1) closes_.resize(text.size() + 1);
@@ -425,10 +413,10 @@ class Normaliser {
   }
   std::string_view slice(const Token& t) const { return text_.substr(t.begin, t.size); }
   void push(Kind kind, std::size_t begin, std::size_t end) { tokens_.push(kind, begin, end); }
-  bool sparql() const { return language_ == Language::sparql; }
+  static constexpr bool sparql() { return language_ == Language::sparql; }
   // `//` and `/* */` are comments (openCypher, Gremlin's Groovy form).
-  bool comments_with_slash() const { return !sparql() && !bytecode_; }
-  bool gremlin() const { return language_ == Language::gremlin; }
+  static constexpr bool comments_with_slash() { return !sparql() && !bytecode_; }
+  static constexpr bool gremlin() { return language_ == Language::gremlin; }
 
   void tokenize() {
     std::size_t i = 0;
@@ -562,11 +550,11 @@ class Normaliser {
     const char* const data = text_.data();
     const std::size_t n = text_.size();
     while (j < n) {
-      const char c = data[j];
-      if (c == '\\') {
+      // Most of a string's bytes are neither its quote nor a backslash.
+      while (j < n && data[j] != static_cast<char>(quote) && data[j] != '\\') ++j;
+      if (j >= n) break;
+      if (data[j] == '\\') {
         j += 2;
-      } else if (c != static_cast<char>(quote)) {
-        ++j;
       } else if (!triple || (at(j + 1) == quote && at(j + 2) == quote)) {
         end = j;
         after = j + (triple ? 3 : 1);
@@ -1007,9 +995,9 @@ class Normaliser {
            gremlin_call(slice(tokens_[k - 1])) == kListOfValues;
   }
 
-  const Language language_;
+  static constexpr Language language_ = kLanguage;
   const std::string_view text_;
-  bool bytecode_ = false;
+  static constexpr bool bytecode_ = kBytecode;
   bool dropped_ = false;  // some tokens are Kind::dropped
   TokenList tokens_;
   std::vector<Frame>& frames_;
@@ -1019,6 +1007,12 @@ class Normaliser {
   std::string& out_;
 };
 
+bool is_bytecode(std::string_view text) {
+  std::size_t first = 0;
+  while (first < text.size() && is_space(static_cast<unsigned char>(text[first]))) ++first;
+  return text.substr(first, 2) == "[[";
+}
+
 }  // namespace
 
 Fingerprint fingerprint_query(Language language, std::string_view text) {
@@ -1026,7 +1020,23 @@ Fingerprint fingerprint_query(Language language, std::string_view text) {
   constexpr std::size_t kMaxText = std::size_t{1} << 30;
   if (text.size() > kMaxText) text = text.substr(0, kMaxText);
   thread_local Scratch scratch;
-  Fingerprint fingerprint = Normaliser(language, text, scratch).run();
+  Fingerprint fingerprint;
+  switch (language) {
+    case Language::gremlin:
+      // Gremlin's bytecode form, as Neptune shows it, starts with `[[`.
+      if (is_bytecode(text))
+        fingerprint = Normaliser<Language::gremlin, true>(text, scratch).run();
+      else
+        fingerprint = Normaliser<Language::gremlin, false>(text, scratch).run();
+      break;
+    case Language::sparql:
+      fingerprint = Normaliser<Language::sparql, false>(text, scratch).run();
+      break;
+    case Language::opencypher:
+    default:
+      fingerprint = Normaliser<Language::opencypher, false>(text, scratch).run();
+      break;
+  }
   scratch.trim();
   return fingerprint;
 }
