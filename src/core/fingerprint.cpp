@@ -10,6 +10,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace nw {
 
 namespace {
@@ -49,34 +53,54 @@ struct Token {
   std::uint32_t size;
 };
 
-// The tokens of the text being normalised, in per-thread storage sized before tokenizing: a
-// text of n bytes has at most n tokens (each is at least one byte long, but for an empty
-// string, whose quotes are two), so a token is stored with no check for room.
-class TokenList {
+// Per-thread storage for a stack of the normaliser's that never holds more entries than the
+// text has bytes, and one: the tokens (each is at least a byte long, but for an empty string,
+// whose quotes are two), the open brackets and the commas in them.
+template <typename T>
+struct Storage {
+  std::unique_ptr<T[]> data;
+  std::size_t capacity = 0;
+
+  // What a megabyte of text made it grow to is given back, not kept for the thread's life.
+  void trim(std::size_t keep) {
+    if (capacity <= keep) return;
+    data.reset();
+    capacity = 0;
+  }
+};
+
+// A stack in such storage, sized before tokenizing, so that an entry is stored in place with
+// no check for room and no call. (An entry assembled elsewhere and copied in costs a stalled
+// load: its fields are stored in pieces, then read back as one word.)
+template <typename T>
+class Stack {
  public:
-  TokenList(std::unique_ptr<Token[]>& storage, std::size_t& capacity, std::size_t text_size) {
-    if (capacity < text_size + 1) {
-      storage.reset(new Token[text_size + 1]);  // not initialised: written as tokens come
-      capacity = text_size + 1;
+  Stack(Storage<T>& storage, std::size_t text_size) {
+    if (storage.capacity < text_size + 1) {
+      storage.data.reset(new T[text_size + 1]);  // not initialised: written as entries come
+      storage.capacity = text_size + 1;
     }
-    data_ = storage.get();
+    data_ = storage.data.get();
 #ifndef NDEBUG
-    capacity_ = capacity;
+    capacity_ = storage.capacity;
 #endif
   }
-  void push(Kind kind, std::size_t begin, std::size_t end) {
+  template <typename... Args>
+  void emplace(Args... args) {
     assert(size_ < capacity_);
-    new (data_ + size_++)
-        Token(kind, static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end - begin));
+    new (data_ + size_++) T{args...};
   }
-  void push_back(const Token& t) {
+  void push_back(const T& t) {
     assert(size_ < capacity_);
     data_[size_++] = t;
   }
   void pop_back() {
     --size_;
   }
-  // Tokens for which `drop` is true are taken out, the others keep their order.
+  void shrink(std::size_t size) {
+    size_ = size;
+  }  // to `size` entries, no more than it holds
+  // The entries for which `drop` is true are taken out; the others keep their order.
   template <typename Drop>
   void remove_if(Drop drop) {
     size_ = static_cast<std::size_t>(std::remove_if(data_, data_ + size_, drop) - data_);
@@ -87,21 +111,21 @@ class TokenList {
   bool empty() const {
     return size_ == 0;
   }
-  Token& back() {
+  T& back() {
     return data_[size_ - 1];
   }
-  const Token& back() const {
+  const T& back() const {
     return data_[size_ - 1];
   }
-  Token& operator[](std::size_t k) {
+  T& operator[](std::size_t k) {
     return data_[k];
   }
-  const Token& operator[](std::size_t k) const {
+  const T& operator[](std::size_t k) const {
     return data_[k];
   }
 
  private:
-  Token* data_;
+  T* data_;
   std::size_t size_ = 0;
 #ifndef NDEBUG
   std::size_t capacity_;
@@ -159,6 +183,26 @@ constexpr std::array<bool, 256> word_chars(bool dollar, bool quotes) {
 constexpr std::array<bool, 256> kWordChars = word_chars(false, false);
 constexpr std::array<bool, 256> kGremlinWordChars = word_chars(true, false);
 constexpr std::array<bool, 256> kBytecodeWordChars = word_chars(true, true);
+
+// The index of the first `quote` or backslash in data[from, n), else n (or `from`, past n):
+// where a string's scan stops. Strings are much of a query's bytes: with SSE2 (every x86-64),
+// sixteen of them are compared at once.
+std::size_t find_quote_or_backslash(const char* data, std::size_t from, std::size_t n, char quote) {
+  std::size_t j = from;
+#if defined(__SSE2__)
+  const __m128i quotes = _mm_set1_epi8(quote);
+  const __m128i backslashes = _mm_set1_epi8('\\');
+  for (; j + 16 <= n; j += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + j));
+    const int found = _mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, quotes), _mm_cmpeq_epi8(bytes, backslashes)));
+    if (found != 0)
+      return j + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(found)));
+  }
+#endif
+  while (j < n && data[j] != quote && data[j] != '\\') ++j;
+  return j;
+}
 
 bool is_op_char(unsigned char c) {
   return std::strchr("-+*/%=<>!&|^~?@;\\", c) != nullptr && c != '\0';
@@ -284,6 +328,14 @@ constexpr std::string_view kGremlinValueCalls[] = {"E",
 constexpr std::string_view kGremlinListCalls[] = {"E",      "V",      "hasId",  "hasValue",
                                                   "inject", "within", "without"};
 
+// What a Gremlin call's arguments are, by the name of the step or predicate.
+enum GremlinCall : std::uint8_t {
+  kNamesOnly = 0,     // names, kept (any call not in the table)
+  kValues = 1,        // kGremlinValueCalls: values, each replaced
+  kListOfValues = 2,  // kGremlinListCalls: values, and one alone is a list of one
+  kHas = 3,           // has(..., value): the last of two or more is a value
+  kProperty = 4,      // property([cardinality,] key, value, key, value, ...)
+};
 // An open bracket. Small and without a heap allocation of its own, so that text of nothing
 // but `(` costs about what any other text of its length does: its first argument starts
 // after the bracket, the others after its commas, which are the tail of the shared
@@ -291,29 +343,26 @@ constexpr std::string_view kGremlinListCalls[] = {"E",      "V",      "hasId",  
 struct Frame {
   std::uint32_t open;         // the token index of the bracket
   std::uint32_t first_comma;  // into arg_starts
+  GremlinCall call;           // a Gremlin call's: looked up at its `(`, where its name is at hand
 };
 using Range = std::pair<std::size_t, std::size_t>;  // [begin, end) token indexes
 
 // The normaliser's working memory, kept per thread from one query to the next: a query costs
 // no allocation but that of its normalised text once these have grown to its size.
 struct Scratch {
-  std::unique_ptr<Token[]> tokens;
-  std::size_t token_capacity = 0;
-  std::vector<Frame> frames;
-  std::vector<std::uint32_t> arg_starts;  // after each comma of the open frames
-  std::vector<Range> args;                // the arguments of the frame being judged
-  std::vector<std::uint32_t> closes;      // bytecode form: where each open bracket closes
+  Storage<Token> tokens;
+  Storage<Frame> frames;
+  Storage<std::uint32_t> arg_starts;  // after each comma of the open frames
+  std::vector<Range> args;            // the arguments of the frame being judged
+  std::vector<std::uint32_t> closes;  // bytecode form: where each open bracket closes
   std::string out;
 
   // What a megabyte of text made them grow to is given back, not kept for the thread's life.
   void trim() {
     constexpr std::size_t kKeep = 1 << 16;
-    if (token_capacity > kKeep) {
-      tokens.reset();
-      token_capacity = 0;
-    }
-    if (frames.capacity() > kKeep) std::vector<Frame>().swap(frames);
-    if (arg_starts.capacity() > kKeep) std::vector<std::uint32_t>().swap(arg_starts);
+    tokens.trim(kKeep);
+    frames.trim(kKeep);
+    arg_starts.trim(kKeep);
     if (args.capacity() > kKeep) std::vector<Range>().swap(args);
     if (closes.capacity() > kKeep) std::vector<std::uint32_t>().swap(closes);
     if (out.capacity() > kKeep) std::string().swap(out);
@@ -351,14 +400,6 @@ constexpr WordTable keyword_table(const std::string_view (&words)[N]) {
 constexpr WordTable kCypherKeywordTable = keyword_table(kCypherKeywords);
 constexpr WordTable kSparqlKeywordTable = keyword_table(kSparqlKeywords);
 
-// What a Gremlin call's arguments are, by the name of the step or predicate.
-enum GremlinCall : std::uint8_t {
-  kNamesOnly = 0,     // names, kept (any call not in the table)
-  kValues = 1,        // kGremlinValueCalls: values, each replaced
-  kListOfValues = 2,  // kGremlinListCalls: values, and one alone is a list of one
-  kHas = 3,           // has(..., value): the last of two or more is a value
-  kProperty = 4,      // property([cardinality,] key, value, key, value, ...)
-};
 constexpr WordTable kGremlinCallTable = [] {
   WordTable table;
   for (std::string_view w : kGremlinValueCalls) table.add(w, kValues);
@@ -384,14 +425,12 @@ class Normaliser {
  public:
   Normaliser(std::string_view text, Scratch& scratch)
       : text_(text),
-        tokens_(scratch.tokens, scratch.token_capacity, text.size()),
-        frames_(scratch.frames),
-        arg_starts_(scratch.arg_starts),
+        tokens_(scratch.tokens, text.size()),
+        frames_(scratch.frames, text.size()),
+        arg_starts_(scratch.arg_starts, text.size()),
         args_(scratch.args),
         closes_(scratch.closes),
         out_(scratch.out) {
-    frames_.clear();
-    arg_starts_.clear();
     args_.clear();
     // Only grown: an entry is read only for a bracket closed before (see take_value_whole),
     // so what an earlier query left in it is never seen.
@@ -412,7 +451,10 @@ class Normaliser {
     return i < text_.size() ? static_cast<unsigned char>(text_[i]) : 0;
   }
   std::string_view slice(const Token& t) const { return text_.substr(t.begin, t.size); }
-  void push(Kind kind, std::size_t begin, std::size_t end) { tokens_.push(kind, begin, end); }
+  void push(Kind kind, std::size_t begin, std::size_t end) {
+    tokens_.emplace(kind, static_cast<std::uint32_t>(begin),
+                    static_cast<std::uint32_t>(end - begin));
+  }
   static constexpr bool sparql() { return language_ == Language::sparql; }
   // `//` and `/* */` are comments (openCypher, Gremlin's Groovy form).
   static constexpr bool comments_with_slash() { return !sparql() && !bytecode_; }
@@ -529,7 +571,7 @@ class Normaliser {
 
   void comma(std::size_t i) {
     push(Kind::comma, i, i + 1);
-    if (!frames_.empty()) arg_starts_.push_back(static_cast<std::uint32_t>(tokens_.size()));
+    if (!frames_.empty()) arg_starts_.emplace(static_cast<std::uint32_t>(tokens_.size()));
   }
 
   std::size_t skip_line(std::size_t i) const {
@@ -549,10 +591,7 @@ class Normaliser {
     std::size_t after = text_.size();
     const char* const data = text_.data();
     const std::size_t n = text_.size();
-    while (j < n) {
-      // Most of a string's bytes are neither its quote nor a backslash.
-      while (j < n && data[j] != static_cast<char>(quote) && data[j] != '\\') ++j;
-      if (j >= n) break;
+    while ((j = find_quote_or_backslash(data, j, n, static_cast<char>(quote))) < n) {
       if (data[j] == '\\') {
         j += 2;
       } else if (!triple || (at(j + 1) == quote && at(j + 2) == quote)) {
@@ -702,15 +741,29 @@ class Normaliser {
   }
 
   void open(std::size_t i) {
-    frames_.push_back(Frame{static_cast<std::uint32_t>(tokens_.size()),
-                            static_cast<std::uint32_t>(arg_starts_.size())});
+    frames_.emplace(static_cast<std::uint32_t>(tokens_.size()),
+                    static_cast<std::uint32_t>(arg_starts_.size()),
+                    gremlin() ? call_opened_at(i) : kNamesOnly);
     push(Kind::open, i, i + 1);
+  }
+
+  // What the arguments of a Gremlin call opened at `i` are: its `(` right after a word (which
+  // stays what it is while the bracket is open).
+  GremlinCall call_opened_at(std::size_t i) const {
+    if (text_[i] != '(' || tokens_.empty()) return kNamesOnly;
+    const Token& before = tokens_.back();
+    if (before.kind != Kind::word && before.kind != Kind::keyword && before.kind != Kind::function)
+      return kNamesOnly;
+    return gremlin_call(slice(before));
   }
 
   void close(std::size_t i) {
     if (i < text_.size()) push(Kind::close, i, i + 1);
     if (frames_.empty()) return;
-    const Frame frame = frames_.back();
+    Frame frame;  // stored in place, field by field: read so too (see Stack)
+    frame.open = frames_.back().open;
+    frame.first_comma = frames_.back().first_comma;
+    frame.call = frames_.back().call;
     frames_.pop_back();
     Token& open = tokens_[frame.open];
     if (bytecode_)
@@ -720,20 +773,12 @@ class Normaliser {
       tokens_[frames_.back().open].holds_call = true;
     if (gremlin()) {
       const std::size_t end = i < text_.size() ? tokens_.size() - 1 : tokens_.size();
-      if (is_call(frame))
+      if (frame.call != kNamesOnly)
         judge_gremlin_call(frame, end);
       else if (bytecode_ && text_[tokens_[frame.open].begin] == '{')
         judge_bytecode_map(frame, end);
     }
-    arg_starts_.resize(frame.first_comma);
-  }
-
-  // A `(` right after a word: a call. (What comes before a bracket never changes while it is
-  // open.)
-  bool is_call(const Frame& frame) const {
-    if (frame.open == 0 || text_[tokens_[frame.open].begin] != '(') return false;
-    const Kind before = tokens_[frame.open - 1].kind;
-    return before == Kind::word || before == Kind::keyword || before == Kind::function;
+    arg_starts_.shrink(frame.first_comma);
   }
 
   // The frame's non-empty arguments, in args_ (reused: no allocation per call).
@@ -749,8 +794,7 @@ class Normaliser {
 
   // Which arguments of a Gremlin call are values (replaced) and which name things (kept).
   void judge_gremlin_call(const Frame& frame, std::size_t end) {
-    const GremlinCall call = gremlin_call(slice(tokens_[frame.open - 1]));
-    if (call == kNamesOnly) return;
+    const GremlinCall call = frame.call;
     collect_args(frame, end);
     const auto replace = [&](std::size_t a) {
       if (a >= args_.size()) return;
@@ -844,6 +888,11 @@ class Normaliser {
     // Through raw pointers held here: a char written through the string itself could, for
     // the compiler, change any object, and every token would reload them all.
     void put(char c) { *at_++ = c; }
+    // `c` if `really`, with no branch to mispredict: the blank between two tokens.
+    void put_if(char c, bool really) {
+      *at_ = c;
+      at_ += really;
+    }
     void put(const char* p, std::size_t n) {
       std::memcpy(at_, p, n);
       at_ += n;
@@ -868,6 +917,16 @@ class Normaliser {
     char* at_;
     char* end_;
   };
+
+  static bool copied_as_written(Kind kind) {
+    constexpr unsigned kAsWritten =
+        1u << static_cast<unsigned>(Kind::word) | 1u << static_cast<unsigned>(Kind::param) |
+        1u << static_cast<unsigned>(Kind::iri) | 1u << static_cast<unsigned>(Kind::open) |
+        1u << static_cast<unsigned>(Kind::close) | 1u << static_cast<unsigned>(Kind::comma) |
+        1u << static_cast<unsigned>(Kind::colon) | 1u << static_cast<unsigned>(Kind::dot) |
+        1u << static_cast<unsigned>(Kind::op);
+    return (kAsWritten >> static_cast<unsigned>(kind)) & 1u;
+  }
 
   // Room for a token is made by the caller: its size and 24 (a blank, six quotes, and what
   // put_short writes past the token).
@@ -939,7 +998,12 @@ class Normaliser {
         blank = (prev == Kind::placeholder && c == '+') ||
                 (comments_with_slash() && out.last() == '/' && (c == '/' || c == '*'));
       }
-      if (blank) out.put(' ');
+      out.put_if(' ', blank);
+      if (copied_as_written(t.kind)) {  // most tokens: first, without the switch of append
+        put_token(out, text + t.begin, t, text_size);
+        prev = t.kind;
+        continue;
+      }
       if (t.kind != Kind::placeholder) {
         append(out, t, text, text_size);
         prev = t.kind;
@@ -999,9 +1063,9 @@ class Normaliser {
   const std::string_view text_;
   static constexpr bool bytecode_ = kBytecode;
   bool dropped_ = false;  // some tokens are Kind::dropped
-  TokenList tokens_;
-  std::vector<Frame>& frames_;
-  std::vector<std::uint32_t>& arg_starts_;
+  Stack<Token> tokens_;
+  Stack<Frame> frames_;
+  Stack<std::uint32_t> arg_starts_;
   std::vector<Range>& args_;
   std::vector<std::uint32_t>& closes_;  // by the token index of an open bracket
   std::string& out_;
