@@ -48,7 +48,7 @@ struct Token {
   Kind kind;
   bool triple;          // a string between ''' or """
   bool many;            // a `?+` read again: a run of literals already
-  bool holds_call;      // an open bracket with a `(` inside, at any depth
+  bool holds_call;      // an open bracket with a `(` inside, at any depth (bytecode form)
   std::uint32_t begin;  // into the text
   std::uint32_t size;
 };
@@ -204,8 +204,14 @@ std::size_t find_quote_or_backslash(const char* data, std::size_t from, std::siz
   return j;
 }
 
+constexpr std::array<bool, 256> kOpChars = [] {
+  std::array<bool, 256> table{};
+  for (const char c : std::string_view("-+*/%=<>!&|^~?@;\\"))
+    table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
 bool is_op_char(unsigned char c) {
-  return std::strchr("-+*/%=<>!&|^~?@;\\", c) != nullptr && c != '\0';
+  return kOpChars[c];
 }
 
 char lower(char c) {
@@ -344,6 +350,8 @@ struct Frame {
   std::uint32_t open;         // the token index of the bracket
   std::uint32_t first_comma;  // into arg_starts
   GremlinCall call;           // a Gremlin call's: looked up at its `(`, where its name is at hand
+  char bracket;               // `(`, `[` or `{`
+  bool holds_call;            // what the bracket's token is told when it closes
 };
 using Range = std::pair<std::size_t, std::size_t>;  // [begin, end) token indexes
 
@@ -355,6 +363,7 @@ struct Scratch {
   Storage<std::uint32_t> arg_starts;  // after each comma of the open frames
   std::vector<Range> args;            // the arguments of the frame being judged
   std::vector<std::uint32_t> closes;  // bytecode form: where each open bracket closes
+  std::string text;                   // the text, padded (see Normaliser::padded)
   std::string out;
 
   // What a megabyte of text made them grow to is given back, not kept for the thread's life.
@@ -365,6 +374,7 @@ struct Scratch {
     arg_starts.trim(kKeep);
     if (args.capacity() > kKeep) std::vector<Range>().swap(args);
     if (closes.capacity() > kKeep) std::vector<std::uint32_t>().swap(closes);
+    if (text.capacity() > kKeep) std::string().swap(text);
     if (out.capacity() > kKeep) std::string().swap(out);
   }
 };
@@ -424,7 +434,7 @@ template <Language kLanguage, bool kBytecode>
 class Normaliser {
  public:
   Normaliser(std::string_view text, Scratch& scratch)
-      : text_(text),
+      : text_(padded(text, scratch.text)),
         tokens_(scratch.tokens, text.size()),
         frames_(scratch.frames, text.size()),
         arg_starts_(scratch.arg_starts, text.size()),
@@ -439,7 +449,6 @@ class Normaliser {
 
   Fingerprint run() {
     tokenize();
-    if (dropped_) tokens_.remove_if([](const Token& t) { return t.kind == Kind::dropped; });
     Fingerprint out;
     out.text = emit();
     out.hash = murmur_hash64a(out.text, kFingerprintSeed);
@@ -447,8 +456,18 @@ class Normaliser {
   }
 
  private:
-  unsigned char at(std::size_t i) const {
-    return i < text_.size() ? static_cast<unsigned char>(text_[i]) : 0;
+  // The byte at `i`, or 0 past the text's end. The text is followed by kPadding zero bytes,
+  // and nothing looks further than a few bytes past its end: no check of `i` is needed.
+  unsigned char at(std::size_t i) const { return static_cast<unsigned char>(text_.data()[i]); }
+
+  // `text`, copied into `buffer` with kPadding zero bytes after it: so that a byte past its
+  // end reads as 0 without a check, and a short token is copied out sixteen bytes at once.
+  static constexpr std::size_t kPadding = 16;
+  static std::string_view padded(std::string_view text, std::string& buffer) {
+    if (buffer.size() < text.size() + kPadding) buffer.resize(text.size() + kPadding);
+    if (!text.empty()) std::memcpy(buffer.data(), text.data(), text.size());
+    std::memset(buffer.data() + text.size(), 0, kPadding);
+    return std::string_view(buffer.data(), text.size());
   }
   std::string_view slice(const Token& t) const { return text_.substr(t.begin, t.size); }
   void push(Kind kind, std::size_t begin, std::size_t end) {
@@ -704,7 +723,7 @@ class Normaliser {
   // Whether an openCypher word ending at `end` stands where only a name can: a property key
   // after `.`, a label or relationship type after a `:` outside a map, a map's key.
   bool cypher_name_position(std::size_t end) const {
-    const bool in_map = !frames_.empty() && text_[tokens_[frames_.back().open].begin] == '{';
+    const bool in_map = !frames_.empty() && frames_.back().bracket == '{';
     if (!tokens_.empty()) {
       const Kind before = tokens_.back().kind;
       if (before == Kind::dot || (before == Kind::colon && !in_map)) return true;
@@ -743,7 +762,7 @@ class Normaliser {
   void open(std::size_t i) {
     frames_.emplace(static_cast<std::uint32_t>(tokens_.size()),
                     static_cast<std::uint32_t>(arg_starts_.size()),
-                    gremlin() ? call_opened_at(i) : kNamesOnly);
+                    gremlin() ? call_opened_at(i) : kNamesOnly, text_[i], false);
     push(Kind::open, i, i + 1);
   }
 
@@ -764,18 +783,21 @@ class Normaliser {
     frame.open = frames_.back().open;
     frame.first_comma = frames_.back().first_comma;
     frame.call = frames_.back().call;
+    frame.bracket = frames_.back().bracket;
+    frame.holds_call = frames_.back().holds_call;
     frames_.pop_back();
-    Token& open = tokens_[frame.open];
-    if (bytecode_)
+    if (bytecode_) {
       closes_[frame.open] =
           static_cast<std::uint32_t>(i < text_.size() ? tokens_.size() - 1 : tokens_.size());
-    if (!frames_.empty() && (text_[open.begin] == '(' || open.holds_call))
-      tokens_[frames_.back().open].holds_call = true;
+      tokens_[frame.open].holds_call = frame.holds_call;
+    }
+    if (!frames_.empty() && (frame.bracket == '(' || frame.holds_call))
+      frames_.back().holds_call = true;
     if (gremlin()) {
       const std::size_t end = i < text_.size() ? tokens_.size() - 1 : tokens_.size();
       if (frame.call != kNamesOnly)
         judge_gremlin_call(frame, end);
-      else if (bytecode_ && text_[tokens_[frame.open].begin] == '{')
+      else if (bytecode_ && frame.bracket == '{')
         judge_bytecode_map(frame, end);
     }
     arg_starts_.shrink(frame.first_comma);
@@ -861,7 +883,6 @@ class Normaliser {
         taken = true;
       } else {
         t.kind = Kind::dropped;
-        dropped_ = true;
       }
     }
   }
@@ -918,26 +939,28 @@ class Normaliser {
     char* end_;
   };
 
+  // The kinds of token written as they are, with no rule of their own (an operator has one
+  // for the blank before it).
   static bool copied_as_written(Kind kind) {
     constexpr unsigned kAsWritten =
         1u << static_cast<unsigned>(Kind::word) | 1u << static_cast<unsigned>(Kind::param) |
         1u << static_cast<unsigned>(Kind::iri) | 1u << static_cast<unsigned>(Kind::open) |
         1u << static_cast<unsigned>(Kind::close) | 1u << static_cast<unsigned>(Kind::comma) |
-        1u << static_cast<unsigned>(Kind::colon) | 1u << static_cast<unsigned>(Kind::dot) |
-        1u << static_cast<unsigned>(Kind::op);
+        1u << static_cast<unsigned>(Kind::colon) | 1u << static_cast<unsigned>(Kind::dot);
     return (kAsWritten >> static_cast<unsigned>(kind)) & 1u;
   }
 
   // Room for a token is made by the caller: its size and 24 (a blank, six quotes, and what
-  // put_short writes past the token).
-  static void put_token(Writer& out, const char* p, const Token& t, std::size_t text_size) {
-    if (t.size <= 16 && t.begin + 16 <= text_size)
-      out.put_short(p, t.size);
+  // put_short writes past the token). Sixteen bytes from any token's start can be read: the
+  // text is padded.
+  static void put_token(Writer& out, const char* p, std::size_t size) {
+    if (size <= 16)
+      out.put_short(p, size);
     else
-      out.put(p, t.size);
+      out.put(p, size);
   }
 
-  static void append(Writer& out, const Token& t, const char* text, std::size_t text_size) {
+  static void append(Writer& out, const Token& t, const char* text) {
     const char* p = text + t.begin;
     switch (t.kind) {
       case Kind::keyword:
@@ -969,12 +992,12 @@ class Normaliser {
           }
         }
         for (std::size_t k = 0; k < quotes; ++k) out.put(quote);
-        put_token(out, p, t, text_size);
+        put_token(out, p, t.size);
         for (std::size_t k = 0; k < quotes; ++k) out.put(quote);
         return;
       }
       default:
-        put_token(out, p, t, text_size);
+        put_token(out, p, t.size);
     }
   }
 
@@ -985,11 +1008,31 @@ class Normaliser {
     const Token* const tokens = &tokens_[0];
     const std::size_t n = tokens_.size();
     const char* const text = text_.data();
-    const std::size_t text_size = text_.size();
+    // The token after `j` that is written: dropped ones (bytecode form) are passed over here
+    // rather than taken out of the list, which would move all the tokens after them.
+    const auto next = [&](std::size_t j) {
+      ++j;
+      if (bytecode_)
+        while (j < n && tokens[j].kind == Kind::dropped) ++j;
+      return j;
+    };
     Kind prev = Kind::start;
     for (std::size_t i = 0; i < n; ++i) {
       const Token& t = tokens[i];
-      out.room(t.size + 24);
+      // Its fields in locals: a char written could, for the compiler, change the token.
+      const Kind kind = t.kind;
+      const std::uint32_t begin = t.begin;
+      const std::uint32_t size = t.size;
+      out.room(size + 24);
+      // Most tokens are written as they are, after a blank or not: first, in few steps.
+      if (copied_as_written(kind)) {
+        out.put_if(' ',
+                   kBlankBetween[static_cast<std::size_t>(prev)][static_cast<std::size_t>(kind)]);
+        put_token(out, text + begin, size);
+        prev = kind;
+        continue;
+      }
+      if (bytecode_ && kind == Kind::dropped) continue;
       bool blank = kBlankBetween[static_cast<std::size_t>(prev)][static_cast<std::size_t>(t.kind)];
       // A `+` after a literal is set apart, or `? +x` (`1 + x`) would read as `?+` (many);
       // so is a `/` or `*` after a `/` (`a / /b/`), or it would read as a comment.
@@ -999,13 +1042,13 @@ class Normaliser {
                 (comments_with_slash() && out.last() == '/' && (c == '/' || c == '*'));
       }
       out.put_if(' ', blank);
-      if (copied_as_written(t.kind)) {  // most tokens: first, without the switch of append
-        put_token(out, text + t.begin, t, text_size);
-        prev = t.kind;
+      if (kind == Kind::op) {
+        put_token(out, text + begin, size);
+        prev = kind;
         continue;
       }
       if (t.kind != Kind::placeholder) {
-        append(out, t, text, text_size);
+        append(out, t, text);
         prev = t.kind;
         continue;
       }
@@ -1014,19 +1057,21 @@ class Normaliser {
       std::size_t j = i;
       std::size_t count = t.many ? 2 : 1;
       while (true) {
-        if (j + 1 < n && tokens[j + 1].kind == Kind::placeholder) {
-          j += 1;
-        } else if (j + 2 < n && tokens[j + 1].kind == Kind::comma &&
-                   tokens[j + 2].kind == Kind::placeholder) {
-          j += 2;
+        const std::size_t after = next(j);
+        if (after < n && tokens[after].kind == Kind::placeholder) {
+          j = after;
+        } else if (after < n && tokens[after].kind == Kind::comma && next(after) < n &&
+                   tokens[next(after)].kind == Kind::placeholder) {
+          j = next(after);
         } else {
           break;
         }
         count += tokens[j].many ? 2 : 1;
       }
+      // (A dropped token never comes right before a literal: it follows one.)
       const bool lone_in_list = count == 1 && i > 0 && tokens[i - 1].kind == Kind::open &&
-                                list_bracket(i - 1) && j + 1 < n &&
-                                tokens[j + 1].kind == Kind::close;
+                                list_bracket(i - 1) && next(j) < n &&
+                                tokens[next(j)].kind == Kind::close;
       out.put('?');
       if (count >= 2 || lone_in_list) out.put('+');
       prev = Kind::placeholder;
@@ -1062,7 +1107,6 @@ class Normaliser {
   static constexpr Language language_ = kLanguage;
   const std::string_view text_;
   static constexpr bool bytecode_ = kBytecode;
-  bool dropped_ = false;  // some tokens are Kind::dropped
   Stack<Token> tokens_;
   Stack<Frame> frames_;
   Stack<std::uint32_t> arg_starts_;
