@@ -489,7 +489,7 @@ class Normaliser {
           ++i;
           continue;
         case Simple::letter:
-          i = word(i);
+          i = gremlin() ? gremlin_word(i) : word(i);
           continue;
         case Simple::open:
           open(i);
@@ -687,6 +687,19 @@ class Normaliser {
     return j;
   }
 
+  // A Gremlin word: a step's name, a label, a bare value in bytecode form, or a boolean (as
+  // word() would have it, in fewer steps: Gremlin text is mostly short words).
+  std::size_t gremlin_word(std::size_t i) {
+    const std::array<bool, 256>& continues = bytecode_ ? kBytecodeWordChars : kGremlinWordChars;
+    std::size_t j = i + 1;
+    while (continues[at(j)]) ++j;  // the padding's 0 ends it
+    const std::size_t size = j - i;
+    const bool boolean = (size == 4 || size == 5) && (iequals(text_.substr(i, size), "true") ||
+                                                      iequals(text_.substr(i, size), "false"));
+    push(boolean ? Kind::placeholder : Kind::word, i, j);
+    return j;
+  }
+
   std::size_t word(std::size_t i) {
     std::size_t j = i + 1;
     const std::array<bool, 256>& continues =
@@ -793,14 +806,18 @@ class Normaliser {
     }
     if (!frames_.empty() && (frame.bracket == '(' || frame.holds_call))
       frames_.back().holds_call = true;
-    if (gremlin()) {
-      const std::size_t end = i < text_.size() ? tokens_.size() - 1 : tokens_.size();
-      if (frame.call != kNamesOnly)
-        judge_gremlin_call(frame, end);
-      else if (bytecode_ && frame.bracket == '{')
-        judge_bytecode_map(frame, end);
-    }
+    if (gremlin() && (frame.call != kNamesOnly || (bytecode_ && frame.bracket == '{')))
+      judge(frame, i < text_.size() ? tokens_.size() - 1 : tokens_.size());
     arg_starts_.shrink(frame.first_comma);
+  }
+
+  // The arguments of a Gremlin call whose arguments can be values, or of a map in bytecode
+  // form, that closes before token `end`. Apart from close(), which runs for every bracket.
+  __attribute__((noinline)) void judge(const Frame& frame, std::size_t end) {
+    if (frame.call != kNamesOnly)
+      judge_gremlin_call(frame, end);
+    else
+      judge_bytecode_map(frame, end);
   }
 
   // The frame's non-empty arguments, in args_ (reused: no allocation per call).
@@ -1008,6 +1025,7 @@ class Normaliser {
     const Token* const tokens = &tokens_[0];
     const std::size_t n = tokens_.size();
     const char* const text = text_.data();
+    const std::size_t text_size = text_.size();
     // The token after `j` that is written: dropped ones (bytecode form) are passed over here
     // rather than taken out of the list, which would move all the tokens after them.
     const auto next = [&](std::size_t j) {
@@ -1029,6 +1047,15 @@ class Normaliser {
         out.put_if(' ',
                    kBlankBetween[static_cast<std::size_t>(prev)][static_cast<std::size_t>(kind)]);
         put_token(out, text + begin, size);
+        prev = kind;
+        continue;
+      }
+      // So are most Gremlin strings that name things: between `'`, and closed (see append).
+      if (kind == Kind::string && !t.triple && text[begin - 1] == '\'' &&
+          begin + size < text_size) {
+        out.put_if(' ',
+                   kBlankBetween[static_cast<std::size_t>(prev)][static_cast<std::size_t>(kind)]);
+        put_token(out, text + begin - 1, size + 2);
         prev = kind;
         continue;
       }
