@@ -647,9 +647,9 @@ class Normaliser {
   }
 
   // Whether the token before is something a minus sign would subtract from.
-  bool after_value() const {
-    if (tokens_.empty()) return false;
-    switch (tokens_.back().kind) {
+  bool after_value() const { return !tokens_.empty() && is_value(tokens_.back().kind); }
+  static bool is_value(Kind kind) {
+    switch (kind) {
       case Kind::word:
       case Kind::keyword:
       case Kind::function:
@@ -679,9 +679,8 @@ class Normaliser {
     while (is_word_char(at(j))) ++j;  // 0x1F, 10L, 1.5d
     // A sign that is not a subtraction belongs to the literal: `-5` is the value minus five.
     if (!tokens_.empty() && tokens_.back().kind == Kind::op && slice(tokens_.back()) == "-") {
-      const Token minus = tokens_.back();
-      tokens_.pop_back();
-      if (after_value()) tokens_.push_back(minus);
+      // (Decided by the token before it, without copying the sign's token, just stored.)
+      if (!(tokens_.size() >= 2 && is_value(tokens_[tokens_.size() - 2].kind))) tokens_.pop_back();
     }
     push(Kind::placeholder, i, j);
     return j;
@@ -792,23 +791,20 @@ class Normaliser {
   void close(std::size_t i) {
     if (i < text_.size()) push(Kind::close, i, i + 1);
     if (frames_.empty()) return;
-    Frame frame;  // stored in place, field by field: read so too (see Stack)
-    frame.open = frames_.back().open;
-    frame.first_comma = frames_.back().first_comma;
-    frame.call = frames_.back().call;
-    frame.bracket = frames_.back().bracket;
-    frame.holds_call = frames_.back().holds_call;
-    frames_.pop_back();
+    // Read where it is, field by field as it was stored (see Stack), and taken off the stack
+    // last: nothing below pushes a frame.
+    const Frame& frame = frames_.back();
     if (bytecode_) {
       closes_[frame.open] =
           static_cast<std::uint32_t>(i < text_.size() ? tokens_.size() - 1 : tokens_.size());
       tokens_[frame.open].holds_call = frame.holds_call;
     }
-    if (!frames_.empty() && (frame.bracket == '(' || frame.holds_call))
-      frames_.back().holds_call = true;
+    if (frames_.size() > 1 && (frame.bracket == '(' || frame.holds_call))
+      frames_[frames_.size() - 2].holds_call = true;
     if (gremlin() && (frame.call != kNamesOnly || (bytecode_ && frame.bracket == '{')))
       judge(frame, i < text_.size() ? tokens_.size() - 1 : tokens_.size());
     arg_starts_.shrink(frame.first_comma);
+    frames_.pop_back();
   }
 
   // The arguments of a Gremlin call whose arguments can be values, or of a map in bytecode
