@@ -1032,20 +1032,24 @@ class Normaliser {
     };
     Kind prev = Kind::start;
     for (std::size_t i = 0; i < n; ++i) {
+      // Most tokens are written as they are, after a blank or not: in a loop of their own,
+      // in few steps.
+      for (; i < n && copied_as_written(tokens[i].kind); ++i) {
+        const Kind kind = tokens[i].kind;
+        const std::uint32_t size = tokens[i].size;
+        out.room(size + 24);
+        out.put_if(' ',
+                   kBlankBetween[static_cast<std::size_t>(prev)][static_cast<std::size_t>(kind)]);
+        put_token(out, text + tokens[i].begin, size);
+        prev = kind;
+      }
+      if (i == n) break;
       const Token& t = tokens[i];
       // Its fields in locals: a char written could, for the compiler, change the token.
       const Kind kind = t.kind;
       const std::uint32_t begin = t.begin;
       const std::uint32_t size = t.size;
       out.room(size + 24);
-      // Most tokens are written as they are, after a blank or not: first, in few steps.
-      if (copied_as_written(kind)) {
-        out.put_if(' ',
-                   kBlankBetween[static_cast<std::size_t>(prev)][static_cast<std::size_t>(kind)]);
-        put_token(out, text + begin, size);
-        prev = kind;
-        continue;
-      }
       // So are most Gremlin strings that name things: between `'`, and closed (see append).
       if (kind == Kind::string && !t.triple && text[begin - 1] == '\'' &&
           begin + size < text_size) {
