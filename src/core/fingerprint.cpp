@@ -55,7 +55,7 @@ struct Token {
 
 // Per-thread storage for a stack of the normaliser's that never holds more entries than the
 // text has bytes, and one: the tokens (each is at least a byte long, but for an empty string,
-// whose quotes are two), the open brackets and the commas in them.
+// whose quotes are two), the open brackets, the commas in them and the arguments of a call.
 template <typename T>
 struct Storage {
   std::unique_ptr<T[]> data;
@@ -353,7 +353,10 @@ struct Frame {
   char bracket;               // `(`, `[` or `{`
   bool holds_call;            // what the bracket's token is told when it closes
 };
-using Range = std::pair<std::size_t, std::size_t>;  // [begin, end) token indexes
+struct Range {  // [first, second) token indexes
+  std::uint32_t first;
+  std::uint32_t second;
+};
 
 // The normaliser's working memory, kept per thread from one query to the next: a query costs
 // no allocation but that of its normalised text once these have grown to its size.
@@ -361,7 +364,7 @@ struct Scratch {
   Storage<Token> tokens;
   Storage<Frame> frames;
   Storage<std::uint32_t> arg_starts;  // after each comma of the open frames
-  std::vector<Range> args;            // the arguments of the frame being judged
+  Storage<Range> args;                // the arguments of the frame being judged
   std::vector<std::uint32_t> closes;  // bytecode form: where each open bracket closes
   std::string text;                   // the text, padded (see Normaliser::padded)
   std::string out;
@@ -372,7 +375,7 @@ struct Scratch {
     tokens.trim(kKeep);
     frames.trim(kKeep);
     arg_starts.trim(kKeep);
-    if (args.capacity() > kKeep) std::vector<Range>().swap(args);
+    args.trim(kKeep);
     if (closes.capacity() > kKeep) std::vector<std::uint32_t>().swap(closes);
     if (text.capacity() > kKeep) std::string().swap(text);
     if (out.capacity() > kKeep) std::string().swap(out);
@@ -438,10 +441,9 @@ class Normaliser {
         tokens_(scratch.tokens, text.size()),
         frames_(scratch.frames, text.size()),
         arg_starts_(scratch.arg_starts, text.size()),
-        args_(scratch.args),
+        args_(scratch.args, text.size()),
         closes_(scratch.closes),
         out_(scratch.out) {
-    args_.clear();
     // Only grown: an entry is read only for a bracket closed before (see take_value_whole),
     // so what an earlier query left in it is never seen.
     if (bytecode_ && closes_.size() < text.size() + 1) closes_.resize(text.size() + 1);
@@ -818,11 +820,12 @@ class Normaliser {
 
   // The frame's non-empty arguments, in args_ (reused: no allocation per call).
   void collect_args(const Frame& frame, std::size_t end) {
-    args_.clear();
+    args_.shrink(0);
     std::size_t begin = frame.open + 1;
     for (std::size_t a = frame.first_comma; a <= arg_starts_.size(); ++a) {
       const std::size_t stop = a < arg_starts_.size() ? arg_starts_[a] - 1 : end;
-      if (stop > begin) args_.emplace_back(begin, stop);
+      if (stop > begin)
+        args_.emplace(static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(stop));
       if (a < arg_starts_.size()) begin = arg_starts_[a];
     }
   }
@@ -856,12 +859,14 @@ class Normaliser {
   // first `=`) is a value, its key names something.
   void judge_bytecode_map(const Frame& frame, std::size_t end) {
     collect_args(frame, end);
-    for (const Range& entry : args_) {
+    for (std::size_t a = 0; a < args_.size(); ++a) {
+      const Range& entry = args_[a];
       for (std::size_t k = entry.first; k < entry.second; ++k) {
         const Token& t = tokens_[k];
         if (t.kind == Kind::open) break;
         if (t.kind == Kind::op && text_[t.begin] == '=') {
-          if (k + 1 < entry.second) take_value_whole(Range{k + 1, entry.second});
+          if (k + 1 < entry.second)
+            take_value_whole(Range{static_cast<std::uint32_t>(k + 1), entry.second});
           break;
         }
       }
@@ -1137,7 +1142,7 @@ class Normaliser {
   Stack<Token> tokens_;
   Stack<Frame> frames_;
   Stack<std::uint32_t> arg_starts_;
-  std::vector<Range>& args_;
+  Stack<Range> args_;
   std::vector<std::uint32_t>& closes_;  // by the token index of an open bracket
   std::string& out_;
 };
