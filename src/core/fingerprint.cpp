@@ -187,7 +187,10 @@ constexpr std::array<bool, 256> kBytecodeWordChars = word_chars(true, true);
 // The index of the first `quote` or backslash in data[from, n), else n (or `from`, past n):
 // where a string's scan stops. Strings are much of a query's bytes: with SSE2 (every x86-64),
 // sixteen of them are compared at once.
-std::size_t find_quote_or_backslash(const char* data, std::size_t from, std::size_t n, char quote) {
+inline __attribute__((always_inline)) std::size_t find_quote_or_backslash(const char* data,
+                                                                          std::size_t from,
+                                                                          std::size_t n,
+                                                                          char quote) {
   std::size_t j = from;
 #if defined(__SSE2__)
   const __m128i quotes = _mm_set1_epi8(quote);
