@@ -151,7 +151,7 @@ constexpr bool is_word_start(unsigned char c) {
 }
 // The characters the tokenizer handles the same way in every language and position, looked
 // up in one table before the rules that depend on them: most of a query's bytes.
-enum class Simple : std::uint8_t { other, space, letter, open, close, comma, dot, quote };
+enum class Simple : std::uint8_t { other, space, letter, digit, open, close, comma, dot, quote };
 constexpr std::array<Simple, 256> kSimple = [] {
   std::array<Simple, 256> table{};
   for (int c = 0; c < 256; ++c) {
@@ -160,6 +160,8 @@ constexpr std::array<Simple, 256> kSimple = [] {
       table[u] = Simple::space;
     else if (is_word_start(u))
       table[u] = Simple::letter;
+    else if (is_digit(u))
+      table[u] = Simple::digit;
   }
   table['('] = table['['] = table['{'] = Simple::open;
   table[')'] = table[']'] = table['}'] = Simple::close;
@@ -495,6 +497,9 @@ class Normaliser {
           continue;
         case Simple::letter:
           i = gremlin() ? gremlin_word(i) : word(i);
+          continue;
+        case Simple::digit:  // a number in every language and position
+          i = number(i);
           continue;
         case Simple::open:
           open(i);
