@@ -7,7 +7,6 @@
 #include <memory>
 #include <new>
 #include <string>
-#include <utility>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -38,10 +37,8 @@ enum class Kind : std::uint8_t {
 constexpr std::size_t kKinds = static_cast<std::size_t>(Kind::start) + 1;
 
 struct Token {
-  // Built in place, field by field: a Token assembled on the stack and copied in costs a
-  // stalled load per token (its fields are stored in pieces, then read back as one word).
-  // Trivial to default-construct, so that the storage for a long text's tokens is not written
-  // before they are.
+  // Built in place, field by field (see Stack). Trivial to default-construct, so that the
+  // storage for a long text's tokens is not written before they are.
   Token() = default;
   Token(Kind k, std::uint32_t b, std::uint32_t s)
       : kind(k), triple(false), many(false), holds_call(false), begin(b), size(s) {}
@@ -90,20 +87,12 @@ class Stack {
     assert(size_ < capacity_);
     new (data_ + size_++) T{args...};
   }
-  void push_back(const T& t) {
-    assert(size_ < capacity_);
-    data_[size_++] = t;
-  }
   void pop_back() {
     --size_;
   }
+  // Down to its first `size` entries.
   void shrink(std::size_t size) {
     size_ = size;
-  }  // to `size` entries, no more than it holds
-  // The entries for which `drop` is true are taken out; the others keep their order.
-  template <typename Drop>
-  void remove_if(Drop drop) {
-    size_ = static_cast<std::size_t>(std::remove_if(data_, data_ + size_, drop) - data_);
   }
   std::size_t size() const {
     return size_;
@@ -347,6 +336,7 @@ enum GremlinCall : std::uint8_t {
   kHas = 3,           // has(..., value): the last of two or more is a value
   kProperty = 4,      // property([cardinality,] key, value, key, value, ...)
 };
+
 // An open bracket. Small and without a heap allocation of its own, so that text of nothing
 // but `(` costs about what any other text of its length does: its first argument starts
 // after the bracket, the others after its commas, which are the tail of the shared
