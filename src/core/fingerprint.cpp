@@ -34,7 +34,9 @@ enum class Kind : std::uint8_t {
   dropped,  // part of a bytecode value taken whole by the placeholder before it: not written
   start,    // what emit() has before the first token (never a token)
 };
-constexpr std::size_t kKinds = static_cast<std::size_t>(Kind::start) + 1;
+// The kinds, rounded up to a power of two: a row of a table by kind is found with a shift.
+constexpr std::size_t kKinds = 16;
+static_assert(static_cast<std::size_t>(Kind::start) < kKinds, "a table by kind holds every kind");
 
 struct Token {
   // Built in place, field by field (see Stack). Trivial to default-construct, so that the
@@ -386,8 +388,8 @@ constexpr bool wordish(Kind k) {
 // token). A table: this is asked between every two tokens.
 constexpr std::array<std::array<bool, kKinds>, kKinds> kBlankBetween = [] {
   std::array<std::array<bool, kKinds>, kKinds> table{};
-  for (std::size_t a = 0; a + 1 < kKinds; ++a) {
-    for (std::size_t b = 0; b + 1 < kKinds; ++b) {
+  for (std::size_t a = 0; a < static_cast<std::size_t>(Kind::start); ++a) {
+    for (std::size_t b = 0; b < static_cast<std::size_t>(Kind::start); ++b) {
       const auto prev = static_cast<Kind>(a);
       const auto next = static_cast<Kind>(b);
       table[a][b] = (wordish(prev) && wordish(next)) ||
@@ -676,9 +678,10 @@ class Normaliser {
       j += 2;
       while (is_digit(at(j))) ++j;
     }
-    while (is_word_char(at(j))) ++j;  // 0x1F, 10L, 1.5d
+    while (kWordChars[at(j)]) ++j;  // 0x1F, 10L, 1.5d
     // A sign that is not a subtraction belongs to the literal: `-5` is the value minus five.
-    if (!tokens_.empty() && tokens_.back().kind == Kind::op && slice(tokens_.back()) == "-") {
+    if (!tokens_.empty() && tokens_.back().kind == Kind::op && tokens_.back().size == 1 &&
+        text_[tokens_.back().begin] == '-') {
       // (Decided by the token before it, without copying the sign's token, just stored.)
       if (!(tokens_.size() >= 2 && is_value(tokens_[tokens_.size() - 2].kind))) tokens_.pop_back();
     }
