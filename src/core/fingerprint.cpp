@@ -79,34 +79,34 @@ class Stack {
       storage.data.reset(new T[text_size + 1]);  // not initialised: written as entries come
       storage.capacity = text_size + 1;
     }
-    data_ = storage.data.get();
+    data_ = end_ = storage.data.get();
 #ifndef NDEBUG
     capacity_ = storage.capacity;
 #endif
   }
   template <typename... Args>
   void emplace(Args... args) {
-    assert(size_ < capacity_);
-    new (data_ + size_++) T{args...};
+    assert(size() < capacity_);
+    new (end_++) T{args...};
   }
   void pop_back() {
-    --size_;
+    --end_;
   }
   // Down to its first `size` entries.
   void shrink(std::size_t size) {
-    size_ = size;
+    end_ = data_ + size;
   }
   std::size_t size() const {
-    return size_;
+    return static_cast<std::size_t>(end_ - data_);
   }
   bool empty() const {
-    return size_ == 0;
+    return end_ == data_;
   }
   T& back() {
-    return data_[size_ - 1];
+    return end_[-1];
   }
   const T& back() const {
-    return data_[size_ - 1];
+    return end_[-1];
   }
   T& operator[](std::size_t k) {
     return data_[k];
@@ -117,7 +117,7 @@ class Stack {
 
  private:
   T* data_;
-  std::size_t size_ = 0;
+  T* end_;  // past the last entry: a push is a store and an increment
 #ifndef NDEBUG
   std::size_t capacity_;
 #endif
