@@ -2,10 +2,16 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <string>
-#include <utility>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace nw {
 
@@ -26,18 +32,95 @@ enum class Kind : std::uint8_t {
   dot,
   op,       // any other punctuation, runs merged ("->", "<=", "=~")
   dropped,  // part of a bytecode value taken whole by the placeholder before it: not written
+  start,    // what emit() has before the first token (never a token)
 };
+// The kinds, rounded up to a power of two: a row of a table by kind is found with a shift.
+constexpr std::size_t kKinds = 16;
+static_assert(static_cast<std::size_t>(Kind::start) < kKinds, "a table by kind holds every kind");
 
 struct Token {
-  // Built in place, field by field: a Token assembled on the stack and copied in costs a
-  // stalled load per token (its fields are stored in pieces, then read back as one word).
-  Token(Kind k, std::uint32_t b, std::uint32_t s) : kind(k), begin(b), size(s) {}
+  // Built in place, field by field (see Stack). Trivial to default-construct, so that the
+  // storage for a long text's tokens is not written before they are.
+  Token() = default;
+  Token(Kind k, std::uint32_t b, std::uint32_t s)
+      : kind(k), triple(false), many(false), holds_call(false), begin(b), size(s) {}
   Kind kind;
-  bool triple = false;      // a string between ''' or """
-  bool many = false;        // a `?+` read again: a run of literals already
-  bool holds_call = false;  // an open bracket with a `(` inside, at any depth
-  std::uint32_t begin;      // into the text
+  bool triple;          // a string between ''' or """
+  bool many;            // a `?+` read again: a run of literals already
+  bool holds_call;      // an open bracket with a `(` inside, at any depth (bytecode form)
+  std::uint32_t begin;  // into the text
   std::uint32_t size;
+};
+
+// Per-thread storage for a stack of the normaliser's that never holds more entries than the
+// text has bytes, and one: the tokens (each is at least a byte long, but for an empty string,
+// whose quotes are two), the open brackets, the commas in them and the arguments of a call.
+template <typename T>
+struct Storage {
+  std::unique_ptr<T[]> data;
+  std::size_t capacity = 0;
+
+  // What a megabyte of text made it grow to is given back, not kept for the thread's life.
+  void trim(std::size_t keep) {
+    if (capacity <= keep) return;
+    data.reset();
+    capacity = 0;
+  }
+};
+
+// A stack in such storage, sized before tokenizing, so that an entry is stored in place with
+// no check for room and no call. (An entry assembled elsewhere and copied in costs a stalled
+// load: its fields are stored in pieces, then read back as one word.)
+template <typename T>
+class Stack {
+ public:
+  Stack(Storage<T>& storage, std::size_t text_size) {
+    if (storage.capacity < text_size + 1) {
+      storage.data.reset(new T[text_size + 1]);  // not initialised: written as entries come
+      storage.capacity = text_size + 1;
+    }
+    data_ = end_ = storage.data.get();
+#ifndef NDEBUG
+    capacity_ = storage.capacity;
+#endif
+  }
+  template <typename... Args>
+  void emplace(Args... args) {
+    assert(size() < capacity_);
+    new (end_++) T{args...};
+  }
+  void pop_back() {
+    --end_;
+  }
+  // Down to its first `size` entries.
+  void shrink(std::size_t size) {
+    end_ = data_ + size;
+  }
+  std::size_t size() const {
+    return static_cast<std::size_t>(end_ - data_);
+  }
+  bool empty() const {
+    return end_ == data_;
+  }
+  T& back() {
+    return end_[-1];
+  }
+  const T& back() const {
+    return end_[-1];
+  }
+  T& operator[](std::size_t k) {
+    return data_[k];
+  }
+  const T& operator[](std::size_t k) const {
+    return data_[k];
+  }
+
+ private:
+  T* data_;
+  T* end_;  // past the last entry: a push is a store and an increment
+#ifndef NDEBUG
+  std::size_t capacity_;
+#endif
 };
 
 constexpr bool is_space(unsigned char c) {
@@ -59,7 +142,7 @@ constexpr bool is_word_start(unsigned char c) {
 }
 // The characters the tokenizer handles the same way in every language and position, looked
 // up in one table before the rules that depend on them: most of a query's bytes.
-enum class Simple : std::uint8_t { other, space, letter, open, close, comma, dot, quote };
+enum class Simple : std::uint8_t { other, space, letter, digit, open, close, comma, dot, quote };
 constexpr std::array<Simple, 256> kSimple = [] {
   std::array<Simple, 256> table{};
   for (int c = 0; c < 256; ++c) {
@@ -68,6 +151,8 @@ constexpr std::array<Simple, 256> kSimple = [] {
       table[u] = Simple::space;
     else if (is_word_start(u))
       table[u] = Simple::letter;
+    else if (is_digit(u))
+      table[u] = Simple::digit;
   }
   table['('] = table['['] = table['{'] = Simple::open;
   table[')'] = table[']'] = table['}'] = Simple::close;
@@ -92,8 +177,37 @@ constexpr std::array<bool, 256> kWordChars = word_chars(false, false);
 constexpr std::array<bool, 256> kGremlinWordChars = word_chars(true, false);
 constexpr std::array<bool, 256> kBytecodeWordChars = word_chars(true, true);
 
+// The index of the first `quote` or backslash in data[from, n), else n (or `from`, past n):
+// where a string's scan stops. Strings are much of a query's bytes: with SSE2 (every x86-64),
+// sixteen of them are compared at once.
+inline __attribute__((always_inline)) std::size_t find_quote_or_backslash(const char* data,
+                                                                          std::size_t from,
+                                                                          std::size_t n,
+                                                                          char quote) {
+  std::size_t j = from;
+#if defined(__SSE2__)
+  const __m128i quotes = _mm_set1_epi8(quote);
+  const __m128i backslashes = _mm_set1_epi8('\\');
+  for (; j + 16 <= n; j += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + j));
+    const int found = _mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, quotes), _mm_cmpeq_epi8(bytes, backslashes)));
+    if (found != 0)
+      return j + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(found)));
+  }
+#endif
+  while (j < n && data[j] != quote && data[j] != '\\') ++j;
+  return j;
+}
+
+constexpr std::array<bool, 256> kOpChars = [] {
+  std::array<bool, 256> table{};
+  for (const char c : std::string_view("-+*/%=<>!&|^~?@;\\"))
+    table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
 bool is_op_char(unsigned char c) {
-  return std::strchr("-+*/%=<>!&|^~?@;\\", c) != nullptr && c != '\0';
+  return kOpChars[c];
 }
 
 char lower(char c) {
@@ -124,38 +238,63 @@ constexpr std::string_view kSparqlKeywords[] = {
     "service",  "silent",    "to",     "union",    "using",  "values",  "where",   "with",
     "undef",    "separator"};
 
-// A set of words, looked up by a hash of their size and first and last letters: this runs
-// for every word and every Gremlin call of every query, so a lookup compares at most a
-// couple of candidates instead of scanning a list.
-class WordSet {
+// A set of words of up to 16 bytes, each with a tag, in a table built at compile time and
+// looked up by a hash of the word's size and first and last letters (open addressing, at most
+// half full): this runs for every word and every Gremlin call of every query, so a lookup
+// looks at a slot or two and compares bytes only with a word of its size.
+class WordTable {
  public:
-  template <std::size_t N>
-  explicit WordSet(const std::string_view (&words)[N]) {
-    for (std::string_view w : words) buckets_[bucket(w)].push_back(w);
+  static constexpr std::size_t kMaxSize = 16;
+
+  constexpr WordTable() : slots_{} {}
+
+  // Adds `word` (1 to 16 bytes) with `tag` (not 0), or sets the tag of a word held already.
+  constexpr void add(std::string_view word, std::uint8_t tag) {
+    std::size_t k = slot(word.size(), word.front(), word.back());
+    for (; slots_[k].size != 0; k = (k + 1) & (kSlots - 1))
+      if (std::string_view(slots_[k].bytes, slots_[k].size) == word) {
+        slots_[k].tag = tag;
+        return;
+      }
+    if (word.empty() || word.size() > kMaxSize || 2 * ++count_ > kSlots)
+      throw "a word of 1 to 16 bytes, in a table at most half full";  // at compile time
+    for (std::size_t i = 0; i < word.size(); ++i) slots_[k].bytes[i] = word[i];
+    slots_[k].size = static_cast<std::uint8_t>(word.size());
+    slots_[k].tag = tag;
   }
-  bool contains(std::string_view word) const {
-    if (word.empty()) return false;
-    for (std::string_view w : buckets_[bucket(word)])
-      if (w.size() == word.size() && std::memcmp(w.data(), word.data(), w.size()) == 0) return true;
-    return false;
-  }
-  // The same, ignoring case (the set's words are lower case).
-  bool contains_folded(std::string_view word) const {
-    if (word.size() > 16) return false;
-    char buffer[16];
-    for (std::size_t i = 0; i < word.size(); ++i) buffer[i] = lower(word[i]);
-    return contains(std::string_view(buffer, word.size()));
+
+  // The tag of `word`, or 0 when the set does not hold it; with `fold`, whatever its case
+  // (the set's words are lower case). Most words looked up are not in the set, and their
+  // slot is empty or holds a word of another size: no byte is compared.
+  std::uint8_t find(std::string_view word, bool fold) const {
+    if (word.empty() || word.size() > kMaxSize) return 0;
+    const char first = fold ? lower(word.front()) : word.front();
+    const char last = fold ? lower(word.back()) : word.back();
+    for (std::size_t k = slot(word.size(), first, last);; k = (k + 1) & (kSlots - 1)) {
+      const Slot& s = slots_[k];
+      if (s.size == 0) return 0;
+      if (s.size == word.size() && same(s.bytes, word, fold)) return s.tag;
+    }
   }
 
  private:
-  static std::size_t bucket(std::string_view w) {
-    if (w.empty()) return 0;
-    return (w.size() * 31 + static_cast<unsigned char>(w.front()) * 7 +
-            static_cast<unsigned char>(w.back())) &
-           (kBuckets - 1);
+  static constexpr std::size_t kSlots = 128;
+  struct Slot {
+    char bytes[kMaxSize];
+    std::uint8_t size;  // 0: empty
+    std::uint8_t tag;
+  };
+  static constexpr std::size_t slot(std::size_t size, char first, char last) {
+    return (size * 31 + static_cast<unsigned char>(first) * 7 + static_cast<unsigned char>(last)) &
+           (kSlots - 1);
   }
-  static constexpr std::size_t kBuckets = 128;
-  std::array<std::vector<std::string_view>, kBuckets> buckets_;
+  static bool same(const char* bytes, std::string_view word, bool fold) {
+    for (std::size_t i = 0; i < word.size(); ++i)
+      if (bytes[i] != (fold ? lower(word[i]) : word[i])) return false;
+    return true;
+  }
+  Slot slots_[kSlots];
+  std::size_t count_ = 0;
 };
 
 // Gremlin steps and predicates whose every argument is a value.
@@ -191,6 +330,15 @@ constexpr std::string_view kGremlinValueCalls[] = {"E",
 constexpr std::string_view kGremlinListCalls[] = {"E",      "V",      "hasId",  "hasValue",
                                                   "inject", "within", "without"};
 
+// What a Gremlin call's arguments are, by the name of the step or predicate.
+enum GremlinCall : std::uint8_t {
+  kNamesOnly = 0,     // names, kept (any call not in the table)
+  kValues = 1,        // kGremlinValueCalls: values, each replaced
+  kListOfValues = 2,  // kGremlinListCalls: values, and one alone is a list of one
+  kHas = 3,           // has(..., value): the last of two or more is a value
+  kProperty = 4,      // property([cardinality,] key, value, key, value, ...)
+};
+
 // An open bracket. Small and without a heap allocation of its own, so that text of nothing
 // but `(` costs about what any other text of its length does: its first argument starts
 // after the bracket, the others after its commas, which are the tail of the shared
@@ -198,81 +346,108 @@ constexpr std::string_view kGremlinListCalls[] = {"E",      "V",      "hasId",  
 struct Frame {
   std::uint32_t open;         // the token index of the bracket
   std::uint32_t first_comma;  // into arg_starts
+  GremlinCall call;           // a Gremlin call's: looked up at its `(`, where its name is at hand
+  char bracket;               // `(`, `[` or `{`
+  bool holds_call;            // what the bracket's token is told when it closes
 };
-using Range = std::pair<std::size_t, std::size_t>;  // [begin, end) token indexes
+struct Range {  // [first, second) token indexes
+  std::uint32_t first;
+  std::uint32_t second;
+};
 
 // The normaliser's working memory, kept per thread from one query to the next: a query costs
 // no allocation but that of its normalised text once these have grown to its size.
 struct Scratch {
-  std::vector<Token> tokens;
-  std::vector<Frame> frames;
-  std::vector<std::uint32_t> arg_starts;  // after each comma of the open frames
-  std::vector<Range> args;                // the arguments of the frame being judged
-  std::vector<std::uint32_t> closes;      // bytecode form: where each open bracket closes
+  Storage<Token> tokens;
+  Storage<Frame> frames;
+  Storage<std::uint32_t> arg_starts;  // after each comma of the open frames
+  Storage<Range> args;                // the arguments of the frame being judged
+  std::vector<std::uint32_t> closes;  // bytecode form: where each open bracket closes
+  std::string text;                   // the text, padded (see Normaliser::padded)
   std::string out;
 
   // What a megabyte of text made them grow to is given back, not kept for the thread's life.
   void trim() {
     constexpr std::size_t kKeep = 1 << 16;
-    if (tokens.capacity() > kKeep) std::vector<Token>().swap(tokens);
-    if (frames.capacity() > kKeep) std::vector<Frame>().swap(frames);
-    if (arg_starts.capacity() > kKeep) std::vector<std::uint32_t>().swap(arg_starts);
-    if (args.capacity() > kKeep) std::vector<Range>().swap(args);
+    tokens.trim(kKeep);
+    frames.trim(kKeep);
+    arg_starts.trim(kKeep);
+    args.trim(kKeep);
     if (closes.capacity() > kKeep) std::vector<std::uint32_t>().swap(closes);
+    if (text.capacity() > kKeep) std::string().swap(text);
     if (out.capacity() > kKeep) std::string().swap(out);
   }
 };
 
-const WordSet& cypher_keywords() {
-  static const WordSet set(kCypherKeywords);
-  return set;
-}
-const WordSet& sparql_keywords() {
-  static const WordSet set(kSparqlKeywords);
-  return set;
-}
-const WordSet& gremlin_value_calls() {
-  static const WordSet set(kGremlinValueCalls);
-  return set;
-}
-const WordSet& gremlin_list_calls() {
-  static const WordSet set(kGremlinListCalls);
-  return set;
+constexpr bool wordish(Kind k) {
+  return k == Kind::word || k == Kind::keyword || k == Kind::function || k == Kind::placeholder ||
+         k == Kind::string || k == Kind::param || k == Kind::iri;
 }
 
+// One blank between two words and around keywords; none elsewhere (nor before the first
+// token). A table: this is asked between every two tokens.
+constexpr std::array<std::array<bool, kKinds>, kKinds> kBlankBetween = [] {
+  std::array<std::array<bool, kKinds>, kKinds> table{};
+  for (std::size_t a = 0; a < static_cast<std::size_t>(Kind::start); ++a) {
+    for (std::size_t b = 0; b < static_cast<std::size_t>(Kind::start); ++b) {
+      const auto prev = static_cast<Kind>(a);
+      const auto next = static_cast<Kind>(b);
+      table[a][b] = (wordish(prev) && wordish(next)) ||
+                    (prev == Kind::keyword && next != Kind::comma && next != Kind::close &&
+                     next != Kind::dot) ||
+                    (next == Kind::keyword && prev != Kind::open && prev != Kind::dot);
+    }
+  }
+  return table;
+}();
+
+template <std::size_t N>
+constexpr WordTable keyword_table(const std::string_view (&words)[N]) {
+  WordTable table;
+  for (std::string_view w : words) table.add(w, 1);
+  return table;
+}
+constexpr WordTable kCypherKeywordTable = keyword_table(kCypherKeywords);
+constexpr WordTable kSparqlKeywordTable = keyword_table(kSparqlKeywords);
+
+constexpr WordTable kGremlinCallTable = [] {
+  WordTable table;
+  for (std::string_view w : kGremlinValueCalls) table.add(w, kValues);
+  for (std::string_view w : kGremlinListCalls) table.add(w, kListOfValues);
+  table.add("has", kHas);
+  table.add("property", kProperty);
+  return table;
+}();
+
+GremlinCall gremlin_call(std::string_view callee) {
+  return static_cast<GremlinCall>(kGremlinCallTable.find(callee, false));
+}
+
+// Whether `word` is a keyword of `table`, whatever its case.
+bool is_keyword(const WordTable& table, std::string_view word) {
+  return table.find(word, true) != 0;
+}
+
+// One per language (and Gremlin's bytecode form), so that the rules that depend on it are
+// settled when compiling, not asked again at every character and token.
+template <Language kLanguage, bool kBytecode>
 class Normaliser {
  public:
-  Normaliser(Language language, std::string_view text, Scratch& scratch)
-      : language_(language),
-        text_(text),
-        tokens_(scratch.tokens),
-        frames_(scratch.frames),
-        arg_starts_(scratch.arg_starts),
-        args_(scratch.args),
+  Normaliser(std::string_view text, Scratch& scratch)
+      : text_(padded(text, scratch.text)),
+        tokens_(scratch.tokens, text.size()),
+        frames_(scratch.frames, text.size()),
+        arg_starts_(scratch.arg_starts, text.size()),
+        args_(scratch.args, text.size()),
         closes_(scratch.closes),
         out_(scratch.out) {
-    tokens_.clear();
-    frames_.clear();
-    arg_starts_.clear();
-    args_.clear();
-    // At most one token per byte: reserved once, so that the vector never moves (pages of a
-    // large reservation that are not written are not even mapped).
-    tokens_.reserve(text.size() + 1);
-    std::size_t first = 0;
-    while (first < text.size() && is_space(static_cast<unsigned char>(text[first]))) ++first;
-    bytecode_ = language == Language::gremlin && text.substr(first, 2) == "[[";
-    if (bytecode_) {
-      closes_.clear();
-      closes_.resize(text.size() + 1);
-    }
+    // Only grown: an entry is read only for a bracket closed before (see take_value_whole),
+    // so what an earlier query left in it is never seen.
+    if (bytecode_ && closes_.size() < text.size() + 1) closes_.resize(text.size() + 1);
   }
 
   Fingerprint run() {
     tokenize();
-    if (dropped_)
-      tokens_.erase(std::remove_if(tokens_.begin(), tokens_.end(),
-                                   [](const Token& t) { return t.kind == Kind::dropped; }),
-                    tokens_.end());
     Fingerprint out;
     out.text = emit();
     out.hash = murmur_hash64a(out.text, kFingerprintSeed);
@@ -280,18 +455,28 @@ class Normaliser {
   }
 
  private:
-  unsigned char at(std::size_t i) const {
-    return i < text_.size() ? static_cast<unsigned char>(text_[i]) : 0;
+  // The byte at `i`, or 0 past the text's end. The text is followed by kPadding zero bytes,
+  // and nothing looks further than a few bytes past its end: no check of `i` is needed.
+  unsigned char at(std::size_t i) const { return static_cast<unsigned char>(text_.data()[i]); }
+
+  // `text`, copied into `buffer` with kPadding zero bytes after it: so that a byte past its
+  // end reads as 0 without a check, and a short token is copied out sixteen bytes at once.
+  static constexpr std::size_t kPadding = 16;
+  static std::string_view padded(std::string_view text, std::string& buffer) {
+    if (buffer.size() < text.size() + kPadding) buffer.resize(text.size() + kPadding);
+    if (!text.empty()) std::memcpy(buffer.data(), text.data(), text.size());
+    std::memset(buffer.data() + text.size(), 0, kPadding);
+    return std::string_view(buffer.data(), text.size());
   }
   std::string_view slice(const Token& t) const { return text_.substr(t.begin, t.size); }
   void push(Kind kind, std::size_t begin, std::size_t end) {
-    tokens_.emplace_back(kind, static_cast<std::uint32_t>(begin),
-                         static_cast<std::uint32_t>(end - begin));
+    tokens_.emplace(kind, static_cast<std::uint32_t>(begin),
+                    static_cast<std::uint32_t>(end - begin));
   }
-  bool sparql() const { return language_ == Language::sparql; }
+  static constexpr bool sparql() { return language_ == Language::sparql; }
   // `//` and `/* */` are comments (openCypher, Gremlin's Groovy form).
-  bool comments_with_slash() const { return !sparql() && !bytecode_; }
-  bool gremlin() const { return language_ == Language::gremlin; }
+  static constexpr bool comments_with_slash() { return !sparql() && !bytecode_; }
+  static constexpr bool gremlin() { return language_ == Language::gremlin; }
 
   void tokenize() {
     std::size_t i = 0;
@@ -303,7 +488,10 @@ class Normaliser {
           ++i;
           continue;
         case Simple::letter:
-          i = word(i);
+          i = gremlin() ? gremlin_word(i) : word(i);
+          continue;
+        case Simple::digit:  // a number in every language and position
+          i = number(i);
           continue;
         case Simple::open:
           open(i);
@@ -404,7 +592,7 @@ class Normaliser {
 
   void comma(std::size_t i) {
     push(Kind::comma, i, i + 1);
-    if (!frames_.empty()) arg_starts_.push_back(static_cast<std::uint32_t>(tokens_.size()));
+    if (!frames_.empty()) arg_starts_.emplace(static_cast<std::uint32_t>(tokens_.size()));
   }
 
   std::size_t skip_line(std::size_t i) const {
@@ -424,12 +612,9 @@ class Normaliser {
     std::size_t after = text_.size();
     const char* const data = text_.data();
     const std::size_t n = text_.size();
-    while (j < n) {
-      const char c = data[j];
-      if (c == '\\') {
+    while ((j = find_quote_or_backslash(data, j, n, static_cast<char>(quote))) < n) {
+      if (data[j] == '\\') {
         j += 2;
-      } else if (c != static_cast<char>(quote)) {
-        ++j;
       } else if (!triple || (at(j + 1) == quote && at(j + 2) == quote)) {
         end = j;
         after = j + (triple ? 3 : 1);
@@ -464,9 +649,9 @@ class Normaliser {
   }
 
   // Whether the token before is something a minus sign would subtract from.
-  bool after_value() const {
-    if (tokens_.empty()) return false;
-    switch (tokens_.back().kind) {
+  bool after_value() const { return !tokens_.empty() && is_value(tokens_.back().kind); }
+  static bool is_value(Kind kind) {
+    switch (kind) {
       case Kind::word:
       case Kind::keyword:
       case Kind::function:
@@ -493,14 +678,27 @@ class Normaliser {
       j += 2;
       while (is_digit(at(j))) ++j;
     }
-    while (is_word_char(at(j))) ++j;  // 0x1F, 10L, 1.5d
+    while (kWordChars[at(j)]) ++j;  // 0x1F, 10L, 1.5d
     // A sign that is not a subtraction belongs to the literal: `-5` is the value minus five.
-    if (!tokens_.empty() && tokens_.back().kind == Kind::op && slice(tokens_.back()) == "-") {
-      const Token minus = tokens_.back();
-      tokens_.pop_back();
-      if (after_value()) tokens_.push_back(minus);
+    if (!tokens_.empty() && tokens_.back().kind == Kind::op && tokens_.back().size == 1 &&
+        text_[tokens_.back().begin] == '-') {
+      // (Decided by the token before it, without copying the sign's token, just stored.)
+      if (!(tokens_.size() >= 2 && is_value(tokens_[tokens_.size() - 2].kind))) tokens_.pop_back();
     }
     push(Kind::placeholder, i, j);
+    return j;
+  }
+
+  // A Gremlin word: a step's name, a label, a bare value in bytecode form, or a boolean (as
+  // word() would have it, in fewer steps: Gremlin text is mostly short words).
+  std::size_t gremlin_word(std::size_t i) {
+    const std::array<bool, 256>& continues = bytecode_ ? kBytecodeWordChars : kGremlinWordChars;
+    std::size_t j = i + 1;
+    while (continues[at(j)]) ++j;  // the padding's 0 ends it
+    const std::size_t size = j - i;
+    const bool boolean = (size == 4 || size == 5) && (iequals(text_.substr(i, size), "true") ||
+                                                      iequals(text_.substr(i, size), "false"));
+    push(boolean ? Kind::placeholder : Kind::word, i, j);
     return j;
   }
 
@@ -526,8 +724,8 @@ class Normaliser {
       push(followed_by_paren(j) ? Kind::function : Kind::word, i, j);
     } else if (iequals(w, "true") || iequals(w, "false")) {
       push(Kind::placeholder, i, j);
-    } else if ((language_ == Language::opencypher && cypher_keywords().contains_folded(w)) ||
-               (sparql() && sparql_keywords().contains_folded(w))) {
+    } else if ((language_ == Language::opencypher && is_keyword(kCypherKeywordTable, w)) ||
+               (sparql() && is_keyword(kSparqlKeywordTable, w))) {
       push(Kind::keyword, i, j);
     } else if (!gremlin() && followed_by_paren(j) && w.find(':') == std::string_view::npos) {
       push(Kind::function, i, j);  // function names ignore case too
@@ -540,7 +738,7 @@ class Normaliser {
   // Whether an openCypher word ending at `end` stands where only a name can: a property key
   // after `.`, a label or relationship type after a `:` outside a map, a map's key.
   bool cypher_name_position(std::size_t end) const {
-    const bool in_map = !frames_.empty() && text_[tokens_[frames_.back().open].begin] == '{';
+    const bool in_map = !frames_.empty() && frames_.back().bracket == '{';
     if (!tokens_.empty()) {
       const Kind before = tokens_.back().kind;
       if (before == Kind::dot || (before == Kind::colon && !in_map)) return true;
@@ -577,56 +775,65 @@ class Normaliser {
   }
 
   void open(std::size_t i) {
-    frames_.push_back(Frame{static_cast<std::uint32_t>(tokens_.size()),
-                            static_cast<std::uint32_t>(arg_starts_.size())});
+    frames_.emplace(static_cast<std::uint32_t>(tokens_.size()),
+                    static_cast<std::uint32_t>(arg_starts_.size()),
+                    gremlin() ? call_opened_at(i) : kNamesOnly, text_[i], false);
     push(Kind::open, i, i + 1);
+  }
+
+  // What the arguments of a Gremlin call opened at `i` are: its `(` right after a word (which
+  // stays what it is while the bracket is open).
+  GremlinCall call_opened_at(std::size_t i) const {
+    if (text_[i] != '(' || tokens_.empty()) return kNamesOnly;
+    const Token& before = tokens_.back();
+    if (before.kind != Kind::word && before.kind != Kind::keyword && before.kind != Kind::function)
+      return kNamesOnly;
+    return gremlin_call(slice(before));
   }
 
   void close(std::size_t i) {
     if (i < text_.size()) push(Kind::close, i, i + 1);
     if (frames_.empty()) return;
-    const Frame frame = frames_.back();
-    frames_.pop_back();
-    Token& open = tokens_[frame.open];
-    if (bytecode_)
+    // Read where it is, field by field as it was stored (see Stack), and taken off the stack
+    // last: nothing below pushes a frame.
+    const Frame& frame = frames_.back();
+    if (bytecode_) {
       closes_[frame.open] =
           static_cast<std::uint32_t>(i < text_.size() ? tokens_.size() - 1 : tokens_.size());
-    if (!frames_.empty() && (text_[open.begin] == '(' || open.holds_call))
-      tokens_[frames_.back().open].holds_call = true;
-    if (gremlin()) {
-      const std::size_t end = i < text_.size() ? tokens_.size() - 1 : tokens_.size();
-      if (is_call(frame))
-        judge_gremlin_call(frame, end);
-      else if (bytecode_ && text_[tokens_[frame.open].begin] == '{')
-        judge_bytecode_map(frame, end);
+      tokens_[frame.open].holds_call = frame.holds_call;
     }
-    arg_starts_.resize(frame.first_comma);
+    if (frames_.size() > 1 && (frame.bracket == '(' || frame.holds_call))
+      frames_[frames_.size() - 2].holds_call = true;
+    if (gremlin() && (frame.call != kNamesOnly || (bytecode_ && frame.bracket == '{')))
+      judge(frame, i < text_.size() ? tokens_.size() - 1 : tokens_.size());
+    arg_starts_.shrink(frame.first_comma);
+    frames_.pop_back();
   }
 
-  // A `(` right after a word: a call. (What comes before a bracket never changes while it is
-  // open.)
-  bool is_call(const Frame& frame) const {
-    if (frame.open == 0 || text_[tokens_[frame.open].begin] != '(') return false;
-    const Kind before = tokens_[frame.open - 1].kind;
-    return before == Kind::word || before == Kind::keyword || before == Kind::function;
+  // The arguments of a Gremlin call whose arguments can be values, or of a map in bytecode
+  // form, that closes before token `end`. Apart from close(), which runs for every bracket.
+  __attribute__((noinline)) void judge(const Frame& frame, std::size_t end) {
+    if (frame.call != kNamesOnly)
+      judge_gremlin_call(frame, end);
+    else
+      judge_bytecode_map(frame, end);
   }
 
   // The frame's non-empty arguments, in args_ (reused: no allocation per call).
   void collect_args(const Frame& frame, std::size_t end) {
-    args_.clear();
+    args_.shrink(0);
     std::size_t begin = frame.open + 1;
     for (std::size_t a = frame.first_comma; a <= arg_starts_.size(); ++a) {
       const std::size_t stop = a < arg_starts_.size() ? arg_starts_[a] - 1 : end;
-      if (stop > begin) args_.emplace_back(begin, stop);
+      if (stop > begin)
+        args_.emplace(static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(stop));
       if (a < arg_starts_.size()) begin = arg_starts_[a];
     }
   }
 
   // Which arguments of a Gremlin call are values (replaced) and which name things (kept).
   void judge_gremlin_call(const Frame& frame, std::size_t end) {
-    const std::string_view callee = slice(tokens_[frame.open - 1]);
-    const bool all_values = gremlin_value_calls().contains(callee);
-    if (!all_values && callee != "has" && callee != "property") return;  // names only
+    const GremlinCall call = frame.call;
     collect_args(frame, end);
     const auto replace = [&](std::size_t a) {
       if (a >= args_.size()) return;
@@ -635,11 +842,11 @@ class Normaliser {
       Token& t = tokens_[args_[a].first];
       if (t.kind == Kind::string) t.kind = Kind::placeholder;
     };
-    if (all_values) {
+    if (call == kValues || call == kListOfValues) {
       for (std::size_t a = 0; a < args_.size(); ++a) replace(a);
-    } else if (callee == "has") {
+    } else if (call == kHas) {
       if (args_.size() >= 2) replace(args_.size() - 1);
-    } else if (callee == "property") {
+    } else if (call == kProperty) {
       std::size_t first = 0;
       if (!args_.empty()) {
         const std::string_view last_word = slice(tokens_[args_[0].second - 1]);
@@ -653,12 +860,14 @@ class Normaliser {
   // first `=`) is a value, its key names something.
   void judge_bytecode_map(const Frame& frame, std::size_t end) {
     collect_args(frame, end);
-    for (const Range& entry : args_) {
+    for (std::size_t a = 0; a < args_.size(); ++a) {
+      const Range& entry = args_[a];
       for (std::size_t k = entry.first; k < entry.second; ++k) {
         const Token& t = tokens_[k];
         if (t.kind == Kind::open) break;
         if (t.kind == Kind::op && text_[t.begin] == '=') {
-          if (k + 1 < entry.second) take_value_whole(Range{k + 1, entry.second});
+          if (k + 1 < entry.second)
+            take_value_whole(Range{static_cast<std::uint32_t>(k + 1), entry.second});
           break;
         }
       }
@@ -693,22 +902,8 @@ class Normaliser {
         taken = true;
       } else {
         t.kind = Kind::dropped;
-        dropped_ = true;
       }
     }
-  }
-
-  static bool wordish(Kind k) {
-    return k == Kind::word || k == Kind::keyword || k == Kind::function || k == Kind::placeholder ||
-           k == Kind::string || k == Kind::param || k == Kind::iri;
-  }
-
-  // One blank between two words and around keywords; none elsewhere.
-  static bool blank_between(Kind prev, Kind next) {
-    if (wordish(prev) && wordish(next)) return true;
-    if (prev == Kind::keyword && next != Kind::comma && next != Kind::close && next != Kind::dot)
-      return true;
-    return next == Kind::keyword && prev != Kind::open && prev != Kind::dot;
   }
 
   // The normalised text is written into the scratch buffer (its size kept from query to
@@ -733,8 +928,19 @@ class Normaliser {
     // Through raw pointers held here: a char written through the string itself could, for
     // the compiler, change any object, and every token would reload them all.
     void put(char c) { *at_++ = c; }
+    // `c` if `really`, with no branch to mispredict: the blank between two tokens.
+    void put_if(char c, bool really) {
+      *at_ = c;
+      at_ += really;
+    }
     void put(const char* p, std::size_t n) {
       std::memcpy(at_, p, n);
+      at_ += n;
+    }
+    // The same for a short token, when 16 bytes from `p` can be read and written: one copy of
+    // a fixed size (two moves) instead of a call to memcpy.
+    void put_short(const char* p, std::size_t n) {
+      std::memcpy(at_, p, 16);
       at_ += n;
     }
     bool ends_with(std::string_view tail) const {
@@ -752,9 +958,29 @@ class Normaliser {
     char* end_;
   };
 
-  // Room for a token is made by the caller: its size and 7 (a blank, six quotes).
-  void append(Writer& out, const Token& t) const {
-    const char* p = text_.data() + t.begin;
+  // The kinds of token written as they are, with no rule of their own (an operator has one
+  // for the blank before it).
+  static bool copied_as_written(Kind kind) {
+    constexpr unsigned kAsWritten =
+        1u << static_cast<unsigned>(Kind::word) | 1u << static_cast<unsigned>(Kind::param) |
+        1u << static_cast<unsigned>(Kind::iri) | 1u << static_cast<unsigned>(Kind::open) |
+        1u << static_cast<unsigned>(Kind::close) | 1u << static_cast<unsigned>(Kind::comma) |
+        1u << static_cast<unsigned>(Kind::colon) | 1u << static_cast<unsigned>(Kind::dot);
+    return (kAsWritten >> static_cast<unsigned>(kind)) & 1u;
+  }
+
+  // Room for a token is made by the caller: its size and 24 (a blank, six quotes, and what
+  // put_short writes past the token). Sixteen bytes from any token's start can be read: the
+  // text is padded.
+  static void put_token(Writer& out, const char* p, std::size_t size) {
+    if (size <= 16)
+      out.put_short(p, size);
+    else
+      out.put(p, size);
+  }
+
+  static void append(Writer& out, const Token& t, const char* text) {
+    const char* p = text + t.begin;
     switch (t.kind) {
       case Kind::keyword:
       case Kind::function:
@@ -785,35 +1011,77 @@ class Normaliser {
           }
         }
         for (std::size_t k = 0; k < quotes; ++k) out.put(quote);
-        out.put(p, t.size);
+        put_token(out, p, t.size);
         for (std::size_t k = 0; k < quotes; ++k) out.put(quote);
         return;
       }
       default:
-        if (t.size == 1)
-          out.put(*p);
-        else
-          out.put(p, t.size);
+        put_token(out, p, t.size);
     }
   }
 
   std::string emit() const {
     Writer out(out_, text_.size());
-    Kind prev = Kind::comma;
-    bool first = true;
-    for (std::size_t i = 0; i < tokens_.size(); ++i) {
-      const Token& t = tokens_[i];
-      out.room(t.size + 7);
+    // In locals: a char written could, for the compiler, change any member, so that each
+    // would be read again after every one.
+    const Token* const tokens = &tokens_[0];
+    const std::size_t n = tokens_.size();
+    const char* const text = text_.data();
+    const std::size_t text_size = text_.size();
+    // The token after `j` that is written: dropped ones (bytecode form) are passed over here
+    // rather than taken out of the list, which would move all the tokens after them.
+    const auto next = [&](std::size_t j) {
+      ++j;
+      if (bytecode_)
+        while (j < n && tokens[j].kind == Kind::dropped) ++j;
+      return j;
+    };
+    Kind prev = Kind::start;
+    for (std::size_t i = 0; i < n; ++i) {
+      // Most tokens are written as they are, after a blank or not: in a loop of their own,
+      // in few steps.
+      for (; i < n && copied_as_written(tokens[i].kind); ++i) {
+        const Kind kind = tokens[i].kind;
+        const std::uint32_t size = tokens[i].size;
+        out.room(size + 24);
+        out.put_if(' ',
+                   kBlankBetween[static_cast<std::size_t>(prev)][static_cast<std::size_t>(kind)]);
+        put_token(out, text + tokens[i].begin, size);
+        prev = kind;
+      }
+      if (i == n) break;
+      const Token& t = tokens[i];
+      // Its fields in locals: a char written could, for the compiler, change the token.
+      const Kind kind = t.kind;
+      const std::uint32_t begin = t.begin;
+      const std::uint32_t size = t.size;
+      out.room(size + 24);
+      // So are most Gremlin strings that name things: between `'`, and closed (see append).
+      if (kind == Kind::string && !t.triple && text[begin - 1] == '\'' &&
+          begin + size < text_size) {
+        out.put_if(' ',
+                   kBlankBetween[static_cast<std::size_t>(prev)][static_cast<std::size_t>(kind)]);
+        put_token(out, text + begin - 1, size + 2);
+        prev = kind;
+        continue;
+      }
+      if (bytecode_ && kind == Kind::dropped) continue;
+      bool blank = kBlankBetween[static_cast<std::size_t>(prev)][static_cast<std::size_t>(t.kind)];
       // A `+` after a literal is set apart, or `? +x` (`1 + x`) would read as `?+` (many);
       // so is a `/` or `*` after a `/` (`a / /b/`), or it would read as a comment.
-      if (!first && (blank_between(prev, t.kind) ||
-                     (prev == Kind::placeholder && t.kind == Kind::op && text_[t.begin] == '+') ||
-                     (comments_with_slash() && t.kind == Kind::op && out.last() == '/' &&
-                      (text_[t.begin] == '/' || text_[t.begin] == '*'))))
-        out.put(' ');
-      first = false;
+      if (t.kind == Kind::op && !blank) {
+        const char c = text[t.begin];
+        blank = (prev == Kind::placeholder && c == '+') ||
+                (comments_with_slash() && out.last() == '/' && (c == '/' || c == '*'));
+      }
+      out.put_if(' ', blank);
+      if (kind == Kind::op) {
+        put_token(out, text + begin, size);
+        prev = kind;
+        continue;
+      }
       if (t.kind != Kind::placeholder) {
-        append(out, t);
+        append(out, t, text);
         prev = t.kind;
         continue;
       }
@@ -822,26 +1090,27 @@ class Normaliser {
       std::size_t j = i;
       std::size_t count = t.many ? 2 : 1;
       while (true) {
-        if (j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::placeholder) {
-          j += 1;
-        } else if (j + 2 < tokens_.size() && tokens_[j + 1].kind == Kind::comma &&
-                   tokens_[j + 2].kind == Kind::placeholder) {
-          j += 2;
+        const std::size_t after = next(j);
+        if (after < n && tokens[after].kind == Kind::placeholder) {
+          j = after;
+        } else if (after < n && tokens[after].kind == Kind::comma && next(after) < n &&
+                   tokens[next(after)].kind == Kind::placeholder) {
+          j = next(after);
         } else {
           break;
         }
-        count += tokens_[j].many ? 2 : 1;
+        count += tokens[j].many ? 2 : 1;
       }
-      const bool lone_in_list = count == 1 && i > 0 && tokens_[i - 1].kind == Kind::open &&
-                                list_bracket(i - 1) && j + 1 < tokens_.size() &&
-                                tokens_[j + 1].kind == Kind::close;
+      // (A dropped token never comes right before a literal: it follows one.)
+      const bool lone_in_list = count == 1 && i > 0 && tokens[i - 1].kind == Kind::open &&
+                                list_bracket(i - 1) && next(j) < n &&
+                                tokens[next(j)].kind == Kind::close;
       out.put('?');
       if (count >= 2 || lone_in_list) out.put('+');
       prev = Kind::placeholder;
       i = j;
       // SPARQL's VALUES rows of literals, `(1 2) (3 4)`: any number of them is one row.
-      if (sparql() && j + 1 < tokens_.size() && tokens_[j + 1].kind == Kind::close &&
-          out.ends_with("(?+)(?+")) {
+      if (sparql() && j + 1 < n && tokens[j + 1].kind == Kind::close && out.ends_with("(?+)(?+")) {
         out.drop(3);
         i = j + 1;  // its `)` is written already
         prev = Kind::close;
@@ -865,20 +1134,25 @@ class Normaliser {
              (before.kind != Kind::keyword || iequals(slice(before), "in"));
     }
     return gremlin() && bracket == '(' && k > 0 && tokens_[k - 1].kind == Kind::word &&
-           gremlin_list_calls().contains(slice(tokens_[k - 1]));
+           gremlin_call(slice(tokens_[k - 1])) == kListOfValues;
   }
 
-  const Language language_;
+  static constexpr Language language_ = kLanguage;
   const std::string_view text_;
-  bool bytecode_ = false;
-  bool dropped_ = false;  // some tokens are Kind::dropped
-  std::vector<Token>& tokens_;
-  std::vector<Frame>& frames_;
-  std::vector<std::uint32_t>& arg_starts_;
-  std::vector<Range>& args_;
+  static constexpr bool bytecode_ = kBytecode;
+  Stack<Token> tokens_;
+  Stack<Frame> frames_;
+  Stack<std::uint32_t> arg_starts_;
+  Stack<Range> args_;
   std::vector<std::uint32_t>& closes_;  // by the token index of an open bracket
   std::string& out_;
 };
+
+bool is_bytecode(std::string_view text) {
+  std::size_t first = 0;
+  while (first < text.size() && is_space(static_cast<unsigned char>(text[first]))) ++first;
+  return text.substr(first, 2) == "[[";
+}
 
 }  // namespace
 
@@ -887,7 +1161,23 @@ Fingerprint fingerprint_query(Language language, std::string_view text) {
   constexpr std::size_t kMaxText = std::size_t{1} << 30;
   if (text.size() > kMaxText) text = text.substr(0, kMaxText);
   thread_local Scratch scratch;
-  Fingerprint fingerprint = Normaliser(language, text, scratch).run();
+  Fingerprint fingerprint;
+  switch (language) {
+    case Language::gremlin:
+      // Gremlin's bytecode form, as Neptune shows it, starts with `[[`.
+      if (is_bytecode(text))
+        fingerprint = Normaliser<Language::gremlin, true>(text, scratch).run();
+      else
+        fingerprint = Normaliser<Language::gremlin, false>(text, scratch).run();
+      break;
+    case Language::sparql:
+      fingerprint = Normaliser<Language::sparql, false>(text, scratch).run();
+      break;
+    case Language::opencypher:
+    default:
+      fingerprint = Normaliser<Language::opencypher, false>(text, scratch).run();
+      break;
+  }
   scratch.trim();
   return fingerprint;
 }
