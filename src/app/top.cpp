@@ -1,5 +1,6 @@
 #include "nw/app/top.h"
 
+#include <csignal>
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -164,6 +165,13 @@ int run_top(const WatchdogConfig& config, bool once, std::ostream& out, std::ost
       if (!line.empty()) out << line << "\n";
     return 0;
   }
+  // The daemon's signals are blocked for its signal loop (main.cpp); here a hang-up, SIGTERM
+  // or SIGINT must end the program as for any terminal program (ncurses restores the terminal
+  // on SIGINT and SIGTERM).
+  sigset_t ending;
+  sigemptyset(&ending);
+  for (int signal : {SIGHUP, SIGINT, SIGTERM, SIGQUIT}) sigaddset(&ending, signal);
+  pthread_sigmask(SIG_UNBLOCK, &ending, nullptr);
   TerminalScreen screen;
   TopState state;
   LiveFleet fleet;

@@ -91,6 +91,7 @@ std::vector<TopRow> top_rows(const LiveFleet& fleet, const TopState& state) {
 }
 
 TopCommand top_key(TopState& state, const LiveFleet& fleet, int key, std::size_t page) {
+  if (key == kTopGone) return {TopCommand::Kind::quit, {}};
   state.message.clear();
   const std::vector<TopRow> rows = top_rows(fleet, state);
   std::size_t at = selected_index(rows, state.selected);

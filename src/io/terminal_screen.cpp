@@ -2,6 +2,8 @@
 
 #include <clocale>
 #include <ncurses.h>
+#include <poll.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "nw/core/top_view.h"
@@ -47,9 +49,15 @@ void TerminalScreen::draw(const std::vector<std::string>& lines, std::size_t hig
 
 std::optional<int> TerminalScreen::key(std::chrono::milliseconds timeout_ms) {
   timeout(static_cast<int>(timeout_ms.count()));
+  const auto asked = std::chrono::steady_clock::now();
   const int k = getch();
   switch (k) {
     case ERR:
+      // Early, without a key: the terminal may be gone (a closed SSH session, a killed tmux),
+      // and every further read would return at once.
+      if (std::chrono::steady_clock::now() - asked < timeout_ms / 2 && terminal_gone())
+        return kTopGone;
+      return std::nullopt;
     case KEY_RESIZE:
       return std::nullopt;
     case KEY_UP:
@@ -77,6 +85,14 @@ std::optional<int> TerminalScreen::key(std::chrono::milliseconds timeout_ms) {
     default:
       return k;
   }
+}
+
+bool TerminalScreen::terminal_gone() {
+  pollfd p{STDIN_FILENO, POLLIN, 0};
+  if (::poll(&p, 1, 0) < 0) return true;
+  if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) return true;
+  termios mode{};
+  return ::tcgetattr(STDIN_FILENO, &mode) != 0;
 }
 
 bool stdout_is_terminal() {

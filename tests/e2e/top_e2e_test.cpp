@@ -11,6 +11,7 @@
 
 #include "e2e/e2e_support.h"
 #include "support/child_process.h"
+#include "support/eventually.h"
 
 namespace nw {
 namespace {
@@ -29,7 +30,14 @@ class Tmux {
       : socket_("nw-top-" + std::to_string(::getpid()) + "-" + std::to_string(++made_)) {
     run({"new-session", "-d", "-s", "top", "-x", "80", "-y", "24", command});
   }
-  ~Tmux() { run({"kill-server"}); }
+  ~Tmux() { kill(); }
+  // Ends the server and with it the terminal: its programs get a hang-up.
+  void kill() { run({"kill-server"}); }
+  // Whether the window's program still runs (the session ends with it).
+  bool running() {
+    ChildProcess has("/usr/bin/tmux", {"-L", socket_, "has-session", "-t", "top"});
+    return has.wait_exit(milliseconds(10000)) == 0;
+  }
   Tmux(const Tmux&) = delete;
   Tmux& operator=(const Tmux&) = delete;
 
@@ -126,6 +134,7 @@ TEST(TopEndToEnd, ShowsEveryQuerySortedByTimeToActionAndCancelsTheOneConfirmed) 
   screen = tmux.wait_for("not cancelled");
   EXPECT_EQ(sim.cancelled_ids().size(), 1u);
   tmux.send("q");
+  EXPECT_TRUE(test::eventually([&] { return !tmux.running(); }, milliseconds(10000)));
 }
 
 TEST(TopEndToEnd, ReadsTheRunningDaemonsViewAndFiltersByText) {
@@ -157,7 +166,15 @@ TEST(TopEndToEnd, ReadsTheRunningDaemonsViewAndFiltersByText) {
   EXPECT_TRUE(holds(screen, report.id.substr(0, 8))) << joined(screen);
   EXPECT_FALSE(holds(screen, other.id.substr(0, 8))) << joined(screen);
   EXPECT_TRUE(holds(screen, "1 queries")) << joined(screen);
-  tmux.send("q");
+  // The terminal goes away (a closed SSH session): top ends, it does not spin on a dead tty.
+  const std::string pattern = "top --config " + config;
+  tmux.kill();
+  EXPECT_TRUE(test::eventually(
+      [&] {
+        ChildProcess pgrep("/usr/bin/pgrep", {"-f", pattern});
+        return pgrep.wait_exit(milliseconds(10000)) == 1;  // 1: no process matched
+      },
+      milliseconds(10000)));
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ enum TopKey : int {
   kTopEnter,
   kTopEscape,
   kTopBackspace,
+  kTopGone,  // the terminal went away (a hang-up): quit
 };
 
 struct TopRow {

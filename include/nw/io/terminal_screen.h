@@ -26,8 +26,11 @@ class TerminalScreen {
   void draw(const std::vector<std::string>& lines, std::size_t highlight);
 
   // The next key within `timeout`: a character, or a TopKey; nullopt when none came (or the
-  // terminal was resized: the caller draws again).
+  // terminal was resized: the caller draws again); kTopGone when the terminal went away.
   std::optional<int> key(std::chrono::milliseconds timeout);
+
+ private:
+  static bool terminal_gone();
 };
 
 // Whether standard output is a terminal (`top` prints one frame as text otherwise).
