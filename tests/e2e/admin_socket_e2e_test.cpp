@@ -34,36 +34,7 @@ using e2e::Workspace;
 using std::chrono::milliseconds;
 using test::ChildProcess;
 
-// A daemon with an admin socket in the workspace, ready once it says so.
-struct Daemon {
-  Daemon(Workspace& ws, const std::string& url, const std::string& rules,
-         const std::string& watchdog_extra = "")
-      : socket(short_socket_path()),
-        config(ws.write_config(url, rules, "admin_socket = " + socket + "\n" + watchdog_extra)),
-        process(NW_WATCHDOG_BIN, {"--config", config}) {
-    ready =
-        process
-            .wait_for_stderr([](const std::string& l) { return contains(l, "admin socket on"); },
-                             milliseconds(20000))
-            .has_value();
-  }
-  // A Unix socket's path has at most 107 bytes; the workspace's can be longer.
-  static std::string short_socket_path() {
-    static int made = 0;
-    return "/tmp/nw-admin-" + std::to_string(::getpid()) + "-" + std::to_string(++made) + ".sock";
-  }
-  static bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-  }
-  CommandRun run(std::vector<std::string> args) const {
-    args.insert(args.begin() + 1, {"--config", config});
-    return e2e::run_watchdog(args);
-  }
-  std::string socket;
-  std::string config;
-  ChildProcess process;
-  bool ready = false;
-};
+using Daemon = e2e::AdminDaemon;
 
 std::string me() {
   const passwd* pw = ::getpwuid(::getuid());

@@ -296,6 +296,38 @@ inline CommandRun run_watchdog(const std::vector<std::string>& args,
   return run;
 }
 
+// The daemon with an admin socket (`[watchdog] admin_socket`) and a config in the workspace, ready
+// once it says so.
+struct AdminDaemon {
+  AdminDaemon(Workspace& ws, const std::string& url, const std::string& rules,
+              const std::string& watchdog_extra = "")
+      : socket(short_socket_path()),
+        config(ws.write_config(url, rules, "admin_socket = " + socket + "\n" + watchdog_extra)),
+        process(NW_WATCHDOG_BIN, {"--config", config}) {
+    ready =
+        process
+            .wait_for_stderr([](const std::string& l) { return contains(l, "admin socket on"); },
+                             std::chrono::milliseconds(20000))
+            .has_value();
+  }
+  // A Unix socket's path has at most 107 bytes; the workspace's can be longer.
+  static std::string short_socket_path() {
+    static int made = 0;
+    return "/tmp/nw-admin-" + std::to_string(::getpid()) + "-" + std::to_string(++made) + ".sock";
+  }
+  static bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+  }
+  CommandRun run(std::vector<std::string> args) const {
+    args.insert(args.begin() + 1, {"--config", config});
+    return run_watchdog(args);
+  }
+  std::string socket;
+  std::string config;
+  test::ChildProcess process;
+  bool ready = false;
+};
+
 // One poll-and-act cycle (--once); the exit code, or -1 when it did not end within a minute.
 inline int run_once(const std::string& config, const std::vector<std::string>& extra = {}) {
   std::vector<std::string> args = {"--config", config, "--once"};

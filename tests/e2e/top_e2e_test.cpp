@@ -144,13 +144,9 @@ TEST(TopEndToEnd, ReadsTheRunningDaemonsViewAndFiltersByText) {
   sim.inject(report);
   sim.inject(other);
   Workspace ws;
-  const std::string socket = "/tmp/nw-top-" + std::to_string(::getpid()) + ".sock";
-  const std::string config = ws.write_config(sim.url(), "\n[rule.r]\nmax_elapsed = 1h\n",
-                                             "admin_socket = " + socket + "\n");
-  ChildProcess daemon(NW_WATCHDOG_BIN, {"--config", config});
-  ASSERT_TRUE(daemon.wait_for_stderr(
-      [](const std::string& l) { return l.find("admin socket on") != std::string::npos; },
-      milliseconds(20000)));
+  const e2e::AdminDaemon daemon(ws, sim.url(), "\n[rule.r]\nmax_elapsed = 1h\n");
+  ASSERT_TRUE(daemon.ready) << joined(daemon.process.stderr_lines());
+  const std::string& config = daemon.config;
   // --once, for scripts: one frame as text.
   const auto once = e2e::run_watchdog({"top", "--config", config, "--once"});
   EXPECT_EQ(once.code, 0) << once.err;
