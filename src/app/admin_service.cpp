@@ -1,5 +1,6 @@
 #include "nw/app/admin_service.h"
 
+#include <algorithm>
 #include <future>
 #include <memory>
 
@@ -12,6 +13,10 @@
 namespace nw {
 
 namespace {
+
+// The longest an operator's cancel waits for Neptune's answer before the daemon answers "sent"
+// (the `cancel` subcommand and `top` wait 120 s for the daemon).
+constexpr std::chrono::seconds kAdminCancelWait{100};
 
 std::string role_name(InstanceRole role) {
   switch (role) {
@@ -97,10 +102,30 @@ std::string AdminService::cancel(const std::string& endpoint, std::optional<Lang
     return admin_error("cancel: no loop watches " + endpoint +
                        (language ? " for " + std::string(to_string(*language)) : std::string()) +
                        " (watched: " + (watched.empty() ? "none" : watched) + ")");
+  const auto config_now = services_.config.get();
+  // What the last poll saw must still be what Neptune has: a failed or old poll could name a
+  // query that ended, and a client may have started another under the same id since.
+  if (!loop->last_error.empty())
+    return admin_error("cancel: the last poll of " + loop->endpoint + " failed (" +
+                       loop->last_error + "); nothing sent");
+  if (!loop->polled_at ||
+      services_.clock.wall_now() - *loop->polled_at > 3 * config_now->watchdog.poll_interval)
+    return admin_error("cancel: " + loop->endpoint +
+                       " has not been polled successfully for 3 poll intervals; nothing sent");
   const QueryStatus* found = nullptr;
+  std::size_t named = 0;
   if (loop->snapshot)
     for (const QueryStatus& q : loop->snapshot->queries)
-      if (q.id == query_id) found = &q;
+      if (q.id == query_id) {
+        found = &q;
+        ++named;
+      }
+  // Neptune cancels by id: an id that names several queries would cancel them all (the rules
+  // never touch such ids either).
+  if (named > 1)
+    return admin_error("cancel: the id " + loggable_id(query_id) + " names " +
+                       std::to_string(named) + " queries on " + endpoint +
+                       ": a cancel would hit all of them; nothing sent");
   if (!found)
     return admin_error("cancel: query " + loggable_id(query_id) + " was not listed by " + endpoint +
                        "'s last poll" +
@@ -136,9 +161,12 @@ std::string AdminService::cancel(const std::string& endpoint, std::optional<Lang
   }
   // Neptune's answer, or as long as all tries of it could take, or shutdown.
   const auto tries = static_cast<int>(config->retry.max_attempts);
-  const auto deadline = std::chrono::steady_clock::now() +
-                        (3 * loop->request_timeout + config->retry.max_backoff) * tries +
-                        std::chrono::seconds(5);
+  // At most kAdminCancelWait, so that the client (which waits longer) always has an answer.
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      std::min<std::chrono::steady_clock::duration>(
+          (3 * loop->request_timeout + config->retry.max_backoff) * tries + std::chrono::seconds(5),
+          kAdminCancelWait);
   while (outcome.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
     if (services_.stop.stop_requested() || std::chrono::steady_clock::now() > deadline)
       return admin_ok("query " + loggable_id(query_id) + " on " + loop->endpoint +

@@ -46,6 +46,7 @@ Admitted CancelDispatcher::submit(CancelOrder order, Scheduler::StrandId strand,
     return {Admission::stopping, std::nullopt};
   }
   if (!owned(order)) return {Admission::not_owner, std::nullopt};
+  if (held_by_operator(order)) return {Admission::operator_paused, std::nullopt};
   // No cancel without a record: while the audit log cannot be written, cancels are not sent.
   // Each is still recorded as not sent (record_held_back()), and the first such record that
   // can be written again ends the pause.
@@ -190,13 +191,16 @@ void CancelDispatcher::send(Pending& pending) {
       return;
     }
     const bool owned_now = owned(pending.order);
-    if (!owned_now || !write_ahead(pending.order.record, pending.order.pause_on_audit_failure)) {
+    const bool held = owned_now && held_by_operator(pending.order);
+    if (!owned_now || held ||
+        !write_ahead(pending.order.record, pending.order.pause_on_audit_failure)) {
       release();
       CancelResult result{pending.order.record, false};
       result.outcome.outcome = AuditOutcome::failed;
-      result.outcome.error = owned_now ? "not sent: its record could not be written"
-                                       : "not sent: this replica no longer owns " +
-                                             unit_of_endpoint(pending.order.record.endpoint);
+      result.outcome.error = held        ? "not sent: cancelling is paused by an operator"
+                             : owned_now ? "not sent: its record could not be written"
+                                         : "not sent: this replica no longer owns " +
+                                               unit_of_endpoint(pending.order.record.endpoint);
       scheduler_.post(pending.strand, [done = pending.done, result] { done(result); });
       return;
     }

@@ -89,12 +89,12 @@ OptionSet subcommand_options(const std::string& word) {
   } else if (word == "top") {
     set.addOption(Option("once", "", "print one frame as text and exit"));
   } else if (word == "pause") {
-    set.addOption(Option("for", "", "how long (e.g. 30m; at most 7d)").argument("DURATION"));
+    set.addOption(Option("for", "", "how long (e.g. 30m; at most 168h)").argument("DURATION"));
     set.addOption(Option("reason", "", "why, for the audit and /healthz").argument("TEXT"));
   } else if (word == "protect") {
     set.addOption(Option("query-id", "", "protect this query").argument("ID"));
     set.addOption(Option("matches", "", "protect queries whose text matches").argument("REGEX"));
-    set.addOption(Option("for", "", "how long (e.g. 1h; at most 7d)").argument("DURATION"));
+    set.addOption(Option("for", "", "how long (e.g. 1h; at most 168h)").argument("DURATION"));
   }
   return set;
 }

@@ -1,8 +1,9 @@
 #include "nw/app/operator_controls.h"
 
 #include <algorithm>
-#include <fstream>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -14,16 +15,43 @@ namespace nw {
 
 namespace {
 
-// The first line of the sentinel file, as the pause's reason: at most 200 characters.
-std::string sentinel_reason(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return printable(line, 200);
-}
-
 bool too_long(Millis length) {
   return length <= Millis::zero() || length > kMaxOperatorHold;
+}
+
+// What the sentinel file says: whether it pauses, its first line as the reason, or why it is
+// not trusted. Only a regular file owned by root or the daemon's user pauses: a pipe would
+// block the reading thread, and anyone's file in a shared directory must not stop cancelling.
+struct Sentinel {
+  bool pauses = false;
+  std::string reason;
+  std::string problem;
+};
+
+Sentinel read_sentinel(const std::string& path) {
+  Sentinel s;
+  struct stat st {};
+  if (path.empty() || ::lstat(path.c_str(), &st) != 0) return s;
+  if (!S_ISREG(st.st_mode)) {
+    s.problem = path + " is not a regular file; it does not pause cancelling";
+    return s;
+  }
+  if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+    s.problem = path + " is owned by uid " + std::to_string(st.st_uid) +
+                ", neither root nor the daemon's user; it does not pause cancelling";
+    return s;
+  }
+  s.pauses = true;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return s;  // it exists: it pauses, without a reason
+  char buffer[256];
+  const ssize_t n = ::read(fd, buffer, sizeof buffer);
+  ::close(fd);
+  if (n > 0) {
+    std::string text(buffer, static_cast<std::size_t>(n));
+    s.reason = printable(text.substr(0, text.find('\n')), 200);
+  }
+  return s;
 }
 
 }  // namespace
@@ -44,20 +72,24 @@ std::shared_ptr<const OperatorState> OperatorControls::current() const {
 ControlReply OperatorControls::pause(const std::string& requested_by, Millis length,
                                      const std::string& reason, WallTime now) {
   if (too_long(length))
-    return {false, "pause: --for must be more than 0 and at most 7d (a forgotten pause must end)"};
+    return {false,
+            "pause: --for must be more than 0 and at most 168h (a forgotten pause must end)"};
   OperatorPause pause{requested_by, printable(reason, 200), now, now + length};
   const std::string detail = describe_pause(pause);
+  std::lock_guard<std::mutex> change(change_mutex_);
+  if (!audit("pause", requested_by, detail, now))
+    return {false, "pause: not done: its audit record could not be written"};
   {
     std::lock_guard<std::mutex> lock(mutex_);
     socket_pause_ = pause;
     publish(now);
   }
-  audit("pause", requested_by, detail, now);
   log_.warn("admin: {}", detail);
   return {true, detail};
 }
 
 ControlReply OperatorControls::resume(const std::string& requested_by, WallTime now) {
+  std::lock_guard<std::mutex> change(change_mutex_);
   std::string still;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -67,19 +99,23 @@ ControlReply OperatorControls::resume(const std::string& requested_by, WallTime 
                 "resume: " + describe_pause(*sentinel_pause_) + "; remove the file to resume"};
       return {false, "resume: cancelling is not paused"};
     }
-    socket_pause_.reset();
-    publish(now);
     if (sentinel_pause_) still = "; still " + describe_pause(*sentinel_pause_);
   }
   const std::string detail = "cancelling resumed by " + requested_by + still;
-  audit("resume", requested_by, detail, now);
+  if (!audit("resume", requested_by, detail, now))
+    return {false, "resume: not done: its audit record could not be written"};
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    socket_pause_.reset();
+    publish(now);
+  }
   log_.warn("admin: {}", detail);
   return {true, detail};
 }
 
 ControlReply OperatorControls::protect(const std::string& requested_by, const std::string& query_id,
                                        const std::string& regex, Millis length, WallTime now) {
-  if (too_long(length)) return {false, "protect: --for must be more than 0 and at most 7d"};
+  if (too_long(length)) return {false, "protect: --for must be more than 0 and at most 168h"};
   if (query_id.empty() == regex.empty())
     return {false, "protect: give either --query-id ID or --matches REGEX"};
   Protection p;
@@ -94,7 +130,7 @@ ControlReply OperatorControls::protect(const std::string& requested_by, const st
     if (!p.query_matches) return {false, "protect: --matches: not a valid RE2 regex: " + error};
     what = "queries matching " + printable(regex, 200);
   }
-  std::string detail;
+  std::lock_guard<std::mutex> change(change_mutex_);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     protections_.erase(std::remove_if(protections_.begin(), protections_.end(),
@@ -103,42 +139,57 @@ ControlReply OperatorControls::protect(const std::string& requested_by, const st
     if (protections_.size() >= kMaxTemporaryProtections)
       return {false, "protect: " + std::to_string(kMaxTemporaryProtections) +
                          " temporary protections are in force already"};
-    p.section = "protect by " + requested_by + " #" + std::to_string(++protections_made_);
-    detail = what + " protected until " + format_rfc3339(*p.until) + " ([" + p.section + "])";
+    p.section = "protect by " + requested_by + " #" + std::to_string(protections_made_ + 1);
+  }
+  const std::string detail =
+      what + " protected until " + format_rfc3339(*p.until) + " ([" + p.section + "])";
+  if (!audit("protect", requested_by, detail, now))
+    return {false, "protect: not done: its audit record could not be written"};
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++protections_made_;
     protections_.push_back(std::move(p));
     publish(now);
   }
-  audit("protect", requested_by, detail, now);
   log_.warn("admin: {}", detail);
   return {true, detail};
 }
 
 void OperatorControls::tend(WallTime now, const std::string& sentinel_path) {
-  struct stat st {};
-  const bool sentinel = !sentinel_path.empty() && ::stat(sentinel_path.c_str(), &st) == 0;
-  std::optional<std::pair<std::string, std::string>> change;  // (change, detail)
+  const Sentinel sentinel = read_sentinel(sentinel_path);
+  if (sentinel.problem != sentinel_problem_) {
+    sentinel_problem_ = sentinel.problem;
+    if (!sentinel.problem.empty()) log_.error("pause_sentinel: {}", sentinel.problem);
+  }
+  std::lock_guard<std::mutex> change(change_mutex_);
+  std::vector<std::pair<std::string, std::string>> changes;  // (change, detail), in order
   std::string by;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     bool changed = false;
-    if (sentinel && !sentinel_pause_) {
+    const bool socket_in_force =
+        socket_pause_ && (!socket_pause_->until || now < *socket_pause_->until);
+    const std::string still =
+        socket_in_force ? "; still " + describe_pause(*socket_pause_) : std::string();
+    if (sentinel.pauses && !sentinel_pause_) {
       sentinel_pause_ =
-          OperatorPause{"sentinel file " + sentinel_path, sentinel_reason(sentinel_path), now, {}};
+          OperatorPause{"sentinel file " + sentinel_path, sentinel.reason, now, std::nullopt};
       by = sentinel_pause_->requested_by;
-      change.emplace("pause", describe_pause(*sentinel_pause_));
+      changes.emplace_back("pause", describe_pause(*sentinel_pause_));
       changed = true;
-    } else if (!sentinel && sentinel_pause_) {
+    } else if (!sentinel.pauses && sentinel_pause_) {
       by = sentinel_pause_->requested_by;
-      change.emplace("resume", "cancelling resumed: " + by + " was removed");
+      changes.emplace_back(socket_in_force ? "unpause" : "resume",
+                           (socket_in_force ? "the pause by " : "cancelling resumed: ") + by +
+                               " ended: the file was removed" + still);
       sentinel_pause_.reset();
       changed = true;
     }
-    if (socket_pause_ && socket_pause_->until && *socket_pause_->until <= now) {
-      if (!change) {
-        by = socket_pause_->requested_by;
-        change.emplace("resume", "cancelling resumed: the pause by " + by + " ended at " +
-                                     format_rfc3339(*socket_pause_->until));
-      }
+    if (socket_pause_ && !socket_in_force) {
+      const std::string who = socket_pause_->requested_by;
+      if (by.empty()) by = who;
+      changes.emplace_back("resume", "cancelling resumed: the pause by " + who + " ended at " +
+                                         format_rfc3339(*socket_pause_->until));
       socket_pause_.reset();
       changed = true;
     }
@@ -150,9 +201,12 @@ void OperatorControls::tend(WallTime now, const std::string& sentinel_path) {
     }
     if (changed) publish(now);
   }
-  if (change) {
-    audit(change->first, by, change->second, now);
-    log_.warn("admin: {}", change->second);
+  // The file decides: a pause by it holds even when its record cannot be written (that is
+  // logged); a pause that ended, ended.
+  for (const auto& [what, detail] : changes) {
+    if (!audit(what, by, detail, now))
+      log_.error("admin: the audit record of this {} could not be written", what);
+    log_.warn("admin: {}", detail);
   }
 }
 
@@ -169,11 +223,9 @@ void OperatorControls::publish(WallTime now) {
   state_ = std::move(next);
 }
 
-void OperatorControls::audit(const std::string& change, const std::string& requested_by,
+bool OperatorControls::audit(const std::string& change, const std::string& requested_by,
                              const std::string& detail, WallTime now) {
-  AuditRecord r = admin_record(now, change, requested_by, detail, config_.get()->version);
-  if (!trail_.record(r))
-    log_.error("admin: the audit record of this {} could not be written", change);
+  return trail_.record(admin_record(now, change, requested_by, detail, config_.get()->version));
 }
 
 }  // namespace nw

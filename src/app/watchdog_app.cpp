@@ -146,6 +146,13 @@ void log_metrics_address(spdlog::logger& log, const std::string& listen, std::ui
 // The diagnostic log's line for an audit record (an observer of the audit trail).
 void log_audit_record(spdlog::logger& log, const AuditRecord& r, bool written,
                       const AuditJournal& audit, bool pause_on_audit_failure) {
+  if (r.event == AuditEvent::admin) {
+    // OperatorControls logs the change itself, as it happens.
+    if (!written)
+      log.error("audit log {}: admin record ({} by {}) NOT written: {}", audit.path(), r.change,
+                printable(r.requested_by), audit.last_error());
+    return;
+  }
   if (r.event == AuditEvent::ownership || r.event == AuditEvent::ha) {
     // The replica group logs these itself, as they happen.
     if (!written)
@@ -491,6 +498,9 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
   // The sentinel file is looked at before the first poll: a pause set while the daemon was
   // down holds from the start.
   controls.tend(clock.wall_now(), config->watchdog.pause_sentinel);
+  // Rules' cancels already waiting their turn are held by a pause too.
+  cancels.pause_with(
+      [&controls, &clock] { return controls.current()->pause_at(clock.wall_now()) != nullptr; });
   LiveBoard board;
   const PollerServices services{
       holder,      trail,     cancels, status,    metrics,

@@ -14,9 +14,18 @@ std::string key_of(const TopRow& row) {
   return row.endpoint + '\n' + std::string(to_string(row.language)) + '\n' + row.query.id;
 }
 
+// "query ID on ENDPOINT" of a row's key.
+std::string confirm_text(const std::string& key) {
+  const auto first = key.find('\n');
+  const auto second = key.find('\n', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return "the query";
+  return "query " + terminal_line(key.substr(second + 1)) + " on " +
+         terminal_line(key.substr(0, first));
+}
+
 std::string bar(const LiveQuery& q, std::size_t width) {
   if (!q.limit_ms || *q.limit_ms <= 0) return std::string(width + 2, ' ');
-  const std::int64_t age = q.queued ? q.waited_ms : q.elapsed_ms;
+  const std::int64_t age = std::max<std::int64_t>(0, q.queued ? q.waited_ms : q.elapsed_ms);
   const auto filled = static_cast<std::size_t>(std::min<std::int64_t>(
       static_cast<std::int64_t>(width), age * static_cast<std::int64_t>(width) / *q.limit_ms));
   return "[" + std::string(filled, '#') + std::string(width - filled, '-') + "]";
@@ -91,7 +100,8 @@ std::vector<TopRow> top_rows(const LiveFleet& fleet, const TopState& state) {
 }
 
 TopCommand top_key(TopState& state, const LiveFleet& fleet, int key, std::size_t page) {
-  if (key == kTopGone) return {TopCommand::Kind::quit, {}};
+  // Ctrl-C (raw mode) quits from every mode, as in any terminal program.
+  if (key == kTopGone || key == 3) return {TopCommand::Kind::quit, {}};
   state.message.clear();
   const std::vector<TopRow> rows = top_rows(fleet, state);
   std::size_t at = selected_index(rows, state.selected);
@@ -115,11 +125,19 @@ TopCommand top_key(TopState& state, const LiveFleet& fleet, int key, std::size_t
         state.input += static_cast<char>(key);
       }
       return {};
-    case TopState::Mode::confirm:
+    case TopState::Mode::confirm: {
       state.mode = TopState::Mode::list;
-      if ((key == 'y' || key == 'Y') && !rows.empty()) return {TopCommand::Kind::cancel, rows[at]};
-      state.message = "not cancelled";
+      const std::string target = std::move(state.confirming);
+      state.confirming.clear();
+      if (key != 'y' && key != 'Y') {
+        state.message = "not cancelled";
+        return {};
+      }
+      for (const TopRow& row : rows)
+        if (key_of(row) == target) return {TopCommand::Kind::cancel, row};
+      state.message = "not cancelled: the query is no longer listed";
       return {};
+    }
     case TopState::Mode::list:
       break;
   }
@@ -171,10 +189,12 @@ TopCommand top_key(TopState& state, const LiveFleet& fleet, int key, std::size_t
                                                  : TopSort::action;
       break;
     case 'c':
-      if (rows.empty())
+      if (rows.empty()) {
         state.message = "no query to cancel";
-      else
+      } else {
         state.mode = TopState::Mode::confirm;
+        state.confirming = key_of(rows[at]);
+      }
       break;
     default:
       break;
@@ -221,7 +241,7 @@ std::vector<std::string> render_top(const LiveFleet& fleet, TopState& state, std
       add(piece);
       start += piece.size();
     }
-    while (lines.size() + 1 < height) lines.emplace_back();
+    lines.resize(height - 1);  // blank lines down to the last, which says how to go back
     lines.push_back(fit_columns("any key: back to the list", width, false));
     return lines;
   }
@@ -279,13 +299,14 @@ std::vector<std::string> render_top(const LiveFleet& fleet, TopState& state, std
         " " + terminal_line(q.text));
   }
   if (rows.empty()) add(fleet.instances.empty() ? "(no instance polled yet)" : "(no query)");
-  while (lines.size() + 1 < height) lines.emplace_back();
+  // The last line is the keys', a prompt or a message: on a short screen it replaces a row.
+  if (selected_line >= height - 1) selected_line = height;
+  lines.resize(height - 1);
   std::string last;
   if (state.mode == TopState::Mode::filter)
     last = "filter text: " + terminal_line(state.input) + "_   (Enter: apply, Esc: back)";
-  else if (state.mode == TopState::Mode::confirm && !rows.empty())
-    last = "cancel query " + terminal_line(rows[at].query.id) + " on " +
-           terminal_line(rows[at].endpoint) + "? (y/n)";
+  else if (state.mode == TopState::Mode::confirm)
+    last = "cancel " + confirm_text(state.confirming) + "? (y/n)";
   else if (!state.message.empty())
     last = terminal_line(state.message);
   else

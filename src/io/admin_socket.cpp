@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <system_error>
 #include <unistd.h>
 
 #include "nw/core/audit_record.h"
@@ -201,14 +202,24 @@ void AdminSocketServer::accept_loop() {
     }
     Connection& c = connections_.emplace_back();
     c.fd = fd;
-    c.thread = std::thread([this, &c] {
-      serve(c);
-      // The peer sees the end now (its read returns, its writes fail); the descriptor is
-      // closed by reap(), after the join, so that no other thread can be handed its number
-      // while stop() may still shut it down.
-      ::shutdown(c.fd, SHUT_RDWR);
-      c.done = true;
-    });
+    try {
+      c.thread = std::thread([this, &c] {
+        try {
+          serve(c);
+        } catch (const std::exception&) {
+          // A handler that threw (out of memory, say) ends its connection, not the daemon.
+        }
+        // The peer sees the end now (its read returns, its writes fail); the descriptor is
+        // closed by reap(), after the join, so that no other thread can be handed its number
+        // while stop() may still shut it down.
+        ::shutdown(c.fd, SHUT_RDWR);
+        c.done = true;
+      });
+    } catch (const std::system_error&) {
+      // No thread for it (the process is at its limit): the connection is refused.
+      connections_.pop_back();
+      ::close(fd);
+    }
   }
 }
 
@@ -254,7 +265,12 @@ void AdminSocketServer::serve(Connection& connection) {
               answer_deadline());
     return;
   }
-  std::string answer = handler_(request, peer);
+  std::string answer;
+  try {
+    answer = handler_(request, peer);
+  } catch (const std::exception& e) {
+    answer = error_answer(std::string("the daemon could not answer: ") + e.what());
+  }
   if (answer.empty() || answer.back() != '\n') answer += '\n';
   write_all(fd, answer, answer_deadline());
 }
@@ -299,6 +315,10 @@ std::optional<std::string> admin_exchange(const std::string& path, const std::st
     }
     const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
     if (n < 0 && errno == EINTR) continue;
+    // A daemon that answered without reading all of a request (one too long, or "busy")
+    // closes with input unread, and the kernel then ends the connection with a reset after the
+    // answer: the answer stands.
+    if (n < 0 && errno == ECONNRESET && answer.find('\n') != std::string::npos) return answer;
     if (n < 0) {
       error = "reading the daemon's answer on " + path + ": " + std::strerror(errno);
       return std::nullopt;

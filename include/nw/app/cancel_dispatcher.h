@@ -63,16 +63,18 @@ struct CancelOrder {
 };
 
 enum class Admission {
-  sent,          // the `sending` record is written; the cancel is on its way
-  stopping,      // shutting down: recorded as failed, not sent
-  paused,        // the audit log cannot be written: not sent; `refusal` is the `failed`
-                 // record to hand to record_held_back()
-  over_budget,   // not sent; `refusal` is the record to write if the caller wants it
-  not_recorded,  // the `sending` record could not be written: not sent
-  not_owner,     // with replicas: this replica does not own the unit now, or is not sure of
-                 // its lease; nothing recorded (the owner decides; an `ha` record says why)
-  line_full,     // kMaxWaitingCancels of the instance wait their turn already: not queued,
-                 // nothing recorded; the next poll decides again while the query is listed
+  sent,             // the `sending` record is written; the cancel is on its way
+  stopping,         // shutting down: recorded as failed, not sent
+  paused,           // the audit log cannot be written: not sent; `refusal` is the `failed`
+                    // record to hand to record_held_back()
+  over_budget,      // not sent; `refusal` is the record to write if the caller wants it
+  not_recorded,     // the `sending` record could not be written: not sent
+  not_owner,        // with replicas: this replica does not own the unit now, or is not sure of
+                    // its lease; nothing recorded (the owner decides; an `ha` record says why)
+  line_full,        // kMaxWaitingCancels of the instance wait their turn already: not queued,
+                    // nothing recorded; the next poll decides again while the query is listed
+  operator_paused,  // a rule's cancel while an operator's pause is in force: not queued,
+                    // nothing recorded (the instance records its decision `paused`)
 };
 
 // Cancels of one instance that may wait their turn (beyond the max_cancels_in_flight being
@@ -113,6 +115,12 @@ class CancelDispatcher {
   // With replicas: every cancel passes `gate` (see the top of this file). Set at start-up,
   // before any cancel.
   void gate_with(OwnershipGate gate) { gate_ = std::move(gate); }
+
+  // Whether an operator's pause is in force (nw/app/operator_controls.h): a rule's cancel
+  // (order.rule set) is then not queued, and one waiting its turn is not started. An operator's
+  // own cancel is not held. Set at start-up, before any cancel.
+  using PauseGate = std::function<bool()>;
+  void pause_with(PauseGate paused) { paused_ = std::move(paused); }
 
   // A cancel submit() held back (Admission::paused): its `failed` record is offered to the
   // journal, and the first that is written ends the pause. `tell`: the observers (log,
@@ -158,6 +166,10 @@ class CancelDispatcher {
   Scheduler& scheduler_;
   const Clock& clock_;
   OwnershipGate gate_;
+  PauseGate paused_;
+  bool held_by_operator(const CancelOrder& order) const {
+    return order.rule && paused_ && paused_();
+  }
   // Whether `order` may be sent now; stamps the fence on its record.
   bool owned(CancelOrder& order) const;
 

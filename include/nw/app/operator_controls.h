@@ -5,7 +5,8 @@
 // `protect --matches REGEX --for 1h`). They live here, not in the configuration, so a reload
 // keeps them; they are not kept across a restart (the sentinel file is: it is a file).
 //
-// Every change is audited (`"event": "admin"`, with who asked) before it is answered. Poll
+// Every change is audited (`"event": "admin"`, with who asked) before it takes effect; one whose
+// record cannot be written is refused (the sentinel file's excepted: the file decides). Poll
 // loops take an immutable snapshot at each step (current()), so a change reaches every loop's
 // next decision without a lock on their path.
 #include <chrono>
@@ -47,7 +48,7 @@ class OperatorControls {
   // The state in force; any thread.
   std::shared_ptr<const OperatorState> current() const;
 
-  // Pauses every cancel for `length` (at most kMaxOperatorHold); a new pause replaces the one
+  // Pauses every cancel for `length` (at most kMaxOperatorHold, 168h); a new pause replaces the one
   // in force. Decisions meanwhile are audited `paused` and nothing is sent.
   ControlReply pause(const std::string& requested_by, Millis length, const std::string& reason,
                      WallTime now);
@@ -60,13 +61,15 @@ class OperatorControls {
 
   // From the main thread's tick: drops what expired (auditing an expired pause), follows the
   // sentinel file (`sentinel_path`, empty: none): it pauses while it exists, its first line
-  // the reason. Updates the metric and /healthz's cause.
+  // the reason (only a regular file owned by root or the daemon's user counts). Updates the
+  // metric and /healthz's cause.
   void tend(WallTime now, const std::string& sentinel_path);
 
  private:
   // Under mutex_: a new snapshot from the sources; the gauge and health cause.
   void publish(WallTime now);
-  void audit(const std::string& change, const std::string& requested_by, const std::string& detail,
+  // Writes the change's admin record; whether it was written.
+  bool audit(const std::string& change, const std::string& requested_by, const std::string& detail,
              WallTime now);
 
   AuditTrail& trail_;
@@ -74,6 +77,11 @@ class OperatorControls {
   Metrics& metrics_;
   spdlog::logger& log_;
 
+  // Held across a change's audit record and its taking effect, so that changes are audited in
+  // the order they take effect, and a change whose record cannot be written does not take effect
+  // (the sentinel file's excepted: the file decides). Taken before mutex_.
+  std::mutex change_mutex_;
+  std::string sentinel_problem_;  // the main thread's: the last problem logged
   mutable std::mutex mutex_;
   std::optional<OperatorPause> socket_pause_;
   std::optional<OperatorPause> sentinel_pause_;

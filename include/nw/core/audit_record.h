@@ -41,7 +41,7 @@ std::string_view to_string(AuditOutcome outcome);
 // unit, replica, owner_revision, change: acquired | released | lost, detail, config_version,
 // mode) when this replica takes or gives up a unit, and `"event": "ha"` (time, replica, change:
 // stopped | resumed, detail, config_version, mode) when it stops or resumes acting at all.
-// `"event": "admin"` (time, change: pause | resume | protect | unprotect, requested_by,
+// `"event": "admin"` (time, change: pause | resume | unpause | protect, requested_by,
 // detail, config_version, mode): an operator changed what the daemon does, through the admin
 // socket or the sentinel file.
 enum class AuditEvent { decision, topology, ownership, ha, admin };

@@ -14,8 +14,8 @@ std::string collapse_blanks(std::string_view text);
 // Text from the wire on one line of a terminal: blanks collapsed, then terminal_safe().
 std::string terminal_line(std::string_view text);
 
-// At most `columns` characters of `text` (whole UTF-8 sequences), padded with blanks to exactly
-// `columns` when `pad`.
+// As much of `text` (whole UTF-8 sequences) as fits in `columns` terminal columns (East Asian
+// wide characters and emoji take two), padded with blanks to exactly `columns` when `pad`.
 std::string fit_columns(const std::string& text, std::size_t columns, bool pad = false);
 
 }  // namespace nw

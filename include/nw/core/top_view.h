@@ -51,6 +51,9 @@ struct TopState {
   std::string selected;
   std::size_t first = 0;  // the first row shown
   std::string message;    // shown on the last line until the next key
+  // The query `c` asked about (endpoint, language, id, as `selected`): `y` cancels this one
+  // only, never whatever row a refresh put under the cursor meanwhile.
+  std::string confirming;
 };
 
 // The rows the state shows, filtered and sorted.

@@ -10,9 +10,10 @@
 // system refuses others before the daemon does). A peer that is refused gets one error line.
 //
 // Each accepted connection has a thread of its own, at most `max_connections` at once (an
-// operation may wait for Neptune: a cancel's answer); one past the cap is answered "busy" and
-// closed at once. A client that sends nothing, garbage or an endless line is answered with an
-// error and disconnected within the deadline, and never holds more than its own thread.
+// operation may wait for Neptune: a cancel's answer, at most 100 s; the cap leaves room for a
+// `pause` while a few cancels wait); one past the cap is answered "busy" and closed at once. A
+// client that sends nothing, garbage or an endless line is answered with an error and disconnected
+// within the deadline, and never holds more than its own thread.
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -52,7 +53,7 @@ struct AdminSocketError : std::runtime_error {
 struct AdminSocketOptions {
   std::string path;
   std::optional<gid_t> group;  // the socket file's group, and who besides root and us may ask
-  std::size_t max_connections = 4;
+  std::size_t max_connections = 8;
 };
 
 class AdminSocketServer {

@@ -101,6 +101,57 @@ TEST(TopView, KeysSelectSortFilterAndAskBeforeCancelling) {
   EXPECT_EQ(top_key(state, f, 'q', 10).kind, TopCommand::Kind::quit);
 }
 
+// The query `c` asked about is the one `y` cancels, even when a refresh in between moved
+// another row under the cursor or took the query away.
+TEST(TopView, YesCancelsTheQueryThatWasAskedAboutOrNothing) {
+  LiveFleet f = fleet();
+  TopState state;
+  std::size_t line = 0;
+  render_top(f, state, 80, 24, line);
+  top_key(state, f, 'c', 10);  // about w-soon, the first row
+  // A refresh: w-soon ended, and r-mid is now first.
+  f.instances[0].queries.erase(f.instances[0].queries.begin() + 1);
+  const auto lines = render_top(f, state, 80, 24, line);
+  EXPECT_EQ(lines.back(), "cancel query w-soon on writer? (y/n)");
+  const TopCommand yes = top_key(state, f, 'y', 10);
+  EXPECT_EQ(yes.kind, TopCommand::Kind::none);
+  EXPECT_EQ(state.message, "not cancelled: the query is no longer listed");
+  // Still listed after the refresh: it is the one cancelled, wherever its row went.
+  TopState again;
+  f = fleet();
+  render_top(f, again, 80, 24, line);
+  top_key(again, f, kTopDown, 10);  // r-mid
+  top_key(again, f, 'c', 10);
+  f.instances[1].queries[0].action_in_ms = 100000;  // it sorts last now
+  render_top(f, again, 80, 24, line);
+  const TopCommand cancel = top_key(again, f, 'Y', 10);
+  ASSERT_EQ(cancel.kind, TopCommand::Kind::cancel);
+  EXPECT_EQ(cancel.row.query.id, "r-mid");
+}
+
+TEST(TopView, ShortScreensWideTextAndStrangeClocksStayWithinBounds) {
+  LiveFleet f = fleet();
+  f.instances[0].queries[0].text = "MATCH (n:顧客 {名前: '山田太郎'}) RETURN n // 😀😀😀😀😀😀😀😀";
+  f.instances[0].queries[1].elapsed_ms = -5000;  // never from Neptune; must not break the bar
+  TopState state;
+  for (std::size_t height : {1u, 2u, 3u, 5u, 24u}) {
+    std::size_t line = 0;
+    const auto lines = render_top(f, state, 60, height, line);
+    EXPECT_EQ(lines.size(), height);
+    EXPECT_TRUE(line < height || line == height);
+    for (const auto& l : lines) {
+      // Columns, counting wide characters twice.
+      std::size_t columns = 0;
+      for (std::size_t i = 0; i < l.size(); ++i) {
+        const auto b = static_cast<unsigned char>(l[i]);
+        if ((b & 0xC0) == 0x80) continue;
+        columns += b >= 0xE3 ? 2 : 1;  // the CJK and emoji above; the rest is ASCII
+      }
+      EXPECT_LE(columns, 60u) << l;
+    }
+  }
+}
+
 TEST(TopView, TheScreenFitsAndScrollsToTheSelection) {
   LiveFleet f = fleet();
   for (int i = 0; i < 40; ++i)
