@@ -142,6 +142,7 @@ std::string AdminService::cancel(const std::string& endpoint, std::optional<Lang
   order.max_in_flight = 4;
   order.request_timeout = loop->request_timeout;
   order.label = loop->endpoint + " (admin)";
+  order.operator_request = true;
   auto finished = std::make_shared<std::promise<CancelResult>>();
   std::future<CancelResult> outcome = finished->get_future();
   const Admitted admitted = services_.cancels.submit(

@@ -171,6 +171,7 @@ int run_manual_cancel(const WatchdogConfig& config, const ManualCancel& cancel, 
   order.max_in_flight = 1;
   order.request_timeout = endpoint->request_timeout;
   order.label = endpoint->name;
+  order.operator_request = true;
   std::promise<CancelResult> finished;
   const Admitted admitted =
       cancels.submit(order, scheduler.make_strand(),

@@ -60,6 +60,8 @@ struct CancelOrder {
   std::size_t max_in_flight = 4;  // of this instance's cancels at a time
   Millis request_timeout{0};      // the endpoint's, named when a cancel timed out
   std::string label;              // the loop's name in log lines ("writer", "writer/gremlin")
+  // An operator's own cancel (the admin socket, `cancel`): an operator's pause does not hold it.
+  bool operator_request = false;
 };
 
 enum class Admission {
@@ -117,8 +119,8 @@ class CancelDispatcher {
   void gate_with(OwnershipGate gate) { gate_ = std::move(gate); }
 
   // Whether an operator's pause is in force (nw/app/operator_controls.h): a rule's cancel
-  // (order.rule set) is then not queued, and one waiting its turn is not started. An operator's
-  // own cancel is not held. Set at start-up, before any cancel.
+  // (not operator_request) is then not queued, and one waiting its turn is not started. An
+  // operator's own cancel is not held. Set at start-up, before any cancel.
   using PauseGate = std::function<bool()>;
   void pause_with(PauseGate paused) { paused_ = std::move(paused); }
 
@@ -168,7 +170,7 @@ class CancelDispatcher {
   OwnershipGate gate_;
   PauseGate paused_;
   bool held_by_operator(const CancelOrder& order) const {
-    return order.rule && paused_ && paused_();
+    return !order.operator_request && paused_ && paused_();
   }
   // Whether `order` may be sent now; stamps the fence on its record.
   bool owned(CancelOrder& order) const;

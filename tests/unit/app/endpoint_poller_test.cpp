@@ -338,6 +338,32 @@ TEST_F(LoopOnFakes, CancelsOfAUnitNoLongerOwnedAreNotSent) {
   EXPECT_FALSE(cancels_->has_cancels_of("endpoint.test"));
 }
 
+// An operator's pause holds the rules' cancels already waiting their turn too: the one being
+// sent finishes, the others are not started, and nothing else leaves until the pause ends.
+TEST_F(LoopOnFakes, APauseHoldsTheCancelsWaitingTheirTurn) {
+  auto& p = loop("[watchdog]\nmax_cancels_in_flight = 1\n[rule.long]\nmax_elapsed = 10s\n");
+  bool paused = false;
+  cancels_->pause_with([&] { return paused; });
+  client_->script_list(
+      listing({running("q-1", 60000), running("q-2", 60001), running("q-3", 60002)}));
+  EXPECT_TRUE(p.poll_once());  // one is being sent, two wait their turn
+  EXPECT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending"}));
+  paused = true;
+  run_for(1s);
+  EXPECT_EQ(client_->cancels().size(), 1u);
+  EXPECT_EQ(journal_.outcomes(), (std::vector<std::string>{"sending", "cancelled"}));
+  // New decisions are not queued either while it holds.
+  client_->script_list(listing({running("q-2", 61001), running("q-3", 61002)}));
+  EXPECT_TRUE(p.poll_once());
+  run_for(1s);
+  EXPECT_EQ(client_->cancels().size(), 1u);
+  paused = false;
+  client_->script_list(listing({running("q-2", 62001), running("q-3", 62002)}));
+  EXPECT_TRUE(p.poll_once());
+  run_for(1s);
+  EXPECT_EQ(client_->cancels().size(), 3u);
+}
+
 // A full line queues nothing more and records nothing: the query is decided again by the next
 // poll, and is sent once the line has room.
 TEST_F(LoopOnFakes, AFullWaitingLineDefersCancelsToTheNextPoll) {
