@@ -1,20 +1,23 @@
-#include <malloc.h>
-
+// neptune-watchdog as started: runs the offline commands itself and hands everything else to
+// the online program (nw/io/online_program.h explains why there are two).
 #include <exception>
 #include <iostream>
+#include <malloc.h>
 
+#include "nw/app/offline_commands.h"
 #include "nw/app/watchdog_app.h"
+#include "nw/io/online_program.h"
 
 int main(int argc, char** argv) {
-  nw::block_process_signals();  // before any thread exists
-  // Allocations of 512 KiB and more (large status answers, the JSON parser's buffers for them)
-  // get a mapping of their own and go back to the system when freed. glibc's default raises
-  // this threshold after each large free, after which a single large answer stays resident.
+  // As in the online program: a large capture's buffers go back to the system when freed.
   mallopt(M_MMAP_THRESHOLD, 512 * 1024);
   try {
-    return nw::WatchdogApp().run({argv + 1, argv + argc});
+    const nw::CliParse cli = nw::parse_cli({argv + 1, argv + argc});
+    if (const auto code = nw::run_offline_command(cli, std::cout, std::cerr)) return *code;
   } catch (const std::exception& e) {
     std::cerr << "neptune-watchdog: fatal: " << e.what() << "\n";
     return nw::kExitFailure;
   }
+  std::cout.flush();
+  return nw::exec_online_program(argv, std::cerr);
 }

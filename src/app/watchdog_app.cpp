@@ -17,18 +17,17 @@
 #include "nw/app/cli.h"
 #include "nw/app/cluster_discovery.h"
 #include "nw/app/config_holder.h"
-#include "nw/app/digest.h"
 #include "nw/app/endpoint_poller.h"
 #include "nw/app/ha_report.h"
 #include "nw/app/live_board.h"
 #include "nw/app/notifier.h"
+#include "nw/app/offline_commands.h"
 #include "nw/app/operator_controls.h"
 #include "nw/app/quarantine_book.h"
 #include "nw/app/replica_group.h"
 #include "nw/app/rule_cost.h"
 #include "nw/app/scheduler.h"
 #include "nw/app/supervisor.h"
-#include "nw/app/test_matching.h"
 #include "nw/app/top.h"
 #include "nw/core/config_schema.h"
 #include "nw/core/fingerprint.h"
@@ -228,58 +227,30 @@ void block_process_signals() {
 
 int WatchdogApp::run(const std::vector<std::string>& args) {
   const CliParse cli = parse_cli(args);
-  if (!cli.error.empty()) {
-    std::cerr << "neptune-watchdog: " << cli.error << "\nTry 'neptune-watchdog --help'.\n";
-    return kExitUsage;
-  }
+  if (const auto code = run_offline_command(cli, std::cout, std::cerr)) return *code;
   const CliOptions& opts = cli.options;
-  if (opts.help) {
-    std::cout << help_text();
-    return kExitOk;
-  }
-  if (opts.version) {
-    std::cout << "neptune-watchdog " NW_VERSION "\n";
-    return kExitOk;
-  }
-  if (!opts.digest.empty())
-    return run_digest(opts.digest,
-                      DigestOptions{opts.digest_range, opts.digest_format, opts.digest_limit},
-                      std::cout, std::cerr);
-
-  ConfigResult loaded = load_config_file(opts.config_path);
-  if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) std::cerr << e.format(opts.config_path) << "\n";
-    std::cerr << "neptune-watchdog: " << loaded.errors.size()
-              << " configuration error(s); not started\n";
-    return kExitConfig;
-  }
-  if (opts.dry_run) loaded.config.policy.dry_run = true;
-  // With replicas, cancelling belongs to the replica that owns each unit: a one-off cycle next
-  // to them decides and audits but never cancels.
-  const bool once_beside_replicas = opts.once && loaded.config.ha && !opts.dry_run;
-  if (once_beside_replicas) loaded.config.policy.dry_run = true;
+  std::optional<WatchdogConfig> run_config = load_run_config(opts, std::cerr);
+  if (!run_config) return kExitConfig;
+  // A one-off cycle next to replicas is a dry run (load_run_config); it says so when it starts.
+  const bool once_beside_replicas = opts.once && run_config->ha && !opts.dry_run;
+  WatchdogConfig start_config = std::move(*run_config);
   const auto now = std::chrono::system_clock::now();
-  if (opts.show_ha) return show_ha(loaded.config);
+  if (opts.show_ha) return show_ha(start_config);
   if (opts.cancel) {
     ManualCancel cancel = *opts.cancel;
     cancel.requested_by = operator_name();
-    if (const auto code = cancel_through_daemon(loaded.config, cancel, std::cout, std::cerr))
+    if (const auto code = cancel_through_daemon(start_config, cancel, std::cout, std::cerr))
       return *code;
-    return run_manual_cancel(loaded.config, cancel, std::cout, std::cerr);
+    return run_manual_cancel(start_config, cancel, std::cout, std::cerr);
   }
-  if (opts.top) return run_top(loaded.config, opts.top_once, std::cout, std::cerr);
+  if (opts.top) return run_top(start_config, opts.top_once, std::cout, std::cerr);
   if (opts.admin)
-    return run_admin_command(loaded.config, *opts.admin, opts.json, std::cout, std::cerr);
-  if (!opts.test_matching.empty())
-    return run_test_matching(
-        loaded.config, opts.test_matching,
-        TestMatchingOptions{opts.at.value_or(now), opts.language, &std::cin, opts.fingerprints},
-        std::cout, std::cerr);
+    return run_admin_command(start_config, *opts.admin, opts.json, std::cout, std::cerr);
   if (opts.check_config) {
     // The same TLS set-up as the daemon's (no connection is made), so a bad ca_file fails here.
     // Every endpoint is tried, so that one run lists every error.
     bool setup_ok = true;
-    for (const auto& endpoint : loaded.config.endpoints) {
+    for (const auto& endpoint : start_config.endpoints) {
       try {
         // The chain is built but not consulted: --check-config contacts nothing.
         make_neptune_client(endpoint, Language::opencypher,
@@ -291,7 +262,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         setup_ok = false;
       }
     }
-    for (const auto& cluster : loaded.config.clusters) {
+    for (const auto& cluster : start_config.clusters) {
       try {
         // The management client is built but not asked: --show-topology asks.
         make_rds_directory(cluster, std::make_shared<CredentialChain>(CredentialChainOptions{}),
@@ -313,17 +284,17 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     }
     // The group is looked up here, not in the core's parser (no system calls there); the file
     // itself is not created: --check-config changes nothing.
-    if (!loaded.config.watchdog.audit_group.empty()) {
+    if (!start_config.watchdog.audit_group.empty()) {
       try {
-        audit_group_id(loaded.config.watchdog.audit_group);
+        audit_group_id(start_config.watchdog.audit_group);
       } catch (const AuditOpenError& e) {
         std::cerr << opts.config_path << ": " << e.key << ": " << e.what() << "\n";
         setup_ok = false;
       }
     }
-    if (!loaded.config.watchdog.admin_group.empty()) {
+    if (!start_config.watchdog.admin_group.empty()) {
       try {
-        audit_group_id(loaded.config.watchdog.admin_group);
+        audit_group_id(start_config.watchdog.admin_group);
       } catch (const AuditOpenError& e) {
         std::cerr << opts.config_path << ": watchdog.admin_group: " << e.what() << "\n";
         setup_ok = false;
@@ -333,7 +304,7 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
     CredentialChains check_chains;
     const auto make_sink =
         daemon_notification_sinks(check_chains, std::make_shared<NotifierReaper>());
-    for (const auto& section : loaded.config.notifications) {
+    for (const auto& section : start_config.notifications) {
       try {
         make_sink(section);
       } catch (const EndpointSetupError& e) {
@@ -341,39 +312,39 @@ int WatchdogApp::run(const std::vector<std::string>& args) {
         setup_ok = false;
       }
     }
-    if (loaded.config.ha)
-      for (const std::string& problem : etcd_setup_problems(*loaded.config.ha)) {
+    if (start_config.ha)
+      for (const std::string& problem : etcd_setup_problems(*start_config.ha)) {
         std::cerr << opts.config_path << ": " << problem << "\n";
         setup_ok = false;
       }
     if (!setup_ok) return kExitConfig;
-    std::cout << describe_config(loaded.config);
-    for (const auto& w : config_warnings(loaded.config, now))
+    std::cout << describe_config(start_config);
+    for (const auto& w : config_warnings(start_config, now))
       std::cout << "# warning: " << w.format(opts.config_path) << "\n";
-    for (const auto& w : regex_cost_warnings(loaded.config.policy))
+    for (const auto& w : regex_cost_warnings(start_config.policy))
       std::cout << "# warning: " << w.format(opts.config_path) << "\n";
-    if (!loaded.config.watchdog.quarantine_state.empty()) {
+    if (!start_config.watchdog.quarantine_state.empty()) {
       const QuarantineLoad kept =
-          load_quarantine_state(loaded.config.watchdog.quarantine_state, now);
+          load_quarantine_state(start_config.watchdog.quarantine_state, now);
       if (!kept.problem.empty())
         std::cout << "# warning: quarantine_state: " << kept.problem << "\n";
       std::cout << describe_quarantine(kept.list, now);
     }
-    std::cout << "\n# configuration OK: version " << loaded.config.version << ", "
-              << loaded.config.endpoints.size() << " endpoint(s), "
-              << (loaded.config.clusters.empty()
+    std::cout << "\n# configuration OK: version " << start_config.version << ", "
+              << start_config.endpoints.size() << " endpoint(s), "
+              << (start_config.clusters.empty()
                       ? std::string()
-                      : std::to_string(loaded.config.clusters.size()) + " cluster(s), ")
-              << loaded.config.policy.rules.size() << " rule(s), "
-              << loaded.config.policy.protections.size() << " protection(s)"
-              << (loaded.config.notifications.empty()
+                      : std::to_string(start_config.clusters.size()) + " cluster(s), ")
+              << start_config.policy.rules.size() << " rule(s), "
+              << start_config.policy.protections.size() << " protection(s)"
+              << (start_config.notifications.empty()
                       ? std::string()
-                      : ", " + std::to_string(loaded.config.notifications.size()) +
+                      : ", " + std::to_string(start_config.notifications.size()) +
                             " notification(s)")
               << "\n";
     return kExitOk;
   }
-  ConfigHolder holder(std::make_shared<const WatchdogConfig>(std::move(loaded.config)));
+  ConfigHolder holder(std::make_shared<const WatchdogConfig>(std::move(start_config)));
   const auto config = holder.get();
   const auto log = make_diagnostic_logger(config->watchdog.log_level);
   for (const auto& w : config_warnings(*config, now)) log->warn("{}", w.format(config->origin));
