@@ -30,6 +30,8 @@ TEST(ParseCli, AcceptsEveryOption) {
       {"--help", {"--help"}, kDefaultConfigPath, false, false, false, true, false},
       {"-h", {"-h"}, kDefaultConfigPath, false, false, false, true, false},
       {"--version", {"--version"}, kDefaultConfigPath, false, false, false, false, true},
+      {"a unique abbreviation", {"--conf", "a.ini", "--vers"}, "a.ini", false, false, false, false, true},
+      {"an exact name that also begins another", {"--config", "b.ini"}, "b.ini", false, false, false, false, false},
       {"check a given file", {"--config", "/tmp/w.ini", "--check-config"}, "/tmp/w.ini", true, false, false, false, false},
       {"everything", {"--once", "--dry-run", "-c", "x.ini", "--check-config", "--version", "--help"}, "x.ini", true,
        true, true, true, true},
@@ -64,6 +66,15 @@ TEST(ParseCli, UsageErrors) {
       {"missing argument after other options", {"--once", "--config"}, "Missing option argument: config requires FILE"},
       {"argument to a flag", {"--once=yes"}, "Unexpected option argument: once=yes"},
       {"repeated option", {"--once", "--once"}, "Option must not be given more than once: once"},
+      {"repeated by another spelling", {"-c", "a", "--config=b"}, "Option must not be given more than once: config"},
+      {"an ambiguous abbreviation", {"--c", "a"}, "Ambiguous option: c (--config, --check-config)"},
+      {"a word after --", {"--once", "--", "--dry-run"}, "unexpected argument '--dry-run'"},
+      {"subcommand: unknown option", {"cancel", "--frob", "q"}, "cancel: unknown option '--frob'"},
+      {"subcommand: unknown letter", {"status", "-x"}, "status: unknown option '-x'"},
+      {"subcommand: a lone dash", {"cancel", "--endpoint", "w", "-"}, "cancel: unknown option '-'"},
+      {"subcommand: missing argument", {"pause", "--for"}, "pause: Missing option argument: for requires DURATION"},
+      {"subcommand: repeated option", {"status", "--json", "--json"}, "status: Option must not be given more than once: json"},
+      {"subcommand: main options are not its own", {"top", "--once", "--dry-run"}, "top: unknown option '--dry-run'"},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
