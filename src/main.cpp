@@ -2,15 +2,11 @@
 // the online program (nw/io/online_program.h explains why there are two).
 #include <exception>
 #include <iostream>
-#include <malloc.h>
-
 #include "nw/app/offline_commands.h"
 #include "nw/app/watchdog_app.h"
 #include "nw/io/online_program.h"
 
 int main(int argc, char** argv) {
-  // As in the online program: a large capture's buffers go back to the system when freed.
-  mallopt(M_MMAP_THRESHOLD, 512 * 1024);
   try {
     const nw::CliParse cli = nw::parse_cli({argv + 1, argv + argc});
     if (const auto code = nw::run_offline_command(cli, std::cout, std::cerr)) return *code;
