@@ -18,17 +18,6 @@ namespace {
 // (the `cancel` subcommand and `top` wait 120 s for the daemon).
 constexpr std::chrono::seconds kAdminCancelWait{100};
 
-std::string role_name(InstanceRole role) {
-  switch (role) {
-    case InstanceRole::writer:
-      return "writer";
-    case InstanceRole::reader:
-      return "reader";
-    default:
-      return "";
-  }
-}
-
 }  // namespace
 
 AdminService::AdminService(Services services)
@@ -49,7 +38,8 @@ LiveFleet AdminService::live_fleet() const {
     LiveInstance in;
     in.endpoint = e.endpoint;
     in.language = e.language;
-    in.role = role_name(e.role);
+    // A typed endpoint has no role: nothing is shown for it.
+    in.role = e.role == InstanceRole::unknown ? "" : std::string(to_string(e.role));
     in.polled_at = e.polled_at;
     in.last_error = e.last_error;
     in.failed_polls = e.failed_polls;

@@ -22,6 +22,7 @@ EndpointPoller::EndpointPoller(EndpointConfig endpoint, Language language,
                                const PollerServices& services)
     : endpoint_(std::move(endpoint)),
       label_(label(endpoint_, language)),
+      language_(language),
       language_name_(to_string(language)),
       config_(services.config),
       client_(std::move(client)),
@@ -245,7 +246,7 @@ void EndpointPoller::publish(const std::string& error) {
   if (!board_) return;
   BoardEntry entry;
   entry.endpoint = endpoint_.name;
-  entry.language = language_named(language_name_).value_or(Language::opencypher);
+  entry.language = language_;
   entry.role = role_.load(std::memory_order_relaxed);
   entry.client = client_;
   entry.request_timeout = endpoint_.request_timeout;

@@ -82,6 +82,18 @@ std::string short_duration(std::int64_t ms) {
   return buffer;
 }
 
+LiveSummary summarize(const LiveInstance& instance, std::chrono::system_clock::time_point at) {
+  LiveSummary sum;
+  for (const LiveQuery& q : instance.queries) {
+    ++(q.queued ? sum.queued : sum.running);
+    sum.oldest_ms = std::max(sum.oldest_ms, std::max(q.elapsed_ms, q.waited_ms));
+  }
+  if (instance.polled_at)
+    sum.poll_age_ms = std::max<std::int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(at - *instance.polled_at).count());
+  return sum;
+}
+
 std::string format_live_text(const LiveFleet& fleet, std::size_t width) {
   std::string out;
   const auto line = [&](const std::string& text) {
@@ -94,19 +106,14 @@ std::string format_live_text(const LiveFleet& fleet, std::size_t width) {
             : std::string()));
   if (!fleet.pause.empty()) line("!! " + fleet.pause);
   for (const LiveInstance& in : fleet.instances) {
-    std::int64_t running = 0, queued = 0, oldest = 0;
-    for (const LiveQuery& q : in.queries) {
-      (q.queued ? queued : running) += 1;
-      oldest = std::max(oldest, std::max(q.elapsed_ms, q.waited_ms));
-    }
+    const LiveSummary sum = summarize(in, fleet.at);
     std::string header = printable(in.endpoint, 100) + " (" + std::string(to_string(in.language)) +
-                         (in.role.empty() ? "" : ", " + in.role) + "): " + std::to_string(running) +
-                         " running, " + std::to_string(queued) + " queued, oldest " +
-                         short_duration(oldest) + ", last poll ";
-    if (in.polled_at) {
-      const auto age =
-          std::chrono::duration_cast<std::chrono::milliseconds>(fleet.at - *in.polled_at).count();
-      header += short_duration(std::max<std::int64_t>(0, age)) + " ago";
+                         (in.role.empty() ? "" : ", " + in.role) +
+                         "): " + std::to_string(sum.running) + " running, " +
+                         std::to_string(sum.queued) + " queued, oldest " +
+                         short_duration(sum.oldest_ms) + ", last poll ";
+    if (sum.poll_age_ms) {
+      header += short_duration(*sum.poll_age_ms) + " ago";
     } else {
       header += "none yet";
     }

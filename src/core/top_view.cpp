@@ -256,21 +256,13 @@ std::vector<std::string> render_top(const LiveFleet& fleet, TopState& state, std
           " more instances ('e' picks one)");
       break;
     }
-    std::int64_t running = 0, queued = 0, oldest = 0;
-    for (const LiveQuery& q : in.queries) {
-      ++(q.queued ? queued : running);
-      oldest = std::max(oldest, std::max(q.elapsed_ms, q.waited_ms));
-    }
-    std::string poll = "no poll yet";
-    if (in.polled_at)
-      poll = "polled " +
-             short_duration(std::max<std::int64_t>(
-                 0, std::chrono::duration_cast<std::chrono::milliseconds>(fleet.at - *in.polled_at)
-                        .count())) +
-             " ago";
+    const LiveSummary sum = summarize(in, fleet.at);
+    const std::string poll =
+        sum.poll_age_ms ? "polled " + short_duration(*sum.poll_age_ms) + " ago" : "no poll yet";
     add(terminal_line(in.endpoint) + "/" + std::string(to_string(in.language)) + ": " +
-        std::to_string(running) + " running, " + std::to_string(queued) + " queued, oldest " +
-        short_duration(oldest) + ", " + poll + ", " + std::to_string(in.failed_polls) + " errors" +
+        std::to_string(sum.running) + " running, " + std::to_string(sum.queued) +
+        " queued, oldest " + short_duration(sum.oldest_ms) + ", " + poll + ", " +
+        std::to_string(in.failed_polls) + " errors" +
         (in.last_error.empty() ? "" : " (" + terminal_line(in.last_error) + ")"));
     ++shown;
   }

@@ -16,7 +16,7 @@
 #include <system_error>
 #include <unistd.h>
 
-#include "nw/core/audit_record.h"
+#include "nw/io/admin_protocol.h"
 
 namespace nw {
 
@@ -61,11 +61,9 @@ bool write_all(int fd, const std::string& data, std::chrono::steady_clock::time_
   return true;
 }
 
+// A refusal written by the socket itself, in the protocol's words, on one line.
 std::string error_answer(const std::string& message) {
-  std::string out = "{\"ok\":false,\"error\":";
-  append_json_string(out, message);
-  out += "}\n";
-  return out;
+  return admin_error(message) + "\n";
 }
 
 AdminPeer peer_of(int fd) {

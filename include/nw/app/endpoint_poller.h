@@ -123,7 +123,8 @@ class EndpointPoller {
   void report_view(const WatchdogConfig& config, const std::string& language);
 
   EndpointConfig endpoint_;
-  std::string label_;          // for logs; the audit and metrics name the endpoint section
+  std::string label_;  // for logs; the audit and metrics name the endpoint section
+  Language language_;
   std::string language_name_;  // "opencypher", "gremlin", "sparql": a label of its metrics
   const ConfigHolder& config_;
   std::shared_ptr<NeptuneClient> client_;

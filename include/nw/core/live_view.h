@@ -46,6 +46,16 @@ struct LiveInstance {
   std::vector<LiveQuery> queries;  // of the last successful poll
 };
 
+// An instance's header line in `status` and `top`: how many of its queries run and wait, the
+// oldest one's age, and how long before `at` it was polled (absent: not yet).
+struct LiveSummary {
+  std::int64_t running = 0;
+  std::int64_t queued = 0;
+  std::int64_t oldest_ms = 0;
+  std::optional<std::int64_t> poll_age_ms;
+};
+LiveSummary summarize(const LiveInstance& instance, std::chrono::system_clock::time_point at);
+
 // Everything `status` shows and `top` draws.
 struct LiveFleet {
   std::chrono::system_clock::time_point at;  // when the view was made
