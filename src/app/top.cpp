@@ -75,11 +75,8 @@ class DirectSource final : public Source {
     chains_ = std::make_unique<CredentialChains>(options);
     for (const EndpointConfig& e : config.endpoints)
       for (Language language : e.languages)
-        loops_.push_back(
-            {e.name, language,
-             make_neptune_client(e, language,
-                                 e.auth == AuthMode::iam ? chains_->for_endpoint(e) : nullptr,
-                                 reaper_)});
+        loops_.push_back({e.name, language,
+                          make_neptune_client(e, language, chains_->for_endpoint(e), reaper_)});
   }
   std::optional<LiveFleet> fetch(std::string&) override {
     LiveFleet fleet;

@@ -1,8 +1,10 @@
 #pragma once
-// The one path every cancel takes: rule-driven now; manual and quarantine cancels later.
+// The one path every cancel takes: a rule's (quarantined shapes included) and an operator's
+// (`cancel` through the admin socket, `top`).
 //
 //   submit (on the instance's strand)
-//     ─▶ gates, checked here once: shutting down, ownership (with replicas), audit health
+//     ─▶ gates, checked here once: shutting down, ownership (with replicas), an operator's
+//        pause (which holds rules' cancels, never the operator's own), audit health
 //        (on_audit_failure = pause), room in the instance's waiting line, the cancel budget
 //     ─▶ the send, on a worker of the scheduler (off the poll path), with the [retry] policy;
 //        at most max_cancels_in_flight of one instance at a time, the others waiting their
