@@ -2,6 +2,8 @@
 // The terminal under `neptune-watchdog top`, through ncurses: the screen's size, its lines
 // drawn with one of them highlighted, and keys read with a timeout (mapped to nw::TopKey).
 // The terminal is restored when the screen goes, whatever ends the program's use of it.
+// libncursesw is opened (dlopen) when the first screen is made, not linked: the daemon never
+// draws, so it never maps the terminal libraries. Without it, making a screen throws.
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -30,7 +32,9 @@ class TerminalScreen {
   std::optional<int> key(std::chrono::milliseconds timeout);
 
  private:
+  struct Curses;  // the library's functions
   static bool terminal_gone();
+  const Curses& curses_;
 };
 
 // Whether standard output is a terminal (`top` prints one frame as text otherwise).
