@@ -96,10 +96,10 @@ std::string language_name(Language language) {
 int run_test_matching(const WatchdogConfig& config, const std::vector<std::string>& paths,
                       const TestMatchingOptions& options, std::ostream& out, std::ostream& err) {
   const Policy& policy = config.policy;
-  // One memo for the run, as the daemon keeps one per poll loop: every rule's filters in one
-  // pass per query text (nw/core/rule_memo.h). It compares texts, so ids repeated across
-  // captures are matched again when their text differs.
-  RuleMemo memo;
+  // A memo as the daemon's poll loops have one: every rule's filters in one pass per query text
+  // (nw/core/rule_memo.h). It remembers nothing (at most 0 entries): a capture is judged once,
+  // so storing each query's text and rules would only cost a copy and an allocation per query.
+  RuleMemo memo(0);
   const bool has_stdin = options.standard_input != nullptr;
   bool stdin_read = false;
   bool ok = true;
