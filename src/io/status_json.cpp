@@ -1340,7 +1340,15 @@ class IndexedReader {
   // The list at the current position, at nesting `depth`, into `snapshot`.
   bool list(int depth, StatusSnapshot& snapshot) {
     if (!take('[')) return false;
-    snapshot.queries.reserve(expected_entries(state_, size_));
+    std::size_t expected = expected_entries(state_, size_);
+    if (expected == 0) {
+      // This parser's first list (a one-off --test-matching run reads only one): at most as
+      // many entries as objects begin after here. A larger reservation costs address space
+      // only; the pages of entries never made are never touched.
+      for (std::uint32_t i = at_; i < count_; ++i) expected += buf_[index_[i]] == '{';
+      expected = std::min<std::size_t>(expected, kMaxStatusEntries);
+    }
+    snapshot.queries.reserve(expected);
     std::size_t entries = 0;
     if (!take(']')) {
       for (;;) {
