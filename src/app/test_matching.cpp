@@ -9,6 +9,7 @@
 #include "nw/core/decide.h"
 #include "nw/core/fingerprint.h"
 #include "nw/core/rule_memo.h"
+#include "nw/io/file_view.h"
 #include "nw/io/status_body_kind.h"
 #include "nw/io/status_json.h"
 
@@ -113,7 +114,8 @@ int run_test_matching(const WatchdogConfig& config, const std::vector<std::strin
     err << "note: rules and protections limited to endpoints (endpoints = ...) are judged as if "
            "they applied to every capture\n";
   for (const auto& file : expand(paths, has_stdin, err, ok)) {
-    std::string text;
+    std::string read;                  // a capture read as a stream
+    std::unique_ptr<FileView> mapped;  // or mapped where it is
     if (has_stdin && file == kStdin) {
       if (stdin_read) {
         err << file << ": standard input was already read\n";
@@ -121,16 +123,17 @@ int run_test_matching(const WatchdogConfig& config, const std::vector<std::strin
         continue;
       }
       stdin_read = true;
-      text = read_all(*options.standard_input);
-    } else {
+      read = read_all(*options.standard_input);
+    } else if (!(mapped = FileView::map(file))) {
       std::ifstream in(file, std::ios::binary);
       if (!in) {
         err << file << ": cannot read the file\n";
         ok = false;
         continue;
       }
-      text = read_all(in);
+      read = read_all(in);
     }
+    const std::string_view text = mapped ? mapped->text() : std::string_view(read);
 
     const StatusBodyKind kind = classify_status_body(text);
     if (kind.shape == StatusBodyShape::error) {
@@ -155,9 +158,10 @@ int run_test_matching(const WatchdogConfig& config, const std::vector<std::strin
     }
     // One query's status (GET .../status/{id}) is read as the one entry of a list: the same
     // reading as the daemon's of a list entry.
-    const auto parsed = kind.shape == StatusBodyShape::single_query
-                            ? parse_status_body("{\"queries\":[" + text + "]}", language)
-                            : parse_status_body(text, language);
+    const auto parsed =
+        kind.shape == StatusBodyShape::single_query
+            ? parse_status_body("{\"queries\":[" + std::string(text) + "]}", language)
+            : parse_status_body(text, language);
     if (!parsed) {
       err << file << ": " << parsed.failure().message << "\n";
       ok = false;
