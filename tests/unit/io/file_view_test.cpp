@@ -19,7 +19,8 @@ std::filesystem::path scratch(const std::string& name) {
 
 TEST(FileView, MapsARegularFileAsItIs) {
   const auto path = scratch("capture.json");
-  const std::string body = std::string("{\"queries\":[]}\n") + std::string(10000, ' ') + "\0x";
+  const std::string body = std::string("{\"queries\":[]}\n") + std::string(10000, ' ') +
+                           std::string("\0x", 2);  // a NUL byte is kept too
   std::ofstream(path, std::ios::binary) << body;
   const auto view = FileView::map(path.string());
   ASSERT_NE(view, nullptr);
