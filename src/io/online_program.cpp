@@ -20,7 +20,7 @@ int exec_online_program(char** argv, std::ostream& err) {
   if (error) {
     err << "neptune-watchdog: cannot find its own path (/proc/self/exe): " << error.message()
         << "\n";
-    return 69;
+    return kExitUnavailable;
   }
   const auto candidates = online_program_candidates(self.string());
   for (const std::string& path : candidates) {
@@ -28,11 +28,11 @@ int exec_online_program(char** argv, std::ostream& err) {
     if (std::filesystem::equivalent(path, self, error)) continue;  // never itself, in a loop
     execv(path.c_str(), argv);
     err << "neptune-watchdog: cannot start " << path << ": " << std::strerror(errno) << "\n";
-    return 69;
+    return kExitUnavailable;
   }
   err << "neptune-watchdog: the online program is missing (looked for " << candidates.front()
       << " and " << candidates.back() << "); reinstall neptune-watchdog\n";
-  return 69;
+  return kExitUnavailable;
 }
 
 }  // namespace nw

@@ -1342,8 +1342,9 @@ class IndexedReader {
     if (!take('[')) return false;
     std::size_t expected = expected_entries(state_, size_);
     if (expected == 0) {
-      // This parser's first list (a one-off --test-matching run reads only one): at most as
-      // many entries as objects begin after here. A larger reservation costs address space
+      // No estimate from an earlier list (this parser's first, as in a one-off --test-matching
+      // run, or one after an empty list): at most as many entries as objects begin after here
+      // (nested ones too, so about twice as many). A larger reservation costs address space
       // only; the pages of entries never made are never touched.
       for (std::uint32_t i = at_; i < count_; ++i) expected += buf_[index_[i]] == '{';
       expected = std::min<std::size_t>(expected, kMaxStatusEntries);

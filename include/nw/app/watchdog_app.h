@@ -15,6 +15,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 64;
 inline constexpr int kExitNoInput = 66;  // --digest: a file that cannot be read
+// 69: the online program is missing (nw/io/online_program.h, kExitUnavailable).
 inline constexpr int kExitConfig = 78;
 
 // Blocks SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1 and SIGPIPE in the calling thread. Call first

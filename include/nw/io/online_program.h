@@ -12,13 +12,17 @@
 
 namespace nw {
 
+// The exit code when the online program is missing or cannot be started (sysexits.h's
+// EX_UNAVAILABLE): a broken install, which the unit does not restart.
+inline constexpr int kExitUnavailable = 69;
+
 // Where the online program is looked for, beside `launcher` (the absolute path of the running
 // program): installed, ../libexec/neptune-watchdog/neptune-watchdog from the bin directory;
 // in a build tree, libexec/neptune-watchdog/neptune-watchdog below the build directory.
 std::vector<std::string> online_program_candidates(const std::string& launcher);
 
 // Replaces this process with the online program, passing `argv` unchanged. Returns only on
-// failure, after saying why on `err`: the exit code then (69, EX_UNAVAILABLE).
+// failure, after saying why on `err`: kExitUnavailable then.
 int exec_online_program(char** argv, std::ostream& err);
 
 }  // namespace nw
