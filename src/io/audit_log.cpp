@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include <systemd/sd-journal.h>
+#include "nw/io/journal_socket.h"
 
 namespace nw {
 
@@ -261,14 +261,10 @@ bool AuditLog::write(const AuditRecord& record) {
   bool ok = true;
   if (fd_ >= 0) ok = append(line);
   if (journal_) {
-    const std::vector<std::string> fields = journal_fields(record);
-    std::vector<iovec> iov;
-    iov.reserve(fields.size());
-    for (const auto& f : fields) iov.push_back({const_cast<char*>(f.data()), f.size()});
-    const int rc = sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
-    if (rc < 0) {
+    const int error = JournalSocket().send(journal_fields(record));
+    if (error != 0) {
       ok = false;
-      last_error_ = std::string("journal: ") + std::strerror(-rc);
+      last_error_ = std::string("journal: ") + std::strerror(error);
     }
   }
   healthy_ = ok && !rotation_failed_ && !reopen_failed_;

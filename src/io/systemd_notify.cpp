@@ -1,15 +1,32 @@
 #include "nw/io/systemd_notify.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <unistd.h>
 
-#include <systemd/sd-daemon.h>
+#include "nw/io/unix_datagram.h"
 
 namespace nw {
 namespace {
 
-// unset_environment = 0: later calls must still reach systemd.
+// The environment is read on each call and never unset: later calls must still reach systemd.
+// A notification that cannot be delivered is dropped, as sd_notify's callers drop it: the
+// service manager's own timeouts say what went missing.
 void notify(const std::string& message) {
-  sd_notify(0, message.c_str());
+  const char* socket = std::getenv("NOTIFY_SOCKET");
+  if (socket == nullptr || *socket == '\0') return;
+  send_unix_datagram(socket, message);
+}
+
+// A positive decimal number that fits, and nothing else.
+std::optional<unsigned long long> positive_number(const char* text) {
+  if (text == nullptr || *text < '0' || *text > '9') return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long value = std::strtoull(text, &end, 10);
+  if (errno != 0 || *end != '\0' || value == 0) return std::nullopt;
+  return value;
 }
 
 }  // namespace
@@ -34,9 +51,15 @@ void SystemdNotifier::status(const std::string& line) {
 }
 
 std::optional<std::chrono::microseconds> SystemdNotifier::watchdog_interval() {
-  uint64_t usec = 0;
-  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return std::nullopt;
-  return std::chrono::microseconds(usec);
+  const auto usec = positive_number(std::getenv("WATCHDOG_USEC"));
+  if (!usec) return std::nullopt;
+  // WATCHDOG_PID names the process the keep-alives are expected from, when it is set: a child
+  // that inherited the environment is not it.
+  if (const char* pid = std::getenv("WATCHDOG_PID"); pid != nullptr) {
+    const auto expected = positive_number(pid);
+    if (!expected || *expected != static_cast<unsigned long long>(::getpid())) return std::nullopt;
+  }
+  return std::chrono::microseconds(*usec);
 }
 
 }  // namespace nw
