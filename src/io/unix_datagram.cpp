@@ -18,8 +18,8 @@ int send_unix_datagram(const std::string& address, std::string_view payload, int
   }
   std::memcpy(to.sun_path, address.data(), address.size());
   if (to.sun_path[0] == '@') to.sun_path[0] = '\0';  // abstract: no terminating NUL either
-  const socklen_t to_size =
-      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address.size() + (address[0] == '/'));
+  const socklen_t to_size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) +
+                                                   address.size() + (address[0] == '/'));
 
   const int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0) return errno;

@@ -171,11 +171,11 @@ TEST(SystemdNotifier, WatchdogIntervalFollowsWatchdogUsecAndPid) {
       {nullptr, nullptr, std::nullopt},
       {"2000000", nullptr, std::chrono::microseconds(2000000)},
       {"2000000", self.c_str(), std::chrono::microseconds(2000000)},
-      {"2000000", "1", std::nullopt},        // meant for another process
-      {"2000000", "x", std::nullopt},        // a pid that is not one
-      {"0", nullptr, std::nullopt},          // off
-      {"-5", nullptr, std::nullopt},         // not a number of microseconds
-      {"12s", nullptr, std::nullopt},        // trailing garbage
+      {"2000000", "1", std::nullopt},                      // meant for another process
+      {"2000000", "x", std::nullopt},                      // a pid that is not one
+      {"0", nullptr, std::nullopt},                        // off
+      {"-5", nullptr, std::nullopt},                       // not a number of microseconds
+      {"12s", nullptr, std::nullopt},                      // trailing garbage
       {"99999999999999999999999", nullptr, std::nullopt},  // past 64 bits
   };
   for (const auto& row : rows) {
@@ -213,8 +213,9 @@ TEST(JournalSocket, SendsALargeEntryAsASealedMemfd) {
   int passed = -1;
   EXPECT_EQ(journald.receive(&passed), "");  // the entry is in the descriptor
   ASSERT_GE(passed, 0);
-  EXPECT_EQ(::fcntl(passed, F_GET_SEALS) & (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
-            F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+  EXPECT_EQ(
+      ::fcntl(passed, F_GET_SEALS) & (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+      F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
   std::string content(200000, '\0');
   const ssize_t n = ::pread(passed, content.data(), content.size(), 0);
   ::close(passed);
