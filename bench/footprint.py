@@ -56,30 +56,10 @@ def main():
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as work:
-        sim = subprocess.Popen([args.sim, "--listen", "127.0.0.1:0", "--instances", str(args.endpoints),
-                                "--arrival-rate", str(args.arrival_rate), "--quiet"]
-                               + [a for spec in args.fault for a in ("--fault", spec)],
-                               stdout=subprocess.PIPE, text=True)
+        sim, urls = start_sim(args.sim, args.endpoints, args.arrival_rate, args.fault)
         try:
-            urls = []
-            while len(urls) < args.endpoints:
-                line = sim.stdout.readline()
-                if not line:
-                    raise RuntimeError("neptune-sim exited before listening")
-                m = re.search(r"listening on (http://\S+)", line)
-                if m:
-                    urls.append(m.group(1))
-            config = os.path.join(work, "footprint.ini")
             metrics_port = free_port()
-            with open(config, "w") as f:
-                f.write(f"[watchdog]\npoll_interval = {args.poll_interval}\naudit_log = {work}/audit.jsonl\n"
-                        f"log_level = warn\nmetrics_listen = 127.0.0.1:{metrics_port}\n")
-                for i, url in enumerate(urls):
-                    f.write(f"[endpoint.i{i}]\nurl = {url}\nlanguages = {args.languages}\n")
-                f.write("[rule.reports]\nquery_matches = (?i)report|export\nmax_elapsed = 60s\n"
-                        "[rule.writes]\nquery_matches = ^\\s*(CREATE|MERGE|DELETE)\nmax_elapsed = 20s\n"
-                        "[rule.reads]\nquery_excludes = watchdog:exempt\nmax_elapsed = 8s\nmax_waited = 5s\n")
-            os.chmod(config, 0o644)  # whatever the umask: a config others can write is refused
+            config = write_config(work, urls, args.poll_interval, args.languages, metrics_port)
             with open(os.path.join(work, "watchdog.log"), "w") as log:
                 watchdog = subprocess.Popen([args.watchdog, "--config", config],
                                             stdout=subprocess.DEVNULL, stderr=log)
@@ -131,6 +111,39 @@ def main():
     print(f"  poll requests: {sent:.0f} in {polls_end[0] - polls_start[0]:.0f}s over {loops} loops, "
           f"{sent / expected:.3f}x interval-exact")
     return 0
+
+
+def start_sim(sim_path, instances, arrival_rate, faults=()):
+    """neptune-sim with `instances` instances on loopback ports; returns it and their URLs."""
+    sim = subprocess.Popen([sim_path, "--listen", "127.0.0.1:0", "--instances", str(instances),
+                            "--arrival-rate", str(arrival_rate), "--quiet"]
+                           + [a for spec in faults for a in ("--fault", spec)],
+                           stdout=subprocess.PIPE, text=True)
+    urls = []
+    while len(urls) < instances:
+        line = sim.stdout.readline()
+        if not line:
+            sim.kill()
+            raise RuntimeError("neptune-sim exited before listening")
+        m = re.search(r"listening on (http://\S+)", line)
+        if m:
+            urls.append(m.group(1))
+    return sim, urls
+
+
+def write_config(work, urls, poll_interval, languages, metrics_port):
+    """The benchmark's configuration: one endpoint per URL and three rules with regexes."""
+    config = os.path.join(work, "footprint.ini")
+    with open(config, "w") as f:
+        f.write(f"[watchdog]\npoll_interval = {poll_interval}\naudit_log = {work}/audit.jsonl\n"
+                f"log_level = warn\nmetrics_listen = 127.0.0.1:{metrics_port}\n")
+        for i, url in enumerate(urls):
+            f.write(f"[endpoint.i{i}]\nurl = {url}\nlanguages = {languages}\n")
+        f.write("[rule.reports]\nquery_matches = (?i)report|export\nmax_elapsed = 60s\n"
+                "[rule.writes]\nquery_matches = ^\\s*(CREATE|MERGE|DELETE)\nmax_elapsed = 20s\n"
+                "[rule.reads]\nquery_excludes = watchdog:exempt\nmax_elapsed = 8s\nmax_waited = 5s\n")
+    os.chmod(config, 0o644)  # whatever the umask: a config others can write is refused
+    return config
 
 
 def parse_duration(text):

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Writes src/online_text.order: the daemon's code that a running watchdog executes, in the
+order it first ran, for the linker to lay out together (CMakeLists.txt links the online program
+with gold's --section-ordering-file).
+
+Why: the kernel maps a program's code 64 KiB at a time around each page it touches, so code
+run now and then, spread over the whole binary, keeps all of it resident. Laid out together,
+the code a daemon runs is what is resident, and the code of the features a configuration does
+not use (clusters, etcd, notifications, the console's commands) is not (docs/PERFORMANCE.md,
+"Footprint").
+
+How: the footprint benchmark's daemon (bench/footprint.py's configuration: one endpoint, three
+rules, neptune-sim's synthetic workload with its cancels, /metrics scraped) runs under
+valgrind's callgrind for --seconds; every function of the online program that ran is written as
+its section name (the libraries are compiled with -ffunction-sections), after the static
+initialisers. Names that no longer exist are ignored by the linker, so a stale file costs only
+memory; rerun this after changing the daemon's code paths, then rebuild and run
+bench/footprint.py.
+
+Usage: bench/text_order.py [--watchdog BUILD/libexec/neptune-watchdog/neptune-watchdog]
+                           [--sim BUILD/neptune-sim] [--seconds 60] [--output src/online_text.order]
+Installs valgrind (Debian's package) when it is missing."""
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from footprint import free_port, start_sim, write_config  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def executed_functions(profile, program):
+    """Mangled names of the functions of `program` that callgrind saw run, in first-seen order."""
+    program = os.path.realpath(program)
+    objects, functions, current, seen = {}, {}, None, []
+    for line in open(profile, errors="replace"):
+        line = line.rstrip("\n")
+        m = re.match(r"^(c?ob)=\((\d+)\)(?: (.*))?$", line)
+        if m:
+            if m.group(3):
+                objects[m.group(2)] = os.path.realpath(m.group(3))
+            if m.group(1) == "ob":
+                current = objects.get(m.group(2))
+            continue
+        m = re.match(r"^(c?fn)=\((\d+)\)(?: (.*))?$", line)
+        if m:
+            if m.group(3):
+                functions[m.group(2)] = m.group(3)
+            if m.group(1) == "fn" and current == program:
+                seen.append(functions[m.group(2)])
+    return list(dict.fromkeys(seen))
+
+
+def section_names(functions):
+    # A constructor or destructor runs as its complete-object alias (C1, D1); its code is in the
+    # base-object variant's section (C2, D2).
+    names = []
+    for name in functions:
+        if name.startswith("0x"):
+            continue  # an address without a symbol (a PLT stub): no section of its own
+        names.append(name)
+        for alias, base in (("C1E", "C2E"), ("D1E", "D2E")):
+            if alias in name:
+                names.append(name.replace(alias, base, 1))
+    # Every translation unit's static initialiser runs at start, each in a section of its own.
+    return [".text.startup.*"] + [".text." + n for n in dict.fromkeys(names)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--watchdog",
+                        default=os.path.join(ROOT, "build/libexec/neptune-watchdog/neptune-watchdog"))
+    parser.add_argument("--sim", default=os.path.join(ROOT, "build/neptune-sim"))
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--output", default=os.path.join(ROOT, "src/online_text.order"))
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        subprocess.run(["apt-get", "install", "-y", "-q", "valgrind"], check=True)
+
+    with tempfile.TemporaryDirectory() as work:
+        sim, urls = start_sim(args.sim, 1, 0.5)
+        try:
+            metrics_port = free_port()
+            config = write_config(work, urls, "5s", "opencypher", metrics_port)
+            profile = os.path.join(work, "callgrind.out")
+            with open(os.path.join(work, "watchdog.log"), "w") as log:
+                watchdog = subprocess.Popen(
+                    ["valgrind", "--tool=callgrind", "--demangle=no", f"--callgrind-out-file={profile}",
+                     args.watchdog, "--config", config], stdout=subprocess.DEVNULL, stderr=log)
+            try:
+                end = time.monotonic() + args.seconds
+                while time.monotonic() < end:
+                    time.sleep(5)
+                    if watchdog.poll() is not None:
+                        raise RuntimeError(f"the watchdog exited {watchdog.returncode}: see {log.name}")
+                    try:  # as Prometheus would
+                        urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=30).read()
+                    except OSError:
+                        pass  # not listening yet: slow under valgrind
+            finally:
+                watchdog.send_signal(signal.SIGTERM)
+                watchdog.wait(timeout=120)
+        finally:
+            sim.send_signal(signal.SIGTERM)
+            sim.wait(timeout=60)
+        records = sum(1 for _ in open(os.path.join(work, "audit.jsonl")))
+        functions = executed_functions(profile, args.watchdog)
+
+    lines = section_names(functions)
+    with open(args.output, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"{len(functions)} functions of {args.watchdog} ran in {args.seconds:g}s "
+          f"({records} audit records); {len(lines)} sections written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
