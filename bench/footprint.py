@@ -113,11 +113,11 @@ def main():
     return 0
 
 
-def start_sim(sim_path, instances, arrival_rate, faults=()):
+def start_sim(sim_path, instances, arrival_rate, faults=(), extra_args=()):
     """neptune-sim with `instances` instances on loopback ports; returns it and their URLs."""
     sim = subprocess.Popen([sim_path, "--listen", "127.0.0.1:0", "--instances", str(instances),
                             "--arrival-rate", str(arrival_rate), "--quiet"]
-                           + [a for spec in faults for a in ("--fault", spec)],
+                           + [a for spec in faults for a in ("--fault", spec)] + list(extra_args),
                            stdout=subprocess.PIPE, text=True)
     urls = []
     while len(urls) < instances:
@@ -125,20 +125,20 @@ def start_sim(sim_path, instances, arrival_rate, faults=()):
         if not line:
             sim.kill()
             raise RuntimeError("neptune-sim exited before listening")
-        m = re.search(r"listening on (http://\S+)", line)
+        m = re.search(r"listening on (https?://\S+)", line)
         if m:
             urls.append(m.group(1))
     return sim, urls
 
 
-def write_config(work, urls, poll_interval, languages, metrics_port):
+def write_config(work, urls, poll_interval, languages, metrics_port, endpoint_extra=""):
     """The benchmark's configuration: one endpoint per URL and three rules with regexes."""
     config = os.path.join(work, "footprint.ini")
     with open(config, "w") as f:
         f.write(f"[watchdog]\npoll_interval = {poll_interval}\naudit_log = {work}/audit.jsonl\n"
                 f"log_level = warn\nmetrics_listen = 127.0.0.1:{metrics_port}\n")
         for i, url in enumerate(urls):
-            f.write(f"[endpoint.i{i}]\nurl = {url}\nlanguages = {languages}\n")
+            f.write(f"[endpoint.i{i}]\nurl = {url}\nlanguages = {languages}\n{endpoint_extra}")
         f.write("[rule.reports]\nquery_matches = (?i)report|export\nmax_elapsed = 60s\n"
                 "[rule.writes]\nquery_matches = ^\\s*(CREATE|MERGE|DELETE)\nmax_elapsed = 20s\n"
                 "[rule.reads]\nquery_excludes = watchdog:exempt\nmax_elapsed = 8s\nmax_waited = 5s\n")

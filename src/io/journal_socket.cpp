@@ -34,6 +34,12 @@ JournalSocket::JournalSocket(std::string path, std::size_t max_datagram)
     : path_(std::move(path)), max_datagram_(max_datagram) {}
 
 int JournalSocket::send(const std::vector<std::string>& fields) const {
+  // A field without a name, or whose name holds a newline, would be read by journald as
+  // something else (a size, the next field): refused whole, as sd_journal_sendv refuses it.
+  for (const auto& field : fields) {
+    const auto equals = field.find('=');
+    if (equals == std::string::npos || equals == 0 || field.find('\n') < equals) return EINVAL;
+  }
   const std::string entry = journal_entry(fields);
   int error = entry.size() > max_datagram_ ? EMSGSIZE : send_unix_datagram(path_, entry);
   if (error == EMSGSIZE || error == ENOBUFS) error = send_by_memfd(entry);
@@ -46,8 +52,10 @@ int JournalSocket::send_by_memfd(const std::string& entry) const {
   int error = 0;
   for (std::size_t done = 0; done < entry.size() && error == 0;) {
     const ssize_t n = ::write(fd, entry.data() + done, entry.size() - done);
-    if (n >= 0) {
+    if (n > 0) {
       done += static_cast<std::size_t>(n);
+    } else if (n == 0) {
+      error = EIO;
     } else if (errno != EINTR) {
       error = errno;
     }

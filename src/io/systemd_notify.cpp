@@ -12,11 +12,12 @@ namespace {
 
 // The environment is read on each call and never unset: later calls must still reach systemd.
 // A notification that cannot be delivered is dropped, as sd_notify's callers drop it: the
-// service manager's own timeouts say what went missing.
+// service manager's own timeouts say what went missing. Nor does one wait for a manager that
+// does not read (sd_notify would): the main thread that sends them also handles the signals.
 void notify(const std::string& message) {
   const char* socket = std::getenv("NOTIFY_SOCKET");
   if (socket == nullptr || *socket == '\0') return;
-  send_unix_datagram(socket, message);
+  send_unix_datagram(socket, message, -1, /*wait=*/false);
 }
 
 // A positive decimal number that fits, and nothing else.

@@ -9,11 +9,13 @@
 
 namespace nw {
 
-int send_unix_datagram(const std::string& address, std::string_view payload, int fd) {
+int send_unix_datagram(const std::string& address, std::string_view payload, int fd, bool wait) {
   sockaddr_un to{};
   to.sun_family = AF_UNIX;
+  // A path needs its terminating NUL inside sun_path; an abstract name does not, but systemd
+  // refuses the same lengths for both.
   if (address.size() < 2 || (address[0] != '/' && address[0] != '@') ||
-      address.size() > sizeof(to.sun_path)) {
+      address.size() >= sizeof(to.sun_path)) {
     return EINVAL;
   }
   std::memcpy(to.sun_path, address.data(), address.size());
@@ -45,7 +47,7 @@ int send_unix_datagram(const std::string& address, std::string_view payload, int
     std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
   }
   int error = 0;
-  while (::sendmsg(sock, &message, MSG_NOSIGNAL) < 0) {
+  while (::sendmsg(sock, &message, MSG_NOSIGNAL | (wait ? 0 : MSG_DONTWAIT)) < 0) {
     if (errno == EINTR) continue;
     error = errno;
     break;

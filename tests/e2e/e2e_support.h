@@ -310,6 +310,11 @@ struct AdminDaemon {
                              std::chrono::milliseconds(20000))
             .has_value();
   }
+  // The daemon removes its socket when it stops, but not when the test ends it with SIGKILL:
+  // the path, outside the workspace, would stay in /tmp.
+  ~AdminDaemon() { ::unlink(socket.c_str()); }
+  AdminDaemon(const AdminDaemon&) = delete;
+  AdminDaemon& operator=(const AdminDaemon&) = delete;
   // A Unix socket's path has at most 107 bytes; the workspace's can be longer.
   static std::string short_socket_path() {
     static int made = 0;

@@ -23,7 +23,8 @@ class JournalSocket {
   explicit JournalSocket(std::string path = kDefaultPath,
                          std::size_t max_datagram = std::numeric_limits<std::size_t>::max());
 
-  // Sends one entry. Returns 0 or the errno of what failed. As with sd_journal_sendv(3), a
+  // Sends one entry. Returns 0 or the errno of what failed: EINVAL, and nothing sent, for a
+  // field that is not "NAME=value" with a name before any newline. As with sd_journal_sendv(3), a
   // journal that is not there (no socket at the path: a container, a build machine) is not an
   // error and the entry goes nowhere; under systemd the socket always exists.
   int send(const std::vector<std::string>& fields) const;

@@ -2,9 +2,10 @@
 // neptune-watchdog is two programs of one name. The one on PATH links only what the offline
 // commands use (nw/app/offline_commands.h), so that `--version`, `--test-matching` and
 // `--digest` start without loading the network stack (Poco's Net, NetSSL, Crypto and Util,
-// OpenSSL, spdlog: about a dozen shared objects whose relocation was most of a start). For everything else it executes the online program, which has every command, in
-// place: the same process id (which systemd's Type=notify and the unit's hardening follow), the
-// same arguments, environment and signal mask.
+// OpenSSL, spdlog: about a dozen shared objects whose relocation was most of a start). For
+// everything else it executes the online program, which has every command, in place: the same
+// process id (which systemd's Type=notify and the unit's hardening follow), the same arguments,
+// environment and signal mask.
 #include <iosfwd>
 #include <string>
 #include <vector>

@@ -13,6 +13,9 @@ namespace nw {
 // name in the abstract namespace written with a leading '@' (as NOTIFY_SOCKET writes it). With
 // `fd` >= 0, that descriptor travels with it (SCM_RIGHTS). Returns 0, or the errno of what
 // failed: EINVAL for an address that is empty, relative or longer than sockaddr_un holds.
-int send_unix_datagram(const std::string& address, std::string_view payload, int fd = -1);
+// A receiver whose queue is full (net.unix.max_dgram_qlen datagrams unread) holds the sender
+// until it reads, unless `wait` is false: then the datagram is dropped with EAGAIN.
+int send_unix_datagram(const std::string& address, std::string_view payload, int fd = -1,
+                       bool wait = true);
 
 }  // namespace nw

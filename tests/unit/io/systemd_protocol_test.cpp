@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -130,7 +132,10 @@ TEST(UnixDatagram, RefusesAddressesThatAreNotOne) {
   EXPECT_EQ(send_unix_datagram("", "x"), EINVAL);
   EXPECT_EQ(send_unix_datagram("@", "x"), EINVAL);
   EXPECT_EQ(send_unix_datagram("relative/socket", "x"), EINVAL);
-  EXPECT_EQ(send_unix_datagram("/" + std::string(200, 'a'), "x"), EINVAL);  // past sun_path
+  // sun_path holds 108 bytes: a path of 107 and its NUL at most.
+  EXPECT_EQ(send_unix_datagram("/" + std::string(107, 'a'), "x"), EINVAL);
+  EXPECT_EQ(send_unix_datagram("@" + std::string(107, 'a'), "x"), EINVAL);
+  EXPECT_EQ(send_unix_datagram("/" + std::string(106, 'a'), "x"), ENOENT);  // fits; not there
   EXPECT_EQ(send_unix_datagram("/nonexistent-nw-dir/socket", "x"), ENOENT);
 }
 
@@ -154,10 +159,41 @@ TEST(SystemdNotifier, SendsEachMessageToNotifySocket) {
 }
 
 TEST(SystemdNotifier, IsSilentWithoutNotifySocket) {
-  ScopedEnv socket("NOTIFY_SOCKET", nullptr);
-  SystemdNotifier().ready();  // nothing to reach, nothing to fail
-  ScopedEnv empty("NOTIFY_SOCKET", "");
-  SystemdNotifier().ready();
+  Listener manager;
+  ASSERT_TRUE(manager.bound());
+  for (const char* value : {static_cast<const char*>(nullptr), ""}) {
+    ScopedEnv socket("NOTIFY_SOCKET", value);
+    SystemdNotifier().ready();
+  }
+  // What would have been sent to the bound socket had the variable named it: nothing came.
+  ScopedEnv socket("NOTIFY_SOCKET", manager.address().c_str());
+  SystemdNotifier().stopping();
+  EXPECT_EQ(manager.receive(), "STOPPING=1");
+}
+
+TEST(SystemdNotifier, NeverWaitsForAManagerThatDoesNotRead) {
+  Listener manager;  // never read until the end: its queue fills after max_dgram_qlen datagrams
+  ASSERT_TRUE(manager.bound());
+  ScopedEnv socket("NOTIFY_SOCKET", manager.address().c_str());
+  // In a child, so that a notifier that blocks fails the test instead of hanging it.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    for (int i = 0; i < 5000; ++i) SystemdNotifier().watchdog();
+    ::_exit(0);
+  }
+  int status = -1;
+  for (int waited_ms = 0; waited_ms < 30000 && ::waitpid(child, &status, WNOHANG) == 0;
+       waited_ms += 10) {
+    ::usleep(10000);
+  }
+  if (::waitpid(child, &status, WNOHANG) == 0) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &status, 0);
+    FAIL() << "5,000 notifications to a socket nobody reads did not return within 30 s";
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(manager.receive(), "WATCHDOG=1");  // the first ones are queued, the rest dropped
 }
 
 TEST(SystemdNotifier, WatchdogIntervalFollowsWatchdogUsecAndPid) {
@@ -222,6 +258,34 @@ TEST(JournalSocket, SendsALargeEntryAsASealedMemfd) {
   ASSERT_GT(n, 0);
   content.resize(static_cast<std::size_t>(n));
   EXPECT_EQ(content, journal_entry(fields));
+}
+
+TEST(JournalSocket, AnEntryPastTheKernelsDatagramLimitGoesByMemfd) {
+  Listener journald;
+  ASSERT_TRUE(journald.bound());
+  // Larger than any datagram the sender's buffer can hold: it asks for 8 MiB, which the kernel
+  // doubles at most and caps at net.core.wmem_max (208 KiB by default): EMSGSIZE.
+  const std::vector<std::string> fields = {"MESSAGE=x", "QUERY=" + std::string(24 << 20, 'q')};
+  EXPECT_EQ(JournalSocket(journald.address()).send(fields), 0);
+  int passed = -1;
+  EXPECT_EQ(journald.receive(&passed), "");
+  ASSERT_GE(passed, 0);
+  const off_t size = ::lseek(passed, 0, SEEK_END);
+  ::close(passed);
+  EXPECT_EQ(static_cast<std::size_t>(size), journal_entry(fields).size());
+}
+
+TEST(JournalSocket, RefusesFieldsJournaldWouldMisread) {
+  Listener journald;
+  ASSERT_TRUE(journald.bound());
+  for (const std::vector<std::string>& fields : {std::vector<std::string>{"MESSAGE"},
+                                                 {"=value"},
+                                                 {"MESS\nAGE=x"},
+                                                 {"MESSAGE=x", "NONAME"}}) {
+    EXPECT_EQ(JournalSocket(journald.address()).send(fields), EINVAL) << fields.back();
+  }
+  EXPECT_EQ(JournalSocket(journald.address()).send({"MESSAGE=a\nb=c"}), 0);  // '=' in a value
+  EXPECT_EQ(journald.receive(), journal_entry({"MESSAGE=a\nb=c"}));          // the only one sent
 }
 
 TEST(JournalSocket, NoJournalIsNotAnErrorButAnotherFailureIs) {
