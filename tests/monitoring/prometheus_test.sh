@@ -306,8 +306,12 @@ alert_is NeptuneWatchdogCancellingPaused "" || fail "NeptuneWatchdogCancellingPa
 echo "== pause cancelling: the audit log becomes /dev/full"
 rm -rf "$work/logs"
 ln -s /dev "$work/logs"
+reopens_before=$(grep -c 'SIGUSR1: ' "$work/watchdog.log" || true)
 kill -USR1 "$watchdog_pid"
-sleep 0.5
+# The daemon takes the signal on its own time: the reopen is done when it says so (a fixed wait
+# was too short on a loaded machine, and the offender's record then went to the old file).
+reopened() { (($(grep -c 'SIGUSR1: ' "$work/watchdog.log" || true) > reopens_before)); }
+wait_for 30 "the daemon reopening its audit log" reopened
 # An offender on `writer`: its cancel's record cannot be written, so cancelling pauses.
 inject "${sim_ports[0]}" "aaaaaaaa-0000-4000-8000-000000000001" 600000
 wait_for 30 "cancelling_paused 1" exports 'neptune_watchdog_cancelling_paused 1'
