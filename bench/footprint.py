@@ -85,11 +85,9 @@ def main():
                 polls_end = (time.monotonic(), poll_requests(metrics_port))
                 hwm = status_kb(watchdog.pid, "VmHWM")
             finally:
-                watchdog.send_signal(signal.SIGTERM)
-                watchdog.wait(timeout=30)
+                stop(watchdog, 30)
         finally:
-            sim.send_signal(signal.SIGTERM)
-            sim.wait(timeout=60)
+            stop(sim, 60)
         audit_lines = sum(1 for _ in open(os.path.join(work, "audit.jsonl")))
 
     wall = cpu_end[0] - cpu_start[0]
@@ -111,6 +109,12 @@ def main():
     print(f"  poll requests: {sent:.0f} in {polls_end[0] - polls_start[0]:.0f}s over {loops} loops, "
           f"{sent / expected:.3f}x interval-exact")
     return 0
+
+
+def stop(process, timeout):
+    """SIGTERM, then wait for the process to exit (at most `timeout` seconds)."""
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=timeout)
 
 
 def start_sim(sim_path, instances, arrival_rate, faults=(), extra_args=()):

@@ -26,7 +26,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -35,7 +34,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from footprint import free_port, start_sim, write_config  # noqa: E402
+from footprint import free_port, start_sim, stop, write_config  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -114,11 +113,9 @@ def profile(args, tls):
                     except OSError:
                         pass  # not listening yet: slow under valgrind
             finally:
-                watchdog.send_signal(signal.SIGTERM)
-                watchdog.wait(timeout=120)
+                stop(watchdog, 120)
         finally:
-            sim.send_signal(signal.SIGTERM)
-            sim.wait(timeout=60)
+            stop(sim, 60)
             if manager is not None:
                 manager.close()
         records = sum(1 for _ in open(os.path.join(work, "audit.jsonl")))
